@@ -1,0 +1,3 @@
+from pagerline.cli import main
+
+raise SystemExit(main())

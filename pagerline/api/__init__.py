@@ -1,0 +1,1 @@
+"""Starlette routes for what is not GraphQL: event intake, callbacks, feeds, health."""

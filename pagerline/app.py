@@ -1,0 +1,73 @@
+"""The Starlette application and its lifespan (database, bus, broker, embedded worker)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from pagerline.api import events, health
+from pagerline.api.ratelimit import TokenBuckets
+from pagerline.bus import build_bus
+from pagerline.db import close_db, init_db
+from pagerline.engine.effects import NullDispatcher, set_dispatcher
+from pagerline.graphql.schema import schema
+from pagerline.graphql.view import PagerlineGraphQL
+from pagerline.settings import Settings, get_settings
+from pagerline.workers.actors import declare_actors
+from pagerline.workers.broker import build_broker
+from pagerline.workers.dispatcher import QueueDispatcher
+from pagerline.workers.runtime import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await init_db(settings.database_url)
+        bus = build_bus(settings.redis_url, listen=True)
+        await bus.start()
+        broker = build_broker(settings.redis_url)
+        actors = declare_actors(broker)
+        set_dispatcher(QueueDispatcher(actors, bus))
+        app.state.bus = bus
+        app.state.broker = broker
+        runtime = WorkerRuntime(
+            settings, broker, actors, consume=settings.runs_embedded_worker, sweep=settings.runs_embedded_worker
+        )
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            set_dispatcher(NullDispatcher())
+            await bus.close()
+            broker.close()
+            await close_db()
+
+    gql = PagerlineGraphQL(schema)
+    app = Starlette(
+        routes=[
+            *events.routes,
+            *health.routes,
+            Route("/graphql", gql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", gql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.rate_limiter = TokenBuckets(settings.event_rate_per_key, settings.event_burst_per_key)
+    app.state.login_throttle = TokenBuckets(rate_per_second=1 / 30, burst=10)
+    return app
+
+
+def app_factory() -> Starlette:
+    """For ``uvicorn --factory pagerline.app:app_factory`` (each worker process builds its own)."""
+    return create_app()

@@ -1,0 +1,118 @@
+"""The demo organisation: seeded once, reused by later runs.
+
+Integration keys and the demo password are stored only hashed in the database, so the demo
+keeps its plain values in ``var/demo.json`` (mode 0600) to print them again on later runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pagerline.engine.accounts import create_user
+from pagerline.engine.sources import create_source, rotate_integration_key
+from pagerline.models import (
+    AlertSource,
+    Device,
+    EscalationPolicy,
+    EscalationRule,
+    IntegrationType,
+    Platform,
+    PushProvider,
+    Role,
+    Team,
+    User,
+)
+from pagerline.security import hash_password
+
+DEMO_EMAIL = "demo@pagerline.local"
+BACKUP_EMAIL = "backup@pagerline.local"
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    email: str
+    password: str
+    integrationKey: str
+    alertmanagerKey: str
+    alertmanagerUrl: str
+    grafanaUrl: str
+    url: str
+
+
+def _secrets_file(database_url: str) -> Path:
+    return Path(os.environ.get("PAGERLINE_DEMO_FILE", "var/demo.json"))
+
+
+def _save(path: Path, data: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    path.chmod(0o600)
+
+
+async def seed_demo(public_url: str, database_url: str) -> DemoInfo:
+    path = _secrets_file(database_url)
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    user = await User.get_or_none(email=DEMO_EMAIL)
+    if user is None:
+        password = secrets.token_urlsafe(9)
+        team, _ = await Team.get_or_create(name="Demo team")
+        user = await create_user(DEMO_EMAIL, "Demo Admin", password, Role.ADMIN, "UTC", [team.name])
+        backup = await create_user(BACKUP_EMAIL, "Backup Responder", secrets.token_urlsafe(12), Role.RESPONDER, "UTC", [team.name])
+        for person in (user, backup):
+            # Reachable on every channel through the console transport.
+            person.phone, person.phone_verified = "+15550100" if person is user else "+15550101", True
+            await person.save(update_fields=["phone", "phone_verified"])
+            await Device.create(user=person, platform=Platform.ANDROID, provider=PushProvider.CONSOLE, token=f"console-{person.id}", app_id="demo", critical_alerts=True)
+        policy = await EscalationPolicy.create(name="Demo policy", team=team)
+        first = await EscalationRule.create(policy=policy, position=0, timeout_minutes=5)
+        await first.users.add(user)
+        second = await EscalationRule.create(policy=policy, position=1, timeout_minutes=10)
+        await second.users.add(backup)
+        _, api_key = await create_source("Demo API", policy.id, IntegrationType.API, team_id=team.id)
+        _, am_key = await create_source("Demo Alertmanager", policy.id, IntegrationType.ALERTMANAGER, team_id=team.id)
+        _, gf_key = await create_source("Demo Grafana", policy.id, IntegrationType.GRAFANA, team_id=team.id)
+        stored = {"password": password, "api": api_key, "alertmanager": am_key, "grafana": gf_key}
+        _save(path, stored)
+    elif not {"password", "api", "alertmanager", "grafana"} <= stored.keys():
+        # The database was seeded elsewhere (or the file was lost): issue fresh secrets.
+        stored["password"] = secrets.token_urlsafe(9)
+        user.password_hash = hash_password(stored["password"])
+        await user.save(update_fields=["password_hash"])
+        for name, label in (("Demo API", "api"), ("Demo Alertmanager", "alertmanager"), ("Demo Grafana", "grafana")):
+            source = await AlertSource.get(name=name)
+            stored[label] = await rotate_integration_key(source)
+        _save(path, stored)
+    base = public_url.rstrip("/")
+    return DemoInfo(
+        email=DEMO_EMAIL,
+        password=stored["password"],
+        integrationKey=stored["api"],
+        alertmanagerKey=stored["alertmanager"],
+        alertmanagerUrl=f"/api/events/alertmanager/{stored['alertmanager']}",
+        grafanaUrl=f"/api/events/grafana/{stored['grafana']}",
+        url=base,
+    )
+
+
+def demo_text(info: DemoInfo) -> str:
+    return f"""pagerline demo organisation
+  dashboard:        {info.url}/
+  sign in:          {info.email} / {info.password}
+  integration key:  {info.integrationKey}
+
+Send an alert:
+  curl -s -X POST {info.url}/api/events -H 'Content-Type: application/json' \\
+    -d '{{"integrationKey": "{info.integrationKey}", "eventType": "ALERT", "summary": "Disk full on db-1"}}'
+
+Alertmanager webhook URL: {info.url}{info.alertmanagerUrl}
+Notifications sent:       .venv/bin/pagerline notifications
+"""
+
+
+def demo_json(info: DemoInfo) -> str:
+    return json.dumps(asdict(info) | {"seededAt": datetime.now(UTC).isoformat()})

@@ -1,0 +1,102 @@
+"""Users, sessions and tokens.
+
+Token secrets are shown once and stored as SHA-256 digests (see :mod:`pagerline.security`).
+Passwords use argon2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from pagerline.engine.errors import BadInput, Conflict
+from pagerline.engine.notify import create_default_rules
+from pagerline.models import ApiToken, Role, Team, TokenKind, User
+from pagerline.security import digest, digests_match, hash_password, new_secret, verify_password
+
+TOKEN_PREFIX = {TokenKind.SESSION: "pls", TokenKind.API: "pla", TokenKind.DEVICE: "pld", TokenKind.WIDGET: "plw"}
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking, and with what kind of token."""
+
+    user: User
+    token_kind: TokenKind
+    token_id: int
+    team_ids: frozenset[int]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.role is Role.ADMIN
+
+
+async def create_user(
+    email: str,
+    name: str,
+    password: str | None = None,
+    role: Role = Role.USER,
+    timezone: str = "UTC",
+    team_names: list[str] | None = None,
+) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise BadInput("A valid email address is required")
+    try:
+        async with in_transaction():
+            user = await User.create(
+                email=email,
+                name=name.strip() or email,
+                role=role,
+                timezone=timezone,
+                password_hash=hash_password(password) if password else None,
+            )
+            await create_default_rules(user.id)
+            for team_name in team_names or []:
+                team, _ = await Team.get_or_create(name=team_name)
+                await team.members.add(user)
+    except IntegrityError as exc:
+        raise Conflict(f"A user with email {email} exists already") from exc
+    return user
+
+
+async def create_token(
+    user_id: int, kind: TokenKind, now: datetime, name: str = "", ttl: timedelta | None = None
+) -> tuple[ApiToken, str]:
+    secret = new_secret(TOKEN_PREFIX[kind], 32)
+    token = await ApiToken.create(
+        user_id=user_id,
+        kind=kind,
+        name=name,
+        token_hash=digest(secret),
+        expires_at=now + ttl if ttl else None,
+    )
+    return token, secret
+
+
+async def login(email: str, password: str, now: datetime, session_days: int = 30) -> tuple[User, str] | None:
+    user = await User.get_or_none(email=email.strip().lower())
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return None
+    _, secret = await create_token(user.id, TokenKind.SESSION, now, "login", timedelta(days=session_days))
+    return user, secret
+
+
+async def authenticate(secret: str, now: datetime) -> Viewer | None:
+    if not secret:
+        return None
+    token_hash = digest(secret)
+    token = await ApiToken.get_or_none(token_hash=token_hash).prefetch_related("user")
+    if token is None or not digests_match(token.token_hash, token_hash):
+        return None
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    team_ids = frozenset(await Team.filter(members__id=token.user.id).values_list("id", flat=True))  # type: ignore[attr-defined]
+    return Viewer(user=token.user, token_kind=token.kind, token_id=token.id, team_ids=team_ids)  # type: ignore[arg-type]
+
+
+async def revoke_token(token_id: int, now: datetime) -> None:
+    await ApiToken.filter(id=token_id, revoked_at__isnull=True).update(revoked_at=now)

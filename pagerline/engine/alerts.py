@@ -1,0 +1,170 @@
+"""Alert transitions: open, add event, accept, resolve, comment, escalate by hand.
+
+Every function here is the only code path for its transition: GraphQL, REST events, push
+actions, SMS replies and voice keypresses all call these. Each runs in one transaction, writes
+its timeline entries, and publishes after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import F
+
+from pagerline.engine import metrics
+from pagerline.engine.effects import unit_of_work
+from pagerline.engine.errors import BadInput, Conflict, NotFound
+from pagerline.engine.escalation import escalate_by_hand, start_escalation
+from pagerline.engine.timeline import LogKind, add_entry, entry
+from pagerline.models import Alert, AlertLogEntry, AlertStatus, Notification, NotificationKind, NotificationStatus, Priority, User
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    source_id: int
+    policy_id: int | None
+    summary: str
+    details: str | None
+    priority: Priority
+    alert_key: str
+    images: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    custom_details: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=dict)
+    received_text: str = "Alert received"
+    extra_entries: tuple[tuple[str, str], ...] = ()  # (kind, text) written after RECEIVED
+
+
+def open_key(source_id: int, alert_key: str) -> str:
+    """Alert keys compare case-insensitively within one source."""
+    return f"{source_id}:{alert_key.strip().lower()}"
+
+
+async def open_alert(new: NewAlert, now: datetime) -> Alert:
+    """Create a PENDING alert and start escalating. Raises IntegrityError if an open alert
+    with the same key exists (the caller appends the event to that one instead)."""
+    async with unit_of_work() as effects:
+        alert = await Alert.create(
+            source_id=new.source_id,
+            policy_id=new.policy_id,
+            summary=new.summary,
+            details=new.details,
+            priority=new.priority,
+            alert_key=new.alert_key,
+            open_key=open_key(new.source_id, new.alert_key),
+            images=new.images,
+            links=new.links,
+            custom_details=new.custom_details,
+            labels=new.labels,
+            created_at=now,
+            updated_at=now,
+        )
+        entries = [entry(alert.id, LogKind.RECEIVED, new.received_text, now)]
+        entries += [entry(alert.id, kind, text, now) for kind, text in new.extra_entries]
+        entries += await start_escalation(alert, new.policy_id, now, effects)
+        await alert.save(update_fields=["escalation_rule_index", "escalation_round", "next_escalation_at"])
+        await AlertLogEntry.bulk_create(entries)
+        effects.publish("alert", "CREATED", alert_id=alert.id)
+    metrics.ALERTS_OPENED.labels(new.priority.value).inc()
+    return alert
+
+
+async def add_event(alert_id: int, text: str, now: datetime) -> bool:
+    """Append a repeated event to an open alert. False if the alert closed meanwhile."""
+    async with unit_of_work() as effects:
+        updated = await Alert.filter(id=alert_id, open_key__isnull=False).update(
+            event_count=F("event_count") + 1, updated_at=now
+        )
+        if not updated:
+            return False
+        await add_entry(alert_id, LogKind.EVENT, text, now)
+        effects.publish("alert", "UPDATED", alert_id=alert_id)
+    return True
+
+
+async def _locked(alert_id: int) -> Alert:
+    alert = await Alert.filter(id=alert_id).select_for_update().first()
+    if alert is None:
+        raise NotFound(f"Alert {alert_id} not found")
+    return alert
+
+
+async def _cancel_pending_pages(alert_id: int, now: datetime, reason: str) -> None:
+    """Pages not yet handed to a transport are no longer needed once someone responded."""
+    await Notification.filter(
+        alert_id=alert_id, kind=NotificationKind.PAGE, status=NotificationStatus.PENDING
+    ).update(status=NotificationStatus.SKIPPED, last_error=reason, claimed_until=None)
+
+
+async def _actor_name(user_id: int | None, fallback: str) -> str:
+    if user_id is None:
+        return fallback
+    name = await User.filter(id=user_id).first().values_list("name", flat=True)
+    return str(name) if name else fallback
+
+
+async def accept_alert(alert_id: int, user_id: int | None, now: datetime, via: str = "") -> Alert:
+    """PENDING → ACCEPTED; escalation halts. Accepting an accepted alert changes nothing."""
+    async with unit_of_work() as effects:
+        alert = await _locked(alert_id)
+        if alert.status is AlertStatus.RESOLVED:
+            raise Conflict("The alert is already resolved")
+        if alert.status is AlertStatus.ACCEPTED:
+            return alert
+        alert.status = AlertStatus.ACCEPTED
+        alert.accepted_at = now
+        alert.accepted_by_id = user_id  # type: ignore[attr-defined]
+        alert.next_escalation_at = None
+        alert.updated_at = now
+        await alert.save(update_fields=["status", "accepted_at", "accepted_by_id", "next_escalation_at", "updated_at"])
+        who = await _actor_name(user_id, "an event")
+        await add_entry(alert.id, LogKind.ACCEPTED, f"Accepted by {who}" + (f" via {via}" if via else ""), now, user_id)
+        await _cancel_pending_pages(alert.id, now, f"accepted by {who}")
+        effects.publish("alert", "ACCEPTED", alert_id=alert.id)
+    return alert
+
+
+async def resolve_alert(alert_id: int, user_id: int | None, now: datetime, via: str = "") -> Alert:
+    """→ RESOLVED, final. The key is released so a new event opens a new alert."""
+    async with unit_of_work() as effects:
+        alert = await _locked(alert_id)
+        if alert.status is AlertStatus.RESOLVED:
+            return alert
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at = now
+        alert.resolved_by_id = user_id  # type: ignore[attr-defined]
+        alert.open_key = None
+        alert.next_escalation_at = None
+        alert.updated_at = now
+        await alert.save(
+            update_fields=["status", "resolved_at", "resolved_by_id", "open_key", "next_escalation_at", "updated_at"]
+        )
+        who = await _actor_name(user_id, "an event")
+        await add_entry(alert.id, LogKind.RESOLVED, f"Resolved by {who}" + (f" via {via}" if via else ""), now, user_id)
+        await _cancel_pending_pages(alert.id, now, f"resolved by {who}")
+        effects.publish("alert", "RESOLVED", alert_id=alert.id)
+    return alert
+
+
+async def comment_alert(alert_id: int, user_id: int | None, text: str, now: datetime, author: str = "") -> Alert:
+    text = text.strip()
+    if not text:
+        raise BadInput("A comment needs some text")
+    async with unit_of_work() as effects:
+        alert = await Alert.get_or_none(id=alert_id)
+        if alert is None:
+            raise NotFound(f"Alert {alert_id} not found")
+        who = await _actor_name(user_id, author or "an event")
+        await add_entry(alert.id, LogKind.COMMENT, f"{who}: {text[:4000]}", now, user_id, {"comment": text[:4000]})
+        await Alert.filter(id=alert_id).update(updated_at=now)
+        effects.publish("alert", "COMMENTED", alert_id=alert.id)
+    return alert
+
+
+async def escalate_alert(alert_id: int, user_id: int | None, now: datetime) -> Alert:
+    async with unit_of_work() as effects:
+        alert = await _locked(alert_id)
+        await escalate_by_hand(alert, user_id, now, effects)
+    return alert

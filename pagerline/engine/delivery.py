@@ -1,0 +1,215 @@
+"""Delivering outbox rows through the transports.
+
+A notification is *claimed* with one conditional UPDATE before anything is sent, so of two
+workers (or a worker and the sweeper) woken for the same row only one sends. The claim is a
+lease: a worker killed mid-send leaves a SENDING row whose lease runs out, and the sweeper
+claims it again, so nothing is lost. Sending happens outside any transaction (never hold
+SQLite's one writer across the network).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F, Q
+
+from pagerline.engine import metrics
+from pagerline.engine.effects import Effects, dispatch_after_commit
+from pagerline.engine.timeline import LogKind, add_entry
+from pagerline.models import (
+    Alert,
+    AlertStatus,
+    Channel,
+    Device,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    User,
+)
+from pagerline.push.base import DeliveryResult, Destination, OutgoingMessage, Outcome
+from pagerline.push.registry import Transports
+
+log = logging.getLogger(__name__)
+
+NOT_CONFIGURED = "channel not configured"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    lease_seconds: int = 60
+    max_attempts: int = 5
+    backoff_cap_seconds: int = 300
+    send_timeout_seconds: float = 20.0
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.backoff_cap_seconds, 5 * 2**attempts))
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=NotificationStatus.PENDING, due_at__lte=now) | Q(
+        status=NotificationStatus.SENDING, claimed_until__lt=now
+    )
+
+
+async def due_notification_ids(now: datetime, limit: int = 200) -> list[int]:
+    """Rows a sweeper should try: due and unclaimed, or claimed by a worker that vanished."""
+    return list(
+        await Notification.filter(_claimable(now)).order_by("due_at").limit(limit).values_list("id", flat=True)
+    )
+
+
+async def claim(notification_id: int, now: datetime, policy: DeliveryPolicy) -> bool:
+    updated = await Notification.filter(Q(id=notification_id) & _claimable(now)).update(
+        status=NotificationStatus.SENDING,
+        claimed_until=now + timedelta(seconds=policy.lease_seconds),
+        attempts=F("attempts") + 1,
+    )
+    return updated == 1
+
+
+async def _destinations(notification: Notification, user: User) -> list[Destination]:
+    channel = notification.channel
+    if channel is Channel.PUSH:
+        devices = await Device.filter(user_id=user.id, active=True).order_by("id")
+        return [
+            Destination(
+                address=d.token,
+                device_id=d.id,
+                provider=d.provider.value,
+                platform=d.platform.value,
+                critical=d.critical_alerts,
+                sound=d.sound,
+                critical_volume=d.critical_volume,
+            )
+            for d in devices
+        ]
+    if channel in (Channel.SMS, Channel.VOICE):
+        return [Destination(address=user.phone)] if user.phone and user.phone_verified else []
+    return [Destination(address=user.email)] if user.email else []
+
+
+async def _send_one(
+    transports: Transports, message: OutgoingMessage, policy: DeliveryPolicy
+) -> tuple[str, DeliveryResult]:
+    transport = transports.for_message(message.channel, message.destination.provider)
+    if transport is None:
+        return "", DeliveryResult(Outcome.FAILED, NOT_CONFIGURED)
+    try:
+        result = await asyncio.wait_for(transport.send(message), policy.send_timeout_seconds)
+    except TimeoutError:
+        result = DeliveryResult(Outcome.RETRY, "timed out")
+    except Exception as exc:  # a transport bug or network error: retry, never crash the worker
+        log.warning("transport %s failed", transport.name, exc_info=True)
+        result = DeliveryResult(Outcome.RETRY, f"{type(exc).__name__}: {exc}"[:300])
+    return transport.name, result
+
+
+async def deliver(notification_id: int, now: datetime, transports: Transports, policy: DeliveryPolicy) -> str | None:
+    """Claim, send and record one notification. Returns the final status, or None if another
+    worker has it or it is not due."""
+    if not await claim(notification_id, now, policy):
+        return None
+    notification = await Notification.get(id=notification_id)
+    user = await User.get(id=notification.user_id)  # type: ignore[attr-defined]
+    alert = await Alert.get_or_none(id=notification.alert_id) if notification.alert_id else None  # type: ignore[attr-defined]
+    channel = notification.channel.value
+
+    if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
+        # Someone responded first: a later rule is not needed any more.
+        return await _finish(notification, alert, user, NotificationStatus.SKIPPED, f"alert {alert.status.value.lower()}", now, log_it=False)
+
+    destinations = await _destinations(notification, user)
+    if not destinations:
+        reason = "no active device" if notification.channel is Channel.PUSH else "no reachable address"
+        return await _finish(notification, alert, user, NotificationStatus.FAILED, reason, now)
+
+    messages = [
+        OutgoingMessage(
+            notification_id=notification.id,
+            channel=notification.channel,
+            kind=notification.kind.value,
+            title=notification.title,
+            body=notification.body,
+            user_id=user.id,
+            destination=dest,
+            alert_id=alert.id if alert else None,
+            priority=alert.priority.value if alert else "LOW",
+            alert_status=alert.status.value if alert else "",
+        )
+        for dest in destinations
+    ]
+    metrics.DISPATCH_LAG.observe(max(0.0, (now - notification.due_at).total_seconds()))
+    results = await asyncio.gather(*(_send_one(transports, m, policy) for m in messages))
+
+    for message, (_, result) in zip(messages, results, strict=True):
+        if result.destination_dead and message.destination.device_id is not None:
+            await Device.filter(id=message.destination.device_id).update(active=False, deactivated_reason=result.reason[:200])
+            if alert is not None:
+                await add_entry(alert.id, LogKind.NOTIFICATION_FAILED, f"Device of {user.name} deactivated: {result.reason}", now, user.id)
+
+    transport_name = ",".join(sorted({name for name, _ in results if name}))
+    target = ",".join(m.destination.address[-12:] for m in messages)[:300]
+    outcomes = [r.outcome for _, r in results]
+    reasons = "; ".join(sorted({r.reason for _, r in results if r.reason}))
+    for outcome in outcomes:
+        metrics.NOTIFICATIONS_DELIVERED.labels(channel, outcome.value).inc()
+    if Outcome.DELIVERED in outcomes:
+        return await _finish(notification, alert, user, NotificationStatus.SENT, "", now, transport_name, target)
+    if Outcome.RETRY in outcomes and notification.attempts < policy.max_attempts:
+        retry_at = now + policy.backoff(notification.attempts)
+        await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.PENDING, due_at=retry_at, claimed_until=None, last_error=reasons[:1000]
+        )
+        if alert is not None:
+            await add_entry(
+                alert.id,
+                LogKind.NOTIFICATION_RETRY,
+                f"{channel} to {user.name} will be retried (attempt {notification.attempts}): {reasons}",
+                now,
+                user.id,
+            )
+        effects = Effects()
+        effects.wake_notification(notification.id, retry_at)
+        await dispatch_after_commit(effects)
+        return NotificationStatus.PENDING.value
+    return await _finish(notification, alert, user, NotificationStatus.FAILED, reasons or "failed", now, transport_name, target)
+
+
+async def _finish(
+    notification: Notification,
+    alert: Alert | None,
+    user: User,
+    status: NotificationStatus,
+    reason: str,
+    now: datetime,
+    transport_name: str = "",
+    target: str = "",
+    *,
+    log_it: bool = True,
+) -> str:
+    await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
+        status=status,
+        claimed_until=None,
+        last_error=reason or None,
+        sent_at=now if status is NotificationStatus.SENT else None,
+        transport=transport_name,
+        target=target,
+    )
+    channel = notification.channel.value
+    if alert is not None:
+        what = "update" if notification.kind is NotificationKind.UPDATE else channel
+        if status is NotificationStatus.SENT:
+            await add_entry(alert.id, LogKind.NOTIFIED, f"Notified {user.name} by {what}", now, user.id, {"channel": channel})
+        elif status is NotificationStatus.FAILED:
+            await add_entry(
+                alert.id, LogKind.NOTIFICATION_FAILED, f"{what} to {user.name} failed: {reason}", now, user.id, {"channel": channel, "reason": reason}
+            )
+        elif log_it:
+            await add_entry(alert.id, LogKind.NOTIFICATION_SKIPPED, f"{what} to {user.name} skipped: {reason}", now, user.id)
+        effects = Effects()
+        effects.publish("alert", "UPDATED", alert_id=alert.id)
+        await dispatch_after_commit(effects)
+    return status.value

@@ -1,0 +1,99 @@
+"""Side effects that must happen only after a transaction commits.
+
+Engine functions run inside :func:`unit_of_work`. While the transaction is open they only
+*record* what should happen next (wake a notification, wake an escalation, tell subscribers);
+after commit the process's :class:`Dispatcher` acts on it. Enqueueing inside the transaction
+would let a worker read a row that is not committed yet, or page for a change that was rolled
+back. If dispatching fails (broker down) nothing is lost: the sweeper finds due rows in the
+database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from tortoise.transactions import in_transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BusEvent:
+    """A change subscribers may care about. Carries ids only: receivers load what they may see."""
+
+    topic: str  # "alert", "oncall", "coverage"
+    kind: str  # CREATED, UPDATED, ACCEPTED, RESOLVED, ESCALATED, COMMENTED, ...
+    ids: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"topic": self.topic, "kind": self.kind, "ids": self.ids}
+
+
+@dataclass(slots=True)
+class Effects:
+    notifications: list[tuple[int, datetime]] = field(default_factory=list)
+    escalations: list[tuple[int, datetime]] = field(default_factory=list)
+    events: list[BusEvent] = field(default_factory=list)
+
+    def wake_notification(self, notification_id: int, due_at: datetime) -> None:
+        self.notifications.append((notification_id, due_at))
+
+    def wake_escalation(self, alert_id: int, at: datetime) -> None:
+        self.escalations.append((alert_id, at))
+
+    def publish(self, topic: str, kind: str, **ids: Any) -> None:
+        self.events.append(BusEvent(topic, kind, ids))
+
+    def merge(self, other: Effects) -> None:
+        self.notifications.extend(other.notifications)
+        self.escalations.extend(other.escalations)
+        self.events.extend(other.events)
+
+
+class Dispatcher(Protocol):
+    """What a process does with committed effects (enqueue with Dramatiq, publish on the bus)."""
+
+    async def dispatch(self, effects: Effects) -> None: ...
+
+
+class NullDispatcher:
+    """Leaves everything to the sweeper. Used by CLI commands and before start-up."""
+
+    async def dispatch(self, effects: Effects) -> None:
+        return None
+
+
+_dispatcher: Dispatcher = NullDispatcher()
+
+
+def set_dispatcher(dispatcher: Dispatcher) -> None:
+    """Installed once per process by the runtime (server lifespan or worker start)."""
+    global _dispatcher
+    _dispatcher = dispatcher
+
+
+def get_dispatcher() -> Dispatcher:
+    return _dispatcher
+
+
+async def dispatch_after_commit(effects: Effects) -> None:
+    if not (effects.notifications or effects.escalations or effects.events):
+        return
+    try:
+        await _dispatcher.dispatch(effects)
+    except Exception:  # the database already holds the truth; the sweeper will catch up
+        log.warning("dispatching committed effects failed; the sweeper will pick them up", exc_info=True)
+
+
+@asynccontextmanager
+async def unit_of_work() -> AsyncIterator[Effects]:
+    """A transaction plus the effects to dispatch once it has committed."""
+    effects = Effects()
+    async with in_transaction():
+        yield effects
+    await dispatch_after_commit(effects)

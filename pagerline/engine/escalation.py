@@ -1,0 +1,235 @@
+"""The escalation engine.
+
+State lives on the alert (``escalation_rule_index``, ``escalation_round``,
+``next_escalation_at``), so whichever worker claims a due alert can carry on after a crash.
+:func:`tick` is the one entry point run on a timer (the sweeper) and by delayed wake-up
+messages; it claims due alerts with ``FOR UPDATE SKIP LOCKED`` so two workers never process
+the same alert twice.
+
+Semantics (ilert's): HIGH alerts escalate through the policy's rules, each after its timeout;
+a rule that resolves to nobody passes to the next at once; a repeating policy runs its rules
+``1 + frequency`` times in all. LOW alerts notify the first reachable rule with the users'
+low-priority rules and never escalate. Accepting or resolving stops everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pagerline.engine import metrics
+from pagerline.engine.effects import Effects, unit_of_work
+from pagerline.engine.errors import Conflict
+from pagerline.engine.notify import plan_pages
+from pagerline.engine.oncall import on_call_users
+from pagerline.engine.timeline import LogKind, entry
+from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, EscalationRule, Priority, User
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTargets:
+    position: int
+    timeout_minutes: int
+    user_ids: tuple[int, ...]
+    schedule_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPlan:
+    policy_id: int
+    repeating: bool
+    frequency: int
+    rules: tuple[RuleTargets, ...]
+
+
+async def load_policy_plan(policy_id: int) -> PolicyPlan | None:
+    policy = await EscalationPolicy.get_or_none(id=policy_id)
+    if policy is None:
+        return None
+    rules = await EscalationRule.filter(policy_id=policy_id).order_by("position").prefetch_related("users", "schedules")
+    return PolicyPlan(
+        policy_id=policy.id,
+        repeating=policy.repeating,
+        frequency=policy.frequency,
+        rules=tuple(
+            RuleTargets(
+                position=rule.position,
+                timeout_minutes=rule.timeout_minutes,
+                user_ids=tuple(sorted(u.id for u in rule.users)),
+                schedule_ids=tuple(sorted(s.id for s in rule.schedules)),
+            )
+            for rule in rules
+        ),
+    )
+
+
+async def resolve_targets(rule: RuleTargets, at: datetime) -> list[int]:
+    """Users a rule pages at ``at``: named users, then whoever is on call on its schedules."""
+    targets: list[int] = list(rule.user_ids)
+    if rule.schedule_ids:
+        on_call = await on_call_users(list(rule.schedule_ids), at)
+        for schedule_id in rule.schedule_ids:
+            user_id = on_call.get(schedule_id)
+            if user_id is not None and user_id not in targets:
+                targets.append(user_id)
+    return targets
+
+
+async def _names(user_ids: list[int]) -> str:
+    names = dict(await User.filter(id__in=user_ids).values_list("id", "name"))
+    return ", ".join(str(names.get(uid, uid)) for uid in user_ids)
+
+
+async def escalate_to(
+    alert: Alert,
+    plan: PolicyPlan | None,
+    rule_index: int,
+    round_: int,
+    now: datetime,
+    effects: Effects,
+    *,
+    announce: bool,
+    manual_by: int | None = None,
+) -> list[AlertLogEntry]:
+    """Page the first rule at or after (``rule_index``, ``round_``) that resolves to somebody.
+
+    Updates the alert's escalation state in place (the caller saves it) and returns the timeline
+    entries to write. ``announce`` writes an ESCALATED entry for the level reached.
+    """
+    entries: list[AlertLogEntry] = []
+    alert.next_escalation_at = None
+    if plan is None or not plan.rules:
+        entries.append(entry(alert.id, LogKind.ESCALATION_ENDED, "The escalation policy has no rules", now))
+        return entries
+    source_name = await AlertSource.filter(id=alert.source_id).first().values_list("name", flat=True)  # type: ignore[attr-defined]
+    index, round_now = rule_index, round_
+    for _ in range(len(plan.rules) + 1):
+        if index >= len(plan.rules):
+            if alert.priority is Priority.HIGH and plan.repeating and round_now < plan.frequency:
+                index, round_now = 0, round_now + 1
+            else:
+                if manual_by is not None:
+                    raise Conflict("There is no further escalation level")
+                entries.append(
+                    entry(alert.id, LogKind.ESCALATION_ENDED, "No further escalation levels; the alert stays pending", now)
+                )
+                return entries
+        rule = plan.rules[index]
+        targets = await resolve_targets(rule, now)
+        if targets:
+            alert.escalation_rule_index = index
+            alert.escalation_round = round_now
+            if announce or manual_by is not None:
+                how = " by hand" if manual_by is not None else ""
+                names = await _names(targets)
+                entries.append(
+                    entry(
+                        alert.id,
+                        LogKind.ESCALATED,
+                        f"Escalated to level {index + 1} ({names}){how}"
+                        + (f", round {round_now + 1}" if round_now else ""),
+                        now,
+                        manual_by,
+                        {"level": index + 1, "round": round_now + 1, "users": targets},
+                    )
+                )
+                effects.publish("alert", "ESCALATED", alert_id=alert.id)
+            entries += await plan_pages(alert, str(source_name), targets, index, round_now, now, effects)
+            if alert.priority is Priority.HIGH:
+                alert.next_escalation_at = now + timedelta(minutes=rule.timeout_minutes)
+                effects.wake_escalation(alert.id, alert.next_escalation_at)
+            return entries
+        entries.append(
+            entry(
+                alert.id,
+                LogKind.NOBODY_ON_CALL,
+                f"Nobody on call at escalation level {index + 1}; passing to the next level",
+                now,
+                data={"level": index + 1},
+            )
+        )
+        index += 1
+    entries.append(entry(alert.id, LogKind.ESCALATION_ENDED, "Nobody on call at any escalation level", now))
+    return entries
+
+
+async def start_escalation(alert: Alert, policy_id: int | None, now: datetime, effects: Effects) -> list[AlertLogEntry]:
+    """Called in the transaction that opens the alert."""
+    plan = await load_policy_plan(policy_id) if policy_id else None
+    return await escalate_to(alert, plan, 0, 0, now, effects, announce=False)
+
+
+async def _advance(alert: Alert, now: datetime, effects: Effects, manual_by: int | None = None) -> None:
+    if alert.next_escalation_at is not None and manual_by is None:
+        metrics.ESCALATION_LAG.observe(max(0.0, (now - alert.next_escalation_at).total_seconds()))
+    plan = await load_policy_plan(alert.policy_id) if alert.policy_id else None  # type: ignore[attr-defined]
+    entries = await escalate_to(
+        alert,
+        plan,
+        alert.escalation_rule_index + 1,
+        alert.escalation_round,
+        now,
+        effects,
+        announce=True,
+        manual_by=manual_by,
+    )
+    alert.updated_at = now
+    await alert.save(
+        update_fields=[
+            "escalation_rule_index",
+            "escalation_round",
+            "next_escalation_at",
+            "updated_at",
+            "status",
+            "accepted_at",
+            "accepted_by_id",
+        ]
+    )
+    if entries:
+        await AlertLogEntry.bulk_create(entries)
+
+
+async def tick(now: datetime, batch_size: int = 50) -> int:
+    """Escalate every HIGH pending alert whose timeout has passed. Returns how many moved."""
+    moved = 0
+    while True:
+        async with unit_of_work() as effects:
+            due = (
+                await Alert.filter(
+                    status=AlertStatus.PENDING, priority=Priority.HIGH, next_escalation_at__lte=now
+                )
+                .order_by("next_escalation_at")
+                .limit(batch_size)
+                .select_for_update(skip_locked=True)
+            )
+            for alert in due:
+                await _advance(alert, now, effects)
+        moved += len(due)
+        if len(due) < batch_size:
+            return moved
+
+
+async def tick_alert(alert_id: int, now: datetime) -> bool:
+    """The delayed wake-up for one alert: escalates it only if it is (still) due."""
+    async with unit_of_work() as effects:
+        alert = (
+            await Alert.filter(
+                id=alert_id, status=AlertStatus.PENDING, priority=Priority.HIGH, next_escalation_at__lte=now
+            )
+            .select_for_update(skip_locked=True)
+            .first()
+        )
+        if alert is None:
+            return False
+        await _advance(alert, now, effects)
+    return True
+
+
+async def escalate_by_hand(alert: Alert, user_id: int | None, now: datetime, effects: Effects) -> None:
+    """`escalateAlert`: page the next level now. An accepted alert goes back to pending."""
+    if alert.status is AlertStatus.RESOLVED:
+        raise Conflict("The alert is resolved")
+    alert.status = AlertStatus.PENDING
+    alert.accepted_at = None
+    alert.accepted_by_id = None  # type: ignore[attr-defined]
+    await _advance(alert, now, effects, manual_by=user_id)

@@ -1,0 +1,137 @@
+"""Notification planning: turns "notify these users about this alert" into outbox rows.
+
+Each user's notification rules for the alert's priority become one row each, due after the
+rule's delay, in the caller's transaction. The unique ``dedup_key`` (alert, user, escalation
+rule, round, notification rule) makes a second page for the same step impossible.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pagerline.engine import render
+from pagerline.engine.effects import Effects
+from pagerline.engine.timeline import LogKind, entry
+from pagerline.models import (
+    Alert,
+    AlertLogEntry,
+    Channel,
+    Device,
+    Notification,
+    NotificationKind,
+    NotificationRule,
+    Priority,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultRule:
+    method: Channel
+    delay_minutes: int
+    priority: Priority
+
+
+# What a new user starts with (ilert's defaults).
+DEFAULT_RULES: tuple[DefaultRule, ...] = (
+    DefaultRule(Channel.PUSH, 0, Priority.HIGH),
+    DefaultRule(Channel.SMS, 5, Priority.HIGH),
+    DefaultRule(Channel.VOICE, 10, Priority.HIGH),
+    DefaultRule(Channel.PUSH, 0, Priority.LOW),
+)
+
+
+async def create_default_rules(user_id: int) -> None:
+    await NotificationRule.bulk_create(
+        [
+            NotificationRule(user_id=user_id, method=r.method, delay_minutes=r.delay_minutes, priority=r.priority)
+            for r in DEFAULT_RULES
+        ]
+    )
+
+
+def unreachable_reason(channel: Channel, user: User, has_device: bool) -> str | None:
+    """Why a user cannot be reached on a channel, or None when they can."""
+    if channel is Channel.PUSH and not has_device:
+        return "no active device"
+    if channel in (Channel.SMS, Channel.VOICE) and not (user.phone and user.phone_verified):
+        return "no verified phone number"
+    if channel is Channel.EMAIL and not user.email:
+        return "no email address"
+    return None
+
+
+def page_dedup_key(alert_id: int, user_id: int, rule_index: int, round_: int, notification_rule_id: int) -> str:
+    return f"page:{alert_id}:{user_id}:{rule_index}:{round_}:{notification_rule_id}"
+
+
+async def plan_pages(
+    alert: Alert,
+    source_name: str,
+    user_ids: list[int],
+    rule_index: int,
+    round_: int,
+    now: datetime,
+    effects: Effects,
+) -> list[AlertLogEntry]:
+    """Create the page rows for ``user_ids``; returns timeline entries the caller saves."""
+    users = {u.id: u for u in await User.filter(id__in=user_ids)}
+    rules_by_user: dict[int, list[NotificationRule]] = defaultdict(list)
+    for rule in await NotificationRule.filter(user_id__in=user_ids, priority=alert.priority).order_by(
+        "delay_minutes", "id"
+    ):
+        rules_by_user[rule.user_id].append(rule)  # type: ignore[attr-defined]
+    with_device = set(await Device.filter(user_id__in=user_ids, active=True).values_list("user_id", flat=True))
+
+    entries: list[AlertLogEntry] = []
+    title = render.page_title(alert)
+    body = render.page_body(alert, source_name)
+    for user_id in user_ids:
+        user = users.get(user_id)
+        if user is None:
+            continue
+        rules = rules_by_user.get(user_id, [])
+        if not rules:
+            entries.append(
+                entry(
+                    alert.id,
+                    LogKind.NOTIFICATION_SKIPPED,
+                    f"{user.name} has no notification rules for {alert.priority.value} alerts",
+                    now,
+                    user_id,
+                )
+            )
+            continue
+        for rule in rules:
+            reason = unreachable_reason(rule.method, user, user_id in with_device)
+            if reason is not None:
+                entries.append(
+                    entry(
+                        alert.id,
+                        LogKind.NOTIFICATION_SKIPPED,
+                        f"{rule.method.value} to {user.name} skipped: {reason}",
+                        now,
+                        user_id,
+                        {"channel": rule.method.value, "reason": reason},
+                    )
+                )
+                continue
+            due_at = now + timedelta(minutes=rule.delay_minutes)
+            row = await Notification.create(
+                dedup_key=page_dedup_key(alert.id, user_id, rule_index, round_, rule.id),
+                alert_id=alert.id,
+                user_id=user_id,
+                kind=NotificationKind.PAGE,
+                channel=rule.method,
+                notification_rule_id=rule.id,
+                escalation_rule_index=rule_index,
+                escalation_round=round_,
+                due_at=due_at,
+                title=title,
+                body=body,
+                created_at=now,
+            )
+            effects.wake_notification(row.id, due_at)
+    return entries

@@ -1,0 +1,37 @@
+"""The sweeper: the database-driven guarantee behind the queue.
+
+Delayed Dramatiq messages wake escalations and deliveries on time; the sweeper finds whatever
+no message woke (broker down, worker killed, message lost) and does it. Run every few seconds
+by every worker process (and by the embedded server); claims make concurrent sweepers safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from pagerline.engine.delivery import DeliveryPolicy, deliver, due_notification_ids
+from pagerline.engine.escalation import tick
+from pagerline.push.registry import Transports
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    escalated: int
+    delivered: int
+
+
+async def sweep_once(
+    now: datetime, transports: Transports, policy: DeliveryPolicy, concurrency: int = 20
+) -> SweepReport:
+    escalated = await tick(now)
+    ids = await due_notification_ids(now)
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(nid: int) -> str | None:
+        async with semaphore:
+            return await deliver(nid, now, transports, policy)
+
+    results = await asyncio.gather(*(one(nid) for nid in ids))
+    return SweepReport(escalated=escalated, delivered=sum(1 for r in results if r is not None))

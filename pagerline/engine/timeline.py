@@ -1,0 +1,49 @@
+"""Alert timeline entries. Every change to an alert writes one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pagerline.models import AlertLogEntry
+
+
+class LogKind:
+    RECEIVED = "RECEIVED"
+    EVENT = "EVENT"
+    ROUTED = "ROUTED"
+    NOTIFIED = "NOTIFIED"
+    NOTIFICATION_FAILED = "NOTIFICATION_FAILED"
+    NOTIFICATION_SKIPPED = "NOTIFICATION_SKIPPED"
+    NOTIFICATION_RETRY = "NOTIFICATION_RETRY"
+    ESCALATED = "ESCALATED"
+    ESCALATION_ENDED = "ESCALATION_ENDED"
+    NOBODY_ON_CALL = "NOBODY_ON_CALL"
+    ACCEPTED = "ACCEPTED"
+    RESOLVED = "RESOLVED"
+    COMMENT = "COMMENT"
+
+
+async def add_entry(
+    alert_id: int,
+    kind: str,
+    text: str,
+    at: datetime,
+    user_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> AlertLogEntry:
+    return await AlertLogEntry.create(
+        alert_id=alert_id, kind=kind, text=text, at=at, user_id=user_id, data=data or {}
+    )
+
+
+def entry(
+    alert_id: int,
+    kind: str,
+    text: str,
+    at: datetime,
+    user_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> AlertLogEntry:
+    """An unsaved entry, for bulk_create when one change writes several."""
+    return AlertLogEntry(alert_id=alert_id, kind=kind, text=text, at=at, user_id=user_id, data=data or {})

@@ -1,0 +1,1 @@
+"""The Strawberry GraphQL schema. Resolvers are thin: authorize, call the engine, shape."""

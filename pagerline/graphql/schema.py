@@ -1,0 +1,183 @@
+"""Queries, mutations and subscriptions. Each resolver: authorize, call the engine, shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import strawberry
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.types import Info
+
+from pagerline.engine import alerts as alert_engine
+from pagerline.engine.accounts import Viewer, login as engine_login
+from pagerline.engine.errors import EngineError
+from pagerline.graphql.context import app_state, viewer_of
+from pagerline.graphql.errors import USER_ERROR_CODES, from_engine, not_found, user_error
+from pagerline.graphql.loaders import Loaders
+from pagerline.graphql.permissions import require_responder, require_viewer, visible_alert, visible_alerts_filter
+from pagerline.graphql.types import (
+    Alert,
+    AlertConnection,
+    AlertEdge,
+    AlertEvent,
+    AlertStatus,
+    PageInfo,
+    Session,
+    User,
+    decode_cursor,
+    encode_cursor,
+)
+from pagerline.models import Alert as AlertRow
+from pagerline.models import AlertStatus as AlertStatusRow
+
+T = TypeVar("T")
+MAX_PAGE = 100
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _alert_id(raw: strawberry.ID) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise user_error("BAD_USER_INPUT", f"'{raw}' is not an alert id") from None
+
+
+async def _act(info: Info, raw_id: strawberry.ID, action: Callable[[Viewer, int], Awaitable[AlertRow]]) -> Alert:
+    """The shape of every alert mutation: responder check, visibility check, engine call."""
+    viewer = require_responder(viewer_of(info))
+    alert_id = _alert_id(raw_id)
+    if await visible_alert(viewer, alert_id) is None:
+        raise not_found("Alert")
+    try:
+        await action(viewer, alert_id)
+    except EngineError as exc:
+        raise from_engine(exc) from exc
+    row = await AlertRow.get(id=alert_id)
+    return Alert.of(row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def me(self, info: Info) -> User:
+        return User.of(require_viewer(viewer_of(info)).user)
+
+    @strawberry.field
+    async def alerts(
+        self,
+        info: Info,
+        status: list[AlertStatus] | None = None,
+        first: int | None = 25,
+        after: str | None = None,
+    ) -> AlertConnection:
+        viewer = require_viewer(viewer_of(info))
+        limit = min(max(first or 25, 1), MAX_PAGE)
+        query = AlertRow.filter(visible_alerts_filter(viewer))
+        if status:
+            query = query.filter(status__in=[AlertStatusRow(s.value) for s in status])
+        if after:
+            after_id = decode_cursor(after)
+            if after_id is None:
+                raise user_error("BAD_USER_INPUT", "'after' is not a cursor from this connection")
+            query = query.filter(id__lt=after_id)
+        rows = await query.order_by("-id").limit(limit + 1)
+        page = rows[:limit]
+        edges = [AlertEdge(cursor=encode_cursor(r.id), node=Alert.of(r)) for r in page]
+        return AlertConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field
+    async def alert(self, info: Info, id: strawberry.ID) -> Alert | None:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            alert_id = int(id)
+        except ValueError:
+            return None
+        row = await visible_alert(viewer, alert_id)
+        return Alert.of(row) if row else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def login(self, info: Info, email: str, password: str) -> Session:
+        state = app_state(info)
+        throttle = state.login_throttle
+        key = email.strip().lower()
+        wait = throttle.wait_time(key)
+        if wait > 0:
+            raise user_error("BAD_USER_INPUT", f"Too many failed sign-in attempts; try again in {int(wait) + 1} s")
+        result = await engine_login(email, password, _now(), state.settings.session_days)
+        if result is None:
+            throttle.take(key)  # only failures count towards the throttle
+            raise user_error("UNAUTHENTICATED", "Wrong email or password")
+        user, token = result
+        return Session(token=token, user=User.of(user))
+
+    @strawberry.mutation
+    async def accept_alert(self, info: Info, id: strawberry.ID) -> Alert:
+        return await _act(info, id, lambda v, a: alert_engine.accept_alert(a, v.user.id, _now(), via="app"))
+
+    @strawberry.mutation
+    async def resolve_alert(self, info: Info, id: strawberry.ID) -> Alert:
+        return await _act(info, id, lambda v, a: alert_engine.resolve_alert(a, v.user.id, _now(), via="app"))
+
+    @strawberry.mutation
+    async def comment_alert(self, info: Info, id: strawberry.ID, text: str) -> Alert:
+        return await _act(info, id, lambda v, a: alert_engine.comment_alert(a, v.user.id, text, _now()))
+
+    @strawberry.mutation
+    async def escalate_alert(self, info: Info, id: strawberry.ID) -> Alert:
+        return await _act(info, id, lambda v, a: alert_engine.escalate_alert(a, v.user.id, _now()))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def alert_events(self, info: Info) -> AsyncGenerator[AlertEvent, None]:
+        viewer = require_viewer(viewer_of(info))
+        subscription = app_state(info).bus.subscribe()
+        try:
+            async for event in subscription:
+                if event.get("topic") != "alert":
+                    continue
+                alert_id = event.get("ids", {}).get("alert_id")
+                if not isinstance(alert_id, int):
+                    continue
+                # Loaded per event with the viewer's filter: a subscriber only ever gets what it may see.
+                row = await visible_alert(viewer, alert_id)
+                if row is None:
+                    continue
+                info.context["loaders"] = Loaders()
+                yield AlertEvent(kind=str(event.get("kind", "UPDATED")), alert=Alert.of(row))
+        finally:
+            subscription.close()
+
+
+def _should_mask(error: object) -> bool:
+    original = getattr(error, "original_error", None)
+    extensions = getattr(error, "extensions", None) or {}
+    if original is None and extensions.get("code") in USER_ERROR_CODES:
+        return False
+    if original is not None and getattr(original, "extensions", None):
+        return original.extensions.get("code") not in USER_ERROR_CODES  # type: ignore[no-any-return]
+    # Validation errors (unknown field, bad argument) come without an original error: keep them.
+    return original is not None
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: MaskErrors(should_mask_error=_should_mask),
+    ],
+)

@@ -1,0 +1,56 @@
+"""Users, teams and API tokens."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from pagerline.models.enums import Role, TokenKind
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=200)
+    role = fields.CharEnumField(Role, default=Role.USER)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    password_hash = fields.CharField(max_length=200, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    phone_verified = fields.BooleanField(default=False)
+    muted_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    teams: fields.ManyToManyRelation[Team]
+
+    class Meta:
+        table = "users"
+
+
+class Team(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200, unique=True)
+    members: fields.ManyToManyRelation[User] = fields.ManyToManyField(
+        "models.User", related_name="teams", through="team_members"
+    )
+
+    class Meta:
+        table = "teams"
+
+
+class ApiToken(Model):
+    """A bearer token. Only the SHA-256 of the secret is stored, the secret is shown once."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="tokens", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(TokenKind)
+    name = fields.CharField(max_length=200, default="")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_tokens"

@@ -1,0 +1,1 @@
+"""Transports: one per channel behind one small interface (:mod:`pagerline.push.base`)."""

@@ -1,0 +1,65 @@
+"""The transport interface every channel implements.
+
+A transport gets one rendered message for one destination and says what happened: delivered,
+retry later (transient: 5xx, timeout, quota), or failed for good (with the provider's reason).
+It never touches the database; the engine records the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from pagerline.models import Channel
+
+
+class Outcome(str, Enum):
+    DELIVERED = "DELIVERED"
+    RETRY = "RETRY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where one message goes: a device token, a phone number or an email address."""
+
+    address: str
+    device_id: int | None = None
+    provider: str = ""  # FCM, APNS, CONSOLE for devices
+    platform: str = ""  # IOS, ANDROID
+    critical: bool = False  # the owner enabled critical alerts on this device
+    sound: str = "default"
+    critical_volume: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    notification_id: int
+    channel: Channel
+    kind: str  # PAGE, UPDATE, INFO
+    title: str
+    body: str
+    user_id: int
+    destination: Destination
+    alert_id: int | None = None
+    priority: str = "HIGH"
+    alert_status: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    outcome: Outcome
+    reason: str = ""
+    provider_id: str = ""
+    # The destination is gone for good (dead push token): the engine deactivates it.
+    destination_dead: bool = False
+
+
+class Transport(Protocol):
+    name: str
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult: ...
+
+    async def close(self) -> None: ...

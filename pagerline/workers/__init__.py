@@ -1,0 +1,1 @@
+"""Dramatiq broker set-up, the (thin) actors, and the runtime that runs them with the sweeper."""
