@@ -56,8 +56,19 @@ def ensure_sqlite_dir(database_url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+def forget_compiled_queries() -> None:
+    """Tortoise caches each table's compiled INSERT/UPDATE SQL by connection *name*, not by
+    dialect. A process that switches the "default" connection from SQLite to PostgreSQL (the
+    test suite does) must drop that cache, or PostgreSQL receives SQLite's ``?`` placeholders.
+    Private API: pinned in pyproject and guarded by tests/unit/test_stack_guards.py."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
+
+
 async def init_db(database_url: str) -> None:
     ensure_sqlite_dir(database_url)
+    forget_compiled_queries()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 

@@ -1,0 +1,74 @@
+"""A small organisation for tests: two responders on a two-level policy, sources of each kind.
+
+Everyone is reachable by push through a CONSOLE device, so the console transport (writing JSON
+lines to a file the test reads) stands in for a phone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pagerline.engine.accounts import create_token, create_user
+from pagerline.engine.sources import create_source
+from pagerline.models import (
+    Device,
+    EscalationPolicy,
+    EscalationRule,
+    IntegrationType,
+    Platform,
+    Priority,
+    PushProvider,
+    Role,
+    Team,
+    TokenKind,
+)
+
+
+@dataclass(frozen=True)
+class Org:
+    team_id: int
+    alice_id: int
+    bob_id: int
+    policy_id: int
+    api_key: str
+    alertmanager_key: str
+    grafana_key: str
+    api_source_id: int
+    alice_token: str
+    bob_token: str
+
+
+async def seed_org(
+    *, level1_timeout: int = 5, level2_timeout: int = 10, repeating: bool = False, frequency: int = 1, team: str = "Ops"
+) -> Org:
+    now = datetime.now(UTC)
+    team_row, _ = await Team.get_or_create(name=team)
+    alice = await create_user(f"alice@{team.lower()}.test", "Alice", "alice-password", Role.USER, "UTC", [team])
+    bob = await create_user(f"bob@{team.lower()}.test", "Bob", "bob-password", Role.RESPONDER, "UTC", [team])
+    for person in (alice, bob):
+        await Device.create(
+            user=person, platform=Platform.ANDROID, provider=PushProvider.CONSOLE, token=f"console-{person.email}"
+        )
+    policy = await EscalationPolicy.create(name=f"{team} policy", team=team_row, repeating=repeating, frequency=frequency)
+    first = await EscalationRule.create(policy=policy, position=0, timeout_minutes=level1_timeout)
+    await first.users.add(alice)
+    second = await EscalationRule.create(policy=policy, position=1, timeout_minutes=level2_timeout)
+    await second.users.add(bob)
+    api, api_key = await create_source(f"{team} API", policy.id, IntegrationType.API, Priority.HIGH, team_row.id)
+    _, am_key = await create_source(f"{team} Alertmanager", policy.id, IntegrationType.ALERTMANAGER, Priority.HIGH, team_row.id)
+    _, gf_key = await create_source(f"{team} Grafana", policy.id, IntegrationType.GRAFANA, Priority.HIGH, team_row.id)
+    _, alice_token = await create_token(alice.id, TokenKind.API, now, "test")
+    _, bob_token = await create_token(bob.id, TokenKind.API, now, "test")
+    return Org(
+        team_id=team_row.id,
+        alice_id=alice.id,
+        bob_id=bob.id,
+        policy_id=policy.id,
+        api_key=api_key,
+        alertmanager_key=am_key,
+        grafana_key=gf_key,
+        api_source_id=api.id,
+        alice_token=alice_token,
+        bob_token=bob_token,
+    )
