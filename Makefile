@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate clean bench
+.PHONY: run test install migrate clean bench schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var
+
+schema: install
+	$(BIN)/python -c "from pagerline.graphql.schema import schema; open('schema.graphql','w').write(schema.as_str()+'\n')"
