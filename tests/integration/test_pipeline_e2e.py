@@ -27,6 +27,7 @@ from tests.conftest import run
 from tests.support import console
 from tests.support.processes import start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
+from tests.support.ws import Subscriber
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 
@@ -80,6 +81,17 @@ def gql(server_url: str, token: str, query: str, variables: dict[str, Any] | Non
 
 
 def run_flow(url: str, server_url: str, org: Org, console_log: Path) -> None:
+    # A live subscriber sees every step, including the escalation made by the worker process.
+    subscriber = Subscriber(server_url, org.alice_token, "subscription { alertEvents { kind alert { id status } } }")
+    subscriber.start()
+    assert subscriber.ready.wait(10) and subscriber.error is None, subscriber.error
+    try:
+        _flow(url, server_url, org, console_log, subscriber)
+    finally:
+        subscriber.close()
+
+
+def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Subscriber) -> None:
     firing = sample("alertmanager-firing.json")
     response = httpx.post(f"{server_url}/api/events/alertmanager/{org.alertmanager_key}", json=firing, timeout=10)
     assert response.status_code == 202, response.text
@@ -130,6 +142,15 @@ def run_flow(url: str, server_url: str, org: Org, console_log: Path) -> None:
         ("ACCEPTED", "Accepted by Bob via app"),
         ("RESOLVED", "Resolved by an event via Alertmanager"),
     ]
+    def kinds_seen() -> list[str]:
+        return [e["alertEvents"]["kind"] for e in subscriber.received if e["alertEvents"]["alert"]["id"] == str(alert_id)]
+
+    wait_until(lambda: "RESOLVED" in kinds_seen(), what="the RESOLVED event on the subscription")
+    seen = kinds_seen()
+    for kind in ("ESCALATED", "ACCEPTED", "RESOLVED"):
+        assert kind in seen, seen
+    assert seen.index("ESCALATED") < seen.index("ACCEPTED") < seen.index("RESOLVED")
+
     # Each page went out exactly once.
     ids = [m["notification_id"] for m in console.sent(console_log)]
     assert len(ids) == len(set(ids)) == 2
