@@ -44,6 +44,13 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         raise ApiError(400, "INVALID_JSON", f"The body is not valid JSON: {exc}") from exc
 
 
+async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    raw = await read_json(request, max_bytes)
+    if not isinstance(raw, dict):
+        raise ApiError(400, "INVALID_BODY", "The body must be a JSON object")
+    return raw
+
+
 def _limits(request: Request) -> tuple[Settings, TokenBuckets]:
     return request.app.state.settings, request.app.state.rate_limiter
 
@@ -99,9 +106,7 @@ def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Requ
 
 async def post_event(request: Request) -> Response:
     settings, buckets = _limits(request)
-    raw = await read_json(request, settings.max_event_bytes)
-    if not isinstance(raw, dict):
-        raise ApiError(400, "INVALID_BODY", "The body must be a JSON object")
+    raw = await read_json_object(request, settings.max_event_bytes)
     key = raw.get("integrationKey") or raw.get("apiKey")
     if not key or not isinstance(key, str):
         raise ApiError(400, "MISSING_INTEGRATION_KEY", "integrationKey (or apiKey) is required")
@@ -120,9 +125,7 @@ async def post_event(request: Request) -> Response:
 async def _prom(request: Request, via: str) -> Response:
     settings, buckets = _limits(request)
     key = request.path_params["key"]
-    raw = await read_json(request, settings.max_event_bytes)
-    if not isinstance(raw, dict):
-        raise ApiError(400, "INVALID_BODY", "The body must be a JSON object")
+    raw = await read_json_object(request, settings.max_event_bytes)
     check_rate(buckets, key)
     try:
         body = PromWebhook.model_validate(raw)

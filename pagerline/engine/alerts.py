@@ -14,7 +14,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from pagerline.engine import metrics
-from pagerline.engine.effects import unit_of_work
+from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import BadInput, Conflict, NotFound
 from pagerline.engine.escalation import escalate_by_hand, start_escalation
 from pagerline.engine.timeline import LogKind, add_entry, entry
@@ -105,6 +105,20 @@ async def _actor_name(user_id: int | None, fallback: str) -> str:
     return str(name) if name else fallback
 
 
+async def _close_step(
+    alert: Alert, kind: str, verb: str, user_id: int | None, now: datetime, via: str, effects: Effects, fields: list[str]
+) -> None:
+    """What accepting and resolving share: stop escalating, save, write the timeline entry,
+    cancel pages not yet sent, publish."""
+    alert.next_escalation_at = None
+    alert.updated_at = now
+    await alert.save(update_fields=[*fields, "next_escalation_at", "updated_at"])
+    who = await _actor_name(user_id, "an event")
+    await add_entry(alert.id, kind, f"{verb} by {who}" + (f" via {via}" if via else ""), now, user_id)
+    await _cancel_pending_pages(alert.id, now, f"{verb.lower()} by {who}")
+    effects.publish("alert", kind, alert_id=alert.id)
+
+
 async def accept_alert(alert_id: int, user_id: int | None, now: datetime, via: str = "") -> Alert:
     """PENDING → ACCEPTED; escalation halts. Accepting an accepted alert changes nothing."""
     async with unit_of_work() as effects:
@@ -116,13 +130,7 @@ async def accept_alert(alert_id: int, user_id: int | None, now: datetime, via: s
         alert.status = AlertStatus.ACCEPTED
         alert.accepted_at = now
         alert.accepted_by_id = user_id  # type: ignore[attr-defined]
-        alert.next_escalation_at = None
-        alert.updated_at = now
-        await alert.save(update_fields=["status", "accepted_at", "accepted_by_id", "next_escalation_at", "updated_at"])
-        who = await _actor_name(user_id, "an event")
-        await add_entry(alert.id, LogKind.ACCEPTED, f"Accepted by {who}" + (f" via {via}" if via else ""), now, user_id)
-        await _cancel_pending_pages(alert.id, now, f"accepted by {who}")
-        effects.publish("alert", "ACCEPTED", alert_id=alert.id)
+        await _close_step(alert, LogKind.ACCEPTED, "Accepted", user_id, now, via, effects, ["status", "accepted_at", "accepted_by_id"])
     return alert
 
 
@@ -136,15 +144,9 @@ async def resolve_alert(alert_id: int, user_id: int | None, now: datetime, via: 
         alert.resolved_at = now
         alert.resolved_by_id = user_id  # type: ignore[attr-defined]
         alert.open_key = None
-        alert.next_escalation_at = None
-        alert.updated_at = now
-        await alert.save(
-            update_fields=["status", "resolved_at", "resolved_by_id", "open_key", "next_escalation_at", "updated_at"]
+        await _close_step(
+            alert, LogKind.RESOLVED, "Resolved", user_id, now, via, effects, ["status", "resolved_at", "resolved_by_id", "open_key"]
         )
-        who = await _actor_name(user_id, "an event")
-        await add_entry(alert.id, LogKind.RESOLVED, f"Resolved by {who}" + (f" via {via}" if via else ""), now, user_id)
-        await _cancel_pending_pages(alert.id, now, f"resolved by {who}")
-        effects.publish("alert", "RESOLVED", alert_id=alert.id)
     return alert
 
 
