@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import base_env, start_server
+from tests.support.processes import base_env, start_server, wait_until
 
 
 def pagerline(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -72,7 +72,14 @@ def test_migrate_demo_user_and_token(tmp_path: Path) -> None:
         event = httpx.post(f"{server.url}/api/events", timeout=10, json={
             "integrationKey": info["integrationKey"], "eventType": "ALERT", "summary": "demo works"})
         assert event.status_code == 202 and event.json()["responseCode"] == "NEW_ALERT_CREATED"
+        def sent_gauge() -> bool:
+            text = httpx.get(f"{server.url}/metrics", timeout=10).text
+            return 'pagerline_notifications{channel="PUSH",status="SENT"} 1' in text
+
+        wait_until(sent_gauge, what="the SENT push in /metrics")
         metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+        assert "pagerline_escalation_overdue_seconds 0.000" in metrics
+        assert 'pagerline_notification_deliveries_total{channel="PUSH",outcome="DELIVERED"} 1.0' in metrics
         assert 'pagerline_events_received_total{event_type="ALERT",integration="API"} 1.0' in metrics
         assert 'pagerline_alerts_opened_total{priority="HIGH"} 1.0' in metrics
         assert httpx.get(f"{server.url}/readyz", timeout=10).json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
