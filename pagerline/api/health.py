@@ -36,8 +36,9 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+def _escape(value: object) -> str:
+    text = str(getattr(value, "value", value))  # enum members render as their value
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 async def _database_metrics() -> list[str]:
@@ -48,11 +49,11 @@ async def _database_metrics() -> list[str]:
     rows = await Notification.all().annotate(n=Count("id")).group_by("channel", "status").values("channel", "status", "n")
     for row in rows:
         lines.append(
-            f'pagerline_notifications{{channel="{_escape(str(row["channel"]))}",status="{_escape(str(row["status"]))}"}} {row["n"]}'
+            f'pagerline_notifications{{channel="{_escape(row["channel"])}",status="{_escape(row["status"])}"}} {row["n"]}'
         )
     lines += ["# HELP pagerline_alerts Alerts by status (all processes)", "# TYPE pagerline_alerts gauge"]
     for row in await Alert.all().annotate(n=Count("id")).group_by("status").values("status", "n"):
-        lines.append(f'pagerline_alerts{{status="{_escape(str(row["status"]))}"}} {row["n"]}')
+        lines.append(f'pagerline_alerts{{status="{_escape(row["status"])}"}} {row["n"]}')
     first_due = (
         await Alert.filter(status=AlertStatus.PENDING, priority=Priority.HIGH, next_escalation_at__isnull=False)
         .order_by("next_escalation_at")
