@@ -1,0 +1,340 @@
+"""Bad input at the event intake gets a clear 4xx and writes nothing, against a real server.
+
+Each refused request must answer with its documented status and a JSON body of exactly
+``{status, message, code}``, and the alerts, alert_log_entries and notifications tables must hold
+the same number of rows afterwards. The servers here run with the embedded worker off
+(``PAGERLINE_EMBEDDED_WORKER=0``): the intake behaves the same, and no background delivery writes
+rows while the test compares counts, so the comparison can be exact.
+
+Runs on SQLite, and on PostgreSQL when PAGERLINE_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pagerline.db import close_db, init_db
+from pagerline.models import Alert, AlertLogEntry, Notification
+from tests.conftest import run
+from tests.support.databases import TemplateDatabases, pg_base_url
+from tests.support.processes import Server, start_server, wait_until
+from tests.support.seed import Org, seed_org
+
+PUBLIC_URL = "https://pagerline.example"
+MAX_EVENT_BYTES = 2048
+SAMPLES = Path("/work/shared/samples")
+
+# Stand-ins for values only known once the organisation is seeded.
+API_KEY = "<api-key>"
+AM_KEY = "<alertmanager-key>"
+UNKNOWN_KEY = "il_thisKeyBelongsToNoSource000000"
+
+
+def alertmanager_sample() -> dict[str, Any]:
+    return json.loads((SAMPLES / "alertmanager-firing.json").read_text())
+
+
+# --- talking to the database from the test process -------------------------------------------
+
+
+async def _seed(url: str, **kwargs: Any) -> Org:
+    await init_db(url)
+    try:
+        return await seed_org(**kwargs)
+    finally:
+        await close_db()
+
+
+async def _counts(url: str) -> dict[str, int]:
+    await init_db(url)
+    try:
+        return {
+            "alerts": await Alert.all().count(),
+            "alert_log_entries": await AlertLogEntry.all().count(),
+            "notifications": await Notification.all().count(),
+        }
+    finally:
+        await close_db()
+
+
+def counts(url: str) -> dict[str, int]:
+    return run(_counts(url))
+
+
+async def _alerts_with_key(url: str, alert_key: str) -> list[tuple[int, str, int]]:
+    await init_db(url)
+    try:
+        rows = await Alert.filter(alert_key=alert_key).order_by("id").values_list("id", "summary", "event_count")
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+    finally:
+        await close_db()
+
+
+def server_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "PAGERLINE_DATABASE_URL": database_url,
+        "PAGERLINE_CONSOLE_TRANSPORT": "1",
+        "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log"),
+        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
+        "PAGERLINE_EMBEDDED_WORKER": "0",
+        "PAGERLINE_PUBLIC_URL": PUBLIC_URL,
+    }
+    env.update(extra)
+    return env
+
+
+def assert_error_body(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"status", "message", "code"}, body
+    assert body["status"] == status
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"].strip(), body
+    return body
+
+
+# --- one server per backend for the whole table -------------------------------------------------
+
+
+@dataclass
+class Intake:
+    server: Server
+    database_url: str
+    org: Org
+
+    def fill(self, value: Any) -> Any:
+        """Replaces the key stand-ins with the seeded organisation's keys."""
+        if value == API_KEY:
+            return self.org.api_key
+        if value == AM_KEY:
+            return self.org.alertmanager_key
+        if isinstance(value, dict):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
+        return value
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def intake(
+    request: pytest.FixtureRequest, templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Intake]:
+    """One server per backend for the table below: a server per case would cost ~2.5 s each.
+    (The function-scoped ``database_url`` fixture is used by the tests that need their own server.)"""
+    if request.param == "postgres" and not pg_base_url():
+        pytest.skip("PostgreSQL variant: set PAGERLINE_TEST_DATABASE_URL to run it")
+    workdir = tmp_path_factory.mktemp(f"intake-{request.param}")
+    url = templates.sqlite(workdir) if request.param == "sqlite" else templates.postgres()
+    org = run(_seed(url))
+    server = start_server(server_env(url, workdir, PAGERLINE_MAX_EVENT_BYTES=str(MAX_EVENT_BYTES)), workdir)
+    try:
+        yield Intake(server, url, org)
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad request: what is sent, and the status and code it must get."""
+
+    route: str  # "events" or "alertmanager"
+    body: Any  # JSON-able value, or raw bytes sent as they are
+    status: int
+    code: str
+    chunked: bool = False  # send without Content-Length, so the server must count while reading
+
+
+def event(**fields: Any) -> dict[str, Any]:
+    """A good ALERT event for the API source, changed by ``fields`` (None removes a field)."""
+    body: dict[str, Any] = {"integrationKey": API_KEY, "eventType": "ALERT", "summary": "Disk full", "alertKey": "disk-full"}
+    for name, value in fields.items():
+        if value is None:
+            body.pop(name, None)
+        else:
+            body[name] = value
+    return body
+
+
+def prom(**alert_fields: Any) -> dict[str, Any]:
+    body = alertmanager_sample()
+    body["alerts"][0].update(alert_fields)
+    return body
+
+
+def _too_large_event() -> bytes:
+    return json.dumps(event(details="x" * (MAX_EVENT_BYTES + 100))).encode()
+
+
+def _too_large_prom() -> bytes:
+    return json.dumps(prom(annotations={"summary": "web-1 is down", "description": "y" * (MAX_EVENT_BYTES + 100)})).encode()
+
+
+BAD_INPUT = {
+    # key
+    "no key": Bad("events", event(integrationKey=None), 400, "MISSING_INTEGRATION_KEY"),
+    "empty key": Bad("events", event(integrationKey=""), 400, "MISSING_INTEGRATION_KEY"),
+    "unknown key": Bad("events", event(integrationKey=UNKNOWN_KEY), 404, "UNKNOWN_INTEGRATION_KEY"),
+    "unknown apiKey": Bad("events", event(integrationKey=None, apiKey=UNKNOWN_KEY), 404, "UNKNOWN_INTEGRATION_KEY"),
+    # not a JSON object
+    "not JSON": Bad("events", b"{this is not json", 400, "INVALID_JSON"),
+    "empty body": Bad("events", b"", 400, "INVALID_JSON"),
+    "not UTF-8": Bad("events", b'{"summary": "\xff\xfe"}', 400, "INVALID_JSON"),
+    "JSON array": Bad("events", [event()], 400, "INVALID_BODY"),
+    "JSON string": Bad("events", "ALERT", 400, "INVALID_BODY"),
+    # shape
+    "unknown eventType": Bad("events", event(eventType="TRIGGER"), 422, "INVALID_EVENT"),
+    "no eventType": Bad("events", event(eventType=None), 422, "INVALID_EVENT"),
+    "summary is a number": Bad("events", event(summary=42), 422, "INVALID_EVENT"),
+    "labels with a number value": Bad("events", event(labels={"env": "prod", "replicas": 3}), 422, "INVALID_EVENT"),
+    "priority URGENT": Bad("events", event(priority="URGENT"), 422, "INVALID_EVENT"),
+    "priority lower case": Bad("events", event(priority="high"), 422, "INVALID_EVENT"),
+    "images not a list": Bad("events", event(images="https://img.example/cpu.png"), 422, "INVALID_EVENT"),
+    "image without src": Bad("events", event(images=[{"href": "https://img.example"}]), 422, "INVALID_EVENT"),
+    "links not a list": Bad("events", event(links={"href": "https://runbook.example"}), 422, "INVALID_EVENT"),
+    "alertKey too long": Bad("events", event(alertKey="k" * 256), 422, "INVALID_EVENT"),
+    # meaning
+    "ACCEPT without alertKey": Bad("events", event(eventType="ACCEPT", alertKey=None), 400, "BAD_USER_INPUT"),
+    "RESOLVE with blank alertKey": Bad("events", event(eventType="RESOLVE", alertKey="  "), 400, "BAD_USER_INPUT"),
+    "ALERT without summary": Bad("events", event(summary=None), 400, "BAD_USER_INPUT"),
+    "ALERT with blank summary": Bad("events", event(summary="   "), 400, "BAD_USER_INPUT"),
+    # size
+    "too large": Bad("events", _too_large_event(), 413, "PAYLOAD_TOO_LARGE"),
+    "too large, chunked": Bad("events", _too_large_event(), 413, "PAYLOAD_TOO_LARGE", chunked=True),
+    # the Alertmanager webhook
+    "alertmanager: unknown key": Bad("alertmanager", alertmanager_sample(), 404, "UNKNOWN_INTEGRATION_KEY"),
+    "alertmanager: not JSON": Bad("alertmanager", b"status=firing", 400, "INVALID_JSON"),
+    "alertmanager: JSON array": Bad("alertmanager", alertmanager_sample()["alerts"], 400, "INVALID_BODY"),
+    "alertmanager: no alerts": Bad("alertmanager", {"version": "4", "status": "firing"}, 422, "INVALID_WEBHOOK"),
+    "alertmanager: status pending": Bad("alertmanager", prom(status="pending"), 422, "INVALID_WEBHOOK"),
+    "alertmanager: label is a number": Bad("alertmanager", prom(labels={"alertname": "Up", "code": 500}), 422, "INVALID_WEBHOOK"),
+    "alertmanager: too large": Bad("alertmanager", _too_large_prom(), 413, "PAYLOAD_TOO_LARGE"),
+}
+
+
+def send(intake: Intake, case: Bad) -> httpx.Response:
+    if case.route == "events":
+        path = "/api/events"
+    else:
+        key = UNKNOWN_KEY if case.code == "UNKNOWN_INTEGRATION_KEY" else intake.org.alertmanager_key
+        path = f"/api/events/alertmanager/{key}"
+    raw = case.body if isinstance(case.body, bytes) else json.dumps(intake.fill(case.body)).encode()
+    content: Any = iter([raw[i : i + 512] for i in range(0, len(raw), 512)]) if case.chunked else raw
+    response = httpx.post(
+        f"{intake.server.url}{path}", content=content, headers={"content-type": "application/json"}, timeout=10
+    )
+    if case.chunked:
+        assert "content-length" not in response.request.headers
+    return response
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT.values()), ids=list(BAD_INPUT))
+def test_bad_input_gets_its_status_and_writes_nothing(intake: Intake, case: Bad) -> None:
+    before = counts(intake.database_url)
+    response = send(intake, case)
+    assert_error_body(response, case.status, case.code)
+    assert counts(intake.database_url) == before
+
+
+def test_good_event_gets_202_and_a_generated_alert_key(intake: Intake) -> None:
+    before = counts(intake.database_url)
+    response = httpx.post(
+        f"{intake.server.url}/api/events",
+        json={"integrationKey": intake.org.api_key, "eventType": "ALERT", "summary": "CPU hot on web-7"},
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert set(body) == {"alertKey", "alertUrl", "responseCode"}
+    assert body["responseCode"] == "NEW_ALERT_CREATED"
+    assert re.fullmatch(r"[0-9a-f]{32}", body["alertKey"]), body
+    stored = run(_alerts_with_key(intake.database_url, body["alertKey"]))
+    assert [(summary, n) for _, summary, n in stored] == [("CPU hot on web-7", 1)]
+    alert_id = stored[0][0]
+    assert body["alertUrl"] == f"{PUBLIC_URL}/#/alerts/{alert_id}"
+    after = counts(intake.database_url)
+    assert after["alerts"] == before["alerts"] + 1
+    # RECEIVED, and SMS and VOICE skipped (no phone); one PUSH row for Alice.
+    assert after["alert_log_entries"] == before["alert_log_entries"] + 3
+    assert after["notifications"] == before["notifications"] + 1
+
+    # The generated key dedups like any other (case-insensitively).
+    again = httpx.post(
+        f"{intake.server.url}/api/events",
+        json={"apiKey": intake.org.api_key, "eventType": "ALERT", "summary": "CPU hot on web-7", "alertKey": body["alertKey"].upper()},
+    )
+    assert again.status_code == 202, again.text
+    assert again.json() == {
+        "alertKey": body["alertKey"].upper(),
+        "alertUrl": f"{PUBLIC_URL}/#/alerts/{alert_id}",
+        "responseCode": "EVENT_ADDED_TO_ALERT",
+    }
+    assert [n for _, _, n in run(_alerts_with_key(intake.database_url, body["alertKey"]))] == [2]
+
+
+def test_good_alertmanager_webhook_gets_202(intake: Intake) -> None:
+    response = httpx.post(
+        f"{intake.server.url}/api/events/alertmanager/{intake.org.alertmanager_key}", json=alertmanager_sample()
+    )
+    assert response.status_code == 202, response.text
+    [result] = response.json()["alerts"]
+    stored = run(_alerts_with_key(intake.database_url, "ea6e6a2b5a91e010"))
+    assert [(summary, n) for _, summary, n in stored] == [("web-1 is down", 1)]
+    assert result == {
+        "alertKey": "ea6e6a2b5a91e010",
+        "alertUrl": f"{PUBLIC_URL}/#/alerts/{stored[0][0]}",
+        "responseCode": "NEW_ALERT_CREATED",
+    }
+
+
+# --- the rate limit needs its own server (rate 1/s, burst 2) -----------------------------------
+
+
+def test_too_fast_gets_429_with_retry_after_and_writes_nothing(database_url: str, tmp_path: Path) -> None:
+    org = run(_seed(database_url))
+    env = server_env(database_url, tmp_path, PAGERLINE_EVENT_RATE_PER_KEY="1", PAGERLINE_EVENT_BURST_PER_KEY="2")
+    server = start_server(env, tmp_path)
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+
+            def post(key: str) -> httpx.Response:
+                return client.post(
+                    "/api/events",
+                    json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Burst {key}", "alertKey": key},
+                )
+
+            assert [post(k).status_code for k in ("burst-1", "burst-2")] == [202, 202]
+            before = counts(database_url)
+            refused = post("burst-3")
+            assert_error_body(refused, 429, "RATE_LIMITED")
+            # 1 token per second, the bucket just emptied: the next token comes within a second.
+            assert refused.headers["retry-after"] == "1"
+            assert counts(database_url) == before
+            assert run(_alerts_with_key(database_url, "burst-3")) == []
+
+            # The bucket is per integration key: the Alertmanager source is not held up.
+            other = client.post(f"/api/events/alertmanager/{org.alertmanager_key}", json=alertmanager_sample())
+            assert other.status_code == 202, other.text
+
+            # Tokens come back with time: waiting for the refill (polling, not sleeping a set time).
+            tried: list[str] = []
+
+            def retry() -> bool:
+                tried.append(f"later-{len(tried)}")
+                response = post(tried[-1])
+                if response.status_code == 202:
+                    return True
+                assert_error_body(response, 429, "RATE_LIMITED")
+                return False
+
+            wait_until(retry, timeout=5, interval=0.2, what="the rate limit to let an event through")
+            assert [len(run(_alerts_with_key(database_url, key))) for key in tried] == [0] * (len(tried) - 1) + [1]
+    finally:
+        server.stop()

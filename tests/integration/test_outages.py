@@ -1,0 +1,385 @@
+"""Outages: a worker killed mid-escalation and mid-send, Redis gone while events arrive, the
+database unreachable. Real processes, a real PostgreSQL and Redis; nothing of pagerline is mocked.
+
+Escalation timeouts are minutes. Where a test needs minutes to pass it moves the alert's clock in
+the database instead of sleeping: every stored time of that alert (``next_escalation_at``, the
+``due_at`` of its unsent notifications and the lease ``claimed_until`` of a claimed one) is set
+earlier by the same amount, which is exactly the state the database would hold once that much
+time had passed. The processes then act on it with their real clocks.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from pagerline.db import close_db, init_db
+from pagerline.models import (
+    Alert,
+    AlertLogEntry,
+    Channel,
+    Notification,
+    NotificationRule,
+    NotificationStatus,
+    Priority,
+    User,
+)
+from tests.conftest import run
+from tests.support import console
+from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
+from tests.support.seed import Org, seed_org
+from tests.support.tcp_proxy import TcpProxy
+
+# --- shared helpers -------------------------------------------------------------------------------
+
+
+def env_for(database_url: str, console_log: Path, redis_url: str | None = None) -> dict[str, str]:
+    env = {
+        "PAGERLINE_DATABASE_URL": database_url,
+        "PAGERLINE_CONSOLE_TRANSPORT": "1",
+        "PAGERLINE_CONSOLE_LOG": str(console_log),
+        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
+    }
+    if redis_url:
+        env["PAGERLINE_REDIS_URL"] = redis_url
+    return env
+
+
+async def _seed(url: str, **kwargs: Any) -> Org:
+    await init_db(url)
+    try:
+        return await seed_org(**kwargs)
+    finally:
+        await close_db()
+
+
+def post_alert(base_url: str, org: Org, key: str) -> httpx.Response:
+    return httpx.post(
+        f"{base_url}/api/events",
+        json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Outage test {key}", "alertKey": key},
+        timeout=15,
+    )
+
+
+def alert_id_of(response: httpx.Response) -> int:
+    assert response.status_code == 202, response.text
+    return int(response.json()["alertUrl"].rsplit("/", 1)[1])
+
+
+async def _notifications(url: str, alert_ids: list[int]) -> list[tuple[int, int, str, str, int]]:
+    """(id, user, channel, status, attempts) of the alerts' notifications, in id order."""
+    await init_db(url)
+    try:
+        rows = await Notification.filter(alert_id__in=alert_ids).order_by("id")
+        return [(r.id, r.user_id, r.channel.value, r.status.value, r.attempts) for r in rows]  # type: ignore[attr-defined]
+    finally:
+        await close_db()
+
+
+async def _alert_keys(url: str) -> list[str]:
+    await init_db(url)
+    try:
+        return sorted(await Alert.all().values_list("alert_key", flat=True))  # type: ignore[arg-type]
+    finally:
+        await close_db()
+
+
+def readiness(server: Server) -> tuple[int, dict[str, str]]:
+    response = httpx.get(f"{server.url}/readyz", timeout=10)
+    return response.status_code, response.json()["checks"]
+
+
+def stop_all(*procs: Proc | None) -> None:
+    for proc in procs:
+        if proc is not None:
+            proc.stop()
+
+
+# --- a. a worker killed in the middle of an escalation -----------------------------------------
+
+
+async def _seed_with_sms(url: str) -> Org:
+    """Alice is also reachable by SMS (5 min after her push; the console transport stands in for
+    Twilio), and has no VOICE rule, so her pages are exactly PUSH at 0 and SMS at +5 min."""
+    await init_db(url)
+    try:
+        org = await seed_org(level1_timeout=10, level2_timeout=15)
+        await User.filter(id=org.alice_id).update(phone="+15550001", phone_verified=True)
+        await NotificationRule.filter(user_id=org.alice_id, method=Channel.VOICE, priority=Priority.HIGH).delete()
+        return org
+    finally:
+        await close_db()
+
+
+async def _move_clock(url: str, alert_id: int, by: timedelta) -> None:
+    """Stands in for ``by`` passing: the alert's escalation deadline, its unsent notifications'
+    due times and any delivery lease all move earlier by ``by``."""
+    await init_db(url)
+    try:
+        alert = await Alert.get(id=alert_id)
+        assert alert.next_escalation_at is not None
+        await Alert.filter(id=alert_id).update(next_escalation_at=alert.next_escalation_at - by)
+        rows = await Notification.filter(
+            alert_id=alert_id, status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING]
+        )
+        for row in rows:
+            changes: dict[str, Any] = {"due_at": row.due_at - by}
+            if row.claimed_until is not None:
+                changes["claimed_until"] = row.claimed_until - by
+            await Notification.filter(id=row.id, status=row.status).update(**changes)
+    finally:
+        await close_db()
+
+
+async def _escalation_state(url: str, alert_id: int) -> dict[str, Any]:
+    await init_db(url)
+    try:
+        alert = await Alert.get(id=alert_id)
+        escalated = await AlertLogEntry.filter(alert_id=alert_id, kind="ESCALATED").order_by("id")
+        notified = await AlertLogEntry.filter(alert_id=alert_id, kind="NOTIFIED").order_by("id").values_list("text", flat=True)
+        return {
+            "status": alert.status.value,
+            "level": alert.escalation_rule_index,
+            "next_escalation_at": alert.next_escalation_at,
+            "escalated": [(e.text, e.at) for e in escalated],
+            "notified": sorted(notified),  # type: ignore[arg-type]
+        }
+    finally:
+        await close_db()
+
+
+class FifoRelay:
+    """Copies what a process writes into a named pipe on to a file, until stopped.
+
+    Worker A's console transport writes to the pipe. Once the relay stops reading, the
+    transport's ``open()`` of the pipe blocks (a pipe without a reader), so a send that worker
+    A starts then hangs after its claim: the real state of a worker killed mid-delivery.
+    """
+
+    def __init__(self, pipe: Path, dest: Path) -> None:
+        self.pipe = pipe
+        self.dest = dest
+        os.mkfifo(pipe)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fifo-relay", daemon=True)
+
+    def start(self) -> FifoRelay:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with open(self.pipe, "rb") as reader:  # waits for a writer
+                data = reader.read()  # until that writer closes
+            if data:
+                with open(self.dest, "ab") as out:
+                    out.write(data)
+
+    def stop(self) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + 5
+        while self._thread.is_alive():
+            assert time.monotonic() < deadline, "the relay did not stop"
+            try:  # wake the reader if it waits in open(); it then sees the stop flag
+                os.close(os.open(self.pipe, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # no reader waiting at this instant
+                pass
+            self._thread.join(0.05)
+
+
+def test_worker_killed_mid_escalation_and_mid_send_another_worker_carries_on_and_sends_each_once(
+    pg_database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    url = pg_database_url
+    org = run(_seed_with_sms(url))
+    log = tmp_path / "console.log"
+    relay = FifoRelay(tmp_path / "worker-a-console.pipe", log).start()
+    env = env_for(url, log, redis_url)
+    server: Server | None = None
+    worker_a: Proc | None = None
+    worker_b: Proc | None = None
+    try:
+        server = start_server(env, tmp_path)  # with Redis: no embedded worker in the server
+        worker_a = start_worker(env | {"PAGERLINE_CONSOLE_LOG": str(relay.pipe)}, tmp_path, "worker-a")
+        alert_id = alert_id_of(post_alert(server.url, org, "db-down"))
+
+        wait_until(lambda: console.sent_to(log, org.alice_id, alert_id), timeout=15, what="worker A pushing Alice")
+        assert [m["channel"] for m in console.sent_to(log, org.alice_id, alert_id)] == ["PUSH"]
+
+        # Worker A's next send will hang. 5 minutes pass: Alice's SMS is due, the escalation
+        # to Bob (at 10 minutes) is not yet.
+        relay.stop()
+        run(_move_clock(url, alert_id, timedelta(minutes=5)))
+        sms_claimed = lambda: [r for r in run(_notifications(url, [alert_id])) if r[2] == "SMS" and r[3] == "SENDING"]  # noqa: E731
+        wait_until(sms_claimed, timeout=15, what="worker A to claim Alice's SMS")
+
+        worker_a.kill()
+        assert worker_a.popen is not None and worker_a.popen.returncode == -9
+        # What the dead worker left: the alert pending on level 1, its escalation still ahead,
+        # the SMS claimed once and never sent.
+        state = run(_escalation_state(url, alert_id))
+        assert (state["status"], state["level"], state["escalated"]) == ("PENDING", 0, [])
+        pages = run(_notifications(url, [alert_id]))
+        assert [(u, c, s, n) for _, u, c, s, n in pages] == [
+            (org.alice_id, "PUSH", "SENT", 1),
+            (org.alice_id, "SMS", "SENDING", 1),
+        ]
+
+        # 5 more minutes: level 1's 10-minute timeout is over, and the dead worker's 60 s lease.
+        run(_move_clock(url, alert_id, timedelta(minutes=5)))
+        worker_b = start_worker(env, tmp_path, "worker-b")
+
+        def all_sent() -> list[tuple[int, int, str, str, int]] | None:
+            rows = run(_notifications(url, [alert_id]))
+            return rows if len(rows) == 3 and all(r[3] == "SENT" for r in rows) else None
+
+        rows = wait_until(all_sent, timeout=20, what="worker B to escalate to Bob and send everything")
+        assert [(u, c, s, n) for _, u, c, s, n in rows] == [
+            (org.alice_id, "PUSH", "SENT", 1),
+            (org.alice_id, "SMS", "SENT", 2),  # claimed by A (killed), then by B
+            (org.bob_id, "PUSH", "SENT", 1),
+        ]
+        # A SENT row cannot be claimed again, so the console log is final: each once.
+        sent = console.sent(log)
+        assert sorted(m["notification_id"] for m in sent) == sorted(r[0] for r in rows)
+        assert Counter((m["user_id"], m["channel"], m["alert_id"]) for m in sent) == {
+            (org.alice_id, "PUSH", alert_id): 1,
+            (org.alice_id, "SMS", alert_id): 1,
+            (org.bob_id, "PUSH", alert_id): 1,
+        }
+        state = run(_escalation_state(url, alert_id))
+        assert (state["status"], state["level"]) == ("PENDING", 1)
+        [(text, escalated_at)] = state["escalated"]
+        assert text == "Escalated to level 2 (Bob)"
+        assert state["next_escalation_at"] == escalated_at + timedelta(minutes=15)
+        assert state["notified"] == ["Notified Alice by PUSH", "Notified Alice by SMS", "Notified Bob by PUSH"]
+    finally:
+        stop_all(worker_b, worker_a, server)
+        relay.stop()
+
+
+# --- b. Redis stopped while events arrive ---------------------------------------------------------
+
+
+def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns(
+    pg_database_url: str, tmp_path: Path
+) -> None:
+    url = pg_database_url
+    org = run(_seed(url))
+    log = tmp_path / "console.log"
+    redis_dir = tmp_path / "redis"
+    redis_dir.mkdir()
+    redis = PrivateRedis(redis_dir)
+    redis.start()
+    env = env_for(url, log, redis.url)
+    server: Server | None = None
+    worker: Proc | None = None
+    try:
+        server = start_server(env, tmp_path)
+        worker = start_worker(env, tmp_path)
+        first = alert_id_of(post_alert(server.url, org, "before-outage"))
+        wait_until(lambda: console.sent_to(log, org.alice_id, first), timeout=15, what="the page before the outage")
+
+        redis.stop()
+        keys = [f"redis-down-{i}" for i in range(1, 6)]
+        responses = [post_alert(server.url, org, key) for key in keys]
+        assert [r.status_code for r in responses] == [202] * 5, [r.text for r in responses]
+        assert [r.json()["responseCode"] for r in responses] == ["NEW_ALERT_CREATED"] * 5
+        during = [alert_id_of(r) for r in responses]
+        assert run(_alert_keys(url)) == sorted(["before-outage", *keys])
+        assert readiness(server) == (503, {"database": "ok", "broker": "error: unreachable"})
+
+        redis = PrivateRedis(redis_dir, port=redis.port)
+        redis.start()
+        back_at = time.monotonic()
+        wait_until(
+            lambda: all(console.sent_to(log, org.alice_id, a) for a in during),
+            timeout=10,
+            what="the pages of the events that arrived while Redis was down",
+        )
+        assert time.monotonic() - back_at < 10
+
+        # Every page went out once, and the rows agree.
+        sent = console.sent(log)
+        assert Counter((m["user_id"], m["channel"], m["alert_id"]) for m in sent) == {
+            (org.alice_id, "PUSH", a): 1 for a in [first, *during]
+        }
+        assert len({m["notification_id"] for m in sent}) == len(sent)
+        wait_until(
+            lambda: [s for _, _, _, s, _ in run(_notifications(url, [first, *during]))] == ["SENT"] * 6,
+            timeout=10,
+            what="the pages to be recorded as sent",
+        )
+        wait_until(lambda: readiness(server) == (200, {"database": "ok", "broker": "ok"}), timeout=10, what="/readyz 200")  # type: ignore[arg-type]
+        assert worker.popen is not None and worker.popen.poll() is None, worker.log()  # it rode the outage out
+    finally:
+        stop_all(worker, server)
+        redis.stop()
+
+
+# --- c. the database unreachable ------------------------------------------------------------------
+
+
+def through(proxy: TcpProxy, database_url: str) -> str:
+    parts = urlsplit(database_url)
+    netloc = f"{parts.username}@{proxy.host}:{proxy.port}" if parts.username else f"{proxy.host}:{proxy.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "min_size=1&max_size=5", ""))
+
+
+def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recovers(
+    pg_database_url: str, tmp_path: Path
+) -> None:
+    url = pg_database_url
+    org = run(_seed(url))
+    log = tmp_path / "console.log"
+    pg = urlsplit(url)
+    proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
+    server: Server | None = None
+    try:
+        server = start_server(env_for(through(proxy, url), log), tmp_path)  # embedded worker, no Redis
+        assert alert_id_of(post_alert(server.url, org, "before-outage")) > 0
+        assert proxy.accepted >= 1  # the server's database traffic really goes through the proxy
+
+        proxy.stop()
+        refused: list[str] = []
+        for i in range(5):
+            key = f"db-down-{i}"
+            response = post_alert(server.url, org, key)
+            assert response.status_code == 503, response.text
+            body = response.json()
+            assert set(body) == {"status", "message", "code"}, body
+            assert (body["status"], body["code"]) == (503, "DATABASE_UNAVAILABLE")
+            assert body["message"].strip()
+            assert int(response.headers["retry-after"]) >= 1
+            refused.append(key)
+
+        proxy.start()
+        accepted: list[tuple[str, int]] = []
+
+        def accepted_again() -> bool:
+            key = f"db-back-{len(refused) + len(accepted)}"
+            response = post_alert(server.url, org, key)  # type: ignore[union-attr]
+            if response.status_code == 503:  # still reconnecting: refused, so not stored
+                assert response.json()["code"] == "DATABASE_UNAVAILABLE"
+                refused.append(key)
+                return False
+            accepted.append((key, alert_id_of(response)))
+            return True
+
+        wait_until(accepted_again, timeout=15, interval=0.2, what="the intake to accept events again")
+        [(back_key, back_alert)] = accepted
+        # Stored: the events answered 202. Not stored: every event answered 503.
+        assert run(_alert_keys(url)) == sorted(["before-outage", back_key])
+        # The embedded worker came back too: the new alert is paged.
+        wait_until(lambda: console.sent_to(log, org.alice_id, back_alert), timeout=15, what="the page after the outage")
+    finally:
+        stop_all(server)
+        proxy.close()

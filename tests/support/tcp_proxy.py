@@ -1,0 +1,139 @@
+"""A TCP proxy the test can pull the plug on: the stand-in for a network path to a database.
+
+``stop()`` closes the listening socket and aborts every open connection (both sides see the
+connection drop, as when a database host goes away); until ``start()`` is called again, new
+connections are refused. ``start()`` listens on the same port again, so a client configured with
+the proxy's address reconnects without being told anything.
+
+The proxy runs its own asyncio loop in a daemon thread, so a synchronous test (which drives real
+processes) can use it without an event loop of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+_CHUNK = 64 * 1024
+
+
+class TcpProxy:
+    def __init__(self, upstream_host: str, upstream_port: int, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.upstream_host = upstream_host
+        self.upstream_port = upstream_port
+        self.host = host
+        self.port = port
+        self.accepted = 0  # client connections accepted over the proxy's life
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- the synchronous face the test uses -------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> TcpProxy:
+        """Listen (again) on ``port``; the first start picks a free port when ``port`` is 0."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-proxy", daemon=True)
+            self._thread.start()
+        self._call(self._listen())
+        return self
+
+    def stop(self) -> None:
+        """Refuse new connections and drop every open one."""
+        if self._loop is not None:
+            self._call(self._shutdown())
+
+    def close(self) -> None:
+        """Stop and end the proxy's thread."""
+        if self._loop is None:
+            return
+        self.stop()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None
+        self._thread.join(5)
+        self._loop.close()
+        self._loop = None
+        self._thread = None
+
+    def __enter__(self) -> TcpProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, coro):  # type: ignore[no-untyped-def]
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
+
+    # --- the loop side ------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        if self._server is not None:
+            return
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, reuse_address=True)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def _shutdown(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2)
+
+    async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if self._server is None:  # accepted in the instant before stop(): refuse it
+            client_writer.transport.abort()
+            return
+        self.accepted += 1
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        if self._server is None:  # stopped while we were connecting upstream
+            client_writer.transport.abort()
+            upstream_writer.transport.abort()
+            return
+        self._writers.update((client_writer, upstream_writer))
+        pumps = [
+            asyncio.create_task(self._pump(client_reader, upstream_writer)),
+            asyncio.create_task(self._pump(upstream_reader, client_writer)),
+        ]
+        self._tasks.update(pumps)
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in pumps:
+                task.cancel()
+                self._tasks.discard(task)
+            for writer in (client_writer, upstream_writer):
+                self._writers.discard(writer)
+                writer.transport.abort()
+
+    @staticmethod
+    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while True:
+                data = await reader.read(_CHUNK)
+                if not data:
+                    break
+                writer.write(data)
+                await writer.drain()
