@@ -35,6 +35,9 @@ class Destination:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
+    """One rendered notification for one destination. Transports turn it into their wire
+    format (see :mod:`pagerline.push.payloads`) and decide nothing about *whether* to send."""
+
     notification_id: int
     channel: Channel
     kind: str  # PAGE, UPDATE, INFO
@@ -45,6 +48,19 @@ class OutgoingMessage:
     alert_id: int | None = None
     priority: str = "HIGH"
     alert_status: str = ""
+    # Send as a critical alert: a HIGH page to a device whose owner enabled critical alerts.
+    critical: bool = False
+    # The same for every message about one alert, so an update replaces the page on the lock screen.
+    collapse_id: str = ""
+    # Signed, single-use token for lock-screen actions (POST /api/actions); empty for updates.
+    action_token: str = ""
+    # The user's open alerts (iOS badge); None leaves the badge alone.
+    badge: int | None = None
+    # Groups notifications per alert source (iOS thread-id).
+    thread_id: str = ""
+    ttl_seconds: int = 3600
+    # A content-available push with no alert (tells the widget to refresh).
+    silent: bool = False
     data: dict[str, Any] = field(default_factory=dict)
 
 
