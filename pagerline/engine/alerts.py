@@ -17,6 +17,7 @@ from pagerline.engine import metrics
 from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import BadInput, Conflict, NotFound
 from pagerline.engine.escalation import escalate_by_hand, start_escalation
+from pagerline.engine.notify import plan_updates
 from pagerline.engine.timeline import LogKind, add_entry, entry
 from pagerline.models import Alert, AlertLogEntry, AlertStatus, Notification, NotificationKind, NotificationStatus, Priority, User
 
@@ -116,6 +117,7 @@ async def _close_step(
     who = await _actor_name(user_id, "an event")
     await add_entry(alert.id, kind, f"{verb} by {who}" + (f" via {via}" if via else ""), now, user_id)
     await _cancel_pending_pages(alert.id, now, f"{verb.lower()} by {who}")
+    await plan_updates(alert, kind, who, now, effects)
     effects.publish("alert", kind, alert_id=alert.id)
 
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 
-from pagerline.engine import metrics
-from pagerline.engine.effects import Effects, dispatch_after_commit
+from pagerline.engine import actions, metrics, storm
+from pagerline.engine.effects import Effects, dispatch_after_commit, unit_of_work
 from pagerline.engine.timeline import LogKind, add_entry
 from pagerline.models import (
     Alert,
@@ -27,6 +27,7 @@ from pagerline.models import (
     Notification,
     NotificationKind,
     NotificationStatus,
+    Priority,
     User,
 )
 from pagerline.push.base import DeliveryResult, Destination, OutgoingMessage, Outcome
@@ -87,6 +88,8 @@ async def _destinations(notification: Notification, user: User) -> list[Destinat
             for d in devices
         ]
     if channel in (Channel.SMS, Channel.VOICE):
+        if notification.kind is NotificationKind.INFO and notification.target:
+            return [Destination(address=notification.target)]  # e.g. a verification code to a new number
         return [Destination(address=user.phone)] if user.phone and user.phone_verified else []
     return [Destination(address=user.email)] if user.email else []
 
@@ -107,10 +110,74 @@ async def _send_one(
     return transport.name, result
 
 
-async def deliver(notification_id: int, now: datetime, transports: Transports, policy: DeliveryPolicy) -> str | None:
-    """Claim, send and record one notification. Returns the final status, or None if another
-    worker has it or it is not due."""
-    if not await claim(notification_id, now, policy):
+@dataclass(frozen=True, slots=True)
+class DeliveryContext:
+    """What delivery needs beyond the database: the transports, the retry policy, the key that
+    signs action tokens and the public URL for links."""
+
+    transports: Transports
+    policy: DeliveryPolicy
+    signing_key: bytes = b""
+    public_url: str = "http://127.0.0.1:8000"
+
+
+async def _open_alert_count(user_id: int) -> int:
+    """The iOS badge: open alerts this user has been paged for."""
+    return await Alert.filter(
+        status__in=[AlertStatus.PENDING, AlertStatus.ACCEPTED], notifications__user_id=user_id
+    ).distinct().count()
+
+
+async def _messages(
+    notification: Notification, alert: Alert | None, user: User, destinations: list[Destination], ctx: DeliveryContext, now: datetime
+) -> list[OutgoingMessage]:
+    is_page = notification.kind is NotificationKind.PAGE
+    badge = await _open_alert_count(user.id) if notification.channel is Channel.PUSH and alert is not None else None
+    body = notification.body
+    if notification.bundle_key and notification.kind is NotificationKind.INFO:
+        body = await storm.bundle_text(notification)
+    messages = []
+    for dest in destinations:
+        data: dict[str, str] = {}
+        token = ""
+        if is_page and alert is not None and notification.channel in (Channel.PUSH, Channel.EMAIL) and ctx.signing_key:
+            token = await actions.issue(ctx.signing_key, alert.id, user.id, dest.device_id, now)
+            if notification.channel is Channel.EMAIL:
+                base = ctx.public_url.rstrip("/")
+                data = {
+                    "accept_url": f"{base}/api/actions/confirm?action=accept&token={token}",
+                    "resolve_url": f"{base}/api/actions/confirm?action=resolve&token={token}",
+                    "alert_url": f"{base}/#/alerts/{alert.id}",
+                }
+        messages.append(
+            OutgoingMessage(
+                notification_id=notification.id,
+                channel=notification.channel,
+                kind=notification.kind.value,
+                title=notification.title,
+                body=body,
+                user_id=user.id,
+                destination=dest,
+                alert_id=alert.id if alert else None,
+                priority=alert.priority.value if alert else "LOW",
+                alert_status=alert.status.value if alert else "",
+                # Critical only for HIGH pages to devices whose owner enabled critical alerts.
+                critical=is_page and alert is not None and alert.priority is Priority.HIGH and dest.critical,
+                collapse_id=f"alert-{alert.id}" if alert else f"notification-{notification.id}",
+                action_token=token if notification.channel is Channel.PUSH else "",
+                badge=badge,
+                thread_id=f"source-{alert.source_id}" if alert else "pagerline",  # type: ignore[attr-defined]
+                data=data,
+            )
+        )
+    return messages
+
+
+async def deliver(notification_id: int, now: datetime, transports: Transports | DeliveryContext, policy: DeliveryPolicy | None = None) -> str | None:
+    """Claim, check, send and record one notification. Returns the final status, or None if
+    another worker has it or it is not due."""
+    ctx = transports if isinstance(transports, DeliveryContext) else DeliveryContext(transports, policy or DeliveryPolicy())
+    if not await claim(notification_id, now, ctx.policy):
         return None
     notification = await Notification.get(id=notification_id)
     user = await User.get(id=notification.user_id)  # type: ignore[attr-defined]
@@ -120,29 +187,28 @@ async def deliver(notification_id: int, now: datetime, transports: Transports, p
     if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
         # Someone responded first: a later rule is not needed any more.
         return await _finish(notification, alert, user, NotificationStatus.SKIPPED, f"alert {alert.status.value.lower()}", now, log_it=False)
+    if notification.kind is not NotificationKind.INFO and user.muted_until is not None and user.muted_until > now:
+        until = user.muted_until.strftime("%Y-%m-%d %H:%M UTC")
+        return await _finish(notification, alert, user, NotificationStatus.SUPPRESSED, f"{user.name} muted notifications until {until}", now)
 
     destinations = await _destinations(notification, user)
     if not destinations:
         reason = "no active device" if notification.channel is Channel.PUSH else "no reachable address"
         return await _finish(notification, alert, user, NotificationStatus.FAILED, reason, now)
 
-    messages = [
-        OutgoingMessage(
-            notification_id=notification.id,
-            channel=notification.channel,
-            kind=notification.kind.value,
-            title=notification.title,
-            body=notification.body,
-            user_id=user.id,
-            destination=dest,
-            alert_id=alert.id if alert else None,
-            priority=alert.priority.value if alert else "LOW",
-            alert_status=alert.status.value if alert else "",
-        )
-        for dest in destinations
-    ]
+    async with unit_of_work() as effects:
+        decision = await storm.decide(notification, now)
+        if decision.bundle_id is not None and decision.bundle_due is not None:
+            effects.wake_notification(decision.bundle_id, decision.bundle_due)
+    if decision.verdict is not storm.Verdict.SEND:
+        what = "update" if notification.kind is NotificationKind.UPDATE else channel
+        if alert is not None:
+            await add_entry(alert.id, LogKind.NOTIFICATION_SUPPRESSED, f"{what} to {user.name} held back: {decision.reason}", now, user.id, {"channel": channel, "storm": decision.verdict.value})
+        return NotificationStatus.SUPPRESSED.value
+
+    messages = await _messages(notification, alert, user, destinations, ctx, now)
     metrics.DISPATCH_LAG.observe(max(0.0, (now - notification.due_at).total_seconds()))
-    results = await asyncio.gather(*(_send_one(transports, m, policy) for m in messages))
+    results = await asyncio.gather(*(_send_one(ctx.transports, m, ctx.policy) for m in messages))
 
     for message, (_, result) in zip(messages, results, strict=True):
         if result.destination_dead and message.destination.device_id is not None:
@@ -157,11 +223,12 @@ async def deliver(notification_id: int, now: datetime, transports: Transports, p
     for outcome in outcomes:
         metrics.NOTIFICATIONS_DELIVERED.labels(channel, outcome.value).inc()
     if Outcome.DELIVERED in outcomes:
-        return await _finish(notification, alert, user, NotificationStatus.SENT, "", now, transport_name, target)
-    if Outcome.RETRY in outcomes and notification.attempts < policy.max_attempts:
-        retry_at = now + policy.backoff(notification.attempts)
+        provider_ids = ",".join(r.provider_id for _, r in results if r.provider_id)[:300]
+        return await _finish(notification, alert, user, NotificationStatus.SENT, "", now, transport_name, target, provider_ids=provider_ids)
+    if Outcome.RETRY in outcomes and notification.attempts < ctx.policy.max_attempts:
+        retry_at = now + ctx.policy.backoff(notification.attempts)
         await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
-            status=NotificationStatus.PENDING, due_at=retry_at, claimed_until=None, last_error=reasons[:1000]
+            status=NotificationStatus.PENDING, due_at=retry_at, claimed_until=None, last_error=reasons[:1000], dispatched_at=None
         )
         if alert is not None:
             await add_entry(
@@ -189,6 +256,7 @@ async def _finish(
     target: str = "",
     *,
     log_it: bool = True,
+    provider_ids: str = "",
 ) -> str:
     await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
         status=status,
@@ -197,6 +265,7 @@ async def _finish(
         sent_at=now if status is NotificationStatus.SENT else None,
         transport=transport_name,
         target=target,
+        provider_ids=provider_ids,
     )
     channel = notification.channel.value
     if alert is not None:
@@ -207,6 +276,8 @@ async def _finish(
             await add_entry(
                 alert.id, LogKind.NOTIFICATION_FAILED, f"{what} to {user.name} failed: {reason}", now, user.id, {"channel": channel, "reason": reason}
             )
+        elif status is NotificationStatus.SUPPRESSED:
+            await add_entry(alert.id, LogKind.NOTIFICATION_SUPPRESSED, f"{what} to {user.name} held back: {reason}", now, user.id)
         elif log_it:
             await add_entry(alert.id, LogKind.NOTIFICATION_SKIPPED, f"{what} to {user.name} skipped: {reason}", now, user.id)
         effects = Effects()

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pagerline.engine import metrics
 from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import Conflict
-from pagerline.engine.notify import plan_pages
+from pagerline.engine.notify import plan_pages, plan_updates
 from pagerline.engine.oncall import on_call_users
 from pagerline.engine.timeline import LogKind, entry
 from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, EscalationRule, Priority, User
@@ -134,6 +134,7 @@ async def escalate_to(
                     )
                 )
                 effects.publish("alert", "ESCALATED", alert_id=alert.id)
+                await plan_updates(alert, "ESCALATED", names, now, effects)
             entries += await plan_pages(alert, str(source_name), targets, index, round_now, now, effects)
             if alert.priority is Priority.HIGH:
                 alert.next_escalation_at = now + timedelta(minutes=rule.timeout_minutes)

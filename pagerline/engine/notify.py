@@ -22,6 +22,7 @@ from pagerline.models import (
     Notification,
     NotificationKind,
     NotificationRule,
+    NotificationStatus,
     Priority,
     User,
 )
@@ -87,7 +88,6 @@ async def plan_pages(
 
     entries: list[AlertLogEntry] = []
     title = render.page_title(alert)
-    body = render.page_body(alert, source_name)
     for user_id in user_ids:
         user = users.get(user_id)
         if user is None:
@@ -130,8 +130,38 @@ async def plan_pages(
                 escalation_round=round_,
                 due_at=due_at,
                 title=title,
-                body=body,
+                body=render.page_body(alert, source_name, rule.method),
                 created_at=now,
             )
             effects.wake_notification(row.id, due_at)
     return entries
+
+
+async def plan_updates(alert: Alert, what: str, who: str, now: datetime, effects: Effects) -> None:
+    """After accept/resolve/escalate: a push to everyone whose devices got this alert's page,
+    per their update preferences, so the lock screen stops showing a page someone took.
+    ``what`` is ACCEPTED, RESOLVED or ESCALATED."""
+    paged = set(
+        await Notification.filter(
+            alert_id=alert.id, kind=NotificationKind.PAGE, channel=Channel.PUSH, status=NotificationStatus.SENT
+        ).values_list("user_id", flat=True)
+    )
+    if not paged:
+        return
+    wants = {"ACCEPTED": "update_on_accepted", "RESOLVED": "update_on_resolved", "ESCALATED": "update_on_escalated"}[what]
+    users = await User.filter(id__in=list(paged), **{wants: True})
+    title = render.update_title(alert, what.capitalize())
+    body = render.update_body(alert, what, who)
+    for user in users:
+        row = await Notification.create(
+            dedup_key=f"update:{alert.id}:{user.id}:{what}:{alert.escalation_rule_index}:{alert.escalation_round}",
+            alert_id=alert.id,
+            user_id=user.id,
+            kind=NotificationKind.UPDATE,
+            channel=Channel.PUSH,
+            due_at=now,
+            title=title,
+            body=body,
+            created_at=now,
+        )
+        effects.wake_notification(row.id, now)

@@ -17,7 +17,7 @@ from pagerline.models.enums import (
     TokenKind,
 )
 from pagerline.models.escalation import EscalationPolicy, EscalationRule
-from pagerline.models.notifications import Notification, NotificationRule
+from pagerline.models.notifications import ActionToken, Notification, NotificationRule
 from pagerline.models.schedules import Schedule, ScheduleLayer, ScheduleOverride, StaticShift
 from pagerline.models.sources import AlertSource
 
@@ -33,6 +33,7 @@ MODEL_MODULES = [
 
 __all__ = [
     "MODEL_MODULES",
+    "ActionToken",
     "Alert",
     "AlertLogEntry",
     "AlertSource",

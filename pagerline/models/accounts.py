@@ -17,7 +17,16 @@ class User(Model):
     password_hash = fields.CharField(max_length=200, null=True)
     phone = fields.CharField(max_length=32, null=True)
     phone_verified = fields.BooleanField(default=False)
+    # A number being verified: the code is sent by SMS and stored only as a digest.
+    phone_pending = fields.CharField(max_length=32, null=True)
+    phone_code_hash = fields.CharField(max_length=64, null=True)
+    phone_code_expires_at = fields.DatetimeField(null=True)
+    phone_code_attempts = fields.SmallIntField(default=0)
     muted_until = fields.DatetimeField(null=True)
+    # Update notifications (a push that replaces the page on the lock screen).
+    update_on_accepted = fields.BooleanField(default=True)
+    update_on_resolved = fields.BooleanField(default=True)
+    update_on_escalated = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     teams: fields.ManyToManyRelation[Team]

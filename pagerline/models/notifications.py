@@ -47,10 +47,37 @@ class Notification(Model):
     # Where it went (device tokens' ids, a phone number, an address); filled on delivery.
     target = fields.CharField(max_length=300, default="")
     transport = fields.CharField(max_length=20, default="")
+    # The providers' message ids (FCM names, APNs ids, Twilio SIDs), for support and callbacks.
+    provider_ids = fields.CharField(max_length=300, default="")
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    # Storm protection: what was sent (digest of channel, title and body) and when it passed the
+    # storm checks; the checks count these per user and channel over a sliding window.
+    content_hash = fields.CharField(max_length=64, default="")
+    dispatched_at = fields.DatetimeField(null=True)
+    # SMS/voice held back in a storm: the summary notification that carries it instead.
+    bundle_key = fields.CharField(max_length=100, null=True, db_index=True)
 
     class Meta:
         table = "notifications"
-        indexes = (("status", "due_at"),)
+        indexes = (("status", "due_at"), ("user_id", "channel", "dispatched_at"))
+
+
+class ActionToken(Model):
+    """A single-use token carried by one page for lock-screen (or email) accept/resolve.
+
+    The token itself is signed (see pagerline.engine.actions), this row makes it single-use
+    and revocable.
+    """
+
+    nonce = fields.CharField(max_length=32, primary_key=True)
+    alert = fields.ForeignKeyField("models.Alert", related_name="action_tokens", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="action_tokens", on_delete=fields.CASCADE)
+    device = fields.ForeignKeyField("models.Device", related_name="action_tokens", null=True, on_delete=fields.CASCADE)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "action_tokens"

@@ -36,7 +36,38 @@ class Transports:
 
 
 def build_transports(settings: Settings) -> Transports:
+    """One transport per configured provider: ``PUSH:FCM``, ``PUSH:APNS``, ``SMS`` and ``VOICE``
+    (one Twilio transport for both) and ``EMAIL``. A provider whose settings are all unset is
+    off; one that is only partly configured raises ``ValueError`` naming the missing settings,
+    so a typo fails at start-up instead of failing pages later. FCM is on with a service-account
+    file, or with only a project id (Google's application-default credentials). Nothing
+    connects here: the transports open their connections lazily, in the event loop that sends.
+    Each provider module is imported only when that provider is configured."""
     transports = Transports()
     if settings.console_enabled:
         transports.console = ConsoleTransport(settings.console_log)
+    concurrency = getattr(settings, "push_concurrency", None)
+    limits = {"concurrency": int(concurrency)} if concurrency else {}
+
+    if settings.fcm_credentials or settings.fcm_project_id:
+        from pagerline.push.fcm import FcmTransport
+
+        transports.by_key["PUSH:FCM"] = FcmTransport.from_settings(settings, **limits)
+
+    if any((settings.apns_key_file, settings.apns_key_id, settings.apns_team_id, settings.apns_topic)):
+        from pagerline.push.apns import ApnsTransport
+
+        transports.by_key["PUSH:APNS"] = ApnsTransport.from_settings(settings, **limits)
+
+    if any((settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)):
+        from pagerline.push.twilio import TwilioTransport
+
+        twilio = TwilioTransport.from_settings(settings)
+        transports.by_key[Channel.SMS.value] = twilio
+        transports.by_key[Channel.VOICE.value] = twilio
+
+    if settings.smtp_url or settings.smtp_from:
+        from pagerline.push.email import EmailTransport
+
+        transports.by_key[Channel.EMAIL.value] = EmailTransport.from_settings(settings)
     return transports

@@ -150,8 +150,9 @@ async def test_accept_halts_escalation_and_skips_later_rules(db: str) -> None:
     assert alert.status is AlertStatus.ACCEPTED and alert.next_escalation_at is None
     # The SMS at +5 and the call at +10 are no longer needed: she responded first.
     await sweep_once(T0 + timedelta(minutes=30), console_only(transport), policy)
-    assert [m.channel.value for m in transport.sent] == ["PUSH"]
-    statuses = dict(await Notification.filter(alert_id=alert.id).values_list("channel", "status"))
+    # Only the update that replaces her page on the lock screen goes out, no SMS, no call.
+    assert [(m.channel.value, m.kind) for m in transport.sent] == [("PUSH", "PAGE"), ("PUSH", "UPDATE")]
+    statuses = dict(await Notification.filter(alert_id=alert.id, kind="PAGE").values_list("channel", "status"))
     assert statuses == {"PUSH": NotificationStatus.SENT, "SMS": NotificationStatus.SKIPPED, "VOICE": NotificationStatus.SKIPPED}
     assert await tick(T0 + timedelta(hours=1)) == 0
 

@@ -116,14 +116,16 @@ def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Su
 
     async def after_accept() -> tuple[Any, list[Any]]:
         alert = await Alert.get(id=alert_id)
-        pending = await Notification.filter(alert_id=alert_id, status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING])
+        pending = await Notification.filter(
+            alert_id=alert_id, kind="PAGE", status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING]
+        )
         return alert, pending
 
     alert, pending = run(_db(url, after_accept))
     assert alert.status is AlertStatus.ACCEPTED and alert.next_escalation_at is None
     assert pending == []
     move_clock(url, alert_id, 60)  # an hour later: nobody else is paged
-    sent_before = len(console.sent(console_log))
+    pages_before = len(console.pages(console_log))
 
     resolved = sample("alertmanager-resolved.json")
     response = httpx.post(f"{server_url}/api/events/alertmanager/{org.alertmanager_key}", json=resolved, timeout=10)
@@ -131,9 +133,13 @@ def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Su
     assert response.json()["alerts"][0]["responseCode"] == "ALERT_RESOLVED"
     data = gql(server_url, org.alice_token, "query($id: ID!) { alert(id: $id) { status logEntries { kind text } } }", {"id": str(alert_id)})
     assert data["alert"]["status"] == "RESOLVED"
-    assert len(console.sent(console_log)) == sent_before
+    assert len(console.pages(console_log)) == pages_before
 
-    steps = [(e["kind"], e["text"]) for e in data["alert"]["logEntries"] if e["kind"] not in ("NOTIFICATION_SKIPPED",)]
+    steps = [
+        (e["kind"], e["text"])
+        for e in data["alert"]["logEntries"]
+        if e["kind"] != "NOTIFICATION_SKIPPED" and not e["text"].endswith("by update")
+    ]
     assert steps == [
         ("RECEIVED", "Alert created from an event via Alertmanager on source 'Ops Alertmanager'"),
         ("NOTIFIED", "Notified Alice by PUSH"),
@@ -151,9 +157,18 @@ def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Su
         assert kind in seen, seen
     assert seen.index("ESCALATED") < seen.index("ACCEPTED") < seen.index("RESOLVED")
 
-    # Each page went out exactly once.
-    ids = [m["notification_id"] for m in console.sent(console_log)]
+    # Each page went out exactly once; the accept and the resolve each replaced it on both
+    # lock screens with an update push.
+    ids = [m["notification_id"] for m in console.pages(console_log)]
     assert len(ids) == len(set(ids)) == 2
+
+    def updates() -> list[tuple[int, str]]:
+        return sorted((m["user_id"], m["title"].split(":")[0]) for m in console.sent(console_log) if m["kind"] == "UPDATE")
+
+    wait_until(lambda: len(updates()) == 4, what="the update pushes")
+    assert updates() == sorted(
+        [(org.alice_id, "Accepted"), (org.bob_id, "Accepted"), (org.alice_id, "Resolved"), (org.bob_id, "Resolved")]
+    )
 
     async def timeline_ids() -> list[int]:
         return list(await AlertLogEntry.filter(alert_id=alert_id).order_by("id").values_list("id", flat=True))

@@ -15,3 +15,8 @@ def sent(path: Path) -> list[dict[str, Any]]:
 
 def sent_to(path: Path, user_id: int, alert_id: int | None = None) -> list[dict[str, Any]]:
     return [m for m in sent(path) if m["user_id"] == user_id and (alert_id is None or m["alert_id"] == alert_id)]
+
+
+def pages(path: Path) -> list[dict[str, Any]]:
+    """Only the pages (not update pushes that follow an accept or resolve)."""
+    return [m for m in sent(path) if m["kind"] == "PAGE"]

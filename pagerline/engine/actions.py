@@ -1,0 +1,109 @@
+"""Lock-screen (and email) actions: a signed, single-use token bound to (alert, user, device).
+
+The token is ``<payload>.<signature>``: the payload names a nonce, the alert, the user, the device
+and the expiry; the HMAC-SHA256 signature uses the server's secret key, so a forged or altered
+token is refused before the database is touched. The nonce's row makes the token single-use:
+redeeming it is one conditional UPDATE, so two taps (or a replay) cannot both act.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pagerline.engine import alerts as alert_engine
+from pagerline.engine.errors import EngineError
+from pagerline.models import ActionToken, Alert, Role, User
+
+DEFAULT_TTL = timedelta(hours=24)
+ACTIONS = ("accept", "resolve")
+
+
+class InvalidActionToken(EngineError):
+    code = "INVALID_ACTION_TOKEN"
+
+
+class ExpiredActionToken(EngineError):
+    code = "ACTION_TOKEN_EXPIRED"
+
+
+class UsedActionToken(EngineError):
+    code = "ACTION_TOKEN_USED"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionClaims:
+    nonce: str
+    alert_id: int
+    user_id: int
+    device_id: int | None
+    expires_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(key: bytes, payload: str) -> str:
+    return _b64(hmac.new(key, b"pagerline-action:" + payload.encode(), hashlib.sha256).digest())
+
+
+async def issue(key: bytes, alert_id: int, user_id: int, device_id: int | None, now: datetime, ttl: timedelta = DEFAULT_TTL) -> str:
+    nonce = secrets.token_hex(16)
+    expires_at = now + ttl
+    await ActionToken.create(
+        nonce=nonce, alert_id=alert_id, user_id=user_id, device_id=device_id, expires_at=expires_at, created_at=now
+    )
+    payload = _b64(
+        json.dumps({"n": nonce, "a": alert_id, "u": user_id, "d": device_id, "e": int(expires_at.timestamp())}, separators=(",", ":")).encode()
+    )
+    return f"{payload}.{_sign(key, payload)}"
+
+
+def verify(key: bytes, token: str) -> ActionClaims:
+    """Checks the signature (constant time) and decodes; does not check expiry or use."""
+    payload, _, signature = token.partition(".")
+    if not payload or not signature or not hmac.compare_digest(_sign(key, payload), signature):
+        raise InvalidActionToken("The action token is not valid")
+    try:
+        data = json.loads(_unb64(payload))
+        return ActionClaims(
+            nonce=str(data["n"]),
+            alert_id=int(data["a"]),
+            user_id=int(data["u"]),
+            device_id=int(data["d"]) if data["d"] is not None else None,
+            expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidActionToken("The action token is not valid") from exc
+
+
+async def redeem(key: bytes, token: str, action: str, now: datetime) -> Alert:
+    """Accept or resolve through the same engine path as every other adapter."""
+    if action not in ACTIONS:
+        raise EngineError(f"action must be one of {', '.join(ACTIONS)}")
+    claims = verify(key, token)
+    if claims.expires_at <= now:
+        raise ExpiredActionToken("The action token has expired")
+    used = await ActionToken.filter(nonce=claims.nonce, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
+    if used != 1:
+        row = await ActionToken.get_or_none(nonce=claims.nonce)
+        if row is None:
+            raise InvalidActionToken("The action token is not valid")
+        raise UsedActionToken("The action token was used already")
+    user = await User.get_or_none(id=claims.user_id)
+    if user is None or user.role is Role.STAKEHOLDER:
+        raise InvalidActionToken("The action token is not valid")
+    via = "lock screen" if claims.device_id is not None else "email link"
+    if action == "accept":
+        return await alert_engine.accept_alert(claims.alert_id, claims.user_id, now, via=via)
+    return await alert_engine.resolve_alert(claims.alert_id, claims.user_id, now, via=via)

@@ -1,0 +1,136 @@
+"""Storm protection: one outage must not ring a phone a thousand times.
+
+Decided per user and channel at delivery time, inside a transaction that locks the user's row,
+so concurrent workers take turns and the limits hold exactly:
+
+- identical content (same channel and title) within ``IDENTICAL_WINDOW`` is dropped;
+- at most ``PUSH_LIMIT`` pushes per ``PUSH_WINDOW``; the rest are dropped;
+- after the first ``VOICE_SMS_FREE`` SMS (or calls) in ``BUNDLE_WINDOW``, further ones are held
+  and one summary per window goes out instead.
+
+Every held-back notification is still written on its alert's timeline by the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from tortoise.exceptions import IntegrityError
+
+from pagerline.models import Channel, Notification, NotificationKind, NotificationStatus, User
+
+IDENTICAL_WINDOW = timedelta(seconds=240)
+PUSH_WINDOW = timedelta(seconds=60)
+PUSH_LIMIT = 20
+BUNDLE_WINDOW = timedelta(seconds=180)
+VOICE_SMS_FREE = 3
+
+
+class Verdict(str, Enum):
+    SEND = "SEND"
+    DROP = "DROP"
+    BUNDLE = "BUNDLE"
+
+
+@dataclass(frozen=True, slots=True)
+class StormDecision:
+    verdict: Verdict
+    reason: str = ""
+    bundle_id: int | None = None
+    bundle_due: datetime | None = None
+
+
+def content_hash(channel: Channel, title: str) -> str:
+    return hashlib.sha256(f"{channel.value}\x00{title}".encode()).hexdigest()
+
+
+def bundle_key(user_id: int, channel: Channel, now: datetime) -> tuple[str, datetime]:
+    """The summary a held-back SMS/call joins: one per user, channel and window."""
+    seconds = int(BUNDLE_WINDOW.total_seconds())
+    start = int(now.timestamp()) // seconds * seconds
+    window_end = datetime.fromtimestamp(start + seconds, now.tzinfo)
+    return f"bundle:{user_id}:{channel.value}:{start}", window_end
+
+
+def _sent_since(user_id: int, channel: Channel, since: datetime):  # type: ignore[no-untyped-def]
+    return Notification.filter(
+        user_id=user_id,
+        channel=channel,
+        dispatched_at__gte=since,
+        status__in=[NotificationStatus.SENDING, NotificationStatus.SENT],
+    )
+
+
+async def decide(notification: Notification, now: datetime) -> StormDecision:
+    """Must run inside a transaction; locks the user's row so decisions are taken in turn."""
+    await User.filter(id=notification.user_id).select_for_update().first()  # type: ignore[attr-defined]
+    user_id: int = notification.user_id  # type: ignore[attr-defined]
+    channel = notification.channel
+    digest = content_hash(channel, notification.title)
+
+    if notification.kind is not NotificationKind.INFO:
+        identical = await _sent_since(user_id, channel, now - IDENTICAL_WINDOW).filter(content_hash=digest).exclude(id=notification.id).first()
+        if identical is not None and identical.dispatched_at is not None:
+            ago = int((now - identical.dispatched_at).total_seconds())
+            return await _drop(notification, f"identical to a {channel.value} sent {ago} s ago")
+
+        if channel is Channel.PUSH:
+            recent = await _sent_since(user_id, channel, now - PUSH_WINDOW).exclude(id=notification.id).count()
+            if recent >= PUSH_LIMIT:
+                return await _drop(notification, f"more than {PUSH_LIMIT} pushes in {int(PUSH_WINDOW.total_seconds())} s")
+
+        if channel in (Channel.SMS, Channel.VOICE) and notification.kind is NotificationKind.PAGE:
+            recent = await _sent_since(user_id, channel, now - BUNDLE_WINDOW).exclude(id=notification.id).count()
+            if recent >= VOICE_SMS_FREE:
+                return await _bundle(notification, now)
+
+    await Notification.filter(id=notification.id).update(dispatched_at=now, content_hash=digest)
+    return StormDecision(Verdict.SEND)
+
+
+async def _drop(notification: Notification, reason: str) -> StormDecision:
+    await Notification.filter(id=notification.id).update(
+        status=NotificationStatus.SUPPRESSED, last_error=reason, claimed_until=None
+    )
+    return StormDecision(Verdict.DROP, reason)
+
+
+async def _bundle(notification: Notification, now: datetime) -> StormDecision:
+    key, due = bundle_key(notification.user_id, notification.channel, now)  # type: ignore[attr-defined]
+    bundle = await Notification.get_or_none(dedup_key=key)
+    if bundle is None:
+        try:
+            bundle = await Notification.create(
+                dedup_key=key,
+                user_id=notification.user_id,  # type: ignore[attr-defined]
+                kind=NotificationKind.INFO,
+                channel=notification.channel,
+                due_at=due,
+                title="pagerline: more alerts",
+                body="",  # written when it is sent, from the notifications it carries
+                created_at=now,
+                bundle_key=key,
+            )
+        except IntegrityError:
+            bundle = await Notification.get(dedup_key=key)
+    await Notification.filter(id=notification.id).update(
+        status=NotificationStatus.SUPPRESSED,
+        last_error="bundled into a summary (storm protection)",
+        claimed_until=None,
+        bundle_key=key,
+        dispatched_at=None,
+    )
+    return StormDecision(Verdict.BUNDLE, "bundled into a summary", bundle.id, due)
+
+
+async def bundle_text(bundle: Notification) -> str:
+    """The summary's text: how many alerts it carries and their codes and titles."""
+    carried = await Notification.filter(bundle_key=bundle.bundle_key, status=NotificationStatus.SUPPRESSED).order_by("id").prefetch_related("alert")
+    titles = [f"#{n.alert.id} {n.alert.summary}" for n in carried if n.alert is not None]
+    head = f"pagerline: {len(titles)} more alert{'s' if len(titles) != 1 else ''} in the last {int(BUNDLE_WINDOW.total_seconds() // 60)} minutes"
+    listed = "; ".join(titles[:10])
+    more = f"; and {len(titles) - 10} more" if len(titles) > 10 else ""
+    return f"{head}: {listed}{more}. Open the app to act on them."[:1500]
