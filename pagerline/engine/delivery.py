@@ -173,10 +173,9 @@ async def _messages(
     return messages
 
 
-async def deliver(notification_id: int, now: datetime, transports: Transports | DeliveryContext, policy: DeliveryPolicy | None = None) -> str | None:
+async def deliver(notification_id: int, now: datetime, ctx: DeliveryContext) -> str | None:
     """Claim, check, send and record one notification. Returns the final status, or None if
     another worker has it or it is not due."""
-    ctx = transports if isinstance(transports, DeliveryContext) else DeliveryContext(transports, policy or DeliveryPolicy())
     if not await claim(notification_id, now, ctx.policy):
         return None
     notification = await Notification.get(id=notification_id)

@@ -11,9 +11,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from pagerline.engine.delivery import DeliveryPolicy, deliver, due_notification_ids
+from pagerline.engine.delivery import DeliveryContext, deliver, due_notification_ids
 from pagerline.engine.escalation import tick
-from pagerline.push.registry import Transports
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +21,14 @@ class SweepReport:
     delivered: int
 
 
-async def sweep_once(
-    now: datetime, transports: Transports, policy: DeliveryPolicy, concurrency: int = 20
-) -> SweepReport:
+async def sweep_once(now: datetime, ctx: DeliveryContext, concurrency: int = 20) -> SweepReport:
     escalated = await tick(now)
     ids = await due_notification_ids(now)
     semaphore = asyncio.Semaphore(concurrency)
 
     async def one(nid: int) -> str | None:
         async with semaphore:
-            return await deliver(nid, now, transports, policy)
+            return await deliver(nid, now, ctx)
 
     results = await asyncio.gather(*(one(nid) for nid in ids))
     return SweepReport(escalated=escalated, delivered=sum(1 for r in results if r is not None))

@@ -152,7 +152,11 @@ class FcmTransport:
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         if self._closed:
             raise RuntimeError("FcmTransport is closed")
-        state = await self._loop_state()
+        try:
+            state = await self._loop_state()
+        except Exception as exc:  # no project id, unreadable credentials, a changed firebase-admin
+            log.error("FCM transport cannot start", exc_info=True)
+            return DeliveryResult(Outcome.FAILED, f"FCM setup failed: {type(exc).__name__}: {exc}"[:300])
         try:
             built = build_fcm_message(message)
         except (ValueError, TypeError) as exc:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import dramatiq
 
-from pagerline.engine.delivery import DeliveryPolicy, deliver
+from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy, deliver
 from pagerline.engine.escalation import tick_alert
 from pagerline.push.registry import Transports
 from pagerline.workers.broker import QUEUE
@@ -20,8 +20,7 @@ from pagerline.workers.broker import QUEUE
 
 @dataclass
 class ActorContext:
-    transports: Transports = field(default_factory=Transports)
-    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    delivery: DeliveryContext = field(default_factory=lambda: DeliveryContext(Transports(), DeliveryPolicy()))
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def declare_actors(broker: dramatiq.Broker) -> Actors:
     context = ActorContext()
 
     async def deliver_notification(notification_id: int) -> None:
-        await deliver(notification_id, datetime.now(UTC), context.transports, context.policy)
+        await deliver(notification_id, datetime.now(UTC), context.delivery)
 
     async def escalate_alert(alert_id: int) -> None:
         await tick_alert(alert_id, datetime.now(UTC))

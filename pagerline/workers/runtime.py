@@ -18,7 +18,7 @@ from typing import TypeVar
 import dramatiq
 from dramatiq.asyncio import set_event_loop_thread
 
-from pagerline.engine.delivery import DeliveryPolicy
+from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy
 from pagerline.engine.sweeper import sweep_once
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
@@ -67,14 +67,15 @@ class WorkerRuntime:
         self.consume = consume
         self.sweep = sweep
         self.transports: Transports = build_transports(settings)
-        self.policy = delivery_policy(settings)
+        self.delivery = DeliveryContext(
+            self.transports, delivery_policy(settings), settings.signing_key(), settings.public_url
+        )
         self._worker: dramatiq.Worker | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         set_event_loop_thread(LoopBridge(asyncio.get_running_loop()))  # type: ignore[arg-type]
-        self.actors.context.transports = self.transports
-        self.actors.context.policy = self.policy
+        self.actors.context.delivery = self.delivery
         if self.consume:
             self._worker = dramatiq.Worker(self.broker, worker_timeout=100, worker_threads=self.threads)
             await asyncio.to_thread(self._worker.start)
@@ -82,7 +83,7 @@ class WorkerRuntime:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="pagerline-sweeper")
 
     async def sweep_now(self) -> None:
-        report = await sweep_once(datetime.now(UTC), self.transports, self.policy)
+        report = await sweep_once(datetime.now(UTC), self.delivery)
         if report.escalated or report.delivered:
             log.info("sweeper: escalated %d, delivered %d", report.escalated, report.delivered)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine.delivery import DeliveryPolicy, deliver
+from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy, deliver
 from pagerline.engine.ingest import EventInput, ingest_event
 from pagerline.engine.sources import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
@@ -17,7 +17,7 @@ from pagerline.models import Alert, AlertLogEntry, Device, Notification, Notific
 from pagerline.push.base import DeliveryResult, Outcome
 from pagerline.push.registry import Transports
 from tests.support.seed import Org, seed_org
-from tests.support.transports import ScriptedTransport, console_only
+from tests.support.transports import ScriptedTransport, console_only, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 POLICY = DeliveryPolicy(lease_seconds=60, max_attempts=4, backoff_cap_seconds=30)
@@ -45,15 +45,15 @@ async def test_transient_failures_retry_with_capped_backoff_then_deliver_once(db
     now = T0
     backoffs = []
     for _ in range(3):
-        assert await deliver(row.id, now, transports, POLICY) == "PENDING"
+        assert await deliver(row.id, now, DeliveryContext(transports, POLICY)) == "PENDING"
         row = await Notification.get(id=row.id)
         backoffs.append((row.due_at - now).total_seconds())
         # Not due yet: a second wake-up before the backoff sends nothing.
-        assert await deliver(row.id, now + timedelta(seconds=1), transports, POLICY) is None
+        assert await deliver(row.id, now + timedelta(seconds=1), DeliveryContext(transports, POLICY)) is None
         now = row.due_at
     assert backoffs == [10.0, 20.0, 30.0]  # 5 * 2**attempt, capped at 30 s
-    assert await deliver(row.id, now, transports, POLICY) == "SENT"
-    assert await deliver(row.id, now + timedelta(hours=1), transports, POLICY) is None
+    assert await deliver(row.id, now, DeliveryContext(transports, POLICY)) == "SENT"
+    assert await deliver(row.id, now + timedelta(hours=1), DeliveryContext(transports, POLICY)) is None
     assert len(transport.sent) == 4
     row = await Notification.get(id=row.id)
     assert (row.status, row.attempts, row.sent_at) == (NotificationStatus.SENT, 4, now)
@@ -69,7 +69,7 @@ async def test_retries_stop_at_max_attempts_and_the_failure_is_on_the_timeline(d
     now = T0
     results = []
     for _ in range(POLICY.max_attempts):
-        results.append(await deliver(row.id, now, console_only(transport), POLICY))
+        results.append(await deliver(row.id, now, ctx(transport, POLICY)))
         now += timedelta(minutes=5)
     assert results == ["PENDING", "PENDING", "PENDING", "FAILED"]
     assert await timeline(alert.id, "NOTIFICATION_FAILED") == ["PUSH to Alice failed: timed out"]
@@ -82,9 +82,9 @@ async def test_permanent_failure_is_recorded_and_the_next_rule_still_runs(db: st
     await alice.save()
     alert = await fire(org)
     transport = ScriptedTransport(DeliveryResult(Outcome.FAILED, "InvalidRegistration"))
-    await sweep_once(T0, console_only(transport), POLICY)
+    await sweep_once(T0, ctx(transport, POLICY))
     assert await timeline(alert.id, "NOTIFICATION_FAILED") == ["PUSH to Alice failed: InvalidRegistration"]
-    await sweep_once(T0 + timedelta(minutes=5), console_only(transport), POLICY)
+    await sweep_once(T0 + timedelta(minutes=5), ctx(transport, POLICY))
     assert [m.channel.value for m in transport.sent] == ["PUSH", "SMS"]
     assert await timeline(alert.id, "NOTIFIED") == ["Notified Alice by SMS"]
 
@@ -96,7 +96,7 @@ async def test_unconfigured_channel_fails_with_reason_and_next_rule_runs(db: str
     await alice.save()
     alert = await fire(org)
     # No console stand-in and no providers configured: every channel is "not configured".
-    await sweep_once(T0 + timedelta(minutes=5), Transports(), POLICY)
+    await sweep_once(T0 + timedelta(minutes=5), DeliveryContext(Transports(), POLICY))
     assert sorted(await timeline(alert.id, "NOTIFICATION_FAILED")) == [
         "PUSH to Alice failed: channel not configured",
         "SMS to Alice failed: channel not configured",
@@ -108,7 +108,7 @@ async def test_two_workers_woken_for_one_row_send_once(db: str) -> None:
     alert = await fire(org)
     [row] = await Notification.filter(alert_id=alert.id)
     transport = ScriptedTransport()
-    results = await asyncio.gather(*(deliver(row.id, T0, console_only(transport), POLICY) for _ in range(5)))
+    results = await asyncio.gather(*(deliver(row.id, T0, ctx(transport, POLICY)) for _ in range(5)))
     assert sorted(r or "" for r in results) == ["", "", "", "", "SENT"]
     assert len(transport.sent) == 1
 
@@ -120,10 +120,10 @@ async def test_a_row_claimed_by_a_dead_worker_is_delivered_after_its_lease(db: s
     # What a worker killed after claiming leaves behind.
     await Notification.filter(id=row.id).update(status=NotificationStatus.SENDING, claimed_until=T0 + timedelta(seconds=60), attempts=1)
     transport = ScriptedTransport()
-    await sweep_once(T0 + timedelta(seconds=30), console_only(transport), POLICY)
+    await sweep_once(T0 + timedelta(seconds=30), ctx(transport, POLICY))
     assert transport.sent == []  # the lease still runs
-    await sweep_once(T0 + timedelta(seconds=61), console_only(transport), POLICY)
-    await sweep_once(T0 + timedelta(seconds=62), console_only(transport), POLICY)
+    await sweep_once(T0 + timedelta(seconds=61), ctx(transport, POLICY))
+    await sweep_once(T0 + timedelta(seconds=62), ctx(transport, POLICY))
     assert len(transport.sent) == 1
     assert (await Notification.get(id=row.id)).status is NotificationStatus.SENT
 
@@ -143,7 +143,7 @@ async def test_dead_destination_deactivates_the_device(db: str) -> None:
     org = await seed_org()
     alert = await fire(org)
     transport = ScriptedTransport(DeliveryResult(Outcome.FAILED, "Unregistered", destination_dead=True))
-    await sweep_once(T0, console_only(transport), POLICY)
+    await sweep_once(T0, ctx(transport, POLICY))
     device = await Device.get(user_id=org.alice_id)
     assert (device.active, device.deactivated_reason) == (False, "Unregistered")
     assert "Device of Alice deactivated: Unregistered" in await timeline(alert.id, "NOTIFICATION_FAILED")

@@ -26,7 +26,7 @@ from pagerline.models import (
     User,
 )
 from tests.support.seed import Org, seed_org
-from tests.support.transports import ScriptedTransport, console_only
+from tests.support.transports import ScriptedTransport, console_only, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -142,14 +142,14 @@ async def test_accept_halts_escalation_and_skips_later_rules(db: str) -> None:
     assert channels == ["PUSH", "SMS", "VOICE"]
     transport = ScriptedTransport()
     policy = DeliveryPolicy()
-    await sweep_once(T0, console_only(transport), policy)
+    await sweep_once(T0, ctx(transport, policy))
     assert [m.channel.value for m in transport.sent] == ["PUSH"]
 
     await accept_alert(alert.id, org.alice_id, T0 + timedelta(minutes=2))
     alert = await Alert.get(id=alert.id)
     assert alert.status is AlertStatus.ACCEPTED and alert.next_escalation_at is None
     # The SMS at +5 and the call at +10 are no longer needed: she responded first.
-    await sweep_once(T0 + timedelta(minutes=30), console_only(transport), policy)
+    await sweep_once(T0 + timedelta(minutes=30), ctx(transport, policy))
     # Only the update that replaces her page on the lock screen goes out, no SMS, no call.
     assert [(m.channel.value, m.kind) for m in transport.sent] == [("PUSH", "PAGE"), ("PUSH", "UPDATE")]
     statuses = dict(await Notification.filter(alert_id=alert.id, kind="PAGE").values_list("channel", "status"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.registry import Transports
 
@@ -30,3 +31,9 @@ class ScriptedTransport:
 def console_only(transport: ScriptedTransport) -> Transports:
     """Every channel goes to ``transport`` (as the console transport would in demo mode)."""
     return Transports(console=transport)
+
+
+def ctx(transport: ScriptedTransport, policy: DeliveryPolicy | None = None) -> DeliveryContext:
+    """A delivery context whose every channel goes to ``transport``; action tokens signed with a
+    test key."""
+    return DeliveryContext(console_only(transport), policy or DeliveryPolicy(), b"test-signing-key", "https://pagerline.test")
