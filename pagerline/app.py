@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
-from pagerline.api import events, health
+from pagerline.api import actions, events, health, twilio
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             *events.routes,
+            *actions.routes,
+            *twilio.routes,
             *health.routes,
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),

@@ -62,6 +62,24 @@ def redis_url() -> str:
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[str]:
     """The engine's database, initialised in this test's event loop."""
+    async for url in _engine_db(database_url):
+        yield url
+
+
+@pytest.fixture
+def heavy_database_url(templates: TemplateDatabases, tmp_path: Path) -> str:
+    """For the few heavy tests that run once, not per backend: PostgreSQL when configured (the
+    production database, with real row locks), else SQLite."""
+    return templates.postgres() if pg_base_url() else templates.sqlite(tmp_path)
+
+
+@pytest.fixture
+async def heavy_db(heavy_database_url: str) -> AsyncIterator[str]:
+    async for yielded in _engine_db(heavy_database_url):
+        yield yielded
+
+
+async def _engine_db(database_url: str) -> AsyncIterator[str]:
     sources.clear_cache()
     set_dispatcher(NullDispatcher())
     await init_db(database_url)

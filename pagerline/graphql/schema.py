@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import strawberry
 from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from pagerline.engine import alerts as alert_engine
@@ -16,6 +17,7 @@ from pagerline.engine.errors import EngineError
 from pagerline.graphql.context import app_state, viewer_of
 from pagerline.graphql.errors import USER_ERROR_CODES, from_engine, not_found, user_error
 from pagerline.graphql.loaders import Loaders
+from pagerline.graphql.me import MeMutation, MeQuery
 from pagerline.graphql.permissions import require_responder, require_viewer, visible_alert, visible_alerts_filter
 from pagerline.graphql.types import (
     Alert,
@@ -173,8 +175,8 @@ def _should_mask(error: object) -> bool:
 
 
 schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
+    query=merge_types("Query", (Query, MeQuery)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation)),
     subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),

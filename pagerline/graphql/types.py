@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.graphql.context import loaders_of
+from pagerline.graphql.context import loaders_of, viewer_of
 
 
 @strawberry.enum
@@ -41,10 +41,32 @@ class User:
     name: str
     role: Role
     timezone: str
+    muted_until: datetime | None
+    row: strawberry.Private[models.User]
+
+    @strawberry.field(description="Only you (and admins) see your number.")
+    def phone(self, info: Info) -> str | None:
+        return self.row.phone if _is_self_or_admin(info, self.row.id) else None
+
+    @strawberry.field
+    def phone_verified(self, info: Info) -> bool | None:
+        return self.row.phone_verified if _is_self_or_admin(info, self.row.id) else None
+
+    @strawberry.field
+    def phone_pending(self, info: Info) -> str | None:
+        return self.row.phone_pending if _is_self_or_admin(info, self.row.id) else None
 
     @classmethod
     def of(cls, row: models.User) -> User:
-        return cls(id=strawberry.ID(str(row.id)), email=row.email, name=row.name, role=Role(row.role.value), timezone=row.timezone)
+        return cls(
+            id=strawberry.ID(str(row.id)), email=row.email, name=row.name, role=Role(row.role.value),
+            timezone=row.timezone, muted_until=row.muted_until, row=row,
+        )
+
+
+def _is_self_or_admin(info: Info, user_id: int) -> bool:
+    viewer = viewer_of(info)
+    return viewer is not None and (viewer.user.id == user_id or viewer.is_admin)
 
 
 @strawberry.type

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,6 +140,16 @@ def push_data(message: OutgoingMessage) -> dict[str, str]:
 # --------------------------------------------------------------------------- FCM
 
 
+def _fcm_message(**fields: Any) -> messaging.Message:
+    """``messaging.Message`` addressed by registration ``token``. firebase-admin 7.7 deprecates
+    ``token`` in favour of ``fid`` (Firebase installation IDs), but what the apps register
+    (``FirebaseMessaging.getToken()``) is a registration token, which the HTTP v1 API takes as
+    ``message.token``; so the warning is silenced here, and only here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Message\.token is deprecated", category=DeprecationWarning)
+        return messaging.Message(**fields)
+
+
 def _apns_headers(message: OutgoingMessage, now: float) -> dict[str, str]:
     headers: dict[str, str]
     if message.silent:
@@ -188,7 +199,7 @@ def build_fcm_message(message: OutgoingMessage, *, now: float | None = None) -> 
     data = push_data(message)
 
     if message.silent:
-        return messaging.Message(
+        return _fcm_message(
             token=message.destination.address,
             data=data,
             android=messaging.AndroidConfig(priority="normal", ttl=ttl, collapse_key=collapse),
@@ -213,7 +224,7 @@ def build_fcm_message(message: OutgoingMessage, *, now: float | None = None) -> 
             priority=("max" if critical else "high") if page else None,
         ),
     )
-    return messaging.Message(
+    return _fcm_message(
         token=message.destination.address,
         data=data,
         notification=messaging.Notification(

@@ -1,0 +1,61 @@
+"""Mobile devices: registration is an upsert by push token.
+
+A token belongs to one app install; when someone else signs in on that phone, the token moves
+to them (the previous owner must not get the new owner's pages).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from pagerline.engine.errors import BadInput, NotFound
+from pagerline.models import Device, Platform, PushProvider
+
+
+async def register_device(
+    user_id: int,
+    platform: Platform,
+    provider: PushProvider,
+    token: str,
+    now: datetime,
+    app_id: str = "",
+    app_version: str = "",
+    critical_alerts: bool = False,
+    critical_volume: float = 1.0,
+    sound: str = "default",
+) -> Device:
+    token = token.strip()
+    if not token or len(token) > 512:
+        raise BadInput("A push token of 1 to 512 characters is required")
+    if provider is PushProvider.CONSOLE:
+        raise BadInput("provider must be FCM or APNS")
+    if provider is PushProvider.APNS and platform is not Platform.IOS:
+        raise BadInput("APNS tokens belong to iOS devices")
+    if not 0.0 <= critical_volume <= 1.0:
+        raise BadInput("criticalVolume must be between 0 and 1")
+    values = {
+        "user_id": user_id,
+        "platform": platform,
+        "provider": provider,
+        "app_id": app_id[:200],
+        "app_version": app_version[:50],
+        "critical_alerts": critical_alerts,
+        "critical_volume": critical_volume,
+        "sound": (sound or "default")[:100],
+        "active": True,
+        "deactivated_reason": None,
+    }
+    async with in_transaction():
+        device = await Device.filter(token=token).select_for_update().first()
+        if device is None:
+            return await Device.create(token=token, **values)
+        await Device.filter(id=device.id).update(**values)
+        return await Device.get(id=device.id)
+
+
+async def unregister_device(user_id: int, token: str) -> None:
+    deleted = await Device.filter(user_id=user_id, token=token.strip()).delete()
+    if not deleted:
+        raise NotFound("No such device of yours")
