@@ -101,7 +101,9 @@ async def run_worker(settings: Settings, threads: int) -> None:
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.processes <= 1:
-        asyncio.run(run_worker(settings, args.threads))
+        import uvloop  # installed with uvicorn[standard]; the servers run on it too
+
+        uvloop.run(run_worker(settings, args.threads))
         return 0
     # Several processes: each one is a plain single-process worker; we forward signals.
     children = [

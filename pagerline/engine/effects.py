@@ -10,7 +10,9 @@ database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -97,3 +99,41 @@ async def unit_of_work() -> AsyncIterator[Effects]:
     async with in_transaction():
         yield effects
     await dispatch_after_commit(effects)
+
+
+# Repeated events of one alert are published at most every UPDATE_THROTTLE seconds (and once more
+# at the end of a burst), so a storm of repeats does not become a storm of bus messages.
+UPDATE_THROTTLE = 0.25
+_last_update: dict[int, float] = {}
+_trailing: set[int] = set()
+
+
+async def publish_update_throttled(alert_id: int) -> None:
+    now = time.monotonic()
+    last = _last_update.get(alert_id, 0.0)
+    if now - last >= UPDATE_THROTTLE:
+        _last_update[alert_id] = now
+        if len(_last_update) > 10_000:
+            _last_update.clear()
+        effects = Effects()
+        effects.publish("alert", "UPDATED", alert_id=alert_id)
+        await dispatch_after_commit(effects)
+        return
+    if alert_id in _trailing:
+        return
+    _trailing.add(alert_id)
+
+    async def trailing() -> None:
+        await asyncio.sleep(UPDATE_THROTTLE - (now - last))
+        _trailing.discard(alert_id)
+        _last_update[alert_id] = time.monotonic()
+        effects = Effects()
+        effects.publish("alert", "UPDATED", alert_id=alert_id)
+        await dispatch_after_commit(effects)
+
+    task = asyncio.get_running_loop().create_task(trailing())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()

@@ -23,7 +23,7 @@ from pagerline.engine.errors import Conflict
 from pagerline.engine.notify import plan_pages, plan_updates
 from pagerline.engine.oncall import on_call_users
 from pagerline.engine.timeline import LogKind, entry
-from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, EscalationRule, Priority, User
+from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, Priority, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +43,29 @@ class PolicyPlan:
 
 
 async def load_policy_plan(policy_id: int) -> PolicyPlan | None:
-    policy = await EscalationPolicy.get_or_none(id=policy_id)
-    if policy is None:
+    """The policy with its rules and targets in one query (it runs for every new alert)."""
+    rows = await EscalationPolicy.filter(id=policy_id).values(
+        "repeating", "frequency", "rules__id", "rules__position", "rules__timeout_minutes", "rules__users__id", "rules__schedules__id"
+    )
+    if not rows:
         return None
-    rules = await EscalationRule.filter(policy_id=policy_id).order_by("position").prefetch_related("users", "schedules")
+    rules: dict[int, tuple[int, int, set[int], set[int]]] = {}
+    for row in rows:
+        rule_id = row["rules__id"]
+        if rule_id is None:
+            continue
+        _, _, users, schedules = rules.setdefault(rule_id, (row["rules__position"], row["rules__timeout_minutes"], set(), set()))
+        if row["rules__users__id"] is not None:
+            users.add(row["rules__users__id"])
+        if row["rules__schedules__id"] is not None:
+            schedules.add(row["rules__schedules__id"])
     return PolicyPlan(
-        policy_id=policy.id,
-        repeating=policy.repeating,
-        frequency=policy.frequency,
+        policy_id=policy_id,
+        repeating=rows[0]["repeating"],
+        frequency=rows[0]["frequency"],
         rules=tuple(
-            RuleTargets(
-                position=rule.position,
-                timeout_minutes=rule.timeout_minutes,
-                user_ids=tuple(sorted(u.id for u in rule.users)),
-                schedule_ids=tuple(sorted(s.id for s in rule.schedules)),
-            )
-            for rule in rules
+            RuleTargets(position=position, timeout_minutes=timeout, user_ids=tuple(sorted(users)), schedule_ids=tuple(sorted(schedules)))
+            for position, timeout, users, schedules in sorted(rules.values(), key=lambda r: r[0])
         ),
     )
 
@@ -90,6 +97,7 @@ async def escalate_to(
     *,
     announce: bool,
     manual_by: int | None = None,
+    source_name: str | None = None,
 ) -> list[AlertLogEntry]:
     """Page the first rule at or after (``rule_index``, ``round_``) that resolves to somebody.
 
@@ -101,7 +109,8 @@ async def escalate_to(
     if plan is None or not plan.rules:
         entries.append(entry(alert.id, LogKind.ESCALATION_ENDED, "The escalation policy has no rules", now))
         return entries
-    source_name = await AlertSource.filter(id=alert.source_id).first().values_list("name", flat=True)  # type: ignore[attr-defined]
+    if source_name is None:
+        source_name = await AlertSource.filter(id=alert.source_id).first().values_list("name", flat=True)  # type: ignore[attr-defined]
     index, round_now = rule_index, round_
     for _ in range(len(plan.rules) + 1):
         if index >= len(plan.rules):
@@ -154,10 +163,12 @@ async def escalate_to(
     return entries
 
 
-async def start_escalation(alert: Alert, policy_id: int | None, now: datetime, effects: Effects) -> list[AlertLogEntry]:
+async def start_escalation(
+    alert: Alert, policy_id: int | None, now: datetime, effects: Effects, source_name: str | None = None
+) -> list[AlertLogEntry]:
     """Called in the transaction that opens the alert."""
     plan = await load_policy_plan(policy_id) if policy_id else None
-    return await escalate_to(alert, plan, 0, 0, now, effects, announce=False)
+    return await escalate_to(alert, plan, 0, 0, now, effects, announce=False, source_name=source_name)
 
 
 async def _advance(alert: Alert, now: datetime, effects: Effects, manual_by: int | None = None) -> None:

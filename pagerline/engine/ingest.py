@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from pagerline.engine import metrics
-from pagerline.engine.alerts import NewAlert, accept_alert, add_event, comment_alert, open_alert, open_key, resolve_alert
+from pagerline.engine.alerts import NewAlert, accept_alert, append_event, comment_alert, open_alert, open_key, resolve_alert
 from pagerline.engine.errors import BadInput
 from pagerline.engine.sources import SourceInfo
 from pagerline.engine.timeline import LogKind
@@ -122,8 +122,8 @@ async def _ingest_alert(source: SourceInfo, event: EventInput, now: datetime) ->
     event_text = f"Event received via {event.via}: {summary}"[:1000]
     # Most repeated events find the open alert here without touching the unique index.
     for _ in range(3):
-        existing = await _find_open(source.id, alert_key)
-        if existing is not None and await add_event(existing, event_text, now):
+        existing = await append_event(source.id, alert_key, event_text, now)
+        if existing is not None:
             return IngestResult(ResponseCode.EVENT_ADDED_TO_ALERT, alert_key, existing)
         policy_id, routing_entries = await _choose_policy(source, event.routing_key)
         new = NewAlert(
@@ -138,6 +138,7 @@ async def _ingest_alert(source: SourceInfo, event: EventInput, now: datetime) ->
             custom_details=event.custom_details,
             labels=event.labels,
             received_text=f"Alert created from an event via {event.via} on source '{source.name}'",
+            source_name=source.name,
             extra_entries=routing_entries,
         )
         try:

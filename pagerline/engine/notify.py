@@ -78,12 +78,18 @@ async def plan_pages(
     effects: Effects,
 ) -> list[AlertLogEntry]:
     """Create the page rows for ``user_ids``; returns timeline entries the caller saves."""
-    users = {u.id: u for u in await User.filter(id__in=user_ids)}
+    # Users come with their rules (one query); a user without rules for this priority is
+    # loaded on its own to say so on the timeline.
+    users: dict[int, User] = {}
     rules_by_user: dict[int, list[NotificationRule]] = defaultdict(list)
-    for rule in await NotificationRule.filter(user_id__in=user_ids, priority=alert.priority).order_by(
+    for rule in await NotificationRule.filter(user_id__in=user_ids, priority=alert.priority).select_related("user").order_by(
         "delay_minutes", "id"
     ):
-        rules_by_user[rule.user_id].append(rule)  # type: ignore[attr-defined]
+        users[rule.user.id] = rule.user
+        rules_by_user[rule.user.id].append(rule)
+    missing = [uid for uid in user_ids if uid not in users]
+    if missing:
+        users.update({u.id: u for u in await User.filter(id__in=missing)})
     with_device = set(await Device.filter(user_id__in=user_ids, active=True).values_list("user_id", flat=True))
 
     entries: list[AlertLogEntry] = []

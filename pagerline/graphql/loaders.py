@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from strawberry.dataloader import DataLoader
 
+from pagerline.engine.alerts import event_counts
 from pagerline.models import AlertLogEntry, AlertSource
 
 
@@ -22,7 +23,13 @@ async def _sources(source_ids: list[int]) -> list[AlertSource | None]:
     return [found.get(i) for i in source_ids]
 
 
+async def _event_counts(alert_ids: list[int]) -> list[int]:
+    counts = await event_counts(alert_ids)
+    return [counts[i] for i in alert_ids]
+
+
 class Loaders:
     def __init__(self) -> None:
+        self.event_counts: DataLoader[int, int] = DataLoader(load_fn=_event_counts)
         self.log_entries: DataLoader[int, list[AlertLogEntry]] = DataLoader(load_fn=_log_entries)
         self.sources: DataLoader[int, AlertSource | None] = DataLoader(load_fn=_sources)

@@ -99,7 +99,6 @@ class Alert:
     created_at: datetime
     accepted_at: datetime | None
     resolved_at: datetime | None
-    event_count: int
     escalation_level: int
     next_escalation_at: datetime | None
     source_id: strawberry.Private[int]
@@ -108,6 +107,10 @@ class Alert:
     async def log_entries(self, info: Info) -> list[LogEntry]:
         rows = await loaders_of(info).log_entries.load(int(self.id))
         return [LogEntry(kind=r.kind, text=r.text, at=r.at) for r in rows]
+
+    @strawberry.field(description="Events received: the first one plus every repeat.")
+    async def event_count(self, info: Info) -> int:
+        return await loaders_of(info).event_counts.load(int(self.id))
 
     @strawberry.field
     async def source(self, info: Info) -> AlertSourceRef | None:
@@ -126,7 +129,6 @@ class Alert:
             created_at=row.created_at,
             accepted_at=row.accepted_at,
             resolved_at=row.resolved_at,
-            event_count=row.event_count,
             escalation_level=row.escalation_rule_index + 1,
             next_escalation_at=row.next_escalation_at,
             source_id=row.source_id,  # type: ignore[attr-defined]

@@ -27,7 +27,6 @@ class Alert(Model):
     links = fields.JSONField(default=list)
     custom_details = fields.JSONField(default=dict)
     labels = fields.JSONField(default=dict)
-    event_count = fields.IntField(default=1)
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)

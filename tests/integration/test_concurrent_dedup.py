@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from pagerline.engine.alerts import event_counts
 from pagerline.db import close_db, init_db
 from pagerline.models import Alert, AlertLogEntry, Channel, Notification, NotificationStatus
 from tests.conftest import run
@@ -54,10 +55,11 @@ async def _state(url: str) -> dict[str, Any]:
     try:
         alerts = await Alert.all().order_by("id")
         ids = [a.id for a in alerts]
+        counted = await event_counts(ids)
         kinds = Counter(await AlertLogEntry.filter(alert_id__in=ids).values_list("kind", flat=True))
         pages = await Notification.filter(alert_id__in=ids).order_by("id").values_list("user_id", "channel", "status")
         return {
-            "alerts": [(a.id, a.alert_key.lower(), a.summary, a.event_count) for a in alerts],
+            "alerts": [(a.id, a.alert_key.lower(), a.summary, counted[a.id]) for a in alerts],
             "event_entries": {k: n for k, n in kinds.items() if k in ("RECEIVED", "EVENT")},
             "pages": [(u, Channel(c).value, NotificationStatus(s).value) for u, c, s in pages],
         }

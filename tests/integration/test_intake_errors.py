@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pagerline.engine.alerts import event_counts
 from pagerline.db import close_db, init_db
 from pagerline.models import Alert, AlertLogEntry, Notification
 from tests.conftest import run
@@ -72,8 +73,9 @@ def counts(url: str) -> dict[str, int]:
 async def _alerts_with_key(url: str, alert_key: str) -> list[tuple[int, str, int]]:
     await init_db(url)
     try:
-        rows = await Alert.filter(alert_key=alert_key).order_by("id").values_list("id", "summary", "event_count")
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        rows = await Alert.filter(alert_key=alert_key).order_by("id").values_list("id", "summary")
+        counted = await event_counts([r[0] for r in rows])
+        return [(alert_id, summary, counted[alert_id]) for alert_id, summary in rows]
     finally:
         await close_db()
 

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
             options={'table': 'action_tokens', 'app': 'models', 'pk_attr': 'nonce', 'table_description': 'A single-use token carried by one page for lock-screen (or email) accept/resolve.'},
             bases=['Model'],
         ),
+        ops.RemoveField(model_name='Alert', name='event_count'),
         ops.AddField(
             model_name='Notification',
             name='bundle_key',
