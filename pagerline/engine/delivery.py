@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import F, Q
 
 from pagerline.engine import actions, metrics, storm
-from pagerline.engine.effects import Effects, dispatch_after_commit, unit_of_work
+from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.timeline import LogKind, add_entry
 from pagerline.models import (
     Alert,
@@ -173,42 +173,70 @@ async def _messages(
     return messages
 
 
+@dataclass(slots=True)
+class _Prepared:
+    notification: Notification
+    user: User
+    alert: Alert | None
+    messages: list[OutgoingMessage]
+
+
 async def deliver(notification_id: int, now: datetime, ctx: DeliveryContext) -> str | None:
     """Claim, check, send and record one notification. Returns the final status, or None if
-    another worker has it or it is not due."""
+    another worker has it or it is not due.
+
+    Two short transactions around the network call: the first claims the row, decides (still
+    needed? muted? storm?) and issues action tokens; the second records the outcome with its
+    timeline entry. Commits are what a busy database pays for, so each phase commits once.
+    """
+    async with unit_of_work() as effects:
+        prepared = await _prepare(notification_id, now, ctx, effects)
+    if not isinstance(prepared, _Prepared):
+        return prepared
+    metrics.DISPATCH_LAG.observe(max(0.0, (now - prepared.notification.due_at).total_seconds()))
+    results = await asyncio.gather(*(_send_one(ctx.transports, m, ctx.policy) for m in prepared.messages))
+    async with unit_of_work() as effects:
+        return await _conclude(prepared, results, now, ctx, effects)
+
+
+async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, effects: Effects) -> _Prepared | str | None:
     if not await claim(notification_id, now, ctx.policy):
         return None
     notification = await Notification.get(id=notification_id)
     user = await User.get(id=notification.user_id)  # type: ignore[attr-defined]
     alert = await Alert.get_or_none(id=notification.alert_id) if notification.alert_id else None  # type: ignore[attr-defined]
-    channel = notification.channel.value
 
     if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
         # Someone responded first: a later rule is not needed any more.
-        return await _finish(notification, alert, user, NotificationStatus.SKIPPED, f"alert {alert.status.value.lower()}", now, log_it=False)
+        return await _record(notification, alert, user, NotificationStatus.SKIPPED, f"alert {alert.status.value.lower()}", now, effects, log_it=False)
     if notification.kind is not NotificationKind.INFO and user.muted_until is not None and user.muted_until > now:
         until = user.muted_until.strftime("%Y-%m-%d %H:%M UTC")
-        return await _finish(notification, alert, user, NotificationStatus.SUPPRESSED, f"{user.name} muted notifications until {until}", now)
+        return await _record(notification, alert, user, NotificationStatus.SUPPRESSED, f"{user.name} muted notifications until {until}", now, effects)
 
     destinations = await _destinations(notification, user)
     if not destinations:
         reason = "no active device" if notification.channel is Channel.PUSH else "no reachable address"
-        return await _finish(notification, alert, user, NotificationStatus.FAILED, reason, now)
+        return await _record(notification, alert, user, NotificationStatus.FAILED, reason, now, effects)
 
-    async with unit_of_work() as effects:
-        decision = await storm.decide(notification, now)
-        if decision.bundle_id is not None and decision.bundle_due is not None:
-            effects.wake_notification(decision.bundle_id, decision.bundle_due)
+    decision = await storm.decide(notification, now)
+    if decision.bundle_id is not None and decision.bundle_due is not None:
+        effects.wake_notification(decision.bundle_id, decision.bundle_due)
     if decision.verdict is not storm.Verdict.SEND:
-        what = "update" if notification.kind is NotificationKind.UPDATE else channel
         if alert is not None:
+            channel = notification.channel.value
+            what = "update" if notification.kind is NotificationKind.UPDATE else channel
             await add_entry(alert.id, LogKind.NOTIFICATION_SUPPRESSED, f"{what} to {user.name} held back: {decision.reason}", now, user.id, {"channel": channel, "storm": decision.verdict.value})
+            effects.publish("alert", "UPDATED", alert_id=alert.id)
         return NotificationStatus.SUPPRESSED.value
-
     messages = await _messages(notification, alert, user, destinations, ctx, now)
-    metrics.DISPATCH_LAG.observe(max(0.0, (now - notification.due_at).total_seconds()))
-    results = await asyncio.gather(*(_send_one(ctx.transports, m, ctx.policy) for m in messages))
+    return _Prepared(notification, user, alert, messages)
 
+
+async def _conclude(
+    prepared: _Prepared, results: list[tuple[str, DeliveryResult]], now: datetime, ctx: DeliveryContext, effects: Effects
+) -> str:
+    notification, user, alert, messages = prepared.notification, prepared.user, prepared.alert, prepared.messages
+    channel = notification.channel.value
     for message, (_, result) in zip(messages, results, strict=True):
         if result.destination_dead and message.destination.device_id is not None:
             await Device.filter(id=message.destination.device_id).update(active=False, deactivated_reason=result.reason[:200])
@@ -223,7 +251,7 @@ async def deliver(notification_id: int, now: datetime, ctx: DeliveryContext) -> 
         metrics.NOTIFICATIONS_DELIVERED.labels(channel, outcome.value).inc()
     if Outcome.DELIVERED in outcomes:
         provider_ids = ",".join(r.provider_id for _, r in results if r.provider_id)[:300]
-        return await _finish(notification, alert, user, NotificationStatus.SENT, "", now, transport_name, target, provider_ids=provider_ids)
+        return await _record(notification, alert, user, NotificationStatus.SENT, "", now, effects, transport_name, target, provider_ids=provider_ids)
     if Outcome.RETRY in outcomes and notification.attempts < ctx.policy.max_attempts:
         retry_at = now + ctx.policy.backoff(notification.attempts)
         await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
@@ -237,26 +265,26 @@ async def deliver(notification_id: int, now: datetime, ctx: DeliveryContext) -> 
                 now,
                 user.id,
             )
-        effects = Effects()
         effects.wake_notification(notification.id, retry_at)
-        await dispatch_after_commit(effects)
         return NotificationStatus.PENDING.value
-    return await _finish(notification, alert, user, NotificationStatus.FAILED, reasons or "failed", now, transport_name, target)
+    return await _record(notification, alert, user, NotificationStatus.FAILED, reasons or "failed", now, effects, transport_name, target)
 
 
-async def _finish(
+async def _record(
     notification: Notification,
     alert: Alert | None,
     user: User,
     status: NotificationStatus,
     reason: str,
     now: datetime,
+    effects: Effects,
     transport_name: str = "",
     target: str = "",
     *,
     log_it: bool = True,
     provider_ids: str = "",
 ) -> str:
+    """The row's final state and its timeline entry, in the caller's transaction."""
     await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
         status=status,
         claimed_until=None,
@@ -279,7 +307,5 @@ async def _finish(
             await add_entry(alert.id, LogKind.NOTIFICATION_SUPPRESSED, f"{what} to {user.name} held back: {reason}", now, user.id)
         elif log_it:
             await add_entry(alert.id, LogKind.NOTIFICATION_SKIPPED, f"{what} to {user.name} skipped: {reason}", now, user.id)
-        effects = Effects()
         effects.publish("alert", "UPDATED", alert_id=alert.id)
-        await dispatch_after_commit(effects)
     return status.value

@@ -65,7 +65,7 @@ def _sent_since(user_id: int, channel: Channel, since: datetime):  # type: ignor
 
 
 async def decide(notification: Notification, now: datetime) -> StormDecision:
-    """Must run inside a transaction; locks the user's row so decisions are taken in turn."""
+    """Runs in the caller's transaction; locks the user's row so decisions are taken in turn."""
     await User.filter(id=notification.user_id).select_for_update().first()  # type: ignore[attr-defined]
     user_id: int = notification.user_id  # type: ignore[attr-defined]
     channel = notification.channel
