@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     twilio_base_url: str = "https://api.twilio.com"
     smtp_url: str | None = None
     smtp_from: str | None = None
+    # Requests in flight per push/SMS provider and process (a provider's own limits apply too).
+    push_concurrency: int = Field(default=64, gt=0, le=1000)
 
     # Event intake limits.
     event_rate_per_key: float = Field(default=100.0, gt=0, description="events/s per integration key")

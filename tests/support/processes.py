@@ -90,8 +90,9 @@ class Server(Proc):
         wait_until(healthy, timeout=20, what="server /healthz")
 
 
-def start_server(env: dict[str, str], workdir: Path, workers: int = 1) -> Server:
-    port = free_port()
+def start_server(env: dict[str, str], workdir: Path, workers: int = 1, port: int | None = None) -> Server:
+    """``port``: pick it first when the server must know its own public URL (provider callbacks)."""
+    port = port or free_port()
     server = Server(
         args=[sys.executable, "-m", "pagerline", "serve", "--port", str(port), "--workers", str(workers)],
         env=base_env(env),
