@@ -8,7 +8,7 @@ Why it looks the way it does:
   ``APNS_PORT``). ``PAGERLINE_APNS_HOST/PORT`` set them on a subclass that we install as
   ``client.pool.protocol_class`` (STACK_NOTES.md; guarded by ``tests/push/test_guards.py``).
   ``PAGERLINE_APNS_CA_FILE`` is the CA the TLS context trusts (a proxy's or a test server's).
-* aioapns has no response timeout: every send is wrapped in ``asyncio.wait_for``.
+* aioapns has no response timeout: every send runs under ``asyncio.timeout``.
 * That subclass also hardens aioapns 4.0's response handling, which a timeout would otherwise
   turn into a broken connection: a late answer to a request we gave up on called
   ``set_result`` on a cancelled future (an exception inside ``data_received`` kills the
@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import ssl
 import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import jwt
 from aioapns import APNs, NotificationRequest, PushType
 from aioapns.common import NotificationResult
 from aioapns.connection import APNsTLSClientProtocol
@@ -44,8 +44,6 @@ from pagerline.push.payloads import build_apns_push
 
 if TYPE_CHECKING:
     from pagerline.settings import Settings
-
-log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 64
 DEFAULT_TIMEOUT = 10.0
@@ -81,6 +79,7 @@ class _HardenedProtocolMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._bodies: dict[int, bytes] = {}
+        self.lost = asyncio.Event()  # set once the connection is gone (close() waits for it)
 
     def on_response_received(self, headers: dict[bytes, bytes]) -> None:
         notification_id = headers.get(b"apns-id", b"").decode("utf8")
@@ -117,7 +116,10 @@ class _HardenedProtocolMixin:
         for notification_id, future in list(self.requests.items()):
             if future.done():
                 del self.requests[notification_id]
-        super().connection_lost(exc)  # type: ignore[misc]
+        try:
+            super().connection_lost(exc)  # type: ignore[misc]
+        finally:
+            self.lost.set()
 
 
 def make_protocol_class(
@@ -171,6 +173,10 @@ class ApnsTransport:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        try:  # aioapns signs lazily, on connect, and would retry a bad key forever: fail now
+            jwt.encode({"iss": team_id, "iat": 0}, key, algorithm="ES256", headers={"kid": key_id})
+        except Exception as exc:
+            raise ValueError(f"the APNs key is not a usable ES256 (.p8) private key: {exc}") from exc
         self._key = key
         self._key_id = key_id
         self._team_id = team_id
@@ -258,7 +264,8 @@ class ApnsTransport:
                 if remaining <= 0:
                     return DeliveryResult(Outcome.RETRY, f"APNs timed out after {self.timeout:g}s")
                 try:
-                    result = await asyncio.wait_for(state.client.send_notification(request), remaining)
+                    async with asyncio.timeout(remaining):  # aioapns has no timeout of its own
+                        result = await state.client.send_notification(request)
                 except TimeoutError:
                     return DeliveryResult(Outcome.RETRY, f"APNs timed out after {self.timeout:g}s")
                 except (MaxAttemptsExceeded, ApnsConnectionError, ConnectionClosed, OSError) as exc:
@@ -274,8 +281,16 @@ class ApnsTransport:
     async def close(self) -> None:
         self._closed = True
         state, self._state = self._state, None
-        if state is not None and state.loop is asyncio.get_running_loop():
-            state.client.pool.close()
+        if state is None or state.loop is not asyncio.get_running_loop():
+            return
+        connections = list(state.client.pool.connections)
+        state.client.pool.close()
+        # A TLS connection finishes closing in the loop: wait (briefly) so none is left behind.
+        waits = [asyncio.ensure_future(c.lost.wait()) for c in connections if isinstance(c, _HardenedProtocolMixin)]
+        if waits:
+            _, pending = await asyncio.wait(waits, timeout=2)
+            for task in pending:
+                task.cancel()
 
 
 async def _quiet(request: NotificationRequest, result: NotificationResult) -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import html
 import ssl
+import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -110,7 +111,8 @@ def build_email(message: OutgoingMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.destination.address
     email["Date"] = formatdate(localtime=False, usegmt=True)
-    email["Message-ID"] = make_msgid("pagerline", domain=domain)
+    # Short enough never to be folded (make_msgid's default is 70+ characters).
+    email["Message-ID"] = f"<pl.{message.notification_id}.{uuid.uuid4().hex[:20]}@{domain}>"
     email["Auto-Submitted"] = "auto-generated"
     email["X-Pagerline-Notification"] = str(message.notification_id)
     if message.alert_id is not None:

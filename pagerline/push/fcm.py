@@ -13,7 +13,8 @@ Why it looks the way it does:
 * ``PAGERLINE_FCM_ENDPOINT`` points the messaging service at another base URL. firebase-admin
   has no public option for it: we set the service's private ``_fcm_url`` (see STACK_NOTES.md),
   check it is there first, pin firebase-admin, and ``tests/push/test_guards.py`` fails if it
-  changes.
+  changes. A TLS endpoint with a private CA is trusted through ``SSL_CERT_FILE``, which
+  firebase-admin's httpx client reads when the App is made.
 * The access token of a service account is refreshed with a blocking ``requests`` call inside
   google-auth. We refresh it in a thread *before* it expires, so the event loop never blocks.
 * Error mapping (STACK_NOTES): UNREGISTERED / SENDER_ID_MISMATCH -> failed, destination dead;
@@ -166,9 +167,8 @@ class FcmTransport:
             if problem is not None:
                 return problem
             try:
-                batch = await asyncio.wait_for(
-                    messaging.send_each_async([built], dry_run=False, app=state.app), self.timeout
-                )
+                async with asyncio.timeout(self.timeout):  # no extra task, unlike wait_for
+                    batch = await messaging.send_each_async([built], dry_run=False, app=state.app)
             except TimeoutError:
                 return DeliveryResult(Outcome.RETRY, f"FCM timed out after {self.timeout:g}s")
             except ValueError as exc:  # the encoder refused a field

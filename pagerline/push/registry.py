@@ -46,8 +46,7 @@ def build_transports(settings: Settings) -> Transports:
     transports = Transports()
     if settings.console_enabled:
         transports.console = ConsoleTransport(settings.console_log)
-    concurrency = getattr(settings, "push_concurrency", None)
-    limits = {"concurrency": int(concurrency)} if concurrency else {}
+    limits = {"concurrency": settings.push_concurrency}
 
     if settings.fcm_credentials or settings.fcm_project_id:
         from pagerline.push.fcm import FcmTransport
