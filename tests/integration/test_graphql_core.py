@@ -205,3 +205,32 @@ def test_websocket_without_valid_token_is_refused(world: World) -> None:
             return None
 
     assert asyncio.run(attempt()) == 4403
+
+
+def test_devices_mute_and_update_preferences_over_graphql(world: World) -> None:
+    token = world.web.bob_token
+    register = """mutation($t: String!) { registerDevice(platform: IOS, provider: APNS, token: $t, appId: "com.pagerline",
+                  appVersion: "1.2", criticalAlerts: true, criticalVolume: 0.8, sound: "siren.caf") {
+                  platform provider criticalAlerts criticalVolume sound active } }"""
+    body = gql(world, token, register, t="apns-bob-1")
+    assert body["data"]["registerDevice"] == {
+        "platform": "IOS", "provider": "APNS", "criticalAlerts": True, "criticalVolume": 0.8, "sound": "siren.caf", "active": True
+    }
+    bad = gql(world, token, 'mutation { registerDevice(platform: ANDROID, provider: APNS, token: "x") { active } }')
+    assert error_code(bad) == "BAD_USER_INPUT"
+    devices = gql(world, token, "{ myDevices { provider } }")["data"]["myDevices"]
+    assert {"provider": "APNS"} in devices
+    assert gql(world, token, 'mutation { unregisterDevice(token: "apns-bob-1") }')["data"]["unregisterDevice"] is True
+    assert error_code(gql(world, token, 'mutation { unregisterDevice(token: "apns-bob-1") }')) == "NOT_FOUND"
+
+    muted = gql(world, token, 'mutation { muteNotifications(until: "2099-01-01T00:00:00+00:00") { mutedUntil } }')
+    assert error_code(muted) == "BAD_USER_INPUT"  # more than 30 days
+    prefs = gql(world, token, "mutation { setUpdateNotifications(accepted: false, resolved: true, escalated: true) { name } }")
+    assert prefs["data"]["setUpdateNotifications"] == {"name": "Bob"}
+    phone = gql(world, token, 'mutation { setPhoneNumber(phone: "+15550177") { phone phoneVerified phonePending } }')
+    assert phone["data"]["setPhoneNumber"] == {"phone": None, "phoneVerified": False, "phonePending": "+15550177"}
+    wrong = gql(world, token, 'mutation { verifyPhoneNumber(code: "abcdef") { phoneVerified } }')
+    assert error_code(wrong) == "BAD_USER_INPUT"
+    # Another user does not see Bob's number.
+    other = gql(world, world.web.alice_token, "{ me { phonePending } }")
+    assert other["data"]["me"]["phonePending"] is None
