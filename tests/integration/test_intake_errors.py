@@ -31,7 +31,7 @@ from tests.support.seed import Org, seed_org
 
 PUBLIC_URL = "https://pagerline.example"
 MAX_EVENT_BYTES = 2048
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared/samples
 
 # Stand-ins for values only known once the organisation is seeded.
 API_KEY = "<api-key>"

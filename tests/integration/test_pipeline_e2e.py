@@ -29,7 +29,7 @@ from tests.support.processes import start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
 from tests.support.ws import Subscriber
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared/samples
 
 
 def sample(name: str) -> dict[str, Any]:
