@@ -132,7 +132,9 @@ async def _messages(
     notification: Notification, alert: Alert | None, user: User, destinations: list[Destination], ctx: DeliveryContext, now: datetime
 ) -> list[OutgoingMessage]:
     is_page = notification.kind is NotificationKind.PAGE
-    badge = await _open_alert_count(user.id) if notification.channel is Channel.PUSH and alert is not None else None
+    # The badge is an iOS thing; counting costs a join, so only when an iOS device will show it.
+    wants_badge = notification.channel is Channel.PUSH and alert is not None and any(d.platform == "IOS" for d in destinations)
+    badge = await _open_alert_count(user.id) if wants_badge else None
     body = notification.body
     if notification.bundle_key and notification.kind is NotificationKind.INFO:
         body = await storm.bundle_text(notification)
@@ -202,9 +204,9 @@ async def deliver(notification_id: int, now: datetime, ctx: DeliveryContext) -> 
 async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, effects: Effects) -> _Prepared | str | None:
     if not await claim(notification_id, now, ctx.policy):
         return None
-    notification = await Notification.get(id=notification_id)
-    user = await User.get(id=notification.user_id)  # type: ignore[attr-defined]
-    alert = await Alert.get_or_none(id=notification.alert_id) if notification.alert_id else None  # type: ignore[attr-defined]
+    notification = await Notification.filter(id=notification_id).select_related("user", "alert").get()
+    user: User = notification.user
+    alert: Alert | None = notification.alert
 
     if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
         # Someone responded first: a later rule is not needed any more.
