@@ -490,7 +490,7 @@ def responders_needed(rate: float, duration: float) -> int:
     return max(1, math.ceil(rate * min(duration, 60.0) / (PUSH_LIMIT_PER_MINUTE / 2)))
 
 
-async def _seed_responders(database_url: str, count: int, tag: str) -> list[str]:
+async def _seed_responders(database_url: str, count: int, tag: str, provider: str = "CONSOLE") -> list[str]:
     """``count`` responders, each alone on a one-rule policy behind an API source of its own,
     reachable by push through a console device. Made with the engine's own functions, as
     tests/support/seed.py does, without passwords (no argon2 hashing to wait for)."""
@@ -505,7 +505,7 @@ async def _seed_responders(database_url: str, count: int, tag: str) -> list[str]
         keys = []
         for i in range(count):
             user = await create_user(f"r{i}@{tag.lower()}.bench", f"Responder {i}", None, Role.RESPONDER, "UTC", [team.name])
-            await Device.create(user=user, platform=Platform.ANDROID, provider=PushProvider.CONSOLE, token=f"console-r{i}-{tag}")
+            await Device.create(user=user, platform=Platform.ANDROID, provider=PushProvider(provider), token=f"{provider.lower()}-r{i}-{tag}")
             policy = await EscalationPolicy.create(name=f"Responder {i} {tag}", team=team)
             rule = await EscalationRule.create(policy=policy, position=0, timeout_minutes=5)
             await rule.users.add(user)
@@ -605,6 +605,33 @@ def _print_phase_detail(extra: dict[str, Any], cpu: dict[str, float]) -> None:
 # =========================================================================== main
 
 
+class StampedFakeFcm:
+    """The test suite's fake FCM server, noting the wall time each send request arrived."""
+
+    def __new__(cls):  # type: ignore[no-untyped-def]
+        from tests.fakes.fcm import FakeFcm
+
+        class _Stamped(FakeFcm):
+            def __init__(self) -> None:
+                super().__init__()
+                self.arrived: dict[int, float] = {}
+
+            async def handle(self, request):  # type: ignore[no-untyped-def]
+                if request.method == "POST" and request.path.endswith("messages:send"):
+                    try:
+                        data = (request.json().get("message") or {}).get("data") or {}
+                        if data.get("kind") == "PAGE":
+                            self.arrived.setdefault(int(data["alert_id"]), time.time())
+                    except (ValueError, KeyError, TypeError):
+                        pass
+                return await super().handle(request)
+
+            def arrivals_by_alert(self) -> dict[int, float]:
+                return dict(self.arrived)
+
+        return _Stamped()
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="PostgreSQL URL to use as is (default: a throwaway pl_bench_<random> "
@@ -622,6 +649,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--grace", type=float, default=10.0, help="phase 3: seconds to wait for console lines after the last send")
     parser.add_argument("--drain-timeout", type=float, default=300.0, help="max seconds to wait for the outbox to drain before phase 3")
     parser.add_argument("--phases", default="1,2,3", help="which phases to run, e.g. 1 or 1,2 (default %(default)s)")
+    parser.add_argument("--transport", choices=["console", "fcm"], default="console",
+                        help="phase 3: measure to the console transport's line, or to the request received by a fake "
+                        "FCM server (real firebase-admin in the worker; the fake runs in this process)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory with logs and the console log")
     args = parser.parse_args(argv)
     if args.quick:
@@ -662,7 +692,12 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate(database_url))
             seeded = asyncio.run(_seed(database_url, team=f"Bench{run_id}"))
             n_responders = responders_needed(args.rate, args.duration)
-            responder_keys = asyncio.run(_seed_responders(database_url, n_responders, run_id)) if 3 in args.phase_set else []
+            provider = "FCM" if args.transport == "fcm" else "CONSOLE"
+            responder_keys = asyncio.run(_seed_responders(database_url, n_responders, run_id, provider)) if 3 in args.phase_set else []
+            fake_fcm = None
+            if args.transport == "fcm":
+                fake_fcm = StampedFakeFcm().start()
+                group.on_exit(fake_fcm.stop)
 
             env = {
                 "PAGERLINE_DATABASE_URL": database_url,
@@ -674,6 +709,12 @@ def main(argv: list[str] | None = None) -> int:
                 "PAGERLINE_LOG_LEVEL": "WARNING",
                 "PAGERLINE_SECRET_KEY": "bench",
             }
+            if fake_fcm is not None:
+                env.update({
+                    "PAGERLINE_FCM_CREDENTIALS": str(fake_fcm.write_service_account(workdir / "fcm-sa.json")),
+                    "PAGERLINE_FCM_PROJECT_ID": fake_fcm.project_id,
+                    "PAGERLINE_FCM_ENDPOINT": fake_fcm.url,
+                })
             servers: list[tuple[ManagedProcess, int]] = []
             for _ in range(2):
                 proc, port = start_server(env, workdir, port=free_port())
@@ -696,7 +737,7 @@ def main(argv: list[str] | None = None) -> int:
                 "duration": f"{args.duration:g} s measured per phase, after {args.warmup:g} s warm-up (phases 1-2)",
                 "phases": args.phases,
                 "phase 3": f"open loop {args.rate:g} alerts/s for {args.duration:g} s; grace {args.grace:g} s; "
-                f"round robin over {n_responders} responders (own source, policy, console device each; storm "
+                f"round robin over {n_responders} responders (own source, policy, {args.transport} device each; storm "
                 f"protection allows {PUSH_LIMIT_PER_MINUTE} pushes per user per minute)"
                 if 3 in args.phase_set else "not run",
                 "phases 1-2 target": "one seeded org (tests/support/seed.py): every page goes to one user, so "
@@ -840,12 +881,18 @@ def main(argv: list[str] | None = None) -> int:
                 seen: dict[int, float] = {}
                 deadline = t_sent + args.grace
                 while True:
-                    lines, offset = console_lines(console_log, offset)
-                    for line in lines:
-                        alert_id = line.get("alert_id")
-                        if alert_id in wanted:
-                            at = datetime.fromisoformat(line["at"]).timestamp()
-                            seen[alert_id] = min(at, seen.get(alert_id, at))
+                    if fake_fcm is not None:
+                        arrivals = fake_fcm.arrivals_by_alert()
+                        for alert_id, at in arrivals.items():
+                            if alert_id in wanted:
+                                seen[alert_id] = min(at, seen.get(alert_id, at))
+                    else:
+                        lines, offset = console_lines(console_log, offset)
+                        for line in lines:
+                            alert_id = line.get("alert_id")
+                            if alert_id in wanted:
+                                at = datetime.fromisoformat(line["at"]).timestamp()
+                                seen[alert_id] = min(at, seen.get(alert_id, at))
                     if len(seen) >= len(wanted) or time.monotonic() > deadline:
                         break
                     time.sleep(0.05)
@@ -861,7 +908,8 @@ def main(argv: list[str] | None = None) -> int:
                 http = latency_summary(result.latencies)
                 worker_peak = samplers["worker"].peak_between(t0, t1)
                 lateness = max((r[3] for r in rows), default=math.nan)
-                print_section(f"phase 3: event -> console transport, open loop {args.rate:g}/s for {args.duration:g} s")
+                where = "push received by the fake FCM" if fake_fcm is not None else "console transport"
+                print_section(f"phase 3: event -> {where}, open loop {args.rate:g}/s for {args.duration:g} s")
                 figs = [
                     Figure("e2e p50", lat["p50_ms"], "ms"),
                     Figure("e2e p99", lat["p99_ms"], "ms", E2E_P99_BUDGET_MS, "<"),
