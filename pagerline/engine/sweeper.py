@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pagerline.engine.delivery import DeliveryContext, deliver, due_notification_ids
+from pagerline.engine.coverage import expire_coverage
 from pagerline.engine.escalation import tick
 
 
@@ -23,6 +24,7 @@ class SweepReport:
 
 async def sweep_once(now: datetime, ctx: DeliveryContext, concurrency: int = 20) -> SweepReport:
     escalated = await tick(now)
+    await expire_coverage(now)
     ids = await due_notification_ids(now)
     semaphore = asyncio.Semaphore(concurrency)
 

@@ -18,6 +18,7 @@ from pagerline.graphql.context import app_state, viewer_of
 from pagerline.graphql.errors import USER_ERROR_CODES, from_engine, not_found, user_error
 from pagerline.graphql.loaders import Loaders
 from pagerline.graphql.me import MeMutation, MeQuery
+from pagerline.graphql.schedules import ScheduleMutation, ScheduleQuery
 from pagerline.graphql.permissions import require_responder, require_viewer, visible_alert, visible_alerts_filter
 from pagerline.graphql.types import (
     Alert,
@@ -175,8 +176,8 @@ def _should_mask(error: object) -> bool:
 
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery)),
-    mutation=merge_types("Mutation", (Mutation, MeMutation)),
+    query=merge_types("Query", (Query, MeQuery, ScheduleQuery)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation, ScheduleMutation)),
     subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),

@@ -2,6 +2,7 @@
 
 from pagerline.models.accounts import ApiToken, Team, User
 from pagerline.models.alerts import Alert, AlertLogEntry
+from pagerline.models.coverage import CoverageRequest, CoverageStatus
 from pagerline.models.devices import Device
 from pagerline.models.enums import (
     AlertStatus,
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     "pagerline.models.alerts",
     "pagerline.models.notifications",
     "pagerline.models.devices",
+    "pagerline.models.coverage",
 ]
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "AlertStatus",
     "ApiToken",
     "Channel",
+    "CoverageRequest",
+    "CoverageStatus",
     "Device",
     "EscalationPolicy",
     "EscalationRule",

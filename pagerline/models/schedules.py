@@ -57,6 +57,10 @@ class ScheduleOverride(Model):
     start = fields.DatetimeField(db_index=True)
     end = fields.DatetimeField()
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set when the override was made by accepting a coverage request.
+    coverage_request = fields.ForeignKeyField(
+        "models.CoverageRequest", related_name="overrides", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "schedule_overrides"

@@ -1,0 +1,107 @@
+"""Creating schedules and overrides (the math is in :mod:`schedule_math`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tortoise.transactions import in_transaction
+
+from pagerline.engine.effects import unit_of_work
+from pagerline.engine.errors import BadInput, Forbidden, NotFound
+from pagerline.engine.schedule_math import parse_rotation
+from pagerline.models import Role, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride, StaticShift, User
+
+
+@dataclass(frozen=True)
+class LayerInput:
+    starts_on: datetime
+    rotation: str
+    user_ids: list[int]
+    ends_on: datetime | None = None
+    restrictions: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ShiftInput:
+    user_id: int
+    start: datetime
+    end: datetime
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadInput(f"Unknown time zone '{name}'") from exc
+
+
+async def _check_users(user_ids: set[int]) -> None:
+    if user_ids and await User.filter(id__in=list(user_ids)).count() != len(user_ids):
+        raise NotFound("User not found")
+
+
+async def create_schedule(
+    name: str,
+    timezone: str,
+    kind: ScheduleKind,
+    team_id: int | None = None,
+    layers: list[LayerInput] | None = None,
+    shifts: list[ShiftInput] | None = None,
+) -> Schedule:
+    if not name.strip():
+        raise BadInput("A schedule needs a name")
+    _check_timezone(timezone)
+    layers, shifts = layers or [], shifts or []
+    for layer in layers:
+        try:
+            parse_rotation(layer.rotation)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from exc
+        if layer.starts_on.tzinfo is None or (layer.ends_on is not None and layer.ends_on.tzinfo is None):
+            raise BadInput("Layer times need a time zone")
+        if not layer.user_ids:
+            raise BadInput("A layer needs at least one user")
+    for shift in shifts:
+        if shift.end <= shift.start:
+            raise BadInput("A shift must end after it starts")
+    await _check_users({u for layer in layers for u in layer.user_ids} | {s.user_id for s in shifts})
+    async with in_transaction():
+        schedule = await Schedule.create(name=name.strip()[:200], timezone=timezone, kind=kind, team_id=team_id)
+        for position, layer in enumerate(layers):
+            await ScheduleLayer.create(
+                schedule=schedule, position=position, starts_on=layer.starts_on, ends_on=layer.ends_on,
+                rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=list(layer.restrictions),
+            )
+        for shift in shifts:
+            await StaticShift.create(schedule=schedule, user_id=shift.user_id, start=shift.start, end=shift.end)
+    return schedule
+
+
+async def create_override(actor: User, schedule_id: int, user_id: int, start: datetime, end: datetime) -> ScheduleOverride:
+    """ilert's rule: a RESPONDER may override only for themselves; USER and ADMIN for anyone."""
+    if actor.role is Role.STAKEHOLDER:
+        raise Forbidden("Stakeholders cannot change schedules")
+    if actor.role is Role.RESPONDER and user_id != actor.id:
+        raise Forbidden("Responders can create overrides only for themselves")
+    if end <= start:
+        raise BadInput("An override must end after it starts")
+    if not await Schedule.exists(id=schedule_id):
+        raise NotFound("Schedule not found")
+    await _check_users({user_id})
+    async with unit_of_work() as effects:
+        override = await ScheduleOverride.create(schedule_id=schedule_id, user_id=user_id, start=start, end=end)
+        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+    return override
+
+
+async def delete_override(actor: User, override_id: int) -> None:
+    override = await ScheduleOverride.get_or_none(id=override_id)
+    if override is None:
+        raise NotFound("Override not found")
+    if actor.role is Role.STAKEHOLDER or (actor.role is Role.RESPONDER and override.user_id != actor.id):  # type: ignore[attr-defined]
+        raise Forbidden("You may not delete this override")
+    async with unit_of_work() as effects:
+        await override.delete()
+        effects.publish("oncall", "CHANGED", schedule_ids=[override.schedule_id])  # type: ignore[attr-defined]

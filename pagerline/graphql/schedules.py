@@ -1,0 +1,294 @@
+"""Schedules, on-call, overrides and coverage requests over GraphQL. Resolvers authorize, call
+the engine and shape; the schedule math and the coverage rules live in the engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from pagerline import models
+from pagerline.engine import coverage as coverage_engine
+from pagerline.engine import schedules as schedule_engine
+from pagerline.engine.errors import EngineError
+from pagerline.engine.oncall import load_schedule_specs
+from pagerline.engine.schedule_math import final_shifts, on_call
+from pagerline.graphql.context import viewer_of
+from pagerline.graphql.errors import from_engine, not_found, user_error
+from pagerline.graphql.permissions import can_see_team, require_responder, require_viewer
+from pagerline.graphql.types import User
+from pagerline.models.coverage import CoverageRequest as CoverageRow
+from pagerline.models.coverage import CoverageStatus as CoverageStatusRow
+
+MAX_RANGE = timedelta(days=366)
+
+
+@strawberry.enum
+class ScheduleKind(Enum):
+    STATIC = "STATIC"
+    RECURRING = "RECURRING"
+
+
+@strawberry.enum
+class CoverageStatus(Enum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.type
+class Shift:
+    user: User | None
+    start: datetime
+    end: datetime
+    source: str
+
+
+def _range(start: datetime, until: datetime) -> None:
+    if start.tzinfo is None or until.tzinfo is None:
+        raise user_error("BAD_USER_INPUT", "from and until need a time zone")
+    if until <= start or until - start > MAX_RANGE:
+        raise user_error("BAD_USER_INPUT", "until must be after from, at most 366 days later")
+
+
+async def _users(ids: set[int]) -> dict[int, models.User]:
+    return {u.id: u for u in await models.User.filter(id__in=list(ids))} if ids else {}
+
+
+@strawberry.type
+class Schedule:
+    id: strawberry.ID
+    name: str
+    timezone: str
+    kind: ScheduleKind
+
+    @strawberry.field
+    async def shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[Shift]:
+        until = until or from_ + timedelta(days=7)
+        _range(from_, until)
+        spec = (await load_schedule_specs([int(self.id)]))[int(self.id)]
+        found = final_shifts(spec, from_, until)
+        users = await _users({s.user_id for s in found})
+        return [Shift(user=User.of(users[s.user_id]) if s.user_id in users else None, start=s.start, end=s.end, source=s.source) for s in found]
+
+    @strawberry.field
+    async def on_call(self, info: Info, at: datetime | None = None) -> User | None:
+        spec = (await load_schedule_specs([int(self.id)]))[int(self.id)]
+        user_id = on_call(spec, at or datetime.now(UTC))
+        row = await models.User.get_or_none(id=user_id) if user_id else None
+        return User.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: models.Schedule) -> Schedule:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, timezone=row.timezone, kind=ScheduleKind(row.kind.value))
+
+
+@strawberry.type
+class ScheduleOnCall:
+    schedule: Schedule
+    user: User | None
+
+
+@strawberry.type
+class MyShift:
+    schedule: Schedule
+    start: datetime
+    end: datetime
+
+
+@strawberry.type
+class CoverageRequest:
+    id: strawberry.ID
+    start: datetime
+    end: datetime
+    message: str
+    status: CoverageStatus
+    requester_id: strawberry.ID
+    recipient_ids: list[strawberry.ID]
+    accepted_by_id: strawberry.ID | None
+
+    @classmethod
+    def of(cls, row: CoverageRow) -> CoverageRequest:
+        return cls(
+            id=strawberry.ID(str(row.id)), start=row.start, end=row.end, message=row.message,
+            status=CoverageStatus(row.status.value), requester_id=strawberry.ID(str(row.requester_id)),  # type: ignore[attr-defined]
+            recipient_ids=[strawberry.ID(str(u)) for u in row.recipient_ids],
+            accepted_by_id=strawberry.ID(str(row.accepted_by_id)) if row.accepted_by_id else None,  # type: ignore[attr-defined]
+        )
+
+
+@strawberry.input
+class LayerInput:
+    starts_on: datetime
+    rotation: str
+    user_ids: list[strawberry.ID]
+    ends_on: datetime | None = None
+
+
+@strawberry.input
+class StaticShiftInput:
+    user_id: strawberry.ID
+    start: datetime
+    end: datetime
+
+
+async def _visible_schedules(info: Info) -> list[models.Schedule]:
+    viewer = require_viewer(viewer_of(info))
+    return [s for s in await models.Schedule.all().order_by("id") if can_see_team(viewer, s.team_id)]  # type: ignore[attr-defined]
+
+
+def _ids(raw: list[strawberry.ID]) -> list[int]:
+    try:
+        return [int(x) for x in raw]
+    except ValueError:
+        raise user_error("BAD_USER_INPUT", "ids must be numbers") from None
+
+
+@strawberry.type
+class ScheduleQuery:
+    @strawberry.field
+    async def schedules(self, info: Info) -> list[Schedule]:
+        return [Schedule.of(s) for s in await _visible_schedules(info)]
+
+    @strawberry.field
+    async def schedule(self, info: Info, id: strawberry.ID) -> Schedule | None:
+        found = [s for s in await _visible_schedules(info) if str(s.id) == str(id)]
+        return Schedule.of(found[0]) if found else None
+
+    @strawberry.field(description="Who is on call now on each schedule you can see.")
+    async def on_call(self, info: Info) -> list[ScheduleOnCall]:
+        rows = await _visible_schedules(info)
+        specs = await load_schedule_specs([s.id for s in rows])
+        now = datetime.now(UTC)
+        who = {s.id: on_call(specs[s.id], now) for s in rows}
+        users = await _users({u for u in who.values() if u})
+        return [ScheduleOnCall(schedule=Schedule.of(s), user=User.of(users[who[s.id]]) if who[s.id] in users else None) for s in rows]
+
+    @strawberry.field
+    async def my_shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[MyShift]:
+        viewer = require_viewer(viewer_of(info))
+        until = until or from_ + timedelta(days=14)
+        _range(from_, until)
+        rows = await _visible_schedules(info)
+        specs = await load_schedule_specs([s.id for s in rows])
+        mine = [
+            MyShift(schedule=Schedule.of(s), start=shift.start, end=shift.end)
+            for s in rows
+            for shift in final_shifts(specs[s.id], from_, until)
+            if shift.user_id == viewer.user.id
+        ]
+        return sorted(mine, key=lambda m: m.start)
+
+    @strawberry.field
+    async def coverage_requests(self, info: Info, status: list[CoverageStatus] | None = None) -> list[CoverageRequest]:
+        viewer = require_viewer(viewer_of(info))
+        rows = await CoverageRow.all().order_by("-id").limit(200)
+        wanted = {CoverageStatusRow(s.value) for s in status} if status else None
+        return [
+            CoverageRequest.of(r)
+            for r in rows
+            if (wanted is None or r.status in wanted)
+            and (viewer.is_admin or r.requester_id == viewer.user.id or viewer.user.id in r.recipient_ids)  # type: ignore[attr-defined]
+        ]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@strawberry.type
+class ScheduleMutation:
+    @strawberry.mutation
+    async def create_schedule(
+        self,
+        info: Info,
+        name: str,
+        timezone: str = "UTC",
+        kind: ScheduleKind = ScheduleKind.RECURRING,
+        team_id: strawberry.ID | None = None,
+        layers: list[LayerInput] | None = None,
+        shifts: list[StaticShiftInput] | None = None,
+    ) -> Schedule:
+        viewer = require_responder(viewer_of(info))
+        if viewer.user.role is models.Role.RESPONDER:
+            raise user_error("FORBIDDEN", "Responders cannot create schedules")
+        team = int(team_id) if team_id else None
+        if team is not None and not can_see_team(viewer, team):
+            raise not_found("Team")
+        try:
+            row = await schedule_engine.create_schedule(
+                name, timezone, models.ScheduleKind(kind.value), team,
+                [schedule_engine.LayerInput(l.starts_on, l.rotation, _ids(l.user_ids), l.ends_on) for l in layers or []],
+                [schedule_engine.ShiftInput(int(s.user_id), s.start, s.end) for s in shifts or []],
+            )
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return Schedule.of(row)
+
+    @strawberry.mutation
+    async def create_override(self, info: Info, schedule_id: strawberry.ID, user_id: strawberry.ID, start: datetime, end: datetime) -> Schedule:
+        viewer = require_viewer(viewer_of(info))
+        visible = {str(s.id) for s in await _visible_schedules(info)}
+        if str(schedule_id) not in visible:
+            raise not_found("Schedule")
+        try:
+            await schedule_engine.create_override(viewer.user, int(schedule_id), int(user_id), start, end)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
+
+    @strawberry.mutation
+    async def delete_override(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            await schedule_engine.delete_override(viewer.user, int(id))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return True
+
+    @strawberry.mutation
+    async def request_coverage(
+        self, info: Info, start: datetime, end: datetime, message: str = "",
+        schedule_ids: list[strawberry.ID] | None = None, user_ids: list[strawberry.ID] | None = None,
+    ) -> CoverageRequest:
+        viewer = require_responder(viewer_of(info))
+        visible = [s.id for s in await _visible_schedules(info)]
+        wanted = _ids(schedule_ids) if schedule_ids else visible
+        if any(sid not in visible for sid in wanted):
+            raise not_found("Schedule")
+        try:
+            row = await coverage_engine.request_coverage(
+                viewer.user.id, start, end, _now(), message, wanted, _ids(user_ids) if user_ids else None
+            )
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return CoverageRequest.of(row)
+
+    @strawberry.mutation
+    async def accept_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:
+        viewer = require_responder(viewer_of(info))
+        try:
+            return CoverageRequest.of(await coverage_engine.accept_coverage(_ids([id])[0], viewer.user.id, _now()))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+
+    @strawberry.mutation
+    async def decline_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:
+        viewer = require_responder(viewer_of(info))
+        try:
+            return CoverageRequest.of(await coverage_engine.decline_coverage(_ids([id])[0], viewer.user.id, _now()))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+
+    @strawberry.mutation
+    async def cancel_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:
+        viewer = require_responder(viewer_of(info))
+        try:
+            return CoverageRequest.of(await coverage_engine.cancel_coverage(_ids([id])[0], viewer.user.id, _now()))
+        except EngineError as exc:
+            raise from_engine(exc) from exc

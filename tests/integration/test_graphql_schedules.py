@@ -1,0 +1,96 @@
+"""Schedules, overrides and coverage requests over GraphQL against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from pagerline.db import close_db, init_db
+from tests.conftest import run
+from tests.support.databases import TemplateDatabases
+from tests.support.processes import Server, start_server
+from tests.support.seed import Org, seed_org
+
+
+async def _seed(url: str) -> Org:
+    await init_db(url)
+    try:
+        return await seed_org()
+    finally:
+        await close_db()
+
+
+@pytest.fixture(scope="module")
+def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Org]]:
+    workdir = tmp_path_factory.mktemp("sched")
+    url = templates.sqlite(workdir)
+    org = run(_seed(url))
+    server = start_server({"PAGERLINE_DATABASE_URL": url}, workdir)
+    try:
+        yield server, org
+    finally:
+        server.stop()
+
+
+def gql(server: Server, token: str, query: str, **variables: Any) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.url}/graphql", json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"}, timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_schedule_shifts_on_call_override_and_coverage(world: tuple[Server, Org]) -> None:
+    server, org = world
+    now = datetime.now(UTC).replace(microsecond=0)
+    day0 = (now - timedelta(days=1)).replace(hour=9, minute=0, second=0)
+    created = gql(server, org.alice_token, """
+        mutation($s: DateTime!, $a: ID!, $b: ID!) {
+          createSchedule(name: "Primary", timezone: "Europe/Berlin",
+                         layers: [{startsOn: $s, rotation: "P1D", userIds: [$a, $b]}]) { id name timezone kind } }""",
+        s=day0.isoformat(), a=str(org.alice_id), b=str(org.bob_id))
+    schedule = created["data"]["createSchedule"]
+    assert (schedule["name"], schedule["timezone"], schedule["kind"]) == ("Primary", "Europe/Berlin", "RECURRING")
+    bad = gql(server, org.alice_token, 'mutation { createSchedule(name: "X", timezone: "Mars/Base") { id } }')
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+    shifts = gql(server, org.alice_token, """query($id: ID!, $f: DateTime!, $u: DateTime!) {
+        schedule(id: $id) { shifts(from: $f, until: $u) { user { name } start end source } } }""",
+        id=schedule["id"], f=day0.isoformat(), u=(day0 + timedelta(days=4)).isoformat())["data"]["schedule"]["shifts"]
+    assert [s["user"]["name"] for s in shifts] == ["Alice", "Bob", "Alice", "Bob"]
+
+    # Bob (a RESPONDER) may not override for Alice, only for himself.
+    start, end = now + timedelta(days=3), now + timedelta(days=3, hours=2)
+    denied = gql(server, org.bob_token, """mutation($id: ID!, $u: ID!, $s: DateTime!, $e: DateTime!) {
+        createOverride(scheduleId: $id, userId: $u, start: $s, end: $e) { id } }""",
+        id=schedule["id"], u=str(org.alice_id), s=start.isoformat(), e=end.isoformat())
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    # Whoever is on call now asks the other to cover the next two hours.
+    on_now = gql(server, org.alice_token, "{ onCall { schedule { id } user { name } } }")["data"]["onCall"]
+    current = next(o for o in on_now if o["schedule"]["id"] == schedule["id"])["user"]["name"]
+    asker, taker = (org.alice_token, org.bob_token) if current == "Alice" else (org.bob_token, org.alice_token)
+    window = (now + timedelta(minutes=10), now + timedelta(hours=2))
+    requested = gql(server, asker, """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]) {
+        requestCoverage(start: $s, end: $e, message: "school run", scheduleIds: $ids) { id status } }""",
+        s=window[0].isoformat(), e=window[1].isoformat(), ids=[schedule["id"]])
+    request = requested["data"]["requestCoverage"]
+    assert request["status"] == "PENDING"
+    listed = gql(server, taker, "{ coverageRequests(status: [PENDING]) { id } }")["data"]["coverageRequests"]
+    assert {"id": request["id"]} in listed
+    accepted = gql(server, taker, "mutation($id: ID!) { acceptCoverageRequest(id: $id) { status } }", id=request["id"])
+    assert accepted["data"]["acceptCoverageRequest"]["status"] == "ACCEPTED"
+    again = gql(server, asker, "mutation($id: ID!) { cancelCoverageRequest(id: $id) { status } }", id=request["id"])
+    assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
+    at = (window[0] + timedelta(minutes=30)).isoformat()
+    covered = gql(server, asker, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
+                  id=schedule["id"], at=at)["data"]["schedule"]["onCall"]["name"]
+    assert covered != current
+    mine = gql(server, taker, "query($f: DateTime!, $u: DateTime!) { myShifts(from: $f, until: $u) { start end } }",
+               f=window[0].isoformat(), u=window[1].isoformat())["data"]["myShifts"]
+    assert mine and datetime.fromisoformat(mine[0]["start"]) == window[0]
