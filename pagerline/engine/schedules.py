@@ -105,3 +105,57 @@ async def delete_override(actor: User, override_id: int) -> None:
     async with unit_of_work() as effects:
         await override.delete()
         effects.publish("oncall", "CHANGED", schedule_ids=[override.schedule_id])  # type: ignore[attr-defined]
+
+
+async def update_layer(
+    actor: User,
+    layer_id: int,
+    now: datetime,
+    *,
+    rotation: str | None = None,
+    user_ids: list[int] | None = None,
+    handoff_from: datetime | None = None,
+) -> ScheduleLayer:
+    """Edit a layer from now on; shifts already past stay as they were.
+
+    A layer that has not started yet is changed in place. Otherwise the old version ends at the
+    moment the change takes effect (``handoff_from``, at the earliest now) and a new version with
+    the changes starts there, handing off from that instant.
+    """
+    if actor.role in (Role.STAKEHOLDER, Role.RESPONDER):
+        raise Forbidden("Only users and admins can edit schedules")
+    layer = await ScheduleLayer.get_or_none(id=layer_id)
+    if layer is None:
+        raise NotFound("Layer not found")
+    if rotation is not None:
+        try:
+            parse_rotation(rotation)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from exc
+    if user_ids is not None:
+        if not user_ids:
+            raise BadInput("A layer needs at least one user")
+        await _check_users(set(user_ids))
+    effective = max(now, handoff_from) if handoff_from is not None else now
+    async with unit_of_work() as effects:
+        if layer.starts_on >= now:
+            layer.rotation = rotation or layer.rotation
+            layer.user_ids = list(user_ids) if user_ids is not None else layer.user_ids
+            layer.starts_on = handoff_from or layer.starts_on
+            await layer.save(update_fields=["rotation", "user_ids", "starts_on"])
+            result = layer
+        else:
+            old_end = layer.ends_on
+            layer.ends_on = effective if old_end is None else min(old_end, effective)
+            await layer.save(update_fields=["ends_on"])
+            result = await ScheduleLayer.create(
+                schedule_id=layer.schedule_id,  # type: ignore[attr-defined]
+                position=layer.position,
+                starts_on=effective,
+                ends_on=old_end,
+                rotation=rotation or layer.rotation,
+                user_ids=list(user_ids) if user_ids is not None else list(layer.user_ids),
+                restrictions=list(layer.restrictions),
+            )
+        effects.publish("oncall", "CHANGED", schedule_ids=[layer.schedule_id])  # type: ignore[attr-defined]
+    return result

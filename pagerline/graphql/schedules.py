@@ -61,11 +61,30 @@ async def _users(ids: set[int]) -> dict[int, models.User]:
 
 
 @strawberry.type
+class Layer:
+    id: strawberry.ID
+    position: int
+    starts_on: datetime
+    ends_on: datetime | None
+    rotation: str
+    user_ids: list[strawberry.ID]
+
+
+@strawberry.type
 class Schedule:
     id: strawberry.ID
     name: str
     timezone: str
     kind: ScheduleKind
+
+    @strawberry.field
+    async def layers(self, info: Info) -> list[Layer]:
+        rows = await models.ScheduleLayer.filter(schedule_id=int(self.id)).order_by("position", "id")
+        return [
+            Layer(id=strawberry.ID(str(r.id)), position=r.position, starts_on=r.starts_on, ends_on=r.ends_on,
+                  rotation=r.rotation, user_ids=[strawberry.ID(str(u)) for u in r.user_ids])
+            for r in rows
+        ]
 
     @strawberry.field
     async def shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[Shift]:
@@ -241,6 +260,25 @@ class ScheduleMutation:
         except EngineError as exc:
             raise from_engine(exc) from exc
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
+
+    @strawberry.mutation(description="Edit a layer from now (or handoffFrom) on; past shifts stay as they were.")
+    async def update_layer(
+        self, info: Info, id: strawberry.ID, rotation: str | None = None,
+        user_ids: list[strawberry.ID] | None = None, handoff_from: datetime | None = None,
+    ) -> Schedule:
+        viewer = require_viewer(viewer_of(info))
+        layer = await models.ScheduleLayer.get_or_none(id=_ids([id])[0])
+        visible = {s.id for s in await _visible_schedules(info)}
+        if layer is None or layer.schedule_id not in visible:  # type: ignore[attr-defined]
+            raise not_found("Layer")
+        try:
+            await schedule_engine.update_layer(
+                viewer.user, layer.id, _now(), rotation=rotation,
+                user_ids=_ids(user_ids) if user_ids is not None else None, handoff_from=handoff_from,
+            )
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return Schedule.of(await models.Schedule.get(id=layer.schedule_id))  # type: ignore[attr-defined]
 
     @strawberry.mutation
     async def delete_override(self, info: Info, id: strawberry.ID) -> bool:

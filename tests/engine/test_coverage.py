@@ -118,3 +118,33 @@ async def test_escalation_pages_the_overriding_user_during_the_override(db: str)
         for a in (during.alert_id, after.alert_id)
     }
     assert paged == {during.alert_id: [org.bob_id], after.alert_id: [org.alice_id]}
+
+
+async def test_editing_a_layer_changes_the_future_and_keeps_the_past(db: str) -> None:
+    from pagerline.engine.schedule_math import final_shifts
+    from pagerline.engine.oncall import load_schedule_specs
+    from pagerline.engine.schedules import update_layer
+    from pagerline.models import User
+
+    org = await seed_org()
+    schedule = await rotation(org)
+    carol = await create_user("carol2@ops.test", "Carol", None, Role.USER, "UTC", ["Ops"])
+    edit_at = DAY0 + timedelta(days=2, hours=3)  # in the middle of Alice's third day
+
+    async def shifts() -> list[tuple[int, datetime, datetime]]:
+        spec = (await load_schedule_specs([schedule.id]))[schedule.id]
+        return [(s.user_id, s.start, s.end) for s in final_shifts(spec, DAY0, DAY0 + timedelta(days=5))]
+
+    before = await shifts()
+    [layer] = await ScheduleLayer.filter(schedule_id=schedule.id)
+    alice = await User.get(id=org.alice_id)
+    await update_layer(alice, layer.id, edit_at, user_ids=[carol.id])
+    after = await shifts()
+    finished = DAY0 + timedelta(days=2)
+    assert [s for s in after if s[2] <= finished] == [s for s in before if s[2] <= finished]  # the past is kept
+    assert len([s for s in before if s[2] <= finished]) == 2
+    assert after[2] == (org.alice_id, DAY0 + timedelta(days=2), edit_at)  # Alice's day ends at the edit
+    assert after[3:] == [(carol.id, edit_at, DAY0 + timedelta(days=5))]  # Carol from then on
+    bob = await User.get(id=org.bob_id)
+    with pytest.raises(Forbidden):
+        await update_layer(bob, layer.id, edit_at)  # a RESPONDER may not edit layers

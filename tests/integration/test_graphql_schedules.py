@@ -94,3 +94,17 @@ def test_schedule_shifts_on_call_override_and_coverage(world: tuple[Server, Org]
     mine = gql(server, taker, "query($f: DateTime!, $u: DateTime!) { myShifts(from: $f, until: $u) { start end } }",
                f=window[0].isoformat(), u=window[1].isoformat())["data"]["myShifts"]
     assert mine and datetime.fromisoformat(mine[0]["start"]) == window[0]
+
+
+def test_update_layer_over_graphql(world: tuple[Server, Org]) -> None:
+    server, org = world
+    start = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+    created = gql(server, org.alice_token, """mutation($s: DateTime!, $a: ID!) {
+        createSchedule(name: "Edited", layers: [{startsOn: $s, rotation: "P1D", userIds: [$a]}]) { id layers { id } } }""",
+        s=start.isoformat(), a=str(org.alice_id))["data"]["createSchedule"]
+    layer_id = created["layers"][0]["id"]
+    denied = gql(server, org.bob_token, 'mutation($id: ID!) { updateLayer(id: $id, rotation: "PT12H") { id } }', id=layer_id)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    edited = gql(server, org.alice_token, "mutation($id: ID!, $b: ID!) { updateLayer(id: $id, userIds: [$b]) { layers { rotation userIds endsOn } } }",
+                 id=layer_id, b=str(org.bob_id))["data"]["updateLayer"]["layers"]
+    assert [(l["userIds"], l["endsOn"] is None) for l in edited] == [([str(org.alice_id)], False), ([str(org.bob_id)], True)]
