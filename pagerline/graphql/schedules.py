@@ -4,6 +4,7 @@ the engine and shape; the schedule math and the coverage rules live in the engin
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Annotated
 
@@ -309,24 +310,23 @@ class ScheduleMutation:
 
     @strawberry.mutation
     async def accept_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:
-        viewer = require_responder(viewer_of(info))
-        try:
-            return CoverageRequest.of(await coverage_engine.accept_coverage(_ids([id])[0], viewer.user.id, _now()))
-        except EngineError as exc:
-            raise from_engine(exc) from exc
+        return await _answer_coverage(info, id, coverage_engine.accept_coverage)
 
     @strawberry.mutation
     async def decline_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:
-        viewer = require_responder(viewer_of(info))
-        try:
-            return CoverageRequest.of(await coverage_engine.decline_coverage(_ids([id])[0], viewer.user.id, _now()))
-        except EngineError as exc:
-            raise from_engine(exc) from exc
+        return await _answer_coverage(info, id, coverage_engine.decline_coverage)
 
     @strawberry.mutation
     async def cancel_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:
-        viewer = require_responder(viewer_of(info))
-        try:
-            return CoverageRequest.of(await coverage_engine.cancel_coverage(_ids([id])[0], viewer.user.id, _now()))
-        except EngineError as exc:
-            raise from_engine(exc) from exc
+        return await _answer_coverage(info, id, coverage_engine.cancel_coverage)
+
+
+async def _answer_coverage(
+    info: Info, raw_id: strawberry.ID, step: Callable[[int, int, datetime], Awaitable[CoverageRow]]
+) -> CoverageRequest:
+    """Accept, decline and cancel share their shape: responder check, engine step, shape."""
+    viewer = require_responder(viewer_of(info))
+    try:
+        return CoverageRequest.of(await step(_ids([raw_id])[0], viewer.user.id, _now()))
+    except EngineError as exc:
+        raise from_engine(exc) from exc
