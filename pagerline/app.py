@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
-from pagerline.api import actions, events, health, twilio
+from pagerline.api import actions, events, health, ical, twilio
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *actions.routes,
             *twilio.routes,
             *health.routes,
+            *ical.routes,
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
         ],

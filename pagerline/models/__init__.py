@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "pagerline.models.notifications",
     "pagerline.models.devices",
     "pagerline.models.coverage",
+    "pagerline.models.calendars",
 ]
 
 __all__ = [
