@@ -12,6 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
+from pagerline.engine import calendars
 from pagerline.engine import coverage as coverage_engine
 from pagerline.engine import schedules as schedule_engine
 from pagerline.engine.errors import EngineError
@@ -140,6 +141,12 @@ class CoverageRequest:
             recipient_ids=[strawberry.ID(str(u)) for u in row.recipient_ids],
             accepted_by_id=strawberry.ID(str(row.accepted_by_id)) if row.accepted_by_id else None,  # type: ignore[attr-defined]
         )
+
+
+@strawberry.type
+class CalendarFeed:
+    id: strawberry.ID
+    url: str
 
 
 @strawberry.input
@@ -307,6 +314,27 @@ class ScheduleMutation:
         except EngineError as exc:
             raise from_engine(exc) from exc
         return CoverageRequest.of(row)
+
+    @strawberry.mutation(description="A secret calendar URL (shown once) for your shifts, or a whole schedule's.")
+    async def create_calendar_feed(self, info: Info, schedule_id: strawberry.ID | None = None) -> CalendarFeed:
+        viewer = require_viewer(viewer_of(info))
+        if schedule_id is not None and int(schedule_id) not in {s.id for s in await _visible_schedules(info)}:
+            raise not_found("Schedule")
+        try:
+            token, secret = await calendars.create_feed(viewer.user.id, int(schedule_id) if schedule_id else None, _now())
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        base = info.context["request"].app.state.settings.public_url.rstrip("/")
+        return CalendarFeed(id=strawberry.ID(str(token.id)), url=f"{base}/ical/{secret}.ics")
+
+    @strawberry.mutation
+    async def revoke_calendar_feed(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            await calendars.revoke_feed(viewer.user.id, _ids([id])[0], _now())
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return True
 
     @strawberry.mutation
     async def accept_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:

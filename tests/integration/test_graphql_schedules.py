@@ -108,3 +108,19 @@ def test_update_layer_over_graphql(world: tuple[Server, Org]) -> None:
     edited = gql(server, org.alice_token, "mutation($id: ID!, $b: ID!) { updateLayer(id: $id, userIds: [$b]) { layers { rotation userIds endsOn } } }",
                  id=layer_id, b=str(org.bob_id))["data"]["updateLayer"]["layers"]
     assert [(l["userIds"], l["endsOn"] is None) for l in edited] == [([str(org.alice_id)], False), ([str(org.bob_id)], True)]
+
+
+def test_calendar_feed_over_graphql_is_revocable(world: tuple[Server, Org]) -> None:
+    server, org = world
+    feed = gql(server, org.alice_token, "mutation { createCalendarFeed { id url } }")["data"]["createCalendarFeed"]
+    assert feed["url"].startswith("http://127.0.0.1:8000/ical/plc_") and feed["url"].endswith(".ics")
+    path = feed["url"].split("127.0.0.1:8000", 1)[1]
+    served = httpx.get(f"{server.url}{path}", timeout=10)
+    assert served.status_code == 200 and served.text.startswith("BEGIN:VCALENDAR")
+    assert error_code_of(gql(server, org.bob_token, "mutation($id: ID!) { revokeCalendarFeed(id: $id) }", id=feed["id"])) == "NOT_FOUND"
+    assert gql(server, org.alice_token, "mutation($id: ID!) { revokeCalendarFeed(id: $id) }", id=feed["id"])["data"]["revokeCalendarFeed"] is True
+    assert httpx.get(f"{server.url}{path}", timeout=10).status_code == 404
+
+
+def error_code_of(body: dict[str, Any]) -> str:
+    return str(body["errors"][0]["extensions"]["code"])
