@@ -14,6 +14,7 @@ from datetime import datetime
 from pagerline.engine.delivery import DeliveryContext, deliver, due_notification_ids
 from pagerline.engine.coverage import expire_coverage
 from pagerline.engine.escalation import tick
+from pagerline.engine.reminders import plan_reminders
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ class SweepReport:
 async def sweep_once(now: datetime, ctx: DeliveryContext, concurrency: int = 20) -> SweepReport:
     escalated = await tick(now)
     await expire_coverage(now)
+    # Before deliveries, so a reminder that falls due now goes out in this same sweep.
+    await plan_reminders(now)
     ids = await due_notification_ids(now)
     semaphore = asyncio.Semaphore(concurrency)
 

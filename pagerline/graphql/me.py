@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import devices, muting, phones
+from pagerline.engine import devices, muting, phones, reminders
 from pagerline.engine.errors import EngineError
 from pagerline.graphql.context import viewer_of
 from pagerline.graphql.errors import from_engine
@@ -119,6 +119,14 @@ class MeMutation:
         except EngineError as exc:
             raise from_engine(exc) from exc
 
+    @strawberry.mutation(description="Remind me before my on-call shifts start: 0, 15, 30, 60, 180, 360, 720 or 1440 minutes; null turns reminders off.")
+    async def set_on_call_reminder(self, info: Info, before_min: int | None) -> int | None:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            return await reminders.set_reminder(viewer.user.id, before_min)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+
     @strawberry.mutation(description="Which alert updates reach your devices as pushes.")
     async def set_update_notifications(self, info: Info, accepted: bool, resolved: bool, escalated: bool) -> User:
         viewer = require_viewer(viewer_of(info))
@@ -130,6 +138,11 @@ class MeMutation:
 
 @strawberry.type
 class MeQuery:
+    @strawberry.field(description="Minutes before a shift start you are reminded, or null.")
+    async def my_on_call_reminder(self, info: Info) -> int | None:
+        viewer = require_viewer(viewer_of(info))
+        return await reminders.get_reminder(viewer.user.id)
+
     @strawberry.field
     async def my_devices(self, info: Info) -> list[Device]:
         viewer = require_viewer(viewer_of(info))

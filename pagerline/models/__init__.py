@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "pagerline.models.devices",
     "pagerline.models.coverage",
     "pagerline.models.calendars",
+    "pagerline.models.reminders",
 ]
 
 __all__ = [

@@ -124,3 +124,12 @@ def test_calendar_feed_over_graphql_is_revocable(world: tuple[Server, Org]) -> N
 
 def error_code_of(body: dict[str, Any]) -> str:
     return str(body["errors"][0]["extensions"]["code"])
+
+
+def test_on_call_reminder_setting_over_graphql(world: tuple[Server, Org]) -> None:
+    server, org = world
+    assert gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: 15) }")["data"]["setOnCallReminder"] == 15
+    assert gql(server, org.bob_token, "{ myOnCallReminder }")["data"]["myOnCallReminder"] == 15
+    assert error_code_of(gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: 7) }")) == "BAD_USER_INPUT"
+    assert gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: null) }")["data"]["setOnCallReminder"] is None
+    assert gql(server, org.bob_token, "{ myOnCallReminder }")["data"]["myOnCallReminder"] is None
