@@ -16,6 +16,7 @@ from pagerline.engine import calendars
 from pagerline.engine import coverage as coverage_engine
 from pagerline.engine import schedules as schedule_engine
 from pagerline.engine.errors import EngineError
+from pagerline.engine.escalation import load_policy_plan, resolve_targets
 from pagerline.engine.oncall import load_schedule_specs
 from pagerline.engine.schedule_math import final_shifts, on_call
 from pagerline.graphql.context import viewer_of
@@ -116,6 +117,14 @@ class ScheduleOnCall:
 
 
 @strawberry.type
+class RuleOnCall:
+    policy_id: strawberry.ID
+    policy_name: str
+    level: int
+    users: list[User]
+
+
+@strawberry.type
 class MyShift:
     schedule: Schedule
     start: datetime
@@ -195,6 +204,23 @@ class ScheduleQuery:
         who = {s.id: on_call(specs[s.id], now) for s in rows}
         users = await _users({u for u in who.values() if u})
         return [ScheduleOnCall(schedule=Schedule.of(s), user=User.of(users[who[s.id]]) if who[s.id] in users else None) for s in rows]
+
+    @strawberry.field(description="Who each escalation policy's levels would page right now.")
+    async def on_call_by_policy(self, info: Info) -> list[RuleOnCall]:
+        viewer = require_viewer(viewer_of(info))
+        policies = [p for p in await models.EscalationPolicy.all().order_by("id") if can_see_team(viewer, p.team_id)]  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        result: list[RuleOnCall] = []
+        for policy in policies:
+            plan = await load_policy_plan(policy.id)
+            for index, rule in enumerate(plan.rules if plan else ()):
+                targets = await resolve_targets(rule, now)
+                users = await _users(set(targets))
+                result.append(RuleOnCall(
+                    policy_id=strawberry.ID(str(policy.id)), policy_name=policy.name, level=index + 1,
+                    users=[User.of(users[u]) for u in targets if u in users],
+                ))
+        return result
 
     @strawberry.field
     async def my_shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[MyShift]:

@@ -133,3 +133,10 @@ def test_on_call_reminder_setting_over_graphql(world: tuple[Server, Org]) -> Non
     assert error_code_of(gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: 7) }")) == "BAD_USER_INPUT"
     assert gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: null) }")["data"]["setOnCallReminder"] is None
     assert gql(server, org.bob_token, "{ myOnCallReminder }")["data"]["myOnCallReminder"] is None
+
+
+def test_on_call_by_policy_level(world: tuple[Server, Org]) -> None:
+    server, org = world
+    levels = gql(server, org.alice_token, "{ onCallByPolicy { policyName level users { name } } }")["data"]["onCallByPolicy"]
+    assert {"policyName": "Ops policy", "level": 1, "users": [{"name": "Alice"}]} in levels
+    assert {"policyName": "Ops policy", "level": 2, "users": [{"name": "Bob"}]} in levels
