@@ -159,3 +159,71 @@ async def update_layer(
             )
         effects.publish("oncall", "CHANGED", schedule_ids=[layer.schedule_id])  # type: ignore[attr-defined]
     return result
+
+
+def _may_edit(actor: User) -> None:
+    if actor.role in (Role.STAKEHOLDER, Role.RESPONDER):
+        raise Forbidden("Only users and admins can edit schedules")
+
+
+async def update_schedule(actor: User, schedule_id: int, name: str | None = None, timezone: str | None = None) -> Schedule:
+    _may_edit(actor)
+    schedule = await Schedule.get_or_none(id=schedule_id)
+    if schedule is None:
+        raise NotFound("Schedule not found")
+    if name is not None:
+        if not name.strip():
+            raise BadInput("A schedule needs a name")
+        schedule.name = name.strip()[:200]
+    if timezone is not None:
+        _check_timezone(timezone)
+        schedule.timezone = timezone
+    async with unit_of_work() as effects:
+        await schedule.save(update_fields=["name", "timezone"])
+        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+    return schedule
+
+
+async def add_layer(actor: User, schedule_id: int, layer: LayerInput) -> ScheduleLayer:
+    """A new layer goes on top (later layers win)."""
+    _may_edit(actor)
+    if not await Schedule.exists(id=schedule_id):
+        raise NotFound("Schedule not found")
+    try:
+        parse_rotation(layer.rotation)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+    if not layer.user_ids:
+        raise BadInput("A layer needs at least one user")
+    await _check_users(set(layer.user_ids))
+    async with unit_of_work() as effects:
+        top = await ScheduleLayer.filter(schedule_id=schedule_id).order_by("-position").first()
+        row = await ScheduleLayer.create(
+            schedule_id=schedule_id, position=(top.position + 1) if top else 0, starts_on=layer.starts_on,
+            ends_on=layer.ends_on, rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=list(layer.restrictions),
+        )
+        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+    return row
+
+
+async def add_static_shift(actor: User, schedule_id: int, shift: ShiftInput) -> StaticShift:
+    _may_edit(actor)
+    if not await Schedule.exists(id=schedule_id):
+        raise NotFound("Schedule not found")
+    if shift.end <= shift.start:
+        raise BadInput("A shift must end after it starts")
+    await _check_users({shift.user_id})
+    async with unit_of_work() as effects:
+        row = await StaticShift.create(schedule_id=schedule_id, user_id=shift.user_id, start=shift.start, end=shift.end)
+        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+    return row
+
+
+async def delete_static_shift(actor: User, shift_id: int) -> None:
+    _may_edit(actor)
+    row = await StaticShift.get_or_none(id=shift_id)
+    if row is None:
+        raise NotFound("Shift not found")
+    async with unit_of_work() as effects:
+        await row.delete()
+        effects.publish("oncall", "CHANGED", schedule_ids=[row.schedule_id])  # type: ignore[attr-defined]

@@ -50,6 +50,7 @@ class Shift:
     start: datetime
     end: datetime
     source: str
+    source_id: strawberry.ID | None  # the layer, override or static shift it comes from
 
 
 def _range(start: datetime, until: datetime) -> None:
@@ -96,7 +97,10 @@ class Schedule:
         spec = (await load_schedule_specs([int(self.id)]))[int(self.id)]
         found = final_shifts(spec, from_, until)
         users = await _users({s.user_id for s in found})
-        return [Shift(user=User.of(users[s.user_id]) if s.user_id in users else None, start=s.start, end=s.end, source=s.source) for s in found]
+        return [Shift(
+                user=User.of(users[s.user_id]) if s.user_id in users else None, start=s.start, end=s.end, source=s.source,
+                source_id=strawberry.ID(str(s.source_id)) if s.source_id is not None else None,
+            ) for s in found]
 
     @strawberry.field
     async def on_call(self, info: Info, at: datetime | None = None) -> User | None:
@@ -176,6 +180,14 @@ class StaticShiftInput:
 async def _visible_schedules(info: Info) -> list[models.Schedule]:
     viewer = require_viewer(viewer_of(info))
     return [s for s in await models.Schedule.all().order_by("id") if can_see_team(viewer, s.team_id)]  # type: ignore[attr-defined]
+
+
+async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-untyped-def]
+    """The viewer, when the schedule is theirs to see (editing rights are the engine's call)."""
+    viewer = require_viewer(viewer_of(info))
+    if str(schedule_id) not in {str(s.id) for s in await _visible_schedules(info)}:
+        raise not_found("Schedule")
+    return viewer
 
 
 def _ids(raw: list[strawberry.ID]) -> list[int]:
@@ -313,6 +325,48 @@ class ScheduleMutation:
         except EngineError as exc:
             raise from_engine(exc) from exc
         return Schedule.of(await models.Schedule.get(id=layer.schedule_id))  # type: ignore[attr-defined]
+
+    @strawberry.mutation
+    async def update_schedule(self, info: Info, id: strawberry.ID, name: str | None = None, timezone: str | None = None) -> Schedule:
+        viewer = await _editable(info, id)
+        try:
+            return Schedule.of(await schedule_engine.update_schedule(viewer.user, int(id), name, timezone))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+
+    @strawberry.mutation(description="A new layer on top of the others (later layers win).")
+    async def add_layer(self, info: Info, schedule_id: strawberry.ID, layer: LayerInput) -> Schedule:
+        viewer = await _editable(info, schedule_id)
+        try:
+            await schedule_engine.add_layer(
+                viewer.user, int(schedule_id), schedule_engine.LayerInput(layer.starts_on, layer.rotation, _ids(layer.user_ids), layer.ends_on)
+            )
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
+
+    @strawberry.mutation
+    async def add_static_shift(self, info: Info, schedule_id: strawberry.ID, shift: StaticShiftInput) -> Schedule:
+        viewer = await _editable(info, schedule_id)
+        try:
+            await schedule_engine.add_static_shift(
+                viewer.user, int(schedule_id), schedule_engine.ShiftInput(_ids([shift.user_id])[0], shift.start, shift.end)
+            )
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
+
+    @strawberry.mutation
+    async def delete_static_shift(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        row = await models.StaticShift.get_or_none(id=_ids([id])[0])
+        if row is None or row.schedule_id not in {s.id for s in await _visible_schedules(info)}:  # type: ignore[attr-defined]
+            raise not_found("Shift")
+        try:
+            await schedule_engine.delete_static_shift(viewer.user, row.id)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return True
 
     @strawberry.mutation
     async def delete_override(self, info: Info, id: strawberry.ID) -> bool:

@@ -140,3 +140,35 @@ def test_on_call_by_policy_level(world: tuple[Server, Org]) -> None:
     levels = gql(server, org.alice_token, "{ onCallByPolicy { policyName level users { name } } }")["data"]["onCallByPolicy"]
     assert {"policyName": "Ops policy", "level": 1, "users": [{"name": "Alice"}]} in levels
     assert {"policyName": "Ops policy", "level": 2, "users": [{"name": "Bob"}]} in levels
+
+
+def test_edit_schedule_layers_and_static_shifts(world: tuple[Server, Org]) -> None:
+    server, org = world
+    t0 = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    created = gql(server, org.alice_token, 'mutation { createSchedule(name: "Static", kind: STATIC) { id } }')["data"]["createSchedule"]
+    sid = created["id"]
+    added = gql(server, org.alice_token, """mutation($id: ID!, $u: ID!, $s: DateTime!, $e: DateTime!) {
+        addStaticShift(scheduleId: $id, shift: {userId: $u, start: $s, end: $e}) { shifts(from: $s, until: $e) { user { name } } } }""",
+        id=sid, u=str(org.bob_id), s=t0.isoformat(), e=(t0 + timedelta(hours=8)).isoformat())
+    assert added["data"]["addStaticShift"]["shifts"] == [{"user": {"name": "Bob"}}]
+    renamed = gql(server, org.alice_token, 'mutation($id: ID!) { updateSchedule(id: $id, name: "Static 2", timezone: "America/New_York") { name timezone } }', id=sid)
+    assert renamed["data"]["updateSchedule"] == {"name": "Static 2", "timezone": "America/New_York"}
+    refused = gql(server, org.bob_token, 'mutation($id: ID!) { updateSchedule(id: $id, name: "mine") { name } }', id=sid)
+    assert error_code_of(refused) == "FORBIDDEN"
+    window = {"f": t0.isoformat(), "u": (t0 + timedelta(hours=8)).isoformat()}
+    [shift] = gql(server, org.alice_token, "query($id: ID!, $f: DateTime!, $u: DateTime!) { schedule(id: $id) { shifts(from: $f, until: $u) { source sourceId } } }",
+                  id=sid, **window)["data"]["schedule"]["shifts"]
+    assert shift["source"] == "static"
+    assert gql(server, org.alice_token, "mutation($id: ID!) { deleteStaticShift(id: $id) }", id=shift["sourceId"])["data"]["deleteStaticShift"] is True
+    assert gql(server, org.alice_token, "query($id: ID!, $f: DateTime!, $u: DateTime!) { schedule(id: $id) { shifts(from: $f, until: $u) { source } } }",
+               id=sid, **window)["data"]["schedule"]["shifts"] == []
+
+    recurring = gql(server, org.alice_token, 'mutation { createSchedule(name: "Layered") { id } }')["data"]["createSchedule"]["id"]
+    for users in ([org.alice_id], [org.bob_id]):
+        gql(server, org.alice_token, """mutation($id: ID!, $s: DateTime!, $u: [ID!]!) {
+            addLayer(scheduleId: $id, layer: {startsOn: $s, rotation: "P1D", userIds: $u}) { id } }""",
+            id=recurring, s=t0.isoformat(), u=[str(u) for u in users])
+    layered = gql(server, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { layers { position } onCall(at: $at) { name } } }",
+                  id=recurring, at=(t0 + timedelta(hours=1)).isoformat())["data"]["schedule"]
+    assert [l["position"] for l in layered["layers"]] == [0, 1]
+    assert layered["onCall"] == {"name": "Bob"}  # the later layer wins
