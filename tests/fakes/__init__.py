@@ -259,7 +259,33 @@ _REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 
             413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
-class HttpFake:
+class FakeControls:
+    """What every fake server offers a test: a context manager, forgetting, releasing held answers.
+    Subclasses provide ``start``, ``stop``, ``script``, ``received`` and ``in_flight``."""
+
+    script: Script
+    received: Records
+    in_flight: int
+    max_in_flight: int
+
+    def __enter__(self) -> Any:
+        return self.start()  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        """Forget what was received and every scripted answer."""
+        self.script.clear()
+        self.received.reset()
+        self.max_in_flight = self.in_flight
+
+    def release(self) -> None:
+        """Let answers held by ``hold`` go."""
+        self.script.release()
+
+
+class HttpFake(FakeControls):
     """An HTTP server on 127.0.0.1 in its own loop thread: keep-alive HTTP/1.1 in clear text, or,
     with ``tls=True``, HTTP/2 over TLS (ALPN ``h2``, a self-signed certificate in ``ca_file``;
     httpx clients trust it through ``SSL_CERT_FILE``). Subclasses implement
@@ -333,20 +359,6 @@ class HttpFake:
             if self.tls is not None:
                 self.tls.remove()
 
-    def __enter__(self) -> Any:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def reset(self) -> None:
-        """Forget what was received and every scripted answer."""
-        self.script.clear()
-        self.received.reset()
-        self.max_in_flight = self.in_flight
-
-    def release(self) -> None:
-        self.script.release()
 
     async def handle(self, request: HttpRequest) -> HttpResponse:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -30,7 +30,7 @@ from h2.events import ConnectionTerminated, DataReceived, RequestReceived, Strea
 from h2.exceptions import H2Error
 from h2.settings import SettingCodes
 
-from tests.fakes import LOOPBACK, Answer, LoopThread, Records, Script, SelfSigned, make_self_signed
+from tests.fakes import LOOPBACK, Answer, FakeControls, LoopThread, Records, Script, SelfSigned, make_self_signed
 
 MAX_PAYLOAD_BYTES = 4096
 PUSH_TYPES = frozenset({"alert", "background", "voip", "complication", "fileprovider", "mdm", "liveactivity"})
@@ -128,7 +128,7 @@ class _H2Server(asyncio.Protocol):
         return True
 
 
-class FakeApns:
+class FakeApns(FakeControls):
     name = "fake-apns"
 
     def __init__(
@@ -210,19 +210,6 @@ class FakeApns:
             if self.tls is not None:
                 self.tls.remove()
 
-    def __enter__(self) -> FakeApns:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def reset(self) -> None:
-        self.script.clear()
-        self.received.reset()
-        self.max_in_flight = self.in_flight
-
-    def release(self) -> None:
-        self.script.release()
 
     def drop_connections(self) -> None:
         """Close every client connection (as Apple does now and then)."""
