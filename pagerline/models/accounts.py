@@ -54,6 +54,8 @@ class ApiToken(Model):
         "models.User", related_name="tokens", on_delete=fields.CASCADE
     )
     kind = fields.CharEnumField(TokenKind)
+    # DEVICE tokens are bound to one registered device: unregistering it ends the token.
+    device = fields.ForeignKeyField("models.Device", related_name="tokens", null=True, on_delete=fields.CASCADE)
     name = fields.CharField(max_length=200, default="")
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
