@@ -14,9 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.expressions import F, Q
-
-from pagerline.engine import actions, metrics, storm
+from pagerline.engine import actions, metrics, sql, storm
 from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.timeline import LogKind, add_entry
 from pagerline.models import (
@@ -49,26 +47,33 @@ class DeliveryPolicy:
         return timedelta(seconds=min(self.backoff_cap_seconds, 5 * 2**attempts))
 
 
-def _claimable(now: datetime) -> Q:
-    return Q(status=NotificationStatus.PENDING, due_at__lte=now) | Q(
-        status=NotificationStatus.SENDING, claimed_until__lt=now
-    )
+# Due and unclaimed, or claimed by a worker whose lease ran out (it vanished mid-send).
+_CLAIMABLE = "((status = ? AND due_at <= ?) OR (status = ? AND claimed_until < ?))"
+
+
+def _claimable_params(now: datetime) -> tuple[object, ...]:
+    at = sql.db_time(Notification, "due_at", now)
+    return (NotificationStatus.PENDING.value, at, NotificationStatus.SENDING.value, at)
 
 
 async def due_notification_ids(now: datetime, limit: int = 200) -> list[int]:
     """Rows a sweeper should try: due and unclaimed, or claimed by a worker that vanished."""
-    return list(
-        await Notification.filter(_claimable(now)).order_by("due_at").limit(limit).values_list("id", flat=True)
+    rows = await sql.fetch(
+        f"SELECT id FROM notifications WHERE {_CLAIMABLE} ORDER BY due_at LIMIT ?", *_claimable_params(now), limit
     )
+    return [int(row["id"]) for row in rows]
 
 
 async def claim(notification_id: int, now: datetime, policy: DeliveryPolicy) -> bool:
-    updated = await Notification.filter(Q(id=notification_id) & _claimable(now)).update(
-        status=NotificationStatus.SENDING,
-        claimed_until=now + timedelta(seconds=policy.lease_seconds),
-        attempts=F("attempts") + 1,
+    """One conditional UPDATE: of several workers woken for the same row, one wins."""
+    changed = await sql.execute(
+        f"UPDATE notifications SET status = ?, claimed_until = ?, attempts = attempts + 1 WHERE id = ? AND {_CLAIMABLE}",
+        NotificationStatus.SENDING.value,
+        sql.db_time(Notification, "claimed_until", now + timedelta(seconds=policy.lease_seconds)),
+        notification_id,
+        *_claimable_params(now),
     )
-    return updated == 1
+    return changed == 1
 
 
 async def _destinations(notification: Notification, user: User) -> list[Destination]:

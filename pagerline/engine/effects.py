@@ -39,21 +39,16 @@ class BusEvent:
 @dataclass(slots=True)
 class Effects:
     notifications: list[tuple[int, datetime]] = field(default_factory=list)
-    escalations: list[tuple[int, datetime]] = field(default_factory=list)
     events: list[BusEvent] = field(default_factory=list)
 
     def wake_notification(self, notification_id: int, due_at: datetime) -> None:
         self.notifications.append((notification_id, due_at))
-
-    def wake_escalation(self, alert_id: int, at: datetime) -> None:
-        self.escalations.append((alert_id, at))
 
     def publish(self, topic: str, kind: str, **ids: Any) -> None:
         self.events.append(BusEvent(topic, kind, ids))
 
     def merge(self, other: Effects) -> None:
         self.notifications.extend(other.notifications)
-        self.escalations.extend(other.escalations)
         self.events.extend(other.events)
 
 
@@ -84,7 +79,7 @@ def get_dispatcher() -> Dispatcher:
 
 
 async def dispatch_after_commit(effects: Effects) -> None:
-    if not (effects.notifications or effects.escalations or effects.events):
+    if not (effects.notifications or effects.events):
         return
     try:
         await _dispatcher.dispatch(effects)

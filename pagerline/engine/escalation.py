@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pagerline.engine import metrics
+from pagerline.engine import metrics, sql
 from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import Conflict
 from pagerline.engine.notify import plan_pages, plan_updates
@@ -42,26 +42,35 @@ class PolicyPlan:
     rules: tuple[RuleTargets, ...]
 
 
+_POLICY_PLAN_SQL = """
+SELECT p.repeating, p.frequency, r.id AS rule_id, r.position, r.timeout_minutes,
+       ru.user_id, rs.schedule_id
+FROM escalation_policies p
+LEFT JOIN escalation_rules r ON r.policy_id = p.id
+LEFT JOIN escalation_rule_users ru ON ru.escalation_rules_id = r.id
+LEFT JOIN escalation_rule_schedules rs ON rs.escalation_rules_id = r.id
+WHERE p.id = ?
+"""
+
+
 async def load_policy_plan(policy_id: int) -> PolicyPlan | None:
-    """The policy with its rules and targets in one query (it runs for every new alert)."""
-    rows = await EscalationPolicy.filter(id=policy_id).values(
-        "repeating", "frequency", "rules__id", "rules__position", "rules__timeout_minutes", "rules__users__id", "rules__schedules__id"
-    )
+    """The policy with its rules and targets in one statement (it runs for every new alert)."""
+    rows = await sql.fetch(_POLICY_PLAN_SQL, policy_id)
     if not rows:
         return None
     rules: dict[int, tuple[int, int, set[int], set[int]]] = {}
     for row in rows:
-        rule_id = row["rules__id"]
+        rule_id = row["rule_id"]
         if rule_id is None:
             continue
-        _, _, users, schedules = rules.setdefault(rule_id, (row["rules__position"], row["rules__timeout_minutes"], set(), set()))
-        if row["rules__users__id"] is not None:
-            users.add(row["rules__users__id"])
-        if row["rules__schedules__id"] is not None:
-            schedules.add(row["rules__schedules__id"])
+        _, _, users, schedules = rules.setdefault(rule_id, (row["position"], row["timeout_minutes"], set(), set()))
+        if row["user_id"] is not None:
+            users.add(row["user_id"])
+        if row["schedule_id"] is not None:
+            schedules.add(row["schedule_id"])
     return PolicyPlan(
         policy_id=policy_id,
-        repeating=rows[0]["repeating"],
+        repeating=bool(rows[0]["repeating"]),
         frequency=rows[0]["frequency"],
         rules=tuple(
             RuleTargets(position=position, timeout_minutes=timeout, user_ids=tuple(sorted(users)), schedule_ids=tuple(sorted(schedules)))
@@ -146,8 +155,9 @@ async def escalate_to(
                 await plan_updates(alert, "ESCALATED", names, now, effects)
             entries += await plan_pages(alert, str(source_name), targets, index, round_now, now, effects)
             if alert.priority is Priority.HIGH:
+                # No wake-up message: the sweeper's tick (every few seconds in every worker)
+                # escalates due alerts, which is precise enough for timeouts in minutes.
                 alert.next_escalation_at = now + timedelta(minutes=rule.timeout_minutes)
-                effects.wake_escalation(alert.id, alert.next_escalation_at)
             return entries
         entries.append(
             entry(
@@ -219,22 +229,6 @@ async def tick(now: datetime, batch_size: int = 50) -> int:
         moved += len(due)
         if len(due) < batch_size:
             return moved
-
-
-async def tick_alert(alert_id: int, now: datetime) -> bool:
-    """The delayed wake-up for one alert: escalates it only if it is (still) due."""
-    async with unit_of_work() as effects:
-        alert = (
-            await Alert.filter(
-                id=alert_id, status=AlertStatus.PENDING, priority=Priority.HIGH, next_escalation_at__lte=now
-            )
-            .select_for_update(skip_locked=True)
-            .first()
-        )
-        if alert is None:
-            return False
-        await _advance(alert, now, effects)
-    return True
 
 
 async def escalate_by_hand(alert: Alert, user_id: int | None, now: datetime, effects: Effects) -> None:

@@ -7,18 +7,16 @@ rule, round, notification rule) makes a second page for the same step impossible
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pagerline.engine import render
+from pagerline.engine import render, sql
 from pagerline.engine.effects import Effects
 from pagerline.engine.timeline import LogKind, entry
 from pagerline.models import (
     Alert,
     AlertLogEntry,
     Channel,
-    Device,
     Notification,
     NotificationKind,
     NotificationRule,
@@ -53,15 +51,70 @@ async def create_default_rules(user_id: int) -> None:
     )
 
 
-def unreachable_reason(channel: Channel, user: User, has_device: bool) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """What planning needs to know about a user: how to name them and whether each channel
+    can reach them."""
+
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    phone_verified: bool
+    has_device: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientRule:
+    id: int
+    method: Channel
+    delay_minutes: int
+
+
+def unreachable_reason(channel: Channel, recipient: Recipient) -> str | None:
     """Why a user cannot be reached on a channel, or None when they can."""
-    if channel is Channel.PUSH and not has_device:
+    if channel is Channel.PUSH and not recipient.has_device:
         return "no active device"
-    if channel in (Channel.SMS, Channel.VOICE) and not (user.phone and user.phone_verified):
+    if channel in (Channel.SMS, Channel.VOICE) and not (recipient.phone and recipient.phone_verified):
         return "no verified phone number"
-    if channel is Channel.EMAIL and not user.email:
+    if channel is Channel.EMAIL and not recipient.email:
         return "no email address"
     return None
+
+
+def _recipients_sql(count: int) -> str:
+    marks = ", ".join("?" * count)
+    return f"""
+SELECT u.id, u.name, u.email, u.phone, u.phone_verified,
+       EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id AND d.active) AS has_device,
+       r.id AS rule_id, r.method, r.delay_minutes
+FROM users u
+LEFT JOIN notification_rules r ON r.user_id = u.id AND r.priority = ?
+WHERE u.id IN ({marks})
+ORDER BY r.delay_minutes, r.id
+"""
+
+
+async def load_recipients(user_ids: list[int], priority: Priority) -> dict[int, tuple[Recipient, list[RecipientRule]]]:
+    """The users with their rules for ``priority``, in one statement (it runs for every page)."""
+    found: dict[int, tuple[Recipient, list[RecipientRule]]] = {}
+    for row in await sql.fetch(_recipients_sql(len(user_ids)), priority.value, *user_ids):
+        user_id = int(row["id"])
+        if user_id not in found:
+            found[user_id] = (
+                Recipient(
+                    id=user_id,
+                    name=row["name"],
+                    email=row["email"],
+                    phone=row["phone"],
+                    phone_verified=bool(row["phone_verified"]),
+                    has_device=bool(row["has_device"]),
+                ),
+                [],
+            )
+        if row["rule_id"] is not None:
+            found[user_id][1].append(RecipientRule(int(row["rule_id"]), Channel(row["method"]), int(row["delay_minutes"])))
+    return found
 
 
 def page_dedup_key(alert_id: int, user_id: int, rule_index: int, round_: int, notification_rule_id: int) -> str:
@@ -78,27 +131,13 @@ async def plan_pages(
     effects: Effects,
 ) -> list[AlertLogEntry]:
     """Create the page rows for ``user_ids``; returns timeline entries the caller saves."""
-    # Users come with their rules (one query); a user without rules for this priority is
-    # loaded on its own to say so on the timeline.
-    users: dict[int, User] = {}
-    rules_by_user: dict[int, list[NotificationRule]] = defaultdict(list)
-    for rule in await NotificationRule.filter(user_id__in=user_ids, priority=alert.priority).select_related("user").order_by(
-        "delay_minutes", "id"
-    ):
-        users[rule.user.id] = rule.user
-        rules_by_user[rule.user.id].append(rule)
-    missing = [uid for uid in user_ids if uid not in users]
-    if missing:
-        users.update({u.id: u for u in await User.filter(id__in=missing)})
-    with_device = set(await Device.filter(user_id__in=user_ids, active=True).values_list("user_id", flat=True))
-
+    recipients = await load_recipients(user_ids, alert.priority) if user_ids else {}
     entries: list[AlertLogEntry] = []
     title = render.page_title(alert)
     for user_id in user_ids:
-        user = users.get(user_id)
-        if user is None:
+        if user_id not in recipients:
             continue
-        rules = rules_by_user.get(user_id, [])
+        user, rules = recipients[user_id]
         if not rules:
             entries.append(
                 entry(
@@ -111,7 +150,7 @@ async def plan_pages(
             )
             continue
         for rule in rules:
-            reason = unreachable_reason(rule.method, user, user_id in with_device)
+            reason = unreachable_reason(rule.method, user)
             if reason is not None:
                 entries.append(
                     entry(

@@ -20,6 +20,7 @@ from enum import Enum
 
 from tortoise.exceptions import IntegrityError
 
+from pagerline.engine import sql
 from pagerline.models import Channel, Notification, NotificationKind, NotificationStatus, User
 
 IDENTICAL_WINDOW = timedelta(seconds=240)
@@ -55,36 +56,68 @@ def bundle_key(user_id: int, channel: Channel, now: datetime) -> tuple[str, date
     return f"bundle:{user_id}:{channel.value}:{start}", window_end
 
 
-def _sent_since(user_id: int, channel: Channel, since: datetime):  # type: ignore[no-untyped-def]
-    return Notification.filter(
-        user_id=user_id,
-        channel=channel,
-        dispatched_at__gte=since,
-        status__in=[NotificationStatus.SENDING, NotificationStatus.SENT],
-    )
+# One pass over the user's recent sends on this channel answers all three questions.
+_RECENT_SQL = """
+SELECT MAX(CASE WHEN content_hash = ? THEN dispatched_at END) AS identical_at,
+       SUM(CASE WHEN dispatched_at >= ? THEN 1 ELSE 0 END) AS in_push_window,
+       SUM(CASE WHEN dispatched_at >= ? THEN 1 ELSE 0 END) AS in_bundle_window
+FROM notifications
+WHERE user_id = ? AND channel = ? AND dispatched_at >= ? AND status IN (?, ?) AND id <> ?
+"""
+_EARLIEST_WINDOW = max(IDENTICAL_WINDOW, PUSH_WINDOW, BUNDLE_WINDOW)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentSends:
+    identical_at: datetime | None  # the last identical send within IDENTICAL_WINDOW
+    in_push_window: int
+    in_bundle_window: int
+
+
+async def recent_sends(notification: Notification, digest: str, now: datetime) -> RecentSends:
+    def at(delta: timedelta) -> object:
+        return sql.db_time(Notification, "dispatched_at", now - delta)
+
+    row = (
+        await sql.fetch(
+            _RECENT_SQL,
+            digest,
+            at(PUSH_WINDOW),
+            at(BUNDLE_WINDOW),
+            notification.user_id,  # type: ignore[attr-defined]
+            notification.channel.value,
+            at(_EARLIEST_WINDOW),
+            NotificationStatus.SENDING.value,
+            NotificationStatus.SENT.value,
+            notification.id,
+        )
+    )[0]
+    identical_at = _DISPATCHED_AT.to_python_value(row["identical_at"])
+    if identical_at is not None and identical_at < now - IDENTICAL_WINDOW:
+        identical_at = None
+    return RecentSends(identical_at, int(row["in_push_window"] or 0), int(row["in_bundle_window"] or 0))
+
+
+_DISPATCHED_AT = Notification._meta.fields_map["dispatched_at"]
 
 
 async def decide(notification: Notification, now: datetime) -> StormDecision:
     """Runs in the caller's transaction; locks the user's row so decisions are taken in turn."""
     await User.filter(id=notification.user_id).select_for_update().first()  # type: ignore[attr-defined]
-    user_id: int = notification.user_id  # type: ignore[attr-defined]
     channel = notification.channel
     digest = content_hash(channel, notification.title)
 
     if notification.kind is not NotificationKind.INFO:
-        identical = await _sent_since(user_id, channel, now - IDENTICAL_WINDOW).filter(content_hash=digest).exclude(id=notification.id).first()
-        if identical is not None and identical.dispatched_at is not None:
-            ago = int((now - identical.dispatched_at).total_seconds())
+        recent = await recent_sends(notification, digest, now)
+        if recent.identical_at is not None:
+            ago = int((now - recent.identical_at).total_seconds())
             return await _drop(notification, f"identical to a {channel.value} sent {ago} s ago")
 
-        if channel is Channel.PUSH:
-            recent = await _sent_since(user_id, channel, now - PUSH_WINDOW).exclude(id=notification.id).count()
-            if recent >= PUSH_LIMIT:
-                return await _drop(notification, f"more than {PUSH_LIMIT} pushes in {int(PUSH_WINDOW.total_seconds())} s")
+        if channel is Channel.PUSH and recent.in_push_window >= PUSH_LIMIT:
+            return await _drop(notification, f"more than {PUSH_LIMIT} pushes in {int(PUSH_WINDOW.total_seconds())} s")
 
         if channel in (Channel.SMS, Channel.VOICE) and notification.kind is NotificationKind.PAGE:
-            recent = await _sent_since(user_id, channel, now - BUNDLE_WINDOW).exclude(id=notification.id).count()
-            if recent >= VOICE_SMS_FREE:
+            if recent.in_bundle_window >= VOICE_SMS_FREE:
                 return await _bundle(notification, now)
 
     await Notification.filter(id=notification.id).update(dispatched_at=now, content_hash=digest)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 import dramatiq
 
 from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy, deliver
-from pagerline.engine.escalation import tick_alert
 from pagerline.push.registry import Transports
 from pagerline.workers.broker import QUEUE
 
@@ -26,7 +25,6 @@ class ActorContext:
 @dataclass(frozen=True)
 class Actors:
     deliver_notification: dramatiq.Actor  # type: ignore[type-arg]
-    escalate_alert: dramatiq.Actor  # type: ignore[type-arg]
     context: ActorContext
 
 
@@ -36,13 +34,9 @@ def declare_actors(broker: dramatiq.Broker) -> Actors:
     async def deliver_notification(notification_id: int) -> None:
         await deliver(notification_id, datetime.now(UTC), context.delivery)
 
-    async def escalate_alert(alert_id: int) -> None:
-        await tick_alert(alert_id, datetime.now(UTC))
-
     # Few quick retries: a message lost for good is covered by the sweeper anyway.
     options = {"queue_name": QUEUE, "max_retries": 3, "min_backoff": 500, "max_backoff": 10_000, "time_limit": 120_000}
     return Actors(
         deliver_notification=dramatiq.actor(deliver_notification, broker=broker, actor_name="deliver_notification", **options),
-        escalate_alert=dramatiq.actor(escalate_alert, broker=broker, actor_name="escalate_alert", **options),
         context=context,
     )

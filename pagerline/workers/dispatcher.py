@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pagerline.bus import Bus
 from pagerline.engine.effects import Effects
@@ -13,8 +13,15 @@ from pagerline.workers.actors import Actors
 log = logging.getLogger(__name__)
 
 
-def _delay_ms(at: datetime, slack_ms: int = 0) -> int:
-    return max(0, int((at - datetime.now(UTC)).total_seconds() * 1000) + slack_ms)
+# A notification due later than this is left to the sweeper (every few seconds in every worker)
+# instead of a delayed message: delayed messages sit in every worker's memory until they are
+# due, and a page due in five minutes does not need millisecond timing.
+ENQUEUE_HORIZON = timedelta(seconds=1)
+
+
+def due_now(effects: Effects) -> list[int]:
+    horizon = datetime.now(UTC) + ENQUEUE_HORIZON
+    return [notification_id for notification_id, due_at in effects.notifications if due_at <= horizon]
 
 
 class QueueDispatcher:
@@ -22,19 +29,16 @@ class QueueDispatcher:
         self._actors = actors
         self._bus = bus
 
-    def _enqueue(self, effects: Effects) -> None:
-        for notification_id, due_at in effects.notifications:
-            delay = _delay_ms(due_at)
-            self._actors.deliver_notification.send_with_options(args=(notification_id,), delay=delay or None)
-        for alert_id, at in effects.escalations:
-            # A little slack so the wake-up never arrives a hair before the alert is due.
-            self._actors.escalate_alert.send_with_options(args=(alert_id,), delay=_delay_ms(at, 50))
+    def _enqueue(self, notification_ids: list[int]) -> None:
+        for notification_id in notification_ids:
+            self._actors.deliver_notification.send(notification_id)
 
     async def dispatch(self, effects: Effects) -> None:
-        if effects.notifications or effects.escalations:
+        notification_ids = due_now(effects)
+        if notification_ids:
             try:
                 # redis-py is synchronous: keep it off the event loop.
-                await asyncio.to_thread(self._enqueue, effects)
+                await asyncio.to_thread(self._enqueue, notification_ids)
             except Exception:
                 log.warning("enqueue failed; the sweeper will deliver from the database", exc_info=True)
         for event in effects.events:

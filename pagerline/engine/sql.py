@@ -1,0 +1,58 @@
+"""Plain SQL for the few statements on the hot path of every new alert and every delivery.
+
+Tortoise spends far more CPU building a query with joins than the database spends running it
+(about 0.6 ms for the escalation policy with its rule targets, against 0.1 ms for the same
+statement written out). The statements here are written once, with ``?`` placeholders, and
+run on SQLite and PostgreSQL alike. Everything else goes through the ORM.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _connection() -> BaseDBAsyncClient:
+    # Inside in_transaction() this is the transaction's connection (a context variable).
+    return connections.get("default")
+
+
+def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    return (conn or _connection()).capabilities.dialect == "postgres"
+
+
+@lru_cache(maxsize=256)
+def _for_postgres(statement: str) -> str:
+    """``?`` → ``$1, $2, …`` (our statements never hold a literal question mark)."""
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", statement)
+
+
+def _dialect(conn: BaseDBAsyncClient, statement: str) -> str:
+    return _for_postgres(statement) if is_postgres(conn) else statement
+
+
+async def fetch(statement: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows as dicts."""
+    conn = _connection()
+    return list(await conn.execute_query_dict(_dialect(conn, statement), list(params)))
+
+
+async def execute(statement: str, *params: Any) -> int:
+    """How many rows the statement changed."""
+    conn = _connection()
+    changed, _ = await conn.execute_query(_dialect(conn, statement), list(params))
+    return int(changed)
+
+
+def db_time(model: type[Model], field_name: str, value: datetime | None) -> Any:
+    """A datetime as the column stores it (SQLite keeps ISO text, PostgreSQL a timestamptz)."""
+    return model._meta.fields_map[field_name].to_db_value(value, model)
