@@ -17,7 +17,7 @@ from tortoise.functions import Count
 from pagerline.engine import metrics
 from pagerline.engine.effects import Effects, publish_update_throttled, unit_of_work
 from pagerline.engine.errors import BadInput, Conflict, NotFound
-from pagerline.engine.escalation import escalate_by_hand, start_escalation
+from pagerline.engine.escalation import apply_level, choose_level, escalate_by_hand, load_policy_plan, set_escalation_state
 from pagerline.engine.notify import plan_updates
 from pagerline.engine.timeline import LogKind, add_entry, entry
 from pagerline.models import Alert, AlertLogEntry, AlertStatus, Notification, NotificationKind, NotificationStatus, Priority, User
@@ -48,8 +48,12 @@ def open_key(source_id: int, alert_key: str) -> str:
 async def open_alert(new: NewAlert, now: datetime) -> Alert:
     """Create a PENDING alert and start escalating. Raises IntegrityError if an open alert
     with the same key exists (the caller appends the event to that one instead)."""
+    # Who the first level pages is decided before the insert, so the alert is written once
+    # with its escalation state (reads only: the policy and who is on call).
+    plan = await load_policy_plan(new.policy_id) if new.policy_id else None
+    choice = await choose_level(plan, 0, 0, new.priority, now)
     async with unit_of_work() as effects:
-        alert = await Alert.create(
+        alert = Alert(
             source_id=new.source_id,
             policy_id=new.policy_id,
             summary=new.summary,
@@ -64,10 +68,11 @@ async def open_alert(new: NewAlert, now: datetime) -> Alert:
             created_at=now,
             updated_at=now,
         )
+        set_escalation_state(alert, choice, now)
+        await alert.save()
         entries = [entry(alert.id, LogKind.RECEIVED, new.received_text, now)]
         entries += [entry(alert.id, kind, text, now) for kind, text in new.extra_entries]
-        entries += await start_escalation(alert, new.policy_id, now, effects, new.source_name)
-        await alert.save(update_fields=["escalation_rule_index", "escalation_round", "next_escalation_at"])
+        entries += await apply_level(alert, choice, now, effects, announce=False, source_name=new.source_name)
         await AlertLogEntry.bulk_create(entries)
         effects.publish("alert", "CREATED", alert_id=alert.id)
     metrics.ALERTS_OPENED.labels(new.priority.value).inc()

@@ -96,11 +96,65 @@ async def _names(user_ids: list[int]) -> str:
     return ", ".join(str(names.get(uid, uid)) for uid in user_ids)
 
 
-async def escalate_to(
+@dataclass(frozen=True, slots=True)
+class LevelChoice:
+    """Where an escalation step lands: the level reached and who it pages, the levels passed
+    on the way because nobody was on call, or why it ends."""
+
+    index: int | None = None
+    round: int = 0
+    targets: tuple[int, ...] = ()
+    timeout_minutes: int = 0
+    passed: tuple[int, ...] = ()
+    ended: str | None = None
+
+
+async def choose_level(
+    plan: PolicyPlan | None, rule_index: int, round_: int, priority: Priority, now: datetime, *, manual: bool = False
+) -> LevelChoice:
+    """The first rule at or after (``rule_index``, ``round_``) that resolves to somebody.
+
+    Reads only (who is on call), so a new alert can be inserted with its escalation state set.
+    """
+    if plan is None or not plan.rules:
+        return LevelChoice(ended="The escalation policy has no rules")
+    index, round_now = rule_index, round_
+    passed: list[int] = []
+    for _ in range(len(plan.rules) + 1):
+        if index >= len(plan.rules):
+            if priority is Priority.HIGH and plan.repeating and round_now < plan.frequency:
+                index, round_now = 0, round_now + 1
+            else:
+                if manual:
+                    raise Conflict("There is no further escalation level")
+                return LevelChoice(passed=tuple(passed), ended="No further escalation levels; the alert stays pending")
+        rule = plan.rules[index]
+        targets = await resolve_targets(rule, now)
+        if targets:
+            return LevelChoice(index, round_now, tuple(targets), rule.timeout_minutes, tuple(passed))
+        passed.append(index)
+        index += 1
+    return LevelChoice(passed=tuple(passed), ended="Nobody on call at any escalation level")
+
+
+def set_escalation_state(alert: Alert, choice: LevelChoice, now: datetime) -> None:
+    """The alert's escalation fields for ``choice`` (the caller saves or inserts the alert).
+
+    No wake-up message is sent: the sweeper's tick (every few seconds in every worker)
+    escalates due alerts, which is precise enough for timeouts in minutes.
+    """
+    alert.next_escalation_at = None
+    if choice.index is None:
+        return
+    alert.escalation_rule_index = choice.index
+    alert.escalation_round = choice.round
+    if alert.priority is Priority.HIGH:
+        alert.next_escalation_at = now + timedelta(minutes=choice.timeout_minutes)
+
+
+async def apply_level(
     alert: Alert,
-    plan: PolicyPlan | None,
-    rule_index: int,
-    round_: int,
+    choice: LevelChoice,
     now: datetime,
     effects: Effects,
     *,
@@ -108,93 +162,54 @@ async def escalate_to(
     manual_by: int | None = None,
     source_name: str | None = None,
 ) -> list[AlertLogEntry]:
-    """Page the first rule at or after (``rule_index``, ``round_``) that resolves to somebody.
+    """Plan the pages of ``choice`` and return the timeline entries to write.
 
-    Updates the alert's escalation state in place (the caller saves it) and returns the timeline
-    entries to write. ``announce`` writes an ESCALATED entry for the level reached.
+    ``announce`` writes an ESCALATED entry for the level reached.
     """
-    entries: list[AlertLogEntry] = []
-    alert.next_escalation_at = None
-    if plan is None or not plan.rules:
-        entries.append(entry(alert.id, LogKind.ESCALATION_ENDED, "The escalation policy has no rules", now))
+    entries = [
+        entry(
+            alert.id,
+            LogKind.NOBODY_ON_CALL,
+            f"Nobody on call at escalation level {index + 1}; passing to the next level",
+            now,
+            data={"level": index + 1},
+        )
+        for index in choice.passed
+    ]
+    if choice.index is None:
+        entries.append(entry(alert.id, LogKind.ESCALATION_ENDED, str(choice.ended), now))
         return entries
-    if source_name is None:
-        source_name = await AlertSource.filter(id=alert.source_id).first().values_list("name", flat=True)  # type: ignore[attr-defined]
-    index, round_now = rule_index, round_
-    for _ in range(len(plan.rules) + 1):
-        if index >= len(plan.rules):
-            if alert.priority is Priority.HIGH and plan.repeating and round_now < plan.frequency:
-                index, round_now = 0, round_now + 1
-            else:
-                if manual_by is not None:
-                    raise Conflict("There is no further escalation level")
-                entries.append(
-                    entry(alert.id, LogKind.ESCALATION_ENDED, "No further escalation levels; the alert stays pending", now)
-                )
-                return entries
-        rule = plan.rules[index]
-        targets = await resolve_targets(rule, now)
-        if targets:
-            alert.escalation_rule_index = index
-            alert.escalation_round = round_now
-            if announce or manual_by is not None:
-                how = " by hand" if manual_by is not None else ""
-                names = await _names(targets)
-                entries.append(
-                    entry(
-                        alert.id,
-                        LogKind.ESCALATED,
-                        f"Escalated to level {index + 1} ({names}){how}"
-                        + (f", round {round_now + 1}" if round_now else ""),
-                        now,
-                        manual_by,
-                        {"level": index + 1, "round": round_now + 1, "users": targets},
-                    )
-                )
-                effects.publish("alert", "ESCALATED", alert_id=alert.id)
-                await plan_updates(alert, "ESCALATED", names, now, effects)
-            entries += await plan_pages(alert, str(source_name), targets, index, round_now, now, effects)
-            if alert.priority is Priority.HIGH:
-                # No wake-up message: the sweeper's tick (every few seconds in every worker)
-                # escalates due alerts, which is precise enough for timeouts in minutes.
-                alert.next_escalation_at = now + timedelta(minutes=rule.timeout_minutes)
-            return entries
+    targets = list(choice.targets)
+    if announce or manual_by is not None:
+        how = " by hand" if manual_by is not None else ""
+        names = await _names(targets)
         entries.append(
             entry(
                 alert.id,
-                LogKind.NOBODY_ON_CALL,
-                f"Nobody on call at escalation level {index + 1}; passing to the next level",
+                LogKind.ESCALATED,
+                f"Escalated to level {choice.index + 1} ({names}){how}" + (f", round {choice.round + 1}" if choice.round else ""),
                 now,
-                data={"level": index + 1},
+                manual_by,
+                {"level": choice.index + 1, "round": choice.round + 1, "users": targets},
             )
         )
-        index += 1
-    entries.append(entry(alert.id, LogKind.ESCALATION_ENDED, "Nobody on call at any escalation level", now))
+        effects.publish("alert", "ESCALATED", alert_id=alert.id)
+        await plan_updates(alert, "ESCALATED", names, now, effects)
+    if source_name is None:
+        source_name = await AlertSource.filter(id=alert.source_id).first().values_list("name", flat=True)  # type: ignore[attr-defined]
+    entries += await plan_pages(alert, str(source_name), targets, choice.index, choice.round, now, effects)
     return entries
-
-
-async def start_escalation(
-    alert: Alert, policy_id: int | None, now: datetime, effects: Effects, source_name: str | None = None
-) -> list[AlertLogEntry]:
-    """Called in the transaction that opens the alert."""
-    plan = await load_policy_plan(policy_id) if policy_id else None
-    return await escalate_to(alert, plan, 0, 0, now, effects, announce=False, source_name=source_name)
 
 
 async def _advance(alert: Alert, now: datetime, effects: Effects, manual_by: int | None = None) -> None:
     if alert.next_escalation_at is not None and manual_by is None:
         metrics.ESCALATION_LAG.observe(max(0.0, (now - alert.next_escalation_at).total_seconds()))
     plan = await load_policy_plan(alert.policy_id) if alert.policy_id else None  # type: ignore[attr-defined]
-    entries = await escalate_to(
-        alert,
-        plan,
-        alert.escalation_rule_index + 1,
-        alert.escalation_round,
-        now,
-        effects,
-        announce=True,
-        manual_by=manual_by,
+    choice = await choose_level(
+        plan, alert.escalation_rule_index + 1, alert.escalation_round, alert.priority, now, manual=manual_by is not None
     )
+    set_escalation_state(alert, choice, now)
+    entries = await apply_level(alert, choice, now, effects, announce=True, manual_by=manual_by)
     alert.updated_at = now
     await alert.save(
         update_fields=[
