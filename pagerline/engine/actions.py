@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pagerline.engine import alerts as alert_engine
+from pagerline.engine import sql
 from pagerline.engine.errors import EngineError
 from pagerline.models import ActionToken, Alert, Role, User
 
@@ -60,8 +61,15 @@ def _sign(key: bytes, payload: str) -> str:
 async def issue(key: bytes, alert_id: int, user_id: int, device_id: int | None, now: datetime, ttl: timedelta = DEFAULT_TTL) -> str:
     nonce = secrets.token_hex(16)
     expires_at = now + ttl
-    await ActionToken.create(
-        nonce=nonce, alert_id=alert_id, user_id=user_id, device_id=device_id, expires_at=expires_at, created_at=now
+    # One plain INSERT: every push of a page issues one, on the delivery's hot path.
+    await sql.execute(
+        "INSERT INTO action_tokens (nonce, alert_id, user_id, device_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        nonce,
+        alert_id,
+        user_id,
+        device_id,
+        sql.db_time(ActionToken, "expires_at", expires_at),
+        sql.db_time(ActionToken, "created_at", now),
     )
     payload = _b64(
         json.dumps({"n": nonce, "a": alert_id, "u": user_id, "d": device_id, "e": int(expires_at.timestamp())}, separators=(",", ":")).encode()

@@ -79,18 +79,22 @@ async def claim(notification_id: int, now: datetime, policy: DeliveryPolicy) -> 
 async def _destinations(notification: Notification, user: User) -> list[Destination]:
     channel = notification.channel
     if channel is Channel.PUSH:
-        devices = await Device.filter(user_id=user.id, active=True).order_by("id")
+        rows = await sql.fetch(
+            "SELECT id, token, provider, platform, critical_alerts, sound, critical_volume "
+            "FROM devices WHERE user_id = ? AND active ORDER BY id",
+            user.id,
+        )
         return [
             Destination(
-                address=d.token,
-                device_id=d.id,
-                provider=d.provider.value,
-                platform=d.platform.value,
-                critical=d.critical_alerts,
-                sound=d.sound,
-                critical_volume=d.critical_volume,
+                address=row["token"],
+                device_id=int(row["id"]),
+                provider=row["provider"],
+                platform=row["platform"],
+                critical=bool(row["critical_alerts"]),
+                sound=row["sound"],
+                critical_volume=float(row["critical_volume"]),
             )
-            for d in devices
+            for row in rows
         ]
     if channel in (Channel.SMS, Channel.VOICE):
         if notification.kind is NotificationKind.INFO and notification.target:
@@ -113,6 +117,25 @@ async def _send_one(
         log.warning("transport %s failed", transport.name, exc_info=True)
         result = DeliveryResult(Outcome.RETRY, f"{type(exc).__name__}: {exc}"[:300])
     return transport.name, result
+
+
+def _load_sql(postgres: bool) -> str:
+    # Locking the user's row (PostgreSQL) makes storm decisions for one user take turns; SQLite
+    # has one writer at a time, and the claim above already made this transaction the writer.
+    return (
+        f"SELECT {sql.columns(Notification, 'n')}, {sql.columns(User, 'u')}, {sql.columns(Alert, 'a')} "
+        "FROM notifications n JOIN users u ON u.id = n.user_id LEFT JOIN alerts a ON a.id = n.alert_id "
+        "WHERE n.id = ?" + (" FOR UPDATE OF u" if postgres else "")
+    )
+
+
+async def _load_claimed(notification_id: int) -> tuple[Notification, User, Alert | None]:
+    """The claimed row with its user (locked) and alert, in one statement."""
+    row = (await sql.fetch(_load_sql(sql.is_postgres()), notification_id))[0]
+    notification = sql.from_row(Notification, row, "n")
+    user = sql.from_row(User, row, "u")
+    assert notification is not None and user is not None  # the claim just found the row
+    return notification, user, sql.from_row(Alert, row, "a")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +232,7 @@ async def deliver(notification_id: int, now: datetime, ctx: DeliveryContext) -> 
 async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, effects: Effects) -> _Prepared | str | None:
     if not await claim(notification_id, now, ctx.policy):
         return None
-    notification = await Notification.filter(id=notification_id).select_related("user", "alert").get()
-    user: User = notification.user
-    alert: Alert | None = notification.alert
+    notification, user, alert = await _load_claimed(notification_id)
 
     if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
         # Someone responded first: a later rule is not needed any more.
@@ -292,14 +313,17 @@ async def _record(
     provider_ids: str = "",
 ) -> str:
     """The row's final state and its timeline entry, in the caller's transaction."""
-    await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
-        status=status,
-        claimed_until=None,
-        last_error=reason or None,
-        sent_at=now if status is NotificationStatus.SENT else None,
-        transport=transport_name,
-        target=target,
-        provider_ids=provider_ids,
+    await sql.execute(
+        "UPDATE notifications SET status = ?, claimed_until = NULL, last_error = ?, sent_at = ?, transport = ?, "
+        "target = ?, provider_ids = ? WHERE id = ? AND status = ?",
+        status.value,
+        reason or None,
+        sql.db_time(Notification, "sent_at", now if status is NotificationStatus.SENT else None),
+        transport_name,
+        target,
+        provider_ids,
+        notification.id,
+        NotificationStatus.SENDING.value,
     )
     channel = notification.channel.value
     if alert is not None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 _PLACEHOLDER = re.compile(r"\?")
+_M = TypeVar("_M", bound=Model)
 
 
 def _connection() -> BaseDBAsyncClient:
@@ -56,3 +57,23 @@ async def execute(statement: str, *params: Any) -> int:
 def db_time(model: type[Model], field_name: str, value: datetime | None) -> Any:
     """A datetime as the column stores it (SQLite keeps ISO text, PostgreSQL a timestamptz)."""
     return model._meta.fields_map[field_name].to_db_value(value, model)
+
+
+@lru_cache(maxsize=64)
+def columns(model: type[Model], alias: str) -> str:
+    """Every column of ``model`` as ``<alias>_<field>``, for a joined SELECT that fills several
+    models at once (see :func:`from_row`). Built from the model, so new columns come along."""
+    projection = model._meta.fields_db_projection
+    return ", ".join(f'{alias}."{column}" AS "{alias}_{name}"' for name, column in projection.items())
+
+
+def from_row(model: type[_M], row: dict[str, Any], alias: str) -> _M | None:
+    """The ``model`` instance held by ``row``'s ``<alias>_…`` columns (None when a LEFT JOIN
+    found nothing). Values go through the fields' own conversions (enums, JSON, SQLite text)."""
+    prefix = f"{alias}_"
+    values = {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
+    if values.get(model._meta.pk_attr) is None:
+        return None
+    instance = model(**values)
+    instance._saved_in_db = True
+    return instance

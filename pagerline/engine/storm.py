@@ -21,7 +21,7 @@ from enum import Enum
 from tortoise.exceptions import IntegrityError
 
 from pagerline.engine import sql
-from pagerline.models import Channel, Notification, NotificationKind, NotificationStatus, User
+from pagerline.models import Channel, Notification, NotificationKind, NotificationStatus
 
 IDENTICAL_WINDOW = timedelta(seconds=240)
 PUSH_WINDOW = timedelta(seconds=60)
@@ -102,8 +102,8 @@ _DISPATCHED_AT = Notification._meta.fields_map["dispatched_at"]
 
 
 async def decide(notification: Notification, now: datetime) -> StormDecision:
-    """Runs in the caller's transaction; locks the user's row so decisions are taken in turn."""
-    await User.filter(id=notification.user_id).select_for_update().first()  # type: ignore[attr-defined]
+    """Runs in the caller's transaction, which holds the user's row lock (delivery loads the
+    claimed notification with ``FOR UPDATE`` of its user), so decisions are taken in turn."""
     channel = notification.channel
     digest = content_hash(channel, notification.title)
 

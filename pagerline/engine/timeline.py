@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+from pagerline.engine import sql
 from pagerline.models import AlertLogEntry
 
 
@@ -32,9 +34,18 @@ async def add_entry(
     at: datetime,
     user_id: int | None = None,
     data: dict[str, Any] | None = None,
-) -> AlertLogEntry:
-    return await AlertLogEntry.create(
-        alert_id=alert_id, kind=kind, text=text, at=at, user_id=user_id, data=data or {}
+) -> None:
+    """Write one entry now, in the caller's transaction (one plain INSERT: every delivery
+    writes one, so the ORM's per-insert cost shows)."""
+    json_param = "?::jsonb" if sql.is_postgres() else "?"
+    await sql.execute(
+        f'INSERT INTO alert_log_entries (alert_id, kind, text, "at", user_id, data) VALUES (?, ?, ?, ?, ?, {json_param})',
+        alert_id,
+        kind,
+        text,
+        sql.db_time(AlertLogEntry, "at", at),
+        user_id,
+        json.dumps(data or {}),
     )
 
 
