@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
-from pagerline.api import actions, events, health, ical, twilio
+from pagerline.api import actions, deployments, events, health, heartbeats, ical, twilio, webhook, widget
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *twilio.routes,
             *health.routes,
             *ical.routes,
+            *widget.routes,
+            *heartbeats.routes,
+            *deployments.routes,
+            *webhook.routes,
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
         ],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pagerline.db import close_db, init_db
-from pagerline.engine import sources
+from pagerline.engine import alert_actions, source_policy, sources
 from pagerline.engine.effects import NullDispatcher, set_dispatcher
 from tests.support.databases import TemplateDatabases, pg_base_url, redis_base_url
 
@@ -81,6 +81,8 @@ async def heavy_db(heavy_database_url: str) -> AsyncIterator[str]:
 
 async def _engine_db(database_url: str) -> AsyncIterator[str]:
     sources.clear_cache()
+    source_policy.clear_policy_cache()  # keyed by source id, which every test database reuses
+    alert_actions.clear_action_cache()  # the same
     set_dispatcher(NullDispatcher())
     await init_db(database_url)
     try:

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.effects import Effects, dispatch_after_commit
 from pagerline.engine.errors import BadInput, Conflict
 from pagerline.engine.notify import create_default_rules
-from pagerline.models import ApiToken, Role, Team, TokenKind, User
+from pagerline.models import ApiToken, Device, Role, Team, TokenKind, User
 from pagerline.security import digest, digests_match, hash_password, new_secret, verify_password
 
 TOKEN_PREFIX = {TokenKind.SESSION: "pls", TokenKind.API: "pla", TokenKind.DEVICE: "pld", TokenKind.WIDGET: "plw"}
@@ -64,12 +65,18 @@ async def create_user(
 
 
 async def create_token(
-    user_id: int, kind: TokenKind, now: datetime, name: str = "", ttl: timedelta | None = None
+    user_id: int,
+    kind: TokenKind,
+    now: datetime,
+    name: str = "",
+    ttl: timedelta | None = None,
+    device_id: int | None = None,
 ) -> tuple[ApiToken, str]:
     secret = new_secret(TOKEN_PREFIX[kind], 32)
     token = await ApiToken.create(
         user_id=user_id,
         kind=kind,
+        device_id=device_id,
         name=name,
         token_hash=digest(secret),
         expires_at=now + ttl if ttl else None,
@@ -92,11 +99,40 @@ async def authenticate(secret: str, now: datetime) -> Viewer | None:
     token = await ApiToken.get_or_none(token_hash=token_hash).prefetch_related("user")
     if token is None or not digests_match(token.token_hash, token_hash):
         return None
-    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    if not await _usable(token, now):
         return None
     team_ids = frozenset(await Team.filter(members__id=token.user.id).values_list("id", flat=True))  # type: ignore[attr-defined]
     return Viewer(user=token.user, token_kind=token.kind, token_id=token.id, team_ids=team_ids)  # type: ignore[arg-type]
 
 
+async def still_authenticated(viewer: Viewer, now: datetime) -> bool:
+    """Whether the token a long-lived connection (a subscription) signed in with still works."""
+    token = await ApiToken.get_or_none(id=viewer.token_id)
+    return token is not None and await _usable(token, now)
+
+
+async def _usable(token: ApiToken, now: datetime) -> bool:
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return False
+    return token.kind is not TokenKind.DEVICE or await _device_still_bound(token)
+
+
+async def _device_still_bound(token: ApiToken) -> bool:
+    """A device token works only while its device is registered, active and still its owner's
+    (a push token moves to whoever signs in next on that phone)."""
+    return await Device.exists(id=token.device_id, user_id=token.user_id, active=True)  # type: ignore[attr-defined]
+
+
 async def revoke_token(token_id: int, now: datetime) -> None:
+    user_ids = await ApiToken.filter(id=token_id, revoked_at__isnull=True).values_list("user_id", flat=True)
     await ApiToken.filter(id=token_id, revoked_at__isnull=True).update(revoked_at=now)
+    await announce_credentials_changed(*user_ids)  # type: ignore[arg-type]
+
+
+async def announce_credentials_changed(*user_ids: int) -> None:
+    """After a commit that may end some of these users' tokens (revoked, device gone): open
+    subscriptions of theirs check their token again (see pagerline.graphql.bus_events)."""
+    effects = Effects()
+    for user_id in sorted(set(user_ids)):
+        effects.publish("auth", "CHANGED", user_id=user_id)
+    await dispatch_after_commit(effects)

@@ -7,6 +7,7 @@ its timeline entries, and publishes after commit.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,12 +16,13 @@ from tortoise import connections
 from tortoise.functions import Count
 
 from pagerline.engine import metrics
+from pagerline.engine.alert_actions import plan_for_change as plan_alert_actions
 from pagerline.engine.effects import Effects, publish_update_throttled, unit_of_work
 from pagerline.engine.errors import BadInput, Conflict, NotFound
 from pagerline.engine.escalation import apply_level, choose_level, escalate_by_hand, load_policy_plan, set_escalation_state
 from pagerline.engine.notify import plan_updates
 from pagerline.engine.timeline import LogKind, add_entry, entry
-from pagerline.models import Alert, AlertLogEntry, AlertStatus, Notification, NotificationKind, NotificationStatus, Priority, User
+from pagerline.models import Alert, AlertActionTrigger, AlertLogEntry, AlertStatus, Notification, NotificationKind, NotificationStatus, Priority, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,7 @@ class NewAlert:
     details: str | None
     priority: Priority
     alert_key: str
+    open_key: str | None = None  # the grouping key (see source_policy); None: per alert key
     images: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     custom_details: dict[str, Any] = field(default_factory=dict)
@@ -60,7 +63,7 @@ async def open_alert(new: NewAlert, now: datetime) -> Alert:
             details=new.details,
             priority=new.priority,
             alert_key=new.alert_key,
-            open_key=open_key(new.source_id, new.alert_key),
+            open_key=new.open_key or open_key(new.source_id, new.alert_key),
             images=new.images,
             links=new.links,
             custom_details=new.custom_details,
@@ -74,15 +77,16 @@ async def open_alert(new: NewAlert, now: datetime) -> Alert:
         entries += [entry(alert.id, kind, text, now) for kind, text in new.extra_entries]
         entries += await apply_level(alert, choice, now, effects, announce=False, source_name=new.source_name)
         await AlertLogEntry.bulk_create(entries)
+        await plan_alert_actions(alert, AlertActionTrigger.ALERT_CREATED, now, effects)
         effects.publish("alert", "CREATED", alert_id=alert.id)
     metrics.ALERTS_OPENED.labels(new.priority.value).inc()
     return alert
 
 
-async def append_event(source_id: int, alert_key: str, text: str, now: datetime) -> int | None:
-    """Append a repeated event to the open alert with this key, in one statement: find the
-    alert and insert the timeline entry together. Returns the alert id, or None when no alert
-    with this key is open.
+async def append_event(key: str, text: str, now: datetime) -> int | None:
+    """Append a repeated event to the open alert holding ``key`` (its ``open_key``), in one
+    statement: find the alert and insert the timeline entry together. Returns the alert id, or
+    None when no alert holds the key.
 
     This is the hottest path of a storm (thousands of repeats per second): it writes no row
     lock and no UPDATE, so concurrent repeats of one alert never queue behind each other. The
@@ -101,7 +105,7 @@ async def append_event(source_id: int, alert_key: str, text: str, now: datetime)
             else {"kind": "?", "text": "?", "at": "?", "data": "?", "key": "?"}
         )
     )
-    rows = await conn.execute_query_dict(sql, [LogKind.EVENT, text, at, "{}", open_key(source_id, alert_key)])
+    rows = await conn.execute_query_dict(sql, [LogKind.EVENT, text, at, "{}", key])
     if not rows:
         return None
     alert_id = int(rows[0]["alert_id"])
@@ -147,6 +151,9 @@ async def _actor_name(user_id: int | None, fallback: str) -> str:
     return str(name) if name else fallback
 
 
+_CLOSE_TRIGGERS = {LogKind.ACCEPTED: AlertActionTrigger.ALERT_ACCEPTED, LogKind.RESOLVED: AlertActionTrigger.ALERT_RESOLVED}
+
+
 async def _close_step(
     alert: Alert, kind: str, verb: str, user_id: int | None, now: datetime, via: str, effects: Effects, fields: list[str]
 ) -> None:
@@ -159,6 +166,7 @@ async def _close_step(
     await add_entry(alert.id, kind, f"{verb} by {who}" + (f" via {via}" if via else ""), now, user_id)
     await _cancel_pending_pages(alert.id, now, f"{verb.lower()} by {who}")
     await plan_updates(alert, kind, who, now, effects)
+    await plan_alert_actions(alert, _CLOSE_TRIGGERS[kind], now, effects)
     effects.publish("alert", kind, alert_id=alert.id)
 
 
@@ -204,6 +212,8 @@ async def comment_alert(alert_id: int, user_id: int | None, text: str, now: date
         who = await _actor_name(user_id, author or "an event")
         await add_entry(alert.id, LogKind.COMMENT, f"{who}: {text[:4000]}", now, user_id, {"comment": text[:4000]})
         await Alert.filter(id=alert_id).update(updated_at=now)
+        # Each comment is its own change: a fresh occurrence, so each one is delivered.
+        await plan_alert_actions(alert, AlertActionTrigger.COMMENT_ADDED, now, effects, occurrence=uuid.uuid4().hex)
         effects.publish("alert", "COMMENTED", alert_id=alert.id)
     return alert
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
+from pagerline.engine import oncall_changes
 from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import BadInput, Conflict, Forbidden, NotFound
 from pagerline.engine.oncall import load_schedule_specs
@@ -144,6 +145,7 @@ async def accept_coverage(request_id: int, user_id: int, now: datetime) -> Cover
         )
         effects.publish("coverage", "ACCEPTED", coverage_request_id=request.id)
         effects.publish("oncall", "CHANGED", schedule_ids=list(request.schedule_ids))
+        await oncall_changes.refresh_widgets({request.requester_id, user_id}, f"coverage:{request.id}", now, effects)  # type: ignore[attr-defined]
     return request
 
 

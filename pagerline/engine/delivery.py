@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from pagerline.engine import actions, metrics, sql, storm
 from pagerline.engine.effects import Effects, unit_of_work
+from pagerline.engine.oncall_changes import push_extras
 from pagerline.engine.timeline import LogKind, add_entry
 from pagerline.models import (
     Alert,
@@ -166,9 +167,10 @@ async def _messages(
     body = notification.body
     if notification.bundle_key and notification.kind is NotificationKind.INFO:
         body = await storm.bundle_text(notification)
+    extras = push_extras(notification.dedup_key)  # silent widget refresh, on-call change events
     messages = []
     for dest in destinations:
-        data: dict[str, str] = {}
+        data: dict[str, str] = dict(extras.data or {})
         token = ""
         if is_page and alert is not None and notification.channel in (Channel.PUSH, Channel.EMAIL) and ctx.signing_key:
             token = await actions.issue(ctx.signing_key, alert.id, user.id, dest.device_id, now)
@@ -193,10 +195,11 @@ async def _messages(
                 alert_status=alert.status.value if alert else "",
                 # Critical only for HIGH pages to devices whose owner enabled critical alerts.
                 critical=is_page and alert is not None and alert.priority is Priority.HIGH and dest.critical,
-                collapse_id=f"alert-{alert.id}" if alert else f"notification-{notification.id}",
+                collapse_id=f"alert-{alert.id}" if alert else extras.collapse_id or f"notification-{notification.id}",
                 action_token=token if notification.channel is Channel.PUSH else "",
                 badge=badge,
                 thread_id=f"source-{alert.source_id}" if alert else "pagerline",  # type: ignore[attr-defined]
+                silent=extras.silent,
                 data=data,
             )
         )
@@ -268,6 +271,7 @@ async def _conclude(
     for message, (_, result) in zip(messages, results, strict=True):
         if result.destination_dead and message.destination.device_id is not None:
             await Device.filter(id=message.destination.device_id).update(active=False, deactivated_reason=result.reason[:200])
+            effects.publish("auth", "CHANGED", user_id=user.id)  # the device's token stops working
             if alert is not None:
                 await add_entry(alert.id, LogKind.NOTIFICATION_FAILED, f"Device of {user.name} deactivated: {result.reason}", now, user.id)
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.accounts import announce_credentials_changed
 from pagerline.engine.errors import BadInput, NotFound
 from pagerline.models import Device, Platform, PushProvider
 
@@ -52,10 +53,15 @@ async def register_device(
         if device is None:
             return await Device.create(token=token, **values)
         await Device.filter(id=device.id).update(**values)
-        return await Device.get(id=device.id)
+        previous_owner = device.user_id  # type: ignore[attr-defined]
+        device = await Device.get(id=device.id)
+    if previous_owner != user_id:
+        await announce_credentials_changed(previous_owner)  # its device token stops working
+    return device
 
 
 async def unregister_device(user_id: int, token: str) -> None:
     deleted = await Device.filter(user_id=user_id, token=token.strip()).delete()
     if not deleted:
         raise NotFound("No such device of yours")
+    await announce_credentials_changed(user_id)  # the device's token went with it

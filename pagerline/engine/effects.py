@@ -39,16 +39,21 @@ class BusEvent:
 @dataclass(slots=True)
 class Effects:
     notifications: list[tuple[int, datetime]] = field(default_factory=list)
+    action_deliveries: list[int] = field(default_factory=list)  # alert actions due now
     events: list[BusEvent] = field(default_factory=list)
 
     def wake_notification(self, notification_id: int, due_at: datetime) -> None:
         self.notifications.append((notification_id, due_at))
+
+    def wake_action_delivery(self, delivery_id: int) -> None:
+        self.action_deliveries.append(delivery_id)
 
     def publish(self, topic: str, kind: str, **ids: Any) -> None:
         self.events.append(BusEvent(topic, kind, ids))
 
     def merge(self, other: Effects) -> None:
         self.notifications.extend(other.notifications)
+        self.action_deliveries.extend(other.action_deliveries)
         self.events.extend(other.events)
 
 
@@ -79,7 +84,7 @@ def get_dispatcher() -> Dispatcher:
 
 
 async def dispatch_after_commit(effects: Effects) -> None:
-    if not (effects.notifications or effects.events):
+    if not (effects.notifications or effects.action_deliveries or effects.events):
         return
     try:
         await _dispatcher.dispatch(effects)

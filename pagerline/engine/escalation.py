@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pagerline.engine import metrics, sql
+from pagerline.engine.alert_actions import plan_for_change
 from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import Conflict
 from pagerline.engine.notify import plan_pages, plan_updates
 from pagerline.engine.oncall import on_call_users
 from pagerline.engine.timeline import LogKind, entry
-from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, Priority, User
+from pagerline.models import Alert, AlertActionTrigger, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, Priority, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,7 @@ async def apply_level(
         )
         effects.publish("alert", "ESCALATED", alert_id=alert.id)
         await plan_updates(alert, "ESCALATED", names, now, effects)
+        await plan_for_change(alert, AlertActionTrigger.ALERT_ESCALATED, now, effects, occurrence=f"{choice.index + 1}:{choice.round + 1}")
     if source_name is None:
         source_name = await AlertSource.filter(id=alert.source_id).first().values_list("name", flat=True)  # type: ignore[attr-defined]
     entries += await plan_pages(alert, str(source_name), targets, choice.index, choice.round, now, effects)

@@ -8,51 +8,17 @@ identical events open the alert; the others get an IntegrityError and append to 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine import metrics
-from pagerline.engine.alerts import NewAlert, accept_alert, append_event, comment_alert, open_alert, open_key, resolve_alert
+from pagerline.engine import metrics, source_policy
+from pagerline.engine.alerts import NewAlert, accept_alert, append_event, comment_alert, open_alert, resolve_alert
 from pagerline.engine.errors import BadInput
+from pagerline.engine.events import EventInput, EventType, ResponseCode
 from pagerline.engine.sources import SourceInfo
 from pagerline.engine.timeline import LogKind
-from pagerline.models import Alert, EscalationPolicy, Priority
-
-
-class EventType:
-    ALERT = "ALERT"
-    ACCEPT = "ACCEPT"
-    RESOLVE = "RESOLVE"
-    COMMENT = "COMMENT"
-    ALL = (ALERT, ACCEPT, RESOLVE, COMMENT)
-
-
-class ResponseCode:
-    NEW_ALERT_CREATED = "NEW_ALERT_CREATED"
-    EVENT_ADDED_TO_ALERT = "EVENT_ADDED_TO_ALERT"
-    ALERT_ACCEPTED = "ALERT_ACCEPTED"
-    ALERT_RESOLVED = "ALERT_RESOLVED"
-    COMMENT_ADDED = "COMMENT_ADDED"
-    NO_OPEN_ALERT = "NO_OPEN_ALERT"
-
-
-@dataclass(frozen=True, slots=True)
-class EventInput:
-    event_type: str
-    summary: str | None = None
-    details: str | None = None
-    alert_key: str | None = None
-    priority: Priority | None = None
-    images: list[dict[str, Any]] = field(default_factory=list)
-    links: list[dict[str, Any]] = field(default_factory=list)
-    custom_details: dict[str, Any] = field(default_factory=dict)
-    labels: dict[str, Any] = field(default_factory=dict)
-    routing_key: str | None = None
-    comments: list[tuple[str, str]] = field(default_factory=list)  # (creator, content)
-    via: str = "API"
+from pagerline.models import DropReason, EscalationPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +26,6 @@ class IngestResult:
     response_code: str
     alert_key: str
     alert_id: int | None
-
-
-def effective_priority(source: SourceInfo, event: EventInput) -> Priority:
-    """The event's priority wins, unless the source is fixed to LOW (then the source decides)."""
-    if source.default_priority is Priority.LOW:
-        return Priority.LOW
-    return event.priority or source.default_priority
 
 
 def validate(event: EventInput) -> None:
@@ -89,17 +48,13 @@ async def _choose_policy(source: SourceInfo, routing_key: str | None) -> tuple[i
     return policy.id, ((LogKind.ROUTED, f"Routed by routing key '{routing_key}' to policy '{policy.name}'"),)
 
 
-async def _find_open(source_id: int, alert_key: str) -> int | None:
-    return await Alert.filter(open_key=open_key(source_id, alert_key)).first().values_list("id", flat=True)  # type: ignore[return-value]
-
-
 async def ingest_event(source: SourceInfo, event: EventInput, now: datetime) -> IngestResult:
     validate(event)
     metrics.EVENTS_RECEIVED.labels(source.integration_type.value, event.event_type).inc()
     if event.event_type == EventType.ALERT:
         return await _ingest_alert(source, event, now)
     alert_key = (event.alert_key or "").strip()
-    alert_id = await _find_open(source.id, alert_key)
+    alert_id = await source_policy.find_open_alert(await source_policy.load_policy(source.id), alert_key)
     if alert_id is None:
         return IngestResult(ResponseCode.NO_OPEN_ALERT, alert_key, None)
     if event.event_type == EventType.ACCEPT:
@@ -116,13 +71,21 @@ async def ingest_event(source: SourceInfo, event: EventInput, now: datetime) -> 
     return IngestResult(ResponseCode.COMMENT_ADDED, alert_key, alert_id)
 
 
+_DROPPED_CODES = {DropReason.FILTERED: ResponseCode.EVENT_FILTERED, DropReason.MAINTENANCE: ResponseCode.SOURCE_IN_MAINTENANCE}
+
+
 async def _ingest_alert(source: SourceInfo, event: EventInput, now: datetime) -> IngestResult:
     alert_key = (event.alert_key or "").strip() or uuid.uuid4().hex
+    # The source's policies first: a maintenance window or the event filter drops the event
+    # (recorded, not paged); grouping decides which open alert it joins.
+    admission = await source_policy.admit(source, event, alert_key, now)
+    if admission.dropped is not None:
+        return IngestResult(_DROPPED_CODES[admission.dropped], alert_key, None)
     summary = (event.summary or "").strip()
     event_text = f"Event received via {event.via}: {summary}"[:1000]
     # Most repeated events find the open alert here without touching the unique index.
     for _ in range(3):
-        existing = await append_event(source.id, alert_key, event_text, now)
+        existing = await append_event(admission.open_key, event_text, now)
         if existing is not None:
             return IngestResult(ResponseCode.EVENT_ADDED_TO_ALERT, alert_key, existing)
         policy_id, routing_entries = await _choose_policy(source, event.routing_key)
@@ -131,8 +94,9 @@ async def _ingest_alert(source: SourceInfo, event: EventInput, now: datetime) ->
             policy_id=policy_id,
             summary=summary[:500],
             details=event.details,
-            priority=effective_priority(source, event),
+            priority=admission.priority,
             alert_key=alert_key,
+            open_key=admission.open_key,
             images=event.images,
             links=event.links,
             custom_details=event.custom_details,

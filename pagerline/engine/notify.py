@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pagerline.engine import render, sql
+from pagerline.engine.sql_dialect import in_list
 from pagerline.engine.effects import Effects
 from pagerline.engine.timeline import LogKind, entry
 from pagerline.models import (
@@ -83,14 +84,13 @@ def unreachable_reason(channel: Channel, recipient: Recipient) -> str | None:
 
 
 def _recipients_sql(count: int) -> str:
-    marks = ", ".join("?" * count)
     return f"""
 SELECT u.id, u.name, u.email, u.phone, u.phone_verified,
        EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id AND d.active) AS has_device,
        r.id AS rule_id, r.method, r.delay_minutes
 FROM users u
 LEFT JOIN notification_rules r ON r.user_id = u.id AND r.priority = ?
-WHERE u.id IN ({marks})
+WHERE u.id IN {in_list(count)}
 ORDER BY r.delay_minutes, r.id
 """
 

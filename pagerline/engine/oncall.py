@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from pagerline.engine.schedule_math import Layer, Override, ScheduleSpec, StaticShift, WeeklyWindow, on_call
-from pagerline.models import Schedule, ScheduleLayer, ScheduleOverride
-from pagerline.models import StaticShift as StaticShiftRow
+from pagerline.engine import sql
+from pagerline.engine.sql_dialect import in_list, typed_null
+from pagerline.models import ScheduleOverride
 
 
 def _parse_time(text: str) -> time:
@@ -22,44 +27,122 @@ def restriction_from_json(item: dict[str, object]) -> WeeklyWindow:
     )
 
 
-async def load_schedule_specs(schedule_ids: list[int]) -> dict[int, ScheduleSpec]:
-    """One query per table, whatever the number of schedules."""
-    if not schedule_ids:
+@dataclass(frozen=True, slots=True)
+class LoadedSchedule:
+    """A schedule as the math needs it, with what callers show or check beside it."""
+
+    id: int
+    name: str
+    team_id: int | None
+    spec: ScheduleSpec
+
+
+def _schedules_sql(postgres: bool, schedule_ids: list[int] | None, windowed: bool) -> str:
+    """One ``UNION ALL`` over the four tables: a header row per schedule ('H'), then its layers
+    ('L'), static shifts ('S') and overrides ('O'). Parameters: the ids for each branch (when
+    given), and for each of the last two branches the window's (from, until) (when windowed)."""
+    ids = in_list(len(schedule_ids)) if schedule_ids is not None else ""
+
+    def of_schedules(column: str) -> str:
+        return f"{column} IN {ids}" if schedule_ids is not None else "1 = 1"
+
+    def in_window(alias: str) -> str:
+        return f' AND {alias}."end" > ? AND {alias}."start" < ?' if windowed else ""
+
+    text, integer, stamp, json_ = (typed_null(postgres, t) for t in ("TEXT", "INTEGER", "TIMESTAMPTZ", "JSONB"))
+    return f"""
+SELECT 'H' AS what, s.id AS schedule_id, s.id AS row_id, 0 AS position, s.name AS text, s.timezone AS timezone,
+       s.kind AS kind, s.team_id AS team_id, {integer} AS user_id, {stamp} AS "start", {stamp} AS "end",
+       {json_} AS user_ids, {json_} AS restrictions
+FROM schedules s WHERE {of_schedules("s.id")}
+UNION ALL
+SELECT 'L', l.schedule_id, l.id, l.position, l.rotation, {text}, {text}, {integer}, {integer}, l.starts_on, l.ends_on,
+       l.user_ids, l.restrictions
+FROM schedule_layers l WHERE {of_schedules("l.schedule_id")}
+UNION ALL
+SELECT 'S', x.schedule_id, x.id, 0, {text}, {text}, {text}, {integer}, x.user_id, x."start", x."end", {json_}, {json_}
+FROM schedule_static_shifts x WHERE {of_schedules("x.schedule_id")}{in_window("x")}
+UNION ALL
+SELECT 'O', o.schedule_id, o.id, 0, {text}, {text}, {text}, {integer}, o.user_id, o."start", o."end", {json_}, {json_}
+FROM schedule_overrides o WHERE {of_schedules("o.schedule_id")}{in_window("o")}
+ORDER BY schedule_id, what, position, row_id
+"""
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_TIME = ScheduleOverride._meta.fields_map["start"]
+
+
+def _datetime(value: Any) -> datetime | None:
+    """A timestamp column as an aware datetime (SQLite hands back text)."""
+    return _TIME.to_python_value(value)  # type: ignore[no-any-return]
+
+
+async def load_schedules(
+    schedule_ids: list[int] | None = None, window: tuple[datetime, datetime] | None = None
+) -> dict[int, LoadedSchedule]:
+    """Schedules (all of them when ``schedule_ids`` is None) in one query, whatever their number.
+
+    With a ``window`` only the static shifts and overrides that overlap ``[from, until)`` are
+    loaded: leaving out entries that do not overlap it changes nothing the math answers inside
+    it, and overrides pile up as history. Layers are always loaded whole (their rotation counts
+    from ``starts_on``).
+    """
+    if schedule_ids is not None and not schedule_ids:
         return {}
-    schedules = await Schedule.filter(id__in=schedule_ids)
-    layers = await ScheduleLayer.filter(schedule_id__in=schedule_ids).order_by("position", "id")
-    statics = await StaticShiftRow.filter(schedule_id__in=schedule_ids).order_by("id")
-    overrides = await ScheduleOverride.filter(schedule_id__in=schedule_ids).order_by("id")
-    specs: dict[int, ScheduleSpec] = {}
-    for schedule in schedules:
-        sid = schedule.id
-        specs[sid] = ScheduleSpec(
-            timezone=schedule.timezone,
-            kind=schedule.kind.value,
-            layers=tuple(
+    ids = list(schedule_ids or [])
+    bounds = [sql.db_time(ScheduleOverride, "start", t) for t in window] if window is not None else []
+    params = ids + ids + ids + bounds + ids + bounds
+    rows = await sql.fetch(_schedules_sql(sql.is_postgres(), schedule_ids, window is not None), *params)
+    headers: list[dict[str, Any]] = []
+    layers: dict[int, list[Layer]] = defaultdict(list)
+    statics: dict[int, list[StaticShift]] = defaultdict(list)
+    overrides: dict[int, list[Override]] = defaultdict(list)
+    for row in rows:
+        sid, what = int(row["schedule_id"]), row["what"]
+        if what == "H":
+            headers.append(row)
+        elif what == "L":
+            layers[sid].append(
                 Layer(
-                    starts_on=row.starts_on,
-                    user_ids=tuple(int(u) for u in row.user_ids),
-                    rotation=row.rotation,
-                    ends_on=row.ends_on,
-                    restrictions=tuple(restriction_from_json(r) for r in row.restrictions),
-                    id=row.id,
+                    starts_on=_datetime(row["start"]),  # type: ignore[arg-type]
+                    user_ids=tuple(int(u) for u in _json(row["user_ids"])),
+                    rotation=row["text"],
+                    ends_on=_datetime(row["end"]),
+                    restrictions=tuple(restriction_from_json(r) for r in _json(row["restrictions"])),
+                    id=int(row["row_id"]),
                 )
-                for row in layers
-                if row.schedule_id == sid  # type: ignore[attr-defined]
-            ),
-            static_shifts=tuple(
-                StaticShift(user_id=row.user_id, start=row.start, end=row.end, id=row.id)  # type: ignore[attr-defined]
-                for row in statics
-                if row.schedule_id == sid  # type: ignore[attr-defined]
-            ),
-            overrides=tuple(
-                Override(user_id=row.user_id, start=row.start, end=row.end, id=row.id)  # type: ignore[attr-defined]
-                for row in overrides
-                if row.schedule_id == sid  # type: ignore[attr-defined]
+            )
+        else:
+            entry = (int(row["user_id"]), _datetime(row["start"]), _datetime(row["end"]), int(row["row_id"]))
+            (statics if what == "S" else overrides)[sid].append(
+                (StaticShift if what == "S" else Override)(*entry)  # type: ignore[arg-type]
+            )
+    return {
+        int(h["schedule_id"]): LoadedSchedule(
+            id=int(h["schedule_id"]),
+            name=h["text"],
+            team_id=int(h["team_id"]) if h["team_id"] is not None else None,
+            spec=ScheduleSpec(
+                timezone=h["timezone"],
+                kind=h["kind"],
+                layers=tuple(layers.get(int(h["schedule_id"]), ())),
+                static_shifts=tuple(statics.get(int(h["schedule_id"]), ())),
+                overrides=tuple(overrides.get(int(h["schedule_id"]), ())),
             ),
         )
-    return specs
+        for h in headers
+    }
+
+
+async def load_schedule_specs(
+    schedule_ids: list[int], window: tuple[datetime, datetime] | None = None
+) -> dict[int, ScheduleSpec]:
+    """Schedule id → what the math needs, in one query (see :func:`load_schedules`)."""
+    return {sid: loaded.spec for sid, loaded in (await load_schedules(schedule_ids, window)).items()}
 
 
 async def on_call_users(schedule_ids: list[int], at: datetime) -> dict[int, int | None]:

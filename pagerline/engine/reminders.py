@@ -25,7 +25,6 @@ followed by that user's override, two rotation turns in a row) are one period.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,26 +34,15 @@ from tortoise.transactions import in_transaction
 
 from pagerline.engine.effects import unit_of_work
 from pagerline.engine.errors import BadInput, NotFound
-from pagerline.engine.oncall import restriction_from_json
-from pagerline.engine.schedule_math import (
-    CompiledSchedule,
-    Layer,
-    Override,
-    ScheduleSpec,
-    StaticShift,
-    compile_schedule,
-)
+from pagerline.engine.oncall import load_schedules
+from pagerline.engine.schedule_math import CompiledSchedule, ScheduleSpec, compile_schedule
 from pagerline.models import (
     Channel,
     Notification,
     NotificationKind,
     NotificationStatus,
-    Schedule,
-    ScheduleLayer,
-    ScheduleOverride,
     User,
 )
-from pagerline.models import StaticShift as StaticShiftRow
 from pagerline.models.reminders import ReminderSetting
 
 log = logging.getLogger(__name__)
@@ -172,6 +160,11 @@ def _local(at: datetime, zone: ZoneInfo) -> str:
     return f"{local:%a %d %b %H:%M} {local.tzname()}"
 
 
+def in_zone(at: datetime, timezone: str) -> str:
+    """``at`` as a user in ``timezone`` reads it ("Thu 26 Nov 09:00 CET"); unknown zones read as UTC."""
+    return _local(at, _zone(timezone))
+
+
 def reminder_text(before_minutes: int, schedule_name: str, start: datetime, end: datetime | None, timezone: str) -> str:
     """The reminder's body, times in the user's zone."""
     zone = _zone(timezone)
@@ -199,54 +192,11 @@ class _Candidate:
 
 
 async def _load_specs(lo: datetime, hi: datetime) -> tuple[dict[int, ScheduleSpec], dict[int, str]]:
-    """Every schedule as the math needs it for questions inside ``[lo, hi)``, and its name.
-
-    Like :func:`pagerline.engine.oncall.load_schedule_specs` (one query per table), but only the
-    overrides and static shifts that touch the window are loaded: this runs on every tick of
-    every worker, and overrides pile up as history. Leaving out entries that do not overlap the
-    window changes nothing inside it.
-    """
-    schedules = await Schedule.all().values("id", "name", "timezone", "kind")
-    if not schedules:
-        return {}, {}
-    layers = await ScheduleLayer.all().order_by("position", "id").values_list(
-        "id", "schedule_id", "starts_on", "ends_on", "rotation", "user_ids", "restrictions"
-    )
-    statics = await StaticShiftRow.filter(end__gt=lo, start__lt=hi).order_by("id").values_list(
-        "id", "schedule_id", "user_id", "start", "end"
-    )
-    overrides = await ScheduleOverride.filter(end__gt=lo, start__lt=hi).order_by("id").values_list(
-        "id", "schedule_id", "user_id", "start", "end"
-    )
-    layers_of: dict[int, list[Layer]] = defaultdict(list)
-    for lid, sid, starts_on, ends_on, rotation, user_ids, restrictions in layers:
-        layers_of[sid].append(
-            Layer(
-                starts_on=starts_on,
-                user_ids=tuple(int(u) for u in user_ids),
-                rotation=rotation,
-                ends_on=ends_on,
-                restrictions=tuple(restriction_from_json(r) for r in restrictions),
-                id=lid,
-            )
-        )
-    statics_of: dict[int, list[StaticShift]] = defaultdict(list)
-    for xid, sid, uid, start, end in statics:
-        statics_of[sid].append(StaticShift(uid, start, end, xid))
-    overrides_of: dict[int, list[Override]] = defaultdict(list)
-    for xid, sid, uid, start, end in overrides:
-        overrides_of[sid].append(Override(uid, start, end, xid))
-    specs = {
-        s["id"]: ScheduleSpec(
-            timezone=s["timezone"],
-            kind=getattr(s["kind"], "value", s["kind"]),
-            layers=tuple(layers_of.get(s["id"], ())),
-            static_shifts=tuple(statics_of.get(s["id"], ())),
-            overrides=tuple(overrides_of.get(s["id"], ())),
-        )
-        for s in schedules
-    }
-    return specs, {s["id"]: s["name"] for s in schedules}
+    """Every schedule as the math needs it for questions inside ``[lo, hi)``, and its name (one
+    query; only the overrides and static shifts that touch the window: this runs on every tick
+    of every worker)."""
+    loaded = await load_schedules(None, (lo, hi))
+    return {sid: s.spec for sid, s in loaded.items()}, {sid: s.name for sid, s in loaded.items()}
 
 
 def _compile_all(specs: dict[int, ScheduleSpec]) -> dict[int, CompiledSchedule]:

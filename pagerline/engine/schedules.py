@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.transactions import in_transaction
 
+from pagerline.engine import oncall_changes
 from pagerline.engine.effects import unit_of_work
 from pagerline.engine.errors import BadInput, Forbidden, NotFound
 from pagerline.engine.schedule_math import parse_rotation
@@ -79,7 +80,9 @@ async def create_schedule(
     return schedule
 
 
-async def create_override(actor: User, schedule_id: int, user_id: int, start: datetime, end: datetime) -> ScheduleOverride:
+async def create_override(
+    actor: User, schedule_id: int, user_id: int, start: datetime, end: datetime, *, now: datetime
+) -> ScheduleOverride:
     """ilert's rule: a RESPONDER may override only for themselves; USER and ADMIN for anyone."""
     if actor.role is Role.STAKEHOLDER:
         raise Forbidden("Stakeholders cannot change schedules")
@@ -93,10 +96,11 @@ async def create_override(actor: User, schedule_id: int, user_id: int, start: da
     async with unit_of_work() as effects:
         override = await ScheduleOverride.create(schedule_id=schedule_id, user_id=user_id, start=start, end=end)
         effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        await oncall_changes.override_changed(override, now, effects, removed=False)
     return override
 
 
-async def delete_override(actor: User, override_id: int) -> None:
+async def delete_override(actor: User, override_id: int, *, now: datetime) -> None:
     override = await ScheduleOverride.get_or_none(id=override_id)
     if override is None:
         raise NotFound("Override not found")
@@ -105,6 +109,7 @@ async def delete_override(actor: User, override_id: int) -> None:
     async with unit_of_work() as effects:
         await override.delete()
         effects.publish("oncall", "CHANGED", schedule_ids=[override.schedule_id])  # type: ignore[attr-defined]
+        await oncall_changes.override_changed(override, now, effects, removed=True)
 
 
 async def update_layer(

@@ -60,6 +60,12 @@ async def find_source_by_key(integration_key: str) -> SourceInfo | None:
     return info
 
 
+async def load_source_info(source_id: int) -> SourceInfo | None:
+    """The intake's view of a source found by id (heartbeats, jobs), not by its key."""
+    source = await AlertSource.get_or_none(id=source_id)
+    return _info(source) if source is not None else None
+
+
 def new_integration_key() -> str:
     return new_secret("il", 24)
 

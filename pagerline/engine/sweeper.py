@@ -1,7 +1,8 @@
 """The sweeper: the database-driven guarantee behind the queue.
 
-Delayed Dramatiq messages wake escalations and deliveries on time; the sweeper finds whatever
-no message woke (broker down, worker killed, message lost) and does it. Run every few seconds
+A Dramatiq message wakes a delivery that is due at once; the sweeper does everything that falls
+due later (escalation timeouts, a rule's delayed SMS or call, retries) and whatever no message
+woke (broker down, worker killed, message lost). Run every few seconds
 by every worker process (and by the embedded server); claims make concurrent sweepers safe.
 """
 
@@ -15,6 +16,8 @@ from pagerline.engine.delivery import DeliveryContext, deliver, due_notification
 from pagerline.engine.coverage import expire_coverage
 from pagerline.engine.escalation import tick
 from pagerline.engine.reminders import plan_reminders
+from pagerline.engine.oncall_changes import announce_oncall_changes
+from pagerline.engine.source_jobs import run_source_jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ async def sweep_once(now: datetime, ctx: DeliveryContext, concurrency: int = 20)
     await expire_coverage(now)
     # Before deliveries, so a reminder that falls due now goes out in this same sweep.
     await plan_reminders(now)
+    await announce_oncall_changes(now)
     ids = await due_notification_ids(now)
     semaphore = asyncio.Semaphore(concurrency)
 
@@ -36,4 +40,6 @@ async def sweep_once(now: datetime, ctx: DeliveryContext, concurrency: int = 20)
             return await deliver(nid, now, ctx)
 
     results = await asyncio.gather(*(one(nid) for nid in ids))
+    # Last: its webhook calls must not hold up pages (what it pages is woken by its own effects).
+    await run_source_jobs(now, ctx)
     return SweepReport(escalated=escalated, delivered=sum(1 for r in results if r is not None))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from graphql import GraphQLError
 
 from pagerline.engine.errors import EngineError
@@ -25,6 +28,15 @@ def not_found(what: str) -> GraphQLError:
 
 def from_engine(exc: EngineError) -> GraphQLError:
     return user_error(exc.code, exc.message)
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Wrap an engine call: its EngineErrors become GraphQL errors with the same code."""
+    try:
+        yield
+    except EngineError as exc:
+        raise from_engine(exc) from exc
 
 
 USER_ERROR_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT"})

@@ -4,11 +4,47 @@ connection, or they would serve stale data)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise.functions import Max
+from tortoise.models import Model
 
 from pagerline.engine.alerts import event_counts
-from pagerline.models import AlertLogEntry, AlertSource
+from pagerline.engine.escalation import RuleTargets
+from pagerline.models import (
+    AlertLogEntry,
+    AlertSource,
+    EscalationPolicy,
+    EscalationRule,
+    Notification,
+    NotificationKind,
+    NotificationRule,
+    Schedule,
+    Team,
+    User,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+def _by_id(model: type[M]) -> Any:
+    """A batch function loading rows of ``model`` by primary key (None where missing)."""
+
+    async def load(ids: list[int]) -> list[M | None]:
+        found = {row.pk: row for row in await model.filter(id__in=ids)}
+        return [found.get(i) for i in ids]
+
+    return load
+
+
+def _grouped(keys: list[int], pairs: Iterable[tuple[int, Any]]) -> list[list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for key, value in pairs:
+        grouped[key].append(value)
+    return [grouped.get(k, []) for k in keys]
 
 
 async def _log_entries(alert_ids: list[int]) -> list[list[AlertLogEntry]]:
@@ -18,9 +54,58 @@ async def _log_entries(alert_ids: list[int]) -> list[list[AlertLogEntry]]:
     return [grouped.get(i, []) for i in alert_ids]
 
 
-async def _sources(source_ids: list[int]) -> list[AlertSource | None]:
-    found = {s.id: s for s in await AlertSource.filter(id__in=source_ids)}
-    return [found.get(i) for i in source_ids]
+async def _latest_log_entries(alert_ids: list[int]) -> list[AlertLogEntry | None]:
+    newest = await AlertLogEntry.filter(alert_id__in=alert_ids).group_by("alert_id").annotate(last=Max("id")).values_list("last", flat=True)
+    found = {row.alert_id: row for row in await AlertLogEntry.filter(id__in=list(newest))}  # type: ignore[attr-defined]
+    return [found.get(i) for i in alert_ids]
+
+
+async def _alert_notifications(alert_ids: list[int]) -> list[list[Notification]]:
+    rows = await Notification.filter(alert_id__in=alert_ids).order_by("id")
+    return _grouped(alert_ids, ((r.alert_id, r) for r in rows))  # type: ignore[attr-defined]
+
+
+async def _paged_users(alert_ids: list[int]) -> list[dict[int, datetime]]:
+    """Per alert: each paged user with the time of their first page, in that order."""
+    rows = await Notification.filter(alert_id__in=alert_ids, kind=NotificationKind.PAGE).order_by("created_at", "id").values_list(
+        "alert_id", "user_id", "created_at"
+    )
+    paged: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for alert_id, user_id, at in rows:
+        paged[alert_id].setdefault(user_id, at)
+    return [paged.get(i, {}) for i in alert_ids]
+
+
+async def _team_members(team_ids: list[int]) -> list[list[User]]:
+    pairs = [p for p in await Team.filter(id__in=team_ids).values_list("id", "members__id") if p[1] is not None]
+    users = {u.id: u for u in await User.filter(id__in=[u for _, u in pairs]).order_by("name")}
+    return _grouped(team_ids, sorted(((t, users[u]) for t, u in pairs if u in users), key=lambda p: p[1].name))
+
+
+async def _user_teams(user_ids: list[int]) -> list[list[Team]]:
+    pairs = [p for p in await User.filter(id__in=user_ids).values_list("id", "teams__id") if p[1] is not None]
+    teams = {t.id: t for t in await Team.filter(id__in=[t for _, t in pairs])}
+    return _grouped(user_ids, sorted(((u, teams[t]) for u, t in pairs if t in teams), key=lambda p: p[1].name))
+
+
+async def _policy_rules(policy_ids: list[int]) -> list[list[RuleTargets]]:
+    rows = await EscalationRule.filter(policy_id__in=policy_ids).order_by("position").values_list(
+        "id", "policy_id", "position", "timeout_minutes", "users__id", "schedules__id"
+    )
+    rules: dict[int, tuple[int, int, int, set[int], set[int]]] = {}
+    for rule_id, policy_id, position, timeout, user_id, schedule_id in rows:
+        _, _, _, users, schedules = rules.setdefault(rule_id, (policy_id, position, timeout, set(), set()))
+        if user_id is not None:
+            users.add(user_id)
+        if schedule_id is not None:
+            schedules.add(schedule_id)
+    ordered = sorted(rules.values(), key=lambda r: r[1])
+    return _grouped(policy_ids, ((p, RuleTargets(pos, t, tuple(sorted(u)), tuple(sorted(s)))) for p, pos, t, u, s in ordered))
+
+
+async def _notification_rules(user_ids: list[int]) -> list[list[NotificationRule]]:
+    rows = await NotificationRule.filter(user_id__in=user_ids).order_by("priority", "delay_minutes", "id")
+    return _grouped(user_ids, ((r.user_id, r) for r in rows))  # type: ignore[attr-defined]
 
 
 async def _event_counts(alert_ids: list[int]) -> list[int]:
@@ -32,4 +117,15 @@ class Loaders:
     def __init__(self) -> None:
         self.event_counts: DataLoader[int, int] = DataLoader(load_fn=_event_counts)
         self.log_entries: DataLoader[int, list[AlertLogEntry]] = DataLoader(load_fn=_log_entries)
-        self.sources: DataLoader[int, AlertSource | None] = DataLoader(load_fn=_sources)
+        self.sources: DataLoader[int, AlertSource | None] = DataLoader(load_fn=_by_id(AlertSource))
+        self.policies: DataLoader[int, EscalationPolicy | None] = DataLoader(load_fn=_by_id(EscalationPolicy))
+        self.users: DataLoader[int, User | None] = DataLoader(load_fn=_by_id(User))
+        self.teams: DataLoader[int, Team | None] = DataLoader(load_fn=_by_id(Team))
+        self.schedules: DataLoader[int, Schedule | None] = DataLoader(load_fn=_by_id(Schedule))
+        self.latest_log_entries: DataLoader[int, AlertLogEntry | None] = DataLoader(load_fn=_latest_log_entries)
+        self.alert_notifications: DataLoader[int, list[Notification]] = DataLoader(load_fn=_alert_notifications)
+        self.paged_users: DataLoader[int, dict[int, datetime]] = DataLoader(load_fn=_paged_users)
+        self.team_members: DataLoader[int, list[User]] = DataLoader(load_fn=_team_members)
+        self.user_teams: DataLoader[int, list[Team]] = DataLoader(load_fn=_user_teams)
+        self.policy_rules: DataLoader[int, list[RuleTargets]] = DataLoader(load_fn=_policy_rules)
+        self.notification_rules: DataLoader[int, list[NotificationRule]] = DataLoader(load_fn=_notification_rules)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from pagerline.engine.accounts import Viewer
+from pagerline.engine.roles import may_see
 from pagerline.graphql.errors import forbidden, unauthenticated
-from pagerline.models import Alert, Role, TokenKind
+from pagerline.models import Alert, CoverageRequest, Role, Team, TokenKind
 
 
 def require_viewer(viewer: Viewer | None) -> Viewer:
@@ -41,4 +42,33 @@ async def visible_alert(viewer: Viewer, alert_id: int) -> Alert | None:
 
 
 def can_see_team(viewer: Viewer, team_id: int | None) -> bool:
-    return viewer.is_admin or team_id is None or team_id in viewer.team_ids
+    return may_see(viewer, team_id)
+
+
+def coverage_visible_to(viewer: Viewer, row: CoverageRequest, requester_team_ids: set[int]) -> bool:
+    """Admins, the requester, the people asked, and the requester's teammates see a request."""
+    if viewer.is_admin or viewer.user.id == row.requester_id or viewer.user.id in row.recipient_ids:  # type: ignore[attr-defined]
+        return True
+    return bool(requester_team_ids & viewer.team_ids)
+
+
+async def teams_of(user_ids: list[int]) -> dict[int, set[int]]:
+    """Each user's team ids, in one query."""
+    teams: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    for team_id, user_id in await Team.filter(members__id__in=user_ids).values_list("id", "members__id"):
+        teams.setdefault(int(user_id), set()).add(int(team_id))
+    return teams
+
+
+async def visible_coverage_request(viewer: Viewer, request_id: int) -> CoverageRequest | None:
+    row = await CoverageRequest.get_or_none(id=request_id)
+    if row is None:
+        return None
+    teams = await teams_of([row.requester_id])  # type: ignore[attr-defined]
+    return row if coverage_visible_to(viewer, row, teams[row.requester_id]) else None  # type: ignore[attr-defined]
+
+
+async def visible_coverage_requests(viewer: Viewer, rows: list[CoverageRequest]) -> list[CoverageRequest]:
+    """The same rule as :func:`visible_coverage_request`, for a list (one query for the teams)."""
+    teams = await teams_of(sorted({r.requester_id for r in rows}))  # type: ignore[attr-defined]
+    return [r for r in rows if coverage_visible_to(viewer, r, teams.get(r.requester_id, set()))]  # type: ignore[attr-defined]

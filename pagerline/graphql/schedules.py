@@ -21,7 +21,7 @@ from pagerline.engine.oncall import load_schedule_specs
 from pagerline.engine.schedule_math import final_shifts, on_call
 from pagerline.graphql.context import viewer_of
 from pagerline.graphql.errors import from_engine, not_found, user_error
-from pagerline.graphql.permissions import can_see_team, require_responder, require_viewer
+from pagerline.graphql.permissions import can_see_team, require_responder, require_viewer, visible_coverage_requests
 from pagerline.graphql.types import User
 from pagerline.models.coverage import CoverageRequest as CoverageRow
 from pagerline.models.coverage import CoverageStatus as CoverageStatusRow
@@ -252,14 +252,10 @@ class ScheduleQuery:
     @strawberry.field
     async def coverage_requests(self, info: Info, status: list[CoverageStatus] | None = None) -> list[CoverageRequest]:
         viewer = require_viewer(viewer_of(info))
-        rows = await CoverageRow.all().order_by("-id").limit(200)
-        wanted = {CoverageStatusRow(s.value) for s in status} if status else None
-        return [
-            CoverageRequest.of(r)
-            for r in rows
-            if (wanted is None or r.status in wanted)
-            and (viewer.is_admin or r.requester_id == viewer.user.id or viewer.user.id in r.recipient_ids)  # type: ignore[attr-defined]
-        ]
+        query = CoverageRow.all().order_by("-id").limit(200)
+        if status:
+            query = query.filter(status__in=[CoverageStatusRow(s.value) for s in status])
+        return [CoverageRequest.of(r) for r in await visible_coverage_requests(viewer, list(await query))]
 
 
 def _now() -> datetime:
@@ -302,7 +298,7 @@ class ScheduleMutation:
         if str(schedule_id) not in visible:
             raise not_found("Schedule")
         try:
-            await schedule_engine.create_override(viewer.user, int(schedule_id), int(user_id), start, end)
+            await schedule_engine.create_override(viewer.user, int(schedule_id), int(user_id), start, end, now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
@@ -372,7 +368,7 @@ class ScheduleMutation:
     async def delete_override(self, info: Info, id: strawberry.ID) -> bool:
         viewer = require_viewer(viewer_of(info))
         try:
-            await schedule_engine.delete_override(viewer.user, int(id))
+            await schedule_engine.delete_override(viewer.user, int(id), now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
         return True

@@ -11,14 +11,23 @@ from strawberry.extensions import MaskErrors, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from pagerline.engine import alert_search
 from pagerline.engine import alerts as alert_engine
 from pagerline.engine.accounts import Viewer, login as engine_login
 from pagerline.engine.errors import EngineError
 from pagerline.graphql.context import app_state, viewer_of
-from pagerline.graphql.errors import USER_ERROR_CODES, from_engine, not_found, user_error
-from pagerline.graphql.loaders import Loaders
+from pagerline.graphql.errors import USER_ERROR_CODES, engine_errors, from_engine, not_found, user_error
+from pagerline.graphql.admin import AdminMutation, AdminQuery
+from pagerline.graphql.args import optional_id, parse_id
+from pagerline.graphql.auth import AuthMutation, AuthQuery
+from pagerline.graphql.bus_events import visible_changes
+from pagerline.graphql.coverage_events import CoverageSubscription
 from pagerline.graphql.me import MeMutation, MeQuery
+from pagerline.graphql.node import NodeQuery
+from pagerline.graphql.people import PeopleMutation, PeopleQuery
 from pagerline.graphql.schedules import ScheduleMutation, ScheduleQuery
+from pagerline.graphql.sources_admin import SourcesAdminMutation, SourcesAdminQuery
+from pagerline.graphql.widget import WidgetMutation, WidgetQuery, WidgetSubscription
 from pagerline.graphql.permissions import require_responder, require_viewer, visible_alert, visible_alerts_filter
 from pagerline.graphql.types import (
     Alert,
@@ -27,6 +36,7 @@ from pagerline.graphql.types import (
     AlertEvent,
     AlertStatus,
     PageInfo,
+    Priority,
     Session,
     User,
     decode_cursor,
@@ -34,6 +44,7 @@ from pagerline.graphql.types import (
 )
 from pagerline.models import Alert as AlertRow
 from pagerline.models import AlertStatus as AlertStatusRow
+from pagerline.models import Priority as PriorityRow
 
 T = TypeVar("T")
 MAX_PAGE = 100
@@ -44,10 +55,7 @@ def _now() -> datetime:
 
 
 def _alert_id(raw: strawberry.ID) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise user_error("BAD_USER_INPUT", f"'{raw}' is not an alert id") from None
+    return parse_id(raw, "alert id")
 
 
 async def _act(info: Info, raw_id: strawberry.ID, action: Callable[[Viewer, int], Awaitable[AlertRow]]) -> Alert:
@@ -70,25 +78,32 @@ class Query:
     async def me(self, info: Info) -> User:
         return User.of(require_viewer(viewer_of(info)).user)
 
-    @strawberry.field
+    @strawberry.field(description="Newest first. Filters combine; text is case-insensitive in summary or details.")
     async def alerts(
         self,
         info: Info,
         status: list[AlertStatus] | None = None,
         first: int | None = 25,
         after: str | None = None,
+        priority: Priority | None = None,
+        source_id: strawberry.ID | None = None,
+        team_id: strawberry.ID | None = None,
+        text: str | None = None,
     ) -> AlertConnection:
         viewer = require_viewer(viewer_of(info))
         limit = min(max(first or 25, 1), MAX_PAGE)
-        query = AlertRow.filter(visible_alerts_filter(viewer))
-        if status:
-            query = query.filter(status__in=[AlertStatusRow(s.value) for s in status])
-        if after:
-            after_id = decode_cursor(after)
-            if after_id is None:
-                raise user_error("BAD_USER_INPUT", "'after' is not a cursor from this connection")
-            query = query.filter(id__lt=after_id)
-        rows = await query.order_by("-id").limit(limit + 1)
+        after_id = decode_cursor(after) if after else None
+        if after and after_id is None:
+            raise user_error("BAD_USER_INPUT", "'after' is not a cursor from this connection")
+        wanted = alert_search.AlertFilter(
+            statuses=tuple(AlertStatusRow(s.value) for s in status or ()),
+            priority=PriorityRow(priority.value) if priority else None,
+            source_id=optional_id(source_id, "source id"),
+            team_id=optional_id(team_id, "team id"),
+            text=text,
+        )
+        with engine_errors():
+            rows = await alert_search.page(visible_alerts_filter(viewer), wanted, after_id, limit + 1)
         page = rows[:limit]
         edges = [AlertEdge(cursor=encode_cursor(r.id), node=Alert.of(r)) for r in page]
         return AlertConnection(
@@ -145,23 +160,9 @@ class Mutation:
 class Subscription:
     @strawberry.subscription
     async def alert_events(self, info: Info) -> AsyncGenerator[AlertEvent, None]:
-        viewer = require_viewer(viewer_of(info))
-        subscription = app_state(info).bus.subscribe()
-        try:
-            async for event in subscription:
-                if event.get("topic") != "alert":
-                    continue
-                alert_id = event.get("ids", {}).get("alert_id")
-                if not isinstance(alert_id, int):
-                    continue
-                # Loaded per event with the viewer's filter: a subscriber only ever gets what it may see.
-                row = await visible_alert(viewer, alert_id)
-                if row is None:
-                    continue
-                info.context["loaders"] = Loaders()
-                yield AlertEvent(kind=str(event.get("kind", "UPDATED")), alert=Alert.of(row))
-        finally:
-            subscription.close()
+        # Loaded per event with the viewer's filter: a subscriber only ever gets what it may see.
+        async for kind, row in visible_changes(info, "alert", "alert_id", visible_alert):
+            yield AlertEvent(kind=kind, alert=Alert.of(row))
 
 
 def _should_mask(error: object) -> bool:
@@ -176,9 +177,9 @@ def _should_mask(error: object) -> bool:
 
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, ScheduleQuery)),
-    mutation=merge_types("Mutation", (Mutation, MeMutation, ScheduleMutation)),
-    subscription=Subscription,
+    query=merge_types("Query", (Query, MeQuery, ScheduleQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
+    subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaskErrors(should_mask_error=_should_mask),

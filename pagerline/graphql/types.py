@@ -5,12 +5,23 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from pagerline import models
 from pagerline.graphql.context import loaders_of, viewer_of
+
+if TYPE_CHECKING:
+    from pagerline.graphql.admin_types import AlertSource, EscalationPolicy, NotificationRule, Team
+    from pagerline.graphql.alert_parts import AlertNotification, Responder
+    from pagerline.graphql.sources_types import DeploymentEvent
+
+# Types of other modules, resolved lazily: those modules build on this one.
+_ADMIN = "pagerline.graphql.admin_types"
+_PARTS = "pagerline.graphql.alert_parts"
+_SOURCES = "pagerline.graphql.sources_types"
 
 
 @strawberry.enum
@@ -34,8 +45,17 @@ class Role(Enum):
     STAKEHOLDER = "STAKEHOLDER"
 
 
+@strawberry.interface(description="An object node(id:) can fetch again by its globalId.")
+class Node:
+    id: strawberry.ID
+
+    @strawberry.field(description='"<Type>:<id>", e.g. "Alert:12": what node(id:) takes.')
+    def global_id(self) -> strawberry.ID:
+        return strawberry.ID(f"{type(self).__name__}:{self.id}")
+
+
 @strawberry.type
-class User:
+class User(Node):
     id: strawberry.ID
     email: str
     name: str
@@ -55,6 +75,20 @@ class User:
     @strawberry.field
     def phone_pending(self, info: Info) -> str | None:
         return self.row.phone_pending if _is_self_or_admin(info, self.row.id) else None
+
+    @strawberry.field(description="Only you (and admins) see someone's rules.")
+    async def notification_rules(self, info: Info) -> list[Annotated[NotificationRule, strawberry.lazy(_ADMIN)]] | None:
+        from pagerline.graphql.admin_types import NotificationRule
+
+        if not _is_self_or_admin(info, self.row.id):
+            return None
+        return [NotificationRule.of(r) for r in await loaders_of(info).notification_rules.load(self.row.id)]
+
+    @strawberry.field
+    async def teams(self, info: Info) -> list[Annotated[Team, strawberry.lazy(_ADMIN)]]:
+        from pagerline.graphql.admin_types import Team
+
+        return [Team.of(t) for t in await loaders_of(info).user_teams.load(self.row.id)]
 
     @classmethod
     def of(cls, row: models.User) -> User:
@@ -83,13 +117,7 @@ class LogEntry:
 
 
 @strawberry.type
-class AlertSourceRef:
-    id: strawberry.ID
-    name: str
-
-
-@strawberry.type
-class Alert:
+class Alert(Node):
     id: strawberry.ID
     summary: str
     details: str | None
@@ -102,6 +130,8 @@ class Alert:
     escalation_level: int
     next_escalation_at: datetime | None
     source_id: strawberry.Private[int]
+    policy_id: strawberry.Private[int | None]
+    accepted_by_id: strawberry.Private[int | None]
 
     @strawberry.field
     async def log_entries(self, info: Info) -> list[LogEntry]:
@@ -112,10 +142,41 @@ class Alert:
     async def event_count(self, info: Info) -> int:
         return await loaders_of(info).event_counts.load(int(self.id))
 
+    @strawberry.field(description="The newest timeline entry (what a list shows).")
+    async def latest_log_entry(self, info: Info) -> LogEntry | None:
+        row = await loaders_of(info).latest_log_entries.load(int(self.id))
+        return LogEntry(kind=row.kind, text=row.text, at=row.at) if row else None
+
     @strawberry.field
-    async def source(self, info: Info) -> AlertSourceRef | None:
+    async def source(self, info: Info) -> Annotated[AlertSource, strawberry.lazy(_ADMIN)] | None:
+        from pagerline.graphql.admin_types import AlertSource
+
         row = await loaders_of(info).sources.load(self.source_id)
-        return AlertSourceRef(id=strawberry.ID(str(row.id)), name=row.name) if row else None
+        return AlertSource.of(row) if row else None
+
+    @strawberry.field(description="The policy this alert escalates along (null if you cannot see it).")
+    async def escalation_policy(self, info: Info) -> Annotated[EscalationPolicy, strawberry.lazy(_ADMIN)] | None:
+        from pagerline.graphql.admin_types import visible_policy
+
+        return await visible_policy(info, self.policy_id)
+
+    @strawberry.field(description="Deployments of the alert's team in the hour before it opened, newest first.")
+    async def deployments(self, info: Info) -> list[Annotated[DeploymentEvent, strawberry.lazy(_SOURCES)]]:
+        from pagerline.graphql.sources_admin import alert_deployments
+
+        return await alert_deployments(int(self.id))
+
+    @strawberry.field(description="Everyone paged for this alert, and who accepted it.")
+    async def responders(self, info: Info) -> list[Annotated[Responder, strawberry.lazy(_PARTS)]]:
+        from pagerline.graphql.alert_parts import responders
+
+        return await responders(info, int(self.id), self.accepted_by_id)
+
+    @strawberry.field(description="Every notification about this alert: channel, person, status, sent time.")
+    async def notifications(self, info: Info) -> list[Annotated[AlertNotification, strawberry.lazy(_PARTS)]]:
+        from pagerline.graphql.alert_parts import AlertNotification
+
+        return [AlertNotification.of(r) for r in await loaders_of(info).alert_notifications.load(int(self.id))]
 
     @classmethod
     def of(cls, row: models.Alert) -> Alert:
@@ -132,6 +193,8 @@ class Alert:
             escalation_level=row.escalation_rule_index + 1,
             next_escalation_at=row.next_escalation_at,
             source_id=row.source_id,  # type: ignore[attr-defined]
+            policy_id=row.policy_id,  # type: ignore[attr-defined]
+            accepted_by_id=row.accepted_by_id,  # type: ignore[attr-defined]
         )
 
 

@@ -1,17 +1,26 @@
 """Tortoise models, one module per domain. Data and constraints, little logic."""
 
 from pagerline.models.accounts import ApiToken, Team, User
+from pagerline.models.alert_actions import AlertAction, AlertActionDelivery
 from pagerline.models.alerts import Alert, AlertLogEntry
 from pagerline.models.coverage import CoverageRequest, CoverageStatus
 from pagerline.models.devices import Device
 from pagerline.models.enums import (
+    ActionDeliveryStatus,
+    AlertActionKind,
+    AlertActionMode,
+    AlertActionTrigger,
+    AlertCreation,
     AlertStatus,
     Channel,
+    DropReason,
+    HeartbeatState,
     IntegrationType,
     NotificationKind,
     NotificationStatus,
     Platform,
     Priority,
+    PriorityRule,
     PushProvider,
     Role,
     ScheduleKind,
@@ -19,7 +28,9 @@ from pagerline.models.enums import (
 )
 from pagerline.models.escalation import EscalationPolicy, EscalationRule
 from pagerline.models.notifications import ActionToken, Notification, NotificationRule
+from pagerline.models.monitoring import DeploymentEvent, Heartbeat
 from pagerline.models.schedules import Schedule, ScheduleLayer, ScheduleOverride, StaticShift
+from pagerline.models.source_policies import DroppedEvent, MaintenanceWindow, SupportHours
 from pagerline.models.sources import AlertSource
 
 MODEL_MODULES = [
@@ -33,12 +44,22 @@ MODEL_MODULES = [
     "pagerline.models.coverage",
     "pagerline.models.calendars",
     "pagerline.models.reminders",
+    "pagerline.models.source_policies",
+    "pagerline.models.monitoring",
+    "pagerline.models.alert_actions",
 ]
 
 __all__ = [
     "MODEL_MODULES",
+    "ActionDeliveryStatus",
     "ActionToken",
     "Alert",
+    "AlertAction",
+    "AlertActionDelivery",
+    "AlertActionKind",
+    "AlertActionMode",
+    "AlertActionTrigger",
+    "AlertCreation",
     "AlertLogEntry",
     "AlertSource",
     "AlertStatus",
@@ -46,16 +67,23 @@ __all__ = [
     "Channel",
     "CoverageRequest",
     "CoverageStatus",
+    "DeploymentEvent",
     "Device",
+    "DropReason",
+    "DroppedEvent",
     "EscalationPolicy",
     "EscalationRule",
+    "Heartbeat",
+    "HeartbeatState",
     "IntegrationType",
+    "MaintenanceWindow",
     "Notification",
     "NotificationKind",
     "NotificationRule",
     "NotificationStatus",
     "Platform",
     "Priority",
+    "PriorityRule",
     "PushProvider",
     "Role",
     "Schedule",
@@ -63,6 +91,7 @@ __all__ = [
     "ScheduleLayer",
     "ScheduleOverride",
     "StaticShift",
+    "SupportHours",
     "Team",
     "TokenKind",
     "User",

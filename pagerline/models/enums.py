@@ -74,3 +74,58 @@ class PushProvider(str, Enum):
 class ScheduleKind(str, Enum):
     STATIC = "STATIC"
     RECURRING = "RECURRING"
+
+
+class AlertCreation(str, Enum):
+    """How a source groups events into alerts (ilert's ``alertCreation``)."""
+
+    ONE_ALERT_PER_KEY = "ONE_ALERT_PER_KEY"  # the default: events with the same alertKey share an alert
+    ONE_PENDING_ALERT = "ONE_PENDING_ALERT"  # every event joins the pending alert, if there is one
+    ONE_OPEN_ALERT = "ONE_OPEN_ALERT"  # every event joins the open (pending or accepted) alert
+    ONE_ALERT_GROUPED_PER_WINDOW = "ONE_ALERT_GROUPED_PER_WINDOW"  # one alert per grouping window
+
+
+class PriorityRule(str, Enum):
+    """Where an alert's priority comes from (ilert's ``alertPriorityRule``)."""
+
+    HIGH = "HIGH"
+    LOW = "LOW"
+    HIGH_DURING_SUPPORT_HOURS = "HIGH_DURING_SUPPORT_HOURS"
+    LOW_DURING_SUPPORT_HOURS = "LOW_DURING_SUPPORT_HOURS"
+
+
+class DropReason(str, Enum):
+    FILTERED = "FILTERED"  # the source's event filter did not match
+    MAINTENANCE = "MAINTENANCE"  # the source was in a maintenance window
+
+
+class HeartbeatState(str, Enum):
+    UNKNOWN = "UNKNOWN"  # no ping yet
+    HEALTHY = "HEALTHY"
+    OVERDUE = "OVERDUE"
+
+
+class AlertActionKind(str, Enum):
+    WEBHOOK = "WEBHOOK"
+    SLACK = "SLACK"  # a Slack incoming-webhook URL
+
+
+class AlertActionMode(str, Enum):
+    AUTOMATIC = "AUTOMATIC"  # runs on its triggers
+    MANUAL = "MANUAL"  # runs when a user asks (runAlertAction)
+
+
+class AlertActionTrigger(str, Enum):
+    ALERT_CREATED = "ALERT_CREATED"
+    ALERT_ACCEPTED = "ALERT_ACCEPTED"
+    ALERT_RESOLVED = "ALERT_RESOLVED"
+    ALERT_ESCALATED = "ALERT_ESCALATED"
+    COMMENT_ADDED = "COMMENT_ADDED"
+    MANUAL = "MANUAL"  # a user ran a MANUAL action
+
+
+class ActionDeliveryStatus(str, Enum):
+    PENDING = "PENDING"  # waiting for next_attempt_at
+    SENDING = "SENDING"  # claimed by a worker until claimed_until
+    DELIVERED = "DELIVERED"  # the receiver answered 2xx
+    FAILED = "FAILED"  # gave up after the last attempt

@@ -14,6 +14,7 @@ import dramatiq
 
 from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy, deliver
 from pagerline.push.registry import Transports
+from pagerline.workers.alert_action_actor import declare_alert_action_actor
 from pagerline.workers.broker import QUEUE
 
 
@@ -25,6 +26,7 @@ class ActorContext:
 @dataclass(frozen=True)
 class Actors:
     deliver_notification: dramatiq.Actor  # type: ignore[type-arg]
+    deliver_alert_action: dramatiq.Actor  # type: ignore[type-arg]
     context: ActorContext
 
 
@@ -37,6 +39,7 @@ def declare_actors(broker: dramatiq.Broker) -> Actors:
     # Few quick retries: a message lost for good is covered by the sweeper anyway.
     options = {"queue_name": QUEUE, "max_retries": 3, "min_backoff": 500, "max_backoff": 10_000, "time_limit": 120_000}
     return Actors(
+        deliver_alert_action=declare_alert_action_actor(broker, context, options),
         deliver_notification=dramatiq.actor(deliver_notification, broker=broker, actor_name="deliver_notification", **options),
         context=context,
     )

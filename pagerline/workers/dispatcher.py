@@ -29,16 +29,18 @@ class QueueDispatcher:
         self._actors = actors
         self._bus = bus
 
-    def _enqueue(self, notification_ids: list[int]) -> None:
+    def _enqueue(self, notification_ids: list[int], action_delivery_ids: list[int]) -> None:
         for notification_id in notification_ids:
             self._actors.deliver_notification.send(notification_id)
+        for delivery_id in action_delivery_ids:
+            self._actors.deliver_alert_action.send(delivery_id)
 
     async def dispatch(self, effects: Effects) -> None:
         notification_ids = due_now(effects)
-        if notification_ids:
+        if notification_ids or effects.action_deliveries:
             try:
                 # redis-py is synchronous: keep it off the event loop.
-                await asyncio.to_thread(self._enqueue, notification_ids)
+                await asyncio.to_thread(self._enqueue, notification_ids, effects.action_deliveries)
             except Exception:
                 log.warning("enqueue failed; the sweeper will deliver from the database", exc_info=True)
         for event in effects.events:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from pagerline.engine.escalation import tick
 from pagerline.engine.ingest import EventInput, ingest_event
+from pagerline.engine.source_policy import clear_policy_cache
 from pagerline.engine.sources import SourceInfo, clear_cache, find_source_by_key
 from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, EscalationRule, Notification, Priority, User
 from tests.support.seed import Org, seed_org
@@ -64,6 +65,7 @@ async def test_event_priority_wins_unless_the_source_is_fixed_to_low(db: str) ->
     assert (await Alert.get(id=default.alert_id)).priority is Priority.HIGH
     await AlertSource.filter(id=org.api_source_id).update(default_priority=Priority.LOW)
     clear_cache()
+    clear_policy_cache()  # what the admin mutations do after a change
     fixed_low = await source_of(org)
     assert fixed_low.default_priority is Priority.LOW
     raised = await ingest_event(fixed_low, EventInput("ALERT", summary="x", alert_key="c", priority=Priority.HIGH), T0)

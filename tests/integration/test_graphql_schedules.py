@@ -172,3 +172,32 @@ def test_edit_schedule_layers_and_static_shifts(world: tuple[Server, Org]) -> No
                   id=recurring, at=(t0 + timedelta(hours=1)).isoformat())["data"]["schedule"]
     assert [l["position"] for l in layered["layers"]] == [0, 1]
     assert layered["onCall"] == {"name": "Bob"}  # the later layer wins
+
+
+async def _people(url: str) -> dict[str, str]:
+    """Carol, a teammate of Alice and Bob on Ops, and Dave, on another team: tokens by name."""
+    from pagerline.engine.accounts import create_token, create_user
+    from pagerline.models import Role, TokenKind
+
+    await init_db(url)
+    try:
+        tokens = {}
+        for name, team in (("carol", "Ops"), ("dave", "Elsewhere")):
+            user = await create_user(f"{name}@cov.test", name.title(), None, Role.RESPONDER, "UTC", [team])
+            _, tokens[name] = await create_token(user.id, TokenKind.API, datetime.now(UTC))
+        return tokens
+    finally:
+        await close_db()
+
+
+def test_coverage_requests_are_listed_to_the_requesters_teammates_only(world: tuple[Server, Org]) -> None:
+    server, org = world
+    people = run(_people(server.env["PAGERLINE_DATABASE_URL"]))
+    now = datetime.now(UTC).replace(microsecond=0)
+    requested = gql(server, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $u: [ID!]) {
+        requestCoverage(start: $s, end: $e, message: "dentist", userIds: $u) { id } }""",
+        s=(now + timedelta(days=5)).isoformat(), e=(now + timedelta(days=5, hours=1)).isoformat(), u=[str(org.bob_id)])
+    request_id = requested["data"]["requestCoverage"]["id"]
+    query = "{ coverageRequests { id } }"
+    assert {"id": request_id} in gql(server, people["carol"], query)["data"]["coverageRequests"]  # teammate, not asked
+    assert {"id": request_id} not in gql(server, people["dave"], query)["data"]["coverageRequests"]  # another team

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pagerline.engine.accounts import create_token, create_user
-from pagerline.engine.sources import create_source
+from pagerline.engine.sources import SourceInfo, create_source, find_source_by_key
 from pagerline.models import (
     Device,
     EscalationPolicy,
@@ -72,3 +72,10 @@ async def seed_org(
         alice_token=alice_token,
         bob_token=bob_token,
     )
+
+
+async def api_source(org: Org) -> SourceInfo:
+    """The intake's view of the organisation's API source."""
+    source = await find_source_by_key(org.api_key)
+    assert source is not None
+    return source

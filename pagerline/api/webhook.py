@@ -1,0 +1,45 @@
+"""The generic webhook intake: ``POST /api/events/webhook/{key}`` takes any JSON and maps it to
+an event through the source's templates (:mod:`pagerline.engine.webhook_templates`); a source
+without templates uses the defaults (``summary``/``title``/``message``, ``alertKey``/``id``, ...).
+
+A payload the templates cannot turn into an event (an unknown ``eventType``, no summary) is a
+422 ``INVALID_WEBHOOK`` naming why, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pagerline.api.errors import ApiError
+from pagerline.api.events import check_rate, guarded, read_json, result_json, source_for
+from pagerline.engine.errors import EngineError
+from pagerline.engine.ingest import ingest_event, validate
+from pagerline.engine.source_policy import load_policy
+from pagerline.engine.webhook_templates import MappingError, compile_webhook_templates, map_payload
+
+DEFAULT_TEMPLATES = compile_webhook_templates(None)
+
+
+async def post_webhook(request: Request) -> Response:
+    settings = request.app.state.settings
+    key = str(request.path_params["key"])
+    payload = await read_json(request, settings.max_event_bytes)
+    check_rate(request.app.state.rate_limiter, key)
+    source = await source_for(key)
+    policy = await load_policy(source.id)
+    try:
+        event = map_payload(policy.templates or DEFAULT_TEMPLATES, payload)
+        validate(event)
+    except MappingError as exc:
+        raise ApiError(422, "INVALID_WEBHOOK", str(exc)) from exc
+    except EngineError as exc:
+        raise ApiError(422, "INVALID_WEBHOOK", f"the mapped event is not valid: {exc.message}") from exc
+    result = await ingest_event(source, event, datetime.now(UTC))
+    return JSONResponse(result_json(settings, result), status_code=202)
+
+
+routes = [Route("/api/events/webhook/{key}", guarded(post_webhook), methods=["POST"])]

@@ -1,0 +1,179 @@
+"""Saving source policies, support hours and maintenance windows: validate, then store.
+
+Everything is checked before anything is written, so bad input changes nothing; errors say
+which setting is wrong (and, for templates, the line and column). Saving clears this process's
+policy cache so the next event sees the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from pagerline.engine.errors import BadInput, NotFound
+from pagerline.engine.event_filter import FilterError, compile_filter
+from pagerline.engine.source_policy import clear_policy_cache
+from pagerline.engine.sources import clear_cache as clear_source_cache
+from pagerline.engine.support_hours import SupportHoursError, parse_support_hours, uses_support_hours
+from pagerline.engine.unset import UNSET, Unset
+from pagerline.engine.webhook_templates import TemplateFieldError, compile_webhook_templates
+from pagerline.models import AlertCreation, AlertSource, MaintenanceWindow, Priority, PriorityRule, SupportHours
+
+GROUPING_WINDOW_RANGE = (120, 86_400)  # 2 minutes to 24 hours, as ilert
+AUTO_RESOLUTION_RANGE = (60, 30 * 86_400)
+MAX_MAINTENANCE = timedelta(days=366)
+
+
+class TemplateInvalid(BadInput):
+    """A template that does not compile: the GraphQL layer shows the field, line and column."""
+
+    def __init__(self, error: TemplateFieldError) -> None:
+        super().__init__(str(error))
+        self.field = error.field
+        self.line = error.line
+        self.column = error.column
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChanges:
+    """Settings to change: UNSET leaves one as it is (None is a value: it turns a setting off)."""
+
+    alert_creation: AlertCreation | Unset = UNSET
+    alert_grouping_window_sec: int | Unset = UNSET
+    auto_resolution_timeout_sec: int | None | Unset = UNSET
+    priority_rule: PriorityRule | Unset = UNSET
+    support_hours_id: int | None | Unset = UNSET
+    auto_raise_alerts: bool | Unset = UNSET
+    event_filter: Any = UNSET  # JSON condition, or None for none
+    templates: Any = UNSET  # JSON templates, or None for the defaults
+
+
+def _in_range(value: int, bounds: tuple[int, int], name: str) -> int:
+    low, high = bounds
+    if not isinstance(value, int) or not low <= value <= high:
+        raise BadInput(f"{name} must be between {low} and {high} seconds")
+    return value
+
+
+def check_filter(raw: Any) -> Any:
+    if raw is not None:
+        try:
+            compile_filter(raw)
+        except FilterError as exc:
+            raise BadInput(f"eventFilter {exc}") from None
+    return raw
+
+
+def check_templates(raw: Any) -> Any:
+    if raw is not None:
+        try:
+            compile_webhook_templates(raw)
+        except TemplateFieldError as exc:
+            raise TemplateInvalid(exc) from None
+    return raw
+
+
+async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertSource:
+    """Apply the changes that are not UNSET, all or nothing."""
+    async with in_transaction():
+        source = await AlertSource.filter(id=source_id).select_for_update().first()
+        if source is None:
+            raise NotFound(f"Alert source {source_id} not found")
+        updates: dict[str, Any] = {}
+        if changes.alert_creation is not UNSET:
+            updates["alert_creation"] = AlertCreation(changes.alert_creation)
+        if changes.alert_grouping_window_sec is not UNSET:
+            updates["alert_grouping_window_sec"] = _in_range(changes.alert_grouping_window_sec, GROUPING_WINDOW_RANGE, "alertGroupingWindowSec")
+        if changes.auto_resolution_timeout_sec is not UNSET:
+            timeout = changes.auto_resolution_timeout_sec
+            updates["auto_resolution_timeout_sec"] = None if timeout is None else _in_range(timeout, AUTO_RESOLUTION_RANGE, "autoResolutionTimeoutSec")
+        if changes.support_hours_id is not UNSET:
+            if changes.support_hours_id is not None and not await SupportHours.exists(id=changes.support_hours_id):
+                raise BadInput(f"Support hours {changes.support_hours_id} not found")
+            updates["support_hours_id"] = changes.support_hours_id
+        if changes.priority_rule is not UNSET:
+            rule = PriorityRule(changes.priority_rule)
+            # One truth: HIGH and LOW are the source's default priority (what the intake and
+            # updateAlertSource already use); the column holds only the support-hours rules.
+            updates["priority_rule"] = rule if uses_support_hours(rule) else None
+            if not uses_support_hours(rule):
+                updates["default_priority"] = Priority(rule.value)
+        if changes.auto_raise_alerts is not UNSET:
+            updates["auto_raise_alerts"] = bool(changes.auto_raise_alerts)
+        if changes.event_filter is not UNSET:
+            updates["event_filter"] = check_filter(changes.event_filter)
+        if changes.templates is not UNSET:
+            updates["templates"] = check_templates(changes.templates)
+        rule = updates.get("priority_rule", source.priority_rule)
+        hours = updates.get("support_hours_id", source.support_hours_id)  # type: ignore[attr-defined]
+        if rule is not None and uses_support_hours(rule) and hours is None:
+            raise BadInput(f"priorityRule {rule.value} needs support hours (supportHoursId)")
+        if updates:
+            await AlertSource.filter(id=source_id).update(**updates)
+    clear_policy_cache()
+    clear_source_cache()  # default_priority may have changed
+    return await AlertSource.get(id=source_id)
+
+
+def _check_support_hours(timezone: str, weekly: Any, exceptions: Any) -> None:
+    try:
+        parse_support_hours(timezone, weekly, exceptions)
+    except SupportHoursError as exc:
+        raise BadInput(f"support hours {exc}") from None
+
+
+async def create_support_hours(
+    name: str, timezone: str, weekly: Any, exceptions: Any = None, team_id: int | None = None
+) -> SupportHours:
+    if not name.strip():
+        raise BadInput("Support hours need a name")
+    _check_support_hours(timezone, weekly, exceptions)
+    return await SupportHours.create(
+        name=name.strip()[:200], timezone=timezone, weekly=weekly or [], exceptions=exceptions or [], team_id=team_id
+    )
+
+
+async def update_support_hours(hours_id: int, timezone: str, weekly: Any, exceptions: Any = None) -> SupportHours:
+    _check_support_hours(timezone, weekly, exceptions)
+    updated = await SupportHours.filter(id=hours_id).update(timezone=timezone, weekly=weekly or [], exceptions=exceptions or [])
+    if not updated:
+        raise NotFound(f"Support hours {hours_id} not found")
+    clear_policy_cache()
+    return await SupportHours.get(id=hours_id)
+
+
+async def create_maintenance_window(
+    summary: str, start: datetime, end: datetime, source_ids: list[int], created_by: int | None = None
+) -> MaintenanceWindow:
+    if not summary.strip():
+        raise BadInput("A maintenance window needs a summary")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadInput("start and end need a time zone")
+    if end <= start or end - start > MAX_MAINTENANCE:
+        raise BadInput("end must be after start, at most 366 days later")
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        raise BadInput("A maintenance window needs at least one alert source")
+    sources = await AlertSource.filter(id__in=wanted)
+    if len(sources) != len(wanted):
+        raise BadInput("Some alert sources do not exist")
+    async with in_transaction():
+        window = await MaintenanceWindow.create(summary=summary.strip()[:500], start=start, end=end, created_by_id=created_by)
+        await window.sources.add(*sources)
+    clear_policy_cache()
+    return window
+
+
+async def end_maintenance_window(window_id: int, now: datetime) -> MaintenanceWindow:
+    """Ends a window now (one that has not started yet is cut to nothing)."""
+    window = await MaintenanceWindow.get_or_none(id=window_id)
+    if window is None:
+        raise NotFound(f"Maintenance window {window_id} not found")
+    if window.end > now:
+        window.end = max(now, window.start)
+        await window.save(update_fields=["end"])
+    clear_policy_cache()
+    return window

@@ -1,0 +1,67 @@
+"""Relay's ``node(id:)``: fetch any object again by its global id ``"<Type>:<id>"`` (each node's
+``globalId`` field). Object ``id`` fields stay plain numbers (``acceptAlert(id: "12")``), as the
+fixed contract says; the type prefix is what makes a global id unambiguous. Unknown ids and
+objects the viewer may not see are both ``null``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+from strawberry.types import Info
+
+from pagerline import models
+from pagerline.engine.accounts import Viewer
+from pagerline.engine.roles import may_see
+from pagerline.graphql.admin_types import AlertSource, EscalationPolicy, Team
+from pagerline.graphql.args import parse_id
+from pagerline.graphql.context import viewer_of
+from pagerline.graphql.errors import user_error
+from pagerline.graphql.permissions import require_viewer, visible_alert
+from pagerline.graphql.types import Alert, Node, User
+
+
+async def _alert(viewer: Viewer, pk: int) -> Node | None:
+    row = await visible_alert(viewer, pk)
+    return Alert.of(row) if row else None
+
+
+async def _source(viewer: Viewer, pk: int) -> Node | None:
+    row = await models.AlertSource.get_or_none(id=pk)
+    return AlertSource.of(row) if row and may_see(viewer, row.team_id) else None  # type: ignore[attr-defined]
+
+
+async def _policy(viewer: Viewer, pk: int) -> Node | None:
+    row = await models.EscalationPolicy.get_or_none(id=pk)
+    return EscalationPolicy.of(row) if row and may_see(viewer, row.team_id) else None  # type: ignore[attr-defined]
+
+
+async def _team(viewer: Viewer, pk: int) -> Node | None:
+    row = await models.Team.get_or_none(id=pk)
+    return Team.of(row) if row else None
+
+
+async def _user(viewer: Viewer, pk: int) -> Node | None:
+    row = await models.User.get_or_none(id=pk)
+    return User.of(row) if row else None
+
+
+FETCHERS: dict[str, Callable[[Viewer, int], Awaitable[Node | None]]] = {
+    "Alert": _alert,
+    "AlertSource": _source,
+    "EscalationPolicy": _policy,
+    "Team": _team,
+    "User": _user,
+}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description='Any object by its globalId, e.g. node(id: "Alert:12"); null when not found or not visible.')
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        viewer = require_viewer(viewer_of(info))
+        type_name, _, raw = str(id).partition(":")
+        fetch = FETCHERS.get(type_name)
+        if fetch is None:
+            raise user_error("BAD_USER_INPUT", f"'{id}' is not a global id like \"Alert:12\" ({', '.join(FETCHERS)})")
+        return await fetch(viewer, parse_id(raw, f"{type_name} id"))

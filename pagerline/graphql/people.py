@@ -1,0 +1,97 @@
+"""Users, teams and your notification rules over GraphQL. Everyone signed in sees the
+organisation's people and teams (to pick responders); admins create and change users."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from pagerline import models
+from pagerline.engine import notification_rules, teams, users
+from pagerline.graphql.admin_types import NotificationRule, NotificationRuleInput, Team
+from pagerline.graphql.args import parse_id, parse_ids
+from pagerline.graphql.context import viewer_of
+from pagerline.graphql.errors import engine_errors
+from pagerline.graphql.permissions import require_viewer
+from pagerline.graphql.types import Role, User
+
+
+@strawberry.type
+class PeopleQuery:
+    @strawberry.field
+    async def users(self, info: Info) -> list[User]:
+        require_viewer(viewer_of(info))
+        return [User.of(u) for u in await models.User.all().order_by("name", "id")]
+
+    @strawberry.field
+    async def teams(self, info: Info) -> list[Team]:
+        require_viewer(viewer_of(info))
+        return [Team.of(t) for t in await models.Team.all().order_by("name", "id")]
+
+
+@strawberry.type
+class PeopleMutation:
+    @strawberry.mutation(description="Admins only. A new user starts with the default notification rules.")
+    async def create_user(
+        self,
+        info: Info,
+        email: str,
+        name: str,
+        role: Role = Role.USER,
+        password: str | None = None,
+        timezone: str = "UTC",
+        team_ids: list[strawberry.ID] | None = None,
+    ) -> User:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            row = await users.create_user(
+                viewer, email, name, models.Role(role.value), password, timezone, parse_ids(team_ids, "team id")
+            )
+        return User.of(row)
+
+    @strawberry.mutation(description="Admins only. Change what is given.")
+    async def update_user(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        name: str | None = None,
+        email: str | None = None,
+        role: Role | None = None,
+        timezone: str | None = None,
+    ) -> User:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            row = await users.update_user(
+                viewer, parse_id(id, "user id"), name=name, email=email,
+                role=models.Role(role.value) if role else None, timezone=timezone,
+            )
+        return User.of(row)
+
+    @strawberry.mutation(description="Admins only.")
+    async def create_team(self, info: Info, name: str) -> Team:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            return Team.of(await teams.create_team(viewer, name))
+
+    @strawberry.mutation(description="Admins, and USERs of that team.")
+    async def add_team_member(self, info: Info, team_id: strawberry.ID, user_id: strawberry.ID) -> Team:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            return Team.of(await teams.add_member(viewer, parse_id(team_id, "team id"), parse_id(user_id, "user id")))
+
+    @strawberry.mutation(description="Admins, and USERs of that team.")
+    async def remove_team_member(self, info: Info, team_id: strawberry.ID, user_id: strawberry.ID) -> Team:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            return Team.of(await teams.remove_member(viewer, parse_id(team_id, "team id"), parse_id(user_id, "user id")))
+
+    @strawberry.mutation(description="Replace your notification rules (channel, delay 0..120 min, priority) as a whole.")
+    async def set_notification_rules(self, info: Info, rules: list[NotificationRuleInput]) -> list[NotificationRule]:
+        viewer = require_viewer(viewer_of(info))
+        specs = [
+            notification_rules.RuleSpec(models.Channel(r.method.value), r.delay_min, models.Priority(r.priority.value))
+            for r in rules
+        ]
+        with engine_errors():
+            saved = await notification_rules.set_rules(viewer.user.id, specs)
+        return [NotificationRule.of(r) for r in saved]

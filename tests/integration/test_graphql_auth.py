@@ -1,0 +1,190 @@
+"""Auth against a real server: logout, API tokens, device-bound tokens, expired sessions and the
+failed-login throttle. A token that no longer works is refused over HTTP and in the WebSocket's
+connection_init alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pagerline.engine.accounts import create_token
+from pagerline.engine.devices import register_device
+from pagerline.models import Device, Platform, PushProvider, TokenKind
+from tests.support.databases import TemplateDatabases
+from tests.support.graphql import World, data, error_code, gql, in_db, running_world, websocket_refusal
+
+ME = "{ me { name } }"
+
+
+@pytest.fixture(scope="module")
+def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with running_world(templates, tmp_path_factory.mktemp("gql-auth")) as made:
+        yield made
+
+
+def assert_refused(world: World, token: str) -> None:
+    assert error_code(gql(world.url, token, ME)) == "UNAUTHENTICATED"
+    assert websocket_refusal(world.url, token) == 4403
+
+
+def assert_works(world: World, token: str, name: str) -> None:
+    assert data(world.url, token, ME)["me"]["name"] == name
+    assert websocket_refusal(world.url, token) is None
+
+
+def login(world: World, email: str, password: str) -> str:
+    body = data(world.url, None, "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }", e=email, p=password)
+    return str(body["login"]["token"])
+
+
+def test_logout_revokes_the_session_used(world: World) -> None:
+    first = login(world, "alice@ops.test", "alice-password")
+    second = login(world, "alice@ops.test", "alice-password")
+    assert_works(world, first, "Alice")
+    assert data(world.url, first, "mutation { logout }")["logout"] is True
+    assert_refused(world, first)
+    assert_works(world, second, "Alice")  # only the session used was ended
+    assert error_code(gql(world.url, first, "mutation { logout }")) == "UNAUTHENTICATED"
+
+
+def test_expired_session_is_refused(world: World) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    _, expired = in_db(world.database_url, lambda: create_token(world.ops.alice_id, TokenKind.SESSION, long_ago, "login", timedelta(days=30)))
+    _, fresh = in_db(world.database_url, lambda: create_token(world.ops.alice_id, TokenKind.SESSION, long_ago, "login", timedelta(days=60)))
+    assert_refused(world, expired)
+    assert_works(world, fresh, "Alice")
+
+
+def test_api_tokens_are_shown_once_listed_without_secret_and_revocable(world: World) -> None:
+    created = data(world.url, world.web.alice_token, 'mutation { createApiToken(name: "deploy script") { secret token { id kind name } } }')
+    secret, token = created["createApiToken"]["secret"], created["createApiToken"]["token"]
+    assert secret.startswith("pla_") and token["kind"] == "API" and token["name"] == "deploy script"
+    assert_works(world, secret, "Alice")
+
+    listing = gql(world.url, secret, "{ myTokens { id kind name createdAt expiresAt } }")
+    assert token["id"] in {t["id"] for t in listing["data"]["myTokens"]}
+    assert secret not in str(listing)
+    assert "Cannot query field 'secret'" in gql(world.url, secret, "{ myTokens { secret } }")["errors"][0]["message"]
+
+    # Someone else cannot revoke it (and learns nothing about it); its owner can.
+    other = gql(world.url, world.ops.alice_token, "mutation($id: ID!) { revokeApiToken(id: $id) }", id=token["id"])
+    assert error_code(other) == "NOT_FOUND"
+    assert_works(world, secret, "Alice")
+    assert data(world.url, world.web.alice_token, "mutation($id: ID!) { revokeApiToken(id: $id) }", id=token["id"])["revokeApiToken"]
+    assert_refused(world, secret)
+    listed = data(world.url, world.web.alice_token, "{ myTokens { id } }")["myTokens"]
+    assert token["id"] not in {t["id"] for t in listed}
+    assert error_code(gql(world.url, world.web.alice_token, 'mutation { createApiToken(name: "  ") { secret } }')) == "BAD_USER_INPUT"
+
+
+def _register(world: World, token: str, push_token: str) -> str:
+    body = data(world.url, token, 'mutation($t: String!) { registerDevice(platform: ANDROID, provider: FCM, token: $t, appId: "app") { id } }', t=push_token)
+    return str(body["registerDevice"]["id"])
+
+
+def _device_token(world: World, token: str, device_id: str) -> str:
+    body = data(world.url, token, "mutation($d: ID!) { createDeviceToken(deviceId: $d) { secret token { kind deviceId } } }", d=device_id)
+    assert body["createDeviceToken"]["token"] == {"kind": "DEVICE", "deviceId": device_id}
+    return str(body["createDeviceToken"]["secret"])
+
+
+def test_device_token_lives_as_long_as_its_device(world: World) -> None:
+    session = login(world, "bob@web.test", "bob-password")
+    device_id = _register(world, session, "fcm-bob-phone")
+    first = _device_token(world, session, device_id)
+    assert first.startswith("pld_")
+    assert_works(world, first, "Bob")
+
+    # A new token for the same device (app reinstalled) ends the earlier one.
+    second = _device_token(world, first, device_id)
+    assert_refused(world, first)
+    assert_works(world, second, "Bob")
+
+    # Not for a device of someone else.
+    body = gql(world.url, world.ops.alice_token, "mutation($d: ID!) { createDeviceToken(deviceId: $d) { secret } }", d=device_id)
+    assert error_code(body) == "NOT_FOUND"
+
+    # The provider reported the push token dead: the device is inactive, and so is its token.
+    in_db(world.database_url, lambda: Device.filter(id=int(device_id)).update(active=False, deactivated_reason="UNREGISTERED"))
+    assert_refused(world, second)
+    assert error_code(gql(world.url, session, "mutation($d: ID!) { createDeviceToken(deviceId: $d) { secret } }", d=device_id)) == "NOT_FOUND"
+
+    # Registering again reactivates the device; unregistering it ends its token.
+    assert _register(world, session, "fcm-bob-phone") == device_id
+    third = _device_token(world, session, device_id)
+    assert_works(world, third, "Bob")
+    assert data(world.url, third, 'mutation { unregisterDevice(token: "fcm-bob-phone") }')["unregisterDevice"] is True
+    assert_refused(world, third)
+
+
+def test_device_token_ends_when_the_phone_passes_to_someone_else(world: World) -> None:
+    device_id = _register(world, world.ops.bob_token, "fcm-shared-phone")
+    bobs = _device_token(world, world.ops.bob_token, device_id)
+    assert_works(world, bobs, "Bob")
+    # Alice signs in on the same phone: the push token (and the device row) moves to her.
+    in_db(world.database_url, lambda: register_device(world.ops.alice_id, Platform.ANDROID, PushProvider.FCM, "fcm-shared-phone", datetime.now(UTC)))
+    assert_refused(world, bobs)
+
+
+def test_failed_logins_are_throttled_per_account(world: World) -> None:
+    query = 'mutation($p: String!) { login(email: "watcher@ops.test", password: $p) { token } }'
+    codes = [error_code(gql(world.url, None, query, p=f"wrong-{i}")) for i in range(10)]
+    assert codes == ["UNAUTHENTICATED"] * 10
+    throttled = gql(world.url, None, query, p="watcher-password")  # even the right password waits now
+    assert error_code(throttled) == "BAD_USER_INPUT"
+    assert "Too many failed sign-in attempts" in throttled["errors"][0]["message"]
+    assert login(world, "alice@web.test", "alice-password")  # other accounts are not held up
+
+
+def test_an_open_subscription_ends_when_its_token_is_revoked(world: World) -> None:
+    """Checked at connection_init only, a signed-out phone would go on receiving alerts."""
+    import asyncio
+    import json
+
+    import websockets
+
+    from tests.support.graphql import fire_ok, ws_url
+
+    token = login(world, "alice@ops.test", "alice-password")
+    key = world.ops.api_key
+
+    async def main() -> list[dict[str, object]]:
+        async with websockets.connect(ws_url(world.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { alertEvents { kind } }"}}))
+            for attempt in range(50):  # the server registers the subscription asynchronously
+                await asyncio.to_thread(fire_ok, world.url, key, f"revoke-warm-{attempt}")
+                try:
+                    first = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.2))
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                raise AssertionError("the subscription never delivered")
+            assert first["type"] == "next"
+            await asyncio.to_thread(data, world.url, token, "mutation { logout }")
+            after: list[dict[str, object]] = []
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+                after.append(message)
+                if message["type"] in ("error", "complete") or message.get("payload", {}).get("errors"):
+                    break
+            await asyncio.to_thread(fire_ok, world.url, key, "after-logout")
+            try:
+                after.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=1.5)))
+            except (TimeoutError, websockets.ConnectionClosed):
+                pass
+            return after
+
+    after = asyncio.run(main())
+    errors = [m for m in after if m["type"] == "error" or (isinstance(m.get("payload"), dict) and m["payload"].get("errors"))]  # type: ignore[union-attr]
+    assert errors, after
+    payload = errors[0]["payload"]
+    first_error = payload[0] if isinstance(payload, list) else payload["errors"][0]  # type: ignore[index]
+    assert first_error["extensions"]["code"] == "UNAUTHENTICATED"
+    # Nothing about later alerts reaches the signed-out subscriber (events before the logout
+    # took effect, like the warm-up alert's delivery, may precede the error).
+    assert after.index(errors[0]) == len(after) - 1 or after[-1]["type"] == "complete", after

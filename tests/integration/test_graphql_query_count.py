@@ -1,0 +1,113 @@
+"""No N+1: the dashboard query (alerts with source, policy, responders and latest log entry)
+costs the same number of SQL statements for 5 alerts as for 50. Statements are counted by
+wrapping the Tortoise client's execute methods while the real app (in-process, with its
+lifespan) answers HTTP requests through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from pagerline.app import create_app
+from pagerline.db import close_db, init_db
+from pagerline.engine.alerts import NewAlert, comment_alert, open_alert
+from pagerline.models import Priority
+from pagerline.settings import Settings
+from tests.support.seed import Org, seed_org
+
+DASHBOARD = """query($first: Int) { alerts(first: $first, status: [PENDING, ACCEPTED]) {
+  edges { cursor node { id summary status priority createdAt
+    source { name team { name } } escalationPolicy { name }
+    responders { user { name } notifiedAt accepted }
+    latestLogEntry { kind text at } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+EXECUTE_METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+
+
+class StatementCounter:
+    """Counts every statement a Tortoise client class sends (all its instances, any thread)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def install(self, monkeypatch: pytest.MonkeyPatch, client_class: type[BaseDBAsyncClient]) -> None:
+        for name in EXECUTE_METHODS:
+            original = getattr(client_class, name)
+            monkeypatch.setattr(client_class, name, self._counting(original))
+
+    def _counting(self, original: Any) -> Any:
+        @functools.wraps(original)
+        async def wrapper(client: BaseDBAsyncClient, query: str, *args: Any, **kwargs: Any) -> Any:
+            self.statements.append(query)
+            return await original(client, query, *args, **kwargs)
+
+        return wrapper
+
+
+def _client_class(database_url: str) -> type[BaseDBAsyncClient]:
+    if database_url.startswith("sqlite"):
+        from tortoise.backends.sqlite.client import SqliteClient
+
+        return SqliteClient
+    from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+    return AsyncpgDBClient
+
+
+async def _seed(database_url: str, alerts: int) -> Org:
+    """``alerts`` open alerts, each paged (a responder), some accepted, some commented."""
+    await init_db(database_url)
+    try:
+        org = await seed_org()
+        start = datetime.now(UTC) - timedelta(minutes=1)
+        for i in range(alerts):
+            alert = await open_alert(
+                NewAlert(org.api_source_id, org.policy_id, f"Alert {i}", None, Priority.HIGH, f"key-{i}"), start + timedelta(milliseconds=i)
+            )
+            if i % 3 == 0:
+                await comment_alert(alert.id, org.bob_id, f"looking at {i}", start + timedelta(seconds=1))
+        return org
+    finally:
+        await close_db()
+
+
+@pytest.fixture
+async def dashboard(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[httpx.AsyncClient, StatementCounter, Org]]:
+    """The real app with its lifespan (no embedded worker, so only requests touch the database)."""
+    org = await _seed(database_url, 50)
+    counter = StatementCounter()
+    counter.install(monkeypatch, _client_class(database_url))
+    app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pagerline.test") as client:
+            yield client, counter, org
+
+
+async def _statements_for(client: httpx.AsyncClient, counter: StatementCounter, token: str, first: int) -> tuple[int, list[dict[str, Any]]]:
+    counter.statements.clear()
+    response = await client.post("/graphql", json={"query": DASHBOARD, "variables": {"first": first}}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and "errors" not in response.json(), response.text
+    return len(counter.statements), response.json()["data"]["alerts"]["edges"]
+
+
+async def test_dashboard_query_costs_the_same_for_5_and_50_alerts(dashboard: tuple[httpx.AsyncClient, StatementCounter, Org]) -> None:
+    client, counter, org = dashboard
+    few, few_edges = await _statements_for(client, counter, org.alice_token, 5)
+    many, many_edges = await _statements_for(client, counter, org.alice_token, 50)
+    assert (len(few_edges), len(many_edges)) == (5, 50)
+    # The relations are really there (a loader returning nothing would also be "constant").
+    for edge in many_edges:
+        node = edge["node"]
+        assert node["source"] == {"name": "Ops API", "team": {"name": "Ops"}} and node["escalationPolicy"] == {"name": "Ops policy"}
+        assert [r["user"]["name"] for r in node["responders"]] == ["Alice"] and node["latestLogEntry"]
+    commented = [e["node"] for e in many_edges if e["node"]["latestLogEntry"]["kind"] == "COMMENT"]
+    assert len(commented) == 17 and all(n["latestLogEntry"]["text"].startswith("Bob: looking at") for n in commented)
+    assert few == many, f"{few} statements for 5 alerts, {many} for 50:\n" + "\n".join(counter.statements)
+    assert many <= 15, "\n".join(counter.statements)

@@ -1,0 +1,178 @@
+"""Talking to a running server's GraphQL API the way clients do: HTTP POSTs with a Bearer token,
+and graphql-transport-ws over a real WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import websockets
+
+from pagerline.db import close_db, init_db
+from pagerline.engine.accounts import create_token, create_user
+from pagerline.models import Role, TokenKind
+from tests.support.databases import TemplateDatabases
+from tests.support.processes import Server, start_server
+from tests.support.seed import Org, seed_org
+
+T = TypeVar("T")
+
+
+def gql(url: str, token: str | None, query: str, **variables: Any) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def data(url: str, token: str | None, query: str, **variables: Any) -> dict[str, Any]:
+    """The data of a query that must succeed."""
+    body = gql(url, token, query, **variables)
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def error_code(body: dict[str, Any]) -> str:
+    assert body.get("errors"), body
+    return str(body["errors"][0]["extensions"]["code"])
+
+
+def fire(url: str, integration_key: str, alert_key: str, summary: str = "Something broke", **extra: Any) -> httpx.Response:
+    return httpx.post(
+        f"{url}/api/events",
+        json={"integrationKey": integration_key, "eventType": "ALERT", "summary": summary, "alertKey": alert_key, **extra},
+        timeout=10,
+    )
+
+
+def fire_ok(url: str, integration_key: str, alert_key: str, summary: str = "Something broke", **extra: Any) -> int:
+    response = fire(url, integration_key, alert_key, summary, **extra)
+    assert response.status_code == 202, response.text
+    return int(response.json()["alertUrl"].rsplit("/", 1)[1])
+
+
+def ws_url(url: str) -> str:
+    return url.replace("http://", "ws://") + "/graphql"
+
+
+def websocket_refusal(url: str, token: str) -> int | None:
+    """The close code the server answers ``connection_init`` with (None if it acknowledged)."""
+
+    async def attempt() -> int | None:
+        async with websockets.connect(ws_url(url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+            try:
+                reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+            assert reply["type"] == "connection_ack", reply
+            return None
+
+    return asyncio.run(attempt())
+
+
+async def collect(
+    url: str,
+    token: str,
+    query: str,
+    warm_up: Callable[[int], None],
+    is_warm_up: Callable[[dict[str, Any]], bool],
+    trigger: Callable[[], None],
+    done: Callable[[list[dict[str, Any]]], bool],
+    quiet_seconds: float = 1.5,
+) -> list[dict[str, Any]]:
+    """Subscribe, make sure the subscription is live (the server registers it asynchronously,
+    so ``warm_up`` causes events until one arrives), run ``trigger``, and gather what arrives
+    (warm-up events excluded) until ``done`` holds or nothing came for ``quiet_seconds``."""
+    received: list[dict[str, Any]] = []
+    async with websockets.connect(ws_url(url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        for attempt in range(50):
+            await asyncio.to_thread(warm_up, attempt)
+            try:
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.2))
+            except TimeoutError:
+                continue
+            assert message["type"] == "next", message
+            break
+        else:
+            raise AssertionError("the subscription never delivered a warm-up event")
+        await asyncio.to_thread(trigger)
+        try:
+            while not done(received):
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=quiet_seconds))
+                assert message["type"] == "next", message
+                if not is_warm_up(message["payload"]["data"]):
+                    received.append(message["payload"]["data"])
+        except TimeoutError:
+            pass
+    return received
+
+
+@dataclass
+class World:
+    """A running server over an organisation of two teams (Ops, Web; see ``seed_org``), an
+    admin and a stakeholder of Ops."""
+
+    server: Server
+    database_url: str
+    ops: Org
+    web: Org
+    admin_id: int
+    admin_token: str
+    stakeholder_token: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+async def _seed_world(database_url: str) -> tuple[Org, Org, int, str, str]:
+    await init_db(database_url)
+    try:
+        ops = await seed_org(team="Ops")
+        web = await seed_org(team="Web")
+        now = datetime.now(UTC)
+        admin = await create_user("root@org.test", "Root", "root-password", Role.ADMIN)
+        watcher = await create_user("watcher@ops.test", "Watcher", "watcher-password", Role.STAKEHOLDER, "UTC", ["Ops"])
+        _, admin_token = await create_token(admin.id, TokenKind.API, now, "test")
+        _, watcher_token = await create_token(watcher.id, TokenKind.API, now, "test")
+        return ops, web, admin.id, admin_token, watcher_token
+    finally:
+        await close_db()
+
+
+@contextmanager
+def running_world(templates: TemplateDatabases, workdir: Path) -> Iterator[World]:
+    database_url = templates.sqlite(workdir)
+    ops, web, admin_id, admin_token, watcher_token = asyncio.run(_seed_world(database_url))
+    server = start_server(
+        {"PAGERLINE_DATABASE_URL": database_url, "PAGERLINE_CONSOLE_TRANSPORT": "1", "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log")},
+        workdir,
+    )
+    try:
+        yield World(server, database_url, ops, web, admin_id, admin_token, watcher_token)
+    finally:
+        server.stop()
+
+
+def in_db(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
+    """Run engine code against the server's database from the test (its own connection)."""
+
+    async def main() -> T:
+        await init_db(database_url)
+        try:
+            return await work()
+        finally:
+            await close_db()
+
+    return asyncio.run(main())
