@@ -95,7 +95,7 @@ class MeMutation:
         return True
 
     @strawberry.mutation(description="Hold back your alert notifications until a time (null unmutes).")
-    async def mute_notifications(self, info: Info, until: datetime | None) -> User:
+    async def mute_notifications(self, info: Info, until: datetime | None = None) -> User:
         viewer = require_viewer(viewer_of(info))
         try:
             return User.of(await muting.mute(viewer.user.id, until, _now()))

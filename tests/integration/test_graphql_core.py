@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -225,6 +225,11 @@ def test_devices_mute_and_update_preferences_over_graphql(world: World) -> None:
 
     muted = gql(world, token, 'mutation { muteNotifications(until: "2099-01-01T00:00:00+00:00") { mutedUntil } }')
     assert error_code(muted) == "BAD_USER_INPUT"  # more than 30 days
+    soon = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0).isoformat()
+    muted = gql(world, token, "mutation($u: DateTime) { muteNotifications(until: $u) { mutedUntil } }", u=soon)
+    assert muted["data"]["muteNotifications"]["mutedUntil"] is not None
+    unmuted = gql(world, token, "mutation { muteNotifications { mutedUntil } }")  # no argument: unmute
+    assert unmuted["data"]["muteNotifications"] == {"mutedUntil": None}
     prefs = gql(world, token, "mutation { setUpdateNotifications(accepted: false, resolved: true, escalated: true) { name } }")
     assert prefs["data"]["setUpdateNotifications"] == {"name": "Bob"}
     phone = gql(world, token, 'mutation { setPhoneNumber(phone: "+15550177") { phone phoneVerified phonePending } }')
