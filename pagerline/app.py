@@ -17,6 +17,7 @@ from pagerline.engine.effects import NullDispatcher, set_dispatcher
 from pagerline.graphql.schema import schema
 from pagerline.graphql.view import PagerlineGraphQL
 from pagerline.settings import Settings, get_settings
+from pagerline.web import routes as dashboard
 from pagerline.workers.actors import declare_actors
 from pagerline.workers.broker import build_broker
 from pagerline.workers.dispatcher import QueueDispatcher
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *webhook.routes,
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
+            *dashboard.routes,
         ],
         lifespan=lifespan,
     )

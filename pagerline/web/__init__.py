@@ -1,0 +1,1 @@
+"""The live dashboard served at ``/``: static HTML, CSS and JavaScript, no build step."""

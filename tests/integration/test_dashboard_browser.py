@@ -1,0 +1,225 @@
+"""The live dashboard at ``/`` in a real browser: Debian's chromium, headless, driven by
+Playwright, against a real ``pagerline serve`` on the embedded defaults (SQLite, in-process
+worker and bus).
+
+- Two people sign in on two browsers; an event posted to /api/events appears on both pages
+  within 2 s without a reload (the page is the same document before and after), its markup
+  shown as text and never run; Accept on one page shows ACCEPTED on the other, Resolve on the
+  other removes it from the first.
+- The notifications panel shows the page the console transport "sent" for the new alert.
+- Sign-in errors, staying signed in across a reload (token in localStorage), logging out (the
+  session is revoked on the server), and a stale token sending the user back to the sign-in form.
+- The server restarts while a change is made behind the page's back: the page reconnects by
+  itself and refetches, so the change shows up without a reload. (That page was opened from an
+  alert link, ``/#/alerts/<id>``, which opens that alert's timeline.)
+
+Playwright does not download a browser here (``playwright install`` is never run): it launches
+/usr/bin/chromium, which ``make test`` installs with apt-get when it runs as root.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import pytest
+
+from pagerline.engine import alerts as alert_engine
+from tests.support.databases import TemplateDatabases
+from tests.support.graphql import data, error_code, gql, in_db
+from tests.support.live import embedded_env, post_alert, seed_database, warm_up
+from tests.support.processes import Server, start_server
+from tests.support.seed import Org
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+T = TypeVar("T")
+CHROMIUM = Path("/usr/bin/chromium")
+LIVE_MS = 2000  # the promise: a change is on every open dashboard within 2 s
+SLOW_MS = 20_000  # page loads, sign-in, reconnects: generous, the machine is shared
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium; `make test` installs it as root)",
+)
+
+
+@dataclass
+class Site:
+    server: Server
+    org: Org
+    url: str
+
+
+def outside_playwright(work: Callable[[], T]) -> T:
+    """Playwright's sync API keeps an event loop running in this thread, so code that calls
+    asyncio.run (seeding, engine calls) runs in a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def _start_site(templates: TemplateDatabases, workdir: Path) -> Site:
+    def seeded() -> tuple[str, Org]:
+        url = templates.sqlite(workdir)
+        return url, seed_database(url)
+
+    url, org = outside_playwright(seeded)
+    return Site(start_server(embedded_env(url, workdir), workdir), org, url)
+
+
+@pytest.fixture(scope="module")
+def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    made = _start_site(templates, tmp_path_factory.mktemp("dashboard"))
+    try:
+        yield made
+    finally:
+        made.server.stop()
+    # (Strawberry logs user errors such as a wrong password with a traceback: look for crashes only.)
+    assert "Exception in ASGI application" not in made.server.log(), made.server.log()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def open_dashboard(browser: Browser, site: Site, path: str = "/") -> Page:
+    """A page in its own browser context (its own localStorage: another person's browser)."""
+    page = browser.new_context().new_page()
+    page.set_default_timeout(SLOW_MS)
+    page.goto(site.server.url + path)
+    return page
+
+
+def submit_sign_in(page: Page, email: str, password: str) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    submit_sign_in(page, email, password)
+    wait_live(page)
+
+
+def wait_live(page: Page) -> None:
+    """Connected and the first snapshot loaded (the on-call panel is filled by it)."""
+    page.locator('#connection[data-state="live"]').wait_for()
+    page.locator("#oncall li").first.wait_for()
+
+
+def alert_item(alert_id: int) -> str:
+    return f'#alerts [data-alert-id="{alert_id}"]'
+
+
+def shown(page: Page, alert_id: int) -> bool:
+    return page.locator(alert_item(alert_id)).count() > 0
+
+
+def test_an_event_reaches_two_open_dashboards_live_and_accept_shows_on_the_other(browser: Browser, site: Site) -> None:
+    alice = open_dashboard(browser, site)
+    sign_in(alice, "alice@ops.test", "alice-password")
+    bob = open_dashboard(browser, site)
+    sign_in(bob, "bob@ops.test", "bob-password")
+    warm_up(site.server.url, site.org, lambda alert_id: shown(alice, alert_id) and shown(bob, alert_id))
+    for page in (alice, bob):
+        page.evaluate("window.sameDocument = true")  # gone if the page reloads
+
+    summary = '<img src=x onerror="window.injected = 1">Checkout <b>down</b>'
+    alert_id = post_alert(site.server.url, site.org, "checkout", summary)
+    deadline = time.monotonic() + LIVE_MS / 1000
+    for page in (alice, bob):
+        remaining_ms = max(1.0, (deadline - time.monotonic()) * 1000)
+        page.locator(alert_item(alert_id)).wait_for(timeout=remaining_ms)
+
+    for page in (alice, bob):
+        item = page.locator(alert_item(alert_id))
+        assert item.locator(".alert-summary").text_content() == summary  # text, not markup
+        assert item.locator(".alert-status").text_content() == "PENDING"
+        assert item.locator(".alert-source").text_content() == "Ops API"
+        assert page.evaluate("window.sameDocument") is True
+        assert page.evaluate("window.injected") is None
+    # The page to Alice (the console transport stands in for her phone) shows up in the panel.
+    alice.locator(f'#notifications li[data-alert-id="{alert_id}"][data-status="SENT"]', has_text="PUSH to Alice").wait_for()
+
+    alice.get_by_role("button", name=f"Accept alert #{alert_id}: {summary}").click()
+    bob.locator(f'{alert_item(alert_id)} .alert-status[data-status="ACCEPTED"]').wait_for(timeout=LIVE_MS)
+    assert bob.locator(f"{alert_item(alert_id)} button.accept").is_hidden()
+    bob.locator(f"{alert_item(alert_id)} .alert-timeline summary").click()
+    assert "Accepted by Alice via app" in (bob.locator(f"{alert_item(alert_id)} .timeline").text_content() or "")
+
+    bob.get_by_role("button", name=f"Resolve alert #{alert_id}: {summary}").click()
+    alice.locator(alert_item(alert_id)).wait_for(state="detached", timeout=LIVE_MS)
+    status = data(site.server.url, site.org.alice_token, "query($id: ID!) { alert(id: $id) { status } }", id=str(alert_id))
+    assert status["alert"]["status"] == "RESOLVED"
+    assert alice.evaluate("window.sameDocument") is True
+
+
+def test_sign_in_stays_across_reloads_and_sign_out_forgets_the_token(browser: Browser, site: Site) -> None:
+    page = open_dashboard(browser, site)
+    submit_sign_in(page, "alice@ops.test", "wrong-password")
+    page.locator("#message", has_text="Wrong email or password").wait_for()
+    assert page.evaluate("localStorage.getItem('pagerline.token')") is None
+
+    sign_in(page, "alice@ops.test", "alice-password")
+    assert page.locator("#user-name").text_content() == "Alice"
+    assert "Alice" in (page.locator("#oncall").text_content() or "")  # level 1 of the Ops policy
+    page.reload()
+    wait_live(page)
+    assert page.locator("#user-name").text_content() == "Alice"
+
+    token = page.evaluate("localStorage.getItem('pagerline.token')")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Email").wait_for()
+    assert page.evaluate("localStorage.getItem('pagerline.token')") is None
+    refused = gql(site.server.url, token, "{ me { name } }")
+    assert error_code(refused) == "UNAUTHENTICATED"  # revoked, not just forgotten
+    assert page.locator("#app-view").is_hidden()
+
+    page.evaluate("localStorage.setItem('pagerline.token', 'pls_revoked_or_made_up')")
+    page.reload()
+    page.locator("#message", has_text="sign in again").wait_for()
+    assert page.get_by_label("Email").is_visible()
+
+
+def test_the_page_reconnects_by_itself_and_catches_up_on_what_it_missed(
+    browser: Browser, templates: TemplateDatabases, tmp_path: Path
+) -> None:
+    site = _start_site(templates, tmp_path)
+    try:
+        kept = post_alert(site.server.url, site.org, "kept", "Stays open")
+        gone = post_alert(site.server.url, site.org, "gone", "Resolved while the page was away")
+        page = open_dashboard(browser, site, f"/#/alerts/{kept}")  # an alertUrl
+        sign_in(page, "bob@ops.test", "bob-password")
+        assert shown(page, kept) and shown(page, gone)
+        assert page.locator(f"{alert_item(kept)}.linked .alert-timeline[open]").count() == 1
+        page.evaluate("window.sameDocument = true")
+
+        site.server.stop()
+        page.locator('#connection[data-state="reconnecting"]').wait_for()
+
+        async def resolve_behind_its_back() -> None:
+            await alert_engine.resolve_alert(gone, site.org.alice_id, datetime.now(UTC), via="test")
+
+        outside_playwright(lambda: in_db(site.url, resolve_behind_its_back))  # no server: no live event
+        site.server.start()
+
+        page.locator(alert_item(gone)).wait_for(state="detached")
+        page.locator('#connection[data-state="live"]').wait_for()
+        assert shown(page, kept)
+        assert page.evaluate("window.sameDocument") is True
+    finally:
+        site.server.stop()
