@@ -34,12 +34,15 @@ from typing import Any
 
 import httpx
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from pagerline.engine.accounts import Viewer
 from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import BadInput, Forbidden, NotFound
-from pagerline.engine.timeline import add_entry
+from pagerline.engine.roles import may_see, require_manager
+from pagerline.engine.timeline import add_entry, entry
 from pagerline.models import (
     ActionDeliveryStatus,
     Alert,
@@ -48,6 +51,7 @@ from pagerline.models import (
     AlertActionKind,
     AlertActionMode,
     AlertActionTrigger,
+    AlertLogEntry,
     AlertSource,
     Role,
 )
@@ -162,6 +166,60 @@ async def set_action_enabled(action_id: int, enabled: bool) -> AlertAction:
     return await AlertAction.get(id=action_id)
 
 
+async def managed_action(viewer: Viewer, action_id: int) -> AlertAction:
+    """The action, if the viewer may change it: an action belongs to its source's team, or to
+    its own team. One the viewer cannot see is "not found", never "forbidden"."""
+    action = await AlertAction.get_or_none(id=action_id).select_related("source")
+    team_id = None if action is None else action.team_id if action.source is None else action.source.team_id  # type: ignore[attr-defined]
+    if action is None or not may_see(viewer, team_id):
+        raise NotFound("Alert action not found")
+    require_manager(viewer, team_id, "alert actions")
+    return action
+
+
+def _cancellation_text(action: AlertAction, delivery: AlertActionDelivery, now: datetime) -> str:
+    what = f"Alert action '{action.name}' was deleted"
+    if delivery.status is ActionDeliveryStatus.SENDING and delivery.claimed_until is not None and delivery.claimed_until >= now:
+        return f"{what} while its {delivery.trigger} delivery was being sent; that attempt is the last"
+    tried = f"after {delivery.attempts} attempt(s)" if delivery.attempts else "before it was sent"
+    return f"{what}: its pending {delivery.trigger} delivery was cancelled {tried}"
+
+
+async def delete_alert_action(viewer: Viewer, action_id: int, now: datetime) -> int:
+    """Delete an action; returns how many of its deliveries were cancelled.
+
+    A delivery row belongs to its action (the foreign key cascades), so the alert's timeline is
+    the record that stays: what was delivered or failed is already there, and every delivery
+    not yet finished gets a "cancelled" entry in the same transaction, so none disappears
+    silently. An attempt already on the wire cannot be called back; its outcome is still
+    recorded, and nothing retries it. Other processes may plan for the action from their cache
+    for a few seconds: :func:`plan_actions` checks the ids, so their alert changes go on.
+    """
+    async with unit_of_work() as effects:
+        action = await managed_action(viewer, action_id)
+        unfinished = await AlertActionDelivery.filter(
+            action_id=action.id, status__in=[ActionDeliveryStatus.PENDING, ActionDeliveryStatus.SENDING]
+        ).order_by("id")
+        await AlertLogEntry.bulk_create(
+            [
+                entry(
+                    d.alert_id,  # type: ignore[attr-defined]
+                    LOG_KIND,
+                    _cancellation_text(action, d, now),
+                    now,
+                    viewer.user.id,
+                    {"action_id": action.id, "delivery_id": d.id, "status": "CANCELLED"},
+                )
+                for d in unfinished
+            ]
+        )
+        for alert_id in sorted({d.alert_id for d in unfinished}):  # type: ignore[attr-defined]
+            effects.publish("alert", "UPDATED", alert_id=alert_id)
+        await action.delete()
+    clear_action_cache()  # this process stops planning for it at once
+    return len(unfinished)
+
+
 # --------------------------------------------------------------------------- planning
 
 
@@ -219,17 +277,30 @@ async def plan_actions(
     action_ids = await _actions_for(alert_id, trigger.value, connection, source_id)
     if not action_ids:
         return []
+    # The cache may name an action that another process deleted in the last few seconds; a row
+    # for it would fail this change's transaction on the foreign key, so plan only for actions
+    # that still exist (one query, and only for sources that have actions).
+    action_ids = list(await AlertAction.filter(id__in=action_ids).using_db(connection).values_list("id", flat=True))
+    if not action_ids:
+        return []
     keys = [dedup_key(action_id, alert_id, trigger.value, occurrence) for action_id in action_ids]
-    await AlertActionDelivery.bulk_create(
-        [
-            AlertActionDelivery(
-                action_id=action_id, alert_id=alert_id, trigger=trigger.value, dedup_key=key, next_attempt_at=now, created_at=now
+    try:
+        # A savepoint: an action deleted in this very instant (after the check above) must cost
+        # its own delivery, never the alert change this runs inside (a page must not be lost).
+        async with in_transaction():
+            await AlertActionDelivery.bulk_create(
+                [
+                    AlertActionDelivery(
+                        action_id=action_id, alert_id=alert_id, trigger=trigger.value, dedup_key=key, next_attempt_at=now, created_at=now
+                    )
+                    for action_id, key in zip(action_ids, keys, strict=True)
+                ],
+                ignore_conflicts=True,
+                using_db=connection,
             )
-            for action_id, key in zip(action_ids, keys, strict=True)
-        ],
-        ignore_conflicts=True,
-        using_db=connection,
-    )
+    except IntegrityError:
+        log.warning("alert %s: an alert action was deleted while its delivery was planned; skipped", alert_id)
+        return []
     return list(await AlertActionDelivery.filter(dedup_key__in=keys).using_db(connection).values_list("id", flat=True))
 
 
@@ -407,7 +478,9 @@ async def deliver_action(delivery_id: int, now: datetime, ctx: ActionContext) ->
     """Claim, send and record one delivery. None when another worker has it or it is not due."""
     if not await claim(delivery_id, now, ctx.policy):
         return None
-    delivery = await AlertActionDelivery.get(id=delivery_id).select_related("action")
+    delivery = await AlertActionDelivery.get_or_none(id=delivery_id).select_related("action")
+    if delivery is None:  # its action was deleted just after the claim
+        return None
     action: AlertAction = delivery.action
     alert = await Alert.get(id=delivery.alert_id).select_related("source", "accepted_by", "resolved_by")  # type: ignore[attr-defined]
     if not action.enabled:
@@ -453,7 +526,7 @@ async def _record(
         outcome = DeliveryOutcome(ActionDeliveryStatus.FAILED)
         text = f"{what} failed for good after {attempt} attempt(s): {result.error or answer}"
     async with unit_of_work() as effects:
-        await AlertActionDelivery.filter(id=delivery.id, status=ActionDeliveryStatus.SENDING).update(
+        kept = await AlertActionDelivery.filter(id=delivery.id, status=ActionDeliveryStatus.SENDING).update(
             status=outcome.status,
             next_attempt_at=outcome.retry_at or delivery.next_attempt_at,
             claimed_until=None,
@@ -462,6 +535,10 @@ async def _record(
             last_error=result.error or None,
             delivered_at=now if outcome.status is ActionDeliveryStatus.DELIVERED else None,
         )
+        if outcome.retry_at is not None and not kept and not await AlertActionDelivery.exists(id=delivery.id):
+            # The action was deleted while this attempt was on the wire: nothing will retry it.
+            outcome = DeliveryOutcome(ActionDeliveryStatus.FAILED)
+            text = f"{what} failed (attempt {attempt} of {policy.max_attempts}): {answer}{timing}; not retried: the action was deleted"
         data = {
             "action_id": action.id,
             "delivery_id": delivery.id,

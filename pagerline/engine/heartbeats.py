@@ -9,6 +9,10 @@ escalation policy, maintenance windows, grouping) apply to it.
 :func:`tick` runs in every sweeper. It opens the alert first and marks the monitor OVERDUE
 after, on the condition that no ping moved its due time meanwhile, so a crash in between only
 means the next sweep opens (that is: appends to) the same alert again.
+
+Deleting a monitor (:func:`delete_heartbeat`) leaves the alert it opened open: the missed ping
+was real, and deleting the monitor does not show the job is back. Since no ping can resolve
+that alert any more, its timeline says so, and a person resolves it.
 """
 
 from __future__ import annotations
@@ -16,15 +20,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pagerline.engine.accounts import Viewer
 from pagerline.engine.alerts import resolve_alert
+from pagerline.engine.effects import Effects, unit_of_work
 from pagerline.engine.errors import BadInput, NotFound
 from pagerline.engine.ingest import EventInput, ingest_event
+from pagerline.engine.roles import may_see, require_manager
 from pagerline.engine.sources import load_source_info
-from pagerline.models import AlertSource, Heartbeat, HeartbeatState
+from pagerline.engine.timeline import add_entry
+from pagerline.models import Alert, AlertSource, AlertStatus, Heartbeat, HeartbeatState, User
 from pagerline.security import digest, digests_match, new_secret
 
 INTERVAL_RANGE = (30, 30 * 86_400)
 KEY_PREFIX = "hb"
+LOG_KIND = "HEARTBEAT"
 
 
 def heartbeat_alert_key(heartbeat_id: int) -> str:
@@ -45,6 +54,29 @@ async def create_heartbeat(name: str, source_id: int, interval_sec: int) -> tupl
         name=name.strip()[:200], source_id=source_id, key_hash=digest(key), key_prefix=key[:8], interval_sec=interval_sec
     )
     return heartbeat, key
+
+
+async def _note_deletion(alert_id: int, name: str, now: datetime, effects: Effects, by: User | None = None) -> None:
+    """Tell an open alert that the monitor which would have resolved it is gone."""
+    if not await Alert.filter(id=alert_id).exclude(status=AlertStatus.RESOLVED).exists():
+        return
+    who = f" by {by.name}" if by is not None else ""
+    text = f"Heartbeat monitor '{name}' was deleted{who}; no ping will resolve this alert now: resolve it once the job is back"
+    await add_entry(alert_id, LOG_KIND, text[:1000], now, by.id if by is not None else None)
+    effects.publish("alert", "UPDATED", alert_id=alert_id)
+
+
+async def delete_heartbeat(viewer: Viewer, heartbeat_id: int, now: datetime) -> None:
+    """Delete a monitor (ADMINs, and USERs of its source's team); an alert it opened stays open."""
+    async with unit_of_work() as effects:
+        heartbeat = await Heartbeat.get_or_none(id=heartbeat_id).select_related("source")
+        team_id = heartbeat.source.team_id if heartbeat is not None else None  # type: ignore[attr-defined]
+        if heartbeat is None or not may_see(viewer, team_id):
+            raise NotFound("Heartbeat not found")
+        require_manager(viewer, team_id, "heartbeats")
+        await heartbeat.delete()
+        if heartbeat.alert_id is not None:  # type: ignore[attr-defined]
+            await _note_deletion(heartbeat.alert_id, heartbeat.name, now, effects, viewer.user)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +127,11 @@ async def _go_overdue(heartbeat: Heartbeat, now: datetime) -> bool:
     if marked:
         return True
     current = await Heartbeat.get_or_none(id=heartbeat.id)
-    if current is not None and current.due_at != heartbeat.due_at and result.alert_id is not None:
+    if current is None and result.alert_id is not None:
+        # The monitor was deleted while its alert was being opened: say so, as a delete would.
+        async with unit_of_work() as effects:
+            await _note_deletion(result.alert_id, heartbeat.name, now, effects)
+    elif current is not None and current.due_at != heartbeat.due_at and result.alert_id is not None:
         # A ping came while the alert was being opened: it is not overdue any more.
         await resolve_alert(result.alert_id, None, now, via="heartbeat ping")
     return False

@@ -3,6 +3,10 @@
 Everything is checked before anything is written, so bad input changes nothing; errors say
 which setting is wrong (and, for templates, the line and column). Saving clears this process's
 policy cache so the next event sees the change.
+
+Deleting: support hours only while no source uses them (a source whose priority follows them
+would silently lose its rule), maintenance windows only before they start or after they end
+(a running one is ended, which keeps the record of when it was on).
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.errors import BadInput, NotFound
+from pagerline.engine.accounts import Viewer
+from pagerline.engine.errors import BadInput, Conflict, NotFound
 from pagerline.engine.event_filter import FilterError, compile_filter
+from pagerline.engine.roles import may_see, require_manager
 from pagerline.engine.source_policy import clear_policy_cache
 from pagerline.engine.sources import clear_cache as clear_source_cache
 from pagerline.engine.support_hours import SupportHoursError, parse_support_hours, uses_support_hours
@@ -91,8 +97,10 @@ async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertS
             timeout = changes.auto_resolution_timeout_sec
             updates["auto_resolution_timeout_sec"] = None if timeout is None else _in_range(timeout, AUTO_RESOLUTION_RANGE, "autoResolutionTimeoutSec")
         if changes.support_hours_id is not UNSET:
-            if changes.support_hours_id is not None and not await SupportHours.exists(id=changes.support_hours_id):
-                raise BadInput(f"Support hours {changes.support_hours_id} not found")
+            # Locked, so a delete of the same support hours waits and then sees this source.
+            wanted = changes.support_hours_id
+            if wanted is not None and await SupportHours.filter(id=wanted).select_for_update().first() is None:
+                raise BadInput(f"Support hours {wanted} not found")
             updates["support_hours_id"] = changes.support_hours_id
         if changes.priority_rule is not UNSET:
             rule = PriorityRule(changes.priority_rule)
@@ -145,6 +153,27 @@ async def update_support_hours(hours_id: int, timezone: str, weekly: Any, except
     return await SupportHours.get(id=hours_id)
 
 
+def _users_named(viewer: Viewer, sources: list[tuple[str, int | None]]) -> str:
+    """The sources the viewer may see by name; the others only counted."""
+    names = [f"'{name}'" for name, team_id in sources if may_see(viewer, team_id)]
+    hidden = len(sources) - len(names)
+    return ", ".join(names + ([f"{hidden} you cannot see"] if hidden else []))
+
+
+async def delete_support_hours(viewer: Viewer, hours_id: int) -> None:
+    """Refused (Conflict, naming them) while alert sources use the support hours."""
+    async with in_transaction():
+        hours = await SupportHours.filter(id=hours_id).select_for_update().first()
+        if hours is None or not may_see(viewer, hours.team_id):  # type: ignore[attr-defined]
+            raise NotFound("Support hours not found")
+        require_manager(viewer, hours.team_id, "support hours")  # type: ignore[attr-defined]
+        users = await AlertSource.filter(support_hours_id=hours.id).order_by("name", "id").values_list("name", "team_id")
+        if users:
+            raise Conflict(f"Alert sources use these support hours: {_users_named(viewer, users)}; choose others for them first")
+        await hours.delete()
+    clear_policy_cache()
+
+
 async def create_maintenance_window(
     summary: str, start: datetime, end: datetime, source_ids: list[int], created_by: int | None = None
 ) -> MaintenanceWindow:
@@ -177,3 +206,22 @@ async def end_maintenance_window(window_id: int, now: datetime) -> MaintenanceWi
         await window.save(update_fields=["end"])
     clear_policy_cache()
     return window
+
+
+async def delete_maintenance_window(viewer: Viewer, window_id: int, now: datetime) -> None:
+    """Cancel a window that has not started, or remove one that has ended; a running one is
+    refused (end it). Who may: whoever manages every one of its sources (a window left with
+    no source belongs to the organisation: admins)."""
+    async with in_transaction():
+        window = await MaintenanceWindow.filter(id=window_id).select_for_update().first()
+        if window is None:
+            raise NotFound("Maintenance window not found")
+        team_ids = set(await window.sources.all().values_list("team_id", flat=True)) or {None}
+        if not all(may_see(viewer, team_id) for team_id in team_ids):
+            raise NotFound("Maintenance window not found")
+        for team_id in team_ids:
+            require_manager(viewer, team_id, "maintenance windows")
+        if window.start <= now < window.end:
+            raise Conflict("The maintenance window is on: end it (endMaintenanceWindow); only future or ended windows are deleted")
+        await window.delete()
+    clear_policy_cache()

@@ -1,12 +1,18 @@
-"""Reading the change bus for a subscription: the events of one topic that the viewer may see,
-each row loaded afresh with the viewer's visibility, and fresh DataLoaders per event (a
-WebSocket context lives for the whole connection, so loaders made once would serve stale rows)."""
+"""Reading the change bus for a subscription: the events of one topic that the viewer may see.
+
+A bus event reaches every subscription of the process as the same dict. What it names is
+loaded once per process (:func:`load_once`), however many subscriptions wait for it, and each
+subscription decides in memory what its viewer may see: a thousand subscribers cost one query
+per event, not a thousand. Each event gets fresh DataLoaders (a WebSocket context lives for the
+whole connection, so loaders made once would serve stale rows).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.types import Info
 
@@ -16,15 +22,41 @@ from pagerline.graphql.errors import unauthenticated
 from pagerline.graphql.loaders import Loaders
 from pagerline.graphql.permissions import require_viewer
 
+T = TypeVar("T")
 R = TypeVar("R")
+Loader = Callable[[dict[str, Any]], Awaitable[Any]]
+
+# Long enough for every subscription of the process to have taken the event from its queue.
+SHARED_SECONDS = 10.0
+# (id of the event dict, loader) -> (the event, its load). Holding the event keeps its id from
+# being reused while the entry lives.
+_shared: dict[tuple[int, Loader], tuple[dict[str, Any], asyncio.Future[Any]]] = {}
+
+
+def load_once(event: dict[str, Any], load: Loader) -> asyncio.Future[Any]:
+    """The result of ``load(event["ids"])``, started by the first subscription that asks."""
+    key = (id(event), load)
+    hit = _shared.get(key)
+    if hit is not None and hit[0] is event:
+        return hit[1]
+    future = asyncio.ensure_future(load(event.get("ids") or {}))
+    _shared[key] = (event, future)
+    asyncio.get_running_loop().call_later(SHARED_SECONDS, _forget, key, event)
+    return future
+
+
+def _forget(key: tuple[int, Loader], event: dict[str, Any]) -> None:
+    hit = _shared.get(key)
+    if hit is not None and hit[0] is event:
+        del _shared[key]
 
 
 async def visible_changes(
-    info: Info, topic: str, id_key: str, load_visible: Callable[[Viewer, int], Awaitable[R | None]]
+    info: Info, topic: str, load: Callable[[dict[str, Any]], Awaitable[T | None]], view: Callable[[Viewer, T], R | None]
 ) -> AsyncIterator[tuple[str, R]]:
-    """(kind, row) for each event of ``topic`` whose row (id under ``id_key``) ``load_visible``
-    returns for this viewer; events about rows the viewer may not see are skipped. Ends with
-    UNAUTHENTICATED once the viewer's token stops working."""
+    """(kind, what the viewer sees) for each event of ``topic``: ``load`` reads what the event
+    names (once per process), ``view`` returns the part this viewer may see, or None to skip
+    the event. Ends with UNAUTHENTICATED once the viewer's token stops working."""
     viewer = require_viewer(viewer_of(info))
     subscription = app_state(info).bus.subscribe()
     try:
@@ -39,13 +71,11 @@ async def visible_changes(
                 continue
             if event.get("topic") != topic:
                 continue
-            object_id = event.get("ids", {}).get(id_key)
-            if not isinstance(object_id, int):
-                continue
-            row = await load_visible(viewer, object_id)
-            if row is None:
+            loaded = await asyncio.shield(load_once(event, load))
+            shown = view(viewer, loaded) if loaded is not None else None
+            if shown is None:
                 continue
             info.context["loaders"] = Loaders()
-            yield str(event.get("kind", "UPDATED")), row
+            yield str(event.get("kind", "UPDATED")), shown
     finally:
         subscription.close()

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline.graphql.bus_events import visible_changes
-from pagerline.graphql.permissions import visible_coverage_request
+from pagerline.graphql.permissions import coverage_seen_by, load_event_coverage_request
 from pagerline.graphql.schedules import CoverageRequest
 
 
@@ -24,5 +24,5 @@ class CoverageRequestEvent:
 class CoverageSubscription:
     @strawberry.subscription
     async def coverage_request_events(self, info: Info) -> AsyncGenerator[CoverageRequestEvent, None]:
-        async for kind, row in visible_changes(info, "coverage", "coverage_request_id", visible_coverage_request):
+        async for kind, row in visible_changes(info, "coverage", load_event_coverage_request, coverage_seen_by):
             yield CoverageRequestEvent(kind=kind, request=CoverageRequest.of(row))

@@ -8,6 +8,8 @@ feed and nothing else.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.expressions import Q
 
 from pagerline.engine.accounts import Viewer
@@ -41,6 +43,17 @@ async def visible_alert(viewer: Viewer, alert_id: int) -> Alert | None:
     return await Alert.filter(visible_alerts_filter(viewer), id=alert_id).first()
 
 
+async def load_event_alert(ids: dict[str, Any]) -> Alert | None:
+    """The alert a bus event names, with its source (for :func:`alert_seen_by`)."""
+    alert_id = ids.get("alert_id")
+    return await Alert.filter(id=alert_id).select_related("source").first() if isinstance(alert_id, int) else None
+
+
+def alert_seen_by(viewer: Viewer, alert: Alert) -> Alert | None:
+    """The rule of :func:`visible_alerts_filter`, in memory."""
+    return alert if may_see(viewer, alert.source.team_id) else None  # type: ignore[attr-defined]
+
+
 def can_see_team(viewer: Viewer, team_id: int | None) -> bool:
     return may_see(viewer, team_id)
 
@@ -60,15 +73,21 @@ async def teams_of(user_ids: list[int]) -> dict[int, set[int]]:
     return teams
 
 
-async def visible_coverage_request(viewer: Viewer, request_id: int) -> CoverageRequest | None:
-    row = await CoverageRequest.get_or_none(id=request_id)
+async def load_event_coverage_request(ids: dict[str, Any]) -> tuple[CoverageRequest, set[int]] | None:
+    """The request a bus event names, with its requester's teams (for :func:`coverage_seen_by`)."""
+    request_id = ids.get("coverage_request_id")
+    row = await CoverageRequest.get_or_none(id=request_id) if isinstance(request_id, int) else None
     if row is None:
         return None
-    teams = await teams_of([row.requester_id])  # type: ignore[attr-defined]
-    return row if coverage_visible_to(viewer, row, teams[row.requester_id]) else None  # type: ignore[attr-defined]
+    return row, (await teams_of([row.requester_id]))[row.requester_id]  # type: ignore[attr-defined]
+
+
+def coverage_seen_by(viewer: Viewer, loaded: tuple[CoverageRequest, set[int]]) -> CoverageRequest | None:
+    row, requester_team_ids = loaded
+    return row if coverage_visible_to(viewer, row, requester_team_ids) else None
 
 
 async def visible_coverage_requests(viewer: Viewer, rows: list[CoverageRequest]) -> list[CoverageRequest]:
-    """The same rule as :func:`visible_coverage_request`, for a list (one query for the teams)."""
+    """The requests of ``rows`` the viewer may see (:func:`coverage_visible_to`; one query for the teams)."""
     teams = await teams_of(sorted({r.requester_id for r in rows}))  # type: ignore[attr-defined]
     return [r for r in rows if coverage_visible_to(viewer, r, teams.get(r.requester_id, set()))]  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from pagerline.graphql.people import PeopleMutation, PeopleQuery
 from pagerline.graphql.schedules import ScheduleMutation, ScheduleQuery
 from pagerline.graphql.sources_admin import SourcesAdminMutation, SourcesAdminQuery
 from pagerline.graphql.widget import WidgetMutation, WidgetQuery, WidgetSubscription
-from pagerline.graphql.permissions import require_responder, require_viewer, visible_alert, visible_alerts_filter
+from pagerline.graphql.permissions import alert_seen_by, load_event_alert, require_responder, require_viewer, visible_alert, visible_alerts_filter
 from pagerline.graphql.types import (
     Alert,
     AlertConnection,
@@ -160,8 +160,8 @@ class Mutation:
 class Subscription:
     @strawberry.subscription
     async def alert_events(self, info: Info) -> AsyncGenerator[AlertEvent, None]:
-        # Loaded per event with the viewer's filter: a subscriber only ever gets what it may see.
-        async for kind, row in visible_changes(info, "alert", "alert_id", visible_alert):
+        # Loaded once per event, shown to the subscribers that may see it.
+        async for kind, row in visible_changes(info, "alert", load_event_alert, alert_seen_by):
             yield AlertEvent(kind=kind, alert=Alert.of(row))
 
 

@@ -8,7 +8,7 @@ Whoever sees a source's team reads these; ADMINs and USERs of the source's team 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -71,6 +71,14 @@ async def _source(info: Info, raw_id: strawberry.ID, *, manage: bool) -> tuple[V
         with engine_errors():
             require_manager(viewer, team_id, "alert source policies")
     return viewer, row
+
+
+async def _deleted(info: Info, delete: Callable[[Viewer], Awaitable[object]]) -> bool:
+    """The delete mutations: the engine checks who may and what is refused; true when done."""
+    viewer = require_viewer(viewer_of(info))
+    with engine_errors():
+        await delete(viewer)
+    return True
 
 
 async def policy_of(row: models.AlertSource) -> AlertSourcePolicy:
@@ -268,6 +276,10 @@ class SourcesAdminMutation:
             row = await source_settings.update_support_hours(row.id, timezone, weekly, exceptions)
         return support_hours_of(row, now())
 
+    @strawberry.mutation(description="Refused (CONFLICT, naming them) while alert sources use them.")
+    async def delete_support_hours(self, info: Info, id: strawberry.ID) -> bool:
+        return await _deleted(info, lambda viewer: source_settings.delete_support_hours(viewer, parse_id(id, "support hours id")))
+
     @strawberry.mutation(description="Events of these sources create no alert while the window is on.")
     async def create_maintenance_window(
         self, info: Info, summary: str, start: datetime, end: datetime, source_ids: list[strawberry.ID]
@@ -291,6 +303,10 @@ class SourcesAdminMutation:
             row = await source_settings.end_maintenance_window(row.id, now())
         return await window_of(row)
 
+    @strawberry.mutation(description="Cancel a window that has not started or remove an ended one; a running one is refused (CONFLICT): end it.")
+    async def delete_maintenance_window(self, info: Info, id: strawberry.ID) -> bool:
+        return await _deleted(info, lambda viewer: source_settings.delete_maintenance_window(viewer, parse_id(id, "maintenance window id"), now()))
+
     @strawberry.mutation(description="The answer's key and url are the only time the key can be read.")
     async def create_heartbeat(self, info: Info, source_id: strawberry.ID, name: str, interval_sec: int) -> Heartbeat:
         _, row = await _source(info, source_id, manage=True)
@@ -298,6 +314,10 @@ class SourcesAdminMutation:
             heartbeat, key = await heartbeats.create_heartbeat(name, row.id, interval_sec)
         base = app_state(info).settings.public_url.rstrip("/")
         return Heartbeat.of(heartbeat, key, f"{base}/api/heartbeats/{key}")
+
+    @strawberry.mutation(description="An alert the monitor opened stays open; its timeline says the monitor was deleted.")
+    async def delete_heartbeat(self, info: Info, id: strawberry.ID) -> bool:
+        return await _deleted(info, lambda viewer: heartbeats.delete_heartbeat(viewer, parse_id(id, "heartbeat id"), now()))
 
     @strawberry.mutation(description="For a source (sourceId) or all sources of a team (teamId). The answer's secret signs its requests.")
     async def create_alert_action(
@@ -327,16 +347,14 @@ class SourcesAdminMutation:
     @strawberry.mutation
     async def set_alert_action_enabled(self, info: Info, id: strawberry.ID, enabled: bool) -> AlertAction:
         viewer = require_viewer(viewer_of(info))
-        row = await models.AlertAction.get_or_none(id=parse_id(id, "alert action id")).select_related("source")
-        if row is None:
-            raise not_found("Alert action")
-        team_id = row.team_id if row.source is None else row.source.team_id  # type: ignore[attr-defined]
-        if not may_see(viewer, team_id):
-            raise not_found("Alert action")
         with engine_errors():
-            require_manager(viewer, team_id, "alert actions")
+            row = await alert_actions.managed_action(viewer, parse_id(id, "alert action id"))
             row = await alert_actions.set_action_enabled(row.id, enabled)
         return AlertAction.of(row)
+
+    @strawberry.mutation(description="Its unfinished deliveries are cancelled, each noted on its alert's timeline; delivered history stays there.")
+    async def delete_alert_action(self, info: Info, id: strawberry.ID) -> bool:
+        return await _deleted(info, lambda viewer: alert_actions.delete_alert_action(viewer, parse_id(id, "alert action id"), now()))
 
     @strawberry.mutation(description="Run a MANUAL action on an alert now (responders may too).")
     async def run_alert_action(self, info: Info, action_id: strawberry.ID, alert_id: strawberry.ID) -> AlertActionDelivery:

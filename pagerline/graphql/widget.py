@@ -8,6 +8,7 @@ for field), widget tokens, and the ``onCallChanges`` subscription.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,11 +16,12 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
+from pagerline.engine.accounts import Viewer
 from pagerline.graphql.args import now, parse_id
+from pagerline.graphql.bus_events import visible_changes
 from pagerline.graphql.auth import ApiToken, NewToken
 from pagerline.graphql.context import app_state, viewer_of
 from pagerline.graphql.errors import engine_errors, unauthenticated
-from pagerline.graphql.loaders import Loaders
 from pagerline.graphql.permissions import can_see_team, require_viewer
 from pagerline.graphql.schedules import Schedule
 from pagerline.graphql.types import User
@@ -171,31 +173,39 @@ class WidgetMutation:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class _OnCallEvent:
+    schedules: list[models.Schedule]
+    user: models.User | None
+    at: datetime | None
+
+
+async def _load_on_call_event(ids: dict[str, Any]) -> _OnCallEvent:
+    schedule_ids = [s for s in ids.get("schedule_ids", []) if isinstance(s, int)]
+    user_id = ids.get("user_id") if isinstance(ids.get("user_id"), int) else None
+    at = ids.get("at")
+    return _OnCallEvent(
+        schedules=list(await models.Schedule.filter(id__in=schedule_ids).order_by("id")),
+        user=await models.User.get_or_none(id=user_id) if user_id is not None else None,
+        at=datetime.fromtimestamp(at, tz=UTC) if isinstance(at, int) else None,
+    )
+
+
+def _on_call_seen_by(viewer: Viewer, event: _OnCallEvent) -> _OnCallEvent | None:
+    """Your own on-call in full; otherwise the schedules of your teams (and the organisation's)."""
+    own = event.user is not None and event.user.id == viewer.user.id
+    shown = event.schedules if own else [s for s in event.schedules if can_see_team(viewer, s.team_id)]  # type: ignore[attr-defined]
+    return _OnCallEvent(shown, event.user, event.at) if shown else None
+
+
 @strawberry.type
 class WidgetSubscription:
     @strawberry.subscription(description="Who is on call changed: for schedules of your teams (and the organisation's), or your own on-call.")
     async def on_call_changes(self, info: Info) -> AsyncGenerator[OnCallChange, None]:
-        viewer = require_viewer(viewer_of(info))
-        subscription = app_state(info).bus.subscribe()
-        try:
-            async for event in subscription:
-                if event.get("topic") != "oncall":
-                    continue
-                ids = event.get("ids", {})
-                user_id = ids.get("user_id") if isinstance(ids.get("user_id"), int) else None
-                rows = await models.Schedule.filter(id__in=[s for s in ids.get("schedule_ids", []) if isinstance(s, int)]).order_by("id")
-                own = user_id == viewer.user.id
-                shown = rows if own else [s for s in rows if can_see_team(viewer, s.team_id)]  # type: ignore[attr-defined]
-                if not shown:
-                    continue
-                info.context["loaders"] = Loaders()
-                person = await models.User.get_or_none(id=user_id) if user_id is not None else None
-                at = ids.get("at")
-                yield OnCallChange(
-                    kind=str(event.get("kind", "CHANGED")),
-                    schedules=[Schedule.of(s) for s in shown],
-                    user=User.of(person) if person else None,
-                    at=datetime.fromtimestamp(at, tz=UTC) if isinstance(at, int) else None,
-                )
-        finally:
-            subscription.close()
+        async for kind, event in visible_changes(info, "oncall", _load_on_call_event, _on_call_seen_by):
+            yield OnCallChange(
+                kind=kind,
+                schedules=[Schedule.of(s) for s in event.schedules],
+                user=User.of(event.user) if event.user else None,
+                at=event.at,
+            )

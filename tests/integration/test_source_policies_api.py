@@ -1,7 +1,8 @@
 """Source policies through a real server: GraphQL settings (with permissions and positioned
 template errors), the generic webhook intake with templates, heartbeat pings, deployment
-events (bad input writes nothing) and a manual alert action delivered by the embedded worker's
-actor to a local receiver that checks the signature."""
+events (bad input writes nothing), a manual alert action delivered by the embedded worker's
+actor to a local receiver that checks the signature, and deleting heartbeats, support hours,
+maintenance windows and alert actions (who may, what is refused, what stays)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from tests.fakes.webhook import FakeWebhookReceiver
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, data, gql, running_world
+from tests.support.graphql import World, data, fire_ok, gql, running_world
 from tests.support.processes import wait_until
 from tests.unit.test_webhook_templates import DATADOG
 
@@ -235,3 +236,94 @@ def test_automatic_actions_follow_the_alert_through_its_life(world: World) -> No
         wait_until(recorded, timeout=10, what="six deliveries recorded")
         assert len(receiver.received) == len(expected)  # once each
         data(world.url, token, "mutation($id: ID!) { setAlertActionEnabled(id: $id, enabled: false) { enabled } }", id=created["id"])
+
+
+REFUSED = ["FORBIDDEN", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT"]
+
+
+def delete(world: World, mutation: str, raw_id: str) -> bool:
+    return data(world.url, world.ops.alice_token, f"mutation($id: ID!) {{ {mutation}(id: $id) }}", id=raw_id)[mutation]  # type: ignore[no-any-return]
+
+
+def refusals(world: World, mutation: str, raw_id: str) -> list[str]:
+    """What Ops's responder and stakeholder, Web's user, and a malformed id get."""
+    query = f"mutation($id: ID!) {{ {mutation}(id: $id) }}"
+    asked = [(world.ops.bob_token, raw_id), (world.stakeholder_token, raw_id), (world.web.alice_token, raw_id), (world.ops.alice_token, "not-an-id")]
+    return [error_of(gql(world.url, token, query, id=asked_id))["code"] for token, asked_id in asked]
+
+
+def test_heartbeats_and_support_hours_are_deleted_by_managers_only(world: World) -> None:
+    source = str(world.ops.api_source_id)
+    heartbeat = data(world.url, world.ops.alice_token, 'mutation($id: ID!) { createHeartbeat(sourceId: $id, name: "Cron", intervalSec: 60) { id } }', id=source)["createHeartbeat"]["id"]
+
+    def heartbeats() -> list[str]:
+        return [h["id"] for h in data(world.url, world.ops.bob_token, "query($id: ID!) { heartbeats(sourceId: $id) { id } }", id=source)["heartbeats"]]
+
+    assert refusals(world, "deleteHeartbeat", heartbeat) == REFUSED
+    assert heartbeat in heartbeats()  # refused: nothing changed
+    assert delete(world, "deleteHeartbeat", heartbeat) is True
+    assert heartbeat not in heartbeats()
+    assert error_of(gql(world.url, world.ops.alice_token, "mutation($id: ID!) { deleteHeartbeat(id: $id) }", id=heartbeat))["code"] == "NOT_FOUND"
+
+    hours = data(world.url, world.ops.alice_token, """mutation($team: ID!) {
+        createSupportHours(name: "Late shift", timezone: "UTC", weekly: [], teamId: $team) { id } }""", team=str(world.ops.team_id))["createSupportHours"]["id"]
+    data(world.url, world.ops.alice_token, POLICY, id=source, input={"supportHoursId": hours})
+    in_use = gql(world.url, world.ops.alice_token, "mutation($id: ID!) { deleteSupportHours(id: $id) }", id=hours)
+    assert error_of(in_use)["code"] == "CONFLICT" and "'Ops API'" in in_use["errors"][0]["message"]
+    assert refusals(world, "deleteSupportHours", hours) == REFUSED
+
+    def support_hours() -> list[str]:
+        return [h["id"] for h in data(world.url, world.ops.alice_token, "{ supportHours { id } }")["supportHours"]]
+
+    assert hours in support_hours()
+    data(world.url, world.ops.alice_token, POLICY, id=source, input={"supportHoursId": None})
+    assert delete(world, "deleteSupportHours", hours) is True
+    assert hours not in support_hours()
+
+
+def test_maintenance_windows_are_deleted_before_they_start_or_after_they_end(world: World) -> None:
+    source = str(world.ops.api_source_id)
+    now = datetime.now(UTC)
+    create = """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]!) {
+        createMaintenanceWindow(summary: "Failover drill", start: $s, end: $e, sourceIds: $ids) { id } }"""
+    running = data(world.url, world.ops.alice_token, create, s=(now - timedelta(minutes=1)).isoformat(), e=(now + timedelta(hours=1)).isoformat(), ids=[source])
+    future = data(world.url, world.ops.alice_token, create, s=(now + timedelta(days=1)).isoformat(), e=(now + timedelta(days=1, hours=1)).isoformat(), ids=[source])
+    running_id, future_id = running["createMaintenanceWindow"]["id"], future["createMaintenanceWindow"]["id"]
+
+    def windows() -> list[str]:
+        return [w["id"] for w in data(world.url, world.ops.bob_token, "query($id: ID!) { maintenanceWindows(sourceId: $id, includeEnded: true) { id } }", id=source)["maintenanceWindows"]]
+
+    on = gql(world.url, world.ops.alice_token, "mutation($id: ID!) { deleteMaintenanceWindow(id: $id) }", id=running_id)
+    assert error_of(on)["code"] == "CONFLICT" and "endMaintenanceWindow" in on["errors"][0]["message"]
+    assert refusals(world, "deleteMaintenanceWindow", future_id) == REFUSED
+    assert {running_id, future_id} <= set(windows())  # refused: nothing changed
+    assert delete(world, "deleteMaintenanceWindow", future_id) is True  # a drill called off
+    data(world.url, world.ops.alice_token, "mutation($id: ID!) { endMaintenanceWindow(id: $id) { end } }", id=running_id)
+    assert delete(world, "deleteMaintenanceWindow", running_id) is True  # ended: may go too
+    assert not {running_id, future_id} & set(windows())
+
+
+def test_deleting_an_action_cancels_its_pending_delivery_on_the_alert_timeline(world: World) -> None:
+    source = str(world.ops.api_source_id)
+    with FakeWebhookReceiver() as receiver:
+        receiver.fail(500, times=None)
+        action = data(world.url, world.ops.alice_token, """mutation($id: ID!, $to: String!) {
+            createAlertAction(name: "Pager bridge", kind: WEBHOOK, url: $to, mode: MANUAL, sourceId: $id) { id } }""",
+            id=source, to=f"{receiver.url}/bridge")["createAlertAction"]["id"]
+        alert_id = fire_ok(world.url, world.ops.api_key, "bridge-down")
+        data(world.url, world.ops.bob_token, "mutation($a: ID!, $b: ID!) { runAlertAction(actionId: $a, alertId: $b) { id } }", a=action, b=str(alert_id))
+
+        def actions_timeline() -> list[str]:
+            entries = data(world.url, world.ops.bob_token, "query($id: ID!) { alert(id: $id) { logEntries { kind text } } }", id=str(alert_id))
+            return [e["text"] for e in entries["alert"]["logEntries"] if e["kind"] == "ACTION"]
+
+        wait_until(lambda: len(actions_timeline()) == 2, timeout=10, what="the first failed attempt")  # the next one is 10 s away
+        assert refusals(world, "deleteAlertAction", action) == REFUSED
+        assert delete(world, "deleteAlertAction", action) is True
+
+        texts = actions_timeline()
+        assert texts[0] == "Bob ran alert action 'Pager bridge'" and texts[1].startswith("Alert action 'Pager bridge' (webhook) failed (attempt 1 of 6)")
+        assert texts[2:] == ["Alert action 'Pager bridge' was deleted: its pending MANUAL delivery was cancelled after 1 attempt(s)"]
+        left = data(world.url, world.ops.bob_token, "query($a: ID!, $s: ID!) { alertActionDeliveries(alertId: $a) { id } alertActions(sourceId: $s) { id } }", a=str(alert_id), s=source)
+        assert left["alertActionDeliveries"] == [] and action not in [a["id"] for a in left["alertActions"]]
+        assert len(receiver.received) == 1
