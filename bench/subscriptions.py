@@ -4,9 +4,11 @@ idle subscriber, and the dashboard query while events are ingested.
 Run from the repo root:  .venv/bin/python bench/subscriptions.py [--quick] [--embedded]
 
 What runs (all real processes):
-  one `pagerline serve --workers 1` and one `pagerline worker` on PostgreSQL and Redis (a
+  --servers `pagerline serve --workers 1` processes (default 2, one per core, as production runs
+  them behind a load balancer; subscribers are spread over them and events reach every one of
+  them through Redis) and one `pagerline worker` on PostgreSQL and Redis (a
   throwaway pl_bench_<random> database; Redis db --redis-url, flushed), or with --embedded the
-  embedded defaults (SQLite file, in-process worker and bus, no separate worker). Notifications go
+  embedded defaults (SQLite file, in-process worker and bus, no separate worker, one server). Notifications go
   to the console transport. Subscriber processes of their own (--subscriber-procs) hold the
   WebSocket connections; a load-generator process (bench/ingest.py's open loop) posts events;
   another process sends dashboard queries.
@@ -427,11 +429,12 @@ class Bench:
     args: argparse.Namespace
     run_id: str
     group: ProcessGroup
-    base_url: str
+    base_url: str  # the first server: ingest and the dashboard query go here
     token: str
     api_key: str
     cpu_groups: dict[str, Callable[[], list[int]]]
     loads: LoadGenerators
+    server_urls: list[str]
 
     def ingest_spec(self, phase: str) -> LoadSpec:
         """``--rate`` new alerts/s, open loop, distinct keys (bench/ingest.py's load generator). Its
@@ -473,26 +476,30 @@ def measure_dashboard_query(bench: Bench) -> list[Figure]:
     return figures
 
 
-def measure_idle_memory(bench: Bench, sampler: RssSampler) -> tuple[Subscribers, list[Figure]]:
-    """Phase 2: server RSS before and after --subscribers connect and subscribe; then one
-    warm-up event proves every subscription is registered (and is not part of the figure)."""
+def measure_idle_memory(bench: Bench, samplers: list[RssSampler]) -> tuple[Subscribers, list[Figure]]:
+    """Phase 2: the servers' RSS before and after --subscribers connect and subscribe (spread
+    over the servers, one subscriber process after another); then one warm-up event proves every
+    subscription is registered (and is not part of the figure)."""
     args = bench.args
-    rss_before = idle_rss(sampler)
-    ws_url = bench.base_url.replace("http://", "ws://") + "/graphql"
+    rss_before = sum(idle_rss(sampler) for sampler in samplers)
+    ws_urls = [url.replace("http://", "ws://") + "/graphql" for url in bench.server_urls]
     per_proc = [args.subscribers // args.subscriber_procs + (1 if i < args.subscribers % args.subscriber_procs else 0)
                 for i in range(args.subscriber_procs)]
     t0 = time.monotonic()
-    subscribers = Subscribers(bench.group, [SubscriberSpec(ws_url, bench.token, n, tag=f"{bench.run_id}-{i}") for i, n in enumerate(per_proc)])
+    subscribers = Subscribers(
+        bench.group,
+        [SubscriberSpec(ws_urls[i % len(ws_urls)], bench.token, n, tag=f"{bench.run_id}-{i}") for i, n in enumerate(per_proc)],
+    )
     connected, failed = subscribers.wait_connected(timeout=300)
     connect_s = time.monotonic() - t0
     bench.cpu_groups["subscribers"] = lambda: [pid for pid in subscribers.pids if pid]
-    rss_after = idle_rss(sampler)
+    rss_after = sum(idle_rss(sampler) for sampler in samplers)
     warm = set(post_alerts(bench.base_url, bench.api_key, f"warm-{bench.run_id}", 1))
     warm_rows = wait_for_arrivals(subscribers, warm, connected, grace=60).rows
     print_section(f"phase 2: memory of {connected} idle subscribers")
     print_kv({
         "connected": f"{connected} of {args.subscribers} in {connect_s:.1f} s" + (f"; failed {failed}" if failed else ""),
-        "server RSS before/after": f"{rss_before / MB:.1f} / {rss_after / MB:.1f} MB (median of 2 s of samples each)",
+        "server RSS before/after": f"{rss_before / MB:.1f} / {rss_after / MB:.1f} MB (all servers; median of 2 s of samples each)",
         "then a warm-up event reached": f"{len(warm_rows)} of {connected}",
     })
     per_subscriber = (rss_after - rss_before) / max(1, connected)
@@ -555,6 +562,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database-url", help="PostgreSQL URL to use as is (default: a throwaway database on --pg-server)")
     parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432", help="where the throwaway database is made")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="Redis URL; FLUSHDB'd first (default %(default)s)")
+    parser.add_argument("--servers", type=int, default=2, help="pagerline serve processes (default %(default)s; 1 with --embedded)")
     parser.add_argument("--subscribers", type=int, default=1000, help="WebSocket subscribers (default %(default)s)")
     parser.add_argument("--subscriber-procs", type=int, default=2, help="processes holding them (default %(default)s)")
     parser.add_argument("--rate", type=float, default=2.0, help="new alerts/s in phases 1 and 3 (default %(default)s)")
@@ -563,6 +571,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--grace", type=float, default=20.0, help="seconds to wait for late events after phase 3")
     parser.add_argument("--quick", action="store_true", help="smoke run: 100 subscribers, 5 s phases")
     args = parser.parse_args(argv)
+    if args.embedded:
+        args.servers = 1  # without Redis, events reach only the process they happen in
     if args.quick:
         args.subscribers = min(args.subscribers, 100)
         args.duration = min(args.duration, 5.0)
@@ -608,18 +618,21 @@ def main(argv: list[str] | None = None) -> int:
             if not args.embedded:
                 redis_flushdb(args.redis_url)
                 env["PAGERLINE_REDIS_URL"] = args.redis_url
-            server, port = start_server(env, workdir)
-            group.add(server)
+            servers = []
+            for _ in range(args.servers):
+                server, port = start_server(env, workdir)
+                servers.append((group.add(server), f"http://127.0.0.1:{port}"))
             worker = None if args.embedded else group.add(start_worker(env, workdir))
-            base_url = f"http://127.0.0.1:{port}"
+            base_url = servers[0][1]
             token = seeded["alice_token"]
 
             print_section("settings")
             settings = {
-                "mode": "embedded (SQLite, in-process worker and bus)" if args.embedded else "PostgreSQL + Redis, 1 server + 1 worker",
+                "mode": "embedded (SQLite, in-process worker and bus)" if args.embedded else f"PostgreSQL + Redis, {args.servers} servers + 1 worker",
                 "database": describe_url(database_url),
                 "redis": "none" if args.embedded else describe_url(args.redis_url) + " (flushed)",
-                "server": f"pagerline serve --workers 1 (pid {server.pid})" + ("" if worker is None else f"; pagerline worker (pid {worker.pid})"),
+                "servers": f"{len(servers)} x pagerline serve --workers 1 (pids {', '.join(str(s.pid) for s, _ in servers)})"
+                + ("" if worker is None else f"; pagerline worker (pid {worker.pid})"),
                 "subscribers": f"{args.subscribers} in {args.subscriber_procs} process(es), graphql-transport-ws, one user's token",
                 "subscription": FEED,
                 "ingest": f"{args.rate:g} new alerts/s (open loop) for {args.duration:g} s in phases 1 and 3",
@@ -630,21 +643,23 @@ def main(argv: list[str] | None = None) -> int:
             print_kv(settings)
             info["settings"] = settings
 
-            sampler = RssSampler(server.pid, name="serve").start()
-            group.on_exit(sampler.stop)
-            groups = {"server": pid_tree(server.pid), "postgres": pids_named("postgres"), "redis": pids_named("redis-server")}
+            samplers = [RssSampler(s.pid, name=f"serve{i + 1}").start() for i, (s, _) in enumerate(servers)]
+            for sampler in samplers:
+                group.on_exit(sampler.stop)
+            trees = [pid_tree(s.pid) for s, _ in servers]
+            groups = {"server": lambda: [pid for tree in trees for pid in tree()], "postgres": pids_named("postgres"), "redis": pids_named("redis-server")}
             if worker is not None:
                 groups["worker"] = pid_tree(worker.pid)
-            bench = Bench(args, run_id, group, base_url, token, seeded["api_key"], groups, LoadGenerators(group))
+            bench = Bench(args, run_id, group, base_url, token, seeded["api_key"], groups, LoadGenerators(group), [url for _, url in servers])
             post_alerts(base_url, seeded["api_key"], f"open-{run_id}", 50)  # phase 0
             # The dashboard query first, while no subscriber's fan-out can weigh on it.
             figures += measure_dashboard_query(bench)
-            subscribers, memory = measure_idle_memory(bench, sampler)
+            subscribers, memory = measure_idle_memory(bench, samplers)
             figures += memory
             figures += measure_fanout(bench, subscribers, info)
             subscribers.stop()
             print_section("server")
-            figures.append(Figure("server peak RSS", sampler.peak() / MB, "MB", 250.0, "<"))
+            figures.append(Figure("server peak RSS (largest)", max(sampler.peak() for sampler in samplers) / MB, "MB", 250.0, "<"))
             print_figures(figures[-1:])
         except Exception:
             traceback.print_exc()

@@ -71,7 +71,10 @@ async def visible_changes(
                 continue
             if event.get("topic") != topic:
                 continue
-            loaded = await asyncio.shield(load_once(event, load))
+            shared = load_once(event, load)
+            # Shielded while it loads (a cancelled subscriber must not cancel the others' load);
+            # once loaded, as most subscribers find it, read at no cost.
+            loaded = shared.result() if shared.done() else await asyncio.shield(shared)
             shown = view(viewer, loaded) if loaded is not None else None
             if shown is None:
                 continue

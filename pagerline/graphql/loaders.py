@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -114,18 +115,61 @@ async def _event_counts(alert_ids: list[int]) -> list[int]:
 
 
 class Loaders:
-    def __init__(self) -> None:
-        self.event_counts: DataLoader[int, int] = DataLoader(load_fn=_event_counts)
-        self.log_entries: DataLoader[int, list[AlertLogEntry]] = DataLoader(load_fn=_log_entries)
-        self.sources: DataLoader[int, AlertSource | None] = DataLoader(load_fn=_by_id(AlertSource))
-        self.policies: DataLoader[int, EscalationPolicy | None] = DataLoader(load_fn=_by_id(EscalationPolicy))
-        self.users: DataLoader[int, User | None] = DataLoader(load_fn=_by_id(User))
-        self.teams: DataLoader[int, Team | None] = DataLoader(load_fn=_by_id(Team))
-        self.schedules: DataLoader[int, Schedule | None] = DataLoader(load_fn=_by_id(Schedule))
-        self.latest_log_entries: DataLoader[int, AlertLogEntry | None] = DataLoader(load_fn=_latest_log_entries)
-        self.alert_notifications: DataLoader[int, list[Notification]] = DataLoader(load_fn=_alert_notifications)
-        self.paged_users: DataLoader[int, dict[int, datetime]] = DataLoader(load_fn=_paged_users)
-        self.team_members: DataLoader[int, list[User]] = DataLoader(load_fn=_team_members)
-        self.user_teams: DataLoader[int, list[Team]] = DataLoader(load_fn=_user_teams)
-        self.policy_rules: DataLoader[int, list[RuleTargets]] = DataLoader(load_fn=_policy_rules)
-        self.notification_rules: DataLoader[int, list[NotificationRule]] = DataLoader(load_fn=_notification_rules)
+    """The DataLoaders of one request (or of one subscription event), each made on first use:
+    a subscription makes a fresh set for every event, and an event touches one or two."""
+
+    @cached_property
+    def event_counts(self) -> DataLoader[int, int]:
+        return DataLoader(load_fn=_event_counts)
+
+    @cached_property
+    def log_entries(self) -> DataLoader[int, list[AlertLogEntry]]:
+        return DataLoader(load_fn=_log_entries)
+
+    @cached_property
+    def sources(self) -> DataLoader[int, AlertSource | None]:
+        return DataLoader(load_fn=_by_id(AlertSource))
+
+    @cached_property
+    def policies(self) -> DataLoader[int, EscalationPolicy | None]:
+        return DataLoader(load_fn=_by_id(EscalationPolicy))
+
+    @cached_property
+    def users(self) -> DataLoader[int, User | None]:
+        return DataLoader(load_fn=_by_id(User))
+
+    @cached_property
+    def teams(self) -> DataLoader[int, Team | None]:
+        return DataLoader(load_fn=_by_id(Team))
+
+    @cached_property
+    def schedules(self) -> DataLoader[int, Schedule | None]:
+        return DataLoader(load_fn=_by_id(Schedule))
+
+    @cached_property
+    def latest_log_entries(self) -> DataLoader[int, AlertLogEntry | None]:
+        return DataLoader(load_fn=_latest_log_entries)
+
+    @cached_property
+    def alert_notifications(self) -> DataLoader[int, list[Notification]]:
+        return DataLoader(load_fn=_alert_notifications)
+
+    @cached_property
+    def paged_users(self) -> DataLoader[int, dict[int, datetime]]:
+        return DataLoader(load_fn=_paged_users)
+
+    @cached_property
+    def team_members(self) -> DataLoader[int, list[User]]:
+        return DataLoader(load_fn=_team_members)
+
+    @cached_property
+    def user_teams(self) -> DataLoader[int, list[Team]]:
+        return DataLoader(load_fn=_user_teams)
+
+    @cached_property
+    def policy_rules(self) -> DataLoader[int, list[RuleTargets]]:
+        return DataLoader(load_fn=_policy_rules)
+
+    @cached_property
+    def notification_rules(self) -> DataLoader[int, list[NotificationRule]]:
+        return DataLoader(load_fn=_notification_rules)

@@ -16,6 +16,7 @@ from pagerline.engine import alerts as alert_engine
 from pagerline.engine.accounts import Viewer, login as engine_login
 from pagerline.engine.errors import EngineError
 from pagerline.graphql.context import app_state, viewer_of
+from pagerline.graphql.execution import PagerlineExecutionContext
 from pagerline.graphql.errors import USER_ERROR_CODES, engine_errors, from_engine, not_found, user_error
 from pagerline.graphql.admin import AdminMutation, AdminQuery
 from pagerline.graphql.args import optional_id, parse_id
@@ -180,6 +181,7 @@ schema = strawberry.Schema(
     query=merge_types("Query", (Query, MeQuery, ScheduleQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery)),
     mutation=merge_types("Mutation", (Mutation, MeMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
+    execution_context_class=PagerlineExecutionContext,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaskErrors(should_mask_error=_should_mask),
