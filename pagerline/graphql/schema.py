@@ -157,13 +157,33 @@ class Mutation:
         return await _act(info, id, lambda v, a: alert_engine.escalate_alert(a, v.user.id, _now()))
 
 
+@strawberry.input(description="Which alert events a subscription wants; every part left out matches all.")
+class AlertEventFilter:
+    kinds: list[str] | None = strawberry.field(default=None, description="CREATED, UPDATED, ACCEPTED, RESOLVED, ESCALATED, COMMENTED")
+    status: list[AlertStatus] | None = None
+    priority: Priority | None = None
+    source_ids: list[strawberry.ID] | None = None
+    team_id: strawberry.ID | None = None
+
+    def matches(self, kind: str, alert: AlertRow) -> bool:
+        """In memory, on the alert each event loads once for every subscriber of the process."""
+        return (
+            (not self.kinds or kind in self.kinds)
+            and (not self.status or alert.status.value in {s.value for s in self.status})
+            and (self.priority is None or alert.priority.value == self.priority.value)
+            and (not self.source_ids or str(alert.source_id) in {str(i) for i in self.source_ids})  # type: ignore[attr-defined]
+            and (self.team_id is None or str(alert.source.team_id) == str(self.team_id))  # type: ignore[attr-defined]
+        )
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription
-    async def alert_events(self, info: Info) -> AsyncGenerator[AlertEvent, None]:
+    async def alert_events(self, info: Info, filter: AlertEventFilter | None = None) -> AsyncGenerator[AlertEvent, None]:
         # Loaded once per event, shown to the subscribers that may see it.
         async for kind, row in visible_changes(info, "alert", load_event_alert, alert_seen_by):
-            yield AlertEvent(kind=kind, alert=Alert.of(row))
+            if filter is None or filter.matches(kind, row):
+                yield AlertEvent(kind=kind, alert=Alert.of(row))
 
 
 def _should_mask(error: object) -> bool:

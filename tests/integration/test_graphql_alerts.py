@@ -4,13 +4,14 @@ notifications with delivery status, timeline and latest entry."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, data, error_code, fire_ok, gql, running_world
+from tests.support.graphql import World, collect, data, error_code, fire_ok, gql, running_world
 from tests.support.processes import wait_until
 
 PAGE = """query($after: String, $first: Int, $priority: Priority, $source: ID, $team: ID, $text: String) {
@@ -90,3 +91,26 @@ def test_alert_detail_shows_source_policy_responders_notifications_and_timeline(
     assert after["responders"][1]["notifiedAt"] is None  # Bob accepted before his level was paged
     assert "ACCEPTED" in [e["kind"] for e in after["logEntries"]]
     assert after["latestLogEntry"] == after["logEntries"][-1]
+
+
+def test_alert_events_filter_by_kind_and_priority(world: World) -> None:
+    """alertEvents(filter): a subscriber that asks for HIGH alerts being accepted gets exactly that."""
+    query = 'subscription { alertEvents(filter: {kinds: ["ACCEPTED", "CREATED"], priority: HIGH}) { kind alert { summary priority } } }'
+    accepted: list[str] = []
+
+    def trigger() -> None:
+        low = fire_ok(world.url, world.ops.api_key, "filter-low", "low one", priority="LOW")
+        high = fire_ok(world.url, world.ops.api_key, "filter-high", "high one")
+        for alert_id in (low, high):
+            data(world.url, world.ops.alice_token, "mutation($id: ID!) { acceptAlert(id: $id) { status } }", id=str(alert_id))
+            accepted.append(str(alert_id))
+
+    received = asyncio.run(collect(
+        world.url, world.ops.alice_token, query,
+        warm_up=lambda i: fire_ok(world.url, world.ops.api_key, f"filter-warm-{i}", "warm-up") and None,
+        is_warm_up=lambda event: event["alertEvents"]["alert"]["summary"] == "warm-up",
+        trigger=trigger,
+        done=lambda got: ("ACCEPTED", "high one") in [(e["alertEvents"]["kind"], e["alertEvents"]["alert"]["summary"]) for e in got],
+    ))
+    seen = [(e["alertEvents"]["kind"], e["alertEvents"]["alert"]["summary"]) for e in received]
+    assert seen == [("CREATED", "high one"), ("ACCEPTED", "high one")], seen  # no LOW, no UPDATED

@@ -23,7 +23,8 @@ def test_fixed_signatures_from_design_are_present() -> None:
         "alert(id: ID!): Alert",
         "acceptAlert(id: ID!): Alert!",
         "resolveAlert(id: ID!): Alert!",
-        "alertEvents: AlertEvent!",
+        # Called without arguments as DESIGN.md fixes it; an optional filter may be given.
+        "alertEvents(filter: AlertEventFilter = null): AlertEvent!",
         "enum AlertStatus {",
         "enum Priority {",
     ):
