@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import strawberry
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -197,13 +197,21 @@ def _should_mask(error: object) -> bool:
     return original is not None
 
 
+MAX_DEPTH = 10
+MAX_TOKENS = 5_000
+MAX_ALIASES = 50
+
 schema = strawberry.Schema(
     query=merge_types("Query", (Query, MeQuery, ScheduleQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery)),
     mutation=merge_types("Mutation", (Mutation, MeMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     execution_context_class=PagerlineExecutionContext,
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=10),
+        # Size limits, checked before anything runs: a document is refused when it nests deeper,
+        # has more tokens or more aliases than any screen of the app or the dashboard needs.
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaskErrors(should_mask_error=_should_mask),
     ],
 )
