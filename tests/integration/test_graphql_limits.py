@@ -35,3 +35,10 @@ def test_documents_beyond_the_limits_are_refused(world: World) -> None:
 
     tokens = "{ me { " + " ".join(["name"] * MAX_TOKENS) + " } }"
     assert "token" in refused(world, tokens).lower()
+
+
+def test_graphiql_is_served_at_the_graphql_url(world: World) -> None:
+    import httpx
+
+    page = httpx.get(f"{world.url}/graphql", headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
