@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlencode
 
 import pytest
 
@@ -223,3 +224,25 @@ def test_the_page_reconnects_by_itself_and_catches_up_on_what_it_missed(
         assert page.evaluate("window.sameDocument") is True
     finally:
         site.server.stop()
+
+
+def test_the_widget_coverage_link_opens_a_prefilled_request(browser: Browser, site: Site) -> None:
+    """The widget feed's web link (``#/coverage/request?start&end&schedules``) lands on a form
+    that asks for coverage of that shift."""
+    org = site.org
+    day0 = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    made = data(site.server.url, org.alice_token, """mutation($s: DateTime!, $a: ID!, $b: ID!) {
+        createSchedule(name: "Widget link", layers: [{startsOn: $s, rotation: "P1D", userIds: [$a, $b]}]) { id } }""",
+        s=day0.isoformat(), a=str(org.alice_id), b=str(org.bob_id))["createSchedule"]
+    mine = data(site.server.url, org.alice_token, "query($f: DateTime!) { myShifts(from: $f) { start end schedule { id } } }",
+                f=datetime.now(UTC).isoformat())["myShifts"]
+    shift = next(s for s in mine if s["schedule"]["id"] == made["id"] and datetime.fromisoformat(s["start"]) > datetime.now(UTC))
+    link = urlencode({"start": shift["start"], "end": shift["end"], "schedules": made["id"]})  # as the feed writes it
+    page = open_dashboard(browser, site, f"/#/coverage/request?{link}")
+    sign_in(page, "alice@ops.test", "alice-password")
+    assert page.get_by_label("From (UTC, ISO 8601)").input_value() == shift["start"]
+    page.get_by_label("Message").fill("dentist, from the widget")
+    page.get_by_role("button", name="Ask for coverage").click()
+    page.locator("#coverage-result", has_text="pending").wait_for()
+    asked = data(site.server.url, org.bob_token, "{ coverageRequests(status: [PENDING]) { message start } }")["coverageRequests"]
+    assert {"message": "dentist, from the widget", "start": shift["start"]} in asked

@@ -21,6 +21,8 @@ const ON_CALL = `query OnCallNow {
   onCallByPolicy { policyName level users { name } }
 }`;
 const LOGOUT = "mutation Logout { logout }";
+const REQUEST_COVERAGE = `mutation RequestCoverage($start: DateTime!, $end: DateTime!, $message: String!, $schedules: [ID!]) {
+  requestCoverage(start: $start, end: $end, message: $message, scheduleIds: $schedules) { id status } }`;
 const LOGIN = "mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token user { name } } }";
 const ACTIONS = {
   accept: `mutation Accept($id: ID!) { acceptAlert(id: $id) { ${ALERT_FIELDS} } }`,
@@ -289,6 +291,41 @@ function showDashboard() {
   });
   live.start();
   onCallTimer = setInterval(refreshOnCall, ON_CALL_REFRESH_MS);
+  showCoverageRequest();
+}
+
+// ---------------------------------------------------------------------------- coverage requests
+
+/** The widget's web link, `#/coverage/request?start=…&end=…&schedules=1,2`, opens a prefilled
+ * request (no start: the current shift, asked from the next minute on). */
+function showCoverageRequest() {
+  const view = $("coverage-view");
+  view.hidden = !location.hash.startsWith("#/coverage/request");
+  if (view.hidden) return;
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const nextMinute = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000);
+  $("coverage-start").value = params.get("start") || nextMinute.toISOString().replace(/\.\d+Z$/, "Z");
+  $("coverage-end").value = params.get("end") || "";
+  $("coverage-form").dataset.schedules = params.get("schedules") || "";
+  $("coverage-result").textContent = "";
+}
+
+async function requestCoverage(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const schedules = (form.dataset.schedules || "").split(",").filter(Boolean);
+  const variables = {
+    start: form.start.value.trim(),
+    end: form.end.value.trim(),
+    message: form.message.value,
+    schedules: schedules.length ? schedules : null,
+  };
+  try {
+    const { requestCoverage: made } = await graphql(REQUEST_COVERAGE, variables);
+    $("coverage-result").textContent = `Asked: coverage request ${made.id} is ${made.status.toLowerCase()}.`;
+  } catch (error) {
+    $("coverage-result").textContent = error.message;
+  }
 }
 
 function signOut(reason = "") {
@@ -302,6 +339,7 @@ function signOut(reason = "") {
   $("oncall").replaceChildren();
   renderNotifications();
   $("app-view").hidden = true;
+  $("coverage-view").hidden = true;
   $("whoami").hidden = true;
   $("connection").hidden = true;
   $("login-view").hidden = false;
@@ -341,8 +379,10 @@ async function signIn(event) {
 function start() {
   $("login-form").addEventListener("submit", signIn);
   $("logout").addEventListener("click", logOut);
+  $("coverage-form").addEventListener("submit", requestCoverage);
   // Signing out in another tab signs out here too.
   window.addEventListener("hashchange", () => {
+    if (live) showCoverageRequest();
     const id = Number(location.hash.replace("#/alerts/", ""));
     const item = Number.isInteger(id) ? alertElement(id) : null;
     if (item) showLinked(item);
