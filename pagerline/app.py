@@ -14,6 +14,7 @@ from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
 from pagerline.engine.effects import NullDispatcher, set_dispatcher
+from pagerline.gc_tuning import settle_after_startup
 from pagerline.graphql.schema import schema
 from pagerline.graphql.view import PagerlineGraphQL
 from pagerline.settings import Settings, get_settings
@@ -78,5 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def app_factory() -> Starlette:
-    """For ``uvicorn --factory pagerline.app:app_factory`` (each worker process builds its own)."""
-    return create_app()
+    """For ``uvicorn --factory pagerline.app:app_factory`` (each worker process builds its own).
+    Only a served process tunes the collector (tests build many apps in one process)."""
+    app = create_app()
+    settle_after_startup()
+    return app

@@ -91,6 +91,9 @@ async def run_worker(settings: Settings, threads: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
+    from pagerline.gc_tuning import settle_after_startup
+
+    settle_after_startup()
     logging.getLogger("pagerline.worker").info("worker ready (pid %d, %d threads)", os.getpid(), threads)
     try:
         await stop.wait()
