@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 from pagerline.engine.accounts import Viewer
 from pagerline.engine.roles import may_see
 from pagerline.graphql.errors import forbidden, unauthenticated
-from pagerline.models import Alert, CoverageRequest, Role, Team, TokenKind
+from pagerline.models import Alert, CoverageRequest, CoverageStatus, Role, Team, TokenKind
 
 
 def require_viewer(viewer: Viewer | None) -> Viewer:
@@ -91,3 +91,25 @@ async def visible_coverage_requests(viewer: Viewer, rows: list[CoverageRequest])
     """The requests of ``rows`` the viewer may see (:func:`coverage_visible_to`; one query for the teams)."""
     teams = await teams_of(sorted({r.requester_id for r in rows}))  # type: ignore[attr-defined]
     return [r for r in rows if coverage_visible_to(viewer, r, teams.get(r.requester_id, set()))]  # type: ignore[attr-defined]
+
+
+async def newest_visible_coverage_requests(
+    viewer: Viewer, statuses: list[CoverageStatus] | None = None, limit: int = 200
+) -> list[CoverageRequest]:
+    """The newest ``limit`` requests the viewer may see. Read page by page until that many are
+    found: a cap applied before the visibility rule would hide a team's requests behind other
+    teams' newer ones."""
+    found: list[CoverageRequest] = []
+    before: int | None = None
+    while len(found) < limit:
+        query = CoverageRequest.all().order_by("-id").limit(limit)
+        if statuses:
+            query = query.filter(status__in=statuses)
+        if before is not None:
+            query = query.filter(id__lt=before)
+        rows = list(await query)
+        if not rows:
+            break
+        found += await visible_coverage_requests(viewer, rows)
+        before = rows[-1].id
+    return found[:limit]

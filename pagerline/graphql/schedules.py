@@ -21,7 +21,7 @@ from pagerline.engine.oncall import load_schedule_specs
 from pagerline.engine.schedule_math import final_shifts, on_call
 from pagerline.graphql.context import viewer_of
 from pagerline.graphql.errors import from_engine, not_found, user_error
-from pagerline.graphql.permissions import can_see_team, require_responder, require_viewer, visible_coverage_requests
+from pagerline.graphql.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
 from pagerline.graphql.types import User
 from pagerline.models.coverage import CoverageRequest as CoverageRow
 from pagerline.models.coverage import CoverageStatus as CoverageStatusRow
@@ -252,10 +252,8 @@ class ScheduleQuery:
     @strawberry.field
     async def coverage_requests(self, info: Info, status: list[CoverageStatus] | None = None) -> list[CoverageRequest]:
         viewer = require_viewer(viewer_of(info))
-        query = CoverageRow.all().order_by("-id").limit(200)
-        if status:
-            query = query.filter(status__in=[CoverageStatusRow(s.value) for s in status])
-        return [CoverageRequest.of(r) for r in await visible_coverage_requests(viewer, list(await query))]
+        statuses = [CoverageStatusRow(s.value) for s in status] if status else None
+        return [CoverageRequest.of(r) for r in await newest_visible_coverage_requests(viewer, statuses)]
 
 
 def _now() -> datetime:

@@ -201,3 +201,22 @@ def test_coverage_requests_are_listed_to_the_requesters_teammates_only(world: tu
     query = "{ coverageRequests { id } }"
     assert {"id": request_id} in gql(server, people["carol"], query)["data"]["coverageRequests"]  # teammate, not asked
     assert {"id": request_id} not in gql(server, people["dave"], query)["data"]["coverageRequests"]  # another team
+    # Another team's 250 newer requests do not push it out of the list (the list is capped at 200).
+    run(_flood(server.env["PAGERLINE_DATABASE_URL"], 250))
+    assert {"id": request_id} in gql(server, people["carol"], query)["data"]["coverageRequests"]
+
+
+async def _flood(url: str, count: int) -> None:
+    """``count`` pending requests by someone on another team, newer than everything else."""
+    from pagerline.engine.accounts import create_user
+    from pagerline.models import CoverageRequest, Role
+
+    await init_db(url)
+    try:
+        eve = await create_user("eve@flood.test", "Eve", None, Role.RESPONDER, "UTC", ["Flood"])
+        now = datetime.now(UTC)
+        await CoverageRequest.bulk_create(
+            [CoverageRequest(requester_id=eve.id, start=now + timedelta(days=9), end=now + timedelta(days=9, hours=1), created_at=now) for _ in range(count)]
+        )
+    finally:
+        await close_db()
