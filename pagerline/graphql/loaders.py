@@ -24,6 +24,7 @@ from pagerline.models import (
     NotificationKind,
     NotificationRule,
     Schedule,
+    ScheduleLayer,
     Team,
     User,
 )
@@ -87,6 +88,11 @@ async def _user_teams(user_ids: list[int]) -> list[list[Team]]:
     pairs = [p for p in await User.filter(id__in=user_ids).values_list("id", "teams__id") if p[1] is not None]
     teams = {t.id: t for t in await Team.filter(id__in=[t for _, t in pairs])}
     return _grouped(user_ids, sorted(((u, teams[t]) for u, t in pairs if t in teams), key=lambda p: p[1].name))
+
+
+async def _schedule_layers(schedule_ids: list[int]) -> list[list[ScheduleLayer]]:
+    rows = await ScheduleLayer.filter(schedule_id__in=schedule_ids).order_by("position", "id")
+    return _grouped(schedule_ids, ((row.schedule_id, row) for row in rows))  # type: ignore[attr-defined]
 
 
 async def _policy_rules(policy_ids: list[int]) -> list[list[RuleTargets]]:
@@ -169,6 +175,10 @@ class Loaders:
     @cached_property
     def policy_rules(self) -> DataLoader[int, list[RuleTargets]]:
         return DataLoader(load_fn=_policy_rules)
+
+    @cached_property
+    def schedule_layers(self) -> DataLoader[int, list[ScheduleLayer]]:
+        return DataLoader(load_fn=_schedule_layers)
 
     @cached_property
     def notification_rules(self) -> DataLoader[int, list[NotificationRule]]:

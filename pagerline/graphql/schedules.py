@@ -19,7 +19,7 @@ from pagerline.engine.errors import EngineError
 from pagerline.engine.escalation import load_policy_plan, resolve_targets
 from pagerline.engine.oncall import load_schedule_specs
 from pagerline.engine.schedule_math import final_shifts, on_call
-from pagerline.graphql.context import viewer_of
+from pagerline.graphql.context import loaders_of, viewer_of
 from pagerline.graphql.errors import from_engine, not_found, user_error
 from pagerline.graphql.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
 from pagerline.graphql.types import User
@@ -83,7 +83,7 @@ class Schedule:
 
     @strawberry.field
     async def layers(self, info: Info) -> list[Layer]:
-        rows = await models.ScheduleLayer.filter(schedule_id=int(self.id)).order_by("position", "id")
+        rows = await loaders_of(info).schedule_layers.load(int(self.id))
         return [
             Layer(id=strawberry.ID(str(r.id)), position=r.position, starts_on=r.starts_on, ends_on=r.ends_on,
                   rotation=r.rotation, user_ids=[strawberry.ID(str(u)) for u in r.user_ids])

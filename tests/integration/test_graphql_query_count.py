@@ -111,3 +111,36 @@ async def test_dashboard_query_costs_the_same_for_5_and_50_alerts(dashboard: tup
     assert len(commented) == 17 and all(n["latestLogEntry"]["text"].startswith("Bob: looking at") for n in commented)
     assert few == many, f"{few} statements for 5 alerts, {many} for 50:\n" + "\n".join(counter.statements)
     assert many <= 15, "\n".join(counter.statements)
+
+
+POLICIES = "{ escalationPolicies { name rules { escalationTimeout users { name } schedules { name layers { rotation userIds } } } } }"
+
+
+async def test_policies_with_schedules_and_layers_cost_the_same_for_1_and_6_schedules(
+    dashboard: tuple[httpx.AsyncClient, StatementCounter, Org],
+) -> None:
+    from pagerline.engine.schedules import LayerInput, create_schedule
+    from pagerline.models import EscalationRule, ScheduleKind
+
+    client, counter, org = dashboard
+    rule = await EscalationRule.filter(policy_id=org.policy_id).order_by("position").first()
+    assert rule is not None
+
+    async def statements_with(total: int) -> tuple[int, list[str]]:
+        while await rule.schedules.all().count() < total:
+            made = await create_schedule(
+                f"Rota {await rule.schedules.all().count()}", "UTC", ScheduleKind.RECURRING, org.team_id,
+                [LayerInput(datetime.now(UTC), "P1D", [org.alice_id, org.bob_id]), LayerInput(datetime.now(UTC), "PT12H", [org.bob_id])],
+            )
+            await rule.schedules.add(made)
+        counter.statements.clear()
+        response = await client.post("/graphql", json={"query": POLICIES}, headers={"Authorization": f"Bearer {org.alice_token}"})
+        assert response.status_code == 200 and "errors" not in response.json(), response.text
+        [policy] = [p for p in response.json()["data"]["escalationPolicies"] if p["name"] == "Ops policy"]
+        layers = [len(s["layers"]) for r in policy["rules"] for s in r["schedules"]]
+        assert layers == [2] * total  # the layers are really there
+        return len(counter.statements), counter.statements[:]
+
+    one, _ = await statements_with(1)
+    six, statements = await statements_with(6)
+    assert one == six, f"{one} statements for 1 schedule, {six} for 6:\n" + "\n".join(statements)
