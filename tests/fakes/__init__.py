@@ -23,6 +23,7 @@ import socket
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -285,7 +286,7 @@ class FakeControls:
         self.script.release()
 
 
-class HttpFake(FakeControls):
+class HttpFake(FakeControls, ABC):
     """An HTTP server on 127.0.0.1 in its own loop thread: keep-alive HTTP/1.1 in clear text, or,
     with ``tls=True``, HTTP/2 over TLS (ALPN ``h2``, a self-signed certificate in ``ca_file``;
     httpx clients trust it through ``SSL_CERT_FILE``). Subclasses implement
@@ -360,8 +361,9 @@ class HttpFake(FakeControls):
                 self.tls.remove()
 
 
-    async def handle(self, request: HttpRequest) -> HttpResponse:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        """The fake's answer to one request (each fake speaks its provider's API)."""
 
     async def _respond(self, request: HttpRequest) -> HttpResponse:
         self.in_flight += 1

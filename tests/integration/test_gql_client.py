@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import ws_url
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
-from tests.support.processes import Server, start_server
+from tests.support.processes import Server, start_server, wait_until_async
 from tests.support.seed import Org
 
 PROTOCOLS = [WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL, WebsocketsTransport.APOLLO_SUBPROTOCOL]
@@ -65,12 +65,10 @@ async def accept_over_http(site: Site, alert_id: int) -> dict[str, Any]:
 
 
 async def wait_for_event(events: list[dict[str, Any]], alert_id: int, kind: str) -> dict[str, Any]:
-    for _ in range(200):
-        for event in events:
-            if event["alert"]["id"] == str(alert_id) and event["kind"] == kind:
-                return event
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {kind} event for alert {alert_id}; got {events}")
+    def found() -> dict[str, Any] | None:
+        return next((e for e in events if e["alert"]["id"] == str(alert_id) and e["kind"] == kind), None)
+
+    return await wait_until_async(found, timeout=10, what=f"a {kind} event for alert {alert_id}")  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -26,7 +26,7 @@ from tests.integration.test_pipeline_e2e import move_clock
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data, ws_url
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
-from tests.support.processes import Server, start_server, start_worker, wait_until
+from tests.support.processes import Server, start_server, start_worker, wait_until, wait_until_async
 from tests.support.seed import Org
 from tests.support.ws import Subscriber
 
@@ -159,7 +159,7 @@ async def _stuck_and_reading(server: Server, org: Org) -> None:
         fired: list[int] = []
         while sum(received.get(a, 0) for a in fired) <= limit * 5 // 4:
             fired.append(await asyncio.to_thread(post_alert, server.url, org, f"heavy-{len(fired)}", "Heavy", details=BIG_DETAILS))
-            await asyncio.wait_for(_until(lambda: fired[-1] in received), timeout=15)
+            await wait_until_async(lambda: fired[-1] in received, what="the reading subscriber to get every event")
 
         # Reading again, the stuck subscriber gets what the server held for it, up to the last event.
         async def stuck_catches_up() -> None:
@@ -171,11 +171,6 @@ async def _stuck_and_reading(server: Server, org: Org) -> None:
     finally:
         await stuck.close()
         await reader.close()
-
-
-async def _until(condition: Any) -> None:
-    while not condition():
-        await asyncio.sleep(0.02)
 
 
 def test_a_subscriber_that_never_reads_does_not_hold_up_another(bus_server: tuple[Server, Org]) -> None:

@@ -3,6 +3,7 @@ private redis-server that a test may stop and start again."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -32,6 +33,18 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+async def wait_until_async(predicate, timeout: float = 15.0, interval: float = 0.02, what: str = "condition"):  # type: ignore[no-untyped-def]
+    """:func:`wait_until` for code on an event loop (a WebSocket reader fills what it checks)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
 
 
 @dataclass
