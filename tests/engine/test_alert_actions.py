@@ -14,6 +14,7 @@ from pagerline.engine.alert_actions import (
     ActionContext,
     ActionPolicy,
     action_secret,
+    claim,
     create_alert_action,
     deliver_action,
     deliver_due,
@@ -257,3 +258,20 @@ async def test_every_sweep_runs_the_source_jobs(db: str, receiver: FakeWebhookRe
     assert sorted(c.json()["alert"]["id"] for c in receiver.delivered()) == sorted([alert_id, (await Heartbeat.get(id=heartbeat.id)).alert_id])
     assert [c.signature_ok for c in receiver.delivered()] == [True, True]
     assert (await Heartbeat.get(id=heartbeat.id)).state is HeartbeatState.OVERDUE
+
+
+async def test_a_delivery_whose_worker_died_mid_send_goes_out_once_after_its_lease(db: str, receiver: FakeWebhookReceiver) -> None:
+    """A worker killed after claiming leaves the row SENDING; nobody touches it until the lease
+    runs out, then the sweeper sends it, once."""
+    org = await seed_org()
+    await webhook(org, receiver)
+    alert_id = await fire(org)
+    [delivery_id] = await plan_actions(alert_id, AlertActionTrigger.ALERT_CREATED, T0)
+    assert await claim(delivery_id, T0, CTX.policy)  # the worker that then vanished
+    assert await deliver_due(T0 + timedelta(seconds=CTX.policy.lease_seconds - 1), CTX) == 0
+    assert receiver.received == []
+    assert await deliver_due(T0 + timedelta(seconds=CTX.policy.lease_seconds + 1), CTX) == 1
+    assert await deliver_due(T0 + timedelta(minutes=30), CTX) == 0
+    assert [c.json()["deliveryId"] for c in receiver.delivered()] == [delivery_id]
+    row = await AlertActionDelivery.get(id=delivery_id)
+    assert (row.status, row.attempts) == (ActionDeliveryStatus.DELIVERED, 2)
