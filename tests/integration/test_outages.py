@@ -61,6 +61,17 @@ async def _seed(url: str, **kwargs: Any) -> Org:
         await close_db()
 
 
+async def _heartbeat(url: str, org: Org) -> str:
+    from pagerline.engine.heartbeats import create_heartbeat
+
+    await init_db(url)
+    try:
+        _, key = await create_heartbeat("nightly backup", org.api_source_id, 3600)
+        return key
+    finally:
+        await close_db()
+
+
 def post_alert(base_url: str, org: Org, key: str) -> httpx.Response:
     return httpx.post(
         f"{base_url}/api/events",
@@ -339,6 +350,7 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
 ) -> None:
     url = pg_database_url
     org = run(_seed(url))
+    heartbeat_key = run(_heartbeat(url, org))
     log = tmp_path / "console.log"
     pg = urlsplit(url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
@@ -360,6 +372,15 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
             assert body["message"].strip()
             assert int(response.headers["retry-after"]) >= 1
             refused.append(key)
+        # The other intake routes answer the same way (and so store nothing either).
+        for path, body in (
+            (f"/api/events/webhook/{org.api_key}", {"summary": "webhook while down", "alertKey": "db-down-webhook"}),
+            ("/api/deployment-events", {"integrationKey": org.api_key, "summary": "deploy while down"}),
+            (f"/api/heartbeats/{heartbeat_key}", None),
+        ):
+            response = httpx.post(server.url + path, json=body, timeout=15)
+            assert response.status_code == 503 and response.json()["code"] == "DATABASE_UNAVAILABLE", (path, response.text)
+            assert int(response.headers["retry-after"]) >= 1
 
         proxy.start()
         accepted: list[tuple[str, int]] = []
