@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,12 +17,65 @@ from pagerline.models import Role, Schedule, ScheduleKind, ScheduleLayer, Schedu
 
 
 @dataclass(frozen=True)
+class Restriction:
+    """A weekly window a layer covers, from (start_day, start_time) to (end_day, end_time) in the
+    schedule's time zone; days 0 (Monday) .. 6 (Sunday), times "HH:MM". An end at or before the
+    start on the same day wraps into the next week (Fri 18:00 - Mon 09:00 is a weekend)."""
+
+    start_day: int
+    start_time: str
+    end_day: int
+    end_time: str
+
+
+@dataclass(frozen=True)
 class LayerInput:
     starts_on: datetime
     rotation: str
     user_ids: list[int]
     ends_on: datetime | None = None
-    restrictions: list[dict[str, object]] = field(default_factory=list)
+    restrictions: list[Restriction] = field(default_factory=list)
+
+
+# Enough for several windows a day; the schedule math walks every window of every week it shows.
+MAX_RESTRICTIONS = 50
+_CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _check_restriction(index: int, window: Restriction) -> None:
+    for what, day in (("start", window.start_day), ("end", window.end_day)):
+        if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
+            raise BadInput(f"restrictions[{index}]: the {what} day must be 0 (Monday) .. 6 (Sunday)")
+    for what, clock in (("start", window.start_time), ("end", window.end_time)):
+        if not isinstance(clock, str) or _CLOCK_TIME.fullmatch(clock) is None:
+            raise BadInput(f"restrictions[{index}]: the {what} time must be HH:MM from 00:00 to 23:59, got {clock!r}")
+    if (window.start_day, window.start_time) == (window.end_day, window.end_time):
+        # The math would read this as the whole week; as input it is far more likely a slip.
+        raise BadInput(
+            f"restrictions[{index}]: starts and ends at {_DAY_NAMES[window.start_day]} {window.start_time}; "
+            "leave restrictions out for a layer that covers the whole week"
+        )
+
+
+def restrictions_to_rows(restrictions: list[Restriction]) -> list[dict[str, object]]:
+    """Checked restrictions in the stored shape (what :func:`oncall.restriction_from_json` reads)."""
+    if len(restrictions) > MAX_RESTRICTIONS:
+        raise BadInput(f"A layer has at most {MAX_RESTRICTIONS} restrictions")
+    for index, window in enumerate(restrictions):
+        _check_restriction(index, window)
+    return [
+        {"start_day": w.start_day, "start_time": w.start_time, "end_day": w.end_day, "end_time": w.end_time}
+        for w in restrictions
+    ]
+
+
+def restrictions_of(row: ScheduleLayer) -> list[Restriction]:
+    """A stored layer's restrictions, as they were given."""
+    return [
+        Restriction(int(r["start_day"]), str(r["start_time"])[:5], int(r["end_day"]), str(r["end_time"])[:5])
+        for r in row.restrictions
+    ]
 
 
 @dataclass(frozen=True)
@@ -43,6 +97,23 @@ async def _check_users(user_ids: set[int]) -> None:
         raise NotFound("User not found")
 
 
+def _checked_layer(layer: LayerInput) -> list[dict[str, object]]:
+    """Everything about a new layer that needs no database; its restrictions as stored."""
+    _check_rotation(layer.rotation)
+    if layer.starts_on.tzinfo is None or (layer.ends_on is not None and layer.ends_on.tzinfo is None):
+        raise BadInput("Layer times need a time zone")
+    if not layer.user_ids:
+        raise BadInput("A layer needs at least one user")
+    return restrictions_to_rows(layer.restrictions)
+
+
+def _check_rotation(rotation: str) -> None:
+    try:
+        parse_rotation(rotation)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+
+
 async def create_schedule(
     name: str,
     timezone: str,
@@ -55,25 +126,17 @@ async def create_schedule(
         raise BadInput("A schedule needs a name")
     _check_timezone(timezone)
     layers, shifts = layers or [], shifts or []
-    for layer in layers:
-        try:
-            parse_rotation(layer.rotation)
-        except ValueError as exc:
-            raise BadInput(str(exc)) from exc
-        if layer.starts_on.tzinfo is None or (layer.ends_on is not None and layer.ends_on.tzinfo is None):
-            raise BadInput("Layer times need a time zone")
-        if not layer.user_ids:
-            raise BadInput("A layer needs at least one user")
+    windows = [_checked_layer(layer) for layer in layers]
     for shift in shifts:
         if shift.end <= shift.start:
             raise BadInput("A shift must end after it starts")
     await _check_users({u for layer in layers for u in layer.user_ids} | {s.user_id for s in shifts})
     async with in_transaction():
         schedule = await Schedule.create(name=name.strip()[:200], timezone=timezone, kind=kind, team_id=team_id)
-        for position, layer in enumerate(layers):
+        for position, (layer, restrictions) in enumerate(zip(layers, windows, strict=True)):
             await ScheduleLayer.create(
                 schedule=schedule, position=position, starts_on=layer.starts_on, ends_on=layer.ends_on,
-                rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=list(layer.restrictions),
+                rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=restrictions,
             )
         for shift in shifts:
             await StaticShift.create(schedule=schedule, user_id=shift.user_id, start=shift.start, end=shift.end)
@@ -120,12 +183,14 @@ async def update_layer(
     rotation: str | None = None,
     user_ids: list[int] | None = None,
     handoff_from: datetime | None = None,
+    restrictions: list[Restriction] | None = None,
 ) -> ScheduleLayer:
     """Edit a layer from now on; shifts already past stay as they were.
 
     A layer that has not started yet is changed in place. Otherwise the old version ends at the
     moment the change takes effect (``handoff_from``, at the earliest now) and a new version with
-    the changes starts there, handing off from that instant.
+    the changes starts there, handing off from that instant. ``restrictions=None`` keeps the
+    layer's restrictions, ``[]`` removes them.
     """
     if actor.role in (Role.STAKEHOLDER, Role.RESPONDER):
         raise Forbidden("Only users and admins can edit schedules")
@@ -133,10 +198,8 @@ async def update_layer(
     if layer is None:
         raise NotFound("Layer not found")
     if rotation is not None:
-        try:
-            parse_rotation(rotation)
-        except ValueError as exc:
-            raise BadInput(str(exc)) from exc
+        _check_rotation(rotation)
+    windows = restrictions_to_rows(restrictions) if restrictions is not None else list(layer.restrictions)
     if user_ids is not None:
         if not user_ids:
             raise BadInput("A layer needs at least one user")
@@ -147,7 +210,8 @@ async def update_layer(
             layer.rotation = rotation or layer.rotation
             layer.user_ids = list(user_ids) if user_ids is not None else layer.user_ids
             layer.starts_on = handoff_from or layer.starts_on
-            await layer.save(update_fields=["rotation", "user_ids", "starts_on"])
+            layer.restrictions = windows
+            await layer.save(update_fields=["rotation", "user_ids", "starts_on", "restrictions"])
             result = layer
         else:
             old_end = layer.ends_on
@@ -160,7 +224,7 @@ async def update_layer(
                 ends_on=old_end,
                 rotation=rotation or layer.rotation,
                 user_ids=list(user_ids) if user_ids is not None else list(layer.user_ids),
-                restrictions=list(layer.restrictions),
+                restrictions=windows,
             )
         effects.publish("oncall", "CHANGED", schedule_ids=[layer.schedule_id])  # type: ignore[attr-defined]
     return result
@@ -194,18 +258,13 @@ async def add_layer(actor: User, schedule_id: int, layer: LayerInput) -> Schedul
     _may_edit(actor)
     if not await Schedule.exists(id=schedule_id):
         raise NotFound("Schedule not found")
-    try:
-        parse_rotation(layer.rotation)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from exc
-    if not layer.user_ids:
-        raise BadInput("A layer needs at least one user")
+    restrictions = _checked_layer(layer)
     await _check_users(set(layer.user_ids))
     async with unit_of_work() as effects:
         top = await ScheduleLayer.filter(schedule_id=schedule_id).order_by("-position").first()
         row = await ScheduleLayer.create(
             schedule_id=schedule_id, position=(top.position + 1) if top else 0, starts_on=layer.starts_on,
-            ends_on=layer.ends_on, rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=list(layer.restrictions),
+            ends_on=layer.ends_on, rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=restrictions,
         )
         effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
     return row

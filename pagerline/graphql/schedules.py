@@ -64,6 +64,44 @@ async def _users(ids: set[int]) -> dict[int, models.User]:
     return {u.id: u for u in await models.User.filter(id__in=list(ids))} if ids else {}
 
 
+@strawberry.enum
+class Weekday(Enum):
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
+
+_WINDOW = (
+    "A weekly window the layer covers, in the schedule's time zone, from startDay startTime to "
+    "endDay endTime (24-hour \"HH:MM\"); an end at or before the start wraps into the next week. "
+    "Outside its windows a layer lets the layers below show through; the rotation does not pause."
+)
+
+
+@strawberry.type(description=_WINDOW)
+class LayerRestriction:
+    start_day: Weekday
+    start_time: str
+    end_day: Weekday
+    end_time: str
+
+
+@strawberry.input(description=_WINDOW)
+class RestrictionInput:
+    start_day: Weekday
+    start_time: str
+    end_day: Weekday
+    end_time: str
+
+
+def _engine_restrictions(given: list[RestrictionInput]) -> list[schedule_engine.Restriction]:
+    return [schedule_engine.Restriction(r.start_day.value, r.start_time, r.end_day.value, r.end_time) for r in given]
+
+
 @strawberry.type
 class Layer:
     id: strawberry.ID
@@ -72,6 +110,20 @@ class Layer:
     ends_on: datetime | None
     rotation: str
     user_ids: list[strawberry.ID]
+    restrictions: list[LayerRestriction] = strawberry.field(description="Empty: the layer covers the whole week.")
+
+    @classmethod
+    def of(cls, row: models.ScheduleLayer) -> Layer:
+        return cls(
+            id=strawberry.ID(str(row.id)), position=row.position, starts_on=row.starts_on, ends_on=row.ends_on,
+            rotation=row.rotation, user_ids=[strawberry.ID(str(u)) for u in row.user_ids],
+            restrictions=[
+                LayerRestriction(
+                    start_day=Weekday(w.start_day), start_time=w.start_time, end_day=Weekday(w.end_day), end_time=w.end_time
+                )
+                for w in schedule_engine.restrictions_of(row)
+            ],
+        )
 
 
 @strawberry.type
@@ -83,12 +135,7 @@ class Schedule:
 
     @strawberry.field
     async def layers(self, info: Info) -> list[Layer]:
-        rows = await loaders_of(info).schedule_layers.load(int(self.id))
-        return [
-            Layer(id=strawberry.ID(str(r.id)), position=r.position, starts_on=r.starts_on, ends_on=r.ends_on,
-                  rotation=r.rotation, user_ids=[strawberry.ID(str(u)) for u in r.user_ids])
-            for r in rows
-        ]
+        return [Layer.of(r) for r in await loaders_of(info).schedule_layers.load(int(self.id))]
 
     @strawberry.field
     async def shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[Shift]:
@@ -168,6 +215,14 @@ class LayerInput:
     rotation: str
     user_ids: list[strawberry.ID]
     ends_on: datetime | None = None
+    restrictions: list[RestrictionInput] | None = strawberry.field(
+        default=None, description="Weekly windows the layer covers; none: the whole week."
+    )
+
+    def to_engine(self) -> schedule_engine.LayerInput:
+        return schedule_engine.LayerInput(
+            self.starts_on, self.rotation, _ids(self.user_ids), self.ends_on, _engine_restrictions(self.restrictions or [])
+        )
 
 
 @strawberry.input
@@ -282,7 +337,7 @@ class ScheduleMutation:
         try:
             row = await schedule_engine.create_schedule(
                 name, timezone, models.ScheduleKind(kind.value), team,
-                [schedule_engine.LayerInput(l.starts_on, l.rotation, _ids(l.user_ids), l.ends_on) for l in layers or []],
+                [layer.to_engine() for layer in layers or []],
                 [schedule_engine.ShiftInput(int(s.user_id), s.start, s.end) for s in shifts or []],
             )
         except EngineError as exc:
@@ -301,10 +356,12 @@ class ScheduleMutation:
             raise from_engine(exc) from exc
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
-    @strawberry.mutation(description="Edit a layer from now (or handoffFrom) on; past shifts stay as they were.")
+    @strawberry.mutation(description="Edit a layer from now (or handoffFrom) on; past shifts stay as they were. "
+                         "restrictions: null keeps them, [] removes them.")
     async def update_layer(
         self, info: Info, id: strawberry.ID, rotation: str | None = None,
         user_ids: list[strawberry.ID] | None = None, handoff_from: datetime | None = None,
+        restrictions: list[RestrictionInput] | None = None,
     ) -> Schedule:
         viewer = require_viewer(viewer_of(info))
         layer = await models.ScheduleLayer.get_or_none(id=_ids([id])[0])
@@ -315,6 +372,7 @@ class ScheduleMutation:
             await schedule_engine.update_layer(
                 viewer.user, layer.id, _now(), rotation=rotation,
                 user_ids=_ids(user_ids) if user_ids is not None else None, handoff_from=handoff_from,
+                restrictions=_engine_restrictions(restrictions) if restrictions is not None else None,
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
@@ -333,7 +391,7 @@ class ScheduleMutation:
         viewer = await _editable(info, schedule_id)
         try:
             await schedule_engine.add_layer(
-                viewer.user, int(schedule_id), schedule_engine.LayerInput(layer.starts_on, layer.rotation, _ids(layer.user_ids), layer.ends_on)
+                viewer.user, int(schedule_id), layer.to_engine()
             )
         except EngineError as exc:
             raise from_engine(exc) from exc

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import Info
@@ -193,6 +194,9 @@ def _should_mask(error: object) -> bool:
         return False
     if original is not None and getattr(original, "extensions", None):
         return original.extensions.get("code") not in USER_ERROR_CODES  # type: ignore[no-any-return]
+    if isinstance(original, GraphQLError):
+        # A variable that does not coerce (an unknown enum value): graphql-core's message for it.
+        return False
     # Validation errors (unknown field, bad argument) come without an original error: keep them.
     return original is not None
 
