@@ -1,10 +1,12 @@
-"""What an alert's detail view shows besides its timeline: who was paged (responders) and every
-notification with its delivery status."""
+"""What an alert's detail view shows besides its timeline: who was paged (responders), every
+notification with its delivery status, and what its source sent along (links, images, labels)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -71,4 +73,52 @@ async def responders(info: Info, alert_id: int, accepted_by_id: int | None) -> l
         Responder(user=User.of(user), notified_at=paged.get(user.id), accepted=user.id == accepted_by_id)
         for user in users
         if user is not None
+    ]
+
+
+@strawberry.type(description="A link the source sent: Alertmanager's generatorURL, a runbook, a silence, a dashboard, ...")
+class AlertLink:
+    href: str = strawberry.field(description="As the source sent it: check the scheme (http/https) before making it clickable.")
+    text: str | None
+
+
+@strawberry.type
+class AlertImage:
+    src: str
+    href: str | None
+    alt: str | None
+
+
+@strawberry.type(description="One label of the alert (Alertmanager's labels, or the events API's labels).")
+class AlertLabel:
+    key: str
+    value: str
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def links_of(stored: list[dict[str, Any]]) -> list[AlertLink]:
+    return [
+        AlertLink(href=item["href"], text=_text(item.get("text")))
+        for item in stored
+        if isinstance(item, dict) and isinstance(item.get("href"), str)
+    ]
+
+
+def images_of(stored: list[dict[str, Any]]) -> list[AlertImage]:
+    return [
+        AlertImage(src=item["src"], href=_text(item.get("href")), alt=_text(item.get("alt")))
+        for item in stored
+        if isinstance(item, dict) and isinstance(item.get("src"), str)
+    ]
+
+
+def labels_of(stored: dict[str, Any]) -> list[AlertLabel]:
+    """Sorted by key. Label values are strings from every source we have; anything else a
+    template produced is shown as its JSON text rather than dropped."""
+    return [
+        AlertLabel(key=key, value=value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for key, value in sorted(stored.items())
     ]

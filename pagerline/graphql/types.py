@@ -8,6 +8,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pagerline import models
@@ -15,7 +16,7 @@ from pagerline.graphql.context import loaders_of, viewer_of
 
 if TYPE_CHECKING:
     from pagerline.graphql.admin_types import AlertSource, EscalationPolicy, NotificationRule, Team
-    from pagerline.graphql.alert_parts import AlertNotification, Responder
+    from pagerline.graphql.alert_parts import AlertImage, AlertLabel, AlertLink, AlertNotification, Responder
     from pagerline.graphql.sources_types import DeploymentEvent
 
 # Types of other modules, resolved lazily: those modules build on this one.
@@ -132,6 +133,28 @@ class Alert(Node):
     source_id: strawberry.Private[int]
     policy_id: strawberry.Private[int | None]
     accepted_by_id: strawberry.Private[int | None]
+    stored_links: strawberry.Private[list[dict[str, object]]]
+    stored_images: strawberry.Private[list[dict[str, object]]]
+    stored_labels: strawberry.Private[dict[str, object]]
+    custom_details: JSON = strawberry.field(description="Whatever the source sent besides summary and details (an object).")
+
+    @strawberry.field(description="Links the source sent (runbook, graph, silence, ...), in the order it sent them.")
+    def links(self) -> list[Annotated[AlertLink, strawberry.lazy(_PARTS)]]:
+        from pagerline.graphql.alert_parts import links_of
+
+        return links_of(self.stored_links)  # type: ignore[arg-type]
+
+    @strawberry.field
+    def images(self) -> list[Annotated[AlertImage, strawberry.lazy(_PARTS)]]:
+        from pagerline.graphql.alert_parts import images_of
+
+        return images_of(self.stored_images)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Key/value pairs, sorted by key.")
+    def labels(self) -> list[Annotated[AlertLabel, strawberry.lazy(_PARTS)]]:
+        from pagerline.graphql.alert_parts import labels_of
+
+        return labels_of(self.stored_labels)
 
     @strawberry.field
     async def log_entries(self, info: Info) -> list[LogEntry]:
@@ -195,6 +218,10 @@ class Alert(Node):
             source_id=row.source_id,  # type: ignore[attr-defined]
             policy_id=row.policy_id,  # type: ignore[attr-defined]
             accepted_by_id=row.accepted_by_id,  # type: ignore[attr-defined]
+            stored_links=row.links,
+            stored_images=row.images,
+            stored_labels=row.labels,
+            custom_details=row.custom_details,
         )
 
 
