@@ -246,3 +246,32 @@ def test_the_widget_coverage_link_opens_a_prefilled_request(browser: Browser, si
     page.locator("#coverage-result", has_text="pending").wait_for()
     asked = data(site.server.url, org.bob_token, "{ coverageRequests(status: [PENDING]) { message start } }")["coverageRequests"]
     assert {"message": "dentist, from the widget", "start": shift["start"]} in asked
+
+
+def test_an_alert_shows_its_runbook_link_labels_and_details_as_text(browser: Browser, site: Site) -> None:
+    """Links become anchors only for http(s); labels and customDetails are text."""
+    runbook = "https://runbooks.example/checkout?step=1&who=oncall"
+    alert_id = post_alert(
+        site.server.url, site.org, "with-links", "Checkout latency",
+        links=[{"href": runbook, "text": "Runbook"}, {"href": "javascript:window.injected=2", "text": "<b>click</b>"}],
+        images=[{"src": "https://grafana.example/render/p99.png", "alt": "p99"}],
+        labels={"service": "checkout", "env": "<i>prod</i>"},
+        customDetails={"region": "eu-1", "note": "<script>window.injected=3</script>"},
+    )
+    page = open_dashboard(browser, site)
+    sign_in(page, "alice@ops.test", "alice-password")
+    item = page.locator(alert_item(alert_id))
+    item.wait_for()
+
+    link = item.get_by_role("link", name="Runbook")
+    assert link.get_attribute("href") == runbook
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    links = item.locator(".alert-links li")
+    assert links.all_text_contents() == ["Runbook", "<b>click</b> (javascript:window.injected=2)", "Image: p99"]
+    assert item.locator(".alert-links a").count() == 2  # the runbook and the image, not the javascript: one
+    assert item.locator(".alert-labels li").all_text_contents() == ["env=<i>prod</i>", "service=checkout"]
+
+    item.locator(".alert-details summary").click()
+    details = item.locator(".alert-custom-details").text_content() or ""
+    assert '"region": "eu-1"' in details and "<script>window.injected=3</script>" in details
+    assert page.evaluate("window.injected") is None

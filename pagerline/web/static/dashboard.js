@@ -10,7 +10,10 @@ const ON_CALL_REFRESH_MS = 60_000;
 const NOTIFICATIONS_SHOWN = 20;
 
 const ALERT_FIELDS = `id summary status priority alertKey createdAt source { name } logEntries { kind text at }
-  notifications { id channel status createdAt sentAt user { name } }`;
+  notifications { id channel status createdAt sentAt user { name } }
+  links { href text } images { src href alt } labels { key value } customDetails`;
+// Only these become clickable; anything else a source sent (javascript:, data:, ...) stays text.
+const LINK_SCHEMES = new Set(["http:", "https:"]);
 const DASHBOARD = `query Dashboard {
   me { name }
   alerts(status: [PENDING, ACCEPTED], first: 100) { edges { node { ${ALERT_FIELDS} } } }
@@ -134,6 +137,9 @@ function renderAlert(alert) {
   for (const button of item.querySelectorAll("button")) {
     button.setAttribute("aria-label", `${button.textContent} alert #${id}: ${alert.summary}`);
   }
+  renderLinks(item.querySelector(".alert-links"), alert);
+  renderLabels(item.querySelector(".alert-labels"), alert.labels);
+  renderCustomDetails(item.querySelector(".alert-details"), alert.customDetails);
   renderTimeline(item.querySelector(".timeline"), alert.logEntries);
   if (location.hash === `#/alerts/${id}` && !item.classList.contains("linked")) showLinked(item);
 }
@@ -150,6 +156,60 @@ function insertNewestFirst(item, id) {
   const list = $("alerts");
   const after = [...list.children].find((other) => Number(other.dataset.alertId) < id);
   list.insertBefore(item, after ?? null);
+}
+
+/** An http(s) URL as a string, or null: what may go into an href. */
+function safeHref(raw) {
+  try {
+    const url = new URL(raw);
+    return LINK_SCHEMES.has(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The source's links (runbook, graph, silence, ...) and images, as links; a link with another
+ * scheme is shown as text. Images are linked, not loaded: the page loads nothing from elsewhere. */
+function renderLinks(list, alert) {
+  const entries = [
+    ...alert.links.map((link) => ({ href: link.href, label: link.text || link.href })),
+    ...alert.images.map((image) => ({ href: image.href || image.src, label: `Image: ${image.alt || image.src}` })),
+  ];
+  list.hidden = entries.length === 0;
+  list.replaceChildren(
+    ...entries.map(({ href, label }) => {
+      const item = document.createElement("li");
+      const safe = safeHref(href);
+      if (safe) {
+        const anchor = document.createElement("a");
+        anchor.href = safe;
+        anchor.target = "_blank";
+        anchor.rel = "noopener noreferrer";
+        anchor.textContent = label;
+        item.append(anchor);
+      } else {
+        item.textContent = label === href ? href : `${label} (${href})`;
+      }
+      return item;
+    }),
+  );
+}
+
+function renderLabels(list, labels) {
+  list.hidden = labels.length === 0;
+  list.replaceChildren(
+    ...labels.map(({ key, value }) => {
+      const item = document.createElement("li");
+      item.textContent = `${key}=${value}`;
+      return item;
+    }),
+  );
+}
+
+function renderCustomDetails(details, custom) {
+  const empty = custom === null || (typeof custom === "object" && Object.keys(custom).length === 0);
+  details.hidden = empty;
+  details.querySelector(".alert-custom-details").textContent = empty ? "" : JSON.stringify(custom, null, 2);
 }
 
 function renderTimeline(list, entries) {
