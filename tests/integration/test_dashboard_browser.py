@@ -12,6 +12,9 @@ worker and bus).
 - The server restarts while a change is made behind the page's back: the page reconnects by
   itself and refetches, so the change shows up without a reload. (That page was opened from an
   alert link, ``/#/alerts/<id>``, which opens that alert's timeline.)
+- An alert's links, labels and details are shown as text, links clickable only for http(s).
+- GraphiQL at ``/graphql`` renders its editor and runs a query with every request to another
+  host refused (its assets are packaged, as on a machine without internet).
 
 Playwright does not download a browser here (``playwright install`` is never run): it launches
 /usr/bin/chromium, which ``make test`` installs with apt-get when it runs as root.
@@ -38,7 +41,7 @@ from tests.support.processes import Server, start_server
 from tests.support.seed import Org
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Route
 
 T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -275,3 +278,36 @@ def test_an_alert_shows_its_runbook_link_labels_and_details_as_text(browser: Bro
     details = item.locator(".alert-custom-details").text_content() or ""
     assert '"region": "eu-1"' in details and "<script>window.injected=3</script>" in details
     assert page.evaluate("window.injected") is None
+
+
+def test_graphiql_renders_its_editor_with_no_network_beyond_the_server(browser: Browser, site: Site) -> None:
+    """GraphiQL's page and assets come from the server alone: every other request is refused
+    here (as on a machine without internet) and none is even tried."""
+    origin = site.server.url
+    elsewhere: list[str] = []
+    problems: list[str] = []
+
+    context = browser.new_context()
+
+    def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(origin + "/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_this_server)
+    page = context.new_page()
+    page.set_default_timeout(SLOW_MS)
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{origin}/graphql")
+
+    page.locator(".graphiql-query-editor .CodeMirror").wait_for()
+    assert "alerts(status: [PENDING, ACCEPTED]" in (page.locator(".graphiql-query-editor").text_content() or "")
+    # Running the example without signing in reaches this server's API and shows its answer.
+    page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+    page.locator(".graphiql-response", has_text="UNAUTHENTICATED").wait_for()
+    assert elsewhere == []
+    assert problems == []
+    context.close()
