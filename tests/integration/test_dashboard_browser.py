@@ -22,6 +22,7 @@ Playwright does not download a browser here (``playwright install`` is never run
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -310,4 +311,27 @@ def test_graphiql_renders_its_editor_with_no_network_beyond_the_server(browser: 
     page.locator(".graphiql-response", has_text="UNAUTHENTICATED").wait_for()
     assert elsewhere == []
     assert problems == []
+    context.close()
+
+
+def test_graphiql_subscribes_with_the_token_from_its_headers_tab(browser: Browser, site: Site) -> None:
+    """The Authorization header typed into GraphiQL's Headers tab also signs in its WebSocket."""
+    context = browser.new_context()
+    headers = json.dumps({"Authorization": f"Bearer {site.org.alice_token}"})
+    query = "subscription { alertEvents { alert { id summary } } }"
+    # What GraphiQL keeps in localStorage for the Headers tab (shouldPersistHeaders) and the editor.
+    context.add_init_script(
+        f"localStorage.setItem('graphiql:headers', {json.dumps(headers)}); localStorage.setItem('graphiql:query', {json.dumps(query)});"
+    )
+    page = context.new_page()
+    page.set_default_timeout(SLOW_MS)
+    page.goto(f"{site.server.url}/graphql")
+    page.locator(".graphiql-query-editor .CodeMirror").wait_for()
+    page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+
+    response = page.locator(".graphiql-response")
+    warm_up(site.server.url, site.org, lambda alert_id: f'"id": "{alert_id}"' in (response.text_content() or ""))
+    alert_id = post_alert(site.server.url, site.org, "graphiql-live", "Seen in GraphiQL")
+    page.locator(".graphiql-response", has_text=f'"id": "{alert_id}"').wait_for(timeout=LIVE_MS)
+    assert "Seen in GraphiQL" in (response.text_content() or "")
     context.close()
