@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="deliver notifications and run escalations (needs Redis)")
-    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--processes", type=int, default=1, help="worker processes (signals are passed on to each)")
     worker.add_argument("--threads", type=int, default=16, help="messages in flight per process")
     worker.set_defaults(func=cmd_worker)
 
@@ -338,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.set_defaults(func=cmd_token_create)
 
     notifications = sub.add_parser("notifications", help="show recent notifications (what the console transport sent)")
-    notifications.add_argument("--limit", type=int, default=30)
+    notifications.add_argument("--limit", type=int, default=30, help="how many of the newest to show (oldest first)")
     notifications.set_defaults(func=cmd_notifications)
     return parser
 
