@@ -83,7 +83,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # environment, so links (alertUrl, callbacks, widget links) name the port actually served.
     os.environ["PAGERLINE_PUBLIC_URL"] = settings.public_url_for(args.host, port)
     get_settings.cache_clear()
-    logging.getLogger("pagerline.serve").info("public URL %s", os.environ["PAGERLINE_PUBLIC_URL"])
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    logging.getLogger("pagerline.serve").info(
+        "listening on http://%s:%d (Ctrl+C to stop); links use %s", shown_host, port, os.environ["PAGERLINE_PUBLIC_URL"]
+    )
     config = uvicorn.Config(
         "pagerline.app:app_factory",
         factory=True,

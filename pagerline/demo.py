@@ -13,7 +13,6 @@ keeps its plain values in ``var/demo.json`` (mode 0600) to print them again on l
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -132,6 +131,7 @@ Send an alert:
 
 Alertmanager webhook URL: {info.url}{info.alertmanagerUrl}
 Notifications sent:       .venv/bin/pagerline notifications
+On call:                  "{SCHEDULE_NAME}", weekly at 09:00 UTC, {info.email} first, then {BACKUP_EMAIL}
 """
 
 

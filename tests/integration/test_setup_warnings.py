@@ -4,8 +4,11 @@ admins only, over GraphQL and on the dashboard; ``pagerline doctor`` says the sa
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,11 +16,11 @@ import pytest
 
 from pagerline.engine.accounts import create_token, create_user
 from pagerline.models import EscalationPolicy, EscalationRule, Role, TokenKind
-from tests.integration.test_dashboard_browser import CHROMIUM, SLOW_MS, outside_playwright, sign_in
+from tests.integration.test_dashboard_browser import CHROMIUM, SLOW_MS, sign_in
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data, error_code, gql, in_db
 from tests.support.live import embedded_env, seed_database
-from tests.support.processes import Server, start_server
+from tests.support.processes import Server, base_env, start_server
 from tests.support.seed import Org
 
 if TYPE_CHECKING:
@@ -39,8 +42,6 @@ class Site:
 
 
 async def _add_unreachable_admin() -> str:
-    from datetime import UTC, datetime
-
     ann = await create_user("ann@ops.test", "Ann", "ann-password", Role.ADMIN, "UTC", ["Ops"])
     policy = await EscalationPolicy.create(name="Night")
     rule = await EscalationRule.create(policy=policy, position=0, timeout_minutes=5)
@@ -80,11 +81,6 @@ def test_admins_get_the_setup_warnings_and_others_are_refused(site: Site) -> Non
 
 
 def test_pagerline_doctor_prints_the_same_problems(site: Site) -> None:
-    import subprocess
-    import sys
-
-    from tests.support.processes import base_env
-
     result = subprocess.run(
         [sys.executable, "-m", "pagerline", "doctor"], env=base_env(site.env), capture_output=True, text=True, timeout=60
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from pagerline.settings import Settings
 from tests.support.readme import README, ROUTES, WRITE_ENV, app_routes, blocks, generated, rewrite
