@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -71,12 +72,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         sock = listen_socket(args.host, args.port)
     except OSError as exc:
-        print(
-            f"pagerline serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
-            "Another program (or another pagerline) is using that address; choose another port with "
-            "--port (make run PORT=...).",
-            file=sys.stderr,
+        hint = (
+            " Another program (or another pagerline) is using that port; choose another with --port (make run PORT=...)."
+            if exc.errno == errno.EADDRINUSE
+            else ""
         )
+        print(f"pagerline serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}.{hint}", file=sys.stderr)
         return 1
     port = int(sock.getsockname()[1])  # --port 0 picks a free one
     # The app reads its settings in each server process: hand the public URL over through the
@@ -287,6 +288,27 @@ def cmd_notifications(args: argparse.Namespace) -> int:
     return 0
 
 
+def port_number(text: str) -> int:
+    """A TCP port for ``--port`` (0: any free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pagerline", description="Self-hosted alerting and on-call.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -294,15 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP, GraphQL and WebSocket API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port to listen on; links follow it unless PAGERLINE_PUBLIC_URL is set"
+        "--port", type=port_number, default=DEFAULT_PORT, help="port to listen on; links follow it unless PAGERLINE_PUBLIC_URL is set"
     )
-    serve.add_argument("--workers", type=int, default=1, help="server processes (more than 1 needs Redis)")
+    serve.add_argument("--workers", type=positive_int, default=1, help="server processes (more than 1 needs Redis)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="deliver notifications and run escalations (needs Redis)")
-    worker.add_argument("--processes", type=int, default=1, help="worker processes (signals are passed on to each)")
-    worker.add_argument("--threads", type=int, default=16, help="messages in flight per process")
+    worker.add_argument("--processes", type=positive_int, default=1, help="worker processes (signals are passed on to each)")
+    worker.add_argument("--threads", type=positive_int, default=16, help="messages in flight per process")
     worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
@@ -311,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed the demo organisation once and print how to use it")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.add_argument("--host", default="127.0.0.1", help="where `serve` will listen, for the links printed (without PAGERLINE_PUBLIC_URL)")
-    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="where `serve` will listen, for the links printed (without PAGERLINE_PUBLIC_URL)")
+    demo.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="where `serve` will listen, for the links printed (without PAGERLINE_PUBLIC_URL)")
     demo.set_defaults(func=cmd_demo)
 
     doctor = sub.add_parser(
@@ -341,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.set_defaults(func=cmd_token_create)
 
     notifications = sub.add_parser("notifications", help="show recent notifications (what the console transport sent)")
-    notifications.add_argument("--limit", type=int, default=30, help="how many of the newest to show (oldest first)")
+    notifications.add_argument("--limit", type=positive_int, default=30, help="how many of the newest to show (oldest first)")
     notifications.set_defaults(func=cmd_notifications)
     return parser
 

@@ -189,3 +189,27 @@ def test_make_run_passes_port_and_host_to_demo_and_serve() -> None:
     assert any("pagerline serve --host 0.0.0.0 --port 9123" in line for line in commands), commands
     default = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout
     assert "pagerline serve --host 127.0.0.1 --port 8000" in default
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--port", "70000"], "argument --port: 70000 is not a port number (0 to 65535)"),
+        (["serve", "--port", "http"], "argument --port: 'http' is not a port number"),
+        (["serve", "--workers", "0"], "argument --workers: 0 is less than 1"),
+        (["demo", "--port", "-1"], "argument --port: -1 is not a port number (0 to 65535)"),
+        (["worker", "--threads", "0"], "argument --threads: 0 is less than 1"),
+        (["notifications", "--limit", "many"], "argument --limit: 'many' is not a whole number"),
+    ],
+)
+def test_bad_numbers_are_refused_with_the_option_named(args: list[str], message: str, tmp_path: Path) -> None:
+    result = pagerline(*args, env={"PAGERLINE_DATABASE_URL": f"sqlite://{tmp_path}/p.db"})
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_on_an_address_it_cannot_have_says_so(tmp_path: Path) -> None:
+    result = pagerline("serve", "--host", "192.0.2.1", "--port", "0", env={"PAGERLINE_DATABASE_URL": f"sqlite://{tmp_path}/p.db"})
+    assert result.returncode == 1
+    assert "pagerline serve: cannot listen on 192.0.2.1:0: Cannot assign requested address." in result.stderr
+    assert "Traceback" not in result.stderr
