@@ -15,9 +15,12 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pagerline.settings import DEFAULT_PORT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from pagerline.engine.doctor import SetupReport
 
 
 def _setup_logging() -> None:
@@ -195,7 +198,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     settings = get_settings()
     transports, config_error = transports_of(settings)
 
-    async def body() -> Any:
+    async def body() -> SetupReport:
         try:
             return await check_setup(datetime.now(UTC), transports, config_error)
         finally:
@@ -209,7 +212,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def doctor_text(report: Any) -> str:
+def doctor_text(report: SetupReport) -> str:
     """What ``pagerline doctor`` prints: the channels, then every problem, one per line."""
     from pagerline.engine.doctor import ChannelState
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -188,7 +188,7 @@ async def _schedule_needs(people: dict[int, list[str]], now: datetime, until: da
         for shift in final_shifts(loaded.spec, now, until):
             first_shift.setdefault(shift.user_id, shift.start)
         for user_id, start in first_shift.items():
-            when = "now" if start <= now else f"from {start:%Y-%m-%d %H:%M} UTC"
+            when = "now" if start <= now else f"from {start.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
             people[user_id].append(f'on call on "{loaded.name}" {when}')
 
 
