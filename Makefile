@@ -1,5 +1,9 @@
 # `make run` and `make test` each do all set-up on a fresh machine.
 PYTHON ?= python3
+# `make run PORT=9000 HOST=0.0.0.0`: where the demo server listens (links follow unless
+# PAGERLINE_PUBLIC_URL is set).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -21,8 +25,8 @@ migrate: install
 	$(BIN)/pagerline migrate
 
 run: migrate
-	PAGERLINE_DEMO=1 $(BIN)/pagerline demo
-	PAGERLINE_DEMO=1 $(BIN)/pagerline serve
+	PAGERLINE_DEMO=1 $(BIN)/pagerline demo --host $(HOST) --port $(PORT)
+	PAGERLINE_DEMO=1 $(BIN)/pagerline serve --host $(HOST) --port $(PORT)
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

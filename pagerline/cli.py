@@ -1,20 +1,26 @@
-"""The ``pagerline`` command: serve, worker, migrate, demo, user create, token create,
+"""The ``pagerline`` command: serve, worker, migrate, demo, doctor, user create, token create,
 notifications. ``--help`` on each."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pagerline.settings import Settings, get_settings
+from pagerline.settings import DEFAULT_PORT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from pagerline.engine.doctor import SetupReport
 
 
 def _setup_logging() -> None:
@@ -37,8 +43,25 @@ def _with_db(settings: Settings, body: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(run())
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """Bind the server's socket before anything starts: a taken port must stop ``serve`` before
+    the database, the bus or the embedded worker (which would start sweeping) are touched.
+    Raises OSError (EADDRINUSE when another process listens there)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    # As uvicorn does: lets a restart reuse a port in TIME_WAIT, never one someone listens on.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)  # server processes (--workers N) inherit it
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     settings = get_settings()
     if args.workers > 1 and not settings.uses_redis:
@@ -49,20 +72,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    uvicorn.run(
+    try:
+        sock = listen_socket(args.host, args.port)
+    except OSError as exc:
+        hint = (
+            " Another program (or another pagerline) is using that port; choose another with --port (make run PORT=...)."
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        print(f"pagerline serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}.{hint}", file=sys.stderr)
+        return 1
+    port = int(sock.getsockname()[1])  # --port 0 picks a free one
+    # The app reads its settings in each server process: hand the public URL over through the
+    # environment, so links (alertUrl, callbacks, widget links) name the port actually served.
+    os.environ["PAGERLINE_PUBLIC_URL"] = settings.public_url_for(args.host, port)
+    get_settings.cache_clear()
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    logging.getLogger("pagerline.serve").info(
+        "listening on http://%s:%d (Ctrl+C to stop); links use %s", shown_host, port, os.environ["PAGERLINE_PUBLIC_URL"]
+    )
+    config = uvicorn.Config(
         "pagerline.app:app_factory",
         factory=True,
         host=args.host,
-        port=args.port,
+        port=port,
         workers=args.workers,
-        log_level=os.environ.get("PAGERLINE_LOG_LEVEL", "info").lower(),
+        log_level=settings.log_level.lower(),
         access_log=args.access_log,
         ws_max_size=1 << 20,
         # Subscription messages are small JSON documents: compressing each one for each
         # subscriber costs more CPU than the bytes it saves on a LAN or a phone link.
         ws_per_message_deflate=False,
     )
-    return 0
+    if args.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+        return 0
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    return 0 if server.started else 1
 
 
 async def run_worker(settings: Settings, threads: int) -> None:
@@ -139,9 +186,54 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pagerline.demo import demo_json, demo_text, seed_demo
 
     settings = get_settings()
-    info = _with_db(settings, lambda: seed_demo(settings.public_url, settings.database_url))
+    public_url = settings.public_url_for(args.host, args.port)
+    info = _with_db(settings, lambda: seed_demo(public_url, settings.demo_file, datetime.now(UTC)))
     print(demo_json(info) if args.json else demo_text(info))
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from pagerline.engine.doctor import check_setup, report_json, transports_of
+
+    settings = get_settings()
+    transports, config_error = transports_of(settings)
+
+    async def body() -> SetupReport:
+        try:
+            return await check_setup(datetime.now(UTC), transports, config_error)
+        finally:
+            await transports.close()
+
+    report = _with_db(settings, body)
+    if args.json:
+        print(json.dumps(report_json(report), indent=2))
+    else:
+        print(doctor_text(report))
+    return 0 if report.ok else 1
+
+
+def doctor_text(report: SetupReport) -> str:
+    """What ``pagerline doctor`` prints: the channels, then every problem, one per line."""
+    from pagerline.engine.doctor import ChannelState
+
+    states = {
+        ChannelState.CONFIGURED: "configured",
+        ChannelState.CONSOLE: "console transport only (written to the log, nobody is woken)",
+        ChannelState.NOT_CONFIGURED: "NOT CONFIGURED",
+    }
+    lines = ["Channels:"]
+    lines += [f"  {c.label:15} {states[c.state]}" for c in report.channels]
+    lines.append(
+        f"People who could be paged (in an escalation policy, or on call before {report.until:%Y-%m-%d %H:%M} UTC): "
+        f"{report.people_checked}, of whom {len(report.unreachable)} cannot be reached"
+    )
+    problems = report.problems
+    if problems:
+        lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}:")
+        lines += [f"  - {p}" for p in problems]
+    else:
+        lines.append("No problems found.")
+    return "\n".join(lines)
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
@@ -199,20 +291,43 @@ def cmd_notifications(args: argparse.Namespace) -> int:
     return 0
 
 
+def port_number(text: str) -> int:
+    """A TCP port for ``--port`` (0: any free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pagerline", description="Self-hosted alerting and on-call.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the HTTP, GraphQL and WebSocket API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="server processes (more than 1 needs Redis)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    serve.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="port to listen on; links follow it unless PAGERLINE_PUBLIC_URL is set"
+    )
+    serve.add_argument("--workers", type=positive_int, default=1, help="server processes (more than 1 needs Redis)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="deliver notifications and run escalations (needs Redis)")
-    worker.add_argument("--processes", type=int, default=1)
-    worker.add_argument("--threads", type=int, default=16, help="messages in flight per process")
+    worker.add_argument("--processes", type=positive_int, default=1, help="worker processes (signals are passed on to each)")
+    worker.add_argument("--threads", type=positive_int, default=16, help="messages in flight per process")
     worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
@@ -220,7 +335,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="seed the demo organisation once and print how to use it")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.add_argument("--host", default="127.0.0.1", help="where `serve` will listen, for the links printed (without PAGERLINE_PUBLIC_URL)")
+    demo.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="where `serve` will listen, for the links printed (without PAGERLINE_PUBLIC_URL)")
     demo.set_defaults(func=cmd_demo)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="list who could be paged in the next 7 days but cannot be reached, and channels not configured "
+        "(exit status 1 when there are problems)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.set_defaults(func=cmd_doctor)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     user_create = user.add_parser("create", help="create a user")
@@ -241,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.set_defaults(func=cmd_token_create)
 
     notifications = sub.add_parser("notifications", help="show recent notifications (what the console transport sent)")
-    notifications.add_argument("--limit", type=int, default=30)
+    notifications.add_argument("--limit", type=positive_int, default=30, help="how many of the newest to show (oldest first)")
     notifications.set_defaults(func=cmd_notifications)
     return parser
 

@@ -1,67 +1,109 @@
-"""Settings read from the environment (``PAGERLINE_*``), as listed in DESIGN.md.
+"""Settings read from the environment (``PAGERLINE_*``).
 
 One frozen object per process. Code that needs a setting takes it as an argument or calls
 :func:`get_settings`; tests build their own :class:`Settings` instead of patching globals.
+
+Every field carries its meaning (``description``) and, where the default needs words, how it
+is shown (``shown_default``): README's settings table is generated from them and a test fails
+when the two differ.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORT = 8000
+
+
+def _doc(description: str, shown_default: str | None = None, **kwargs: Any) -> Any:
+    """A field with its README entry: what it means and, when the value alone does not say it,
+    what the default amounts to."""
+    extra = {"shown_default": shown_default} if shown_default is not None else None
+    return Field(description=description, json_schema_extra=extra, **kwargs)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAGERLINE_", frozen=True, extra="ignore")
 
-    database_url: str = "sqlite://var/pagerline.db"
-    redis_url: str | None = None
-    public_url: str = "http://127.0.0.1:8000"
-    secret_key: str | None = None
-    # Demo mode: generated secret key, console transport for channels that are not configured.
-    demo: bool = False
-    # Deliver notifications of channels without provider settings to the console transport
-    # instead of failing them with "channel not configured". On in demo mode.
-    console_transport: bool | None = None
-    # Where the console transport writes (a file path); unset means the process log.
-    console_log: str | None = None
+    database_url: str = _doc("Tortoise URL, `sqlite://…` or `postgres://user@host:5432/db`", default="sqlite://var/pagerline.db")
+    redis_url: str | None = _doc(
+        "Dramatiq broker and subscription bus, `redis://host:6379/0`", "unset: in-process (one server process)", default=None
+    )
+    public_url: str = _doc(
+        "base URL that people, phones and providers reach: alert links, Twilio callbacks, widget links",
+        "`http://<serve --host>:<serve --port>`, so `http://127.0.0.1:8000`",
+        default=f"http://127.0.0.1:{DEFAULT_PORT}",
+    )
+    secret_key: str | None = _doc(
+        "signs action tokens and alert-action webhooks; required outside demo mode", "generated per process in demo mode", default=None
+    )
+    demo: bool = _doc("demo mode: generated secret key, console transport", "off (`make run` sets it)", default=False)
+    console_transport: bool | None = _doc(
+        "deliver channels without provider settings to the console instead of failing them with \"channel not configured\"",
+        "on in demo mode",
+        default=None,
+    )
+    console_log: str | None = _doc("file the console transport appends JSON lines to", "the process log", default=None)
+    demo_file: str = _doc(
+        "where `pagerline demo` keeps the demo's plain password and integration keys (mode 0600)", default="var/demo.json"
+    )
+    log_level: str = _doc("log level of `serve`, `worker` and the other commands", default="INFO")
 
-    fcm_credentials: str | None = None
-    fcm_project_id: str | None = None
-    fcm_endpoint: str | None = None
-    apns_key_file: str | None = None
-    apns_key_id: str | None = None
-    apns_team_id: str | None = None
-    apns_topic: str | None = None
-    apns_sandbox: bool = False
-    apns_host: str | None = None
-    apns_port: int | None = None
-    apns_ca_file: str | None = None
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
-    twilio_from: str | None = None
-    twilio_base_url: str = "https://api.twilio.com"
-    smtp_url: str | None = None
-    smtp_from: str | None = None
-    # Requests in flight per push/SMS provider and process (a provider's own limits apply too).
-    push_concurrency: int = Field(default=64, gt=0, le=1000)
+    fcm_credentials: str | None = _doc("FCM service-account JSON file", "unset: FCM off", default=None)
+    fcm_project_id: str | None = _doc(
+        "FCM project (alone: Google's application-default credentials)", "from the credentials file", default=None
+    )
+    fcm_endpoint: str | None = _doc("FCM base URL (proxies, tests)", "Google's", default=None)
+    apns_key_file: str | None = _doc("APNs token-auth key (`.p8` file)", "unset: APNs off", default=None)
+    apns_key_id: str | None = _doc("APNs key id", "unset: APNs off", default=None)
+    apns_team_id: str | None = _doc("Apple developer team id", "unset: APNs off", default=None)
+    apns_topic: str | None = _doc("APNs topic (the app's bundle id)", "unset: APNs off", default=None)
+    apns_sandbox: bool = _doc("use Apple's sandbox APNs (development builds)", default=False)
+    apns_host: str | None = _doc("APNs host (proxies, tests)", "Apple's", default=None)
+    apns_port: int | None = _doc("APNs port (proxies, tests)", "443", default=None)
+    apns_ca_file: str | None = _doc("CA bundle trusted for APNs (proxies, tests)", "the system's", default=None)
+    twilio_account_sid: str | None = _doc("Twilio account SID (SMS and voice)", "unset: SMS and voice off", default=None)
+    twilio_auth_token: str | None = _doc("Twilio auth token; also checks callback signatures", "unset: SMS and voice off", default=None)
+    twilio_from: str | None = _doc("Twilio number SMS and calls come from", "unset: SMS and voice off", default=None)
+    twilio_base_url: str = _doc("Twilio-compatible API base", default="https://api.twilio.com")
+    smtp_url: str | None = _doc(
+        "SMTP server for email: `smtp://user:password@host:port` (add `?starttls=1` to require STARTTLS) or `smtps://…` (TLS)", "unset: email off", default=None
+    )
+    smtp_from: str | None = _doc("sender address of emails", "unset: email off", default=None)
+    push_concurrency: int = _doc(
+        "requests in flight per push/SMS provider and process (a provider's own limits apply too)", default=64, gt=0, le=1000
+    )
 
     # Event intake limits.
-    event_rate_per_key: float = Field(default=100.0, gt=0, description="events/s per integration key")
-    event_burst_per_key: int = Field(default=200, gt=0, description="bucket size per integration key")
-    max_event_bytes: int = Field(default=256 * 1024, gt=0)
+    event_rate_per_key: float = _doc(
+        "intake token bucket: events per second per integration key and server process (429 with `Retry-After` beyond it)",
+        "100",
+        default=100.0,
+        gt=0,
+    )
+    event_burst_per_key: int = _doc("intake token bucket size per integration key", default=200, gt=0)
+    max_event_bytes: int = _doc("intake body limit in bytes (413 beyond it)", default=256 * 1024, gt=0)
 
     # Worker behaviour.
-    sweep_interval_seconds: float = Field(default=2.0, gt=0, le=5.0)
-    delivery_lease_seconds: int = Field(default=60, gt=0)
-    delivery_max_attempts: int = Field(default=5, gt=0)
-    delivery_backoff_cap_seconds: int = Field(default=300, gt=0)
-    # Run the escalation/delivery sweeper inside `pagerline serve` (the embedded default).
-    # Unset: on when there is no Redis (no separate worker can exist), off otherwise.
-    embedded_worker: bool | None = None
-    session_days: int = 30
+    sweep_interval_seconds: float = _doc(
+        "how often each worker's sweeper looks for due work, in seconds (at most 5)", "2", default=2.0, gt=0, le=5.0
+    )
+    delivery_lease_seconds: int = _doc(
+        "how long a claimed notification is held before another worker may take it over", default=60, gt=0
+    )
+    delivery_max_attempts: int = _doc("attempts at a notification that fails transiently", default=5, gt=0)
+    delivery_backoff_cap_seconds: int = _doc(
+        "longest wait between attempts (backoff 10 s, 20 s, 40 s … capped)", default=300, gt=0
+    )
+    embedded_worker: bool | None = _doc(
+        "run the worker and sweeper inside `pagerline serve`", "on without Redis, off with it", default=None
+    )
+    session_days: int = _doc("lifetime of a `login` session token, in days", default=30)
 
     @property
     def uses_redis(self) -> bool:
@@ -78,6 +120,15 @@ class Settings(BaseSettings):
         if self.console_transport is not None:
             return self.console_transport
         return self.demo
+
+    def public_url_for(self, host: str, port: int) -> str:
+        """``PAGERLINE_PUBLIC_URL`` when it is set; otherwise the address ``serve`` listens on,
+        so links follow ``--port`` (a wildcard host is shown as loopback: set the public URL
+        when others reach the server by another name)."""
+        if "public_url" in self.model_fields_set:
+            return self.public_url
+        shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
     def signing_key(self) -> bytes:
         """Key for signed tokens; demo mode may run without one (a per-process key is made)."""

@@ -28,6 +28,7 @@ from pagerline.graphql.me import MeMutation, MeQuery
 from pagerline.graphql.node import NodeQuery
 from pagerline.graphql.people import PeopleMutation, PeopleQuery
 from pagerline.graphql.schedules import ScheduleMutation, ScheduleQuery
+from pagerline.graphql.setup_warnings import SetupQuery
 from pagerline.graphql.sources_admin import SourcesAdminMutation, SourcesAdminQuery
 from pagerline.graphql.widget import WidgetMutation, WidgetQuery, WidgetSubscription
 from pagerline.graphql.permissions import alert_seen_by, load_event_alert, require_responder, require_viewer, visible_alert, visible_alerts_filter
@@ -206,7 +207,7 @@ MAX_TOKENS = 5_000
 MAX_ALIASES = 50
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, ScheduleQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery)),
+    query=merge_types("Query", (Query, MeQuery, ScheduleQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
     mutation=merge_types("Mutation", (Mutation, MeMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     execution_context_class=PagerlineExecutionContext,

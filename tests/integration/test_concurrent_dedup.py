@@ -107,6 +107,8 @@ def check_database(url: str, org: Org, alert_url: str) -> int:
 def base_env(url: str, workdir: Path) -> dict[str, str]:
     return {
         "PAGERLINE_DATABASE_URL": url,
+        # Several servers behind one name (without it, each server's links name its own port).
+        "PAGERLINE_PUBLIC_URL": "http://127.0.0.1:8000",
         "PAGERLINE_CONSOLE_TRANSPORT": "1",
         "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log"),
         "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",

@@ -3,6 +3,7 @@
 // into the page through textContent, never as markup.
 
 import { LiveClient } from "./gqlws.js";
+import { hideSetupWarnings, showSetupWarnings } from "./setup_warnings.js";
 
 const TOKEN_KEY = "pagerline.token";
 const OPEN_STATUSES = new Set(["PENDING", "ACCEPTED"]);
@@ -313,6 +314,7 @@ async function refresh() {
       startedAt,
     );
     renderOnCall(onCall);
+    showSetupWarnings(graphql);
   } catch (error) {
     if (error.code === "UNAUTHENTICATED") signOut("Your session has ended; please sign in again.");
     else showMessage(`Could not load the dashboard: ${error.message}`);
@@ -398,6 +400,7 @@ function signOut(reason = "") {
   $("alerts").replaceChildren();
   $("oncall").replaceChildren();
   renderNotifications();
+  hideSetupWarnings();
   $("app-view").hidden = true;
   $("coverage-view").hidden = true;
   $("whoami").hidden = true;

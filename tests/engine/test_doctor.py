@@ -1,0 +1,163 @@
+"""The setup check behind ``pagerline doctor`` and the admins' banner, with an explicit ``now``
+and seeded schedules: who could be paged in the next 7 days and cannot be reached, and which
+channels no transport serves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pagerline.engine.accounts import create_user
+from pagerline.engine.doctor import ChannelState, check_setup
+from pagerline.models import (
+    Channel,
+    Device,
+    EscalationPolicy,
+    EscalationRule,
+    NotificationRule,
+    Platform,
+    Priority,
+    PushProvider,
+    Role,
+    Schedule,
+    ScheduleLayer,
+    User,
+)
+from pagerline.push.console import ConsoleTransport
+from pagerline.push.registry import Transports
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+async def _person(email: str, name: str, *, phone: bool = False, device: PushProvider | None = None) -> User:
+    user = await create_user(email, name, "password-1", Role.USER, "UTC", [])
+    if phone:
+        user.phone, user.phone_verified = "+15550100", True
+        await user.save(update_fields=["phone", "phone_verified"])
+    if device is not None:
+        await Device.create(user=user, platform=Platform.ANDROID, provider=device, token=f"token-{email}")
+    return user
+
+
+async def _policy(name: str, *levels: list[User]) -> EscalationPolicy:
+    policy = await EscalationPolicy.create(name=name)
+    for position, users in enumerate(levels):
+        rule = await EscalationRule.create(policy=policy, position=position, timeout_minutes=5)
+        await rule.users.add(*users)
+    return policy
+
+
+def _stand_ins(tmp_path: Path, *keys: str) -> Transports:
+    """Transports for the given keys. The check only asks which channels have one, so the
+    console transport stands in for the real providers."""
+    return Transports(by_key={key: ConsoleTransport(str(tmp_path / "console.jsonl")) for key in keys})
+
+
+async def test_a_fresh_install_reports_every_channel_and_the_admin_nobody_can_reach(db: str) -> None:
+    admin = await _person("admin@example.com", "Admin")
+    await _policy("Default", [admin])
+
+    report = await check_setup(NOW, Transports())
+
+    assert not report.ok
+    assert [(c.label, c.state) for c in report.channels] == [
+        ("PUSH (FCM)", ChannelState.NOT_CONFIGURED),
+        ("PUSH (APNS)", ChannelState.NOT_CONFIGURED),
+        ("SMS (TWILIO)", ChannelState.NOT_CONFIGURED),
+        ("VOICE (TWILIO)", ChannelState.NOT_CONFIGURED),
+        ("EMAIL (SMTP)", ChannelState.NOT_CONFIGURED),
+    ]
+    assert report.people_checked == 1
+    [person] = report.unreachable
+    assert person.user_id == admin.id
+    assert person.priorities == (Priority.HIGH, Priority.LOW)
+    assert person.reasons == ("PUSH: no active device", "SMS: no verified phone number", "VOICE: no verified phone number")
+    assert report.problems[-1] == (
+        "Admin <admin@example.com> cannot be reached for HIGH and LOW alerts (PUSH: no active device; "
+        "SMS: no verified phone number; VOICE: no verified phone number); needed by escalation policy \"Default\" level 1"
+    )
+    assert report.problems[0] == "PUSH (FCM) is not configured: set PAGERLINE_FCM_CREDENTIALS, PAGERLINE_FCM_PROJECT_ID"
+    assert len(report.problems) == 6
+
+
+async def test_people_on_call_within_seven_days_are_checked_and_later_ones_are_not(db: str, tmp_path: Path) -> None:
+    ada = await _person("ada@example.com", "Ada", device=PushProvider.FCM)
+    ben = await _person("ben@example.com", "Ben", device=PushProvider.APNS)  # APNs is not configured
+    cid = await _person("cid@example.com", "Cid")  # unreachable, but first on call in 10 days
+    dan = await _person("dan@example.com", "Dan")  # unreachable, but never paged
+    eve = await _person("eve@example.com", "Eve", phone=True, device=PushProvider.FCM)
+    await Device.filter(user_id=eve.id).update(active=False)  # the provider reported it dead
+    await NotificationRule.filter(user_id=eve.id, method__in=[Channel.SMS, Channel.VOICE]).delete()
+    # Weekly: Ada until NOW + 3 days, then Ben for a week, then Cid.
+    primary = await Schedule.create(name="Primary", timezone="UTC")
+    await ScheduleLayer.create(
+        schedule=primary, position=0, starts_on=NOW - timedelta(days=4), rotation="P7D", user_ids=[ada.id, ben.id, cid.id]
+    )
+    policy = await _policy("Ops", [], [eve])
+    rule = await EscalationRule.get(policy=policy, position=0)
+    await rule.schedules.add(primary)
+
+    report = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "SMS", "VOICE"))
+
+    states = {c.label: c.state for c in report.channels}
+    assert states == {
+        "PUSH (FCM)": ChannelState.CONFIGURED,
+        "PUSH (APNS)": ChannelState.NOT_CONFIGURED,
+        "SMS (TWILIO)": ChannelState.CONFIGURED,
+        "VOICE (TWILIO)": ChannelState.CONFIGURED,
+        "EMAIL (SMTP)": ChannelState.NOT_CONFIGURED,
+    }
+    assert report.people_checked == 3  # Ada, Ben, Eve
+    found = {p.user_id: p for p in report.unreachable}
+    assert set(found) == {ben.id, eve.id}
+    assert dan.id not in found and cid.id not in found and ada.id not in found
+    assert found[ben.id].reasons == (
+        "PUSH: channel not configured (devices use APNS)", "SMS: no verified phone number", "VOICE: no verified phone number"
+    )
+    assert found[ben.id].needed_by == ('on call on "Primary" from 2026-11-29 12:00 UTC',)
+    assert found[eve.id].priorities == (Priority.HIGH, Priority.LOW)
+    assert found[eve.id].reasons == ("PUSH: no active device",)
+    assert found[eve.id].needed_by == ('escalation policy "Ops" level 2',)
+
+    # A week later Ben is on call now and Cid's week starts within the 7 days.
+    later = await check_setup(NOW + timedelta(days=7), _stand_ins(tmp_path, "PUSH:FCM", "SMS", "VOICE"))
+    later_found = {p.user_id: p for p in later.unreachable}
+    assert set(later_found) == {ben.id, cid.id, eve.id}
+    assert later_found[ben.id].needed_by == ('on call on "Primary" now',)
+    assert later_found[cid.id].needed_by == ('on call on "Primary" from 2026-12-06 12:00 UTC',)
+
+
+async def test_one_rule_that_delivers_is_enough_and_missing_rules_are_reported(db: str, tmp_path: Path) -> None:
+    # Push fails (no device) but the verified phone gets the SMS: reachable for HIGH alerts.
+    fay = await _person("fay@example.com", "Fay", phone=True)
+    await NotificationRule.filter(user_id=fay.id, priority=Priority.LOW).delete()
+    await _policy("Night", [fay])
+
+    report = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL"))
+
+    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 5
+    [person] = report.unreachable
+    assert person.priorities == (Priority.LOW,)
+    assert person.reasons == ("no notification rules for LOW alerts",)
+    await NotificationRule.create(user_id=fay.id, method=Channel.EMAIL, delay_minutes=0, priority=Priority.LOW)
+    fixed = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL"))
+    assert fixed.ok and fixed.problems == []
+
+
+async def test_the_console_transport_serves_every_channel_without_a_warning(db: str, tmp_path: Path) -> None:
+    demo = await _person("demo@example.com", "Demo", phone=True, device=PushProvider.CONSOLE)
+    await _policy("Demo", [demo])
+
+    report = await check_setup(NOW, Transports(console=ConsoleTransport(str(tmp_path / "console.jsonl"))))
+
+    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 5
+    assert report.ok and report.unreachable == ()
+    # Without the console transport the same CONSOLE device reaches nobody.
+    without = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "SMS", "VOICE"))
+    assert not without.ok  # HIGH alerts still reach the verified phone by SMS and call; LOW ones nobody
+    assert without.problems == [
+        "PUSH (APNS) is not configured: set PAGERLINE_APNS_KEY_FILE, PAGERLINE_APNS_KEY_ID, PAGERLINE_APNS_TEAM_ID, PAGERLINE_APNS_TOPIC",
+        "EMAIL (SMTP) is not configured: set PAGERLINE_SMTP_URL, PAGERLINE_SMTP_FROM",
+        "Demo <demo@example.com> cannot be reached for LOW alerts (PUSH: channel not configured (devices use CONSOLE)); "
+        "needed by escalation policy \"Demo\" level 1",
+    ]

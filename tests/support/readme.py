@@ -1,0 +1,150 @@
+"""README's reference tables, generated from the code they describe: every setting from
+:class:`pagerline.settings.Settings`, every command and option from the CLI's argparse parser,
+every HTTP route from the application. README keeps each table between
+``<!-- generated:NAME -->`` and ``<!-- /generated -->``; tests compare, and
+``PAGERLINE_WRITE_DOCS=1`` writes them (after a deliberate change)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic.fields import FieldInfo
+from starlette.routing import Mount, Route, WebSocketRoute
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+WRITE_ENV = "PAGERLINE_WRITE_DOCS"
+BLOCK = re.compile(r"(<!-- generated:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /generated -->)", re.S)
+
+# What each route is for. A route of the app without an entry, or an entry without a route,
+# fails the test: the README must list exactly what the server answers.
+ROUTES: dict[str, str] = {
+    "POST /api/events": "ilert-compatible event (`integrationKey`, `eventType` `ALERT`/`ACCEPT`/`RESOLVE`/`COMMENT`, "
+    "`summary`, `details`, `alertKey`, `priority`, `routingKey`, `links`, `images`, `customDetails`, `labels`): "
+    "202 `{alertKey, alertUrl, responseCode}`",
+    "POST /api/events/alertmanager/{key}": "Prometheus Alertmanager webhook (one alert per fingerprint; `resolved` resolves)",
+    "POST /api/events/grafana/{key}": "Grafana alerting webhook",
+    "POST /api/events/webhook/{key}": "any JSON, mapped by the source's webhook templates",
+    "GET, HEAD, POST /api/heartbeats/{key}": "heartbeat ping: 202",
+    "POST /api/deployment-events": "deployment event of a source: 202 `{id, at}`",
+    "POST /api/actions": "lock-screen action `{token, action: accept|resolve}`: 200 `{alertId, status}`",
+    "GET, HEAD, POST /api/actions/confirm": "the page an email's Accept/Resolve link opens (a GET never acts; its button POSTs)",
+    "POST /api/twilio/voice": "Twilio voice call TwiML (signature checked)",
+    "POST /api/twilio/voice/gather": "Twilio keypress callback: 1 accepts, 2 resolves (signature checked)",
+    "POST /api/twilio/sms": "Twilio incoming SMS replies (signature checked)",
+    "POST /api/twilio/status": "Twilio call and message status callbacks (signature checked)",
+    "GET, HEAD /api/widget": "the on-call widget feed (Bearer user or widget token; ETag)",
+    "GET, HEAD /ical/{token:str}.ics": "calendar feed of a user's or a schedule's shifts",
+    "GET, HEAD, POST /graphql": "GraphQL over HTTP; GraphiQL in a browser",
+    "WS /graphql": "GraphQL subscriptions (graphql-transport-ws)",
+    "GET, HEAD /healthz": "liveness: 200 `{\"status\": \"ok\"}` while the process serves",
+    "GET, HEAD /readyz": "readiness: 200 `{status, checks: {database, broker}}`, 503 when either is unreachable",
+    "GET, HEAD /metrics": "Prometheus metrics: `pagerline_notifications`, `pagerline_alerts`, "
+    "`pagerline_escalation_overdue_seconds` (from the database, all processes), `pagerline_events_received_total`, "
+    "`pagerline_events_rejected_total`, `pagerline_alerts_opened_total`, `pagerline_notification_deliveries_total`, "
+    "`pagerline_escalation_lag_seconds`, `pagerline_notification_dispatch_lag_seconds` (this process)",
+    "GET, HEAD /": "the live dashboard",
+    "GET /static/…": "the dashboard's CSS and JavaScript",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _shown_default(info: FieldInfo) -> str:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if "shown_default" in extra:
+        return str(extra["shown_default"])
+    value = info.default
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, int | float) else f"`{value}`"
+
+
+def settings_table() -> str:
+    from pagerline.settings import Settings
+
+    rows = ["| name | meaning | default |", "| --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        assert info.description, f"Settings.{name} has no description: README cannot say what it means"
+        rows.append(f"| `PAGERLINE_{name.upper()}` | {_cell(info.description)} | {_cell(_shown_default(info))} |")
+    return "\n".join(rows) + "\n"
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str) -> Iterator[tuple[str, str, argparse.ArgumentParser]]:
+    for action in parser._actions:  # argparse keeps its subcommands only there
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                command = f"{prefix} {name}"
+                nested = any(isinstance(a, argparse._SubParsersAction) for a in sub._actions)
+                if nested:
+                    yield from _commands(sub, command)
+                else:
+                    yield command, helps.get(name) or "", sub
+
+
+def _option(action: argparse.Action) -> str:
+    flag = f"`{action.option_strings[-1]}`"
+    if action.choices:
+        flag += " " + "|".join(f"`{c}`" for c in action.choices)
+    text = f"{flag}: {action.help}" if action.help else flag
+    if action.required:
+        text += " (required)"
+    elif action.default not in (None, False, argparse.SUPPRESS):
+        text += f" (default `{action.default}`)"
+    return text
+
+
+def cli_table() -> str:
+    from pagerline.cli import build_parser
+
+    rows = ["| command | what it does | options |", "| --- | --- | --- |"]
+    for command, help_text, parser in _commands(build_parser(), "pagerline"):
+        options = [_option(a) for a in parser._actions if a.option_strings and a.dest != "help"]
+        rows.append(f"| `{command}` | {_cell(help_text)} | {_cell('; '.join(options)) or '—'} |")
+    return "\n".join(rows) + "\n"
+
+
+def app_routes() -> list[str]:
+    """Each route of the application as ``METHODS path``."""
+    from pagerline.app import create_app
+    from pagerline.settings import Settings
+
+    found = []
+    for route in create_app(Settings(secret_key="readme")).routes:
+        if isinstance(route, WebSocketRoute):
+            found.append(f"WS {route.path}")
+        elif isinstance(route, Mount):
+            found.append(f"GET {route.path}/…")
+        elif isinstance(route, Route):
+            found.append(f"{', '.join(sorted(route.methods or []))} {route.path}")
+    return found
+
+
+def endpoints_table() -> str:
+    rows = ["| route | what |", "| --- | --- |"]
+    for route in app_routes():
+        shown = re.sub(r":\w+}", "}", route)  # /ical/{token:str}.ics: the converter is not part of the URL
+        rows.append(f"| `{shown}` | {_cell(ROUTES.get(route, ''))} |")
+    return "\n".join(rows) + "\n"
+
+
+def generated() -> dict[str, str]:
+    return {"settings": settings_table(), "cli": cli_table(), "endpoints": endpoints_table()}
+
+
+def blocks(text: str) -> dict[str, Any]:
+    return {m.group("name"): m.group("body") for m in BLOCK.finditer(text)}
+
+
+def rewrite(text: str, tables: dict[str, str]) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + tables[m.group("name")] + m.group(4), text)
