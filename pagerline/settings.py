@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import functools
 import secrets
+from datetime import timedelta
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: A session longer than this is no session; the bound also keeps ``now + lifetime`` representable.
+MAX_SESSION_DAYS = 3650
 
 
 class Settings(BaseSettings):
@@ -61,7 +66,22 @@ class Settings(BaseSettings):
     # Run the escalation/delivery sweeper inside `pagerline serve` (the embedded default).
     # Unset: on when there is no Redis (no separate worker can exist), off otherwise.
     embedded_worker: bool | None = None
+    # How long a `login` session token works. 0 is refused at start-up rather than read as
+    # "never expires" or "expires at once": both would surprise whoever set it.
     session_days: int = 30
+    # Process logs: `text` (one line each) or `json` (one JSON object per line).
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("session_days")
+    @classmethod
+    def _whole_days(cls, days: int) -> int:
+        if not 1 <= days <= MAX_SESSION_DAYS:
+            raise ValueError(f"sessions last 1 to {MAX_SESSION_DAYS} days, not {days}")
+        return days
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(days=self.session_days)
 
     @property
     def uses_redis(self) -> bool:
@@ -91,6 +111,16 @@ class Settings(BaseSettings):
 @functools.lru_cache(maxsize=1)
 def _demo_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """A start-up message naming each bad environment variable, without pydantic's noise."""
+    lines = []
+    for error in exc.errors():
+        name = "PAGERLINE_" + "_".join(str(part) for part in error["loc"]).upper()
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}={error.get('input')!s}: {reason}")
+    return "invalid settings: " + "; ".join(lines)
 
 
 @functools.lru_cache(maxsize=1)

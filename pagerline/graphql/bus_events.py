@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from strawberry.types import Info
 
 from pagerline.engine.accounts import Viewer, still_authenticated
-from pagerline.graphql.context import app_state, viewer_of
+from pagerline.graphql.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
 from pagerline.graphql.errors import unauthenticated
 from pagerline.graphql.loaders import Loaders
 from pagerline.graphql.permissions import require_viewer
@@ -63,10 +63,11 @@ async def visible_changes(
         async for event in subscription:
             if event.get("topic") == "auth":
                 # A token or device of this user changed: a signed-out, revoked or unbound
-                # token must not keep receiving (graphql-transport-ws then sends the error).
+                # token must not keep receiving. Closed with 4403, the client signs in again.
                 if event.get("ids", {}).get("user_id") == viewer.user.id and not await still_authenticated(
                     viewer, datetime.now(UTC)
                 ):
+                    await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the token was revoked or has expired")
                     raise unauthenticated()
                 continue
             if event.get("topic") != topic:

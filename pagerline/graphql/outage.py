@@ -1,0 +1,40 @@
+"""GraphQL while the database cannot be reached: an error with ``extensions.code``
+``SERVICE_UNAVAILABLE`` (never the masked "Unexpected error."), HTTP 503 with ``Retry-After``,
+and over a WebSocket a close with 1013 ("try again later") when signing in cannot be checked.
+Nothing is kept from the outage: the next request that reaches the database works again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from graphql import GraphQLError, Node
+
+CODE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = 5
+MESSAGE = "The service is unavailable: the database cannot be reached. Nothing was changed; retry shortly"
+# WebSocket close code 1013, "Try Again Later" (RFC 6455's registry): clients reconnect.
+WS_TRY_AGAIN_LATER = 1013
+
+
+def service_unavailable(nodes: Sequence[Node], path: list[str | int], cause: BaseException) -> GraphQLError:
+    """The error a field answers with. It is built already located (nodes and path), so it
+    reaches the client as it is: no original error for the error mask to hide."""
+    error = GraphQLError(MESSAGE, nodes=list(nodes), path=path, extensions={"code": CODE})
+    error.__cause__ = cause  # logged as the cause (pagerline.graphql.error_log)
+    return error
+
+
+def unavailable_result() -> dict[str, Any]:
+    """The whole answer when the database fails before execution (checking the token)."""
+    return {"data": None, "errors": [{"message": MESSAGE, "extensions": {"code": CODE}}]}
+
+
+def mentions_outage(response_data: dict[str, Any] | list[dict[str, Any]]) -> bool:
+    """Whether a GraphQL answer (or a batch of them) reports the outage."""
+    results = response_data if isinstance(response_data, list) else [response_data]
+    return any(
+        (error.get("extensions") or {}).get("code") == CODE
+        for result in results
+        for error in result.get("errors") or ()
+    )
