@@ -58,12 +58,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line; a traceback stays inside its record as one string."""
 
     def format(self, record: logging.LogRecord) -> str:
+        rid = getattr(record, "request_id", None) or request_id.get()
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or request_id.get(),
+            "request_id": None if rid == "-" else rid,  # "-" is the text format's "outside any request"
         }
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
@@ -130,11 +131,10 @@ class RequestIdMiddleware:
                 message = {**message, "headers": [*message.get("headers", ()), echoed]}
             await send(message)
 
-        token = request_id.set(rid)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
+        # Not reset afterwards: each request and connection runs in a task of its own, and
+        # uvicorn's report of an exception that escaped the app should carry the id too.
+        request_id.set(rid)
+        await self.app(scope, receive, send_with_id)
 
 
 def begin_operation(connection_id: str, counter: itertools.count[int]) -> str:

@@ -37,12 +37,10 @@ def _where(error: GraphQLError) -> str:
 
 
 def _cause(error: GraphQLError) -> str:
-    """For an outage, what the database driver said (its type and first line)."""
-    cause = error.__cause__
-    if cause is None:
-        return ""
-    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
-    return f" ({type(cause).__name__}: {first_line[:200]})" if first_line else f" ({type(cause).__name__})"
+    """For an outage, what the database driver said."""
+    from pagerline.graphql.outage import describe
+
+    return f" ({describe(error.__cause__)})" if error.__cause__ is not None else ""
 
 
 class GraphQLErrorLevels(logging.Filter):

@@ -25,6 +25,14 @@ def service_unavailable(nodes: Sequence[Node], path: list[str | int], cause: Bas
     return error
 
 
+def describe(cause: BaseException | None) -> str:
+    """What the database driver said, for a one-line log entry: its type and first line."""
+    if cause is None:
+        return "no cause given"
+    text = str(cause).strip()
+    return f"{type(cause).__name__}: {text.splitlines()[0][:200]}" if text else type(cause).__name__
+
+
 def unavailable_result() -> dict[str, Any]:
     """The whole answer when the database fails before execution (checking the token)."""
     return {"data": None, "errors": [{"message": MESSAGE, "extensions": {"code": CODE}}]}

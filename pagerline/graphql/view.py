@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,9 @@ from pagerline.engine.accounts import Viewer, authenticate
 from pagerline.graphql import outage
 from pagerline.graphql.loaders import Loaders
 from pagerline.logs import new_request_id
+
+
+log = logging.getLogger(__name__)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -77,7 +81,8 @@ class PagerlineGraphQL(GraphQL):  # type: ignore[type-arg]
     async def run(self, request: Request | WebSocket, context: Context = UNSET, root_value: RootValue | None = UNSET) -> Any:
         try:
             return await super().run(request, context, root_value)
-        except _DatabaseUnreachable:
+        except _DatabaseUnreachable as exc:
+            log.warning("GraphQL %s before execution: the token could not be checked (%s)", outage.CODE, outage.describe(exc.__cause__))
             return JSONResponse(
                 outage.unavailable_result(), status_code=503, headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
             )

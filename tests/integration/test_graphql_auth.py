@@ -61,6 +61,45 @@ def test_expired_session_is_refused(world: World) -> None:
     assert_works(world, fresh, "Alice")
 
 
+def test_a_login_session_lasts_pagerline_session_days(world: World) -> None:
+    session = login(world, "bob@ops.test", "bob-password")
+    mine = data(world.url, session, "{ myTokens { kind createdAt expiresAt } }")["myTokens"]
+    [made] = [t for t in mine if t["kind"] == "SESSION"]
+    lasts = datetime.fromisoformat(made["expiresAt"]) - datetime.fromisoformat(made["createdAt"])
+    assert abs(lasts - timedelta(days=30)) < timedelta(seconds=5)  # the default; the server runs without the variable
+
+
+SET_PASSWORD = "mutation($u: ID!, $p: String!) { setUserPassword(userId: $u, password: $p) }"
+CHANGE_PASSWORD = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+
+
+def test_admins_reset_passwords_and_people_change_their_own(world: World) -> None:
+    first = login(world, "alice@web.test", "alice-password")
+    second = login(world, "alice@web.test", "alice-password")
+    alice = str(world.web.alice_id)
+
+    # Only admins reset; someone else's id is unknown to a non-admin, and bad input changes nothing.
+    assert error_code(gql(world.url, world.web.bob_token, SET_PASSWORD, u=alice, p="bobs-choice-1")) == "FORBIDDEN"
+    assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u="999999", p="whatever-pw")) == "NOT_FOUND"
+    assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u=alice, p="short")) == "BAD_USER_INPUT"
+    assert_works(world, first, "Alice")
+
+    # Changing your own: the current password is required; the session used stays.
+    wrong = gql(world.url, first, CHANGE_PASSWORD, c="not-her-password", n="alice-second-pw")
+    assert error_code(wrong) == "BAD_USER_INPUT" and "current password" in wrong["errors"][0]["message"]
+    assert data(world.url, first, CHANGE_PASSWORD, c="alice-password", n="alice-second-pw")["changePassword"] is True
+    assert_works(world, first, "Alice")
+    assert_refused(world, second)
+    assert login(world, "alice@web.test", "alice-second-pw")
+
+    # An admin's reset ends every session of hers; API tokens go on working.
+    assert data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-third-pw")["setUserPassword"] is True
+    assert_refused(world, first)
+    assert_works(world, world.web.alice_token, "Alice")
+    assert login(world, "alice@web.test", "alice-third-pw")
+    data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-password")  # as the other tests expect
+
+
 def test_api_tokens_are_shown_once_listed_without_secret_and_revocable(world: World) -> None:
     created = data(world.url, world.web.alice_token, 'mutation { createApiToken(name: "deploy script") { secret token { id kind name } } }')
     secret, token = created["createApiToken"]["secret"], created["createApiToken"]["token"]
