@@ -7,17 +7,14 @@ itself once the database is back."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import websockets
 
 from tests.conftest import run
 from tests.integration.test_outages import _seed, env_for, through
-from tests.support.graphql import ws_url
+from tests.support.graphql import websocket_refusal
 from tests.support.processes import Server, start_server, wait_until
 from tests.support.tcp_proxy import TcpProxy
 
@@ -38,20 +35,6 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert "database" in errors[0]["message"] and "Unexpected error" not in errors[0]["message"]
 
 
-def connection_init_close_code(server: Server, token: str) -> int | None:
-    async def attempt() -> int | None:
-        async with websockets.connect(ws_url(server.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
-            try:
-                reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-            except websockets.ConnectionClosed as closed:
-                return closed.rcvd.code if closed.rcvd else None
-            assert reply["type"] == "connection_ack", reply
-            return None
-
-    return asyncio.run(attempt())
-
-
 def test_graphql_answers_service_unavailable_while_the_database_is_down_and_recovers(pg_database_url: str, tmp_path: Path) -> None:
     org = run(_seed(pg_database_url))
     pg = urlsplit(pg_database_url)
@@ -64,7 +47,7 @@ def test_graphql_answers_service_unavailable_while_the_database_is_down_and_reco
         proxy.stop()
         assert_unavailable(post(server, ME, org.alice_token))  # the token cannot be checked
         assert_unavailable(post(server, LOGIN))  # fails inside the resolver
-        assert connection_init_close_code(server, org.alice_token) == 1013
+        assert websocket_refusal(server.url, org.alice_token) == 1013
 
         proxy.start()
 
@@ -77,7 +60,7 @@ def test_graphql_answers_service_unavailable_while_the_database_is_down_and_reco
 
         wait_until(answers_again, timeout=15, interval=0.2, what="GraphQL to answer again")
         assert post(server, LOGIN).json()["data"]["login"]["token"]
-        assert connection_init_close_code(server, org.alice_token) is None
+        assert websocket_refusal(server.url, org.alice_token) is None
 
         outage_lines = [line for line in server.log().splitlines() if "SERVICE_UNAVAILABLE" in line]
         # One WARNING line each (the pre-execution refusal and the resolver's), with its request id.
