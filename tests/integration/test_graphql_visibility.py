@@ -66,9 +66,31 @@ def test_admins_see_every_team_and_person(world: World) -> None:
 
 def test_someone_paged_by_a_visible_policy_is_shown_there_without_their_other_teams(world: World) -> None:
     """Web's Alice is on a rule of an Ops policy: Ops sees who is paged, not Web's name."""
-    policy = data(world.url, world.admin_token, """mutation($t: ID, $u: ID!) { createEscalationPolicy(name: "Ops with Web's help",
+    policy = data(world.url, world.admin_token, """mutation($t: ID, $u: ID!) { createEscalationPolicy(name: "Ops with outside help",
         teamId: $t, rules: [{escalationTimeout: 5, userIds: [$u]}]) { id } }""", t=str(world.ops.team_id), u=str(world.web.alice_id))
     query = "query($id: ID!) { node(id: $id) { ... on EscalationPolicy { rules { users { email teams { name } } } } } }"
     seen = data(world.url, world.ops.bob_token, query, id=f"EscalationPolicy:{policy['createEscalationPolicy']['id']}")
     assert seen["node"]["rules"] == [{"users": [{"email": "alice@web.test", "teams": []}]}]
     assert "alice@web.test" not in {u["email"] for u in data(world.url, world.ops.bob_token, "{ users { email } }")["users"]}
+
+
+@pytest.fixture(scope="module")
+def web_schedule(world: World) -> str:
+    made = data(world.url, world.admin_token, """mutation($t: ID, $s: DateTime!, $a: ID!) { createSchedule(name: "Web rota", teamId: $t,
+        layers: [{startsOn: $s, rotation: "P1D", userIds: [$a]}]) { id } }""", t=str(world.web.team_id), s="2026-01-05T09:00:00Z", a=str(world.web.alice_id))
+    return str(made["createSchedule"]["id"])
+
+
+@pytest.mark.parametrize("role", ["USER", "RESPONDER", "STAKEHOLDER"])
+def test_no_list_or_node_shows_another_teams_configuration(world: World, role: str, web_schedule: str) -> None:
+    token = ops_members(world)[role]
+    seen = data(world.url, token, "{ alertSources { name } escalationPolicies { name } schedules { name } onCall { schedule { name } } onCallByPolicy { policyName } }")
+    names = str(seen)
+    assert "Ops API" in names and "Ops policy" in names
+    assert "Web" not in names, seen
+    for global_id in (f"AlertSource:{world.web.api_source_id}", f"EscalationPolicy:{world.web.policy_id}"):
+        assert data(world.url, token, NODE, id=global_id)["node"] is None, global_id
+    assert data(world.url, token, "query($id: ID!) { schedule(id: $id) { name } }", id=web_schedule)["schedule"] is None
+    for query in ("{ heartbeats(sourceId: $id) { id } }", "{ alertActions(sourceId: $id) { id } }", "{ droppedEvents(sourceId: $id) { id } }"):
+        body = gql(world.url, token, "query($id: ID!) " + query, id=str(world.web.api_source_id))
+        assert error_code(body) == "NOT_FOUND", (query, body)
