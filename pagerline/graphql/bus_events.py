@@ -20,6 +20,7 @@ from pagerline.engine.accounts import Viewer, still_authenticated
 from pagerline.graphql.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
 from pagerline.graphql.errors import unauthenticated
 from pagerline.graphql.loaders import Loaders
+from pagerline.graphql.outage import close_if_database_outage
 from pagerline.graphql.permissions import require_viewer
 
 T = TypeVar("T")
@@ -81,5 +82,8 @@ async def visible_changes(
                 continue
             info.context["loaders"] = Loaders()
             yield str(event.get("kind", "UPDATED")), shown
+    except Exception as exc:
+        await close_if_database_outage(info, exc)  # the client reconnects and refetches
+        raise
     finally:
         subscription.close()

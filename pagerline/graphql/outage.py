@@ -9,6 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphql import GraphQLError, Node
+from strawberry.types import Info
+
+from pagerline.api.errors import is_database_outage
+from pagerline.graphql.context import close_connection
 
 CODE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 5
@@ -46,3 +50,11 @@ def mentions_outage(response_data: dict[str, Any] | list[dict[str, Any]]) -> boo
         for result in results
         for error in result.get("errors") or ()
     )
+
+
+async def close_if_database_outage(info: Info, exc: BaseException) -> None:
+    """A subscription that cannot read what an event names: its WebSocket is closed with 1013,
+    so the client reconnects (and refetches what it missed) instead of its subscription ending
+    silently. Returns (the caller re-raises) for anything else, or over HTTP."""
+    if is_database_outage(exc):
+        await close_connection(info, WS_TRY_AGAIN_LATER, "database unreachable; reconnect shortly and refetch")

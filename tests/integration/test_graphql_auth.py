@@ -18,6 +18,7 @@ from pagerline.engine.devices import register_device
 from pagerline.models import Device, Platform, PushProvider, TokenKind
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import World, data, error_code, fire_ok, gql, in_db, running_world, websocket_refusal, ws_url
+from tests.support.ws import subscribe_live
 
 ME = "{ me { name } }"
 
@@ -200,18 +201,7 @@ def test_an_open_subscription_is_closed_with_4403_when_its_token_ends(world: Wor
 
     async def main() -> tuple[int | None, str, list[dict[str, Any]]]:
         async with websockets.connect(ws_url(world.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
-            assert json.loads(await ws.recv())["type"] == "connection_ack"
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { alertEvents { kind } }"}}))
-            for attempt in range(50):  # the server registers the subscription asynchronously
-                await asyncio.to_thread(fire_ok, world.url, world.ops.api_key, f"{how}-warm-{attempt}")
-                try:
-                    assert json.loads(await asyncio.wait_for(ws.recv(), timeout=0.2))["type"] == "next"
-                    break
-                except TimeoutError:
-                    continue
-            else:
-                raise AssertionError("the subscription never delivered")
+            await subscribe_live(ws, token, "subscription { alertEvents { kind } }", lambda attempt: fire_ok(world.url, world.ops.api_key, f"{how}-warm-{attempt}"))
             await asyncio.to_thread(end_it)
             after: list[dict[str, Any]] = []
             try:

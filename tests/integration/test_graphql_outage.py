@@ -3,20 +3,25 @@ answers HTTP 503 with Retry-After and a GraphQL error whose extensions.code is
 SERVICE_UNAVAILABLE (a signed-in query, whose token cannot be checked, and `login`, which fails
 inside its resolver), a WebSocket's connection_init is closed with 1013 (try again later, not
 4403: the token may be fine), each is one WARNING line in the log, and everything works again by
-itself once the database is back."""
+itself once the database is back. A subscription whose server loses the database is closed
+with 1013 too."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import websockets
 
 from tests.conftest import run
-from tests.integration.test_outages import _seed, env_for, through
-from tests.support.graphql import websocket_refusal
+from tests.integration.test_outages import _seed, env_for, post_alert, through
+from tests.support.graphql import websocket_refusal, ws_url
 from tests.support.processes import Server, start_server, wait_until
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.ws import subscribe_live
 
 ME = {"query": "{ me { name } }"}
 LOGIN = {"query": 'mutation { login(email: "alice@ops.test", password: "alice-password") { token } }'}
@@ -69,4 +74,41 @@ def test_graphql_answers_service_unavailable_while_the_database_is_down_and_reco
     finally:
         if server is not None:
             server.stop()
+        proxy.close()
+
+
+def test_a_subscription_that_cannot_read_the_database_is_closed_with_1013(
+    pg_database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Server A loses its database while server B still commits: the events B publishes reach
+    A's subscriber, whose server cannot load them. Rather than ending the subscription silently,
+    A closes the connection with 1013, so the client reconnects and refetches."""
+    org = run(_seed(pg_database_url))
+    pg = urlsplit(pg_database_url)
+    proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
+    console = tmp_path / "console.log"
+    server_a = start_server(env_for(through(proxy, pg_database_url), console, redis_url), tmp_path)
+    server_b = start_server(env_for(pg_database_url, console, redis_url), tmp_path)
+
+    async def main() -> tuple[int | None, list[dict[str, object]]]:
+        async with websockets.connect(ws_url(server_a.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await subscribe_live(ws, org.alice_token, "subscription { alertEvents { kind } }", lambda attempt: post_alert(server_b.url, org, f"warm-{attempt}"))
+            await asyncio.to_thread(proxy.stop)
+            assert (await asyncio.to_thread(post_alert, server_b.url, org, "while-a-is-cut")).status_code == 202
+            after: list[dict[str, object]] = []
+            try:
+                while True:
+                    after.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=10)))
+            except websockets.ConnectionClosed as closed:
+                return (closed.rcvd.code if closed.rcvd else None), after
+
+    try:
+        code, after = asyncio.run(main())
+        assert code == 1013, (code, after)
+        assert all(m["type"] == "next" for m in after), after  # no silent "complete"
+        proxy.start()
+        wait_until(lambda: websocket_refusal(server_a.url, org.alice_token) is None, timeout=15, interval=0.2, what="A to accept subscribers again")
+    finally:
+        server_a.stop()
+        server_b.stop()
         proxy.close()
