@@ -7,6 +7,10 @@ CPU spent collecting the same selection again for every event and every subscrib
 the fan-out cost with 1,000 subscribers), and memory that grows with every event delivered.
 Here the memo is keyed by the field nodes of the parsed query instead, which stay the same for
 the subscription's whole life, so it fills once and stays small.
+
+It also turns a resolver's failure to reach the database into a SERVICE_UNAVAILABLE error
+(:mod:`pagerline.graphql.outage`), and gives each operation over a WebSocket its own request
+id for the log (:mod:`pagerline.logs`).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> None:
         """A resolver that could not reach the database answers SERVICE_UNAVAILABLE, which
         the client can retry, instead of being masked as an internal error."""
-        if is_database_outage(raw_error):
+        if not isinstance(raw_error, GraphQLError) and is_database_outage(raw_error):  # not one made here already
             raw_error = service_unavailable([d.node for d in field_details_list], path.as_list(), raw_error)
         super().handle_field_error(raw_error, return_type, field_details_list, path)
 
