@@ -88,3 +88,9 @@ def test_serve_refuses_a_session_lifetime_of_zero_days(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert "PAGERLINE_SESSION_DAYS=0" in result.stderr and "1 to 3650 days" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_user_commands_have_help(tmp_path: Path) -> None:
+    for command in (("user", "create", "--help"), ("user", "set-password", "--help")):
+        result = pagerline(*command, env={"PAGERLINE_DATABASE_URL": f"sqlite://{tmp_path}/p.db"})
+        assert result.returncode == 0 and "usage: pagerline user" in result.stdout and "--password-stdin" in result.stdout, result
