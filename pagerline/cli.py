@@ -164,7 +164,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from pagerline.models import Role
 
     password = None if args.no_password else _read_password(args, "create")
-    if password is None and not args.no_password:
+    if password is None and not args.no_password:  # no terminal to ask on, and no other source
         print(
             "pagerline user create: no password given. Use --password-stdin (or run it on a terminal to be "
             "asked), or --no-password for an account that signs in only with tokens until "
@@ -278,9 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     user_create = user.add_parser("create", help="create a user (checked as GraphQL's createUser checks it)")
     user_create.add_argument("--email", required=True)
     user_create.add_argument("--name", help="shown name (default: the email)")
-    user_create.add_argument("--password", help="visible to other local users in `ps`: prefer --password-stdin")
-    user_create.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    user_create.add_argument("--no-password", action="store_true", help="no password: signs in only with tokens until set-password")
+    password_source = user_create.add_mutually_exclusive_group()
+    password_source.add_argument("--password", help="visible to other local users in `ps`: prefer --password-stdin")
+    password_source.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    password_source.add_argument("--no-password", action="store_true", help="no password: signs in only with tokens until set-password")
     user_create.add_argument("--role", default="USER", choices=["ADMIN", "USER", "RESPONDER", "STAKEHOLDER"])
     user_create.add_argument("--timezone", default="UTC", help="IANA time zone, e.g. Europe/Berlin")
     user_create.add_argument("--team", action="append", help="team name (repeatable; created if missing)")
