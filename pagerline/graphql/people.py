@@ -5,16 +5,16 @@ everyone else sees their own teams and, of people, themselves and their teammate
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from pagerline import models
 from pagerline.engine import notification_rules, teams, users
+from pagerline.engine.errors import EngineError
 from pagerline.engine.roles import visible_people
 from pagerline.graphql.admin_types import NotificationRule, NotificationRuleInput, Team
 from pagerline.graphql.args import now, parse_id, parse_ids
 from pagerline.graphql.context import app_state, viewer_of
-from pagerline.graphql.errors import engine_errors, user_error
+from pagerline.graphql.errors import engine_errors, from_engine, user_error
 from pagerline.graphql.permissions import require_viewer
 from pagerline.graphql.types import Role, User
 
@@ -86,12 +86,11 @@ class PeopleMutation:
         if throttle.wait_time(viewer.user.email) > 0:
             raise user_error("BAD_USER_INPUT", "Too many wrong passwords; try again later")
         try:
-            with engine_errors():
-                await users.change_own_password(viewer, current_password, new_password, now())
-        except GraphQLError as exc:
-            if isinstance(exc.__cause__, users.WrongPassword):
+            await users.change_own_password(viewer, current_password, new_password, now())
+        except EngineError as exc:
+            if isinstance(exc, users.WrongPassword):
                 throttle.take(viewer.user.email)
-            raise
+            raise from_engine(exc) from exc
         return True
 
     @strawberry.mutation(description="Admins only.")
