@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from pagerline.api import actions, deployments, events, health, heartbeats, ical, twilio, webhook, widget
@@ -17,6 +18,7 @@ from pagerline.engine.effects import NullDispatcher, set_dispatcher
 from pagerline.gc_tuning import settle_after_startup
 from pagerline.graphql.schema import schema
 from pagerline.graphql.view import PagerlineGraphQL
+from pagerline.logs import RequestIdMiddleware
 from pagerline.settings import Settings, get_settings
 from pagerline.web import routes as dashboard
 from pagerline.workers.actors import declare_actors
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *dashboard.routes,
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware)],  # X-Request-ID on every line logged and every answer
     )
     app.state.settings = settings
     app.state.rate_limiter = TokenBuckets(settings.event_rate_per_key, settings.event_burst_per_key)

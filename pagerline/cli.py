@@ -17,17 +17,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pagerline.logs import logging_config, setup_logging
 from pagerline.settings import DEFAULT_PORT, Settings, get_settings
 
 if TYPE_CHECKING:
     from pagerline.engine.doctor import SetupReport
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("PAGERLINE_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 def _with_db(settings: Settings, body: Callable[[], Awaitable[Any]]) -> Any:
@@ -98,6 +92,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        # The same log lines (text or JSON, with request ids) in every server process.
+        log_config=logging_config(settings.log_format, settings.log_level),
         access_log=args.access_log,
         ws_max_size=1 << 20,
         # Subscription messages are small JSON documents: compressing each one for each
@@ -236,21 +232,77 @@ def doctor_text(report: SetupReport) -> str:
     return "\n".join(lines)
 
 
+def _read_password(args: argparse.Namespace, command: str) -> str | None:
+    """The password of ``user create`` / ``user set-password``: the first line of stdin with
+    ``--password-stdin`` (scripts; nothing in ``ps`` or the shell history), ``--password``, or
+    asked twice on a terminal. None when there is no way to get one."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if getattr(args, "password", None) is not None:
+        return str(args.password)
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise SystemExit(f"pagerline user {command}: the passwords differ; nothing changed")
+    return first
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from pagerline.engine.accounts import create_user
     from pagerline.engine.errors import EngineError
     from pagerline.models import Role
 
+    password = None if args.no_password else _read_password(args, "create")
+    if password is None and not args.no_password:  # no terminal to ask on, and no other source
+        print(
+            "pagerline user create: no password given. Use --password-stdin (or run it on a terminal to be "
+            "asked), or --no-password for an account that signs in only with tokens until "
+            "`pagerline user set-password EMAIL`.",
+            file=sys.stderr,
+        )
+        return 2
     settings = get_settings()
     try:
+        # The same function (and checks) as GraphQL's createUser.
         user = _with_db(
             settings,
-            lambda: create_user(args.email, args.name or args.email, args.password, Role(args.role), args.timezone, args.team or []),
+            lambda: create_user(args.email, args.name or "", password, Role(args.role), args.timezone, args.team or []),
         )
     except EngineError as exc:
-        print(f"pagerline user create: {exc.message}", file=sys.stderr)
+        print(f"pagerline user create: {exc.message}; nothing was created", file=sys.stderr)
         return 1
     print(f"created user {user.id} {user.email} ({user.role.value})")
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    from pagerline.engine.accounts import set_password
+    from pagerline.engine.errors import EngineError
+    from pagerline.models import User
+
+    password = _read_password(args, "set-password")
+    if password is None:
+        print("pagerline user set-password: no password given; use --password-stdin or run it on a terminal", file=sys.stderr)
+        return 2
+
+    async def body() -> User | None:
+        user = await User.get_or_none(email=args.email.strip().lower())
+        if user is not None:
+            await set_password(user.id, password, datetime.now(UTC))
+        return user
+
+    try:
+        user = _with_db(get_settings(), body)
+    except EngineError as exc:
+        print(f"pagerline user set-password: {exc.message}; nothing changed", file=sys.stderr)
+        return 1
+    if user is None:
+        print(f"pagerline user set-password: no user {args.email}", file=sys.stderr)
+        return 1
+    print(f"password set for {user.email}; their sessions were signed out")
     return 0
 
 
@@ -348,14 +400,21 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
-    user_create = user.add_parser("create", help="create a user")
+    user_create = user.add_parser("create", help="create a user (checked as GraphQL's createUser checks it)")
     user_create.add_argument("--email", required=True)
-    user_create.add_argument("--name")
-    user_create.add_argument("--password")
+    user_create.add_argument("--name", help="shown name (default: the email)")
+    password_source = user_create.add_mutually_exclusive_group()
+    password_source.add_argument("--password", help="visible to other local users in `ps`: prefer --password-stdin")
+    password_source.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    password_source.add_argument("--no-password", action="store_true", help="no password: signs in only with tokens until set-password")
     user_create.add_argument("--role", default="USER", choices=["ADMIN", "USER", "RESPONDER", "STAKEHOLDER"])
-    user_create.add_argument("--timezone", default="UTC")
+    user_create.add_argument("--timezone", default="UTC", help="IANA time zone, e.g. Europe/Berlin")
     user_create.add_argument("--team", action="append", help="team name (repeatable; created if missing)")
     user_create.set_defaults(func=cmd_user_create)
+    set_pw = user.add_parser("set-password", help="set or reset a user's password (asks on a terminal); ends their sessions")
+    set_pw.add_argument("email")
+    set_pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    set_pw.set_defaults(func=cmd_user_set_password)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
     token_create = token.add_parser("create", help="create an API token for a user and print it once")
@@ -372,8 +431,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _setup_logging()
+    from pydantic import ValidationError
+
+    from pagerline.settings import describe_invalid
+
     args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # refused at start-up, before anything runs
+        print(f"pagerline: {describe_invalid(exc)}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_format, settings.log_level)
     return int(args.func(args) or 0)
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import secrets
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 8000
+#: A session longer than this is no session; the bound also keeps ``now + lifetime`` representable.
+MAX_SESSION_DAYS = 3650
 
 
 def _doc(description: str, shown_default: str | None = None, **kwargs: Any) -> Any:
@@ -103,7 +106,27 @@ class Settings(BaseSettings):
     embedded_worker: bool | None = _doc(
         "run the worker and sweeper inside `pagerline serve`", "on without Redis, off with it", default=None
     )
-    session_days: int = _doc("lifetime of a `login` session token, in days", default=30)
+    # 0 is refused at start-up rather than read as "never expires" or "expires at once": both
+    # would surprise whoever set it.
+    session_days: int = _doc(
+        f"how long a `login` session token works, in whole days from 1 to {MAX_SESSION_DAYS}; anything else (0 too) "
+        "stops every `pagerline` command at start-up with a message naming the variable",
+        default=30,
+    )
+    log_format: Literal["text", "json"] = _doc(
+        "process logs: `text` (one line per entry) or `json` (one JSON object per line: `time`, `level`, `logger`, `message`, `request_id`, and `traceback` for faults)", default="text"
+    )
+
+    @field_validator("session_days")
+    @classmethod
+    def _whole_days(cls, days: int) -> int:
+        if not 1 <= days <= MAX_SESSION_DAYS:
+            raise ValueError(f"sessions last 1 to {MAX_SESSION_DAYS} days, not {days}")
+        return days
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(days=self.session_days)
 
     @property
     def uses_redis(self) -> bool:
@@ -137,6 +160,16 @@ class Settings(BaseSettings):
         if self.demo:
             return _demo_secret().encode()
         raise RuntimeError("PAGERLINE_SECRET_KEY is required outside demo mode (PAGERLINE_DEMO=1)")
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """A start-up message naming each bad environment variable, without pydantic's noise."""
+    lines = []
+    for error in exc.errors():
+        name = "PAGERLINE_" + "_".join(str(part) for part in error["loc"]).upper()
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}={error.get('input')!s}: {reason}")
+    return "invalid settings: " + "; ".join(lines)
 
 
 @functools.lru_cache(maxsize=1)

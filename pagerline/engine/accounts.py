@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pagerline.engine import sql
+from pagerline.engine import people_rules, sql
 from pagerline.engine.effects import Effects, dispatch_after_commit
-from pagerline.engine.errors import BadInput, Conflict
+from pagerline.engine.errors import Conflict, NotFound
 from pagerline.engine.notify import create_default_rules
 from pagerline.models import ApiToken, Device, Role, Team, TokenKind, User
 from pagerline.security import digest, digests_match, hash_password, new_secret, verify_password
@@ -44,25 +44,41 @@ async def create_user(
     timezone: str = "UTC",
     team_names: list[str] | None = None,
 ) -> User:
-    email = email.strip().lower()
-    if "@" not in email:
-        raise BadInput("A valid email address is required")
+    """The one way an account is made (GraphQL ``createUser``, ``pagerline user create``, the
+    demo): every field checked by :mod:`people_rules`, then the user, their default
+    notification rules and their team memberships (teams named but missing are created) in one
+    transaction. Without a password the account signs in only with tokens until one is set
+    (:func:`set_password`)."""
+    email = people_rules.email(email)
+    name = people_rules.name(name) if name.strip() else email
+    people_rules.timezone(timezone)
+    password_hash = hash_password(people_rules.password(password)) if password is not None else None
+    wanted_teams = sorted({people_rules.team_name(t) for t in team_names or []})
     try:
         async with in_transaction():
-            user = await User.create(
-                email=email,
-                name=name.strip() or email,
-                role=role,
-                timezone=timezone,
-                password_hash=hash_password(password) if password else None,
-            )
+            user = await User.create(email=email, name=name, role=role, timezone=timezone, password_hash=password_hash)
             await create_default_rules(user.id)
-            for team_name in team_names or []:
+            for team_name in wanted_teams:
                 team, _ = await Team.get_or_create(name=team_name)
                 await team.members.add(user)
     except IntegrityError as exc:
         raise Conflict(f"A user with email {email} exists already") from exc
     return user
+
+
+async def set_password(user_id: int, password: str, now: datetime, keep_token_id: int | None = None) -> None:
+    """Set or replace a password. Every session of the user ends (but ``keep_token_id``, the
+    session a user changes their own password from): whoever knew the old password is signed
+    out. API and device tokens stay; revoke them one by one if they leaked too."""
+    password_hash = hash_password(people_rules.password(password))
+    async with in_transaction():
+        if not await User.filter(id=user_id).update(password_hash=password_hash):
+            raise NotFound("User not found")
+        ended = ApiToken.filter(user_id=user_id, kind=TokenKind.SESSION, revoked_at__isnull=True)
+        if keep_token_id is not None:
+            ended = ended.exclude(id=keep_token_id)
+        await ended.update(revoked_at=now)
+    await announce_credentials_changed(user_id)
 
 
 async def create_token(
@@ -80,16 +96,18 @@ async def create_token(
         device_id=device_id,
         name=name,
         token_hash=digest(secret),
-        expires_at=now + ttl if ttl else None,
+        # A zero lifetime is a token that has already expired, not one that never does.
+        expires_at=now + ttl if ttl is not None else None,
     )
     return token, secret
 
 
-async def login(email: str, password: str, now: datetime, session_days: int = 30) -> tuple[User, str] | None:
+async def login(email: str, password: str, now: datetime, lifetime: timedelta) -> tuple[User, str] | None:
+    """A session token that works until ``now + lifetime`` (``PAGERLINE_SESSION_DAYS``)."""
     user = await User.get_or_none(email=email.strip().lower())
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return None
-    _, secret = await create_token(user.id, TokenKind.SESSION, now, "login", timedelta(days=session_days))
+    _, secret = await create_token(user.id, TokenKind.SESSION, now, "login", lifetime)
     return user, secret
 
 

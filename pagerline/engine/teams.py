@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
 
+from pagerline.engine import people_rules
 from pagerline.engine.accounts import Viewer
-from pagerline.engine.errors import BadInput, Conflict, NotFound
-from pagerline.engine.roles import require_admin, require_manager
+from pagerline.engine.errors import Conflict, NotFound
+from pagerline.engine.roles import may_see_team, require_admin, require_manager
 from pagerline.models import Team, User
 
 
 async def create_team(viewer: Viewer, name: str) -> Team:
     require_admin(viewer, "create teams")
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise BadInput("A team name of 1 to 200 characters is required")
+    name = people_rules.team_name(name)
     try:
         return await Team.create(name=name)
     except IntegrityError as exc:
@@ -24,7 +23,8 @@ async def create_team(viewer: Viewer, name: str) -> Team:
 
 async def _team_and_user(viewer: Viewer, team_id: int, user_id: int) -> tuple[Team, User]:
     team = await Team.get_or_none(id=team_id)
-    if team is None:
+    if team is None or not may_see_team(viewer, team.id):
+        # Another team's id answers as an unknown one: ids leak nothing.
         raise NotFound("Team not found")
     require_manager(viewer, team.id, "team membership")
     user = await User.get_or_none(id=user_id)
@@ -44,6 +44,6 @@ async def add_member(viewer: Viewer, team_id: int, user_id: int) -> Team:
 async def remove_member(viewer: Viewer, team_id: int, user_id: int) -> Team:
     team, user = await _team_and_user(viewer, team_id, user_id)
     if not await team.members.filter(id=user.id).exists():
-        raise NotFound(f"{user.name} is not a member of {team.name}")
+        raise NotFound(f"That user is not a member of {team.name}")
     await team.members.remove(user)
     return team

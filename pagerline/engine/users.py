@@ -1,29 +1,23 @@
-"""Creating and changing users: admins only (a role decides what someone may do)."""
+"""Creating and changing users: admins only (a role decides what someone may do), and
+passwords: admins reset anyone's, a user changes their own with the current one."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine.accounts import Viewer, create_user as create_account
+from pagerline.engine import people_rules
+from pagerline.engine.accounts import Viewer, create_user as create_account, set_password
 from pagerline.engine.errors import BadInput, Conflict, NotFound
 from pagerline.engine.roles import require_admin
 from pagerline.models import Role, Team, User
-
-MIN_PASSWORD = 8
-
-
-def _check_timezone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BadInput(f"Unknown time zone '{name}'") from exc
+from pagerline.security import verify_password
 
 
-def _check_name(name: str) -> None:
-    if not 0 < len(name.strip()) <= 200:
-        raise BadInput("A name of 1 to 200 characters is required")
+
+class WrongPassword(BadInput):
+    """The current password given to change it is wrong (adapters count it as a failed sign-in)."""
 
 
 async def create_user(
@@ -35,11 +29,9 @@ async def create_user(
     timezone: str = "UTC",
     team_ids: list[int] | None = None,
 ) -> User:
+    """GraphQL's ``createUser``: the admin check and existing teams by id, then the same
+    account creation as ``pagerline user create`` (:func:`accounts.create_user`)."""
     require_admin(viewer, "create users")
-    _check_name(name)
-    _check_timezone(timezone)
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise BadInput(f"A password needs at least {MIN_PASSWORD} characters")
     teams = dict(await Team.filter(id__in=team_ids or []).values_list("id", "name"))
     if len(teams) != len(set(team_ids or [])):
         raise NotFound("Team not found")
@@ -60,15 +52,11 @@ async def update_user(
     if user is None:
         raise NotFound("User not found")
     if name is not None:
-        _check_name(name)
-        user.name = name.strip()
+        user.name = people_rules.name(name)
     if timezone is not None:
-        _check_timezone(timezone)
-        user.timezone = timezone
+        user.timezone = people_rules.timezone(timezone)
     if email is not None:
-        if "@" not in email:
-            raise BadInput("A valid email address is required")
-        user.email = email.strip().lower()
+        user.email = people_rules.email(email)
     if role is not None and role is not user.role:
         if user.role is Role.ADMIN and await User.filter(role=Role.ADMIN).count() <= 1:
             raise Conflict("This is the last admin; make someone else an admin first")
@@ -78,3 +66,18 @@ async def update_user(
     except IntegrityError as exc:
         raise Conflict(f"A user with email {user.email} exists already") from exc
     return user
+
+
+async def reset_password(viewer: Viewer, user_id: int, password: str, now: datetime) -> None:
+    """An admin sets someone's password (a forgotten one, or an account made without one)."""
+    require_admin(viewer, "reset passwords")
+    await set_password(user_id, password, now)
+
+
+async def change_own_password(viewer: Viewer, current: str, new: str, now: datetime) -> None:
+    """The current password proves it is the person, not someone holding their token. The
+    session used stays signed in; the user's other sessions end."""
+    user = await User.get(id=viewer.user.id)
+    if not verify_password(user.password_hash, current):
+        raise WrongPassword("The current password is wrong")
+    await set_password(user.id, new, now, keep_token_id=viewer.token_id)

@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 from strawberry.types import Info
 
 from pagerline.engine.accounts import Viewer, still_authenticated
-from pagerline.graphql.context import app_state, viewer_of
+from pagerline.graphql.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
 from pagerline.graphql.errors import unauthenticated
 from pagerline.graphql.loaders import Loaders
+from pagerline.graphql.outage import close_if_database_outage
 from pagerline.graphql.permissions import require_viewer
 
 T = TypeVar("T")
@@ -63,10 +64,11 @@ async def visible_changes(
         async for event in subscription:
             if event.get("topic") == "auth":
                 # A token or device of this user changed: a signed-out, revoked or unbound
-                # token must not keep receiving (graphql-transport-ws then sends the error).
+                # token must not keep receiving. Closed with 4403, the client signs in again.
                 if event.get("ids", {}).get("user_id") == viewer.user.id and not await still_authenticated(
                     viewer, datetime.now(UTC)
                 ):
+                    await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the token was revoked or has expired")
                     raise unauthenticated()
                 continue
             if event.get("topic") != topic:
@@ -80,5 +82,8 @@ async def visible_changes(
                 continue
             info.context["loaders"] = Loaders()
             yield str(event.get("kind", "UPDATED")), shown
+    except Exception as exc:
+        await close_if_database_outage(info, exc)  # the client reconnects and refetches
+        raise
     finally:
         subscription.close()

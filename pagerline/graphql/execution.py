@@ -7,15 +7,24 @@ CPU spent collecting the same selection again for every event and every subscrib
 the fan-out cost with 1,000 subscribers), and memory that grows with every event delivered.
 Here the memo is keyed by the field nodes of the parsed query instead, which stay the same for
 the subscription's whole life, so it fills once and stays small.
+
+It also turns a resolver's failure to reach the database into a SERVICE_UNAVAILABLE error
+(:mod:`pagerline.graphql.outage`), and gives each operation over a WebSocket its own request
+id for the log (:mod:`pagerline.logs`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLObjectType
+from graphql import GraphQLError, GraphQLObjectType, GraphQLOutputType
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, collect_subfields
+from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from pagerline.api.errors import is_database_outage
+from pagerline.graphql.outage import service_unavailable
+from pagerline.logs import begin_operation
 
 
 class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -23,6 +32,19 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # Shared with the per-event copies (a shallow copy keeps the same dict).
         self._subfields_by_nodes: dict[tuple[Any, ...], CollectedFields] = {}
+        context = self.context_value
+        if isinstance(context, dict) and "operations" in context:
+            # An operation over a WebSocket runs in its own task: give it its own request id.
+            begin_operation(context["connection_id"], context["operations"])
+
+    def handle_field_error(
+        self, raw_error: Exception, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path
+    ) -> None:
+        """A resolver that could not reach the database answers SERVICE_UNAVAILABLE, which
+        the client can retry, instead of being masked as an internal error."""
+        if not isinstance(raw_error, GraphQLError) and is_database_outage(raw_error):  # not one made here already
+            raw_error = service_unavailable([d.node for d in field_details_list], path.as_list(), raw_error)
+        super().handle_field_error(raw_error, return_type, field_details_list, path)
 
     def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> CollectedFields:
         if any(d.defer_usage is not None or d.fragment_variable_values is not None for d in field_details_list):

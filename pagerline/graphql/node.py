@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from pagerline import models
 from pagerline.engine.accounts import Viewer
-from pagerline.engine.roles import may_see
+from pagerline.engine.roles import may_see, may_see_team, visible_people
 from pagerline.graphql.admin_types import AlertSource, EscalationPolicy, Team
 from pagerline.graphql.args import parse_id
 from pagerline.graphql.context import viewer_of
@@ -37,12 +37,12 @@ async def _policy(viewer: Viewer, pk: int) -> Node | None:
 
 
 async def _team(viewer: Viewer, pk: int) -> Node | None:
-    row = await models.Team.get_or_none(id=pk)
+    row = await models.Team.get_or_none(id=pk) if may_see_team(viewer, pk) else None
     return Team.of(row) if row else None
 
 
 async def _user(viewer: Viewer, pk: int) -> Node | None:
-    row = await models.User.get_or_none(id=pk)
+    row = await models.User.filter(visible_people(viewer), id=pk).first()
     return User.of(row) if row else None
 
 

@@ -1,5 +1,6 @@
-"""Users, teams and your notification rules over GraphQL. Everyone signed in sees the
-organisation's people and teams (to pick responders); admins create and change users."""
+"""Users, teams and your notification rules over GraphQL. Admins see every user and team;
+everyone else sees their own teams and, of people, themselves and their teammates (see
+``engine.roles``). Admins create and change users."""
 
 from __future__ import annotations
 
@@ -8,25 +9,29 @@ from strawberry.types import Info
 
 from pagerline import models
 from pagerline.engine import notification_rules, teams, users
+from pagerline.engine.errors import EngineError
+from pagerline.engine.roles import visible_people
 from pagerline.graphql.admin_types import NotificationRule, NotificationRuleInput, Team
-from pagerline.graphql.args import parse_id, parse_ids
-from pagerline.graphql.context import viewer_of
-from pagerline.graphql.errors import engine_errors
+from pagerline.graphql.args import now, parse_id, parse_ids
+from pagerline.graphql.context import app_state, viewer_of
+from pagerline.graphql.errors import engine_errors, from_engine, user_error
 from pagerline.graphql.permissions import require_viewer
 from pagerline.graphql.types import Role, User
 
 
 @strawberry.type
 class PeopleQuery:
-    @strawberry.field
+    @strawberry.field(description="Admins: everyone. Others: themselves and their teammates.")
     async def users(self, info: Info) -> list[User]:
-        require_viewer(viewer_of(info))
-        return [User.of(u) for u in await models.User.all().order_by("name", "id")]
+        viewer = require_viewer(viewer_of(info))
+        rows = await models.User.filter(visible_people(viewer)).distinct().order_by("name", "id")
+        return [User.of(u) for u in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Admins: every team. Others: the teams they are in.")
     async def teams(self, info: Info) -> list[Team]:
-        require_viewer(viewer_of(info))
-        return [Team.of(t) for t in await models.Team.all().order_by("name", "id")]
+        viewer = require_viewer(viewer_of(info))
+        rows = models.Team.all() if viewer.is_admin else models.Team.filter(id__in=sorted(viewer.team_ids))
+        return [Team.of(t) for t in await rows.order_by("name", "id")]
 
 
 @strawberry.type
@@ -66,6 +71,27 @@ class PeopleMutation:
                 role=models.Role(role.value) if role else None, timezone=timezone,
             )
         return User.of(row)
+
+    @strawberry.mutation(description="Admins only. Set someone's password (a forgotten one, or an account made without one); their sessions end.")
+    async def set_user_password(self, info: Info, user_id: strawberry.ID, password: str) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            await users.reset_password(viewer, parse_id(user_id, "user id"), password, now())
+        return True
+
+    @strawberry.mutation(description="Change your own password; the current one is required. Your other sessions end.")
+    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        throttle = app_state(info).login_throttle  # guessing the current password counts as failed sign-ins
+        if throttle.wait_time(viewer.user.email) > 0:
+            raise user_error("BAD_USER_INPUT", "Too many wrong passwords; try again later")
+        try:
+            await users.change_own_password(viewer, current_password, new_password, now())
+        except EngineError as exc:
+            if isinstance(exc, users.WrongPassword):
+                throttle.take(viewer.user.email)
+            raise from_engine(exc) from exc
+        return True
 
     @strawberry.mutation(description="Admins only.")
     async def create_team(self, info: Info, name: str) -> Team:

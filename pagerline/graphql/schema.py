@@ -135,7 +135,7 @@ class Mutation:
         wait = throttle.wait_time(key)
         if wait > 0:
             raise user_error("BAD_USER_INPUT", f"Too many failed sign-in attempts; try again in {int(wait) + 1} s")
-        result = await engine_login(email, password, _now(), state.settings.session_days)
+        result = await engine_login(email, password, _now(), state.settings.session_lifetime)
         if result is None:
             throttle.take(key)  # only failures count towards the throttle
             raise user_error("UNAUTHENTICATED", "Wrong email or password")

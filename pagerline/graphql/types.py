@@ -87,9 +87,12 @@ class User(Node):
 
     @strawberry.field
     async def teams(self, info: Info) -> list[Annotated[Team, strawberry.lazy(_ADMIN)]]:
+        from pagerline.engine.roles import may_see_team
         from pagerline.graphql.admin_types import Team
 
-        return [Team.of(t) for t in await loaders_of(info).user_teams.load(self.row.id)]
+        viewer = viewer_of(info)  # another team's name is not shown through one of its members
+        teams = await loaders_of(info).user_teams.load(self.row.id)
+        return [Team.of(t) for t in teams if viewer is not None and may_see_team(viewer, t.id)]
 
     @classmethod
     def of(cls, row: models.User) -> User:

@@ -218,7 +218,7 @@ async def test_manual_actions_run_on_request_by_users_of_the_team(db: str, recei
 
     with pytest.raises(BadInput, match="not an enabled MANUAL action"):
         await run_manual_action(automatic, alert_id, alice, T0)
-    watcher = await create_user("watcher@ops.test", "Watcher", "pw", Role.STAKEHOLDER, "UTC", ["Ops"])
+    watcher = await create_user("watcher@ops.test", "Watcher", "pw-secret", Role.STAKEHOLDER, "UTC", ["Ops"])
     _, token = await create_token(watcher.id, TokenKind.API, T0)
     with pytest.raises(Forbidden):
         await run_manual_action(manual, alert_id, await viewer(token), T0)

@@ -35,9 +35,9 @@ class RecordingDispatcher:
 
 
 async def team() -> tuple[User, User, User, Schedule]:
-    alice = await create_user("alice@changes.test", "Alice", "pw", Role.USER, "Europe/Berlin", ["Ops"])
-    bob = await create_user("bob@changes.test", "Bob", "pw", Role.USER, "UTC", ["Ops"])
-    carol = await create_user("carol@changes.test", "Carol", "pw", Role.USER, "UTC", ["Ops"])
+    alice = await create_user("alice@changes.test", "Alice", "pw-secret", Role.USER, "Europe/Berlin", ["Ops"])
+    bob = await create_user("bob@changes.test", "Bob", "pw-secret", Role.USER, "UTC", ["Ops"])
+    carol = await create_user("carol@changes.test", "Carol", "pw-secret", Role.USER, "UTC", ["Ops"])
     for person in (alice, bob, carol):
         await Device.create(user=person, platform=Platform.IOS, provider=PushProvider.CONSOLE, token=f"console-{person.email}")
     schedule = await Schedule.create(name="Primary", timezone="UTC", kind=ScheduleKind.RECURRING)

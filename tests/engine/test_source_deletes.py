@@ -79,7 +79,7 @@ class People:
 
 
 async def viewer_of(email: str, name: str, role: Role, teams: list[str]) -> Viewer:
-    user = await create_user(email, name, "pw", role, "UTC", teams)
+    user = await create_user(email, name, "pw-secret", role, "UTC", teams)
     _, token = await create_token(user.id, TokenKind.API, T0)
     return await signed_in(token)
 

@@ -46,9 +46,9 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 
 
 async def people() -> tuple[User, User, User]:
-    alice = await create_user("alice@feed.test", "Alice", "pw", Role.USER, "UTC", ["Ops"])
-    bob = await create_user("bob@feed.test", "Bob", "pw", Role.USER, "UTC", ["Ops"])
-    carol = await create_user("carol@feed.test", "Carol", "pw", Role.USER, "UTC", ["Ops"])
+    alice = await create_user("alice@feed.test", "Alice", "pw-secret", Role.USER, "UTC", ["Ops"])
+    bob = await create_user("bob@feed.test", "Bob", "pw-secret", Role.USER, "UTC", ["Ops"])
+    carol = await create_user("carol@feed.test", "Carol", "pw-secret", Role.USER, "UTC", ["Ops"])
     return alice, bob, carol
 
 

@@ -64,7 +64,7 @@ def test_migrate_demo_user_and_token(tmp_path: Path) -> None:
     created = pagerline("user", "create", "--email", "Carol@Example.com", "--name", "Carol", "--password", "pw-carol-1",
                         "--role", "RESPONDER", "--team", "Demo team", env=env)
     assert created.returncode == 0, created.stderr
-    duplicate = pagerline("user", "create", "--email", "carol@example.com", env=env)
+    duplicate = pagerline("user", "create", "--email", "carol@example.com", "--no-password", env=env)
     assert duplicate.returncode == 1 and "exists already" in duplicate.stderr
     token = pagerline("token", "create", "--email", "carol@example.com", env=env)
     assert token.returncode == 0 and token.stdout.strip().startswith("pla_")

@@ -64,13 +64,16 @@ def test_admins_create_teams_and_users_others_may_not(world: World) -> None:
     dana = created["id"]
     ops_team = str(world.ops.team_id)
     assert error_code(gql(world.url, world.ops.bob_token, "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }", t=ops_team, u=dana)) == "FORBIDDEN"
-    assert error_code(gql(world.url, world.web.alice_token, "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }", t=ops_team, u=dana)) == "FORBIDDEN"
+    assert error_code(gql(world.url, world.web.alice_token, "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }", t=ops_team, u=dana)) == "NOT_FOUND"  # another team's id is an unknown one
     added = data(world.url, world.ops.alice_token, "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { members { name } } }", t=ops_team, u=dana)
     assert {"name": "Dana D."} in added["addTeamMember"]["members"]
     removed = data(world.url, world.ops.alice_token, "mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { members { name } } }", t=ops_team, u=dana)
     assert {"name": "Dana D."} not in removed["removeTeamMember"]["members"]
-    listed = data(world.url, world.stakeholder_token, "{ users { name } teams { name } }")
+    listed = data(world.url, world.admin_token, "{ users { name } teams { name } }")
     assert {"name": "Dana D."} in listed["users"] and {"name": "Data"} in listed["teams"]
+    # Others see their teams and teammates only (tests/integration/test_graphql_visibility.py).
+    listed = data(world.url, world.stakeholder_token, "{ users { name } teams { name } }")
+    assert {"name": "Dana D."} not in listed["users"] and listed["teams"] == [{"name": "Ops"}]
 
 
 def _rules(world: World) -> list[dict[str, Any]]:

@@ -4,16 +4,21 @@ connection_init alike."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+import websockets
 
 from pagerline.engine.accounts import create_token
 from pagerline.engine.devices import register_device
 from pagerline.models import Device, Platform, PushProvider, TokenKind
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, data, error_code, gql, in_db, running_world, websocket_refusal
+from tests.support.graphql import World, data, error_code, fire_ok, gql, in_db, running_world, websocket_refusal, ws_url
+from tests.support.ws import subscribe_live
 
 ME = "{ me { name } }"
 
@@ -55,6 +60,45 @@ def test_expired_session_is_refused(world: World) -> None:
     _, fresh = in_db(world.database_url, lambda: create_token(world.ops.alice_id, TokenKind.SESSION, long_ago, "login", timedelta(days=60)))
     assert_refused(world, expired)
     assert_works(world, fresh, "Alice")
+
+
+def test_a_login_session_lasts_pagerline_session_days(world: World) -> None:
+    session = login(world, "bob@ops.test", "bob-password")
+    mine = data(world.url, session, "{ myTokens { kind createdAt expiresAt } }")["myTokens"]
+    [made] = [t for t in mine if t["kind"] == "SESSION"]
+    lasts = datetime.fromisoformat(made["expiresAt"]) - datetime.fromisoformat(made["createdAt"])
+    assert abs(lasts - timedelta(days=30)) < timedelta(seconds=5)  # the default; the server runs without the variable
+
+
+SET_PASSWORD = "mutation($u: ID!, $p: String!) { setUserPassword(userId: $u, password: $p) }"
+CHANGE_PASSWORD = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+
+
+def test_admins_reset_passwords_and_people_change_their_own(world: World) -> None:
+    first = login(world, "alice@web.test", "alice-password")
+    second = login(world, "alice@web.test", "alice-password")
+    alice = str(world.web.alice_id)
+
+    # Only admins reset; someone else's id is unknown to a non-admin, and bad input changes nothing.
+    assert error_code(gql(world.url, world.web.bob_token, SET_PASSWORD, u=alice, p="bobs-choice-1")) == "FORBIDDEN"
+    assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u="999999", p="whatever-pw")) == "NOT_FOUND"
+    assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u=alice, p="short")) == "BAD_USER_INPUT"
+    assert_works(world, first, "Alice")
+
+    # Changing your own: the current password is required; the session used stays.
+    wrong = gql(world.url, first, CHANGE_PASSWORD, c="not-her-password", n="alice-second-pw")
+    assert error_code(wrong) == "BAD_USER_INPUT" and "current password" in wrong["errors"][0]["message"]
+    assert data(world.url, first, CHANGE_PASSWORD, c="alice-password", n="alice-second-pw")["changePassword"] is True
+    assert_works(world, first, "Alice")
+    assert_refused(world, second)
+    assert login(world, "alice@web.test", "alice-second-pw")
+
+    # An admin's reset ends every session of hers; API tokens go on working.
+    assert data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-third-pw")["setUserPassword"] is True
+    assert_refused(world, first)
+    assert_works(world, world.web.alice_token, "Alice")
+    assert login(world, "alice@web.test", "alice-third-pw")
+    data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-password")  # as the other tests expect
 
 
 def test_api_tokens_are_shown_once_listed_without_secret_and_revocable(world: World) -> None:
@@ -138,53 +182,37 @@ def test_failed_logins_are_throttled_per_account(world: World) -> None:
     assert login(world, "alice@web.test", "alice-password")  # other accounts are not held up
 
 
-def test_an_open_subscription_ends_when_its_token_is_revoked(world: World) -> None:
-    """Checked at connection_init only, a signed-out phone would go on receiving alerts."""
-    import asyncio
-    import json
+def _api_token(world: World, session: str) -> tuple[str, str]:
+    made = data(world.url, session, 'mutation { createApiToken(name: "phone script") { secret token { id } } }')["createApiToken"]
+    return str(made["secret"]), str(made["token"]["id"])
 
-    import websockets
 
-    from tests.support.graphql import fire_ok, ws_url
+@pytest.mark.parametrize("how", ["logout", "revokeApiToken"])
+def test_an_open_subscription_is_closed_with_4403_when_its_token_ends(world: World, how: str) -> None:
+    """Checked at connection_init only, a signed-out phone would go on receiving alerts; left
+    open but silent, a client would not know it has to sign in again."""
+    session = login(world, "alice@ops.test", "alice-password")
+    token, token_id = _api_token(world, session) if how == "revokeApiToken" else (session, "")
+    end_it = (
+        (lambda: data(world.url, token, "mutation { logout }"))
+        if how == "logout"
+        else (lambda: data(world.url, session, "mutation($id: ID!) { revokeApiToken(id: $id) }", id=token_id))
+    )
 
-    token = login(world, "alice@ops.test", "alice-password")
-    key = world.ops.api_key
-
-    async def main() -> list[dict[str, object]]:
+    async def main() -> tuple[int | None, str, list[dict[str, Any]]]:
         async with websockets.connect(ws_url(world.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
-            assert json.loads(await ws.recv())["type"] == "connection_ack"
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { alertEvents { kind } }"}}))
-            for attempt in range(50):  # the server registers the subscription asynchronously
-                await asyncio.to_thread(fire_ok, world.url, key, f"revoke-warm-{attempt}")
-                try:
-                    first = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.2))
-                    break
-                except TimeoutError:
-                    continue
-            else:
-                raise AssertionError("the subscription never delivered")
-            assert first["type"] == "next"
-            await asyncio.to_thread(data, world.url, token, "mutation { logout }")
-            after: list[dict[str, object]] = []
-            while True:
-                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
-                after.append(message)
-                if message["type"] in ("error", "complete") or message.get("payload", {}).get("errors"):
-                    break
-            await asyncio.to_thread(fire_ok, world.url, key, "after-logout")
+            await subscribe_live(ws, token, "subscription { alertEvents { kind } }", lambda attempt: fire_ok(world.url, world.ops.api_key, f"{how}-warm-{attempt}"))
+            await asyncio.to_thread(end_it)
+            after: list[dict[str, Any]] = []
             try:
-                after.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=1.5)))
-            except (TimeoutError, websockets.ConnectionClosed):
-                pass
-            return after
+                while True:  # events sent before the revocation took effect may still arrive
+                    after.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=10)))
+            except websockets.ConnectionClosed as closed:
+                assert closed.rcvd is not None, "the server did not close the connection"
+                return closed.rcvd.code, closed.rcvd.reason, after
 
-    after = asyncio.run(main())
-    errors = [m for m in after if m["type"] == "error" or (isinstance(m.get("payload"), dict) and m["payload"].get("errors"))]  # type: ignore[union-attr]
-    assert errors, after
-    payload = errors[0]["payload"]
-    first_error = payload[0] if isinstance(payload, list) else payload["errors"][0]  # type: ignore[index]
-    assert first_error["extensions"]["code"] == "UNAUTHENTICATED"
-    # Nothing about later alerts reaches the signed-out subscriber (events before the logout
-    # took effect, like the warm-up alert's delivery, may precede the error).
-    assert after.index(errors[0]) == len(after) - 1 or after[-1]["type"] == "complete", after
+    code, reason, after = asyncio.run(main())
+    assert code == 4403, (code, reason)
+    assert "sign" in reason
+    assert all(m["type"] == "next" for m in after), after
+    assert_refused(world, token)

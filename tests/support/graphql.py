@@ -21,6 +21,7 @@ from pagerline.models import Role, TokenKind
 from tests.support.databases import TemplateDatabases
 from tests.support.processes import Server, start_server
 from tests.support.seed import Org, seed_org
+from tests.support.ws import subscribe_live
 
 T = TypeVar("T")
 
@@ -93,19 +94,7 @@ async def collect(
     (warm-up events excluded) until ``done`` holds or nothing came for ``quiet_seconds``."""
     received: list[dict[str, Any]] = []
     async with websockets.connect(ws_url(url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-        for attempt in range(50):
-            await asyncio.to_thread(warm_up, attempt)
-            try:
-                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.2))
-            except TimeoutError:
-                continue
-            assert message["type"] == "next", message
-            break
-        else:
-            raise AssertionError("the subscription never delivered a warm-up event")
+        await subscribe_live(ws, token, query, warm_up)
         await asyncio.to_thread(trigger)
         try:
             while not done(received):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import websockets
@@ -48,3 +49,21 @@ class Subscriber(threading.Thread):
     def close(self) -> None:
         self._closing.set()
         self.join(5)
+
+
+async def subscribe_live(ws: Any, token: str, query: str, warm_up: Callable[[int], object], attempts: int = 50) -> None:
+    """On an open graphql-transport-ws socket: sign in, subscribe (id "1"), and cause events with
+    ``warm_up(attempt)`` (run in a thread) until one arrives: the server registers a subscription
+    a moment after the client subscribes, so the event under test must not race it."""
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": token}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+    for attempt in range(attempts):
+        await asyncio.to_thread(warm_up, attempt)
+        try:
+            message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.2))
+        except TimeoutError:
+            continue
+        assert message["type"] == "next", message
+        return
+    raise AssertionError("the subscription never delivered a warm-up event")

@@ -1,0 +1,60 @@
+"""GraphQL while the database cannot be reached: an error with ``extensions.code``
+``SERVICE_UNAVAILABLE`` (never the masked "Unexpected error."), HTTP 503 with ``Retry-After``,
+and over a WebSocket a close with 1013 ("try again later") when signing in cannot be checked.
+Nothing is kept from the outage: the next request that reaches the database works again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from graphql import GraphQLError, Node
+from strawberry.types import Info
+
+from pagerline.api.errors import is_database_outage
+from pagerline.graphql.context import close_connection
+
+CODE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = 5
+MESSAGE = "The service is unavailable: the database cannot be reached. Nothing was changed; retry shortly"
+# WebSocket close code 1013, "Try Again Later" (RFC 6455's registry): clients reconnect.
+WS_TRY_AGAIN_LATER = 1013
+
+
+def service_unavailable(nodes: Sequence[Node], path: list[str | int], cause: BaseException) -> GraphQLError:
+    """The error a field answers with. It is built already located (nodes and path), so it
+    reaches the client as it is: no original error for the error mask to hide."""
+    error = GraphQLError(MESSAGE, nodes=list(nodes), path=path, extensions={"code": CODE})
+    error.__cause__ = cause  # logged as the cause (pagerline.graphql.error_log)
+    return error
+
+
+def describe(cause: BaseException | None) -> str:
+    """What the database driver said, for a one-line log entry: its type and first line."""
+    if cause is None:
+        return "no cause given"
+    text = str(cause).strip()
+    return f"{type(cause).__name__}: {text.splitlines()[0][:200]}" if text else type(cause).__name__
+
+
+def unavailable_result() -> dict[str, Any]:
+    """The whole answer when the database fails before execution (checking the token)."""
+    return {"data": None, "errors": [{"message": MESSAGE, "extensions": {"code": CODE}}]}
+
+
+def mentions_outage(response_data: dict[str, Any] | list[dict[str, Any]]) -> bool:
+    """Whether a GraphQL answer (or a batch of them) reports the outage."""
+    results = response_data if isinstance(response_data, list) else [response_data]
+    return any(
+        (error.get("extensions") or {}).get("code") == CODE
+        for result in results
+        for error in result.get("errors") or ()
+    )
+
+
+async def close_if_database_outage(info: Info, exc: BaseException) -> None:
+    """A subscription that cannot read what an event names: its WebSocket is closed with 1013,
+    so the client reconnects (and refetches what it missed) instead of its subscription ending
+    silently. Returns (the caller re-raises) for anything else, or over HTTP."""
+    if is_database_outage(exc):
+        await close_connection(info, WS_TRY_AGAIN_LATER, "database unreachable; reconnect shortly and refetch")
