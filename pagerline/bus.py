@@ -5,8 +5,19 @@ and workers) publishes to one pub/sub channel and every server process listens, 
 worker makes reaches subscribers on any server. Without Redis, an in-process fan-out does the
 same inside the one embedded process.
 
-Each subscriber has a bounded queue; a subscriber that falls behind loses its oldest events
-(and is told so) instead of holding up everyone else.
+Each subscriber has a bounded queue; a subscriber that falls behind does not hold up everyone
+else.
+
+No subscriber misses events silently. Whenever some may have been lost, the subscriptions get
+:data:`RESYNC_EVENT` instead, and the GraphQL layer closes their WebSocket with code 1012 so
+clients reconnect and refetch what they show (see :mod:`pagerline.graphql.bus_events`). Events
+are lost when:
+
+- the Redis connection of a listening process drops: every event published until it has
+  subscribed again is gone, so all of that process's subscriptions are told once it has;
+- a publisher could not reach Redis and dropped events: it publishes ``RESYNC`` once it can
+  (:mod:`pagerline.workers.dispatcher`), which tells every subscription on every server;
+- one subscription falls :data:`QUEUE_SIZE` events behind: only that one is told.
 """
 
 from __future__ import annotations
@@ -22,19 +33,33 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "pagerline:events"
 QUEUE_SIZE = 256
+# Not a change: "you may have missed changes; refetch". Subscriptions end on it.
+RESYNC_EVENT: dict[str, Any] = {"topic": "bus", "kind": "RESYNC", "ids": {}}
+# After a lost connection, how long the reader waits before it tries Redis again.
+RECONNECT_DELAY = 0.5
+
+
+def is_resync(event: dict[str, Any]) -> bool:
+    return event.get("topic") == RESYNC_EVENT["topic"] and event.get("kind") == RESYNC_EVENT["kind"]
 
 
 class Subscription:
     def __init__(self, hub: Fanout, maxsize: int = QUEUE_SIZE) -> None:
         self._hub = hub
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)
-        self.dropped = 0
+        self.resync_owed = False
 
     def offer(self, event: dict[str, Any]) -> None:
-        if self.queue.full():
-            with contextlib.suppress(asyncio.QueueEmpty):
+        if self.resync_owed:
+            return  # it ends at the RESYNC already queued; what follows would be refetched anyway
+        if is_resync(event) or self.queue.full():
+            # Fell behind (or events were lost upstream): what is queued is incomplete, so
+            # replace it with the one thing that is still true.
+            while not self.queue.empty():
                 self.queue.get_nowait()
-            self.dropped += 1
+            self.resync_owed = True
+            self.queue.put_nowait(RESYNC_EVENT)
+            return
         self.queue.put_nowait(event)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
@@ -62,6 +87,10 @@ class Fanout:
     def deliver(self, event: dict[str, Any]) -> None:
         for sub in list(self._subs):
             sub.offer(event)
+
+    def resync(self) -> None:
+        """Events may have been lost: every subscription gets RESYNC."""
+        self.deliver(RESYNC_EVENT)
 
     @property
     def count(self) -> int:
@@ -123,10 +152,17 @@ class RedisBus:
 
     async def _reader(self) -> None:
         # Reconnects forever: a Redis restart must not silence subscriptions for good.
+        gap = False  # the connection was lost: events published since then never arrived
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(CHANNEL)
+                if gap:
+                    # Subscribed again: from here on nothing is missed, so now is the time to
+                    # tell subscriptions (those opened during the outage too) to refetch.
+                    gap = False
+                    log.warning("bus reconnected; telling %d subscriptions to refetch", self.fanout.count)
+                    self.fanout.resync()
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -137,8 +173,9 @@ class RedisBus:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                gap = True
                 log.warning("bus connection lost; reconnecting", exc_info=True)
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(RECONNECT_DELAY)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()

@@ -95,12 +95,27 @@ async def _notifications(url: str, alert_ids: list[int]) -> list[tuple[int, int,
         await close_db()
 
 
+async def _alert_id_by_key(url: str, key: str) -> int | None:
+    await init_db(url)
+    try:
+        return await Alert.filter(alert_key=key).first().values_list("id", flat=True)  # type: ignore[return-value]
+    finally:
+        await close_db()
+
+
 async def _alert_keys(url: str) -> list[str]:
     await init_db(url)
     try:
         return sorted(await Alert.all().values_list("alert_key", flat=True))  # type: ignore[arg-type]
     finally:
         await close_db()
+
+
+def paged_before_the_outage(server: Server, org: Org, log: Path, key: str) -> int:
+    """An alert paged to Alice while everything works: the processes are up and warm."""
+    alert_id = alert_id_of(post_alert(server.url, org, key))
+    wait_until(lambda: console.sent_to(log, org.alice_id, alert_id), timeout=15, what="the page before the outage")
+    return alert_id
 
 
 def readiness(server: Server) -> tuple[int, dict[str, str]]:
@@ -296,8 +311,7 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
     try:
         server = start_server(env, tmp_path)
         worker = start_worker(env, tmp_path)
-        first = alert_id_of(post_alert(server.url, org, "before-outage"))
-        wait_until(lambda: console.sent_to(log, org.alice_id, first), timeout=15, what="the page before the outage")
+        first = paged_before_the_outage(server, org, log, "before-outage")
 
         redis.stop()
         keys = [f"redis-down-{i}" for i in range(1, 6)]
@@ -334,6 +348,87 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
     finally:
         stop_all(worker, server)
         redis.stop()
+
+
+# --- b2. Redis hung: it stops answering, then comes back ------------------------------------------
+
+SWEEP_INTERVAL = 0.5
+# What a sweep round and the console transport take on a busy 2-core machine, on top of the
+# interval. A Redis timeout (5 s) in the path that pages from the database is far beyond it.
+SWEEP_MARGIN = 2.0
+# An intake request commits and answers; it must not wait for the broker either.
+INTAKE_DEADLINE = 2.0
+
+
+def redis_through(proxy: TcpProxy, redis_url: str) -> str:
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, f"{proxy.host}:{proxy.port}", parts.path, "", ""))
+
+
+def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
+    pg_database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Redis stops answering (connections stay open, nothing comes back): the worst outage for
+    a client, which waits for its timeouts instead of failing at once. The sweeper pages from
+    the database within its interval all the same, and the intake answers at once; when Redis
+    is back, the next page is no slower."""
+    url = pg_database_url
+    org = run(_seed(url))
+    log = tmp_path / "console.log"
+    upstream = urlsplit(redis_url)
+    proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 6379).start()
+    env = env_for(url, log, redis_through(proxy, redis_url)) | {"PAGERLINE_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL)}
+    server: Server | None = None
+    worker: Proc | None = None
+
+    def page_soon(key: str) -> int:
+        """Posts the event on a thread and waits for its page first, then for the answer: a
+        page held up behind Redis fails the first wait, an intake held up the second."""
+        answer: list[httpx.Response | BaseException] = []
+
+        def post() -> None:
+            try:  # the timeout is the intake's bound: it answers within it or the test fails
+                answer.append(httpx.post(
+                    f"{server.url}/api/events",  # type: ignore[union-attr]
+                    json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Hung Redis {key}", "alertKey": key},
+                    timeout=INTAKE_DEADLINE,
+                ))
+            except BaseException as exc:  # noqa: BLE001 - handed to the test below
+                answer.append(exc)
+
+        poster = threading.Thread(target=post, daemon=True)
+        poster.start()
+        alert_id = wait_until(lambda: run(_alert_id_by_key(url, key)), timeout=INTAKE_DEADLINE, what=f"{key} stored")
+        wait_until(
+            lambda: console.sent_to(log, org.alice_id, alert_id),
+            timeout=SWEEP_INTERVAL + SWEEP_MARGIN,
+            what=f"the page of {key} within the sweep interval",
+        )
+        poster.join(INTAKE_DEADLINE + 1)
+        [response] = answer
+        assert isinstance(response, httpx.Response), f"the intake did not answer in {INTAKE_DEADLINE} s: {response!r}"
+        assert alert_id_of(response) == alert_id
+        return alert_id
+
+    try:
+        server = start_server(env, tmp_path)
+        worker = start_worker(env, tmp_path)
+        first = paged_before_the_outage(server, org, log, "before-hang")
+
+        proxy.hang()
+        during = [page_soon(f"redis-hung-{i}") for i in range(3)]
+
+        proxy.start()  # Redis is back (the hung connections are dropped, as on a restart)
+        after = [page_soon(f"redis-back-{i}") for i in range(3)]
+
+        sent = console.sent(log)
+        assert Counter((m["user_id"], m["channel"], m["alert_id"]) for m in sent) == {
+            (org.alice_id, "PUSH", a): 1 for a in [first, *during, *after]
+        }
+        assert worker.popen is not None and worker.popen.poll() is None, worker.log()
+    finally:
+        stop_all(worker, server)
+        proxy.close()
 
 
 # --- c. the database unreachable ------------------------------------------------------------------

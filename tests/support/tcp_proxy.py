@@ -5,6 +5,12 @@ connection drop, as when a database host goes away); until ``start()`` is called
 connections are refused. ``start()`` listens on the same port again, so a client configured with
 the proxy's address reconnects without being told anything.
 
+``hang()`` is the nastier outage: a server that stops answering (a frozen Redis, a network path
+that swallows packets). Connections stay open and new ones are accepted, but nothing is passed
+on in either direction, so clients wait for their timeouts instead of failing at once.
+``start()`` ends it: the hung connections are dropped (as when the frozen server is restarted)
+and new ones are served again.
+
 The proxy runs its own asyncio loop in a daemon thread, so a synchronous test (which drives real
 processes) can use it without an event loop of its own.
 """
@@ -25,6 +31,7 @@ class TcpProxy:
         self.host = host
         self.port = port
         self.accepted = 0  # client connections accepted over the proxy's life
+        self.hanging = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -38,13 +45,21 @@ class TcpProxy:
         return self._server is not None
 
     def start(self) -> TcpProxy:
-        """Listen (again) on ``port``; the first start picks a free port when ``port`` is 0."""
+        """Listen (again) on ``port``; the first start picks a free port when ``port`` is 0.
+        After :meth:`hang`, drops the hung connections and serves new ones again."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-proxy", daemon=True)
             self._thread.start()
+        if self.hanging:
+            self._call(self._shutdown())
+            self.hanging = False
         self._call(self._listen())
         return self
+
+    def hang(self) -> None:
+        """Keep every connection (and accept new ones) but pass nothing on, until ``start()``."""
+        self.hanging = True
 
     def stop(self) -> None:
         """Refuse new connections and drop every open one."""
@@ -103,6 +118,10 @@ class TcpProxy:
             client_writer.transport.abort()
             return
         self.accepted += 1
+        if self.hanging:  # swallow what the client sends; never answer
+            self._writers.add(client_writer)
+            await self._swallow(client_reader)
+            return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
         except OSError:
@@ -128,12 +147,20 @@ class TcpProxy:
                 self._writers.discard(writer)
                 writer.transport.abort()
 
-    @staticmethod
-    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _swallow(self, reader: asyncio.StreamReader) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # so _shutdown() ends it
+        with contextlib.suppress(ConnectionError, OSError):
+            while await reader.read(_CHUNK):
+                pass
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while True:
                 data = await reader.read(_CHUNK)
                 if not data:
                     break
-                writer.write(data)
-                await writer.drain()
+                if not self.hanging:  # a hung server neither reads on nor answers
+                    writer.write(data)
+                    await writer.drain()
