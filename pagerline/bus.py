@@ -16,7 +16,9 @@ are lost when:
 - the Redis connection of a listening process drops: every event published until it has
   subscribed again is gone, so all of that process's subscriptions are told once it has;
 - a publisher could not reach Redis and dropped events: it publishes ``RESYNC`` once it can
-  (:mod:`pagerline.workers.dispatcher`), which tells every subscription on every server;
+  (:mod:`pagerline.workers.dispatcher`), which tells every subscription on every server that
+  was open when the last of those events was dropped (``lost_until``, Unix time); one opened
+  later, such as a client's reconnect after the same outage, missed nothing and stays open;
 - one subscription falls :data:`QUEUE_SIZE` events behind: only that one is told.
 """
 
@@ -26,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -43,15 +46,28 @@ def is_resync(event: dict[str, Any]) -> bool:
     return event.get("topic") == RESYNC_EVENT["topic"] and event.get("kind") == RESYNC_EVENT["kind"]
 
 
+def resync_event(lost_until: float) -> dict[str, Any]:
+    """What a publisher sends after dropping events, the last of them at ``lost_until``."""
+    return {**RESYNC_EVENT, "ids": {"lost_until": lost_until}}
+
+
 class Subscription:
     def __init__(self, hub: Fanout, maxsize: int = QUEUE_SIZE) -> None:
         self._hub = hub
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)
         self.resync_owed = False
+        self.opened_at = time.time()  # wall clock, to compare with a publisher's lost_until
+
+    def missed(self, resync: dict[str, Any]) -> bool:
+        """Whether events this RESYNC speaks of may have been meant for this subscription."""
+        lost_until = (resync.get("ids") or {}).get("lost_until")
+        return not isinstance(lost_until, (int, float)) or lost_until >= self.opened_at
 
     def offer(self, event: dict[str, Any]) -> None:
         if self.resync_owed:
             return  # it ends at the RESYNC already queued; what follows would be refetched anyway
+        if is_resync(event) and not self.missed(event):
+            return
         if is_resync(event) or self.queue.full():
             # Fell behind (or events were lost upstream): what is queued is incomplete, so
             # replace it with the one thing that is still true.

@@ -9,10 +9,12 @@ redis-py's socket timeout (5 s) once per enqueue and once per publish, so an int
 10 s and every sweep round stalled 5 s for each step that had something to publish.
 
 The pump sends with a deadline, and after a failure leaves that half of Redis (the queue or the
-bus) alone for :data:`COOLDOWN` seconds instead of paying the deadline again for every batch:
-wake-ups it skips are picked up by the sweeper from the database. Bus events it cannot send are
-lost, so the first thing it publishes once the bus answers again is a ``RESYNC`` event that
-tells every subscription to refetch (see :mod:`pagerline.bus`).
+bus) alone for :data:`COOLDOWN` seconds instead of paying the deadline again for every batch.
+Wake-ups it cannot send are dropped: the sweeper finds their rows in the database. Bus events
+are held and sent once the bus answers again (late, but a subscriber loads what an event names
+when it arrives, so a late event shows the current state). Only when more than
+:data:`MAX_HELD` pile up are the oldest dropped; then the first thing the pump publishes once
+the bus answers is a ``RESYNC`` that tells subscriptions to refetch (see :mod:`pagerline.bus`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from pagerline.bus import RESYNC_EVENT, Bus
+from pagerline.bus import Bus, resync_event
 from pagerline.engine.effects import BusEvent, Effects
 from pagerline.workers.actors import Actors
 
@@ -41,9 +44,8 @@ ENQUEUE_HORIZON = timedelta(seconds=1)
 DEADLINE = 1.0
 # How long a failed half of Redis is left alone before the next batch tries it again.
 COOLDOWN = 1.0
-# Effects waiting for the pump; past this (Redis hung for a long time under load) the oldest
-# are dropped: the sweeper has their notifications, and a lost event means a RESYNC.
-MAX_PENDING = 20_000
+# Bus events held while the bus does not answer; past this the oldest are dropped (a RESYNC).
+MAX_HELD = 10_000
 
 
 def due_now(effects: Effects) -> list[int]:
@@ -81,17 +83,15 @@ class QueueDispatcher:
         self._pending: list[Effects] = []
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
-        self.events_lost = False  # published events were dropped; a RESYNC is owed
+        self._held: deque[BusEvent] = deque()  # events not published yet, oldest first
+        self.events_lost = False  # held events were dropped; a RESYNC is owed
+        self._lost_until = 0.0  # when the last of them was dropped (Unix time)
 
     async def dispatch(self, effects: Effects) -> None:
         """Queue the effects for the pump; returns at once."""
         if self._pump is None or self._pump.done():
             self._pump = asyncio.get_running_loop().create_task(self._run(), name="pagerline-dispatch")
         self._pending.append(effects)
-        if len(self._pending) > MAX_PENDING:
-            dropped = self._pending.pop(0)
-            if dropped.events:
-                self.events_lost = True
         self._wake.set()
 
     async def close(self) -> None:
@@ -113,8 +113,9 @@ class QueueDispatcher:
 
     async def _run(self) -> None:
         while True:
-            if self.events_lost and not self._pending:
-                # Owe subscribers a RESYNC even if nothing else changes: try again after the cooldown.
+            if (self._held or self.events_lost) and not self._pending:
+                # Held events (or a RESYNC) are owed even if nothing else changes: try again
+                # after the cooldown.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._bus_breaker.cooldown)
             else:
@@ -155,21 +156,27 @@ class QueueDispatcher:
             self._actors.deliver_alert_action.send(delivery_id)
 
     async def _publish(self, events: list[BusEvent]) -> None:
-        if not (events or self.events_lost):
-            return
-        if not self._bus_breaker.allows():
-            self.events_lost = self.events_lost or bool(events)
+        self._held.extend(events)
+        if len(self._held) > MAX_HELD:
+            for _ in range(len(self._held) - MAX_HELD):
+                self._held.popleft()
+            self._lose_events()
+        if not (self._held or self.events_lost) or not self._bus_breaker.allows():
             return
         try:
             if self.events_lost:
-                await asyncio.wait_for(self._bus.publish(dict(RESYNC_EVENT)), self._deadline)
+                await asyncio.wait_for(self._bus.publish(resync_event(self._lost_until)), self._deadline)
                 self.events_lost = False
-                log.info("the bus answers again; told subscribers to refetch")
-            for event in events:
-                await asyncio.wait_for(self._bus.publish(event.to_dict()), self._deadline)
+                log.warning("the bus answers again after events were dropped; told subscribers to refetch")
+            while self._held:
+                await asyncio.wait_for(self._bus.publish(self._held[0].to_dict()), self._deadline)
+                self._held.popleft()
         except Exception:
             self._bus_breaker.failed()
-            self.events_lost = True
-            log.warning("publishing a change failed; subscribers will be told to refetch", exc_info=True)
+            log.warning("publishing a change failed; holding %d events until the bus answers", len(self._held), exc_info=True)
         else:
             self._bus_breaker.succeeded()
+
+    def _lose_events(self) -> None:
+        self.events_lost = True
+        self._lost_until = time.time()
