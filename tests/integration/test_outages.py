@@ -26,13 +26,18 @@ from pagerline.models import (
     Alert,
     AlertLogEntry,
     Channel,
+    Device,
     Notification,
     NotificationRule,
     NotificationStatus,
+    Platform,
     Priority,
+    PushProvider,
     User,
 )
 from tests.conftest import run
+from tests.fakes.apns import FakeApns, make_apns_key
+from tests.fakes.fcm import FakeFcm
 from tests.support import console
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
@@ -290,6 +295,133 @@ def test_worker_killed_mid_escalation_and_mid_send_another_worker_carries_on_and
     finally:
         stop_all(worker_b, worker_a, server)
         relay.stop()
+
+
+# --- a2. a worker killed while a provider holds its push ------------------------------------------
+
+ANDROID = "fcm-token-of-alices-android"
+IPHONE_FCM = "fcm-token-of-alices-iphone"
+IPHONE_APNS = "0a1b2c3d" * 8
+
+
+async def _seed_with_phones(url: str) -> Org:
+    """Alice's phones: an Android phone and an iPhone through FCM, and an iPhone through APNs."""
+    await init_db(url)
+    try:
+        org = await seed_org()
+        await Device.filter(user_id=org.alice_id).delete()
+        for platform, provider, token in (
+            (Platform.ANDROID, PushProvider.FCM, ANDROID),
+            (Platform.IOS, PushProvider.FCM, IPHONE_FCM),
+            (Platform.IOS, PushProvider.APNS, IPHONE_APNS),
+        ):
+            await Device.create(user_id=org.alice_id, platform=platform, provider=provider, token=token, critical_alerts=True)
+        return org
+    finally:
+        await close_db()
+
+
+async def _push_row(url: str, alert_id: int) -> tuple[int, str, int]:
+    """(id, status, attempts) of Alice's push for the alert."""
+    await init_db(url)
+    try:
+        row = await Notification.get(alert_id=alert_id, channel=Channel.PUSH)
+        return row.id, row.status.value, row.attempts
+    finally:
+        await close_db()
+
+
+async def _lease_runs_out(url: str, notification_id: int) -> None:
+    """Stands in for the lease's 60 s passing: the claim now ends in the past."""
+    await init_db(url)
+    try:
+        row = await Notification.get(id=notification_id, status=NotificationStatus.SENDING)
+        assert row.claimed_until is not None
+        await Notification.filter(id=notification_id).update(claimed_until=row.claimed_until - timedelta(minutes=2))
+    finally:
+        await close_db()
+
+
+async def _timeline(url: str, alert_id: int) -> list[str]:
+    await init_db(url)
+    try:
+        return list(await AlertLogEntry.filter(alert_id=alert_id).order_by("id").values_list("text", flat=True))  # type: ignore[arg-type]
+    finally:
+        await close_db()
+
+
+def providers_env(tmp_path: Path, fcm: FakeFcm, apns: FakeApns, apns_key: str) -> dict[str, str]:
+    key_file = tmp_path / "apns-key.p8"
+    key_file.write_text(apns_key)
+    return {
+        "PAGERLINE_CONSOLE_TRANSPORT": "0",
+        "PAGERLINE_FCM_CREDENTIALS": str(fcm.write_service_account(tmp_path / "sa.json")),
+        "PAGERLINE_FCM_PROJECT_ID": fcm.project_id,
+        "PAGERLINE_FCM_ENDPOINT": fcm.url,
+        "PAGERLINE_APNS_KEY_FILE": str(key_file),
+        "PAGERLINE_APNS_KEY_ID": APNS_KEY_ID,
+        "PAGERLINE_APNS_TEAM_ID": APNS_TEAM_ID,
+        "PAGERLINE_APNS_TOPIC": APNS_TOPIC,
+        "PAGERLINE_APNS_HOST": apns.host,
+        "PAGERLINE_APNS_PORT": str(apns.port),
+        "PAGERLINE_APNS_CA_FILE": apns.ca_file,
+    }
+
+
+APNS_KEY_ID, APNS_TEAM_ID, APNS_TOPIC = "KEY1234567", "TEAM123456", "com.example.pagerline"
+
+
+def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same_page_and_the_timeline_says_so(
+    pg_database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """kill -9 between handing a push to the provider and recording it: the provider may have
+    delivered it, and the resend after the lease cannot know. Every attempt carries the same
+    collapse identity on every phone (FCM collapse_key and Android tag, the APNs
+    apns-collapse-id, directly and through FCM), so the resend replaces the first page instead
+    of ringing a second one, and the timeline tells what happened."""
+    url = pg_database_url
+    org = run(_seed_with_phones(url))
+    apns_key, apns_public = make_apns_key()
+    with FakeFcm() as fcm, FakeApns(public_key_pem=apns_public, key_id=APNS_KEY_ID, team_id=APNS_TEAM_ID, topic=APNS_TOPIC) as apns:
+        env = env_for(url, tmp_path / "console.log", redis_url) | providers_env(tmp_path, fcm, apns, apns_key)
+        server: Server | None = None
+        worker_a: Proc | None = None
+        worker_b: Proc | None = None
+        try:
+            server = start_server(env, tmp_path)
+            worker_a = start_worker(env, tmp_path, "worker-a")
+            fcm.hold(ANDROID)  # the first push to the Android phone gets no answer
+            alert_id = alert_id_of(post_alert(server.url, org, "held-push"))
+            wait_until(
+                lambda: fcm.script.held == 1 and fcm.for_token(IPHONE_FCM) and apns.delivered(IPHONE_APNS),
+                timeout=15,
+                what="the provider holding worker A's push",
+            )
+            worker_a.kill()
+            notification_id, status, attempts = run(_push_row(url, alert_id))
+            assert (status, attempts) == ("SENDING", 1)
+            fcm.release()  # its answer goes nowhere: the worker that asked is gone
+
+            run(_lease_runs_out(url, notification_id))
+            worker_b = start_worker(env, tmp_path, "worker-b")
+            wait_until(lambda: run(_push_row(url, alert_id))[1:] == ("SENT", 2), timeout=20, what="worker B to send it again")
+
+            # Each phone got it twice, both times as the same page.
+            collapse = f"alert-{alert_id}"
+            android = [r.message for r in fcm.for_token(ANDROID)]
+            assert [(m["android"]["collapse_key"], m["android"]["notification"]["tag"], m["data"]["collapse_id"]) for m in android] == [
+                (collapse, collapse, collapse)
+            ] * 2
+            iphone_fcm = [r.message for r in fcm.for_token(IPHONE_FCM)]
+            assert [m["apns"]["headers"]["apns-collapse-id"] for m in iphone_fcm] == [collapse] * 2
+            assert [r.headers["apns-collapse-id"] for r in apns.for_token(IPHONE_APNS)] == [collapse] * 2
+
+            timeline = run(_timeline(url, alert_id))
+            assert timeline.count("PUSH to Alice sent again after an interrupted attempt") == 1
+            assert timeline.count("Notified Alice by PUSH") == 1
+            assert timeline.index("PUSH to Alice sent again after an interrupted attempt") < timeline.index("Notified Alice by PUSH")
+        finally:
+            stop_all(worker_b, worker_a, server)
 
 
 # --- b. Redis stopped while events arrive ---------------------------------------------------------
