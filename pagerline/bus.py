@@ -13,8 +13,9 @@ No subscriber misses events silently. Whenever some may have been lost, the subs
 clients reconnect and refetch what they show (see :mod:`pagerline.graphql.bus_events`). Events
 are lost when:
 
-- the Redis connection of a listening process drops: every event published until it has
-  subscribed again is gone, so all of that process's subscriptions are told once it has;
+- the Redis connection of a listening process drops, or stops answering its PING: every
+  event published until it has subscribed again is gone, so all of that process's
+  subscriptions are told once it has;
 - a publisher could not reach Redis and dropped events: it publishes ``RESYNC`` once it can
   (:mod:`pagerline.workers.dispatcher`), which tells every subscription on every server that
   was open when the last of those events was dropped (``lost_until``, Unix time); one opened
@@ -40,6 +41,10 @@ QUEUE_SIZE = 256
 RESYNC_EVENT: dict[str, Any] = {"topic": "bus", "kind": "RESYNC", "ids": {}}
 # After a lost connection, how long the reader waits before it tries Redis again.
 RECONNECT_DELAY = 0.5
+# A listening connection quiet this long is asked for a PONG, which a live Redis sends in a
+# millisecond; no answer within PONG_DEADLINE more and the connection is taken for dead.
+QUIET_SECONDS = 1.0
+PONG_DEADLINE = 3.0
 
 
 def is_resync(event: dict[str, Any]) -> bool:
@@ -179,13 +184,7 @@ class RedisBus:
                     gap = False
                     log.warning("bus reconnected; telling %d subscriptions to refetch", self.fanout.count)
                     self.fanout.resync()
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    try:
-                        self.fanout.deliver(json.loads(message["data"]))
-                    except (ValueError, TypeError):
-                        log.warning("ignoring a malformed bus message")
+                await self._listen_while_alive(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -195,6 +194,34 @@ class RedisBus:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    async def _listen_while_alive(self, pubsub: Any) -> None:
+        """Deliver messages until the connection fails, or stops answering: after
+        :data:`QUIET_SECONDS` without a message it sends PING, and a connection that has not
+        answered within :data:`PONG_DEADLINE` is taken for dead. Without this, a
+        connection that died without a word (Redis failed over or froze, a firewall forgot it)
+        would leave every subscription open and silent for good."""
+        heard_at = time.monotonic()
+        pinged = False
+        while True:
+            message = await pubsub.get_message(timeout=QUIET_SECONDS)
+            if message is not None:
+                heard_at, pinged = time.monotonic(), False
+                if message.get("type") == "message":
+                    self._deliver_raw(message["data"])
+                continue
+            silent_for = time.monotonic() - heard_at
+            if pinged and silent_for >= QUIET_SECONDS + PONG_DEADLINE:
+                raise ConnectionError(f"no answer from Redis for {silent_for:.1f} s")
+            if not pinged and silent_for >= QUIET_SECONDS:
+                await asyncio.wait_for(pubsub.ping(), PONG_DEADLINE)
+                pinged = True
+
+    def _deliver_raw(self, data: bytes | str) -> None:
+        try:
+            self.fanout.deliver(json.loads(data))
+        except (ValueError, TypeError):
+            log.warning("ignoring a malformed bus message")
 
     async def close(self) -> None:
         if self._task is not None:
