@@ -1,4 +1,5 @@
-"""Outages: a worker killed mid-escalation and mid-send, Redis gone while events arrive, the
+"""Outages: a worker killed mid-escalation and mid-send, a worker killed while a push provider
+holds its request, Redis gone while events arrive, Redis hung (it stops answering), the
 database unreachable. Real processes, a real PostgreSQL and Redis; nothing of pagerline is mocked.
 
 Escalation timeouts are minutes. Where a test needs minutes to pass it moves the alert's clock in
@@ -549,13 +550,22 @@ def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
 
         proxy.hang()
         during = [page_soon(f"redis-hung-{i}") for i in range(3)]
+        # An escalation that falls due: the sweeper escalates and pages Bob within its interval
+        # (before, each sweep step waited out Redis's 5 s timeouts in turn: 12 s and more).
+        run(_move_clock(url, first, timedelta(minutes=5)))
+        wait_until(
+            lambda: console.sent_to(log, org.bob_id, first),
+            timeout=SWEEP_INTERVAL + SWEEP_MARGIN,
+            what="the escalation's page to Bob within the sweep interval",
+        )
 
         proxy.start()  # Redis is back (the hung connections are dropped, as on a restart)
         after = [page_soon(f"redis-back-{i}") for i in range(3)]
 
         sent = console.sent(log)
         assert Counter((m["user_id"], m["channel"], m["alert_id"]) for m in sent) == {
-            (org.alice_id, "PUSH", a): 1 for a in [first, *during, *after]
+            **{(org.alice_id, "PUSH", a): 1 for a in [first, *during, *after]},
+            (org.bob_id, "PUSH", first): 1,
         }
         assert worker.popen is not None and worker.popen.poll() is None, worker.log()
     finally:
