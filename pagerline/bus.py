@@ -121,6 +121,9 @@ class Fanout:
 class Bus(Protocol):
     async def publish(self, event: dict[str, Any]) -> None: ...
 
+    async def publish_many(self, events: list[dict[str, Any]]) -> None:
+        """All of them, in order (with Redis, in one round trip)."""
+
     def subscribe(self) -> Subscription: ...
 
     async def start(self) -> None: ...
@@ -136,6 +139,10 @@ class InProcessBus:
 
     async def publish(self, event: dict[str, Any]) -> None:
         self.fanout.deliver(event)
+
+    async def publish_many(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.fanout.deliver(event)
 
     def subscribe(self) -> Subscription:
         return self.fanout.add()
@@ -163,6 +170,12 @@ class RedisBus:
 
     async def publish(self, event: dict[str, Any]) -> None:
         await self._redis.publish(CHANNEL, json.dumps(event))
+
+    async def publish_many(self, events: list[dict[str, Any]]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.publish(CHANNEL, json.dumps(event))
+            await pipe.execute()
 
     def subscribe(self) -> Subscription:
         return self.fanout.add()

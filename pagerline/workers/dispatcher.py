@@ -46,6 +46,8 @@ DEADLINE = 1.0
 COOLDOWN = 1.0
 # Bus events held while the bus does not answer; past this the oldest are dropped (a RESYNC).
 MAX_HELD = 10_000
+# Events sent in one round trip to Redis.
+PUBLISH_CHUNK = 500
 
 
 def due_now(effects: Effects) -> list[int]:
@@ -169,8 +171,10 @@ class QueueDispatcher:
                 self.events_lost = False
                 log.warning("the bus answers again after events were dropped; told subscribers to refetch")
             while self._held:
-                await asyncio.wait_for(self._bus.publish(self._held[0].to_dict()), self._deadline)
-                self._held.popleft()
+                chunk = [self._held[i].to_dict() for i in range(min(PUBLISH_CHUNK, len(self._held)))]
+                await asyncio.wait_for(self._bus.publish_many(chunk), self._deadline)
+                for _ in chunk:
+                    self._held.popleft()
         except Exception:
             self._bus_breaker.failed()
             log.warning("publishing a change failed; holding %d events until the bus answers", len(self._held), exc_info=True)
