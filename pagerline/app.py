@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await bus.start()
         broker = build_broker(settings.redis_url)
         actors = declare_actors(broker)
-        set_dispatcher(QueueDispatcher(actors, bus))
+        dispatcher = QueueDispatcher(actors, bus)
+        set_dispatcher(dispatcher)
         app.state.bus = bus
         app.state.broker = broker
         runtime = WorkerRuntime(
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await runtime.stop()
             set_dispatcher(NullDispatcher())
+            await dispatcher.close()  # sends what is still queued
             await bus.close()
             broker.close()
             await close_db()

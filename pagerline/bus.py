@@ -5,8 +5,22 @@ and workers) publishes to one pub/sub channel and every server process listens, 
 worker makes reaches subscribers on any server. Without Redis, an in-process fan-out does the
 same inside the one embedded process.
 
-Each subscriber has a bounded queue; a subscriber that falls behind loses its oldest events
-(and is told so) instead of holding up everyone else.
+Each subscriber has a bounded queue; a subscriber that falls behind does not hold up everyone
+else.
+
+No subscriber misses events silently. Whenever some may have been lost, the subscriptions get
+:data:`RESYNC_EVENT` instead, and the GraphQL layer closes their WebSocket with code 1012 so
+clients reconnect and refetch what they show (see :mod:`pagerline.graphql.bus_events`). Events
+are lost when:
+
+- the Redis connection of a listening process drops, or stops answering its PING: every
+  event published until it has subscribed again is gone, so all of that process's
+  subscriptions are told once it has;
+- a publisher could not reach Redis and dropped events: it publishes ``RESYNC`` once it can
+  (:mod:`pagerline.workers.dispatcher`), which tells every subscription on every server that
+  was open when the last of those events was dropped (``lost_until``, Unix time); one opened
+  later, such as a client's reconnect after the same outage, missed nothing and stays open;
+- one subscription falls :data:`QUEUE_SIZE` events behind: only that one is told.
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -22,19 +37,50 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "pagerline:events"
 QUEUE_SIZE = 256
+# Not a change: "you may have missed changes; refetch". Subscriptions end on it.
+RESYNC_EVENT: dict[str, Any] = {"topic": "bus", "kind": "RESYNC", "ids": {}}
+# After a lost connection, how long the reader waits before it tries Redis again.
+RECONNECT_DELAY = 0.5
+# A listening connection quiet this long is asked for a PONG, which a live Redis sends in a
+# millisecond; no answer within PONG_DEADLINE more and the connection is taken for dead.
+QUIET_SECONDS = 1.0
+PONG_DEADLINE = 3.0
+
+
+def is_resync(event: dict[str, Any]) -> bool:
+    return event.get("topic") == RESYNC_EVENT["topic"] and event.get("kind") == RESYNC_EVENT["kind"]
+
+
+def resync_event(lost_until: float) -> dict[str, Any]:
+    """What a publisher sends after dropping events, the last of them at ``lost_until``."""
+    return {**RESYNC_EVENT, "ids": {"lost_until": lost_until}}
 
 
 class Subscription:
     def __init__(self, hub: Fanout, maxsize: int = QUEUE_SIZE) -> None:
         self._hub = hub
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)
-        self.dropped = 0
+        self.resync_owed = False
+        self.opened_at = time.time()  # wall clock, to compare with a publisher's lost_until
+
+    def missed(self, resync: dict[str, Any]) -> bool:
+        """Whether events this RESYNC speaks of may have been meant for this subscription."""
+        lost_until = (resync.get("ids") or {}).get("lost_until")
+        return not isinstance(lost_until, (int, float)) or lost_until >= self.opened_at
 
     def offer(self, event: dict[str, Any]) -> None:
-        if self.queue.full():
-            with contextlib.suppress(asyncio.QueueEmpty):
+        if self.resync_owed:
+            return  # it ends at the RESYNC already queued; what follows would be refetched anyway
+        if is_resync(event) and not self.missed(event):
+            return
+        if is_resync(event) or self.queue.full():
+            # Fell behind (or events were lost upstream): what is queued is incomplete, so
+            # replace it with the one thing that is still true.
+            while not self.queue.empty():
                 self.queue.get_nowait()
-            self.dropped += 1
+            self.resync_owed = True
+            self.queue.put_nowait(RESYNC_EVENT)
+            return
         self.queue.put_nowait(event)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
@@ -63,6 +109,10 @@ class Fanout:
         for sub in list(self._subs):
             sub.offer(event)
 
+    def resync(self) -> None:
+        """Events may have been lost: every subscription gets RESYNC."""
+        self.deliver(RESYNC_EVENT)
+
     @property
     def count(self) -> int:
         return len(self._subs)
@@ -70,6 +120,9 @@ class Fanout:
 
 class Bus(Protocol):
     async def publish(self, event: dict[str, Any]) -> None: ...
+
+    async def publish_many(self, events: list[dict[str, Any]]) -> None:
+        """All of them, in order (with Redis, in one round trip)."""
 
     def subscribe(self) -> Subscription: ...
 
@@ -86,6 +139,10 @@ class InProcessBus:
 
     async def publish(self, event: dict[str, Any]) -> None:
         self.fanout.deliver(event)
+
+    async def publish_many(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.fanout.deliver(event)
 
     def subscribe(self) -> Subscription:
         return self.fanout.add()
@@ -114,6 +171,12 @@ class RedisBus:
     async def publish(self, event: dict[str, Any]) -> None:
         await self._redis.publish(CHANNEL, json.dumps(event))
 
+    async def publish_many(self, events: list[dict[str, Any]]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.publish(CHANNEL, json.dumps(event))
+            await pipe.execute()
+
     def subscribe(self) -> Subscription:
         return self.fanout.add()
 
@@ -123,25 +186,55 @@ class RedisBus:
 
     async def _reader(self) -> None:
         # Reconnects forever: a Redis restart must not silence subscriptions for good.
+        gap = False  # the connection was lost: events published since then never arrived
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(CHANNEL)
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    try:
-                        self.fanout.deliver(json.loads(message["data"]))
-                    except (ValueError, TypeError):
-                        log.warning("ignoring a malformed bus message")
+                if gap:
+                    # Subscribed again: from here on nothing is missed, so now is the time to
+                    # tell subscriptions (those opened during the outage too) to refetch.
+                    gap = False
+                    log.warning("bus reconnected; telling %d subscriptions to refetch", self.fanout.count)
+                    self.fanout.resync()
+                await self._listen_while_alive(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception:
+                gap = True
                 log.warning("bus connection lost; reconnecting", exc_info=True)
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(RECONNECT_DELAY)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    async def _listen_while_alive(self, pubsub: Any) -> None:
+        """Deliver messages until the connection fails, or stops answering: after
+        :data:`QUIET_SECONDS` without a message it sends PING, and a connection that has not
+        answered within :data:`PONG_DEADLINE` is taken for dead. Without this, a
+        connection that died without a word (Redis failed over or froze, a firewall forgot it)
+        would leave every subscription open and silent for good."""
+        heard_at = time.monotonic()
+        pinged = False
+        while True:
+            message = await pubsub.get_message(timeout=QUIET_SECONDS)
+            if message is not None:
+                heard_at, pinged = time.monotonic(), False
+                if message.get("type") == "message":
+                    self._deliver_raw(message["data"])
+                continue
+            silent_for = time.monotonic() - heard_at
+            if pinged and silent_for >= QUIET_SECONDS + PONG_DEADLINE:
+                raise ConnectionError(f"no answer from Redis for {silent_for:.1f} s")
+            if not pinged and silent_for >= QUIET_SECONDS:
+                await asyncio.wait_for(pubsub.ping(), PONG_DEADLINE)
+                pinged = True
+
+    def _deliver_raw(self, data: bytes | str) -> None:
+        try:
+            self.fanout.deliver(json.loads(data))
+        except (ValueError, TypeError):
+            log.warning("ignoring a malformed bus message")
 
     async def close(self) -> None:
         if self._task is not None:

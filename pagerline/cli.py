@@ -127,7 +127,8 @@ async def run_worker(settings: Settings, threads: int) -> None:
     bus = build_bus(settings.redis_url, listen=False)
     broker = build_broker(settings.redis_url)
     actors = declare_actors(broker)
-    set_dispatcher(QueueDispatcher(actors, bus))
+    dispatcher = QueueDispatcher(actors, bus)
+    set_dispatcher(dispatcher)
     runtime = WorkerRuntime(settings, broker, actors, threads=threads)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -142,6 +143,7 @@ async def run_worker(settings: Settings, threads: int) -> None:
         await stop.wait()
     finally:
         await runtime.stop()
+        await dispatcher.close()  # sends what is still queued
         await bus.close()
         broker.close()
         await close_db()

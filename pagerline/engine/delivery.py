@@ -5,6 +5,13 @@ workers (or a worker and the sweeper) woken for the same row only one sends. The
 lease: a worker killed mid-send leaves a SENDING row whose lease runs out, and the sweeper
 claims it again, so nothing is lost. Sending happens outside any transaction (never hold
 SQLite's one writer across the network).
+
+A crash between the provider's answer and the commit cannot be made exactly-once: the provider
+may have delivered the first attempt. So the resend says so on the alert's timeline, and every
+push carries a collapse identity that is the same for every attempt and every update of one
+alert (``alert-<id>``; APNs ``apns-collapse-id``, FCM ``collapse_key`` and the Android
+notification ``tag``, see :mod:`pagerline.push.payloads`): the phone shows one page, the resend
+replacing the first.
 """
 
 from __future__ import annotations
@@ -236,6 +243,10 @@ async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, ef
     if not await claim(notification_id, now, ctx.policy):
         return None
     notification, user, alert = await _load_claimed(notification_id)
+    # Set when an attempt decided to send, cleared when one records its outcome: still set
+    # means the last attempt died in between (its lease ran out), maybe after the provider
+    # already delivered.
+    interrupted = notification.dispatched_at is not None
 
     if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
         # Someone responded first: a later rule is not needed any more.
@@ -259,6 +270,16 @@ async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, ef
             await add_entry(alert.id, LogKind.NOTIFICATION_SUPPRESSED, f"{what} to {user.name} held back: {decision.reason}", now, user.id, {"channel": channel, "storm": decision.verdict.value})
             effects.publish("alert", "UPDATED", alert_id=alert.id)
         return NotificationStatus.SUPPRESSED.value
+    if interrupted and alert is not None:
+        what = "update" if notification.kind is NotificationKind.UPDATE else notification.channel.value
+        await add_entry(
+            alert.id,
+            LogKind.NOTIFICATION_RETRY,
+            f"{what} to {user.name} sent again after an interrupted attempt",
+            now,
+            user.id,
+            {"channel": notification.channel.value, "resend": True},
+        )
     messages = await _messages(notification, alert, user, destinations, ctx, now)
     return _Prepared(notification, user, alert, messages)
 

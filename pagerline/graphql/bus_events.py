@@ -5,6 +5,12 @@ loaded once per process (:func:`load_once`), however many subscriptions wait for
 subscription decides in memory what its viewer may see: a thousand subscribers cost one query
 per event, not a thousand. Each event gets fresh DataLoaders (a WebSocket context lives for the
 whole connection, so loaders made once would serve stale rows).
+
+When the bus says events may have been lost (``RESYNC``: Redis went away and came back, a
+publisher dropped events, or this subscription fell too far behind), the subscription must not
+go on as if nothing happened: over a WebSocket the connection is closed with code 1012 (Service
+Restart), which graphql-ws clients answer by reconnecting, and the client refetches what it
+shows (the docs tell apps to). Elsewhere the subscription ends with the error code ``RESYNC``.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info
 
+from pagerline.bus import is_resync
+
 from pagerline.engine.accounts import Viewer, still_authenticated
 from pagerline.graphql.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
-from pagerline.graphql.errors import unauthenticated
+from pagerline.graphql.errors import unauthenticated, user_error
 from pagerline.graphql.loaders import Loaders
 from pagerline.graphql.outage import close_if_database_outage
 from pagerline.graphql.permissions import require_viewer
@@ -26,6 +34,9 @@ from pagerline.graphql.permissions import require_viewer
 T = TypeVar("T")
 R = TypeVar("R")
 Loader = Callable[[dict[str, Any]], Awaitable[Any]]
+
+RESYNC_CLOSE_CODE = 1012  # Service Restart: clients reconnect, then refetch
+RESYNC_REASON = "missed events: reconnect and refetch"
 
 # Long enough for every subscription of the process to have taken the event from its queue.
 SHARED_SECONDS = 10.0
@@ -62,6 +73,8 @@ async def visible_changes(
     subscription = app_state(info).bus.subscribe()
     try:
         async for event in subscription:
+            if is_resync(event):
+                await end_for_resync(info)
             if event.get("topic") == "auth":
                 # A token or device of this user changed: a signed-out, revoked or unbound
                 # token must not keep receiving. Closed with 4403, the client signs in again.
@@ -87,3 +100,11 @@ async def visible_changes(
         raise
     finally:
         subscription.close()
+
+
+async def end_for_resync(info: Info) -> None:
+    """Close the subscriber's WebSocket with 1012 (every subscription on it ends with it, and
+    the client's reconnect starts them again). Never returns over a WebSocket; without one,
+    raises a ``RESYNC`` error."""
+    await close_connection(info, RESYNC_CLOSE_CODE, RESYNC_REASON)
+    raise user_error("RESYNC", RESYNC_REASON)

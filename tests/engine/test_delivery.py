@@ -14,7 +14,7 @@ from pagerline.engine.ingest import EventInput, ingest_event
 from pagerline.engine.sources import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import Alert, AlertLogEntry, Device, Notification, NotificationStatus, User
-from pagerline.push.base import DeliveryResult, Outcome
+from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.registry import Transports
 from tests.support.seed import Org, seed_org
 from tests.support.transports import ScriptedTransport, console_only, ctx
@@ -126,6 +126,42 @@ async def test_a_row_claimed_by_a_dead_worker_is_delivered_after_its_lease(db: s
     await sweep_once(T0 + timedelta(seconds=62), ctx(transport, POLICY))
     assert len(transport.sent) == 1
     assert (await Notification.get(id=row.id)).status is NotificationStatus.SENT
+    # It died before anything was sent: not a resend.
+    assert await timeline(alert.id, "NOTIFICATION_RETRY") == []
+
+
+class HangingTransport(ScriptedTransport):
+    """Takes the message and never answers: the provider holds it while the worker dies."""
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        self.sent.append(message)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_send_cut_off_mid_flight_is_sent_again_after_the_lease_as_the_same_page(db: str) -> None:
+    org = await seed_org()
+    alert = await fire(org)
+    [row] = await Notification.filter(alert_id=alert.id)
+    hanging = HangingTransport()
+    attempt = asyncio.create_task(deliver(row.id, T0, ctx(hanging, POLICY)))
+    while not hanging.sent:
+        await asyncio.sleep(0)
+    attempt.cancel()  # the worker is gone between handing the push over and recording it
+    with pytest.raises(asyncio.CancelledError):
+        await attempt
+
+    transport = ScriptedTransport()
+    await sweep_once(T0 + timedelta(seconds=59), ctx(transport, POLICY))
+    assert transport.sent == []  # the lease still runs
+    await sweep_once(T0 + timedelta(seconds=61), ctx(transport, POLICY))
+    [first], [again] = hanging.sent, transport.sent
+    # The phone shows one page: the resend replaces the first, whether or not that one arrived.
+    assert again.collapse_id == first.collapse_id == f"alert-{alert.id}"
+    row = await Notification.get(id=row.id)
+    assert (row.status, row.attempts) == (NotificationStatus.SENT, 2)
+    assert await timeline(alert.id, "NOTIFICATION_RETRY") == ["PUSH to Alice sent again after an interrupted attempt"]
+    assert await timeline(alert.id, "NOTIFIED") == ["Notified Alice by PUSH"]
 
 
 async def test_the_same_page_cannot_be_written_twice(db: str) -> None:

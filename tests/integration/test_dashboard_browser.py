@@ -15,6 +15,9 @@ worker and bus).
 - An alert's links, labels and details are shown as text, links clickable only for http(s).
 - GraphiQL at ``/graphql`` renders its editor and runs a query with every request to another
   host refused (its assets are packaged, as on a machine without internet).
+- On PostgreSQL and Redis, the server's Redis goes away and comes back while the page is open:
+  the server closes the page's feed with 1012 and the page reconnects and refetches, so a change
+  made while the feed was cut off shows up without a reload.
 
 Playwright does not download a browser here (``playwright install`` is never run): it launches
 /usr/bin/chromium, which ``make test`` installs with apt-get when it runs as root.
@@ -30,16 +33,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from pagerline.engine import alerts as alert_engine
-from tests.support.databases import TemplateDatabases
+from tests.integration.test_outages import redis_through
+from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import data, error_code, gql, in_db
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
 from tests.support.processes import Server, start_server
 from tests.support.seed import Org
+from tests.support.tcp_proxy import TcpProxy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
@@ -335,3 +340,57 @@ def test_graphiql_subscribes_with_the_token_from_its_headers_tab(browser: Browse
     page.locator(".graphiql-response", has_text=f'"id": "{alert_id}"').wait_for(timeout=LIVE_MS)
     assert "Seen in GraphiQL" in (response.text_content() or "")
     context.close()
+
+
+# Records the close code of every WebSocket the page opens, before the page's own scripts run.
+RECORD_CLOSE_CODES = """
+window.closeCodes = [];
+const PageWebSocket = window.WebSocket;
+window.WebSocket = class extends PageWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("close", (event) => window.closeCodes.push(event.code));
+  }
+};
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_page_refetches_when_the_server_closes_its_feed_with_1012_after_a_redis_outage(
+    browser: Browser, templates: TemplateDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    if not pg_base_url():
+        pytest.skip("needs PostgreSQL: set PAGERLINE_TEST_DATABASE_URL")
+    url = outside_playwright(templates.postgres)
+    org = outside_playwright(lambda: seed_database(url))
+    upstream = urlsplit(redis_url)
+    proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 6379).start()
+    server = start_server(embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_through(proxy, redis_url)), tmp_path)
+    try:
+        kept = post_alert(server.url, org, "kept", "Stays open")
+        gone = post_alert(server.url, org, "gone", "Resolved while the feed was cut off")
+        page = browser.new_context().new_page()
+        page.set_default_timeout(SLOW_MS)
+        page.add_init_script(RECORD_CLOSE_CODES)
+        page.goto(server.url + "/")
+        sign_in(page, "bob@ops.test", "bob-password")
+        assert shown(page, kept) and shown(page, gone)
+        page.evaluate("window.sameDocument = true")
+
+        proxy.stop()  # the server's Redis is gone; the page's own connection stays open
+
+        async def resolve_behind_its_back() -> None:
+            await alert_engine.resolve_alert(gone, org.alice_id, datetime.now(UTC), via="test")
+
+        outside_playwright(lambda: in_db(url, resolve_behind_its_back))  # no live event reaches the page
+        proxy.start()
+
+        page.locator(alert_item(gone)).wait_for(state="detached")
+        assert 1012 in page.evaluate("window.closeCodes")
+        page.locator('#connection[data-state="live"]').wait_for()
+        assert shown(page, kept)
+        assert page.evaluate("window.sameDocument") is True
+    finally:
+        server.stop()
+        proxy.close()

@@ -1,4 +1,5 @@
-"""Outages: a worker killed mid-escalation and mid-send, Redis gone while events arrive, the
+"""Outages: a worker killed mid-escalation and mid-send, a worker killed while a push provider
+holds its request, Redis gone while events arrive, Redis hung (it stops answering), the
 database unreachable. Real processes, a real PostgreSQL and Redis; nothing of pagerline is mocked.
 
 Escalation timeouts are minutes. Where a test needs minutes to pass it moves the alert's clock in
@@ -26,13 +27,18 @@ from pagerline.models import (
     Alert,
     AlertLogEntry,
     Channel,
+    Device,
     Notification,
     NotificationRule,
     NotificationStatus,
+    Platform,
     Priority,
+    PushProvider,
     User,
 )
 from tests.conftest import run
+from tests.fakes.apns import FakeApns, make_apns_key
+from tests.fakes.fcm import FakeFcm
 from tests.support import console
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
@@ -95,12 +101,27 @@ async def _notifications(url: str, alert_ids: list[int]) -> list[tuple[int, int,
         await close_db()
 
 
+async def _alert_id_by_key(url: str, key: str) -> int | None:
+    await init_db(url)
+    try:
+        return await Alert.filter(alert_key=key).first().values_list("id", flat=True)  # type: ignore[return-value]
+    finally:
+        await close_db()
+
+
 async def _alert_keys(url: str) -> list[str]:
     await init_db(url)
     try:
         return sorted(await Alert.all().values_list("alert_key", flat=True))  # type: ignore[arg-type]
     finally:
         await close_db()
+
+
+def paged_before_the_outage(server: Server, org: Org, log: Path, key: str) -> int:
+    """An alert paged to Alice while everything works: the processes are up and warm."""
+    alert_id = alert_id_of(post_alert(server.url, org, key))
+    wait_until(lambda: console.sent_to(log, org.alice_id, alert_id), timeout=15, what="the page before the outage")
+    return alert_id
 
 
 def readiness(server: Server) -> tuple[int, dict[str, str]]:
@@ -277,6 +298,133 @@ def test_worker_killed_mid_escalation_and_mid_send_another_worker_carries_on_and
         relay.stop()
 
 
+# --- a2. a worker killed while a provider holds its push ------------------------------------------
+
+ANDROID = "fcm-token-of-alices-android"
+IPHONE_FCM = "fcm-token-of-alices-iphone"
+IPHONE_APNS = "0a1b2c3d" * 8
+
+
+async def _seed_with_phones(url: str) -> Org:
+    """Alice's phones: an Android phone and an iPhone through FCM, and an iPhone through APNs."""
+    await init_db(url)
+    try:
+        org = await seed_org()
+        await Device.filter(user_id=org.alice_id).delete()
+        for platform, provider, token in (
+            (Platform.ANDROID, PushProvider.FCM, ANDROID),
+            (Platform.IOS, PushProvider.FCM, IPHONE_FCM),
+            (Platform.IOS, PushProvider.APNS, IPHONE_APNS),
+        ):
+            await Device.create(user_id=org.alice_id, platform=platform, provider=provider, token=token, critical_alerts=True)
+        return org
+    finally:
+        await close_db()
+
+
+async def _push_row(url: str, alert_id: int) -> tuple[int, str, int]:
+    """(id, status, attempts) of Alice's push for the alert."""
+    await init_db(url)
+    try:
+        row = await Notification.get(alert_id=alert_id, channel=Channel.PUSH)
+        return row.id, row.status.value, row.attempts
+    finally:
+        await close_db()
+
+
+async def _lease_runs_out(url: str, notification_id: int) -> None:
+    """Stands in for the lease's 60 s passing: the claim now ends in the past."""
+    await init_db(url)
+    try:
+        row = await Notification.get(id=notification_id, status=NotificationStatus.SENDING)
+        assert row.claimed_until is not None
+        await Notification.filter(id=notification_id).update(claimed_until=row.claimed_until - timedelta(minutes=2))
+    finally:
+        await close_db()
+
+
+async def _timeline(url: str, alert_id: int) -> list[str]:
+    await init_db(url)
+    try:
+        return list(await AlertLogEntry.filter(alert_id=alert_id).order_by("id").values_list("text", flat=True))  # type: ignore[arg-type]
+    finally:
+        await close_db()
+
+
+def providers_env(tmp_path: Path, fcm: FakeFcm, apns: FakeApns, apns_key: str) -> dict[str, str]:
+    key_file = tmp_path / "apns-key.p8"
+    key_file.write_text(apns_key)
+    return {
+        "PAGERLINE_CONSOLE_TRANSPORT": "0",
+        "PAGERLINE_FCM_CREDENTIALS": str(fcm.write_service_account(tmp_path / "sa.json")),
+        "PAGERLINE_FCM_PROJECT_ID": fcm.project_id,
+        "PAGERLINE_FCM_ENDPOINT": fcm.url,
+        "PAGERLINE_APNS_KEY_FILE": str(key_file),
+        "PAGERLINE_APNS_KEY_ID": APNS_KEY_ID,
+        "PAGERLINE_APNS_TEAM_ID": APNS_TEAM_ID,
+        "PAGERLINE_APNS_TOPIC": APNS_TOPIC,
+        "PAGERLINE_APNS_HOST": apns.host,
+        "PAGERLINE_APNS_PORT": str(apns.port),
+        "PAGERLINE_APNS_CA_FILE": apns.ca_file,
+    }
+
+
+APNS_KEY_ID, APNS_TEAM_ID, APNS_TOPIC = "KEY1234567", "TEAM123456", "com.example.pagerline"
+
+
+def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same_page_and_the_timeline_says_so(
+    pg_database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """kill -9 between handing a push to the provider and recording it: the provider may have
+    delivered it, and the resend after the lease cannot know. Every attempt carries the same
+    collapse identity on every phone (FCM collapse_key and Android tag, the APNs
+    apns-collapse-id, directly and through FCM), so the resend replaces the first page instead
+    of ringing a second one, and the timeline tells what happened."""
+    url = pg_database_url
+    org = run(_seed_with_phones(url))
+    apns_key, apns_public = make_apns_key()
+    with FakeFcm() as fcm, FakeApns(public_key_pem=apns_public, key_id=APNS_KEY_ID, team_id=APNS_TEAM_ID, topic=APNS_TOPIC) as apns:
+        env = env_for(url, tmp_path / "console.log", redis_url) | providers_env(tmp_path, fcm, apns, apns_key)
+        server: Server | None = None
+        worker_a: Proc | None = None
+        worker_b: Proc | None = None
+        try:
+            server = start_server(env, tmp_path)
+            worker_a = start_worker(env, tmp_path, "worker-a")
+            fcm.hold(ANDROID)  # the first push to the Android phone gets no answer
+            alert_id = alert_id_of(post_alert(server.url, org, "held-push"))
+            wait_until(
+                lambda: fcm.script.held == 1 and fcm.for_token(IPHONE_FCM) and apns.delivered(IPHONE_APNS),
+                timeout=15,
+                what="the provider holding worker A's push",
+            )
+            worker_a.kill()
+            notification_id, status, attempts = run(_push_row(url, alert_id))
+            assert (status, attempts) == ("SENDING", 1)
+            fcm.release()  # its answer goes nowhere: the worker that asked is gone
+
+            run(_lease_runs_out(url, notification_id))
+            worker_b = start_worker(env, tmp_path, "worker-b")
+            wait_until(lambda: run(_push_row(url, alert_id))[1:] == ("SENT", 2), timeout=20, what="worker B to send it again")
+
+            # Each phone got it twice, both times as the same page.
+            collapse = f"alert-{alert_id}"
+            android = [r.message for r in fcm.for_token(ANDROID)]
+            assert [(m["android"]["collapse_key"], m["android"]["notification"]["tag"], m["data"]["collapse_id"]) for m in android] == [
+                (collapse, collapse, collapse)
+            ] * 2
+            iphone_fcm = [r.message for r in fcm.for_token(IPHONE_FCM)]
+            assert [m["apns"]["headers"]["apns-collapse-id"] for m in iphone_fcm] == [collapse] * 2
+            assert [r.headers["apns-collapse-id"] for r in apns.for_token(IPHONE_APNS)] == [collapse] * 2
+
+            timeline = run(_timeline(url, alert_id))
+            assert timeline.count("PUSH to Alice sent again after an interrupted attempt") == 1
+            assert timeline.count("Notified Alice by PUSH") == 1
+            assert timeline.index("PUSH to Alice sent again after an interrupted attempt") < timeline.index("Notified Alice by PUSH")
+        finally:
+            stop_all(worker_b, worker_a, server)
+
+
 # --- b. Redis stopped while events arrive ---------------------------------------------------------
 
 
@@ -296,8 +444,7 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
     try:
         server = start_server(env, tmp_path)
         worker = start_worker(env, tmp_path)
-        first = alert_id_of(post_alert(server.url, org, "before-outage"))
-        wait_until(lambda: console.sent_to(log, org.alice_id, first), timeout=15, what="the page before the outage")
+        first = paged_before_the_outage(server, org, log, "before-outage")
 
         redis.stop()
         keys = [f"redis-down-{i}" for i in range(1, 6)]
@@ -334,6 +481,96 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
     finally:
         stop_all(worker, server)
         redis.stop()
+
+
+# --- b2. Redis hung: it stops answering, then comes back ------------------------------------------
+
+SWEEP_INTERVAL = 0.5
+# What a sweep round and the console transport take on a busy 2-core machine, on top of the
+# interval. A Redis timeout (5 s) in the path that pages from the database is far beyond it.
+SWEEP_MARGIN = 2.0
+# An intake request commits and answers; it must not wait for the broker either.
+INTAKE_DEADLINE = 2.0
+
+
+def redis_through(proxy: TcpProxy, redis_url: str) -> str:
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, f"{proxy.host}:{proxy.port}", parts.path, "", ""))
+
+
+def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
+    pg_database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Redis stops answering (connections stay open, nothing comes back): the worst outage for
+    a client, which waits for its timeouts instead of failing at once. The sweeper pages from
+    the database within its interval all the same, and the intake answers at once; when Redis
+    is back, the next page is no slower."""
+    url = pg_database_url
+    org = run(_seed(url))
+    log = tmp_path / "console.log"
+    upstream = urlsplit(redis_url)
+    proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 6379).start()
+    env = env_for(url, log, redis_through(proxy, redis_url)) | {"PAGERLINE_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL)}
+    server: Server | None = None
+    worker: Proc | None = None
+
+    def page_soon(key: str) -> int:
+        """Posts the event on a thread and waits for its page first, then for the answer: a
+        page held up behind Redis fails the first wait, an intake held up the second."""
+        answer: list[httpx.Response | BaseException] = []
+
+        def post() -> None:
+            try:  # the timeout is the intake's bound: it answers within it or the test fails
+                answer.append(httpx.post(
+                    f"{server.url}/api/events",  # type: ignore[union-attr]
+                    json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Hung Redis {key}", "alertKey": key},
+                    timeout=INTAKE_DEADLINE,
+                ))
+            except BaseException as exc:  # noqa: BLE001 - handed to the test below
+                answer.append(exc)
+
+        poster = threading.Thread(target=post, daemon=True)
+        poster.start()
+        alert_id = wait_until(lambda: run(_alert_id_by_key(url, key)), timeout=INTAKE_DEADLINE, what=f"{key} stored")
+        wait_until(
+            lambda: console.sent_to(log, org.alice_id, alert_id),
+            timeout=SWEEP_INTERVAL + SWEEP_MARGIN,
+            what=f"the page of {key} within the sweep interval",
+        )
+        poster.join(INTAKE_DEADLINE + 1)
+        [response] = answer
+        assert isinstance(response, httpx.Response), f"the intake did not answer in {INTAKE_DEADLINE} s: {response!r}"
+        assert alert_id_of(response) == alert_id
+        return alert_id
+
+    try:
+        server = start_server(env, tmp_path)
+        worker = start_worker(env, tmp_path)
+        first = paged_before_the_outage(server, org, log, "before-hang")
+
+        proxy.hang()
+        during = [page_soon(f"redis-hung-{i}") for i in range(3)]
+        # An escalation that falls due: the sweeper escalates and pages Bob within its interval
+        # (before, each sweep step waited out Redis's 5 s timeouts in turn: 12 s and more).
+        run(_move_clock(url, first, timedelta(minutes=5)))
+        wait_until(
+            lambda: console.sent_to(log, org.bob_id, first),
+            timeout=SWEEP_INTERVAL + SWEEP_MARGIN,
+            what="the escalation's page to Bob within the sweep interval",
+        )
+
+        proxy.start()  # Redis is back (the hung connections are dropped, as on a restart)
+        after = [page_soon(f"redis-back-{i}") for i in range(3)]
+
+        sent = console.sent(log)
+        assert Counter((m["user_id"], m["channel"], m["alert_id"]) for m in sent) == {
+            **{(org.alice_id, "PUSH", a): 1 for a in [first, *during, *after]},
+            (org.bob_id, "PUSH", first): 1,
+        }
+        assert worker.popen is not None and worker.popen.poll() is None, worker.log()
+    finally:
+        stop_all(worker, server)
+        proxy.close()
 
 
 # --- c. the database unreachable ------------------------------------------------------------------

@@ -9,6 +9,10 @@
    between them are full, yet another subscriber on the same server keeps receiving every
    event, with the in-process bus and with the Redis bus. Afterwards the stuck subscriber reads
    again and gets what was held for it (the bus keeps a bounded queue per subscriber).
+3. Redis goes away and comes back while a subscription is open: whatever was published in
+   between never reached the server, so the subscription is not left open as if nothing
+   happened: the server closes the WebSocket with 1012, and the client's reconnect and refetch
+   show what happened during the outage. One that falls too far behind is told the same way.
 """
 
 from __future__ import annotations
@@ -16,18 +20,24 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import websockets
 
+from pagerline.bus import QUEUE_SIZE, RESYNC_EVENT, Fanout
+from pagerline.graphql.bus_events import RESYNC_CLOSE_CODE
+from tests.integration.test_outages import redis_through
 from tests.integration.test_pipeline_e2e import move_clock
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data, ws_url
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
 from tests.support.processes import Server, start_server, start_worker, wait_until, wait_until_async
 from tests.support.seed import Org
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.ws import Subscriber
 
 PROTOCOL = "graphql-transport-ws"
@@ -176,3 +186,115 @@ async def _stuck_and_reading(server: Server, org: Org) -> None:
 def test_a_subscriber_that_never_reads_does_not_hold_up_another(bus_server: tuple[Server, Org]) -> None:
     server, org = bus_server
     asyncio.run(_stuck_and_reading(server, org))
+
+
+# --------------------------------------------------------------------------- a gap in the bus
+
+ALERT_FEED = "subscription { alertEvents { kind alert { id summary } } }"
+ALERTS_QUERY = "{ alerts(first: 50) { edges { node { id summary } } } }"
+
+
+class FeedClient:
+    """One graphql-transport-ws connection with the alert feed, as an app holds it: what it
+    received, and the close code when the server ends the connection."""
+
+    def __init__(self, server: Server, token: str) -> None:
+        self.url = ws_url(server.url)
+        self.token = token
+        self.alert_ids: list[int] = []
+        self.close_code: int | None = None
+        self._reading: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> FeedClient:
+        self.ws = await websockets.connect(self.url, subprotocols=[PROTOCOL])  # type: ignore[list-item]
+        await self.ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": self.token}}))
+        assert json.loads(await self.ws.recv())["type"] == "connection_ack"
+        await self.ws.send(json.dumps({"id": "feed", "type": "subscribe", "payload": {"query": ALERT_FEED}}))
+        self._reading = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.ws:
+                alert_id = _alert_id(message)
+                if alert_id is not None:
+                    self.alert_ids.append(alert_id)
+        except websockets.ConnectionClosed:
+            pass
+        self.close_code = self.ws.close_code
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.ws.close()
+        if self._reading is not None:
+            await self._reading
+
+
+async def _feed_across_an_outage(server: Server, org: Org, cut: Callable[[], None], restore: Callable[[], object]) -> None:
+    async with FeedClient(server, org.alice_token) as before:
+        await asyncio.to_thread(warm_up, server.url, org, lambda alert_id: alert_id in before.alert_ids)
+
+        cut()
+        missed = await asyncio.to_thread(post_alert, server.url, org, "during-bus-outage", "Missed by the feed")
+        restore()
+
+        # Not left open as if nothing happened: closed with 1012 once the bus is back.
+        await wait_until_async(lambda: before.close_code is not None, timeout=15, what="the server to close the feed")
+        assert before.close_code == RESYNC_CLOSE_CODE
+
+    # The client reconnects and refetches: the refetch shows what the feed missed, and the new
+    # feed is live again.
+    async with FeedClient(server, org.alice_token) as after:
+        listed = await asyncio.to_thread(data, server.url, org.alice_token, ALERTS_QUERY)
+        assert {"id": str(missed), "summary": "Missed by the feed"} in [e["node"] for e in listed["alerts"]["edges"]]
+        await asyncio.to_thread(warm_up, server.url, org, lambda alert_id: alert_id in after.alert_ids)
+        live = await asyncio.to_thread(post_alert, server.url, org, "after-bus-outage", "Seen live")
+        await wait_until_async(lambda: live in after.alert_ids, what="a live event after the outage")
+        assert after.close_code is None
+
+
+@pytest.fixture
+def server_behind_a_proxy(pg_database_url: str, redis_url: str, tmp_path: Path) -> Iterator[tuple[Server, Org, TcpProxy]]:
+    """A server (no worker) on PostgreSQL whose Redis is reached through a proxy."""
+    org = seed_database(pg_database_url)
+    upstream = urlsplit(redis_url)
+    proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 6379).start()
+    server = start_server(embedded_env(pg_database_url, tmp_path, PAGERLINE_REDIS_URL=redis_through(proxy, redis_url)), tmp_path)
+    try:
+        yield server, org, proxy
+    finally:
+        server.stop()
+        proxy.close()
+    # (The outage's warnings carry tracebacks; what must not be there is a crash.)
+    assert "Exception in ASGI application" not in server.log() and "Exception in worker task" not in server.log(), server.log()
+
+
+def test_a_subscription_open_across_a_redis_outage_is_closed_with_1012_and_the_refetch_shows_what_it_missed(
+    server_behind_a_proxy: tuple[Server, Org, TcpProxy],
+) -> None:
+    server, org, proxy = server_behind_a_proxy
+    asyncio.run(_feed_across_an_outage(server, org, proxy.stop, proxy.start))
+
+
+def test_a_server_whose_redis_connection_died_without_a_word_notices_closes_the_feed_with_1012_and_listens_again(
+    server_behind_a_proxy: tuple[Server, Org, TcpProxy],
+) -> None:
+    """Redis stops answering, and comes back for new connections only: the server's old one
+    stays open and silent for good (a failover, a firewall that forgot it), so only the
+    server's own check of its connection can tell that events stopped arriving."""
+    server, org, proxy = server_behind_a_proxy
+    asyncio.run(_feed_across_an_outage(server, org, proxy.hang, lambda: proxy.start(drop_hung=False)))
+
+
+def test_a_subscription_that_falls_too_far_behind_is_told_to_refetch_instead_of_losing_events() -> None:
+    async def scenario() -> None:
+        hub = Fanout()
+        behind, keeping_up = hub.add(), hub.add()
+        for n in range(QUEUE_SIZE + 1):
+            hub.deliver({"topic": "alert", "kind": "UPDATED", "ids": {"alert_id": n}})
+            await keeping_up.queue.get()
+        hub.deliver({"topic": "alert", "kind": "UPDATED", "ids": {"alert_id": -1}})
+        # The one behind holds one thing only: RESYNC, in place of an incomplete backlog.
+        assert [behind.queue.get_nowait() for _ in range(behind.queue.qsize())] == [RESYNC_EVENT]
+        assert keeping_up.queue.get_nowait()["ids"] == {"alert_id": -1}
+
+    asyncio.run(scenario())

@@ -5,6 +5,12 @@ connection drop, as when a database host goes away); until ``start()`` is called
 connections are refused. ``start()`` listens on the same port again, so a client configured with
 the proxy's address reconnects without being told anything.
 
+``hang()`` is the nastier outage: a server that stops answering (a frozen Redis, a network path
+that swallows packets). Connections stay open and new ones are accepted, but nothing is passed
+on in either direction, so clients wait for their timeouts instead of failing at once.
+``start()`` ends it: the hung connections are dropped (as when the frozen server is restarted)
+and new ones are served again.
+
 The proxy runs its own asyncio loop in a daemon thread, so a synchronous test (which drives real
 processes) can use it without an event loop of its own.
 """
@@ -14,8 +20,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from dataclasses import dataclass
 
 _CHUNK = 64 * 1024
+
+
+@dataclass(eq=False)
+class _Link:
+    """One client connection; a silent one passes nothing on, in either direction."""
+
+    silent: bool
 
 
 class TcpProxy:
@@ -25,6 +39,8 @@ class TcpProxy:
         self.host = host
         self.port = port
         self.accepted = 0  # client connections accepted over the proxy's life
+        self.hanging = False
+        self._links: set[_Link] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -37,14 +53,25 @@ class TcpProxy:
     def running(self) -> bool:
         return self._server is not None
 
-    def start(self) -> TcpProxy:
-        """Listen (again) on ``port``; the first start picks a free port when ``port`` is 0."""
+    def start(self, *, drop_hung: bool = True) -> TcpProxy:
+        """Listen (again) on ``port``; the first start picks a free port when ``port`` is 0.
+        After :meth:`hang`, serves new connections again, and drops the hung ones unless
+        ``drop_hung`` is False (then they stay open and silent)."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-proxy", daemon=True)
             self._thread.start()
+        if self.hanging and drop_hung:
+            self._call(self._shutdown())
+        self.hanging = False
         self._call(self._listen())
         return self
+
+    def hang(self) -> None:
+        """Keep every connection (and accept new ones) but pass nothing on, until ``start()``."""
+        self.hanging = True
+        for link in list(self._links):
+            link.silent = True
 
     def stop(self) -> None:
         """Refuse new connections and drop every open one."""
@@ -88,6 +115,7 @@ class TcpProxy:
         for writer in list(self._writers):
             writer.transport.abort()
         self._writers.clear()
+        self._links.clear()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -103,6 +131,11 @@ class TcpProxy:
             client_writer.transport.abort()
             return
         self.accepted += 1
+        link = _Link(silent=self.hanging)
+        if link.silent:  # swallow what the client sends; never answer
+            self._writers.add(client_writer)
+            await self._swallow(client_reader)
+            return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
         except OSError:
@@ -113,9 +146,10 @@ class TcpProxy:
             upstream_writer.transport.abort()
             return
         self._writers.update((client_writer, upstream_writer))
+        self._links.add(link)
         pumps = [
-            asyncio.create_task(self._pump(client_reader, upstream_writer)),
-            asyncio.create_task(self._pump(upstream_reader, client_writer)),
+            asyncio.create_task(self._pump(client_reader, upstream_writer, link)),
+            asyncio.create_task(self._pump(upstream_reader, client_writer, link)),
         ]
         self._tasks.update(pumps)
         try:
@@ -124,16 +158,26 @@ class TcpProxy:
             for task in pumps:
                 task.cancel()
                 self._tasks.discard(task)
+            self._links.discard(link)
             for writer in (client_writer, upstream_writer):
                 self._writers.discard(writer)
                 writer.transport.abort()
 
+    async def _swallow(self, reader: asyncio.StreamReader) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # so _shutdown() ends it
+        with contextlib.suppress(ConnectionError, OSError):
+            while await reader.read(_CHUNK):
+                pass
+
     @staticmethod
-    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, link: _Link) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while True:
                 data = await reader.read(_CHUNK)
                 if not data:
                     break
-                writer.write(data)
-                await writer.drain()
+                if not link.silent:  # a hung server neither reads on nor answers
+                    writer.write(data)
+                    await writer.drain()

@@ -3,6 +3,9 @@
 // (re)subscribes after every connection_ack, answers pings, pings the server itself so a dead
 // connection is noticed, and reconnects with capped exponential backoff and jitter. Every
 // connection_ack calls onConnected, so the page can refetch what it missed while offline.
+// The server closes with 1012 when the live feed may have missed changes (its Redis went away
+// and came back): the client reconnects at once (within a short random spread, so a thousand
+// pages do not come back in the same millisecond), and onConnected refetches.
 //
 // Protocol: https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md
 
@@ -15,6 +18,9 @@ const BACKOFF_MAX_MS = 30_000;
 // The server closes with 4403 when the token is missing, expired or revoked (4401: subscribed
 // before the ack). Retrying cannot help: the user has to sign in again.
 const REJECTED_CODES = new Set([4401, 4403]);
+// Service Restart: "you may have missed events; reconnect and refetch". Not a failure.
+const RESYNC_CODE = 1012;
+const RESYNC_SPREAD_MS = 1_000;
 // Codes this client closes with (4000-4999 are free for applications).
 const CLOSE_NO_ACK = 4408;
 const CLOSE_NO_PONG = 4000;
@@ -140,6 +146,11 @@ export class LiveClient {
       this.#stopped = true;
       this.#status("offline", "Signed out");
       this.#handlers.onRejected?.();
+      return;
+    }
+    if (code === RESYNC_CODE) {
+      this.#status("reconnecting", "Catching up…");
+      this.#timers.reconnect = setTimeout(() => this.#connect(), Math.round(Math.random() * RESYNC_SPREAD_MS));
       return;
     }
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.#attempt);
