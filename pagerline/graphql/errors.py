@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from pagerline.engine.errors import EngineError
 
@@ -40,3 +42,50 @@ def engine_errors() -> Iterator[None]:
 
 
 USER_ERROR_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT"})
+
+
+MASKED_MESSAGE = "Unexpected error."
+
+# Errors about the request itself, not a failure inside: graphql-core's coercion errors wrap
+# the scalar's GraphQLError, and Strawberry reports a wrong operation type with its own.
+_CLIENT_ORIGINS = (GraphQLError, InvalidOperationTypeError, CannotGetOperationTypeError)
+
+
+def error_code(error: GraphQLError) -> str | None:
+    """The code the client sees, or None for an internal error (to be masked)."""
+    code = (error.extensions or {}).get("code")
+    if code in USER_ERROR_CODES:
+        return str(code)
+    original = error.original_error
+    if isinstance(original, EngineError):  # escaped a resolver without engine_errors()
+        return original.code
+    if original is None or isinstance(original, _CLIENT_ORIGINS):
+        # Syntax, validation, variable coercion, operation type: all about what was sent.
+        return "BAD_USER_INPUT"
+    return None
+
+
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    if (error.extensions or {}).get("code") == code:
+        return error
+    message = error.original_error.message if isinstance(error.original_error, EngineError) else error.message
+    return GraphQLError(
+        message, error.nodes, error.source, error.positions, error.path,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class ErrorCodes(MaskErrors):
+    """Every error carries ``extensions.code``: the client's mistakes keep their message and get
+    one of USER_ERROR_CODES (BAD_USER_INPUT for syntax, validation and coercion errors); anything
+    else is an internal failure, masked as "Unexpected error." so nothing internal leaks."""
+
+    def __init__(self) -> None:
+        super().__init__(error_message=MASKED_MESSAGE)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        labelled: list[GraphQLError] = []
+        for error in errors:
+            code = error_code(error)
+            labelled.append(self.anonymise_error(error) if code is None else with_code(error, code))
+        return labelled
