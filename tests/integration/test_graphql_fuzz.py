@@ -11,7 +11,6 @@ bounded: the same examples on every run, in well under a minute.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ from hypothesis_graphql import Mode, from_schema, mutations, nodes, queries
 from pagerline.graphql.errors import MASKED_MESSAGE
 from pagerline.graphql.schema import schema
 from tests.support.databases import TemplateDatabases, pg_base_url
-from tests.support.graphql import _seed_world, data, fire_ok
-from tests.support.processes import Server, start_server
+from tests.support.graphql import data, fire_ok, running_world
+from tests.support.processes import Server
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "root@org.test", "root-password"
 QUERY_EXAMPLES, MUTATION_EXAMPLES, INVALID_EXAMPLES, BODY_EXAMPLES = 100, 160, 40, 60
@@ -114,20 +113,11 @@ class Target:
 @pytest.fixture(scope="module")
 def target(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     workdir = tmp_path_factory.mktemp("gql-fuzz")
-    database_url = templates.postgres() if pg_base_url() else templates.sqlite(workdir)
-    ops, _, _, admin_token, _ = asyncio.run(_seed_world(database_url))
-    server = start_server(
-        {"PAGERLINE_DATABASE_URL": database_url, "PAGERLINE_CONSOLE_TRANSPORT": "1",
-         "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log")},
-        workdir,
-    )
-    try:
+    with running_world(templates, workdir, templates.postgres() if pg_base_url() else None) as world:
         for key in ("disk-full", "cpu-high", "api-down"):  # alerts for the alert fields to act on
-            fire_ok(server.url, ops.api_key, key, f"{key} on db-1")
+            fire_ok(world.url, world.ops.api_key, key, f"{key} on db-1")
         with httpx.Client(timeout=30) as client:
-            yield Target(server, admin_token, client)
-    finally:
-        server.stop()
+            yield Target(world.server, world.admin_token, client)
 
 
 def assert_well_answered(target: Target, query: str, body: bytes | None = None) -> None:

@@ -152,8 +152,9 @@ async def _seed_world(database_url: str) -> tuple[Org, Org, int, str, str]:
 
 
 @contextmanager
-def running_world(templates: TemplateDatabases, workdir: Path) -> Iterator[World]:
-    database_url = templates.sqlite(workdir)
+def running_world(templates: TemplateDatabases, workdir: Path, database_url: str | None = None) -> Iterator[World]:
+    """``database_url``: a fresh database of the test's choosing (default: SQLite in ``workdir``)."""
+    database_url = database_url or templates.sqlite(workdir)
     ops, web, admin_id, admin_token, watcher_token = asyncio.run(_seed_world(database_url))
     server = start_server(
         {"PAGERLINE_DATABASE_URL": database_url, "PAGERLINE_CONSOLE_TRANSPORT": "1", "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log")},
