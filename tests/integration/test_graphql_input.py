@@ -20,18 +20,15 @@ import websockets
 
 from pagerline.graphql.errors import MASKED_MESSAGE
 from pagerline.graphql.view import MAX_LIST_ITEMS
-from tests.support.databases import TemplateDatabases, pg_base_url
-from tests.support.graphql import World, data, fire_ok, gql, running_world, ws_url
+from tests.support.databases import TemplateDatabases
+from tests.support.graphql import BACKENDS, World, data, fire_ok, gql, world_on, ws_url
 
 NO_ROW_CAN_HAVE = "99999999999999999999999"
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if request.param == "postgres" and not pg_base_url():
-        pytest.skip("PostgreSQL variant: set PAGERLINE_TEST_DATABASE_URL to run it")
-    database_url = templates.postgres() if request.param == "postgres" else None
-    with running_world(templates, tmp_path_factory.mktemp("gql-input"), database_url) as made:
+    with world_on(request.param, templates, tmp_path_factory.mktemp("gql-input")) as made:
         yield made
 
 

@@ -30,8 +30,8 @@ from graphql import (
 
 from pagerline.graphql.errors import MASKED_MESSAGE
 from pagerline.graphql.schema import schema
-from tests.support.databases import TemplateDatabases, pg_base_url
-from tests.support.graphql import World, gql, running_world
+from tests.support.databases import TemplateDatabases
+from tests.support.graphql import BACKENDS, World, gql, world_on
 
 WITHOUT_OFFSET = "2026-11-02T06:30:00"
 WITH_OFFSET = "2026-11-02T06:30:00+01:00"
@@ -170,12 +170,9 @@ def test_the_schema_has_the_datetime_arguments_this_file_is_about() -> None:
         assert expected in labels, sorted(labels)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if request.param == "postgres" and not pg_base_url():
-        pytest.skip("PostgreSQL variant: set PAGERLINE_TEST_DATABASE_URL to run it")
-    database_url = templates.postgres() if request.param == "postgres" else None
-    with running_world(templates, tmp_path_factory.mktemp("gql-datetimes"), database_url) as made:
+    with world_on(request.param, templates, tmp_path_factory.mktemp("gql-datetimes")) as made:
         yield made
 
 
