@@ -31,7 +31,7 @@ from tests.support.graphql import data, fire_ok, running_world
 from tests.support.processes import Server
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "root@org.test", "root-password"
-QUERY_EXAMPLES, MUTATION_EXAMPLES, INVALID_EXAMPLES, BODY_EXAMPLES = 100, 160, 40, 60
+QUERY_EXAMPLES, MUTATION_EXAMPLES, INVALID_EXAMPLES, BODY_EXAMPLES = 100, 200, 40, 80
 FUZZ_SETTINGS = settings(
     derandomize=True,  # the same examples on every run: a failure reproduces
     deadline=None,  # a live server: timing varies with the machine's load
