@@ -71,6 +71,7 @@ def with_code(error: GraphQLError, code: str) -> GraphQLError:
     message = error.original_error.message if isinstance(error.original_error, EngineError) else error.message
     return GraphQLError(
         message, error.nodes, error.source, error.positions, error.path,
+        original_error=error.original_error,  # kept for the server's log, never sent
         extensions={**(error.extensions or {}), "code": code},
     )
 

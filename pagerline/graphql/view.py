@@ -40,7 +40,7 @@ class RefusedJson(json.JSONDecodeError):
         self.message = message
 
 
-def longest_list_check(value: Any, where: str) -> None:
+def check_list_lengths(value: Any, where: str) -> None:
     """Refuse any list longer than MAX_LIST_ITEMS anywhere in ``value`` (already depth-checked)."""
     stack = [value]
     while stack:
@@ -56,13 +56,13 @@ def longest_list_check(value: Any, where: str) -> None:
 def decode_request_json(raw: str | bytes, where: str) -> Any:
     """A request's JSON under the input rule, or BadInput saying what is wrong."""
     value = decode_json(raw, where)
-    longest_list_check(value, where)
+    check_list_lengths(value, where)
     return value
 
 
 def http_error_response(exc: HTTPException) -> Response:
-    """Strawberry's refusals (bad body, wrong method or operation type) in the GraphQL shape."""
-    code = "BAD_USER_INPUT" if exc.status_code == 400 else "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
+    """Strawberry's refusals (bad body, operation type not allowed) in the GraphQL shape."""
+    code = "NOT_FOUND" if exc.status_code == 404 else "BAD_USER_INPUT"
     return JSONResponse({"data": None, "errors": [{"message": exc.reason, "extensions": {"code": code}}]}, exc.status_code)
 
 
