@@ -206,3 +206,20 @@ def test_a_datetime_with_a_utc_offset_passes_the_scalar(world: World, position: 
         for error in body.get("errors") or []:
             assert "DateTime" not in error["message"] and "offset" not in error["message"], (position.label, body)
             assert error["message"] != MASKED_MESSAGE, (position.label, body)
+
+
+def test_an_override_given_with_new_york_offsets_lands_at_those_instants(world: World) -> None:
+    """What the rule is for: 10:00-12:00 in a New York schedule, sent with its offset, is
+    15:00Z-17:00Z, not 10:00Z-12:00Z as when a zoneless time was read as UTC."""
+    made = gql(world.url, world.admin_token,
+               'mutation { createSchedule(name: "NY desk", timezone: "America/New_York", kind: STATIC) { id } }')
+    schedule_id = made["data"]["createSchedule"]["id"]
+    override = gql(world.url, world.admin_token, """mutation($s: ID!, $u: ID!) {
+        createOverride(scheduleId: $s, userId: $u, start: "2026-11-10T10:00:00-05:00", end: "2026-11-10T12:00:00-05:00") { id } }""",
+                   s=schedule_id, u=str(world.admin_id))
+    assert "errors" not in override, override
+    shifts = gql(world.url, world.admin_token, """query($s: ID!) { schedule(id: $s) {
+        shifts(from: "2026-11-10T00:00:00-05:00", until: "2026-11-11T00:00:00-05:00") { start end source } } }""", s=schedule_id)
+    assert shifts["data"]["schedule"]["shifts"] == [
+        {"start": "2026-11-10T15:00:00+00:00", "end": "2026-11-10T17:00:00+00:00", "source": "override"},
+    ]
