@@ -4,7 +4,7 @@ A date-time must carry its UTC offset (``2026-11-02T06:30:00Z`` or ``2026-11-02T
 Without one it could mean UTC, the schedule's zone or the phone's: a 10:00-12:00 override meant
 in New York would silently land at 10:00Z. So one without an offset is refused, here in the
 scalar, for inline literals and variables alike, and no resolver ever sees a naive datetime.
-Values are handed on in UTC; answers are written in UTC with their offset.
+Values are handed on in UTC; answers are written with their offset.
 """
 
 from __future__ import annotations
