@@ -46,7 +46,8 @@ def parse_datetime(value: object) -> datetime:
 
 
 def serialize_datetime(value: datetime) -> str:
-    return value.isoformat()
+    # The database keeps UTC; a value that lost its zone on the way is UTC, and says so.
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
 
 
 DateTimeDefinition = ScalarDefinition(
