@@ -223,3 +223,20 @@ def test_an_override_given_with_new_york_offsets_lands_at_those_instants(world: 
     assert shifts["data"]["schedule"]["shifts"] == [
         {"start": "2026-11-10T15:00:00+00:00", "end": "2026-11-10T17:00:00+00:00", "source": "override"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("9999-12-31T23:59:59-14:00", "out of range"),  # past year 9999 once in UTC
+        ("0001-01-01T00:00:00+14:00", "out of range"),  # before year 1 once in UTC
+        ("1969-12-31T23:59:59Z", "out of range"),
+        ("2026-11-02", "has no UTC offset"),  # a date alone is midnight in no zone
+        ("", "is not an ISO-8601 date-time"),
+        (20261102, "is a string"),
+    ],
+)
+def test_a_datetime_out_of_range_or_not_a_string_is_refused(world: World, value: object, says: str) -> None:
+    body = gql(world.url, world.admin_token, "query($f: DateTime!) { myShifts(from: $f) { start } }", f=value)
+    assert body.get("data") is None and says in body["errors"][0]["message"], body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
