@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from tortoise.exceptions import ValidationError
 
 from pagerline.engine.errors import EngineError
 
@@ -48,7 +50,19 @@ MASKED_MESSAGE = "Unexpected error."
 
 # Errors about the request itself, not a failure inside: graphql-core's coercion errors wrap
 # the scalar's GraphQLError, and Strawberry reports a wrong operation type with its own.
-_CLIENT_ORIGINS = (GraphQLError, InvalidOperationTypeError, CannotGetOperationTypeError)
+_CLIENT_ORIGINS = (GraphQLError, InvalidOperationTypeError, CannotGetOperationTypeError, ValidationError)
+
+
+# Tortoise's "<field>: Length of '<the whole value>' 5000 > 200", without echoing the value.
+_TOO_LONG = re.compile(r"^(?:(\w+): )?Length of '.*' (\d+) > (\d+)$", re.DOTALL)
+
+
+def _field_message(exc: ValidationError) -> str:
+    found = _TOO_LONG.match(str(exc))
+    if found is None:
+        return str(exc)[:300]
+    field, length, limit = found.groups()
+    return f"{field or 'a value'} is too long: {length} characters, at most {limit}"
 
 
 def error_code(error: GraphQLError) -> str | None:
@@ -60,18 +74,30 @@ def error_code(error: GraphQLError) -> str | None:
     if isinstance(original, EngineError):  # escaped a resolver without engine_errors()
         return original.code
     if original is None or isinstance(original, _CLIENT_ORIGINS):
-        # Syntax, validation, variable coercion, operation type: all about what was sent.
+        # Syntax, validation, variable coercion, operation type, and values the models' own
+        # field rules refuse (too long, out of range) whichever resolver let them through,
+        # caught by the ORM before its query runs: all about what was sent.
         return "BAD_USER_INPUT"
     return None
 
 
+# A message quotes what was sent so the client sees what to fix, but not all 5,000 characters.
+_LONG_QUOTE = re.compile(r"'([^']{60})[^']{20,}'")
+
+
 def with_code(error: GraphQLError, code: str) -> GraphQLError:
-    if (error.extensions or {}).get("code") == code:
+    original = error.original_error
+    message = (
+        original.message if isinstance(original, EngineError)
+        else _field_message(original) if isinstance(original, ValidationError)
+        else error.message
+    )
+    message = _LONG_QUOTE.sub(r"'\1…'", message)
+    if (error.extensions or {}).get("code") == code and message == error.message:
         return error
-    message = error.original_error.message if isinstance(error.original_error, EngineError) else error.message
     return GraphQLError(
         message, error.nodes, error.source, error.positions, error.path,
-        original_error=error.original_error,  # kept for the server's log, never sent
+        original_error=original,  # kept for the server's log, never sent
         extensions={**(error.extensions or {}), "code": code},
     )
 

@@ -157,3 +157,20 @@ def test_a_websocket_message_the_rule_refuses_closes_with_4400(world: World) -> 
             return None
 
     assert asyncio.run(attempt()) == 4400
+
+
+@pytest.mark.parametrize(
+    ("template", "refused"),
+    [("{{ labels.² }}", False), ("{{ labels." + "1" * 5000 + " }}", False), ("{{ labels[" + "9" * 5000 + "] }}", True)],
+    ids=["superscript-key", "5000-digit-key", "5000-digit-index"],
+)
+def test_a_template_with_numbers_int_cannot_read_gets_a_clear_answer(world: World, template: str, refused: bool) -> None:
+    """A superscript digit and 5,000 digits both passed str.isdigit() and then failed int()
+    inside. Now a path segment that is no sane index is a key (missing here: empty), and such an
+    index in brackets is refused."""
+    answer = gql(world.url, world.admin_token, "mutation($t: JSON) { previewTemplate(payload: {labels: [1]}, templates: $t) { summary } }",
+                 t={"summary": template})
+    if refused:
+        assert "more than 18 digits" in clear_error(answer)
+    else:
+        assert answer == {"data": {"previewTemplate": {"summary": ""}}}
