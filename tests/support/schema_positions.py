@@ -45,6 +45,10 @@ class Position:
     type_: GraphQLInputType  # the value's own type there, e.g. DateTime or DateTime!
 
     @property
+    def scalar(self) -> str:
+        return get_named_type(self.type_).name
+
+    @property
     def label(self) -> str:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path[1:])
         return f"{self.operation} {'.'.join(s.name for s in self.steps)}({self.path[0]}{where})"
