@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 
 from pagerline.engine.errors import BadInput
+from pagerline.engine.input_rules import check_text
 from pagerline.models import Alert, AlertStatus, Priority
 
 MAX_TEXT = 200
@@ -26,9 +27,11 @@ class AlertFilter:
 
 
 def _text_filter(text: str) -> Q:
-    text = text.strip()
+    text = check_text(text.strip(), "text")
     if len(text) > MAX_TEXT:
         raise BadInput(f"text is limited to {MAX_TEXT} characters")
+    # The text is matched literally: Tortoise escapes LIKE's wildcards (% _ and the escape
+    # character \) in icontains and adds ESCAPE '\', on PostgreSQL and SQLite alike.
     return Q(summary__icontains=text) | Q(details__icontains=text)
 
 

@@ -88,7 +88,7 @@ def load_zone(name: str) -> ZoneInfo:
     """Resolve an IANA name, turning zoneinfo's KeyError into a ValueError."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:  # OSError: a name too long for a file
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 

@@ -88,7 +88,7 @@ class ShiftInput:
 def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
         raise BadInput(f"Unknown time zone '{name}'") from exc
 
 

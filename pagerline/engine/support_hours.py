@@ -109,7 +109,7 @@ def check_timezone(name: Any) -> str:
         raise SupportHoursError("timezone", "is required (an IANA name such as Europe/Berlin)")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise SupportHoursError("timezone", f"'{name}' is not a known IANA time zone") from None
     return name
 

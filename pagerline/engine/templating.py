@@ -180,6 +180,16 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
 # --------------------------------------------------------------------------- compiling
 
 
+# int() takes other scripts' digits ("²" passes isdigit() and fails int()) and no more than
+# 4,300 of them; template numbers are ASCII and short.
+ASCII_DIGITS = "0123456789"
+MAX_DIGITS = 18
+
+
+def _is_index(segment: str) -> bool:
+    return 0 < len(segment) <= MAX_DIGITS and all(c in ASCII_DIGITS for c in segment)
+
+
 def _position(source: str, offset: int) -> tuple[int, int]:
     line = source.count("\n", 0, offset) + 1
     column = offset - (source.rfind("\n", 0, offset) + 1) + 1
@@ -250,7 +260,7 @@ class _ExpressionParser:
         char = self.peek()
         if char in ("'", '"'):
             return Literal(self.string())
-        if char == "-" or char.isdigit():
+        if char == "-" or (char != "" and char in ASCII_DIGITS):
             return Literal(self.integer())
         if char == "":
             raise self.fail("expected a value (a path, a string or a number)")
@@ -278,11 +288,13 @@ class _ExpressionParser:
         start = self.pos
         if self.source[self.pos] == "-":
             self.pos += 1
-        while self.pos < self.end and self.source[self.pos].isdigit():
+        while self.pos < self.end and self.source[self.pos] in ASCII_DIGITS:
             self.pos += 1
         digits = self.source[start : self.pos]
         if digits in ("-", ""):
             raise self.fail("expected a number", start)
+        if len(digits) > MAX_DIGITS:
+            raise self.fail(f"a number of more than {MAX_DIGITS} digits", start)
         return int(digits)
 
     def name(self) -> str:
@@ -306,13 +318,13 @@ class _ExpressionParser:
             if self.source[self.pos] == ".":
                 self.pos += 1
                 segment = self.name()
-                rest.append(int(segment) if segment.isdigit() else segment)
+                rest.append(int(segment) if _is_index(segment) else segment)
             else:
                 self.pos += 1
                 char = self.peek()
                 if char in ("'", '"'):
                     rest.append(self.string())
-                elif char.isdigit() or char == "-":
+                elif (char != "" and char in ASCII_DIGITS) or char == "-":
                     rest.append(self.integer())
                 else:
                     raise self.fail("expected a quoted key or an index inside [ ]")

@@ -8,17 +8,29 @@ import strawberry
 
 from pagerline.graphql.errors import user_error
 
-MAX_ID = 2**31 - 1  # ids beyond the column's range are bad input, not a database error
+MAX_ID = 2**31 - 1  # the id columns are 32-bit: a larger number never names a row
+
+
+def lookup_id(raw: strawberry.ID | str) -> int | None:
+    """The row id ``raw`` names, or None when no row can have it (not a number, out of range):
+    for lookups that answer null for what is not there, as they do for what is not visible."""
+    text = str(raw).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None  # also keeps int() away from a 100,000-digit string
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def parse_id(raw: strawberry.ID | str, what: str = "id") -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if not 0 < value <= MAX_ID:
-        raise user_error("BAD_USER_INPUT", f"'{raw}' is not a valid {what}")
-    return value
+    """The row id ``raw`` names. A number no row can have (0, past the column's range) is
+    NOT_FOUND, as a missing row would be; anything else that is not a number is BAD_USER_INPUT."""
+    value = lookup_id(raw)
+    if value is not None:
+        return value
+    shown = str(raw)[:40]
+    if shown.strip().isascii() and shown.strip().isdigit():
+        raise user_error("NOT_FOUND", f"No {what} '{shown}' exists")
+    raise user_error("BAD_USER_INPUT", f"'{shown}' is not a valid {what}")
 
 
 def parse_ids(raw: list[strawberry.ID] | None, what: str = "id") -> list[int]:

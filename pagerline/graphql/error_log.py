@@ -12,24 +12,12 @@ import logging
 
 from graphql import GraphQLError
 
+from pagerline.graphql.errors import USER_ERROR_CODES, error_code
+
 #: What a client caused: logged as one INFO line.
-CLIENT_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT", "GRAPHQL_VALIDATION_FAILED"})
+CLIENT_CODES = USER_ERROR_CODES | {"RESYNC"}
 #: Known outages: one WARNING line.
 OUTAGE_CODES = frozenset({"SERVICE_UNAVAILABLE"})
-
-
-def error_code(error: GraphQLError) -> str | None:
-    """The code the client sees, from the error or the GraphQLError it wraps."""
-    for candidate in (error, error.original_error):
-        code = (getattr(candidate, "extensions", None) or {}).get("code")
-        if code:
-            return str(code)
-    if error.original_error is None:
-        return "GRAPHQL_VALIDATION_FAILED"  # parse and validation errors carry no original
-    from pagerline.engine.errors import EngineError
-
-    original = error.original_error
-    return original.code if isinstance(original, EngineError) else None
 
 
 def _where(error: GraphQLError) -> str:

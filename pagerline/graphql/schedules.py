@@ -19,6 +19,7 @@ from pagerline.engine.errors import EngineError
 from pagerline.engine.escalation import load_policy_plan, resolve_targets
 from pagerline.engine.oncall import load_schedule_specs
 from pagerline.engine.schedule_math import final_shifts, on_call
+from pagerline.graphql.args import optional_id, parse_id, parse_ids
 from pagerline.graphql.context import loaders_of, viewer_of
 from pagerline.graphql.errors import from_engine, not_found, user_error
 from pagerline.graphql.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
@@ -54,8 +55,7 @@ class Shift:
 
 
 def _range(start: datetime, until: datetime) -> None:
-    if start.tzinfo is None or until.tzinfo is None:
-        raise user_error("BAD_USER_INPUT", "from and until need a time zone")
+    # Both carry a UTC offset: the DateTime scalar refuses one without (graphql/scalars.py).
     if until <= start or until - start > MAX_RANGE:
         raise user_error("BAD_USER_INPUT", "until must be after from, at most 366 days later")
 
@@ -221,7 +221,7 @@ class LayerInput:
 
     def to_engine(self) -> schedule_engine.LayerInput:
         return schedule_engine.LayerInput(
-            self.starts_on, self.rotation, _ids(self.user_ids), self.ends_on, _engine_restrictions(self.restrictions or [])
+            self.starts_on, self.rotation, parse_ids(self.user_ids), self.ends_on, _engine_restrictions(self.restrictions or [])
         )
 
 
@@ -243,13 +243,6 @@ async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-
     if str(schedule_id) not in {str(s.id) for s in await _visible_schedules(info)}:
         raise not_found("Schedule")
     return viewer
-
-
-def _ids(raw: list[strawberry.ID]) -> list[int]:
-    try:
-        return [int(x) for x in raw]
-    except ValueError:
-        raise user_error("BAD_USER_INPUT", "ids must be numbers") from None
 
 
 @strawberry.type
@@ -331,14 +324,14 @@ class ScheduleMutation:
         viewer = require_responder(viewer_of(info))
         if viewer.user.role is models.Role.RESPONDER:
             raise user_error("FORBIDDEN", "Responders cannot create schedules")
-        team = int(team_id) if team_id else None
+        team = optional_id(team_id, "team id")
         if team is not None and not can_see_team(viewer, team):
             raise not_found("Team")
         try:
             row = await schedule_engine.create_schedule(
                 name, timezone, models.ScheduleKind(kind.value), team,
                 [layer.to_engine() for layer in layers or []],
-                [schedule_engine.ShiftInput(int(s.user_id), s.start, s.end) for s in shifts or []],
+                [schedule_engine.ShiftInput(parse_id(s.user_id, "user id"), s.start, s.end) for s in shifts or []],
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
@@ -351,7 +344,7 @@ class ScheduleMutation:
         if str(schedule_id) not in visible:
             raise not_found("Schedule")
         try:
-            await schedule_engine.create_override(viewer.user, int(schedule_id), int(user_id), start, end, now=_now())
+            await schedule_engine.create_override(viewer.user, parse_id(schedule_id, "schedule id"), parse_id(user_id, "user id"), start, end, now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
@@ -364,14 +357,14 @@ class ScheduleMutation:
         restrictions: list[RestrictionInput] | None = None,
     ) -> Schedule:
         viewer = require_viewer(viewer_of(info))
-        layer = await models.ScheduleLayer.get_or_none(id=_ids([id])[0])
+        layer = await models.ScheduleLayer.get_or_none(id=parse_id(id))
         visible = {s.id for s in await _visible_schedules(info)}
         if layer is None or layer.schedule_id not in visible:  # type: ignore[attr-defined]
             raise not_found("Layer")
         try:
             await schedule_engine.update_layer(
                 viewer.user, layer.id, _now(), rotation=rotation,
-                user_ids=_ids(user_ids) if user_ids is not None else None, handoff_from=handoff_from,
+                user_ids=parse_ids(user_ids) if user_ids is not None else None, handoff_from=handoff_from,
                 restrictions=_engine_restrictions(restrictions) if restrictions is not None else None,
             )
         except EngineError as exc:
@@ -382,7 +375,7 @@ class ScheduleMutation:
     async def update_schedule(self, info: Info, id: strawberry.ID, name: str | None = None, timezone: str | None = None) -> Schedule:
         viewer = await _editable(info, id)
         try:
-            return Schedule.of(await schedule_engine.update_schedule(viewer.user, int(id), name, timezone))
+            return Schedule.of(await schedule_engine.update_schedule(viewer.user, parse_id(id, "schedule id"), name, timezone))
         except EngineError as exc:
             raise from_engine(exc) from exc
 
@@ -391,7 +384,7 @@ class ScheduleMutation:
         viewer = await _editable(info, schedule_id)
         try:
             await schedule_engine.add_layer(
-                viewer.user, int(schedule_id), layer.to_engine()
+                viewer.user, parse_id(schedule_id, "schedule id"), layer.to_engine()
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
@@ -402,7 +395,7 @@ class ScheduleMutation:
         viewer = await _editable(info, schedule_id)
         try:
             await schedule_engine.add_static_shift(
-                viewer.user, int(schedule_id), schedule_engine.ShiftInput(_ids([shift.user_id])[0], shift.start, shift.end)
+                viewer.user, parse_id(schedule_id, "schedule id"), schedule_engine.ShiftInput(parse_id(shift.user_id, "user id"), shift.start, shift.end)
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
@@ -411,7 +404,7 @@ class ScheduleMutation:
     @strawberry.mutation
     async def delete_static_shift(self, info: Info, id: strawberry.ID) -> bool:
         viewer = require_viewer(viewer_of(info))
-        row = await models.StaticShift.get_or_none(id=_ids([id])[0])
+        row = await models.StaticShift.get_or_none(id=parse_id(id))
         if row is None or row.schedule_id not in {s.id for s in await _visible_schedules(info)}:  # type: ignore[attr-defined]
             raise not_found("Shift")
         try:
@@ -424,7 +417,7 @@ class ScheduleMutation:
     async def delete_override(self, info: Info, id: strawberry.ID) -> bool:
         viewer = require_viewer(viewer_of(info))
         try:
-            await schedule_engine.delete_override(viewer.user, int(id), now=_now())
+            await schedule_engine.delete_override(viewer.user, parse_id(id, "override id"), now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
         return True
@@ -436,12 +429,12 @@ class ScheduleMutation:
     ) -> CoverageRequest:
         viewer = require_responder(viewer_of(info))
         visible = [s.id for s in await _visible_schedules(info)]
-        wanted = _ids(schedule_ids) if schedule_ids else visible
+        wanted = parse_ids(schedule_ids) if schedule_ids else visible
         if any(sid not in visible for sid in wanted):
             raise not_found("Schedule")
         try:
             row = await coverage_engine.request_coverage(
-                viewer.user.id, start, end, _now(), message, wanted, _ids(user_ids) if user_ids else None
+                viewer.user.id, start, end, _now(), message, wanted, parse_ids(user_ids) if user_ids else None
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
@@ -450,10 +443,10 @@ class ScheduleMutation:
     @strawberry.mutation(description="A secret calendar URL (shown once) for your shifts, or a whole schedule's.")
     async def create_calendar_feed(self, info: Info, schedule_id: strawberry.ID | None = None) -> CalendarFeed:
         viewer = require_viewer(viewer_of(info))
-        if schedule_id is not None and int(schedule_id) not in {s.id for s in await _visible_schedules(info)}:
+        if schedule_id is not None and parse_id(schedule_id, "schedule id") not in {s.id for s in await _visible_schedules(info)}:
             raise not_found("Schedule")
         try:
-            token, secret = await calendars.create_feed(viewer.user.id, int(schedule_id) if schedule_id else None, _now())
+            token, secret = await calendars.create_feed(viewer.user.id, optional_id(schedule_id), _now())
         except EngineError as exc:
             raise from_engine(exc) from exc
         base = info.context["request"].app.state.settings.public_url.rstrip("/")
@@ -463,7 +456,7 @@ class ScheduleMutation:
     async def revoke_calendar_feed(self, info: Info, id: strawberry.ID) -> bool:
         viewer = require_viewer(viewer_of(info))
         try:
-            await calendars.revoke_feed(viewer.user.id, _ids([id])[0], _now())
+            await calendars.revoke_feed(viewer.user.id, parse_id(id), _now())
         except EngineError as exc:
             raise from_engine(exc) from exc
         return True
@@ -487,6 +480,6 @@ async def _answer_coverage(
     """Accept, decline and cancel share their shape: responder check, engine step, shape."""
     viewer = require_responder(viewer_of(info))
     try:
-        return CoverageRequest.of(await step(_ids([raw_id])[0], viewer.user.id, _now()))
+        return CoverageRequest.of(await step(parse_id(raw_id), viewer.user.id, _now()))
     except EngineError as exc:
         raise from_engine(exc) from exc

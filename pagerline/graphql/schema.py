@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -18,10 +17,12 @@ from pagerline.engine.accounts import Viewer, login as engine_login
 from pagerline.engine.errors import EngineError
 from pagerline.graphql.context import app_state, viewer_of
 from pagerline.graphql.execution import PagerlineExecutionContext
-from pagerline.graphql.errors import USER_ERROR_CODES, engine_errors, from_engine, not_found, user_error
+from pagerline.graphql.input_checks import InputChecks
+from pagerline.graphql.errors import ErrorCodes, engine_errors, from_engine, not_found, user_error
 from pagerline.graphql.admin import AdminMutation, AdminQuery
-from pagerline.graphql.args import optional_id, parse_id
+from pagerline.graphql.args import lookup_id, optional_id, parse_id
 from pagerline.graphql.auth import AuthMutation, AuthQuery
+from pagerline.graphql.scalars import SCALAR_OVERRIDES
 from pagerline.graphql.bus_events import visible_changes
 from pagerline.graphql.coverage_events import CoverageSubscription
 from pagerline.graphql.me import MeMutation, MeQuery
@@ -117,11 +118,8 @@ class Query:
     @strawberry.field
     async def alert(self, info: Info, id: strawberry.ID) -> Alert | None:
         viewer = require_viewer(viewer_of(info))
-        try:
-            alert_id = int(id)
-        except ValueError:
-            return None
-        row = await visible_alert(viewer, alert_id)
+        alert_id = lookup_id(id)
+        row = await visible_alert(viewer, alert_id) if alert_id is not None else None
         return Alert.of(row) if row else None
 
 
@@ -188,20 +186,6 @@ class Subscription:
                 yield AlertEvent(kind=kind, alert=Alert.of(row))
 
 
-def _should_mask(error: object) -> bool:
-    original = getattr(error, "original_error", None)
-    extensions = getattr(error, "extensions", None) or {}
-    if original is None and extensions.get("code") in USER_ERROR_CODES:
-        return False
-    if original is not None and getattr(original, "extensions", None):
-        return original.extensions.get("code") not in USER_ERROR_CODES  # type: ignore[no-any-return]
-    if isinstance(original, GraphQLError):
-        # A variable that does not coerce (an unknown enum value): graphql-core's message for it.
-        return False
-    # Validation errors (unknown field, bad argument) come without an original error: keep them.
-    return original is not None
-
-
 MAX_DEPTH = 10
 MAX_TOKENS = 5_000
 MAX_ALIASES = 50
@@ -211,12 +195,14 @@ schema = strawberry.Schema(
     mutation=merge_types("Mutation", (Mutation, MeMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     execution_context_class=PagerlineExecutionContext,
+    scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
     extensions=[
         # Size limits, checked before anything runs: a document is refused when it nests deeper,
         # has more tokens or more aliases than any screen of the app or the dashboard needs.
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: MaskErrors(should_mask_error=_should_mask),
+        InputChecks,  # literal arguments, operation type (variables: see view.py)
+        ErrorCodes,  # every error gets extensions.code; internal ones are masked
     ],
 )

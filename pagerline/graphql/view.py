@@ -1,13 +1,22 @@
-"""The ASGI GraphQL view: Bearer auth on HTTP, ``authToken`` in ``connection_init`` on WebSocket."""
+"""The ASGI GraphQL view: Bearer auth on HTTP, ``authToken`` in ``connection_init`` on WebSocket.
+
+Every request body, GET parameter and WebSocket message is decoded here under the one input
+rule (``engine/input_rules.decode_json``): invalid UTF-8, NUL characters, NaN and nesting past
+64 levels are refused before graphql-core sees them, as are lists longer than any screen needs.
+So variables need no checking anywhere else. A refused HTTP request is a 400 whose body has the
+GraphQL shape (``{"errors": [{"message", "extensions": {"code"}}]}``) clients already parse.
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketState
@@ -19,6 +28,8 @@ from strawberry.types.unset import UNSET
 
 from pagerline.api.errors import is_database_outage
 from pagerline.engine.accounts import Viewer, authenticate
+from pagerline.engine.errors import BadInput
+from pagerline.engine.input_rules import decode_json
 from pagerline.graphql import outage
 from pagerline.graphql.loaders import Loaders
 from pagerline.logs import new_request_id
@@ -41,6 +52,45 @@ GRAPHIQL_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+
+#: No argument needs more items than this (a page is 100); longer lists would only reach the
+#: database as thousands of query parameters (PostgreSQL refuses more than 32,767).
+MAX_LIST_ITEMS = 1_000
+
+
+class RefusedJson(json.JSONDecodeError):
+    """A message the input rule refuses; a JSONDecodeError so Strawberry's WebSocket handler
+    answers it as it answers any unreadable message (close code 4400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "", 0)
+        self.message = message
+
+
+def check_list_lengths(value: Any, where: str) -> None:
+    """Refuse any list longer than MAX_LIST_ITEMS anywhere in ``value`` (already depth-checked)."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            if len(current) > MAX_LIST_ITEMS:
+                raise BadInput(f"a list in the {where} has {len(current)} items; at most {MAX_LIST_ITEMS} are accepted")
+            stack.extend(current)
+
+
+def decode_request_json(raw: str | bytes, where: str) -> Any:
+    """A request's JSON under the input rule, or BadInput saying what is wrong."""
+    value = decode_json(raw, where)
+    check_list_lengths(value, where)
+    return value
+
+
+def http_error_response(exc: HTTPException) -> Response:
+    """Strawberry's refusals (bad body, operation type not allowed) in the GraphQL shape."""
+    code = "NOT_FOUND" if exc.status_code == 404 else "BAD_USER_INPUT"
+    return JSONResponse({"data": None, "errors": [{"message": exc.reason, "extensions": {"code": code}}]}, exc.status_code)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -83,6 +133,23 @@ class PagerlineGraphQL(GraphQL):  # type: ignore[type-arg]
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(GRAPHIQL_PAGE, media_type="text/html; charset=utf-8", headers=GRAPHIQL_HEADERS)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """The POST body (and GET's ``variables``/``extensions``): an object, under the rule."""
+        try:
+            value = decode_request_json(data, "request")
+        except BadInput as exc:
+            raise HTTPException(400, exc.message) from exc
+        if not isinstance(value, (dict, list)):  # a list is a batch, which Strawberry refuses
+            raise HTTPException(400, f"Expected a JSON object such as {{\"query\": \"{{ me {{ name }} }}\"}}, not {json.dumps(value)[:40]}")
+        return value
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A WebSocket message, under the same rule."""
+        try:
+            return decode_request_json(data, "message")
+        except BadInput as exc:
+            raise RefusedJson(exc.message) from exc
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> dict[str, Any]:
         viewer: Viewer | None = None
         context: dict[str, Any] = {"request": request, "response": response, "viewer": None, "loaders": Loaders()}
@@ -100,6 +167,8 @@ class PagerlineGraphQL(GraphQL):  # type: ignore[type-arg]
     async def run(self, request: Request | WebSocket, context: Context = UNSET, root_value: RootValue | None = UNSET) -> Any:
         try:
             return await super().run(request, context, root_value)
+        except HTTPException as exc:  # a body the input rule refuses: 400 in GraphQL's shape
+            return http_error_response(exc)
         except _DatabaseUnreachable as exc:
             log.warning("GraphQL %s before execution: the token could not be checked (%s)", outage.CODE, outage.describe(exc.__cause__))
             return JSONResponse(

@@ -37,8 +37,8 @@ class LevelSelection:
 
 
 def _number(text: str, what: str, upper: int | None = None) -> int:
-    if not text.isdigit():
-        raise BadInput(f"levels: {what} must be a positive whole number, got '{text}'")
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:  # int() takes neither "²" nor 5,000 digits
+        raise BadInput(f"levels: {what} must be a positive whole number, got '{text[:20]}'")
     value = int(text)
     if value < 1 or (upper is not None and value > upper):
         raise BadInput(f"levels: {what} must be between 1 and {upper or 'any'}, got {value}")

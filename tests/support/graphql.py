@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 import websockets
 
 from pagerline.db import close_db, init_db
 from pagerline.engine.accounts import create_token, create_user
 from pagerline.models import Role, TokenKind
-from tests.support.databases import TemplateDatabases
+from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.processes import Server, start_server
 from tests.support.seed import Org, seed_org
 from tests.support.ws import subscribe_live
@@ -141,8 +142,9 @@ async def _seed_world(database_url: str) -> tuple[Org, Org, int, str, str]:
 
 
 @contextmanager
-def running_world(templates: TemplateDatabases, workdir: Path) -> Iterator[World]:
-    database_url = templates.sqlite(workdir)
+def running_world(templates: TemplateDatabases, workdir: Path, database_url: str | None = None) -> Iterator[World]:
+    """``database_url``: a fresh database of the test's choosing (default: SQLite in ``workdir``)."""
+    database_url = database_url or templates.sqlite(workdir)
     ops, web, admin_id, admin_token, watcher_token = asyncio.run(_seed_world(database_url))
     server = start_server(
         {"PAGERLINE_DATABASE_URL": database_url, "PAGERLINE_CONSOLE_TRANSPORT": "1", "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log")},
@@ -152,6 +154,19 @@ def running_world(templates: TemplateDatabases, workdir: Path) -> Iterator[World
         yield World(server, database_url, ops, web, admin_id, admin_token, watcher_token)
     finally:
         server.stop()
+
+
+#: Parameters of a module-scoped fixture that runs a world on each backend.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def world_on(backend: str, templates: TemplateDatabases, workdir: Path) -> Iterator[World]:
+    """A running world on SQLite, or on PostgreSQL (skipped unless PAGERLINE_TEST_DATABASE_URL is set)."""
+    if backend == "postgres" and not pg_base_url():
+        pytest.skip("PostgreSQL variant: set PAGERLINE_TEST_DATABASE_URL to run it")
+    with running_world(templates, workdir, templates.postgres() if backend == "postgres" else None) as made:
+        yield made
 
 
 def in_db(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
