@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pagerline.engine.errors import BadInput
+from pagerline.engine.input_rules import check_value
 from pagerline.engine.sources import SourceInfo
 from pagerline.models import Alert, DeploymentEvent
 
@@ -67,6 +68,9 @@ async def record_deployment(source: SourceInfo, deployment: DeploymentInput, now
     summary = deployment.summary.strip()
     if not summary:
         raise BadInput("summary is required")
+    for name, value in (("summary", summary), ("userEmail", deployment.user_email),
+                        ("customDetails", deployment.custom_details), ("links", deployment.links)):
+        check_value(value, name)
     return await DeploymentEvent.create(
         source_id=source.id,
         team_id=source.team_id,
