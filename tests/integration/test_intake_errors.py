@@ -20,9 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from twilio.request_validator import RequestValidator
 
 from pagerline.engine.alerts import event_counts
 from pagerline.db import close_db, init_db
@@ -44,6 +46,7 @@ AM_KEY = "<alertmanager-key>"
 GRAFANA_KEY = "<grafana-key>"
 WEBHOOK_KEY = "<webhook-key>"
 UNKNOWN_KEY = "il_thisKeyBelongsToNoSource000000"
+TWILIO_TOKEN = "twilio-test-auth-token"
 
 
 def alertmanager_sample() -> dict[str, Any]:
@@ -166,7 +169,13 @@ def intake(
     workdir = tmp_path_factory.mktemp(f"intake-{request.param}")
     url = templates.sqlite(workdir) if request.param == "sqlite" else templates.postgres()
     org, webhook_key = run(_seed_with_webhook(url))
-    server = start_server(server_env(url, workdir, PAGERLINE_MAX_EVENT_BYTES=str(MAX_EVENT_BYTES)), workdir)
+    env = server_env(
+        url, workdir, PAGERLINE_MAX_EVENT_BYTES=str(MAX_EVENT_BYTES), PAGERLINE_TWILIO_ACCOUNT_SID="AC0",
+        PAGERLINE_TWILIO_AUTH_TOKEN=TWILIO_TOKEN, PAGERLINE_TWILIO_FROM="+15550100",
+        # Nothing here sends: pointed at a closed port so a stray send could not leave the machine.
+        PAGERLINE_TWILIO_BASE_URL="http://127.0.0.1:9",
+    )
+    server = start_server(env, workdir)
     try:
         yield Intake(server, url, org, webhook_key)
     finally:
@@ -330,6 +339,32 @@ def test_bad_input_gets_its_status_and_writes_nothing(intake: Intake, case: Bad)
     before = counts(intake.database_url)
     response = send(intake, case)
     assert_error_body(response, case.status, case.code)
+    assert counts(intake.database_url) == before
+
+
+# Twilio callbacks are forms, read by the same reader: signed correctly, and still refused.
+SIGNED_FORMS = {
+    "NUL in an SMS sender": ("/api/twilio/sms", b"From=%2B15550100%00&Body=1", 400, "INVALID_TEXT"),
+    "lone surrogate (as CESU bytes) in an SMS body": ("/api/twilio/sms", b"From=%2B15550100&Body=%ED%A0%80", 400, "INVALID_FORM"),
+    "NUL in a keypress": ("/api/twilio/voice/gather?n=1", b"Digits=1%00", 400, "INVALID_TEXT"),
+    "NUL in a delivery status": ("/api/twilio/status?n=1", b"MessageStatus=failed%00", 400, "INVALID_TEXT"),
+}
+
+
+@pytest.mark.parametrize("case", list(SIGNED_FORMS), ids=list(SIGNED_FORMS))
+def test_signed_twilio_form_with_unstorable_text_gets_400_and_writes_nothing(intake: Intake, case: str) -> None:
+    path, raw, status, code = SIGNED_FORMS[case]
+    # Twilio signs the decoded fields; an undecodable body is refused before anyone reads them.
+    params = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(f"{PUBLIC_URL}{path}", params)
+    before = counts(intake.database_url)
+    response = httpx.post(
+        f"{intake.server.url}{path}",
+        content=raw,
+        headers={"content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature},
+        timeout=10,
+    )
+    assert_error_body(response, status, code)
     assert counts(intake.database_url) == before
 
 
