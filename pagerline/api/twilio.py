@@ -48,7 +48,8 @@ def forbidden() -> Response:
 
 def _notification_id(request: Request) -> int | None:
     raw = request.query_params.get("n", "")
-    return int(raw) if raw.isdigit() else None
+    # ASCII digits only ("²".isdigit() is true), and short enough to be a database id.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 def _gather_url(request: Request, notification_id: int) -> str:
