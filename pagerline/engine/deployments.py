@@ -32,10 +32,13 @@ def parse_timestamp(raw: Any, now: datetime) -> datetime:
     if isinstance(raw, bool):
         raise BadInput("timestamp must be epoch seconds, epoch milliseconds or an ISO 8601 time")
     number: float | None = None
-    if isinstance(raw, (int, float)):
-        number = float(raw)
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        number = float(raw.strip())
+    try:
+        if isinstance(raw, (int, float)):
+            number = float(raw)
+        elif isinstance(raw, str) and raw.strip().isdigit():
+            number = float(raw.strip())
+    except OverflowError:  # an integer of hundreds of digits has no float
+        raise BadInput("timestamp is out of range") from None
     if number is not None:
         seconds = number / 1000 if abs(number) >= MILLISECONDS_FROM else number
         try:

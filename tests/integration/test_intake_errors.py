@@ -317,6 +317,7 @@ BAD_INPUT = {
     "deployment: NUL in userEmail": Bad(DEPLOYMENTS, deployment(userEmail="a\x00@example.com"), 400, "INVALID_TEXT"),
     "deployment: NaN in customDetails": Bad(DEPLOYMENTS, with_literal(deployment(customDetails={"x": MARK}), "NaN"), 400, "INVALID_JSON"),
     "deployment: 1e400 timestamp": Bad(DEPLOYMENTS, with_literal(deployment(timestamp=MARK), "1e400"), 400, "INVALID_JSON"),
+    "deployment: timestamp of 400 digits": Bad(DEPLOYMENTS, deployment(timestamp=10**400), 422, "INVALID_DEPLOYMENT_EVENT"),
     "deployment: nested 5000 deep": Bad(DEPLOYMENTS, with_literal(deployment(customDetails={"x": MARK}), NESTED), 400, "INVALID_JSON"),
     "actions: nested 5000 deep": Bad(ACTIONS, with_literal({"token": MARK, "action": "accept"}, NESTED), 400, "INVALID_JSON"),
     "actions: NUL in token": Bad(ACTIONS, {"token": "t\x00", "action": "accept"}, 400, "INVALID_TEXT"),
