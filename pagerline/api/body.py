@@ -32,7 +32,7 @@ def unstorable(exc: UnstorableText) -> ApiError:
 
 async def read_bytes(request: Request, max_bytes: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise too_large(max_bytes)
     chunks: list[bytes] = []
     size = 0
