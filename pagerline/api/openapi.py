@@ -9,6 +9,7 @@ app's routes and validates the document. The fuzz test in the suite generates re
 from __future__ import annotations
 
 from functools import cache
+from importlib.metadata import version
 from typing import Any
 
 from pydantic import BaseModel
@@ -345,12 +346,12 @@ PATHS: dict[str, Schema] = {
 
 
 @cache
-def openapi_document(version: str = "0.1.0") -> dict[str, Any]:
+def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "pagerline REST API",
-            "version": version,
+            "version": version("pagerline"),
             "description": "Event intake, callbacks and feeds. Everything else is GraphQL at /graphql. "
             "Every error answers JSON {status, message, code}.",
         },
