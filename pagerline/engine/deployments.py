@@ -71,8 +71,14 @@ async def record_deployment(source: SourceInfo, deployment: DeploymentInput, now
     summary = deployment.summary.strip()
     if not summary:
         raise BadInput("summary is required")
-    for name, value in (("summary", summary), ("userEmail", deployment.user_email),
-                        ("customDetails", deployment.custom_details), ("links", deployment.links)):
+    # The one input rule, whichever adapter built the deployment (fields named as in the API).
+    stored = {
+        "summary": summary,
+        "userEmail": deployment.user_email,
+        "customDetails": deployment.custom_details,
+        "links": deployment.links,
+    }
+    for name, value in stored.items():
         check_value(value, name)
     return await DeploymentEvent.create(
         source_id=source.id,
