@@ -7,10 +7,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from pagerline.api import actions, deployments, events, health, heartbeats, ical, twilio, webhook, widget
+from pagerline.api import (
+    actions,
+    deployments,
+    events,
+    health,
+    heartbeats,
+    ical,
+    openapi,
+    twilio,
+    webhook,
+    widget,
+)
+from pagerline.api.errors import http_exception_response, internal_error_response
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
@@ -70,12 +83,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *heartbeats.routes,
             *deployments.routes,
             *webhook.routes,
+            *openapi.routes,
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
             *dashboard.routes,
         ],
         lifespan=lifespan,
         middleware=[Middleware(RequestIdMiddleware)],  # X-Request-ID on every line logged and every answer
+        exception_handlers={HTTPException: http_exception_response, Exception: internal_error_response},
     )
     app.state.settings = settings
     app.state.rate_limiter = TokenBuckets(settings.event_rate_per_key, settings.event_burst_per_key)

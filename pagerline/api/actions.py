@@ -13,10 +13,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from pagerline.api.errors import ApiError, api_error_response, error_response
-from pagerline.api.events import read_json_object
+from pagerline.api.body import read_form, read_json_object
+from pagerline.api.errors import ApiError, answering_errors
 from pagerline.engine import actions
 from pagerline.engine.errors import EngineError
+
+MAX_BODY_BYTES = 16 * 1024  # a token and an action
 
 STATUS_OF = {
     "INVALID_ACTION_TOKEN": 403,
@@ -32,16 +34,11 @@ def _key(request: Request) -> bytes:
 
 
 async def post_action(request: Request) -> Response:
-    try:
-        body = await read_json_object(request, 16 * 1024)
-        token, action = body.get("token"), body.get("action")
-        if not isinstance(token, str) or not isinstance(action, str):
-            raise ApiError(400, "BAD_USER_INPUT", "token and action (accept or resolve) are required")
-        alert = await actions.redeem(_key(request), token, action.lower(), datetime.now(UTC))
-    except ApiError as exc:
-        return api_error_response(exc)
-    except EngineError as exc:
-        return error_response(STATUS_OF.get(exc.code, 400), exc.code, exc.message)
+    body = await read_json_object(request, MAX_BODY_BYTES)
+    token, action = body.get("token"), body.get("action")
+    if not isinstance(token, str) or not isinstance(action, str):
+        raise ApiError(400, "BAD_USER_INPUT", "token and action (accept or resolve) are required")
+    alert = await actions.redeem(_key(request), token, action.lower(), datetime.now(UTC))
     return JSONResponse({"alertId": str(alert.id), "status": alert.status.value})
 
 
@@ -66,15 +63,15 @@ async def confirm_action(request: Request) -> Response:
             f"<input type=hidden name=token value='{html.escape(token)}'>"
             f"<button style='font-size:1.4em'>{html.escape(action.capitalize())}</button></form>",
         )
-    form = await request.form()
+    form = await read_form(request, MAX_BODY_BYTES)
     try:
-        alert = await actions.redeem(_key(request), str(form.get("token", "")), str(form.get("action", "")), datetime.now(UTC))
+        alert = await actions.redeem(_key(request), form.get("token", ""), form.get("action", ""), datetime.now(UTC))
     except EngineError as exc:
         return _page("Not done", f"<p>{html.escape(exc.message)}.</p>", STATUS_OF.get(exc.code, 400))
     return _page("Done", f"<p>Alert #{alert.id} is now {alert.status.value.lower()}.</p>")
 
 
 routes = [
-    Route("/api/actions", post_action, methods=["POST"]),
-    Route("/api/actions/confirm", confirm_action, methods=["GET", "POST"]),
+    Route("/api/actions", answering_errors(post_action, STATUS_OF), methods=["POST"]),
+    Route("/api/actions/confirm", answering_errors(confirm_action, STATUS_OF), methods=["GET", "POST"]),
 ]

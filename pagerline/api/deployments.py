@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pagerline.api.body import read_json_object
 from pagerline.api.errors import ApiError, details_of
-from pagerline.api.events import check_rate, guarded, read_json_object, source_for
+from pagerline.api.events import check_rate, guarded, source_for
 from pagerline.api.payloads import LinkIn
 from pagerline.engine.deployments import DeploymentInput, parse_timestamp, record_deployment
 from pagerline.engine.errors import BadInput

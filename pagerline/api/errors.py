@@ -4,10 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
+
+from pagerline.engine.errors import EngineError
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class ApiError(Exception):
@@ -40,6 +47,17 @@ def _connectivity_types() -> tuple[type[BaseException], ...]:
 
 CONNECTIVITY_ERRORS = _connectivity_types()
 
+# PostgreSQL's answers that mean "not now" rather than "never": starting up or shutting down
+# (57P03 cannot_connect_now), a connection ended by a restart or crash (57P01 admin_shutdown,
+# 57P02 crash_shutdown), and no connection slot free (53300 too_many_connections). They are
+# asyncpg PostgresErrors but not PostgresConnectionErrors, so only the SQLSTATE tells them apart.
+TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _is_transient_postgres_error(exc: BaseException) -> bool:
+    sqlstate = getattr(exc, "sqlstate", None)
+    return isinstance(sqlstate, str) and (sqlstate in TRANSIENT_SQLSTATES or sqlstate.startswith("08"))
+
 
 def is_database_outage(exc: BaseException) -> bool:
     """True when ``exc`` (or what caused it) says the database cannot be reached."""
@@ -47,7 +65,7 @@ def is_database_outage(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, CONNECTIVITY_ERRORS):
+        if isinstance(current, CONNECTIVITY_ERRORS) or _is_transient_postgres_error(current):
             return True
         if isinstance(current, (OperationalError, TransactionManagementError)):
             text = str(current).lower()
@@ -57,11 +75,55 @@ def is_database_outage(exc: BaseException) -> bool:
     return False
 
 
-def unavailable(retry_after: int = 5) -> JSONResponse:
-    return error_response(
-        503, "DATABASE_UNAVAILABLE", "The database is unreachable; the event was not stored, retry later",
-        {"Retry-After": str(retry_after)},
-    )
+def unavailable(
+    message: str = "The database is unreachable; the event was not stored, retry later", retry_after: int = 5
+) -> JSONResponse:
+    return error_response(503, "DATABASE_UNAVAILABLE", message, {"Retry-After": str(retry_after)})
+
+
+def answering_errors(
+    handler: Handler,
+    status_of: Mapping[str, int] | None = None,
+    rejected: Callable[[str], None] | None = None,
+    unavailable_message: str = "The database is unreachable; nothing was changed, retry later",
+) -> Handler:
+    """Wraps a route so every failure it knows becomes its ``{status, message, code}`` answer:
+    an ApiError as raised, an EngineError with the status ``status_of`` gives its code (400
+    otherwise), a database outage 503 with Retry-After. ``rejected`` hears the code of each."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            code, response = exc.code, api_error_response(exc)
+        except EngineError as exc:
+            code, response = exc.code, error_response((status_of or {}).get(exc.code, 400), exc.code, exc.message)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            code, response = "DATABASE_UNAVAILABLE", unavailable(unavailable_message)
+        if rejected is not None:
+            rejected(code)
+        return response
+
+    return endpoint
+
+
+# Starlette's own answers (no such route, method not allowed) and anything unforeseen answer in
+# the same JSON shape as every route's errors, so a client needs one way to read them.
+_CODE_OF_HTTP_STATUS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def http_exception_response(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _CODE_OF_HTTP_STATUS.get(exc.status_code, "HTTP_ERROR")
+    return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+
+
+async def internal_error_response(request: Request, exc: Exception) -> Response:
+    if is_database_outage(exc):
+        return unavailable("The database is unreachable, retry later")
+    return error_response(500, "INTERNAL_ERROR", "Something went wrong on the server; it has been logged")
 
 
 def details_of(errors: list[dict[str, Any]]) -> str:

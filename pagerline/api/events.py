@@ -1,14 +1,13 @@
 """Event intake routes: ilert's events API, Alertmanager and Grafana webhooks.
 
-Order of checks: size (413), JSON (400), key present (400), rate (429), shape (422), key known
-(404), then the engine. A 2xx is only sent after the engine's transaction committed; if the
-database cannot be reached the answer is 503 with ``Retry-After``.
+Order of checks: size (413), JSON and storable text (400, :mod:`pagerline.api.body`), key
+present (400), rate (429), shape (422), key known (404), then the engine. A 2xx is only sent
+after the engine's transaction committed; if the database cannot be reached the answer is 503
+with ``Retry-After``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,38 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pagerline.api.errors import ApiError, api_error_response, details_of, error_response, is_database_outage, unavailable
+from pagerline.api.body import read_json_object
+from pagerline.api.errors import ApiError, Handler, answering_errors, details_of
 from pagerline.api.payloads import EventBody, PromWebhook, prom_events
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.engine import metrics
-from pagerline.engine.errors import EngineError
 from pagerline.engine.ingest import EventInput, IngestResult, ingest_event, validate
 from pagerline.engine.sources import SourceInfo, find_source_by_key
 from pagerline.settings import Settings
-
-
-async def read_json(request: Request, max_bytes: int) -> Any:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"The body is larger than {max_bytes} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"The body is larger than {max_bytes} bytes")
-        chunks.append(chunk)
-    try:
-        return json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "INVALID_JSON", f"The body is not valid JSON: {exc}") from exc
-
-
-async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
-    raw = await read_json(request, max_bytes)
-    if not isinstance(raw, dict):
-        raise ApiError(400, "INVALID_BODY", "The body must be a JSON object")
-    return raw
 
 
 def _limits(request: Request) -> tuple[Settings, TokenBuckets]:
@@ -83,25 +58,17 @@ def result_json(settings: Settings, result: IngestResult) -> dict[str, Any]:
     }
 
 
-def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Maps every failure of an intake route to its documented error response."""
+def _count_rejection(code: str) -> None:
+    metrics.EVENTS_REJECTED.labels(code).inc()
 
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except ApiError as exc:
-            metrics.EVENTS_REJECTED.labels(exc.code).inc()
-            return api_error_response(exc)
-        except EngineError as exc:
-            metrics.EVENTS_REJECTED.labels(exc.code).inc()
-            return error_response(400, exc.code, exc.message)
-        except Exception as exc:
-            if is_database_outage(exc):
-                metrics.EVENTS_REJECTED.labels("DATABASE_UNAVAILABLE").inc()
-                return unavailable()
-            raise
 
-    return endpoint
+def guarded(handler: Handler) -> Handler:
+    """Maps every failure of an intake route to its documented error response, and counts it."""
+    return answering_errors(
+        handler,
+        rejected=_count_rejection,
+        unavailable_message="The database is unreachable; the event was not stored, retry later",
+    )
 
 
 async def post_event(request: Request) -> Response:
@@ -132,6 +99,8 @@ async def _prom(request: Request, via: str) -> Response:
     except ValidationError as exc:
         raise ApiError(422, "INVALID_WEBHOOK", details_of(exc.errors())) from exc
     events: list[EventInput] = prom_events(body, via)
+    for event in events:  # all of them before any is stored, so a bad one cannot leave half
+        validate(event)
     source = await source_for(key)
     now = datetime.now(UTC)
     results = [result_json(settings, await ingest_event(source, event, now)) for event in events]

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pagerline.api.errors import error_response, is_database_outage
+from pagerline.api.errors import error_response, is_database_outage, unavailable
 from pagerline.engine.calendars import feed_for, render_ics
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -21,12 +21,6 @@ CACHE_CONTROL = "private, max-age=300"
 
 def not_found() -> Response:
     return error_response(404, "UNKNOWN_CALENDAR_FEED", "No calendar feed has this token, or it was revoked")
-
-
-def database_unavailable() -> Response:
-    return error_response(
-        503, "DATABASE_UNAVAILABLE", "The database is unreachable, retry later", {"Retry-After": "5"}
-    )
 
 
 async def calendar_body(secret: str, now: datetime) -> str | None:
@@ -40,7 +34,7 @@ async def get_feed(request: Request) -> Response:
         body = await calendar_body(secret, datetime.now(UTC))
     except Exception as exc:
         if is_database_outage(exc):
-            return database_unavailable()
+            return unavailable("The database is unreachable, retry later")
         raise
     if body is None:
         return not_found()

@@ -15,7 +15,8 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from pagerline.api.errors import error_response
+from pagerline.api.body import read_form
+from pagerline.api.errors import answering_errors, error_response
 from pagerline.engine import replies
 from pagerline.models import Channel, Notification
 from pagerline.push.twilio import twiml_page, twiml_say
@@ -34,8 +35,7 @@ async def signed_form(request: Request) -> dict[str, str] | None:
     token = request.app.state.settings.twilio_auth_token
     if not token:
         return None
-    form = await request.form()
-    params = {k: str(v) for k, v in form.items()}
+    params = await read_form(request)
     signature = request.headers.get("x-twilio-signature", "")
     if not signature or not RequestValidator(token).validate(public_url_of(request), params, signature):
         return None
@@ -48,7 +48,8 @@ def forbidden() -> Response:
 
 def _notification_id(request: Request) -> int | None:
     raw = request.query_params.get("n", "")
-    return int(raw) if raw.isdigit() else None
+    # ASCII digits only ("²".isdigit() is true), and short enough to be a database id.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 def _gather_url(request: Request, notification_id: int) -> str:
@@ -102,8 +103,8 @@ async def status(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/twilio/voice", voice, methods=["POST"]),
-    Route("/api/twilio/voice/gather", voice_gather, methods=["POST"]),
-    Route("/api/twilio/sms", sms, methods=["POST"]),
-    Route("/api/twilio/status", status, methods=["POST"]),
+    Route("/api/twilio/voice", answering_errors(voice), methods=["POST"]),
+    Route("/api/twilio/voice/gather", answering_errors(voice_gather), methods=["POST"]),
+    Route("/api/twilio/sms", answering_errors(sms), methods=["POST"]),
+    Route("/api/twilio/status", answering_errors(status), methods=["POST"]),
 ]

@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pagerline.api.body import read_json
 from pagerline.api.errors import ApiError
-from pagerline.api.events import check_rate, guarded, read_json, result_json, source_for
+from pagerline.api.events import check_rate, guarded, result_json, source_for
 from pagerline.engine.errors import EngineError
 from pagerline.engine.ingest import ingest_event, validate
 from pagerline.engine.source_policy import load_policy

@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pagerline.api.errors import error_response, is_database_outage
-from pagerline.api.ical import database_unavailable
+from pagerline.api.errors import error_response, is_database_outage, unavailable
 from pagerline.engine.accounts import authenticate
 from pagerline.engine.errors import EngineError
 from pagerline.graphql.view import bearer_token
@@ -55,7 +54,7 @@ async def get_widget(request: Request) -> Response:
         feed = await build_feed(viewer.user, now, public_url=request.app.state.settings.public_url, levels=levels)
     except Exception as exc:
         if is_database_outage(exc):
-            return database_unavailable()
+            return unavailable("The database is unreachable, retry later")
         raise
     doc = document(feed)
     tag = etag(doc)

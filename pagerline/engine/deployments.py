@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pagerline.engine.errors import BadInput
+from pagerline.engine.input_rules import check_value
 from pagerline.engine.sources import SourceInfo
 from pagerline.models import Alert, DeploymentEvent
 
@@ -31,10 +32,13 @@ def parse_timestamp(raw: Any, now: datetime) -> datetime:
     if isinstance(raw, bool):
         raise BadInput("timestamp must be epoch seconds, epoch milliseconds or an ISO 8601 time")
     number: float | None = None
-    if isinstance(raw, (int, float)):
-        number = float(raw)
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        number = float(raw.strip())
+    try:
+        if isinstance(raw, (int, float)):
+            number = float(raw)
+        elif isinstance(raw, str) and raw.strip().isdigit():
+            number = float(raw.strip())
+    except OverflowError:  # an integer of hundreds of digits has no float
+        raise BadInput("timestamp is out of range") from None
     if number is not None:
         seconds = number / 1000 if abs(number) >= MILLISECONDS_FROM else number
         try:
@@ -67,6 +71,15 @@ async def record_deployment(source: SourceInfo, deployment: DeploymentInput, now
     summary = deployment.summary.strip()
     if not summary:
         raise BadInput("summary is required")
+    # The one input rule, whichever adapter built the deployment (fields named as in the API).
+    stored = {
+        "summary": summary,
+        "userEmail": deployment.user_email,
+        "customDetails": deployment.custom_details,
+        "links": deployment.links,
+    }
+    for name, value in stored.items():
+        check_value(value, name)
     return await DeploymentEvent.create(
         source_id=source.id,
         team_id=source.team_id,

@@ -16,6 +16,7 @@ from pagerline.engine import metrics, source_policy
 from pagerline.engine.alerts import NewAlert, accept_alert, append_event, comment_alert, open_alert, resolve_alert
 from pagerline.engine.errors import BadInput
 from pagerline.engine.events import EventInput, EventType, ResponseCode
+from pagerline.engine.input_rules import check_value
 from pagerline.engine.sources import SourceInfo
 from pagerline.engine.timeline import LogKind
 from pagerline.models import DropReason, EscalationPolicy
@@ -28,7 +29,26 @@ class IngestResult:
     alert_id: int | None
 
 
+def _check_storable(event: EventInput) -> None:
+    """Every adapter's events (webhook templates' output, e-mail, the CLI) meet the one input
+    rule before anything is written; fields are named as in the events API."""
+    fields = {
+        "summary": event.summary,
+        "details": event.details,
+        "alertKey": event.alert_key,
+        "routingKey": event.routing_key,
+        "images": event.images,
+        "links": event.links,
+        "customDetails": event.custom_details,
+        "labels": event.labels,
+        "comments": [list(comment) for comment in event.comments],
+    }
+    for name, value in fields.items():
+        check_value(value, name)
+
+
 def validate(event: EventInput) -> None:
+    _check_storable(event)
     if event.event_type not in EventType.ALL:
         raise BadInput(f"eventType must be one of {', '.join(EventType.ALL)}")
     if event.event_type == EventType.ALERT and not (event.summary and event.summary.strip()):

@@ -40,6 +40,7 @@ from tests.conftest import run
 from tests.fakes.apns import FakeApns, make_apns_key
 from tests.fakes.fcm import FakeFcm
 from tests.support import console
+from tests.support.pg_restart import RestartingPostgres
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
 from tests.support.tcp_proxy import TcpProxy
@@ -641,3 +642,50 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
     finally:
         stop_all(server)
         proxy.close()
+
+
+def test_database_starting_up_gets_503_with_retry_after_not_500_and_stores_nothing(
+    pg_database_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL restarting: sessions dropped, then 57P03 "the database system is starting up"
+    to every new connection (asyncpg's CannotConnectNowError) until it is ready again."""
+    url = pg_database_url
+    org = run(_seed(url))
+    heartbeat_key = run(_heartbeat(url, org))
+    pg = urlsplit(url)
+    postgres = RestartingPostgres(pg.hostname or "127.0.0.1", pg.port or 5432).start()
+    server: Server | None = None
+    try:
+        env = env_for(through(postgres, url), tmp_path / "console.log")
+        server = start_server({**env, "PAGERLINE_EMBEDDED_WORKER": "0"}, tmp_path)
+        assert alert_id_of(post_alert(server.url, org, "before-restart")) > 0
+
+        postgres.begin_restart()
+        requests = [
+            ("/api/events", {"integrationKey": org.api_key, "eventType": "ALERT", "summary": "s", "alertKey": f"starting-{i}"})
+            for i in range(3)
+        ] + [
+            (f"/api/events/alertmanager/{org.alertmanager_key}", {"alerts": [{"status": "firing", "labels": {"alertname": "Up"}}]}),
+            ("/api/deployment-events", {"integrationKey": org.api_key, "summary": "deploy while starting"}),
+            (f"/api/heartbeats/{heartbeat_key}", None),
+        ]
+        for path, body in requests:
+            response = httpx.post(server.url + path, json=body, timeout=15)
+            assert response.status_code == 503, (path, response.text)
+            assert response.json()["code"] == "DATABASE_UNAVAILABLE"
+            assert int(response.headers["retry-after"]) >= 1
+        assert postgres.refused_startups >= 1  # the 57P03 answer was really met, not only dropped sessions
+
+        postgres.finish_restart()
+
+        def accepted_again() -> bool:
+            response = post_alert(server.url, org, "after-restart")  # type: ignore[union-attr]
+            if response.status_code == 503:
+                return False
+            return alert_id_of(response) > 0
+
+        wait_until(accepted_again, timeout=15, interval=0.2, what="the intake to accept events again")
+        assert run(_alert_keys(url)) == ["after-restart", "before-restart"]
+    finally:
+        stop_all(server)
+        postgres.close()
