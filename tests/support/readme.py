@@ -46,6 +46,7 @@ ROUTES: dict[str, str] = {
     "`pagerline_escalation_overdue_seconds` (from the database, all processes), `pagerline_events_received_total`, "
     "`pagerline_events_rejected_total`, `pagerline_alerts_opened_total`, `pagerline_notification_deliveries_total`, "
     "`pagerline_escalation_lag_seconds`, `pagerline_notification_dispatch_lag_seconds` (this process)",
+    "GET, HEAD /api/openapi.json": "OpenAPI 3.1 description of these REST routes (for generating clients)",
     "GET, HEAD /": "the live dashboard",
     "GET /static/…": "the dashboard's CSS and JavaScript",
 }
