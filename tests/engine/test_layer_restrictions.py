@@ -24,7 +24,7 @@ async def who(schedule_id: int, at: datetime) -> int | None:
 
 
 async def test_stored_restrictions_are_what_the_math_applies_across_the_spring_change(db: str) -> None:
-    alice = await create_user("alice@r.test", "Alice", "pw", Role.ADMIN, "UTC")
+    alice = await create_user("alice@r.test", "Alice", "pw-secret", Role.ADMIN, "UTC")
     schedule = await create_schedule(
         "Office", "Europe/Berlin", ScheduleKind.RECURRING,
         layers=[LayerInput(BERLIN_MONDAY_9, "P7D", [alice.id], restrictions=OFFICE)],
@@ -61,7 +61,7 @@ async def test_stored_restrictions_are_what_the_math_applies_across_the_spring_c
     ],
 )
 async def test_a_malformed_window_is_refused_and_nothing_is_written(db: str, window: Restriction) -> None:
-    alice = await create_user("alice@r.test", "Alice", "pw", Role.ADMIN, "UTC")
+    alice = await create_user("alice@r.test", "Alice", "pw-secret", Role.ADMIN, "UTC")
     with pytest.raises(BadInput):
         await create_schedule(
             "Office", "Europe/Berlin", ScheduleKind.RECURRING,
