@@ -162,3 +162,18 @@ def rewrite(text: str, tables: dict[str, str]) -> str:
 def doc_files() -> list[Path]:
     """README and every page of the site, sorted."""
     return [README, *sorted(DOCS.rglob("*.md"))]
+
+
+FENCE = re.compile(r"(?:<!-- (?P<marker>[^>]*?) -->\n)?^(?P<indent> *)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```$", re.S | re.M)
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str, str]]:
+    """Each fenced code block of a page as ``(language, body, marker)``: ``marker`` is the
+    ``<!-- ... -->`` comment on the line just before the fence (empty when there is none). The
+    body of an indented block (inside a list item) loses its indentation."""
+    found = []
+    for match in FENCE.finditer(text):
+        indent = len(match.group("indent"))
+        body = "".join(line[indent:] if line[:indent].isspace() else line for line in match.group("body").splitlines(keepends=True))
+        found.append((match.group("lang"), body, match.group("marker") or ""))
+    return found
