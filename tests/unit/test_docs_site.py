@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -35,6 +36,8 @@ from pagerline.cli import build_parser
 from pagerline.engine.alert_actions import sign
 from pagerline.engine.event_filter import compile_filter
 from pagerline.engine.webhook_templates import compile_webhook_templates, render_payload
+from pagerline.push.email import parse_smtp_url
+from pagerline.settings import Settings
 from tests.support.readme import DOCS, README, ROOT, WRITE_ENV, _commands, doc_files, fenced_blocks
 
 TOUR = re.compile(r"<!-- tour -->\n```sh\n.*?```\n<!-- /tour -->", re.S)
@@ -225,7 +228,42 @@ def test_the_signature_check_shown_accepts_pagerlines_signatures_only() -> None:
     assert sign(secret, body) == "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def test_every_yaml_example_parses_and_the_alertmanager_receiver_uses_its_route() -> None:
+    blocks = _blocks("yaml")
+    assert blocks
+    for path, body in blocks:
+        yaml.safe_load(body)
+    (receiver,) = [yaml.safe_load(body) for path, body in blocks if path.name == "alertmanager.md"]
+    url = receiver["receivers"][0]["webhook_configs"][0]["url"]
+    assert url.removeprefix("https://pagerline.example.com").startswith("/api/events/alertmanager/")
+
+
 # --------------------------------------------------------------------------- operations
+
+
+def _settings_files() -> list[tuple[Path, dict[str, str]]]:
+    """The ``ini`` blocks that are settings files (every line ``PAGERLINE_…=value``)."""
+    found = []
+    for path, body in _blocks("ini"):
+        lines = [line for line in body.splitlines() if line.strip()]
+        if lines and all(line.startswith("PAGERLINE_") for line in lines):
+            found.append((path, dict(line.split("=", 1) for line in lines)))
+    return found
+
+
+def test_every_settings_file_shown_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = _settings_files()
+    assert {path.name for path, _ in files} >= {"production.md", "channels.md"}
+    for path, values in files:
+        for name in list(os.environ):
+            if name.startswith("PAGERLINE_"):
+                monkeypatch.delenv(name)
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        settings = Settings()  # refuses a wrong value
+        if settings.smtp_url:
+            config = parse_smtp_url(settings.smtp_url)
+            assert config.start_tls and config.username == "pagerline@example.com", f"{path.name}: the SMTP example"
 
 
 def test_the_systemd_units_run_pagerline_with_the_settings_file() -> None:
