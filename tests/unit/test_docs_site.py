@@ -74,6 +74,14 @@ def test_the_site_shows_the_readme_tour() -> None:
     assert page.group(0) == readme.group(0), "the getting-started tour differs from README's (which the tour test runs)"
 
 
+def test_every_link_in_the_readme_leads_to_a_page() -> None:
+    # The site's own links are checked by `make docs MKDOCS_ARGS=--strict`; README is not on the site.
+    links = re.findall(r"\]\((?!https?://)([^)#]+)", README.read_text(encoding="utf-8"))
+    assert len(links) >= 20
+    missing = [link for link in links if not (ROOT / link).is_file()]
+    assert not missing, f"README links to files that do not exist: {missing}"
+
+
 def test_the_graphql_reference_covers_every_type_and_field() -> None:
     schema = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
     page = _load_hook().render(schema)
