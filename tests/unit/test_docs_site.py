@@ -2,7 +2,9 @@
 README's (which a test runs), the GraphQL reference covers the whole schema, every `pagerline`
 command and option shown exists, every JSON example parses, every GraphQL example validates
 against the schema, the event filter, webhook templates and signature check shown do what the
-page says, the systemd units run real commands, and nginx accepts the proxy configuration.
+page says, the settings files shown are accepted, systemd accepts the units (which run real
+commands with the settings file the production page makes), and nginx accepts the proxy
+configuration (each of the last two where the tool is installed).
 
 The requests on the integration pages are sent to a real server by
 tests/integration/test_docs_examples.py."""
@@ -20,6 +22,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -290,6 +293,24 @@ def test_the_systemd_units_run_pagerline_with_the_settings_file() -> None:
         executable, *args = shlex.split(service["ExecStart"])
         assert executable == "/opt/pagerline/bin/pagerline" and executable.removesuffix("/pagerline") in production
         assert args[0] in known
+
+
+def test_systemd_accepts_the_units(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed: the units are not verified by systemd here")
+    installed = Path(sys.executable).with_name("pagerline")  # the command this environment installed
+    assert installed.exists(), installed
+    settings_file = tmp_path / "pagerline.env"
+    settings_file.touch()
+    units = []
+    for name, (_, body) in zip(("pagerline-serve", "pagerline-worker"), _blocks("ini", "systemd"), strict=True):
+        unit = tmp_path / f"{name}.service"
+        unit.write_text(body.replace("/opt/pagerline/bin/pagerline", str(installed)).replace("/etc/pagerline/pagerline.env", str(settings_file)))
+        units.append(str(unit))
+    done = subprocess.run([analyze, "verify", *units], capture_output=True, text=True, timeout=60)
+    # systemd ignores what it does not understand, with a line on stderr and exit status 0.
+    assert done.returncode == 0 and not done.stderr.strip(), f"systemd objects to the units on systemd.md:\n{done.stderr}"
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
