@@ -203,6 +203,21 @@ def test_every_graphql_example_validates_against_the_schema() -> None:
         assert not errors, f"{path.name}: {[e.message for e in errors]}\n{body}"
 
 
+def test_every_query_and_mutation_the_docs_name_exists() -> None:
+    # `createOverride(scheduleId, …)` in the text: a camelCase name called like an operation.
+    schema = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
+    operations = {name for root in (schema.query_type, schema.mutation_type, schema.subscription_type) if root for name in root.fields}
+    named = [
+        (doc.name, name)
+        for doc in doc_files()
+        for span in INLINE_CODE.findall(doc.read_text(encoding="utf-8"))
+        for name in re.findall(r"(?<![\w.])([a-z]+[A-Z][A-Za-z]*)\(", span)
+    ]
+    assert len(named) >= 40, "the scan found too few operations: it is broken"
+    unknown = sorted({(doc, name) for doc, name in named if name not in operations})
+    assert not unknown, f"operations the schema does not have: {unknown}"
+
+
 def test_the_event_filter_example_compiles() -> None:
     (blocks,) = [_blocks("json", "event-filter")]
     assert blocks
