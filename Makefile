@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate clean bench schema browser
+.PHONY: run test install migrate clean bench schema browser docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,14 @@ clean:
 
 schema: install
 	$(BIN)/python -c "from pagerline.graphql.schema import schema; open('schema.graphql','w').write(schema.as_str()+'\n')"
+
+# The documentation site (docs/, mkdocs.yml) into site/. `make docs MKDOCS_ARGS=--strict` fails on
+# a broken link or a page missing from the navigation, as CI does.
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build $(MKDOCS_ARGS)

@@ -4,8 +4,8 @@ One frozen object per process. Code that needs a setting takes it as an argument
 :func:`get_settings`; tests build their own :class:`Settings` instead of patching globals.
 
 Every field carries its meaning (``description``) and, where the default needs words, how it
-is shown (``shown_default``): README's settings table is generated from them and a test fails
-when the two differ.
+is shown (``shown_default``): the settings table in docs/operations/settings.md is generated
+from them and a test fails when the two differ.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ MAX_SESSION_DAYS = 3650
 
 
 def _doc(description: str, shown_default: str | None = None, **kwargs: Any) -> Any:
-    """A field with its README entry: what it means and, when the value alone does not say it,
-    what the default amounts to."""
+    """A field with its entry in the settings table: what it means and, when the value alone
+    does not say it, what the default amounts to."""
     extra = {"shown_default": shown_default} if shown_default is not None else None
     return Field(description=description, json_schema_extra=extra, **kwargs)
 

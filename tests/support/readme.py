@@ -1,8 +1,8 @@
-"""README's reference tables, generated from the code they describe: every setting from
-:class:`pagerline.settings.Settings`, every command and option from the CLI's argparse parser,
-every HTTP route from the application. README keeps each table between
-``<!-- generated:NAME -->`` and ``<!-- /generated -->``; tests compare, and
-``PAGERLINE_WRITE_DOCS=1`` writes them (after a deliberate change)."""
+"""The documentation's reference tables, generated from the code they describe: every setting
+from :class:`pagerline.settings.Settings`, every command and option from the CLI's argparse
+parser, every HTTP route from the application. Each table lives on one page of the site
+(:data:`PAGES`), between ``<!-- generated:NAME -->`` and ``<!-- /generated -->``; tests compare,
+and ``PAGERLINE_WRITE_DOCS=1`` writes them (after a deliberate change)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,20 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from starlette.routing import Mount, Route, WebSocketRoute
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+# Where each generated table lives.
+PAGES: dict[str, Path] = {
+    "settings": DOCS / "operations" / "settings.md",
+    "cli": DOCS / "reference" / "cli.md",
+    "endpoints": DOCS / "reference" / "rest.md",
+}
 WRITE_ENV = "PAGERLINE_WRITE_DOCS"
 BLOCK = re.compile(r"(<!-- generated:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /generated -->)", re.S)
 
 # What each route is for. A route of the app without an entry, or an entry without a route,
-# fails the test: the README must list exactly what the server answers.
+# fails the test: the docs must list exactly what the server answers.
 ROUTES: dict[str, str] = {
     "POST /api/events": "ilert-compatible event (`integrationKey`, `eventType` `ALERT`/`ACCEPT`/`RESOLVE`/`COMMENT`, "
     "`summary`, `details`, `alertKey`, `priority`, `routingKey`, `links`, `images`, `customDetails`, `labels`): "
@@ -75,7 +83,7 @@ def settings_table() -> str:
 
     rows = ["| name | meaning | default |", "| --- | --- | --- |"]
     for name, info in Settings.model_fields.items():
-        assert info.description, f"Settings.{name} has no description: README cannot say what it means"
+        assert info.description, f"Settings.{name} has no description: the docs cannot say what it means"
         rows.append(f"| `PAGERLINE_{name.upper()}` | {_cell(info.description)} | {_cell(_shown_default(info))} |")
     return "\n".join(rows) + "\n"
 
@@ -149,3 +157,23 @@ def blocks(text: str) -> dict[str, Any]:
 
 def rewrite(text: str, tables: dict[str, str]) -> str:
     return BLOCK.sub(lambda m: m.group(1) + tables[m.group("name")] + m.group(4), text)
+
+
+def doc_files() -> list[Path]:
+    """README and every page of the site, sorted."""
+    return [README, *sorted(DOCS.rglob("*.md"))]
+
+
+FENCE = re.compile(r"(?:<!-- (?P<marker>[^>]*?) -->\n)?^(?P<indent> *)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```$", re.S | re.M)
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str, str]]:
+    """Each fenced code block of a page as ``(language, body, marker)``: ``marker`` is the
+    ``<!-- ... -->`` comment on the line just before the fence (empty when there is none). The
+    body of an indented block (inside a list item) loses its indentation."""
+    found = []
+    for match in FENCE.finditer(text):
+        indent = len(match.group("indent"))
+        body = "".join(line[indent:] if line[:indent].isspace() else line for line in match.group("body").splitlines(keepends=True))
+        found.append((match.group("lang"), body, match.group("marker") or ""))
+    return found
