@@ -146,7 +146,8 @@ def run_at(lib: str, instant: Instant, files: list[str], pytest_args: list[str])
     print(f"\n=== tests with the clock at {instant.at:%Y-%m-%d %H:%M:%S} UTC: {instant.why}", flush=True)
     started = time.monotonic()
     env = faked_env(lib, instant.at)  # the probe took a moment: aim at the instant again
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", *pytest_args, *files], env=env)
+    # The PostgreSQL and Redis variants would only skip here: leave them out of the count.
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "not postgres and not redis", *pytest_args, *files], env=env)
     print(f"=== {time.monotonic() - started:.0f}s at {instant.at:%Y-%m-%d %H:%M:%S} UTC", flush=True)
     return done.returncode == 0
 
