@@ -1,5 +1,5 @@
 """A real storm: 1,000 distinct HIGH alerts within 30 s to one source whose policy pages three
-people, through a real server and the real worker on PostgreSQL and Redis, with the real FCM and
+people, through two real servers and the real worker on PostgreSQL and Redis, with the real FCM and
 Twilio transports talking to the fakes.
 
 Each person has an Android device, a verified phone and the default notification rules (PUSH at
