@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate clean bench schema browser docs
+.PHONY: run test install migrate clean bench schema browser docs faketime clock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,23 @@ run: migrate
 	PAGERLINE_DEMO=1 $(BIN)/pagerline demo --host $(HOST) --port $(PORT)
 	PAGERLINE_DEMO=1 $(BIN)/pagerline serve --host $(HOST) --port $(PORT)
 
-test: install browser
+# The whole suite, then (unless PYTEST_ARGS picks tests) the clock-sensitive tests again under
+# faked clocks (`make clock`).
+test: install browser faketime
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,$(BIN)/python -m tests.support.faked_clock)
+
+# Schedules, coverage, widget, reminders and calendars at an odd and an even day, just before
+# midnight UTC and inside the US and EU daylight-saving changes (tests/support/faked_clock.py).
+clock: install faketime
+	$(BIN)/python -m tests.support.faked_clock $(CLOCK_ARGS)
+
+# Those runs move the clock with Debian's libfaketime, installed quietly like chromium below;
+# if that is not possible they are skipped and say why.
+faketime:
+	@command -v faketime >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } >/dev/null 2>&1 || \
+	echo "faketime could not be installed: the faked-clock runs will be skipped"
 
 # The dashboard's browser test drives Debian's chromium. Installed quietly when missing and we are
 # root with apt-get; otherwise (or if apt fails) that one test skips and says why.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from tests.support.databases import TemplateDatabases
 from tests.support.processes import Server, start_server
 from tests.support.seed import Org, seed_org
 
+BERLIN = ZoneInfo("Europe/Berlin")
 
 async def _seed(url: str) -> Org:
     await init_db(url)
@@ -48,7 +50,9 @@ def gql(server: Server, token: str, query: str, **variables: Any) -> dict[str, A
 def test_schedule_shifts_on_call_override_and_coverage(world: tuple[Server, Org]) -> None:
     server, org = world
     now = datetime.now(UTC).replace(microsecond=0)
-    day0 = (now - timedelta(days=1)).replace(hour=9, minute=0, second=0)
+    # Handoffs at 10:00 in Berlin from yesterday on. Whole local days, so that four of them hold
+    # four shifts even across a daylight-saving change (an aware datetime adds wall-clock days).
+    day0 = (now.astimezone(BERLIN) - timedelta(days=1)).replace(hour=10, minute=0, second=0)
     created = gql(server, org.alice_token, """
         mutation($s: DateTime!, $a: ID!, $b: ID!) {
           createSchedule(name: "Primary", timezone: "Europe/Berlin",
@@ -63,6 +67,11 @@ def test_schedule_shifts_on_call_override_and_coverage(world: tuple[Server, Org]
         schedule(id: $id) { shifts(from: $f, until: $u) { user { name } start end source } } }""",
         id=schedule["id"], f=day0.isoformat(), u=(day0 + timedelta(days=4)).isoformat())["data"]["schedule"]["shifts"]
     assert [s["user"]["name"] for s in shifts] == ["Alice", "Bob", "Alice", "Bob"]
+    before = datetime.now(UTC)
+    on_now = gql(server, org.alice_token, "{ onCall { schedule { id } user { name } } }")["data"]["onCall"]
+    after = datetime.now(UTC)
+    expected = {s["user"]["name"] for s in shifts if datetime.fromisoformat(s["start"]) <= after and before < datetime.fromisoformat(s["end"])}
+    assert next(o for o in on_now if o["schedule"]["id"] == schedule["id"])["user"]["name"] in expected  # a handoff may fall in between
 
     # Bob (a RESPONDER) may not override for Alice, only for himself.
     start, end = now + timedelta(days=3), now + timedelta(days=3, hours=2)
@@ -71,29 +80,27 @@ def test_schedule_shifts_on_call_override_and_coverage(world: tuple[Server, Org]
         id=schedule["id"], u=str(org.alice_id), s=start.isoformat(), e=end.isoformat())
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
-    # Whoever is on call now asks the other to cover the next two hours.
-    on_now = gql(server, org.alice_token, "{ onCall { schedule { id } user { name } } }")["data"]["onCall"]
-    current = next(o for o in on_now if o["schedule"]["id"] == schedule["id"])["user"]["name"]
-    asker, taker = (org.alice_token, org.bob_token) if current == "Alice" else (org.bob_token, org.alice_token)
-    window = (now + timedelta(minutes=10), now + timedelta(hours=2))
-    requested = gql(server, asker, """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]) {
+    # Alice asks Bob to cover two hours of her next shift (the third: tomorrow from 10:00, always
+    # ahead of now however late today it is).
+    window = (day0 + timedelta(days=2, hours=1), day0 + timedelta(days=2, hours=3))
+    requested = gql(server, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]) {
         requestCoverage(start: $s, end: $e, message: "school run", scheduleIds: $ids) { id status } }""",
         s=window[0].isoformat(), e=window[1].isoformat(), ids=[schedule["id"]])
     request = requested["data"]["requestCoverage"]
     assert request["status"] == "PENDING"
-    listed = gql(server, taker, "{ coverageRequests(status: [PENDING]) { id } }")["data"]["coverageRequests"]
+    listed = gql(server, org.bob_token, "{ coverageRequests(status: [PENDING]) { id } }")["data"]["coverageRequests"]
     assert {"id": request["id"]} in listed
-    accepted = gql(server, taker, "mutation($id: ID!) { acceptCoverageRequest(id: $id) { status } }", id=request["id"])
+    accepted = gql(server, org.bob_token, "mutation($id: ID!) { acceptCoverageRequest(id: $id) { status } }", id=request["id"])
     assert accepted["data"]["acceptCoverageRequest"]["status"] == "ACCEPTED"
-    again = gql(server, asker, "mutation($id: ID!) { cancelCoverageRequest(id: $id) { status } }", id=request["id"])
+    again = gql(server, org.alice_token, "mutation($id: ID!) { cancelCoverageRequest(id: $id) { status } }", id=request["id"])
     assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
     at = (window[0] + timedelta(minutes=30)).isoformat()
-    covered = gql(server, asker, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
+    covered = gql(server, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
                   id=schedule["id"], at=at)["data"]["schedule"]["onCall"]["name"]
-    assert covered != current
-    mine = gql(server, taker, "query($f: DateTime!, $u: DateTime!) { myShifts(from: $f, until: $u) { start end } }",
+    assert covered == "Bob"
+    mine = gql(server, org.bob_token, "query($f: DateTime!, $u: DateTime!) { myShifts(from: $f, until: $u) { start end } }",
                f=window[0].isoformat(), u=window[1].isoformat())["data"]["myShifts"]
-    assert mine and datetime.fromisoformat(mine[0]["start"]) == window[0]
+    assert [(datetime.fromisoformat(m["start"]), datetime.fromisoformat(m["end"])) for m in mine] == [window]
 
 
 def test_update_layer_over_graphql(world: tuple[Server, Org]) -> None:
@@ -194,9 +201,14 @@ def test_coverage_requests_are_listed_to_the_requesters_teammates_only(world: tu
     server, org = world
     people = run(_people(server.env["PAGERLINE_DATABASE_URL"]))
     now = datetime.now(UTC).replace(microsecond=0)
-    requested = gql(server, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $u: [ID!]) {
-        requestCoverage(start: $s, end: $e, message: "dentist", userIds: $u) { id } }""",
-        s=(now + timedelta(days=5)).isoformat(), e=(now + timedelta(days=5, hours=1)).isoformat(), u=[str(org.bob_id)])
+    # A rota of Alice alone, so that she has a shift in five days whatever today is.
+    alone = gql(server, org.alice_token, """mutation($s: DateTime!, $a: ID!) {
+        createSchedule(name: "Alice alone", layers: [{startsOn: $s, rotation: "P1D", userIds: [$a]}]) { id } }""",
+        s=(now - timedelta(days=1)).isoformat(), a=str(org.alice_id))["data"]["createSchedule"]
+    requested = gql(server, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $u: [ID!], $ids: [ID!]) {
+        requestCoverage(start: $s, end: $e, message: "dentist", userIds: $u, scheduleIds: $ids) { id } }""",
+        s=(now + timedelta(days=5)).isoformat(), e=(now + timedelta(days=5, hours=1)).isoformat(), u=[str(org.bob_id)],
+        ids=[alone["id"]])
     request_id = requested["data"]["requestCoverage"]["id"]
     query = "{ coverageRequests { id } }"
     assert {"id": request_id} in gql(server, people["carol"], query)["data"]["coverageRequests"]  # teammate, not asked

@@ -31,6 +31,7 @@ from tests.fakes.twilio import FakeTwilio
 from tests.support.databases import TemplateDatabases
 from tests.support.processes import Server, free_port, start_server, wait_until
 from tests.support.seed import Org, seed_org
+from tests.support.transports import fake_provider_env
 
 ALICE_TOKEN = "fcm-token-alice-android"
 ALICE_PHONE = "+15550100"
@@ -69,13 +70,7 @@ def stack(templates: TemplateDatabases, tmp_path: Path) -> Iterator[Stack]:
         "PAGERLINE_DATABASE_URL": url,
         "PAGERLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
-        "PAGERLINE_FCM_CREDENTIALS": str(fcm.write_service_account(tmp_path / "sa.json")),
-        "PAGERLINE_FCM_PROJECT_ID": fcm.project_id,
-        "PAGERLINE_FCM_ENDPOINT": fcm.url,
-        "PAGERLINE_TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "PAGERLINE_TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "PAGERLINE_TWILIO_FROM": "+15557770000",
-        "PAGERLINE_TWILIO_BASE_URL": twilio.url,
+        **fake_provider_env(fcm, twilio, tmp_path),
     }
     server = start_server(env, tmp_path, port=port)
     try:

@@ -5,10 +5,13 @@ Transport interface; nothing of ours is replaced."""
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.registry import Transports
+from tests.fakes.fcm import FakeFcm
+from tests.fakes.twilio import FakeTwilio
 
 
 class ScriptedTransport:
@@ -37,3 +40,16 @@ def ctx(transport: ScriptedTransport, policy: DeliveryPolicy | None = None) -> D
     """A delivery context whose every channel goes to ``transport``; action tokens signed with a
     test key."""
     return DeliveryContext(console_only(transport), policy or DeliveryPolicy(), b"test-signing-key", "https://pagerline.test")
+
+
+def fake_provider_env(fcm: FakeFcm, twilio: FakeTwilio, workdir: Path) -> dict[str, str]:
+    """Settings that point the real FCM and Twilio transports of a server or worker at the fakes."""
+    return {
+        "PAGERLINE_FCM_CREDENTIALS": str(fcm.write_service_account(workdir / "sa.json")),
+        "PAGERLINE_FCM_PROJECT_ID": fcm.project_id,
+        "PAGERLINE_FCM_ENDPOINT": fcm.url,
+        "PAGERLINE_TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "PAGERLINE_TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "PAGERLINE_TWILIO_FROM": "+15557770000",
+        "PAGERLINE_TWILIO_BASE_URL": twilio.url,
+    }

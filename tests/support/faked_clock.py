@@ -1,0 +1,173 @@
+"""Run the clock-sensitive tests again with the wall clock moved to awkward instants (libfaketime).
+
+Every test builds its data from a fixed instant or from the clock it reads, so it must pass
+whenever it runs. This keeps that true: the tests that reason about days, shifts, handoffs and
+reminders run at an odd and an even day, half a minute before midnight UTC (and a new year),
+and half a minute before the US and the EU daylight-saving changes.
+
+The clock is shifted by a relative offset (``FAKETIME="+N"``), not started at an absolute
+instant ("@2027-03-14 06:59:30"): with an absolute start every new process starts its clock
+there again, so a server started a few seconds into the run would be behind the test that
+started it. With an offset every process (pytest, ``pagerline serve``, the worker) sees the same
+clock, and it runs. The monotonic clock is left alone (``FAKETIME_DONT_FAKE_MONOTONIC=1``): asyncio
+times its sleeps with it, and with it faked every thread wait with a timeout waits for ever;
+``faked_clock_site/sitecustomize.py`` mends ``time.sleep``, which libfaketime 0.9.10 breaks in
+that mode. ``FAKETIME_FORCE_MONOTONIC_FIX=0`` leaves condition-variable waits on the monotonic
+clock alone: Debian's build rewrites their deadlines by default, and Python's GIL hand-off,
+which waits on one, then crawled (the reminder tests took eight times as long).
+
+Before each run a probe checks that the faked time reaches Python and a child process, and
+that an asyncio sleep, ``time.sleep`` and a thread wait take the time they should; a run whose
+clock is not faked would prove nothing, and one whose waits hang would prove it slowly.
+
+    python -m tests.support.faked_clock                 # every instant, the default files
+    python -m tests.support.faked_clock --at "2027-03-14 06:59:30" tests/integration/test_graphql_schedules.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SITE = Path(__file__).resolve().parent / "faked_clock_site"
+LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu/faketime", "/usr/lib/aarch64-linux-gnu/faketime", "/usr/lib/faketime")
+
+
+@dataclass(frozen=True)
+class Instant:
+    at: datetime
+    why: str
+    engine_too: bool = False  # also run ENGINE_FILES here
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+INSTANTS = (
+    Instant(utc("2026-11-17 06:30:00"), "an odd day, early morning UTC (before a 09:00 handoff)"),
+    Instant(utc("2026-11-18 14:15:00"), "an even day, afternoon UTC"),
+    Instant(utc("2026-12-31 23:59:30"), "just before midnight UTC and the new year", engine_too=True),
+    Instant(utc("2027-03-14 06:59:30"), "just before the US spring-forward (02:00 America/New_York)"),
+    Instant(utc("2027-03-28 00:59:30"), "just before the EU spring-forward (02:00 Europe/Berlin)", engine_too=True),
+)
+
+# Through a real server, which reads the clock: schedules, overrides, coverage requests, on-call
+# reminder settings, the widget feed and on-call changes, calendar feeds.
+SERVER_FILES = (
+    "tests/integration/test_graphql_schedules.py",
+    "tests/integration/test_widget_route.py",
+    "tests/integration/test_ical_route.py",
+)
+# The engine takes `now` from its caller (tests/unit/test_engine_reads_no_clock.py keeps it so),
+# so these tests pass fixed instants; run at two instants they would show a clock read slipping
+# in some other way (a library default, SQLite's CURRENT_TIMESTAMP).
+ENGINE_FILES = (
+    "tests/engine/test_coverage.py",
+    "tests/engine/test_reminders.py",
+    "tests/engine/test_widget_feed.py",
+    "tests/engine/test_calendars.py",
+    "tests/engine/test_oncall_changes.py",
+)
+# The faked runs use SQLite (PostgreSQL's server would keep the real clock); the full suite runs
+# every test on PostgreSQL and Redis at the real time.
+REAL_DATABASES = ("PAGERLINE_TEST_DATABASE_URL", "PAGERLINE_TEST_REDIS_URL")
+
+# How far the probe's clock may be from the instant asked for: the time a Python starts in.
+PROBE_SLACK_S = 30.0
+
+PROBE = """
+import asyncio, subprocess, sys, threading, time
+from datetime import UTC, datetime
+
+async def slept() -> float:
+    started = time.monotonic()
+    await asyncio.sleep(0.05)
+    time.sleep(0.05)
+    threading.Event().wait(0.05)
+    return time.monotonic() - started
+
+child = subprocess.run([sys.executable, "-c", "import time; print(time.time())"], capture_output=True, text=True, check=True)
+print(datetime.now(UTC).timestamp(), float(child.stdout), asyncio.run(asyncio.wait_for(slept(), 5)))
+"""
+
+
+def library() -> str | None:
+    for directory in LIBRARY_DIRS:
+        path = Path(directory) / "libfaketime.so.1"
+        if path.exists():
+            return str(path)
+    return None
+
+
+def faked_env(lib: str, at: datetime) -> dict[str, str]:
+    offset = round(at.timestamp() - time.time())
+    env = {k: v for k, v in os.environ.items() if k not in REAL_DATABASES}
+    env.update({
+        "LD_PRELOAD": lib,
+        "FAKETIME": f"{offset:+d}",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "FAKETIME_FORCE_MONOTONIC_FIX": "0",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(SITE), env.get("PYTHONPATH", "")) if p),
+    })
+    return env
+
+
+def check_probe(env: dict[str, str], at: datetime) -> str | None:
+    """None when Python, a child process and asyncio all run on the faked clock; else what is wrong."""
+    try:
+        done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "the probe hung (a sleep or a wait never ended)"
+    if done.returncode != 0:
+        return f"the probe failed: {done.stderr.strip()}"
+    parent, child, slept = (float(value) for value in done.stdout.split())
+    for who, seen in (("python", parent), ("a child process", child)):
+        if abs(seen - at.timestamp()) > PROBE_SLACK_S:
+            return f"{who} sees {datetime.fromtimestamp(seen, UTC)}, not {at}"
+    if not 0.14 <= slept < 1:
+        return f"asyncio.sleep, time.sleep and Event.wait of 0.05 s took {slept:.3f}s together"
+    return None
+
+
+def run_at(lib: str, instant: Instant, files: list[str], pytest_args: list[str]) -> bool:
+    files = files or [*SERVER_FILES, *(ENGINE_FILES if instant.engine_too else ())]
+    env = faked_env(lib, instant.at)
+    problem = check_probe(env, instant.at)
+    if problem:
+        print(f"faked clock at {instant.at}: {problem}", flush=True)
+        return False
+    print(f"\n=== tests with the clock at {instant.at:%Y-%m-%d %H:%M:%S} UTC: {instant.why}", flush=True)
+    started = time.monotonic()
+    env = faked_env(lib, instant.at)  # the probe took a moment: aim at the instant again
+    # The PostgreSQL and Redis variants would only skip here: leave them out of the count.
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "not postgres and not redis", *pytest_args, *files], env=env)
+    print(f"=== {time.monotonic() - started:.0f}s at {instant.at:%Y-%m-%d %H:%M:%S} UTC", flush=True)
+    return done.returncode == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--at", action="append", default=[], help="an instant in UTC (default: the built-in set)")
+    parser.add_argument("files", nargs="*", help="test files (default: SERVER_FILES, and ENGINE_FILES at some instants)")
+    args, pytest_args = parser.parse_known_args(argv)
+    lib = library()
+    if lib is None:
+        print("libfaketime is not installed (Debian: apt-get install faketime): the faked-clock runs are skipped")
+        return 0
+    instants = [Instant(utc(text), "asked for") for text in args.at] or list(INSTANTS)
+    failed = [i.at for i in instants if not run_at(lib, i, args.files, pytest_args)]
+    if failed:
+        print("faked-clock runs failed at: " + ", ".join(f"{at:%Y-%m-%d %H:%M:%S}" for at in failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
