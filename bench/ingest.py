@@ -480,7 +480,7 @@ async def _seed(database_url: str, team: str = "Bench") -> dict[str, Any]:
         await close_db()
 
 
-PUSH_LIMIT_PER_MINUTE = 20  # pagerline.engine.storm: at most 20 pushes per user per 60 s
+PUSH_LIMIT_PER_MINUTE = 20  # pagerline.engine.notify.storm: at most 20 pushes per user per 60 s
 
 
 def responders_needed(rate: float, duration: float) -> int:
@@ -495,8 +495,8 @@ async def _seed_responders(database_url: str, count: int, tag: str, provider: st
     reachable by push through a console device. Made with the engine's own functions, as
     tests/support/seed.py does, without passwords (no argon2 hashing to wait for)."""
     from pagerline.db import close_db, init_db
-    from pagerline.engine.accounts import create_user
-    from pagerline.engine.sources import create_source
+    from pagerline.engine.people.accounts import create_user
+    from pagerline.engine.sources.lookup import create_source
     from pagerline.models import Device, EscalationPolicy, EscalationRule, IntegrationType, Platform, Priority, PushProvider, Role, Team
 
     await init_db(database_url)

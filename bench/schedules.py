@@ -1,4 +1,4 @@
-"""Benchmark for the schedule engine (pagerline.engine.schedule_math).
+"""Benchmark for the schedule engine (pagerline.engine.schedules.math).
 
 Run from the repo root:  .venv/bin/python bench/schedules.py [--quick]
 
@@ -48,15 +48,7 @@ from bench.common import (  # noqa: E402
     print_kv,
     print_section,
 )
-from pagerline.engine.schedule_math import (  # noqa: E402
-    Layer,
-    Override,
-    ScheduleSpec,
-    WeeklyWindow,
-    compile_schedule,
-    final_shifts,
-    on_call,
-)
+from pagerline.engine.schedules.math import Layer, Override, ScheduleSpec, WeeklyWindow, compile_schedule, final_shifts, on_call
 
 TZ_NAME = "Europe/Berlin"
 YEAR_START = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -52,11 +52,11 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from pagerline.db import close_db, init_db, migrate  # noqa: E402
-from pagerline.engine.accounts import create_token, create_user  # noqa: E402
-from pagerline.engine.alerts import accept_alert  # noqa: E402
-from pagerline.engine.ingest import EventInput, ingest_event  # noqa: E402
-from pagerline.engine.schedules import create_override  # noqa: E402
-from pagerline.engine.sources import create_source, find_source_by_key  # noqa: E402
+from pagerline.engine.people.accounts import create_token, create_user  # noqa: E402
+from pagerline.engine.alerts.transitions import accept_alert  # noqa: E402
+from pagerline.engine.sources.intake import EventInput, ingest_event  # noqa: E402
+from pagerline.engine.schedules.editing import create_override  # noqa: E402
+from pagerline.engine.sources.lookup import create_source, find_source_by_key  # noqa: E402
 from pagerline.models import (  # noqa: E402
     EscalationPolicy,
     EscalationRule,

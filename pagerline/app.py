@@ -27,10 +27,10 @@ from pagerline.api.errors import http_exception_response, internal_error_respons
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
-from pagerline.engine.effects import NullDispatcher, set_dispatcher
+from pagerline.engine.core.effects import NullDispatcher, set_dispatcher
 from pagerline.gc_tuning import settle_after_startup
 from pagerline.graphql.schema import schema
-from pagerline.graphql.view import PagerlineGraphQL
+from pagerline.graphql.core.view import PagerlineGraphQL
 from pagerline.logs import RequestIdMiddleware
 from pagerline.settings import Settings, get_settings
 from pagerline.web import routes as dashboard

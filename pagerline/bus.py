@@ -10,7 +10,7 @@ else.
 
 No subscriber misses events silently. Whenever some may have been lost, the subscriptions get
 :data:`RESYNC_EVENT` instead, and the GraphQL layer closes their WebSocket with code 1012 so
-clients reconnect and refetch what they show (see :mod:`pagerline.graphql.bus_events`). Events
+clients reconnect and refetch what they show (see :mod:`pagerline.graphql.core.bus_events`). Events
 are lost when:
 
 - the Redis connection of a listening process drops, or stops answering its PING: every

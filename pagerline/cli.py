@@ -21,7 +21,7 @@ from pagerline.logs import logging_config, setup_logging
 from pagerline.settings import DEFAULT_PORT, Settings, get_settings
 
 if TYPE_CHECKING:
-    from pagerline.engine.doctor import SetupReport
+    from pagerline.engine.delivery.doctor import SetupReport
 
 
 def _with_db(settings: Settings, body: Callable[[], Awaitable[Any]]) -> Any:
@@ -112,7 +112,7 @@ async def run_worker(settings: Settings, threads: int) -> None:
     """One worker process: consume Dramatiq messages and sweep, until SIGTERM/SIGINT."""
     from pagerline.bus import build_bus
     from pagerline.db import close_db, init_db
-    from pagerline.engine.effects import set_dispatcher
+    from pagerline.engine.core.effects import set_dispatcher
     from pagerline.workers.actors import declare_actors
     from pagerline.workers.broker import build_broker
     from pagerline.workers.dispatcher import QueueDispatcher
@@ -191,7 +191,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from pagerline.engine.doctor import check_setup, report_json, transports_of
+    from pagerline.engine.delivery.doctor import check_setup, report_json, transports_of
 
     settings = get_settings()
     transports, config_error = transports_of(settings)
@@ -212,7 +212,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def doctor_text(report: SetupReport) -> str:
     """What ``pagerline doctor`` prints: the channels, then every problem, one per line."""
-    from pagerline.engine.doctor import ChannelState
+    from pagerline.engine.delivery.doctor import ChannelState
 
     states = {
         ChannelState.CONFIGURED: "configured",
@@ -253,8 +253,8 @@ def _read_password(args: argparse.Namespace, command: str) -> str | None:
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
-    from pagerline.engine.accounts import create_user
-    from pagerline.engine.errors import EngineError
+    from pagerline.engine.people.accounts import create_user
+    from pagerline.engine.core.errors import EngineError
     from pagerline.models import Role
 
     password = None if args.no_password else _read_password(args, "create")
@@ -281,8 +281,8 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_user_set_password(args: argparse.Namespace) -> int:
-    from pagerline.engine.accounts import set_password
-    from pagerline.engine.errors import EngineError
+    from pagerline.engine.people.accounts import set_password
+    from pagerline.engine.core.errors import EngineError
     from pagerline.models import User
 
     password = _read_password(args, "set-password")
@@ -309,7 +309,7 @@ def cmd_user_set_password(args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    from pagerline.engine.accounts import create_token
+    from pagerline.engine.people.accounts import create_token
     from pagerline.models import TokenKind, User
 
     settings = get_settings()

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from pagerline.engine.accounts import create_user
-from pagerline.engine.schedules import LayerInput, create_schedule
-from pagerline.engine.sources import create_source, rotate_integration_key
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.schedules.editing import LayerInput, create_schedule
+from pagerline.engine.sources.lookup import create_source, rotate_integration_key
 from pagerline.models import (
     AlertSource,
     Device,

@@ -84,7 +84,7 @@ def logging_config(log_format: LogFormat, level: str) -> dict[str, Any]:
         "filters": {
             "request_id": {"()": f"{__name__}.RequestIdFilter"},
             # GraphQL errors a client caused are one line, real faults keep their traceback.
-            "graphql_errors": {"()": "pagerline.graphql.error_log.GraphQLErrorLevels"},
+            "graphql_errors": {"()": "pagerline.graphql.core.error_log.GraphQLErrorLevels"},
         },
         "formatters": {"pagerline": formatter},
         "handlers": {

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from pagerline.db import close_db, init_db
-from pagerline.engine import alert_actions, source_policy, sources
-from pagerline.engine.effects import NullDispatcher, set_dispatcher
+from pagerline.engine.alerts import actions as alert_actions
+from pagerline.engine.sources import policy as source_policy, lookup as sources
+from pagerline.engine.core.effects import NullDispatcher, set_dispatcher
 from tests.support.databases import TemplateDatabases, pg_base_url, redis_base_url
 
 

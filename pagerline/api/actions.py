@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from pagerline.api.body import read_form, read_json_object
 from pagerline.api.errors import ApiError, answering_errors
-from pagerline.engine import actions
-from pagerline.engine.errors import EngineError
+from pagerline.engine.delivery import action_tokens as actions
+from pagerline.engine.core.errors import EngineError
 
 MAX_BODY_BYTES = 16 * 1024  # a token and an action
 

@@ -1,7 +1,7 @@
 """The one way every REST route reads a request body.
 
 Size first (413 ``PAYLOAD_TOO_LARGE``, counted while reading, so a body without Content-Length
-cannot get past it), then the input rule of :mod:`pagerline.engine.input_rules`: a body that is
+cannot get past it), then the input rule of :mod:`pagerline.engine.core.input_rules`: a body that is
 not JSON pagerline accepts (invalid UTF-8 or syntax, ``NaN``/``Infinity``, a number out of range,
 nesting past the limit) is a 400 ``INVALID_JSON``; a string (or key) holding text the database
 cannot store is a 400 ``INVALID_TEXT`` naming the field. Forms (Twilio callbacks, the e-mail
@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from pagerline.api.errors import ApiError
-from pagerline.engine.input_rules import InvalidJson, UnstorableText, check_text, decode_json
+from pagerline.engine.core.input_rules import InvalidJson, UnstorableText, check_text, decode_json
 
 #: Forms here are a few short fields (Twilio's callbacks, the action page's token).
 MAX_FORM_BYTES = 64 * 1024

@@ -20,8 +20,8 @@ from pagerline.api.body import read_json_object
 from pagerline.api.errors import ApiError, details_of
 from pagerline.api.events import check_rate, guarded, source_for
 from pagerline.api.payloads import LinkIn
-from pagerline.engine.deployments import DeploymentInput, parse_timestamp, record_deployment
-from pagerline.engine.errors import BadInput
+from pagerline.engine.sources.deployments import DeploymentInput, parse_timestamp, record_deployment
+from pagerline.engine.core.errors import BadInput
 
 INVALID = "INVALID_DEPLOYMENT_EVENT"
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
-from pagerline.engine.errors import EngineError
+from pagerline.engine.core.errors import EngineError
 
 Handler = Callable[[Request], Awaitable[Response]]
 

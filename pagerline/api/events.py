@@ -20,9 +20,9 @@ from pagerline.api.body import read_json_object
 from pagerline.api.errors import ApiError, Handler, answering_errors, details_of
 from pagerline.api.payloads import EventBody, PromWebhook, prom_events
 from pagerline.api.ratelimit import TokenBuckets
-from pagerline.engine import metrics
-from pagerline.engine.ingest import EventInput, IngestResult, ingest_event, validate
-from pagerline.engine.sources import SourceInfo, find_source_by_key
+from pagerline.engine.core import metrics
+from pagerline.engine.sources.intake import EventInput, IngestResult, ingest_event, validate
+from pagerline.engine.sources.lookup import SourceInfo, find_source_by_key
 from pagerline.settings import Settings
 
 

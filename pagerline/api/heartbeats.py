@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from pagerline.api.errors import ApiError
 from pagerline.api.events import check_rate, guarded
-from pagerline.engine.heartbeats import ping
+from pagerline.engine.sources.heartbeats import ping
 
 
 async def ping_heartbeat(request: Request) -> Response:

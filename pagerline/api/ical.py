@@ -1,6 +1,6 @@
 """Calendar feeds: ``GET /ical/{token}.ics``.
 
-The secret in the URL is a feed token (see :mod:`pagerline.engine.calendars`): it reads that one
+The secret in the URL is a feed token (see :mod:`pagerline.engine.schedules.calendars`): it reads that one
 feed and is not accepted anywhere else. Unknown and revoked tokens get the same 404.
 """
 
@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pagerline.api.errors import error_response, is_database_outage, unavailable
-from pagerline.engine.calendars import feed_for, render_ics
+from pagerline.engine.schedules.calendars import feed_for, render_ics
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, max-age=300"

@@ -19,8 +19,8 @@ from starlette.routing import Route
 
 from pagerline.api.deployments import DeploymentBody
 from pagerline.api.payloads import EventBody, PromWebhook
-from pagerline.engine.actions import ACTIONS
-from pagerline.engine.events import ResponseCode
+from pagerline.engine.delivery.action_tokens import ACTIONS
+from pagerline.engine.sources.events import ResponseCode
 
 Schema = dict[str, Any]
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pagerline.engine.events import EventInput, EventType
+from pagerline.engine.sources.events import EventInput, EventType
 from pagerline.models import Priority
 
 

@@ -17,7 +17,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from pagerline.api.body import read_form
 from pagerline.api.errors import answering_errors, error_response
-from pagerline.engine import replies
+from pagerline.engine.delivery import replies
 from pagerline.models import Channel, Notification
 from pagerline.push.twilio import twiml_page, twiml_say
 

@@ -1,5 +1,5 @@
 """The generic webhook intake: ``POST /api/events/webhook/{key}`` takes any JSON and maps it to
-an event through the source's templates (:mod:`pagerline.engine.webhook_templates`); a source
+an event through the source's templates (:mod:`pagerline.engine.sources.webhook_templates`); a source
 without templates uses the defaults (``summary``/``title``/``message``, ``alertKey``/``id``, ...).
 
 A payload the templates cannot turn into an event (an unknown ``eventType``, no summary) is a
@@ -17,10 +17,10 @@ from starlette.routing import Route
 from pagerline.api.body import read_json
 from pagerline.api.errors import ApiError
 from pagerline.api.events import check_rate, guarded, result_json, source_for
-from pagerline.engine.errors import EngineError
-from pagerline.engine.ingest import ingest_event, validate
-from pagerline.engine.source_policy import load_policy
-from pagerline.engine.webhook_templates import MappingError, compile_webhook_templates, map_payload
+from pagerline.engine.core.errors import EngineError
+from pagerline.engine.sources.intake import ingest_event, validate
+from pagerline.engine.sources.policy import load_policy
+from pagerline.engine.sources.webhook_templates import MappingError, compile_webhook_templates, map_payload
 
 DEFAULT_TEMPLATES = compile_webhook_templates(None)
 

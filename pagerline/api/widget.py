@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pagerline.api.errors import error_response, is_database_outage, unavailable
-from pagerline.engine.accounts import authenticate
-from pagerline.engine.errors import EngineError
-from pagerline.graphql.view import bearer_token
+from pagerline.engine.people.accounts import authenticate
+from pagerline.engine.core.errors import EngineError
+from pagerline.graphql.core.view import bearer_token
 from pagerline.widgets.feed import build_feed, compact_json, document, etag
 from pagerline.widgets.levels import parse_levels
 

@@ -12,12 +12,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from pagerline.engine.delivery import DeliveryContext, deliver, due_notification_ids
-from pagerline.engine.coverage import expire_coverage
-from pagerline.engine.escalation import tick
-from pagerline.engine.reminders import plan_reminders
-from pagerline.engine.oncall_changes import announce_oncall_changes
-from pagerline.engine.source_jobs import run_source_jobs
+from pagerline.engine.delivery.outbox import DeliveryContext, deliver, due_notification_ids
+from pagerline.engine.schedules.coverage import expire_coverage
+from pagerline.engine.alerts.escalation import tick
+from pagerline.engine.schedules.reminders import plan_reminders
+from pagerline.engine.schedules.oncall_changes import announce_oncall_changes
+from pagerline.engine.sources.jobs import run_source_jobs
 
 
 @dataclass(frozen=True, slots=True)

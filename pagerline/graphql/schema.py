@@ -11,41 +11,47 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from pagerline.engine import alert_search
-from pagerline.engine import alerts as alert_engine
-from pagerline.engine.accounts import Viewer, login as engine_login
-from pagerline.engine.errors import EngineError
-from pagerline.graphql.context import app_state, viewer_of
-from pagerline.graphql.execution import PagerlineExecutionContext
-from pagerline.graphql.input_checks import InputChecks
-from pagerline.graphql.errors import ErrorCodes, engine_errors, from_engine, not_found, user_error
-from pagerline.graphql.admin import AdminMutation, AdminQuery
-from pagerline.graphql.args import lookup_id, optional_id, parse_id
-from pagerline.graphql.auth import AuthMutation, AuthQuery
-from pagerline.graphql.scalars import SCALAR_OVERRIDES
-from pagerline.graphql.bus_events import visible_changes
-from pagerline.graphql.coverage_events import CoverageSubscription
-from pagerline.graphql.me import MeMutation, MeQuery
+from pagerline.engine.alerts import search as alert_search
+from pagerline.engine.alerts import transitions as alert_engine
+from pagerline.engine.people.accounts import Viewer, login as engine_login
+from pagerline.engine.core.errors import EngineError
+from pagerline.graphql.core.context import app_state, viewer_of
+from pagerline.graphql.core.execution import PagerlineExecutionContext
+from pagerline.graphql.core.input_checks import InputChecks
+from pagerline.graphql.core.errors import ErrorCodes, engine_errors, from_engine, not_found, user_error
+from pagerline.graphql.sources.admin import AdminMutation, AdminQuery
+from pagerline.graphql.core.args import lookup_id, optional_id, parse_id
+from pagerline.graphql.people.tokens import AuthMutation, AuthQuery
+from pagerline.graphql.core.scalars import SCALAR_OVERRIDES
+from pagerline.graphql.core.bus_events import visible_changes
+from pagerline.graphql.schedules.coverage_events import CoverageSubscription
+from pagerline.graphql.notify.me import MeMutation, MeQuery
 from pagerline.graphql.node import NodeQuery
-from pagerline.graphql.people import PeopleMutation, PeopleQuery
-from pagerline.graphql.schedules import ScheduleMutation, ScheduleQuery
-from pagerline.graphql.setup_warnings import SetupQuery
-from pagerline.graphql.sources_admin import SourcesAdminMutation, SourcesAdminQuery
-from pagerline.graphql.widget import WidgetMutation, WidgetQuery, WidgetSubscription
-from pagerline.graphql.permissions import alert_seen_by, load_event_alert, require_responder, require_viewer, visible_alert, visible_alerts_filter
-from pagerline.graphql.types import (
+from pagerline.graphql.people.users import PeopleMutation, PeopleQuery
+from pagerline.graphql.schedules.schedules import ScheduleMutation, ScheduleQuery
+from pagerline.graphql.notify.setup_warnings import SetupQuery
+from pagerline.graphql.sources.policies import SourcesAdminMutation, SourcesAdminQuery
+from pagerline.graphql.widget.feed import WidgetMutation, WidgetQuery, WidgetSubscription
+from pagerline.graphql.core.permissions import (
+    alert_seen_by,
+    load_event_alert,
+    require_responder,
+    require_viewer,
+    visible_alert,
+    visible_alerts_filter,
+)
+from pagerline.graphql.alerts.types import (
     Alert,
     AlertConnection,
     AlertEdge,
     AlertEvent,
     AlertStatus,
     PageInfo,
-    Priority,
-    Session,
-    User,
     decode_cursor,
     encode_cursor,
 )
+from pagerline.graphql.core.types import Priority
+from pagerline.graphql.people.types import Session, User
 from pagerline.models import Alert as AlertRow
 from pagerline.models import AlertStatus as AlertStatusRow
 from pagerline.models import Priority as PriorityRow

@@ -12,7 +12,7 @@ class AlertAction(Model):
     """An outbound call on alert changes, for the alerts of one source or of a whole team.
 
     Bodies are signed with HMAC-SHA256. The signing secret is not stored: it is derived from
-    PAGERLINE_SECRET_KEY, the action id and secret_version (see pagerline.engine.alert_actions),
+    PAGERLINE_SECRET_KEY, the action id and secret_version (see pagerline.engine.alerts.actions),
     shown when the action is created, and changed by bumping secret_version.
     """
 

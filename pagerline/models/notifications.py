@@ -67,7 +67,7 @@ class Notification(Model):
 class ActionToken(Model):
     """A single-use token carried by one page for lock-screen (or email) accept/resolve.
 
-    The token itself is signed (see pagerline.engine.actions), this row makes it single-use
+    The token itself is signed (see pagerline.engine.delivery.action_tokens), this row makes it single-use
     and revocable.
     """
 

@@ -1,6 +1,6 @@
 """On-call schedules: layers (recurring rotations), static shifts and overrides.
 
-The math lives in :mod:`pagerline.engine.schedule_math`; these rows are only its input.
+The math lives in :mod:`pagerline.engine.schedules.math`; these rows are only its input.
 """
 
 from __future__ import annotations

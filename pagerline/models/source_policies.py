@@ -12,7 +12,7 @@ from pagerline.models.enums import DropReason
 class SupportHours(Model):
     """Weekly support hours in a time zone, with exceptions, shared by any number of sources.
 
-    The JSON forms are described (and validated) in pagerline.engine.support_hours.
+    The JSON forms are described (and validated) in pagerline.engine.sources.support_hours.
     """
 
     id = fields.IntField(primary_key=True)

@@ -23,7 +23,7 @@ class AlertSource(Model):
     team = fields.ForeignKeyField("models.Team", related_name="sources", null=True, on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField(auto_now_add=True)
 
-    # Source policies (see pagerline.engine.source_policy and the README). Validated when saved.
+    # Source policies (see pagerline.engine.sources.policy and the README). Validated when saved.
     alert_creation = fields.CharEnumField(AlertCreation, default=AlertCreation.ONE_ALERT_PER_KEY)
     # ONE_ALERT_GROUPED_PER_WINDOW: how long after an alert's first event others join it (120..86400).
     alert_grouping_window_sec = fields.IntField(default=300)
@@ -36,7 +36,7 @@ class AlertSource(Model):
     )
     # Raise pending LOW alerts to HIGH (and escalate them) when the priority rule turns HIGH.
     auto_raise_alerts = fields.BooleanField(default=False)
-    # The condition events must meet to become alerts (pagerline.engine.event_filter); NULL keeps all.
+    # The condition events must meet to become alerts (pagerline.engine.sources.event_filter); NULL keeps all.
     event_filter = fields.JSONField(null=True)
     # Templates of the generic webhook intake: {"summary": "...", "details": "...", "alertKey": "...",
     # "priority": "...", "eventType": "...", "links": [{"href": "...", "text": "..."}]}.

@@ -45,8 +45,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from pagerline.engine.oncall import LoadedSchedule, load_schedules
-from pagerline.engine.schedule_math import CompiledSchedule, compile_schedule
+from pagerline.engine.schedules.oncall import LoadedSchedule, load_schedules
+from pagerline.engine.schedules.math import CompiledSchedule, compile_schedule
 from pagerline.models import User
 from pagerline.widgets.levels import LevelSelection
 from pagerline.widgets.queries import AlertCounts, load_involvement, open_alert_counts

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pagerline.engine.errors import BadInput
+from pagerline.engine.core.errors import BadInput
 
 MAX_SELECTORS = 50
 MAX_LEVEL = 99

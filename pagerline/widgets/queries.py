@@ -2,7 +2,7 @@
 
 1. :func:`load_involvement`: the schedules the viewer is on and the escalation rules that can
    reach them, in one CTE.
-2. (:func:`pagerline.engine.oncall.load_schedules` for those schedules.)
+2. (:func:`pagerline.engine.schedules.oncall.load_schedules` for those schedules.)
 3. :func:`open_alert_counts`: PENDING/ACCEPTED x HIGH/LOW in one grouped count.
 """
 
@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from pagerline.engine import sql
-from pagerline.engine.sql_dialect import in_list, json_array_has, json_array_param, typed_null
+from pagerline.engine.core import sql
+from pagerline.engine.core.sql_dialect import in_list, json_array_has, json_array_param, typed_null
 from pagerline.models import AlertStatus, Priority, ScheduleOverride
 from pagerline.widgets.status import Routes, RuleRoute
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pagerline.engine.schedule_math import CompiledSchedule
+from pagerline.engine.schedules.math import CompiledSchedule
 from pagerline.widgets.levels import LevelSelection
 
 Interval = tuple[datetime, datetime]

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from tortoise.queryset import QuerySet
 
-from pagerline.engine.accounts import create_token, revoke_token
-from pagerline.engine.errors import BadInput, NotFound
+from pagerline.engine.people.accounts import create_token, revoke_token
+from pagerline.engine.core.errors import BadInput, NotFound
 from pagerline.models import ApiToken, TokenKind
 
 MAX_ACTIVE = 20  # per user: a widget per device and a few spares

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import dramatiq
 
-from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy, deliver
+from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy, deliver
 from pagerline.push.registry import Transports
 from pagerline.workers.alert_action_actor import declare_alert_action_actor
 from pagerline.workers.broker import QUEUE

@@ -3,7 +3,7 @@
 Woken after commit (through the dispatcher, like notifications) for a delivery that is due now:
 a manual run, or an alert transition that planned an automatic action. Like every actor it only claims and calls the engine,
 so running twice is harmless. Retries are rows due later: every worker's sweeper picks them up
-(:func:`pagerline.engine.alert_actions.deliver_due`), as it does for notifications, so no
+(:func:`pagerline.engine.alerts.actions.deliver_due`), as it does for notifications, so no
 delayed message is needed and none can be lost.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import dramatiq
 
-from pagerline.engine.alert_actions import ActionContext, deliver_action
+from pagerline.engine.alerts.actions import ActionContext, deliver_action
 
 ACTOR_NAME = "deliver_alert_action"
 

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from pagerline.bus import Bus, resync_event
-from pagerline.engine.effects import BusEvent, Effects
+from pagerline.engine.core.effects import BusEvent, Effects
 from pagerline.workers.actors import Actors
 
 log = logging.getLogger(__name__)

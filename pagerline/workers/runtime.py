@@ -18,7 +18,7 @@ from typing import TypeVar
 import dramatiq
 from dramatiq.asyncio import set_event_loop_thread
 
-from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy
+from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.engine.sweeper import sweep_once
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings

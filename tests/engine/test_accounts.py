@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from pagerline.engine.accounts import Viewer, authenticate, create_token, create_user, login, set_password
-from pagerline.engine.errors import BadInput, Conflict
-from pagerline.engine.users import WrongPassword, change_own_password
+from pagerline.engine.people.accounts import Viewer, authenticate, create_token, create_user, login, set_password
+from pagerline.engine.core.errors import BadInput, Conflict
+from pagerline.engine.people.users import WrongPassword, change_own_password
 from pagerline.models import ApiToken, Role, Team, TokenKind, User
 from pagerline.settings import Settings, describe_invalid
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine.accounts import Viewer, authenticate, create_token, create_user
-from pagerline.engine.alert_actions import (
+from pagerline.engine.people.accounts import Viewer, authenticate, create_token, create_user
+from pagerline.engine.alerts.actions import (
     ActionContext,
     ActionPolicy,
     action_secret,
@@ -22,10 +22,10 @@ from pagerline.engine.alert_actions import (
     run_manual_action,
     signature_valid,
 )
-from pagerline.engine.errors import BadInput, Forbidden
-from pagerline.engine.heartbeats import create_heartbeat, ping
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.core.errors import BadInput, Forbidden
+from pagerline.engine.sources.heartbeats import create_heartbeat, ping
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import (
     ActionDeliveryStatus,

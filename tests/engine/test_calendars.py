@@ -13,18 +13,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from pagerline.engine.accounts import authenticate, create_token, create_user
-from pagerline.engine.calendars import (
-    create_feed,
-    feed_for,
-    feed_window,
-    fold_line,
-    render_ics,
-    revoke_feed,
-)
-from pagerline.engine.errors import NotFound
-from pagerline.engine.oncall import load_schedule_specs
-from pagerline.engine.schedule_math import Shift, final_shifts
+from pagerline.engine.people.accounts import authenticate, create_token, create_user
+from pagerline.engine.schedules.calendars import create_feed, feed_for, feed_window, fold_line, render_ics, revoke_feed
+from pagerline.engine.core.errors import NotFound
+from pagerline.engine.schedules.oncall import load_schedule_specs
+from pagerline.engine.schedules.math import Shift, final_shifts
 from pagerline.models import (
     Schedule,
     ScheduleKind,

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine import coverage
-from pagerline.engine.errors import BadInput, Conflict, EngineError, Forbidden
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.oncall import on_call_users
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.schedules import coverage
+from pagerline.engine.core.errors import BadInput, Conflict, EngineError, Forbidden
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.schedules.oncall import on_call_users
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.models import EscalationRule, Notification, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride
 from pagerline.models.coverage import CoverageStatus
-from pagerline.engine.accounts import create_user
+from pagerline.engine.people.accounts import create_user
 from pagerline.models import Role
 from tests.support.seed import Org, seed_org
 
@@ -121,9 +121,9 @@ async def test_escalation_pages_the_overriding_user_during_the_override(db: str)
 
 
 async def test_editing_a_layer_changes_the_future_and_keeps_the_past(db: str) -> None:
-    from pagerline.engine.schedule_math import final_shifts
-    from pagerline.engine.oncall import load_schedule_specs
-    from pagerline.engine.schedules import update_layer
+    from pagerline.engine.schedules.math import final_shifts
+    from pagerline.engine.schedules.oncall import load_schedule_specs
+    from pagerline.engine.schedules.editing import update_layer
     from pagerline.models import User
 
     org = await seed_org()

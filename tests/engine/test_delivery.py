@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy, deliver
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy, deliver
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import Alert, AlertLogEntry, Device, Notification, NotificationStatus, User
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome

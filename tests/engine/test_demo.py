@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from pagerline.demo import BACKUP_EMAIL, DEMO_EMAIL, SCHEDULE_NAME, rotation_start, seed_demo
-from pagerline.engine import coverage
-from pagerline.engine.escalation import load_policy_plan
-from pagerline.engine.oncall import on_call_users
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.schedules import coverage
+from pagerline.engine.alerts.escalation import load_policy_plan
+from pagerline.engine.schedules.oncall import on_call_users
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.models import IntegrationType, Schedule, User
 from pagerline.models.coverage import CoverageStatus
 

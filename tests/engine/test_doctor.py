@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pagerline.engine.accounts import create_user
-from pagerline.engine.doctor import ChannelState, check_setup
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.delivery.doctor import ChannelState, check_setup
 from pagerline.models import (
     Channel,
     Device,

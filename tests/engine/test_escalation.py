@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine.alerts import accept_alert, resolve_alert
-from pagerline.engine.delivery import DeliveryPolicy
-from pagerline.engine.escalation import tick
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.alerts.transitions import accept_alert, resolve_alert
+from pagerline.engine.delivery.outbox import DeliveryPolicy
+from pagerline.engine.alerts.escalation import tick
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import (
     Alert,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine.deployments import DeploymentInput, deployments_before, parse_timestamp, record_deployment
-from pagerline.engine.errors import BadInput
-from pagerline.engine.heartbeats import create_heartbeat, ping, tick
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.sources.deployments import DeploymentInput, deployments_before, parse_timestamp, record_deployment
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.sources.heartbeats import create_heartbeat, ping, tick
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.models import Alert, AlertLogEntry, AlertStatus, Heartbeat, HeartbeatState, Notification
 from tests.support.seed import Org, api_source, seed_org
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from pagerline.engine.escalation import tick
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.source_policy import clear_policy_cache
-from pagerline.engine.sources import SourceInfo, clear_cache, find_source_by_key
+from pagerline.engine.alerts.escalation import tick
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.policy import clear_policy_cache
+from pagerline.engine.sources.lookup import SourceInfo, clear_cache, find_source_by_key
 from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, EscalationRule, Notification, Priority, User
 from tests.support.seed import Org, seed_org
 

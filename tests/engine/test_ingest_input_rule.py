@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from pagerline.engine.deployments import DeploymentInput, record_deployment
-from pagerline.engine.errors import BadInput
-from pagerline.engine.events import EventInput
-from pagerline.engine.ingest import ingest_event
-from pagerline.engine.sources import SourceInfo, find_source_by_key
-from pagerline.engine.webhook_templates import compile_webhook_templates, map_payload
+from pagerline.engine.sources.deployments import DeploymentInput, record_deployment
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.sources.events import EventInput
+from pagerline.engine.sources.intake import ingest_event
+from pagerline.engine.sources.lookup import SourceInfo, find_source_by_key
+from pagerline.engine.sources.webhook_templates import compile_webhook_templates, map_payload
 from pagerline.models import Alert, AlertLogEntry, DeploymentEvent, Notification
 from tests.support.seed import seed_org
 

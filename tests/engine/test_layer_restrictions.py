@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pagerline.engine.accounts import create_user
-from pagerline.engine.errors import BadInput
-from pagerline.engine.oncall import load_schedule_specs
-from pagerline.engine.schedule_math import on_call
-from pagerline.engine.schedules import LayerInput, Restriction, add_layer, create_schedule, restrictions_of, update_layer
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.schedules.oncall import load_schedule_specs
+from pagerline.engine.schedules.math import on_call
+from pagerline.engine.schedules.editing import LayerInput, Restriction, add_layer, create_schedule, restrictions_of, update_layer
 from pagerline.models import Role, Schedule, ScheduleKind, ScheduleLayer
 
 BERLIN_MONDAY_9 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 CET, the week before the change

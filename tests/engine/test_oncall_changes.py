@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from pagerline.engine import coverage
-from pagerline.engine.accounts import create_user
-from pagerline.engine.effects import Effects, set_dispatcher
-from pagerline.engine.oncall_changes import LOOKBACK, announce_oncall_changes
-from pagerline.engine.reminders import set_reminder
-from pagerline.engine.schedules import create_override, delete_override
+from pagerline.engine.schedules import coverage
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.core.effects import Effects, set_dispatcher
+from pagerline.engine.schedules.oncall_changes import LOOKBACK, announce_oncall_changes
+from pagerline.engine.schedules.reminders import set_reminder
+from pagerline.engine.schedules.editing import create_override, delete_override
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import Device, Notification, Platform, PushProvider, Role, Schedule, ScheduleKind, ScheduleLayer, User
 from tests.support.transports import ScriptedTransport, ctx

@@ -10,13 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from google.auth.credentials import AnonymousCredentials
 
-from pagerline.engine import actions, devices, muting, phones, replies
-from pagerline.engine.alerts import accept_alert
-from pagerline.engine.errors import BadInput, Conflict
-from pagerline.engine.escalation import tick
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.sources import find_source_by_key
-from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy
+from pagerline.engine.delivery import action_tokens as actions, replies
+from pagerline.engine.people import devices, phones
+from pagerline.engine.notify import muting
+from pagerline.engine.alerts.transitions import accept_alert
+from pagerline.engine.core.errors import BadInput, Conflict
+from pagerline.engine.alerts.escalation import tick
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.lookup import find_source_by_key
+from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.engine.sweeper import sweep_once
 from pagerline.push.fcm import FcmTransport
 from pagerline.push.registry import Transports

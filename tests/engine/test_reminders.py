@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine.accounts import create_user
-from pagerline.engine.effects import Effects, set_dispatcher
-from pagerline.engine.errors import BadInput, NotFound
-from pagerline.engine.reminders import ALLOWED_BEFORE, TITLE, get_reminder, plan_reminders, set_reminder
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.core.effects import Effects, set_dispatcher
+from pagerline.engine.core.errors import BadInput, NotFound
+from pagerline.engine.schedules.reminders import ALLOWED_BEFORE, TITLE, get_reminder, plan_reminders, set_reminder
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import (
     Device,

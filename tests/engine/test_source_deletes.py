@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine.accounts import Viewer, authenticate, create_token, create_user
-from pagerline.engine.alert_actions import (
+from pagerline.engine.people.accounts import Viewer, authenticate, create_token, create_user
+from pagerline.engine.alerts.actions import (
     ActionContext,
     ActionPolicy,
     create_alert_action,
@@ -23,12 +23,12 @@ from pagerline.engine.alert_actions import (
     deliver_action,
     deliver_due,
 )
-from pagerline.engine.alerts import accept_alert, resolve_alert
-from pagerline.engine.errors import Conflict, Forbidden, NotFound
-from pagerline.engine.heartbeats import _go_overdue, create_heartbeat, delete_heartbeat, ping, tick
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.source_policy import in_maintenance
-from pagerline.engine.source_settings import (
+from pagerline.engine.alerts.transitions import accept_alert, resolve_alert
+from pagerline.engine.core.errors import Conflict, Forbidden, NotFound
+from pagerline.engine.sources.heartbeats import _go_overdue, create_heartbeat, delete_heartbeat, ping, tick
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.policy import in_maintenance
+from pagerline.engine.sources.settings import (
     PolicyChanges,
     create_maintenance_window,
     create_support_hours,
@@ -36,7 +36,7 @@ from pagerline.engine.source_settings import (
     delete_support_hours,
     update_source_policy,
 )
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.models import (
     ActionDeliveryStatus,
     Alert,

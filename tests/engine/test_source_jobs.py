@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pagerline.engine.escalation import tick
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.source_jobs import auto_raise_tick, auto_resolve_tick
-from pagerline.engine.source_settings import PolicyChanges, create_support_hours, update_source_policy
-from pagerline.engine.sources import SourceInfo
+from pagerline.engine.alerts.escalation import tick
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.jobs import auto_raise_tick, auto_resolve_tick
+from pagerline.engine.sources.settings import PolicyChanges, create_support_hours, update_source_policy
+from pagerline.engine.sources.lookup import SourceInfo
 from pagerline.models import Alert, AlertLogEntry, AlertStatus, Channel, Notification, Priority, PriorityRule
 from tests.support.seed import Org, api_source, seed_org
 

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine.alerts import accept_alert, resolve_alert
-from pagerline.engine.errors import BadInput
-from pagerline.engine.alerts import event_counts
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.source_policy import admit, find_open_alert, in_maintenance, load_policy, open_key_for
-from pagerline.engine.source_settings import (
+from pagerline.engine.alerts.transitions import accept_alert, resolve_alert
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.alerts.transitions import event_counts
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.policy import admit, find_open_alert, in_maintenance, load_policy, open_key_for
+from pagerline.engine.sources.settings import (
     PolicyChanges,
     TemplateInvalid,
     create_maintenance_window,
@@ -26,7 +26,7 @@ from pagerline.engine.source_settings import (
     end_maintenance_window,
     update_source_policy,
 )
-from pagerline.engine.sources import SourceInfo
+from pagerline.engine.sources.lookup import SourceInfo
 from pagerline.models import Alert, AlertCreation, AlertLogEntry, AlertSource, DroppedEvent, Notification, Priority, PriorityRule
 from tests.support.seed import Org, api_source, seed_org
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from pagerline.engine import coverage
-from pagerline.engine.accounts import create_user
-from pagerline.engine.alerts import accept_alert
-from pagerline.engine.errors import BadInput
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.schedules import create_override
-from pagerline.engine.sources import SourceInfo, create_source, find_source_by_key
+from pagerline.engine.schedules import coverage
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.alerts.transitions import accept_alert
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.schedules.editing import create_override
+from pagerline.engine.sources.lookup import SourceInfo, create_source, find_source_by_key
 from pagerline.models import (
     Alert,
     EscalationPolicy,

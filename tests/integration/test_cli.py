@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.sources import find_source_by_key
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.models import Notification, NotificationStatus
 from tests.support.graphql import in_db
 from tests.support.processes import base_env, start_server, wait_until

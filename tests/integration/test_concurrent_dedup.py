@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from pagerline.engine.alerts import event_counts
+from pagerline.engine.alerts.transitions import event_counts
 from pagerline.db import close_db, init_db
 from pagerline.models import Alert, AlertLogEntry, Channel, Notification, NotificationStatus
 from tests.conftest import run

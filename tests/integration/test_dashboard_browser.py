@@ -37,7 +37,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from pagerline.engine import alerts as alert_engine
+from pagerline.engine.alerts import transitions as alert_engine
 from tests.integration.test_outages import redis_through
 from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import data, error_code, gql, in_db

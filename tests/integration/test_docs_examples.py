@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from pagerline.app import create_app
-from pagerline.engine.heartbeats import create_heartbeat
-from pagerline.engine.source_settings import PolicyChanges, update_source_policy
-from pagerline.engine.sources import create_source
+from pagerline.engine.sources.heartbeats import create_heartbeat
+from pagerline.engine.sources.settings import PolicyChanges, update_source_policy
+from pagerline.engine.sources.lookup import create_source
 from pagerline.models import IntegrationType
 from pagerline.settings import Settings
 from tests.conftest import _engine_db

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from pagerline.graphql.view import GRAPHIQL_PAGE
+from pagerline.graphql.core.view import GRAPHIQL_PAGE
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import World, running_world
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import websockets
 
-from pagerline.engine.accounts import create_token
-from pagerline.engine.devices import register_device
+from pagerline.engine.people.accounts import create_token
+from pagerline.engine.people.devices import register_device
 from pagerline.models import Device, Platform, PushProvider, TokenKind
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import World, data, error_code, fire_ok, gql, in_db, running_world, websocket_refusal, ws_url

@@ -16,7 +16,7 @@ import pytest
 import websockets
 
 from pagerline.db import close_db, init_db
-from pagerline.engine.accounts import create_token, create_user
+from pagerline.engine.people.accounts import create_token, create_user
 from pagerline.models import Role, TokenKind
 from tests.conftest import run
 from tests.support.databases import TemplateDatabases

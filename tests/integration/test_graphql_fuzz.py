@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, mutations, nodes, queries
 
-from pagerline.graphql.errors import MASKED_MESSAGE
+from pagerline.graphql.core.errors import MASKED_MESSAGE
 from pagerline.graphql.schema import schema
 from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import data, fire_ok, running_world

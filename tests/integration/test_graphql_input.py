@@ -18,8 +18,8 @@ import httpx
 import pytest
 import websockets
 
-from pagerline.graphql.errors import MASKED_MESSAGE
-from pagerline.graphql.view import MAX_LIST_ITEMS
+from pagerline.graphql.core.errors import MASKED_MESSAGE
+from pagerline.graphql.core.view import MAX_LIST_ITEMS
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import BACKENDS, World, data, fire_ok, gql, world_on, ws_url
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pagerline.graphql.errors import MASKED_MESSAGE
+from pagerline.graphql.core.errors import MASKED_MESSAGE
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import BACKENDS, World, gql, world_on
 from tests.support.schema_positions import WITH_OFFSET, Position, argument_positions, document

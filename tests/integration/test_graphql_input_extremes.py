@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pagerline.graphql.errors import MASKED_MESSAGE
+from pagerline.graphql.core.errors import MASKED_MESSAGE
 from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import World, running_world
 from tests.support.schema_positions import Position, argument_positions, document

@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from pagerline.app import create_app
 from pagerline.db import close_db, init_db
-from pagerline.engine.alerts import NewAlert, comment_alert, open_alert
+from pagerline.engine.alerts.transitions import NewAlert, comment_alert, open_alert
 from pagerline.models import Priority
 from pagerline.settings import Settings
 from tests.support.seed import Org, seed_org
@@ -119,7 +119,7 @@ POLICIES = "{ escalationPolicies { name rules { escalationTimeout users { name }
 async def test_policies_with_schedules_and_layers_cost_the_same_for_1_and_6_schedules(
     dashboard: tuple[httpx.AsyncClient, StatementCounter, Org],
 ) -> None:
-    from pagerline.engine.schedules import LayerInput, create_schedule
+    from pagerline.engine.schedules.editing import LayerInput, create_schedule
     from pagerline.models import EscalationRule, ScheduleKind
 
     client, counter, org = dashboard

@@ -183,7 +183,7 @@ def test_edit_schedule_layers_and_static_shifts(world: tuple[Server, Org]) -> No
 
 async def _people(url: str) -> dict[str, str]:
     """Carol, a teammate of Alice and Bob on Ops, and Dave, on another team: tokens by name."""
-    from pagerline.engine.accounts import create_token, create_user
+    from pagerline.engine.people.accounts import create_token, create_user
     from pagerline.models import Role, TokenKind
 
     await init_db(url)
@@ -220,7 +220,7 @@ def test_coverage_requests_are_listed_to_the_requesters_teammates_only(world: tu
 
 async def _flood(url: str, count: int) -> None:
     """``count`` pending requests by someone on another team, newer than everything else."""
-    from pagerline.engine.accounts import create_user
+    from pagerline.engine.people.accounts import create_user
     from pagerline.models import CoverageRequest, Role
 
     await init_db(url)

@@ -12,8 +12,8 @@ import icalendar
 import pytest
 
 from pagerline.db import close_db, init_db
-from pagerline.engine.accounts import create_user
-from pagerline.engine.calendars import create_feed, revoke_feed
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.schedules.calendars import create_feed, revoke_feed
 from pagerline.models import Schedule, ScheduleLayer
 from tests.conftest import run
 from tests.support.databases import TemplateDatabases

@@ -26,9 +26,9 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from pagerline.engine.alerts import event_counts
+from pagerline.engine.alerts.transitions import event_counts
 from pagerline.db import close_db, init_db
-from pagerline.engine.sources import create_source
+from pagerline.engine.sources.lookup import create_source
 from pagerline.models import Alert, AlertLogEntry, DeploymentEvent, IntegrationType, Notification
 from tests.conftest import run
 from tests.support.databases import TemplateDatabases, pg_base_url

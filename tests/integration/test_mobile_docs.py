@@ -23,14 +23,14 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 
 from pagerline.app import create_app
-from pagerline.engine import actions
-from pagerline.engine.accounts import create_user
-from pagerline.engine.alerts import accept_alert
-from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.oncall_changes import announce_oncall_changes
-from pagerline.engine.schedules import create_override
-from pagerline.engine.sources import create_source, find_source_by_key
+from pagerline.engine.delivery import action_tokens as actions
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.alerts.transitions import accept_alert
+from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.schedules.oncall_changes import announce_oncall_changes
+from pagerline.engine.schedules.editing import create_override
+from pagerline.engine.sources.lookup import create_source, find_source_by_key
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import EscalationPolicy, EscalationRule, Priority, Role, Schedule, ScheduleLayer, Team, User
 from pagerline.push.apns import ApnsTransport

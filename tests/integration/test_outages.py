@@ -69,7 +69,7 @@ async def _seed(url: str, **kwargs: Any) -> Org:
 
 
 async def _heartbeat(url: str, org: Org) -> str:
-    from pagerline.engine.heartbeats import create_heartbeat
+    from pagerline.engine.sources.heartbeats import create_heartbeat
 
     await init_db(url)
     try:

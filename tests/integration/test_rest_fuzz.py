@@ -39,13 +39,13 @@ from schemathesis.checks import (
 from twilio.request_validator import RequestValidator
 
 from pagerline.db import close_db, init_db
-from pagerline.engine import actions
-from pagerline.engine.accounts import create_token
-from pagerline.engine.calendars import create_feed
-from pagerline.engine.events import EventInput
-from pagerline.engine.heartbeats import create_heartbeat
-from pagerline.engine.ingest import ingest_event
-from pagerline.engine.sources import create_source, find_source_by_key
+from pagerline.engine.delivery import action_tokens as actions
+from pagerline.engine.people.accounts import create_token
+from pagerline.engine.schedules.calendars import create_feed
+from pagerline.engine.sources.events import EventInput
+from pagerline.engine.sources.heartbeats import create_heartbeat
+from pagerline.engine.sources.intake import ingest_event
+from pagerline.engine.sources.lookup import create_source, find_source_by_key
 from pagerline.models import Channel, IntegrationType, Notification, NotificationStatus, TokenKind, User
 from pagerline.settings import Settings
 from tests.conftest import run

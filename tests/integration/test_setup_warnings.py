@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pagerline.engine.accounts import create_token, create_user
+from pagerline.engine.people.accounts import create_token, create_user
 from pagerline.models import EscalationPolicy, EscalationRule, Role, TokenKind
 from tests.integration.test_dashboard_browser import CHROMIUM, SLOW_MS, sign_in
 from tests.support.databases import TemplateDatabases

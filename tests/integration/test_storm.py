@@ -31,8 +31,8 @@ import httpx
 from tortoise.expressions import F
 
 from pagerline.db import close_db, init_db
-from pagerline.engine.accounts import create_token, create_user
-from pagerline.engine.sources import create_source
+from pagerline.engine.people.accounts import create_token, create_user
+from pagerline.engine.sources.lookup import create_source
 from pagerline.models import (
     Channel,
     Device,

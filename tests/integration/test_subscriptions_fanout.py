@@ -29,7 +29,7 @@ import pytest
 import websockets
 
 from pagerline.bus import QUEUE_SIZE, RESYNC_EVENT, Fanout
-from pagerline.graphql.bus_events import RESYNC_CLOSE_CODE
+from pagerline.graphql.core.bus_events import RESYNC_CLOSE_CODE
 from tests.integration.test_outages import redis_through
 from tests.integration.test_pipeline_e2e import move_clock
 from tests.support.databases import TemplateDatabases

@@ -20,7 +20,7 @@ import websockets
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from pagerline.app import create_app
-from pagerline.engine.accounts import create_token, create_user
+from pagerline.engine.people.accounts import create_token, create_user
 from pagerline.models import Role, Schedule, ScheduleLayer, Team, TokenKind
 from pagerline.settings import Settings
 from pagerline.widgets.feed import stable_part

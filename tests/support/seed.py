@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pagerline.engine.accounts import create_token, create_user
-from pagerline.engine.sources import SourceInfo, create_source, find_source_by_key
+from pagerline.engine.people.accounts import create_token, create_user
+from pagerline.engine.sources.lookup import SourceInfo, create_source, find_source_by_key
 from pagerline.models import (
     Device,
     EscalationPolicy,

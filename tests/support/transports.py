@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
-from pagerline.engine.delivery import DeliveryContext, DeliveryPolicy
+from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.registry import Transports
 from tests.fakes.fcm import FakeFcm

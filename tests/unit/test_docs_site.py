@@ -36,9 +36,9 @@ from cryptography.x509.oid import NameOID
 from graphql import build_schema, parse, validate
 
 from pagerline.cli import build_parser
-from pagerline.engine.alert_actions import sign
-from pagerline.engine.event_filter import compile_filter
-from pagerline.engine.webhook_templates import compile_webhook_templates, render_payload
+from pagerline.engine.alerts.actions import sign
+from pagerline.engine.sources.event_filter import compile_filter
+from pagerline.engine.sources.webhook_templates import compile_webhook_templates, render_payload
 from pagerline.push.email import parse_smtp_url
 from pagerline.settings import Settings
 from tests.support.readme import DOCS, README, ROOT, WRITE_ENV, _commands, doc_files, fenced_blocks

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pagerline.engine import event_filter
-from pagerline.engine.event_filter import FilterError, catastrophic, compile_filter, matches
+from pagerline.engine.sources import event_filter
+from pagerline.engine.sources.event_filter import FilterError, catastrophic, compile_filter, matches
 
 EVENT: dict[str, Any] = {
     "summary": "Disk full on db-1",

@@ -13,15 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pagerline.engine.schedule_math import (
-    Layer,
-    ScheduleSpec,
-    WeeklyWindow,
-    final_shifts,
-    handoffs,
-    layer_shifts,
-    on_call,
-)
+from pagerline.engine.schedules.math import Layer, ScheduleSpec, WeeklyWindow, final_shifts, handoffs, layer_shifts, on_call
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pagerline.engine.schedule_math import (
+from pagerline.engine.schedules.math import (
     CompiledSchedule,
     Layer,
     Override,

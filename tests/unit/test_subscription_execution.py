@@ -11,7 +11,7 @@ import graphql.execution.executor as executor_module
 import pytest
 import strawberry
 
-from pagerline.graphql.execution import PagerlineExecutionContext
+from pagerline.graphql.core.execution import PagerlineExecutionContext
 
 
 @strawberry.type
@@ -52,7 +52,7 @@ def collections_during_subscription(context_class: type[Any] | None, monkeypatch
         return real(*args, **kwargs)
 
     monkeypatch.setattr(executor_module, "collect_subfields", counting)
-    monkeypatch.setattr("pagerline.graphql.execution.collect_subfields", counting)
+    monkeypatch.setattr("pagerline.graphql.core.execution.collect_subfields", counting)
     schema = strawberry.Schema(query=Query, subscription=Subscription, execution_context_class=context_class)
 
     async def run() -> list[Any]:

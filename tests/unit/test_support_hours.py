@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pagerline.engine.support_hours import (
+from pagerline.engine.sources.support_hours import (
     DAYS,
     SupportHoursError,
     SupportHoursSpec,

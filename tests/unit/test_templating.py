@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pagerline.engine import templating
-from pagerline.engine.templating import TemplateError, compile_template
+from pagerline.engine.sources import templating
+from pagerline.engine.sources.templating import TemplateError, compile_template
 
 PAYLOAD = {
     "title": "Disk Full",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pagerline.engine.webhook_templates import MappingError, TemplateFieldError, compile_webhook_templates, map_payload
+from pagerline.engine.sources.webhook_templates import MappingError, TemplateFieldError, compile_webhook_templates, map_payload
 from pagerline.models import Priority
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

@@ -38,11 +38,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.effects import Effects, unit_of_work
-from pagerline.engine.errors import BadInput, Forbidden, NotFound
-from pagerline.engine.roles import may_see, require_manager
-from pagerline.engine.timeline import add_entry, entry
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.core.errors import BadInput, Forbidden, NotFound
+from pagerline.engine.people.roles import may_see, require_manager
+from pagerline.engine.core.timeline import add_entry, entry
 from pagerline.models import (
     ActionDeliveryStatus,
     Alert,

@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pagerline.engine import metrics, sql
-from pagerline.engine.alert_actions import plan_for_change
-from pagerline.engine.effects import Effects, unit_of_work
-from pagerline.engine.errors import Conflict
-from pagerline.engine.notify import plan_pages, plan_updates
-from pagerline.engine.oncall import on_call_users
-from pagerline.engine.timeline import LogKind, entry
+from pagerline.engine.core import metrics, sql
+from pagerline.engine.alerts.actions import plan_for_change
+from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.core.errors import Conflict
+from pagerline.engine.notify.planning import plan_pages, plan_updates
+from pagerline.engine.schedules.oncall import on_call_users
+from pagerline.engine.core.timeline import LogKind, entry
 from pagerline.models import Alert, AlertActionTrigger, AlertLogEntry, AlertSource, AlertStatus, EscalationPolicy, Priority, User
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.errors import BadInput, Conflict, NotFound
-from pagerline.engine.roles import may_see, require_manager
-from pagerline.engine.unset import UNSET, Unset
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.core.errors import BadInput, Conflict, NotFound
+from pagerline.engine.people.roles import may_see, require_manager
+from pagerline.engine.core.unset import UNSET, Unset
 from pagerline.models import AlertSource, EscalationPolicy, EscalationRule, Schedule, Team, User
 
 WHAT = "escalation policies"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from pagerline.engine.errors import BadInput
-from pagerline.engine.input_rules import check_text
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.core.input_rules import check_text
 from pagerline.models import Alert, AlertStatus, Priority
 
 MAX_TEXT = 200

@@ -15,13 +15,13 @@ from typing import Any
 from tortoise import connections
 from tortoise.functions import Count
 
-from pagerline.engine import metrics
-from pagerline.engine.alert_actions import plan_for_change as plan_alert_actions
-from pagerline.engine.effects import Effects, publish_update_throttled, unit_of_work
-from pagerline.engine.errors import BadInput, Conflict, NotFound
-from pagerline.engine.escalation import apply_level, choose_level, escalate_by_hand, load_policy_plan, set_escalation_state
-from pagerline.engine.notify import plan_updates
-from pagerline.engine.timeline import LogKind, add_entry, entry
+from pagerline.engine.core import metrics
+from pagerline.engine.alerts.actions import plan_for_change as plan_alert_actions
+from pagerline.engine.core.effects import Effects, publish_update_throttled, unit_of_work
+from pagerline.engine.core.errors import BadInput, Conflict, NotFound
+from pagerline.engine.alerts.escalation import apply_level, choose_level, escalate_by_hand, load_policy_plan, set_escalation_state
+from pagerline.engine.notify.planning import plan_updates
+from pagerline.engine.core.timeline import LogKind, add_entry, entry
 from pagerline.models import Alert, AlertActionTrigger, AlertLogEntry, AlertStatus, Notification, NotificationKind, NotificationStatus, Priority, User
 
 

@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from pagerline.engine.errors import BadInput
+from pagerline.engine.core.errors import BadInput
 
 #: Nesting deeper than this is refused: no real payload needs it, and Python's JSON reader and
 #: everything that walks the result (pydantic, templates, graphql-core) recurse per level.

@@ -1,5 +1,5 @@
 """SQL fragments that differ between SQLite and PostgreSQL, for statements run through
-:mod:`pagerline.engine.sql` (``?`` placeholders). Used where a read must be one round trip
+:mod:`pagerline.engine.core.sql` (``?`` placeholders). Used where a read must be one round trip
 (the schedule loader, the widget feed's three statements)."""
 
 from __future__ import annotations

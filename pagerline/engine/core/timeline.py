@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pagerline.engine import sql
+from pagerline.engine.core import sql
 from pagerline.models import AlertLogEntry
 
 

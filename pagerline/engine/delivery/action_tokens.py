@@ -16,9 +16,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pagerline.engine import alerts as alert_engine
-from pagerline.engine import sql
-from pagerline.engine.errors import EngineError
+from pagerline.engine.alerts import transitions as alert_engine
+from pagerline.engine.core import sql
+from pagerline.engine.core.errors import EngineError
 from pagerline.models import ActionToken, Alert, Role, User
 
 DEFAULT_TTL = timedelta(hours=24)

@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from pagerline.engine.delivery import NOT_CONFIGURED
-from pagerline.engine.notify import Recipient, unreachable_reason
-from pagerline.engine.oncall import load_schedules
-from pagerline.engine.schedule_math import final_shifts
+from pagerline.engine.delivery.outbox import NOT_CONFIGURED
+from pagerline.engine.notify.planning import Recipient, unreachable_reason
+from pagerline.engine.schedules.oncall import load_schedules
+from pagerline.engine.schedules.math import final_shifts
 from pagerline.models import Channel, Device, EscalationPolicy, NotificationRule, Priority, PushProvider, User
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings

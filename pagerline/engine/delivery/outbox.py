@@ -21,10 +21,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pagerline.engine import actions, metrics, sql, storm
-from pagerline.engine.effects import Effects, unit_of_work
-from pagerline.engine.oncall_changes import push_extras
-from pagerline.engine.timeline import LogKind, add_entry
+from pagerline.engine.delivery import action_tokens as actions
+from pagerline.engine.core import metrics, sql
+from pagerline.engine.notify import storm
+from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.schedules.oncall_changes import push_extras
+from pagerline.engine.core.timeline import LogKind, add_entry
 from pagerline.models import (
     Alert,
     AlertStatus,

@@ -1,6 +1,6 @@
 """Answers that come back through a provider: SMS replies, voice keypresses, delivery status.
 
-Every accept or resolve goes through :mod:`pagerline.engine.alerts`, like any other adapter.
+Every accept or resolve goes through :mod:`pagerline.engine.alerts.transitions`, like any other adapter.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pagerline.engine import alerts as alert_engine
-from pagerline.engine.errors import EngineError
-from pagerline.engine.timeline import LogKind, add_entry
+from pagerline.engine.alerts import transitions as alert_engine
+from pagerline.engine.core.errors import EngineError
+from pagerline.engine.core.timeline import LogKind, add_entry
 from pagerline.models import Alert, Channel, Notification, NotificationKind, NotificationStatus, Role, User
 
 _ACCEPT = {"1", "a", "ack", "accept", "acknowledge"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pagerline.engine.errors import BadInput
+from pagerline.engine.core.errors import BadInput
 from pagerline.models import User
 
 MAX_MUTE = timedelta(days=30)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pagerline.engine import render, sql
-from pagerline.engine.sql_dialect import in_list
-from pagerline.engine.effects import Effects
-from pagerline.engine.timeline import LogKind, entry
+from pagerline.engine.notify import render
+from pagerline.engine.core import sql
+from pagerline.engine.core.sql_dialect import in_list
+from pagerline.engine.core.effects import Effects
+from pagerline.engine.core.timeline import LogKind, entry
 from pagerline.models import (
     Alert,
     AlertLogEntry,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.errors import BadInput
+from pagerline.engine.core.errors import BadInput
 from pagerline.models import Channel, NotificationRule, Priority
 
 MAX_DELAY_MINUTES = 120

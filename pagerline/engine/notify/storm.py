@@ -20,7 +20,7 @@ from enum import Enum
 
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine import sql
+from pagerline.engine.core import sql
 from pagerline.models import Channel, Notification, NotificationKind, NotificationStatus
 
 IDENTICAL_WINDOW = timedelta(seconds=240)

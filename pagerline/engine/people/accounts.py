@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pagerline.engine import people_rules, sql
-from pagerline.engine.effects import Effects, dispatch_after_commit
-from pagerline.engine.errors import Conflict, NotFound
-from pagerline.engine.notify import create_default_rules
+from pagerline.engine.people import field_rules as people_rules
+from pagerline.engine.core import sql
+from pagerline.engine.core.effects import Effects, dispatch_after_commit
+from pagerline.engine.core.errors import Conflict, NotFound
+from pagerline.engine.notify.planning import create_default_rules
 from pagerline.models import ApiToken, Device, Role, Team, TokenKind, User
 from pagerline.security import digest, digests_match, hash_password, new_secret, verify_password
 
@@ -169,7 +170,7 @@ async def revoke_token(token_id: int, now: datetime) -> None:
 
 async def announce_credentials_changed(*user_ids: int) -> None:
     """After a commit that may end some of these users' tokens (revoked, device gone): open
-    subscriptions of theirs check their token again (see pagerline.graphql.bus_events)."""
+    subscriptions of theirs check their token again (see pagerline.graphql.core.bus_events)."""
     effects = Effects()
     for user_id in sorted(set(user_ids)):
         effects.publish("auth", "CHANGED", user_id=user_id)

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.accounts import announce_credentials_changed
-from pagerline.engine.errors import BadInput, NotFound
+from pagerline.engine.people.accounts import announce_credentials_changed
+from pagerline.engine.core.errors import BadInput, NotFound
 from pagerline.models import Device, Platform, PushProvider
 
 

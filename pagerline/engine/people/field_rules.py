@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pagerline.engine.errors import BadInput
-from pagerline.engine.input_rules import check_text
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.core.input_rules import check_text
 
 MIN_PASSWORD = 8
 # argon2 takes any length; a bound keeps one sign-in from costing megabytes of hashing.

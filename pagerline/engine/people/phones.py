@@ -6,8 +6,8 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from pagerline.engine.effects import unit_of_work
-from pagerline.engine.errors import BadInput, Conflict
+from pagerline.engine.core.effects import unit_of_work
+from pagerline.engine.core.errors import BadInput, Conflict
 from pagerline.models import Channel, Notification, NotificationKind, User
 from pagerline.security import digest, digests_match
 

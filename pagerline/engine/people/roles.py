@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from tortoise.expressions import Q
 
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.errors import Forbidden
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.core.errors import Forbidden
 from pagerline.models import Role
 
 

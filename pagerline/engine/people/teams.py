@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine import people_rules
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.errors import Conflict, NotFound
-from pagerline.engine.roles import may_see_team, require_admin, require_manager
+from pagerline.engine.people import field_rules as people_rules
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.core.errors import Conflict, NotFound
+from pagerline.engine.people.roles import may_see_team, require_admin, require_manager
 from pagerline.models import Team, User
 
 

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
-from pagerline.engine.accounts import Viewer, announce_credentials_changed, create_token, revoke_token
-from pagerline.engine.errors import BadInput, NotFound
+from pagerline.engine.people.accounts import Viewer, announce_credentials_changed, create_token, revoke_token
+from pagerline.engine.core.errors import BadInput, NotFound
 from pagerline.models import ApiToken, Device, TokenKind
 
 

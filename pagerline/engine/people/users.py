@@ -7,10 +7,10 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine import people_rules
-from pagerline.engine.accounts import Viewer, create_user as create_account, set_password
-from pagerline.engine.errors import BadInput, Conflict, NotFound
-from pagerline.engine.roles import require_admin
+from pagerline.engine.people import field_rules as people_rules
+from pagerline.engine.people.accounts import Viewer, create_user as create_account, set_password
+from pagerline.engine.core.errors import BadInput, Conflict, NotFound
+from pagerline.engine.people.roles import require_admin
 from pagerline.models import Role, Team, User
 from pagerline.security import verify_password
 

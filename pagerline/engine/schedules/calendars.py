@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
-from pagerline.engine.errors import NotFound
-from pagerline.engine.oncall import load_schedule_specs
-from pagerline.engine.schedule_math import final_shifts
+from pagerline.engine.core.errors import NotFound
+from pagerline.engine.schedules.oncall import load_schedule_specs
+from pagerline.engine.schedules.math import final_shifts
 from pagerline.models import Schedule, ScheduleLayer, ScheduleOverride, User
 from pagerline.models import StaticShift as StaticShiftRow
 from pagerline.models.calendars import CalendarToken

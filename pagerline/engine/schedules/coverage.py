@@ -13,11 +13,11 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine import oncall_changes
-from pagerline.engine.effects import Effects, unit_of_work
-from pagerline.engine.errors import BadInput, Conflict, Forbidden, NotFound
-from pagerline.engine.oncall import load_schedule_specs
-from pagerline.engine.schedule_math import ScheduleSpec, Shift, final_shifts
+from pagerline.engine.schedules import oncall_changes
+from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.core.errors import BadInput, Conflict, Forbidden, NotFound
+from pagerline.engine.schedules.oncall import load_schedule_specs
+from pagerline.engine.schedules.math import ScheduleSpec, Shift, final_shifts
 from pagerline.models import Channel, Notification, NotificationKind, Schedule, ScheduleOverride, User
 from pagerline.models.coverage import CoverageRequest, CoverageStatus
 

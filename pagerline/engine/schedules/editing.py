@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine import oncall_changes
-from pagerline.engine.effects import unit_of_work
-from pagerline.engine.errors import BadInput, Forbidden, NotFound
-from pagerline.engine.schedule_math import parse_rotation
+from pagerline.engine.schedules import oncall_changes
+from pagerline.engine.core.effects import unit_of_work
+from pagerline.engine.core.errors import BadInput, Forbidden, NotFound
+from pagerline.engine.schedules.math import parse_rotation
 from pagerline.models import Role, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride, StaticShift, User
 
 

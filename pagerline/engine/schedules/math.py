@@ -99,16 +99,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from .schedule_math_layer import LayerMath
-from .schedule_math_overlay import IntervalIndex, merge_touching, overlay, paint
-from .schedule_math_time import (
-    US_PER_DAY,
-    US_PER_SECOND,
-    US_PER_WEEK,
-    Zone,
-    from_instant,
-    to_instant,
-)
+from pagerline.engine.schedules.math_layer import LayerMath
+from pagerline.engine.schedules.math_overlay import IntervalIndex, merge_touching, overlay, paint
+from pagerline.engine.schedules.math_time import US_PER_DAY, US_PER_SECOND, US_PER_WEEK, Zone, from_instant, to_instant
 
 __all__ = [
     "WeeklyWindow",

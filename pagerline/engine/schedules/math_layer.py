@@ -1,4 +1,4 @@
-"""Per-layer arithmetic for :mod:`pagerline.engine.schedule_math`.
+"""Per-layer arithmetic for :mod:`pagerline.engine.schedules.math`.
 
 A :class:`LayerMath` answers two questions about one rotation layer, both on
 integer instants/wall times (see :mod:`schedule_math_time`):
@@ -23,13 +23,7 @@ length) instead of overlapping their successors.
 
 from __future__ import annotations
 
-from .schedule_math_time import (
-    FAR_FUTURE,
-    MAX_OFFSET_US,
-    US_PER_WEEK,
-    Zone,
-    monday_on_or_before,
-)
+from pagerline.engine.schedules.math_time import FAR_FUTURE, MAX_OFFSET_US, US_PER_WEEK, Zone, monday_on_or_before
 
 # (start, end, rotation index) with start < end, instants.
 RotationSegment = tuple[int, int, int]

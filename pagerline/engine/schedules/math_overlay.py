@@ -1,4 +1,4 @@
-"""Priority overlay of intervals, for :mod:`pagerline.engine.schedule_math`.
+"""Priority overlay of intervals, for :mod:`pagerline.engine.schedules.math`.
 
 Layers, static shifts and overrides are all "intervals with a priority"; the
 final schedule is, at each instant, the highest-priority interval covering it.

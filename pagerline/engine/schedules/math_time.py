@@ -1,4 +1,4 @@
-"""Integer-microsecond time helpers for :mod:`pagerline.engine.schedule_math`.
+"""Integer-microsecond time helpers for :mod:`pagerline.engine.schedules.math`.
 
 Why integers: on the target hardware every ``datetime``/``timedelta`` allocation
 costs roughly half a microsecond, while int arithmetic and comparisons are an

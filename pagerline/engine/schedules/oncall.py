@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from pagerline.engine.schedule_math import Layer, Override, ScheduleSpec, StaticShift, WeeklyWindow, on_call
-from pagerline.engine import sql
-from pagerline.engine.sql_dialect import in_list, typed_null
+from pagerline.engine.schedules.math import Layer, Override, ScheduleSpec, StaticShift, WeeklyWindow, on_call
+from pagerline.engine.core import sql
+from pagerline.engine.core.sql_dialect import in_list, typed_null
 from pagerline.models import ScheduleOverride
 
 

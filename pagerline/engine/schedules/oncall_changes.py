@@ -37,10 +37,10 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.effects import Effects, unit_of_work
-from pagerline.engine.oncall import load_schedules
-from pagerline.engine.reminders import END_LOOKAHEAD, in_zone, period_end
-from pagerline.engine.schedule_math import CompiledSchedule, Override, ScheduleSpec, compile_schedule
+from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.schedules.oncall import load_schedules
+from pagerline.engine.schedules.reminders import END_LOOKAHEAD, in_zone, period_end
+from pagerline.engine.schedules.math import CompiledSchedule, Override, ScheduleSpec, compile_schedule
 from pagerline.models import Channel, Device, Notification, NotificationKind, ScheduleOverride, User
 from pagerline.models.reminders import ReminderSetting
 

@@ -32,10 +32,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.effects import unit_of_work
-from pagerline.engine.errors import BadInput, NotFound
-from pagerline.engine.oncall import load_schedules
-from pagerline.engine.schedule_math import CompiledSchedule, ScheduleSpec, compile_schedule
+from pagerline.engine.core.effects import unit_of_work
+from pagerline.engine.core.errors import BadInput, NotFound
+from pagerline.engine.schedules.oncall import load_schedules
+from pagerline.engine.schedules.math import CompiledSchedule, ScheduleSpec, compile_schedule
 from pagerline.models import (
     Channel,
     Notification,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine import source_policy, sources
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.errors import BadInput, Conflict, NotFound
-from pagerline.engine.roles import may_see, require_manager
-from pagerline.engine.unset import UNSET, Unset
+from pagerline.engine.sources import policy as source_policy, lookup as sources
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.core.errors import BadInput, Conflict, NotFound
+from pagerline.engine.people.roles import may_see, require_manager
+from pagerline.engine.core.unset import UNSET, Unset
 from pagerline.models import Alert, AlertSource, AlertStatus, EscalationPolicy, IntegrationType, Priority, Team
 
 WHAT = "alert sources"

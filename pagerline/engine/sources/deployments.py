@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pagerline.engine.errors import BadInput
-from pagerline.engine.input_rules import check_value
-from pagerline.engine.sources import SourceInfo
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.core.input_rules import check_value
+from pagerline.engine.sources.lookup import SourceInfo
 from pagerline.models import Alert, DeploymentEvent
 
 DEPLOYMENT_WINDOW = timedelta(hours=1)

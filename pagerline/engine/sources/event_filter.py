@@ -1,7 +1,7 @@
 """Event filters: a condition, stored as JSON, that an event must meet to become an alert.
 
 As in ilert, a source's filter says which events to *keep*: an event that does not match is
-dropped (and recorded, see :mod:`pagerline.engine.source_policy`). The language is JSON so
+dropped (and recorded, see :mod:`pagerline.engine.sources.policy`). The language is JSON so
 that it can be stored, shown and edited by tools without a parser of our own:
 
 - a test: ``{"field": "labels.env", "op": "eq", "value": "prod"}``, with ``op`` one of

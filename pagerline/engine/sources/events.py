@@ -1,6 +1,6 @@
 """What an event is, whatever integration it came through (the intake's input type).
 
-Kept apart from :mod:`pagerline.engine.ingest` so that the source policies, which the intake
+Kept apart from :mod:`pagerline.engine.sources.intake` so that the source policies, which the intake
 consults, can describe events without importing the intake.
 """
 

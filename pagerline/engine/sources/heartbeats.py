@@ -20,14 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.alerts import resolve_alert
-from pagerline.engine.effects import Effects, unit_of_work
-from pagerline.engine.errors import BadInput, NotFound
-from pagerline.engine.ingest import EventInput, ingest_event
-from pagerline.engine.roles import may_see, require_manager
-from pagerline.engine.sources import load_source_info
-from pagerline.engine.timeline import add_entry
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.alerts.transitions import resolve_alert
+from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.core.errors import BadInput, NotFound
+from pagerline.engine.sources.intake import EventInput, ingest_event
+from pagerline.engine.people.roles import may_see, require_manager
+from pagerline.engine.sources.lookup import load_source_info
+from pagerline.engine.core.timeline import add_entry
 from pagerline.models import Alert, AlertSource, AlertStatus, Heartbeat, HeartbeatState, User
 from pagerline.security import digest, digests_match, new_secret
 

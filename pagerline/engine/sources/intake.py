@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from tortoise.exceptions import IntegrityError
 
-from pagerline.engine import metrics, source_policy
-from pagerline.engine.alerts import NewAlert, accept_alert, append_event, comment_alert, open_alert, resolve_alert
-from pagerline.engine.errors import BadInput
-from pagerline.engine.events import EventInput, EventType, ResponseCode
-from pagerline.engine.input_rules import check_value
-from pagerline.engine.sources import SourceInfo
-from pagerline.engine.timeline import LogKind
+from pagerline.engine.core import metrics
+from pagerline.engine.sources import policy as source_policy
+from pagerline.engine.alerts.transitions import NewAlert, accept_alert, append_event, comment_alert, open_alert, resolve_alert
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.sources.events import EventInput, EventType, ResponseCode
+from pagerline.engine.core.input_rules import check_value
+from pagerline.engine.sources.lookup import SourceInfo
+from pagerline.engine.core.timeline import LogKind
 from pagerline.models import DropReason, EscalationPolicy
 
 

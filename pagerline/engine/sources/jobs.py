@@ -19,14 +19,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pagerline.engine import alert_actions, heartbeats
-from pagerline.engine.alerts import EVENT_KINDS, resolve_alert
-from pagerline.engine.delivery import DeliveryContext
-from pagerline.engine.effects import unit_of_work
-from pagerline.engine.escalation import apply_level, choose_level, load_policy_plan, set_escalation_state
-from pagerline.engine.source_policy import OPEN_STATUSES, support_hours_spec
-from pagerline.engine.support_hours import in_support, rule_priority
-from pagerline.engine.timeline import entry
+from pagerline.engine.alerts import actions as alert_actions
+from pagerline.engine.sources import heartbeats
+from pagerline.engine.alerts.transitions import EVENT_KINDS, resolve_alert
+from pagerline.engine.delivery.outbox import DeliveryContext
+from pagerline.engine.core.effects import unit_of_work
+from pagerline.engine.alerts.escalation import apply_level, choose_level, load_policy_plan, set_escalation_state
+from pagerline.engine.sources.policy import OPEN_STATUSES, support_hours_spec
+from pagerline.engine.sources.support_hours import in_support, rule_priority
+from pagerline.engine.core.timeline import entry
 from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, DroppedEvent, Priority, PriorityRule
 
 log = logging.getLogger(__name__)

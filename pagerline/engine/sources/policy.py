@@ -9,7 +9,7 @@ tests and other callers: :func:`should_drop`, :func:`in_maintenance`, :func:`gro
 Grouping keeps the database in charge of dedup: each mode names the open alert an event joins by
 an ``open_key``, and the unique index on ``alerts.open_key`` lets one of many concurrent events
 open it while the rest append. Per-key mode uses the intake's own key
-(:func:`pagerline.engine.alerts.open_key`). The grouped modes use keys that start with ``g:``,
+(:func:`pagerline.engine.alerts.transitions.open_key`). The grouped modes use keys that start with ``g:``,
 which per-key keys (``<source id>:...``) never do:
 
 - ``ONE_OPEN_ALERT``: ``g:<source>:open``. Every event joins the open alert until it is resolved.
@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pagerline.engine.alerts import open_key as per_key_open_key
-from pagerline.engine.event_filter import Condition, FilterError, compile_filter, matches
-from pagerline.engine.events import EventInput
-from pagerline.engine.sources import SourceInfo
-from pagerline.engine.support_hours import SupportHoursError, SupportHoursSpec, in_support, parse_support_hours, rule_priority
-from pagerline.engine.webhook_templates import TemplateFieldError, WebhookTemplates, compile_webhook_templates
+from pagerline.engine.alerts.transitions import open_key as per_key_open_key
+from pagerline.engine.sources.event_filter import Condition, FilterError, compile_filter, matches
+from pagerline.engine.sources.events import EventInput
+from pagerline.engine.sources.lookup import SourceInfo
+from pagerline.engine.sources.support_hours import SupportHoursError, SupportHoursSpec, in_support, parse_support_hours, rule_priority
+from pagerline.engine.sources.webhook_templates import TemplateFieldError, WebhookTemplates, compile_webhook_templates
 from pagerline.models import (
     Alert,
     AlertCreation,

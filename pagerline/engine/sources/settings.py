@@ -17,15 +17,15 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.errors import BadInput, Conflict, NotFound
-from pagerline.engine.event_filter import FilterError, compile_filter
-from pagerline.engine.roles import may_see, require_manager
-from pagerline.engine.source_policy import clear_policy_cache
-from pagerline.engine.sources import clear_cache as clear_source_cache
-from pagerline.engine.support_hours import SupportHoursError, parse_support_hours, uses_support_hours
-from pagerline.engine.unset import UNSET, Unset
-from pagerline.engine.webhook_templates import TemplateFieldError, compile_webhook_templates
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.core.errors import BadInput, Conflict, NotFound
+from pagerline.engine.sources.event_filter import FilterError, compile_filter
+from pagerline.engine.people.roles import may_see, require_manager
+from pagerline.engine.sources.policy import clear_policy_cache
+from pagerline.engine.sources.lookup import clear_cache as clear_source_cache
+from pagerline.engine.sources.support_hours import SupportHoursError, parse_support_hours, uses_support_hours
+from pagerline.engine.core.unset import UNSET, Unset
+from pagerline.engine.sources.webhook_templates import TemplateFieldError, compile_webhook_templates
 from pagerline.models import AlertCreation, AlertSource, MaintenanceWindow, Priority, PriorityRule, SupportHours
 
 GROUPING_WINDOW_RANGE = (120, 86_400)  # 2 minutes to 24 hours, as ilert

@@ -1,5 +1,5 @@
 """The generic webhook intake's mapping: any JSON payload → an event, through per-source
-templates in the language of :mod:`pagerline.engine.templating`.
+templates in the language of :mod:`pagerline.engine.sources.templating`.
 
 Stored form: ``{"summary": "...", "details": "...", "alertKey": "...", "priority": "...",
 "eventType": "...", "links": [{"href": "...", "text": "..."}]}``; every key is optional and
@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pagerline.engine.events import EventInput, EventType
-from pagerline.engine.templating import Template, TemplateError, compile_template
+from pagerline.engine.sources.events import EventInput, EventType
+from pagerline.engine.sources.templating import Template, TemplateError, compile_template
 from pagerline.models import Priority
 
 TEXT_FIELDS = ("summary", "details", "alertKey", "priority", "eventType")

@@ -12,9 +12,9 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.graphql.admin_types import NotificationMethod
-from pagerline.graphql.context import loaders_of
-from pagerline.graphql.types import User
+from pagerline.graphql.people.types import NotificationMethod
+from pagerline.graphql.core.context import loaders_of
+from pagerline.graphql.people.types import User
 
 
 @strawberry.enum

@@ -12,17 +12,18 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.graphql.context import loaders_of, viewer_of
+from pagerline.graphql.core.context import loaders_of, viewer_of
 
 if TYPE_CHECKING:
-    from pagerline.graphql.admin_types import AlertSource, EscalationPolicy, NotificationRule, Team
-    from pagerline.graphql.alert_parts import AlertImage, AlertLabel, AlertLink, AlertNotification, Responder
-    from pagerline.graphql.sources_types import DeploymentEvent
+    from pagerline.graphql.sources.routing import AlertSource, EscalationPolicy
+    from pagerline.graphql.people.types import NotificationRule, Team
+    from pagerline.graphql.alerts.parts import AlertImage, AlertLabel, AlertLink, AlertNotification, Responder
+    from pagerline.graphql.sources.types import DeploymentEvent
 
 # Types of other modules, resolved lazily: those modules build on this one.
-_ADMIN = "pagerline.graphql.admin_types"
-_PARTS = "pagerline.graphql.alert_parts"
-_SOURCES = "pagerline.graphql.sources_types"
+_ADMIN = "pagerline.graphql.sources.routing"
+_PARTS = "pagerline.graphql.alerts.parts"
+_SOURCES = "pagerline.graphql.sources.types"
 
 
 @strawberry.enum
@@ -79,7 +80,7 @@ class User(Node):
 
     @strawberry.field(description="Only you (and admins) see someone's rules.")
     async def notification_rules(self, info: Info) -> list[Annotated[NotificationRule, strawberry.lazy(_ADMIN)]] | None:
-        from pagerline.graphql.admin_types import NotificationRule
+        from pagerline.graphql.people.types import NotificationRule
 
         if not _is_self_or_admin(info, self.row.id):
             return None
@@ -87,8 +88,8 @@ class User(Node):
 
     @strawberry.field
     async def teams(self, info: Info) -> list[Annotated[Team, strawberry.lazy(_ADMIN)]]:
-        from pagerline.engine.roles import may_see_team
-        from pagerline.graphql.admin_types import Team
+        from pagerline.engine.people.roles import may_see_team
+        from pagerline.graphql.people.types import Team
 
         viewer = viewer_of(info)  # another team's name is not shown through one of its members
         teams = await loaders_of(info).user_teams.load(self.row.id)
@@ -143,19 +144,19 @@ class Alert(Node):
 
     @strawberry.field(description="Links the source sent (runbook, graph, silence, ...), in the order it sent them.")
     def links(self) -> list[Annotated[AlertLink, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alert_parts import links_of
+        from pagerline.graphql.alerts.parts import links_of
 
         return links_of(self.stored_links)  # type: ignore[arg-type]
 
     @strawberry.field
     def images(self) -> list[Annotated[AlertImage, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alert_parts import images_of
+        from pagerline.graphql.alerts.parts import images_of
 
         return images_of(self.stored_images)  # type: ignore[arg-type]
 
     @strawberry.field(description="Key/value pairs, sorted by key.")
     def labels(self) -> list[Annotated[AlertLabel, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alert_parts import labels_of
+        from pagerline.graphql.alerts.parts import labels_of
 
         return labels_of(self.stored_labels)
 
@@ -175,32 +176,32 @@ class Alert(Node):
 
     @strawberry.field
     async def source(self, info: Info) -> Annotated[AlertSource, strawberry.lazy(_ADMIN)] | None:
-        from pagerline.graphql.admin_types import AlertSource
+        from pagerline.graphql.sources.routing import AlertSource
 
         row = await loaders_of(info).sources.load(self.source_id)
         return AlertSource.of(row) if row else None
 
     @strawberry.field(description="The policy this alert escalates along (null if you cannot see it).")
     async def escalation_policy(self, info: Info) -> Annotated[EscalationPolicy, strawberry.lazy(_ADMIN)] | None:
-        from pagerline.graphql.admin_types import visible_policy
+        from pagerline.graphql.sources.routing import visible_policy
 
         return await visible_policy(info, self.policy_id)
 
     @strawberry.field(description="Deployments of the alert's team in the hour before it opened, newest first.")
     async def deployments(self, info: Info) -> list[Annotated[DeploymentEvent, strawberry.lazy(_SOURCES)]]:
-        from pagerline.graphql.sources_admin import alert_deployments
+        from pagerline.graphql.sources.policies import alert_deployments
 
         return await alert_deployments(int(self.id))
 
     @strawberry.field(description="Everyone paged for this alert, and who accepted it.")
     async def responders(self, info: Info) -> list[Annotated[Responder, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alert_parts import responders
+        from pagerline.graphql.alerts.parts import responders
 
         return await responders(info, int(self.id), self.accepted_by_id)
 
     @strawberry.field(description="Every notification about this alert: channel, person, status, sent time.")
     async def notifications(self, info: Info) -> list[Annotated[AlertNotification, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alert_parts import AlertNotification
+        from pagerline.graphql.alerts.parts import AlertNotification
 
         return [AlertNotification.of(r) for r in await loaders_of(info).alert_notifications.load(int(self.id))]
 

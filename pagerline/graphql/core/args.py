@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from pagerline.graphql.errors import user_error
+from pagerline.graphql.core.errors import user_error
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit: a larger number never names a row
 

@@ -24,12 +24,12 @@ from strawberry.types import Info
 
 from pagerline.bus import is_resync
 
-from pagerline.engine.accounts import Viewer, still_authenticated
-from pagerline.graphql.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
-from pagerline.graphql.errors import unauthenticated, user_error
-from pagerline.graphql.loaders import Loaders
-from pagerline.graphql.outage import close_if_database_outage
-from pagerline.graphql.permissions import require_viewer
+from pagerline.engine.people.accounts import Viewer, still_authenticated
+from pagerline.graphql.core.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
+from pagerline.graphql.core.errors import unauthenticated, user_error
+from pagerline.graphql.core.loaders import Loaders
+from pagerline.graphql.core.outage import close_if_database_outage
+from pagerline.graphql.core.permissions import require_viewer
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -9,8 +9,8 @@ from starlette.websockets import WebSocket, WebSocketState
 from strawberry.types import Info
 
 if TYPE_CHECKING:
-    from pagerline.engine.accounts import Viewer
-    from pagerline.graphql.loaders import Loaders
+    from pagerline.engine.people.accounts import Viewer
+    from pagerline.graphql.core.loaders import Loaders
 
 # graphql-transport-ws's "Forbidden": the client must sign in again before reconnecting.
 WS_SIGN_IN_AGAIN = 4403
@@ -21,7 +21,7 @@ def viewer_of(info: Info) -> Viewer | None:
 
 
 def loaders_of(info: Info) -> Loaders:
-    from pagerline.graphql.loaders import Loaders
+    from pagerline.graphql.core.loaders import Loaders
 
     loaders = info.context.get("loaders")
     if loaders is None:

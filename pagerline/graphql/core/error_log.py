@@ -12,7 +12,7 @@ import logging
 
 from graphql import GraphQLError
 
-from pagerline.graphql.errors import USER_ERROR_CODES, error_code
+from pagerline.graphql.core.errors import USER_ERROR_CODES, error_code
 
 #: What a client caused: logged as one INFO line.
 CLIENT_CODES = USER_ERROR_CODES | {"RESYNC"}
@@ -26,7 +26,7 @@ def _where(error: GraphQLError) -> str:
 
 def _cause(error: GraphQLError) -> str:
     """For an outage, what the database driver said."""
-    from pagerline.graphql.outage import describe
+    from pagerline.graphql.core.outage import describe
 
     return f" ({describe(error.__cause__)})" if error.__cause__ is not None else ""
 

@@ -11,7 +11,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from tortoise.exceptions import ValidationError
 
-from pagerline.engine.errors import EngineError
+from pagerline.engine.core.errors import EngineError
 
 
 def user_error(code: str, message: str) -> GraphQLError:

@@ -9,7 +9,7 @@ Here the memo is keyed by the field nodes of the parsed query instead, which sta
 the subscription's whole life, so it fills once and stays small.
 
 It also turns a resolver's failure to reach the database into a SERVICE_UNAVAILABLE error
-(:mod:`pagerline.graphql.outage`), and gives each operation over a WebSocket its own request
+(:mod:`pagerline.graphql.core.outage`), and gives each operation over a WebSocket its own request
 id for the log (:mod:`pagerline.logs`).
 """
 
@@ -23,7 +23,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from pagerline.api.errors import is_database_outage
-from pagerline.graphql.outage import service_unavailable
+from pagerline.graphql.core.outage import service_unavailable
 from pagerline.logs import begin_operation
 
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from pagerline.engine.input_rules import unstorable_reason
+from pagerline.engine.core.input_rules import unstorable_reason
 
 
 def _where(argument: str | None, path: list[str | int]) -> str:

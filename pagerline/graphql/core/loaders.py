@@ -13,8 +13,8 @@ from strawberry.dataloader import DataLoader
 from tortoise.functions import Max
 from tortoise.models import Model
 
-from pagerline.engine.alerts import event_counts
-from pagerline.engine.escalation import RuleTargets
+from pagerline.engine.alerts.transitions import event_counts
+from pagerline.engine.alerts.escalation import RuleTargets
 from pagerline.models import (
     AlertLogEntry,
     AlertSource,

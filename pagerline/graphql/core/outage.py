@@ -12,7 +12,7 @@ from graphql import GraphQLError, Node
 from strawberry.types import Info
 
 from pagerline.api.errors import is_database_outage
-from pagerline.graphql.context import close_connection
+from pagerline.graphql.core.context import close_connection
 
 CODE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 5
@@ -25,7 +25,7 @@ def service_unavailable(nodes: Sequence[Node], path: list[str | int], cause: Bas
     """The error a field answers with. It is built already located (nodes and path), so it
     reaches the client as it is: no original error for the error mask to hide."""
     error = GraphQLError(MESSAGE, nodes=list(nodes), path=path, extensions={"code": CODE})
-    error.__cause__ = cause  # logged as the cause (pagerline.graphql.error_log)
+    error.__cause__ = cause  # logged as the cause (pagerline.graphql.core.error_log)
     return error
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.roles import may_see
-from pagerline.graphql.errors import forbidden, unauthenticated
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.people.roles import may_see
+from pagerline.graphql.core.errors import forbidden, unauthenticated
 from pagerline.models import Alert, CoverageRequest, CoverageStatus, Role, Team, TokenKind
 
 

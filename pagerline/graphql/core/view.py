@@ -27,11 +27,11 @@ from strawberry.http.typevars import Context, RootValue
 from strawberry.types.unset import UNSET
 
 from pagerline.api.errors import is_database_outage
-from pagerline.engine.accounts import Viewer, authenticate
-from pagerline.engine.errors import BadInput
-from pagerline.engine.input_rules import decode_json
-from pagerline.graphql import outage
-from pagerline.graphql.loaders import Loaders
+from pagerline.engine.people.accounts import Viewer, authenticate
+from pagerline.engine.core.errors import BadInput
+from pagerline.engine.core.input_rules import decode_json
+from pagerline.graphql.core import outage
+from pagerline.graphql.core.loaders import Loaders
 from pagerline.logs import new_request_id
 from pagerline.web.routes import STATIC_DIR
 

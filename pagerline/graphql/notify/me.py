@@ -9,12 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import devices, muting, phones, reminders
-from pagerline.engine.errors import EngineError
-from pagerline.graphql.context import viewer_of
-from pagerline.graphql.errors import from_engine
-from pagerline.graphql.permissions import require_viewer
-from pagerline.graphql.types import User
+from pagerline.engine.people import devices, phones
+from pagerline.engine.notify import muting
+from pagerline.engine.schedules import reminders
+from pagerline.engine.core.errors import EngineError
+from pagerline.graphql.core.context import viewer_of
+from pagerline.graphql.core.errors import from_engine
+from pagerline.graphql.core.permissions import require_viewer
+from pagerline.graphql.people.types import User
 
 
 @strawberry.enum

@@ -11,11 +11,12 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import doctor
-from pagerline.graphql.context import app_state, viewer_of
-from pagerline.graphql.errors import forbidden
-from pagerline.graphql.permissions import require_viewer
-from pagerline.graphql.types import Priority, User
+from pagerline.engine.delivery import doctor
+from pagerline.graphql.core.context import app_state, viewer_of
+from pagerline.graphql.core.errors import forbidden
+from pagerline.graphql.core.permissions import require_viewer
+from pagerline.graphql.core.types import Priority
+from pagerline.graphql.people.types import User
 
 
 @strawberry.enum(description="CONSOLE: only the console transport writes it to the log (demo mode); nobody is woken.")

@@ -14,11 +14,11 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import tokens
-from pagerline.graphql.args import now, parse_id
-from pagerline.graphql.context import viewer_of
-from pagerline.graphql.errors import engine_errors
-from pagerline.graphql.permissions import require_viewer
+from pagerline.engine.people import tokens
+from pagerline.graphql.core.args import now, parse_id
+from pagerline.graphql.core.context import viewer_of
+from pagerline.graphql.core.errors import engine_errors
+from pagerline.graphql.core.permissions import require_viewer
 
 
 @strawberry.enum

@@ -8,15 +8,16 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import notification_rules, teams, users
-from pagerline.engine.errors import EngineError
-from pagerline.engine.roles import visible_people
-from pagerline.graphql.admin_types import NotificationRule, NotificationRuleInput, Team
-from pagerline.graphql.args import now, parse_id, parse_ids
-from pagerline.graphql.context import app_state, viewer_of
-from pagerline.graphql.errors import engine_errors, from_engine, user_error
-from pagerline.graphql.permissions import require_viewer
-from pagerline.graphql.types import Role, User
+from pagerline.engine.notify import rules as notification_rules
+from pagerline.engine.people import teams, users
+from pagerline.engine.core.errors import EngineError
+from pagerline.engine.people.roles import visible_people
+from pagerline.graphql.people.types import NotificationRule, NotificationRuleInput, Team
+from pagerline.graphql.core.args import now, parse_id, parse_ids
+from pagerline.graphql.core.context import app_state, viewer_of
+from pagerline.graphql.core.errors import engine_errors, from_engine, user_error
+from pagerline.graphql.core.permissions import require_viewer
+from pagerline.graphql.people.types import Role, User
 
 
 @strawberry.type

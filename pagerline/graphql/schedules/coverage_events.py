@@ -9,9 +9,9 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
-from pagerline.graphql.bus_events import visible_changes
-from pagerline.graphql.permissions import coverage_seen_by, load_event_coverage_request
-from pagerline.graphql.schedules import CoverageRequest
+from pagerline.graphql.core.bus_events import visible_changes
+from pagerline.graphql.core.permissions import coverage_seen_by, load_event_coverage_request
+from pagerline.graphql.schedules.schedules import CoverageRequest
 
 
 @strawberry.type

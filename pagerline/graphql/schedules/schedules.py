@@ -12,18 +12,18 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import calendars
-from pagerline.engine import coverage as coverage_engine
-from pagerline.engine import schedules as schedule_engine
-from pagerline.engine.errors import EngineError
-from pagerline.engine.escalation import load_policy_plan, resolve_targets
-from pagerline.engine.oncall import load_schedule_specs
-from pagerline.engine.schedule_math import final_shifts, on_call
-from pagerline.graphql.args import optional_id, parse_id, parse_ids
-from pagerline.graphql.context import loaders_of, viewer_of
-from pagerline.graphql.errors import from_engine, not_found, user_error
-from pagerline.graphql.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
-from pagerline.graphql.types import User
+from pagerline.engine.schedules import calendars
+from pagerline.engine.schedules import coverage as coverage_engine
+from pagerline.engine.schedules import editing as schedule_engine
+from pagerline.engine.core.errors import EngineError
+from pagerline.engine.alerts.escalation import load_policy_plan, resolve_targets
+from pagerline.engine.schedules.oncall import load_schedule_specs
+from pagerline.engine.schedules.math import final_shifts, on_call
+from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
+from pagerline.graphql.core.context import loaders_of, viewer_of
+from pagerline.graphql.core.errors import from_engine, not_found, user_error
+from pagerline.graphql.core.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
+from pagerline.graphql.people.types import User
 from pagerline.models.coverage import CoverageRequest as CoverageRow
 from pagerline.models.coverage import CoverageStatus as CoverageStatusRow
 
@@ -55,7 +55,7 @@ class Shift:
 
 
 def _range(start: datetime, until: datetime) -> None:
-    # Both carry a UTC offset: the DateTime scalar refuses one without (graphql/scalars.py).
+    # Both carry a UTC offset: the DateTime scalar refuses one without (graphql/core/scalars.py).
     if until <= start or until - start > MAX_RANGE:
         raise user_error("BAD_USER_INPUT", "until must be after from, at most 366 days later")
 

@@ -7,15 +7,16 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import admin_policies, admin_sources
-from pagerline.engine.roles import may_see
-from pagerline.engine.unset import UNSET, Unset
-from pagerline.graphql.admin_types import AlertSource, EscalationPolicy, EscalationRuleInput, IntegrationType
-from pagerline.graphql.args import optional_id, parse_id, parse_ids
-from pagerline.graphql.context import viewer_of
-from pagerline.graphql.errors import engine_errors
-from pagerline.graphql.permissions import require_viewer
-from pagerline.graphql.types import Priority
+from pagerline.engine.alerts import policies as admin_policies
+from pagerline.engine.sources import admin as admin_sources
+from pagerline.engine.people.roles import may_see
+from pagerline.engine.core.unset import UNSET, Unset
+from pagerline.graphql.sources.routing import AlertSource, EscalationPolicy, EscalationRuleInput, IntegrationType
+from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
+from pagerline.graphql.core.context import viewer_of
+from pagerline.graphql.core.errors import engine_errors
+from pagerline.graphql.core.permissions import require_viewer
+from pagerline.graphql.core.types import Priority
 
 
 def _team_change(raw: strawberry.ID | None) -> int | None | Unset:

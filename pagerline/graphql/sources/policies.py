@@ -18,22 +18,23 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine import alert_actions, heartbeats, source_settings
-from pagerline.engine.accounts import Viewer
-from pagerline.engine.deployments import deployments_before
-from pagerline.engine.errors import EngineError
-from pagerline.engine.ingest import validate
-from pagerline.engine.roles import may_see, require_manager
-from pagerline.engine.source_policy import in_maintenance, priority_rule_of, support_hours_spec
-from pagerline.engine.source_settings import PolicyChanges, TemplateInvalid
-from pagerline.engine.support_hours import in_support, next_change
-from pagerline.engine.unset import UNSET
-from pagerline.engine.webhook_templates import MappingError, TemplateFieldError, compile_webhook_templates, render_payload, to_event
-from pagerline.graphql.args import now, optional_id, parse_id, parse_ids
-from pagerline.graphql.context import app_state, viewer_of
-from pagerline.graphql.errors import engine_errors, not_found
-from pagerline.graphql.permissions import require_viewer, visible_alert
-from pagerline.graphql.sources_types import (
+from pagerline.engine.alerts import actions as alert_actions
+from pagerline.engine.sources import heartbeats, settings as source_settings
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.sources.deployments import deployments_before
+from pagerline.engine.core.errors import EngineError
+from pagerline.engine.sources.intake import validate
+from pagerline.engine.people.roles import may_see, require_manager
+from pagerline.engine.sources.policy import in_maintenance, priority_rule_of, support_hours_spec
+from pagerline.engine.sources.settings import PolicyChanges, TemplateInvalid
+from pagerline.engine.sources.support_hours import in_support, next_change
+from pagerline.engine.core.unset import UNSET
+from pagerline.engine.sources.webhook_templates import MappingError, TemplateFieldError, compile_webhook_templates, render_payload, to_event
+from pagerline.graphql.core.args import now, optional_id, parse_id, parse_ids
+from pagerline.graphql.core.context import app_state, viewer_of
+from pagerline.graphql.core.errors import engine_errors, not_found
+from pagerline.graphql.core.permissions import require_viewer, visible_alert
+from pagerline.graphql.sources.types import (
     AlertAction,
     AlertActionDelivery,
     AlertActionKind,

@@ -11,12 +11,13 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine.roles import may_manage, may_see
-from pagerline.graphql.context import loaders_of, viewer_of
-from pagerline.graphql.types import Node, Priority, User
+from pagerline.engine.people.roles import may_manage, may_see
+from pagerline.graphql.core.context import loaders_of, viewer_of
+from pagerline.graphql.core.types import Node, Priority
+from pagerline.graphql.people.types import User
 
 if TYPE_CHECKING:
-    from pagerline.graphql.schedules import Schedule
+    from pagerline.graphql.schedules.schedules import Schedule
 
 
 @strawberry.enum
@@ -71,8 +72,8 @@ class EscalationRule:
         return [User.of(u) for u in await loaders_of(info).users.load_many(self.user_ids) if u is not None]
 
     @strawberry.field(description="Whoever is on call on these when the rule is reached is paged.")
-    async def schedules(self, info: Info) -> list[Annotated[Schedule, strawberry.lazy("pagerline.graphql.schedules")]]:
-        from pagerline.graphql.schedules import Schedule
+    async def schedules(self, info: Info) -> list[Annotated[Schedule, strawberry.lazy("pagerline.graphql.schedules.schedules")]]:
+        from pagerline.graphql.schedules.schedules import Schedule
 
         return [Schedule.of(s) for s in await loaders_of(info).schedules.load_many(self.schedule_ids) if s is not None]
 

@@ -1,6 +1,6 @@
 """GraphQL types of source policies, support hours, maintenance windows, dropped events,
 heartbeats, deployment events and alert actions. Built from model rows; this module imports no
-other type module, so :mod:`pagerline.graphql.types` can use :class:`DeploymentEvent`."""
+other type module, so :mod:`pagerline.graphql.alerts.types` can use :class:`DeploymentEvent`."""
 
 from __future__ import annotations
 

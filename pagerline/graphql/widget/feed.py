@@ -16,15 +16,15 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine.accounts import Viewer
-from pagerline.graphql.args import now, parse_id
-from pagerline.graphql.bus_events import visible_changes
-from pagerline.graphql.auth import ApiToken, NewToken
-from pagerline.graphql.context import app_state, viewer_of
-from pagerline.graphql.errors import engine_errors, unauthenticated
-from pagerline.graphql.permissions import can_see_team, require_viewer
-from pagerline.graphql.schedules import Schedule
-from pagerline.graphql.types import User
+from pagerline.engine.people.accounts import Viewer
+from pagerline.graphql.core.args import now, parse_id
+from pagerline.graphql.core.bus_events import visible_changes
+from pagerline.graphql.people.tokens import ApiToken, NewToken
+from pagerline.graphql.core.context import app_state, viewer_of
+from pagerline.graphql.core.errors import engine_errors, unauthenticated
+from pagerline.graphql.core.permissions import can_see_team, require_viewer
+from pagerline.graphql.schedules.schedules import Schedule
+from pagerline.graphql.people.types import User
 from pagerline.widgets import tokens
 from pagerline.widgets.feed import build_feed, document
 from pagerline.widgets.levels import parse_levels
