@@ -14,14 +14,13 @@ from pagerline import models
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.people.roles import may_see, may_see_team, visible_people
 from pagerline.graphql.sources.routing import AlertSource, EscalationPolicy
-from pagerline.graphql.people.types import Team
+from pagerline.graphql.people.types import Team, User
 from pagerline.graphql.core.args import parse_id
 from pagerline.graphql.core.context import viewer_of
 from pagerline.graphql.core.errors import user_error
 from pagerline.graphql.core.permissions import require_viewer, visible_alert
 from pagerline.graphql.alerts.types import Alert
 from pagerline.graphql.core.types import Node
-from pagerline.graphql.people.types import User
 
 
 async def _alert(viewer: Viewer, pk: int) -> Node | None:

@@ -11,8 +11,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from pagerline.engine.alerts import search as alert_search
-from pagerline.engine.alerts import transitions as alert_engine
+from pagerline.engine.alerts import search as alert_search, transitions as alert_engine
 from pagerline.engine.people.accounts import Viewer, login as engine_login
 from pagerline.engine.core.errors import EngineError
 from pagerline.graphql.core.context import app_state, viewer_of

@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pagerline.engine.alerts.transitions import accept_alert, resolve_alert
+from pagerline.engine.alerts.transitions import accept_alert, resolve_alert, event_counts
 from pagerline.engine.core.errors import BadInput
-from pagerline.engine.alerts.transitions import event_counts
 from pagerline.engine.sources.intake import EventInput, ingest_event
 from pagerline.engine.sources.policy import admit, find_open_alert, in_maintenance, load_policy, open_key_for
 from pagerline.engine.sources.settings import (

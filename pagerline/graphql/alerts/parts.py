@@ -12,9 +12,8 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.graphql.people.types import NotificationMethod
+from pagerline.graphql.people.types import NotificationMethod, User
 from pagerline.graphql.core.context import loaders_of
-from pagerline.graphql.people.types import User
 
 
 @strawberry.enum

@@ -12,12 +12,11 @@ from pagerline.engine.notify import rules as notification_rules
 from pagerline.engine.people import teams, users
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.people.roles import visible_people
-from pagerline.graphql.people.types import NotificationRule, NotificationRuleInput, Team
+from pagerline.graphql.people.types import NotificationRule, NotificationRuleInput, Team, Role, User
 from pagerline.graphql.core.args import now, parse_id, parse_ids
 from pagerline.graphql.core.context import app_state, viewer_of
 from pagerline.graphql.core.errors import engine_errors, from_engine, user_error
 from pagerline.graphql.core.permissions import require_viewer
-from pagerline.graphql.people.types import Role, User
 
 
 @strawberry.type

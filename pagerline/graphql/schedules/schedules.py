@@ -12,9 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine.schedules import calendars
-from pagerline.engine.schedules import coverage as coverage_engine
-from pagerline.engine.schedules import editing as schedule_engine
+from pagerline.engine.schedules import calendars, coverage as coverage_engine, editing as schedule_engine
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.alerts.escalation import load_policy_plan, resolve_targets
 from pagerline.engine.schedules.oncall import load_schedule_specs
