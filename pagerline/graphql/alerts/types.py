@@ -1,29 +1,26 @@
-"""GraphQL object types. Built from model rows; relations load through :mod:`loaders`."""
+"""The alert's GraphQL types: the alert, its timeline entries, and the connection that pages
+through alerts. Built from model rows; relations load through :mod:`pagerline.graphql.core.loaders`."""
 
 from __future__ import annotations
 
 import base64
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.graphql.core.context import loaders_of, viewer_of
-
-if TYPE_CHECKING:
-    from pagerline.graphql.sources.routing import AlertSource, EscalationPolicy
-    from pagerline.graphql.people.types import NotificationRule, Team
-    from pagerline.graphql.alerts.parts import AlertImage, AlertLabel, AlertLink, AlertNotification, Responder
-    from pagerline.graphql.sources.types import DeploymentEvent
-
-# Types of other modules, resolved lazily: those modules build on this one.
-_ADMIN = "pagerline.graphql.sources.routing"
-_PARTS = "pagerline.graphql.alerts.parts"
-_SOURCES = "pagerline.graphql.sources.types"
+from pagerline.graphql.alerts.parts import (
+    AlertImage, AlertLabel, AlertLink, AlertNotification, Responder, images_of, labels_of, links_of,
+)
+from pagerline.graphql.alerts.parts import responders as responders_of
+from pagerline.graphql.core.context import loaders_of
+from pagerline.graphql.core.types import Node, Priority
+from pagerline.graphql.sources.policies import alert_deployments
+from pagerline.graphql.sources.routing import AlertSource, EscalationPolicy, visible_policy
+from pagerline.graphql.sources.types import DeploymentEvent
 
 
 @strawberry.enum
@@ -31,87 +28,6 @@ class AlertStatus(Enum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     RESOLVED = "RESOLVED"
-
-
-@strawberry.enum
-class Priority(Enum):
-    HIGH = "HIGH"
-    LOW = "LOW"
-
-
-@strawberry.enum
-class Role(Enum):
-    ADMIN = "ADMIN"
-    USER = "USER"
-    RESPONDER = "RESPONDER"
-    STAKEHOLDER = "STAKEHOLDER"
-
-
-@strawberry.interface(description="An object node(id:) can fetch again by its globalId.")
-class Node:
-    id: strawberry.ID
-
-    @strawberry.field(description='"<Type>:<id>", e.g. "Alert:12": what node(id:) takes.')
-    def global_id(self) -> strawberry.ID:
-        return strawberry.ID(f"{type(self).__name__}:{self.id}")
-
-
-@strawberry.type
-class User(Node):
-    id: strawberry.ID
-    email: str
-    name: str
-    role: Role
-    timezone: str
-    muted_until: datetime | None
-    row: strawberry.Private[models.User]
-
-    @strawberry.field(description="Only you (and admins) see your number.")
-    def phone(self, info: Info) -> str | None:
-        return self.row.phone if _is_self_or_admin(info, self.row.id) else None
-
-    @strawberry.field
-    def phone_verified(self, info: Info) -> bool | None:
-        return self.row.phone_verified if _is_self_or_admin(info, self.row.id) else None
-
-    @strawberry.field
-    def phone_pending(self, info: Info) -> str | None:
-        return self.row.phone_pending if _is_self_or_admin(info, self.row.id) else None
-
-    @strawberry.field(description="Only you (and admins) see someone's rules.")
-    async def notification_rules(self, info: Info) -> list[Annotated[NotificationRule, strawberry.lazy(_ADMIN)]] | None:
-        from pagerline.graphql.people.types import NotificationRule
-
-        if not _is_self_or_admin(info, self.row.id):
-            return None
-        return [NotificationRule.of(r) for r in await loaders_of(info).notification_rules.load(self.row.id)]
-
-    @strawberry.field
-    async def teams(self, info: Info) -> list[Annotated[Team, strawberry.lazy(_ADMIN)]]:
-        from pagerline.engine.people.roles import may_see_team
-        from pagerline.graphql.people.types import Team
-
-        viewer = viewer_of(info)  # another team's name is not shown through one of its members
-        teams = await loaders_of(info).user_teams.load(self.row.id)
-        return [Team.of(t) for t in teams if viewer is not None and may_see_team(viewer, t.id)]
-
-    @classmethod
-    def of(cls, row: models.User) -> User:
-        return cls(
-            id=strawberry.ID(str(row.id)), email=row.email, name=row.name, role=Role(row.role.value),
-            timezone=row.timezone, muted_until=row.muted_until, row=row,
-        )
-
-
-def _is_self_or_admin(info: Info, user_id: int) -> bool:
-    viewer = viewer_of(info)
-    return viewer is not None and (viewer.user.id == user_id or viewer.is_admin)
-
-
-@strawberry.type
-class Session:
-    token: str
-    user: User
 
 
 @strawberry.type
@@ -143,21 +59,15 @@ class Alert(Node):
     custom_details: JSON = strawberry.field(description="Whatever the source sent besides summary and details (an object).")
 
     @strawberry.field(description="Links the source sent (runbook, graph, silence, ...), in the order it sent them.")
-    def links(self) -> list[Annotated[AlertLink, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alerts.parts import links_of
-
+    def links(self) -> list[AlertLink]:
         return links_of(self.stored_links)  # type: ignore[arg-type]
 
     @strawberry.field
-    def images(self) -> list[Annotated[AlertImage, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alerts.parts import images_of
-
+    def images(self) -> list[AlertImage]:
         return images_of(self.stored_images)  # type: ignore[arg-type]
 
     @strawberry.field(description="Key/value pairs, sorted by key.")
-    def labels(self) -> list[Annotated[AlertLabel, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alerts.parts import labels_of
-
+    def labels(self) -> list[AlertLabel]:
         return labels_of(self.stored_labels)
 
     @strawberry.field
@@ -175,34 +85,24 @@ class Alert(Node):
         return LogEntry(kind=row.kind, text=row.text, at=row.at) if row else None
 
     @strawberry.field
-    async def source(self, info: Info) -> Annotated[AlertSource, strawberry.lazy(_ADMIN)] | None:
-        from pagerline.graphql.sources.routing import AlertSource
-
+    async def source(self, info: Info) -> AlertSource | None:
         row = await loaders_of(info).sources.load(self.source_id)
         return AlertSource.of(row) if row else None
 
     @strawberry.field(description="The policy this alert escalates along (null if you cannot see it).")
-    async def escalation_policy(self, info: Info) -> Annotated[EscalationPolicy, strawberry.lazy(_ADMIN)] | None:
-        from pagerline.graphql.sources.routing import visible_policy
-
+    async def escalation_policy(self, info: Info) -> EscalationPolicy | None:
         return await visible_policy(info, self.policy_id)
 
     @strawberry.field(description="Deployments of the alert's team in the hour before it opened, newest first.")
-    async def deployments(self, info: Info) -> list[Annotated[DeploymentEvent, strawberry.lazy(_SOURCES)]]:
-        from pagerline.graphql.sources.policies import alert_deployments
-
+    async def deployments(self, info: Info) -> list[DeploymentEvent]:
         return await alert_deployments(int(self.id))
 
     @strawberry.field(description="Everyone paged for this alert, and who accepted it.")
-    async def responders(self, info: Info) -> list[Annotated[Responder, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alerts.parts import responders
-
-        return await responders(info, int(self.id), self.accepted_by_id)
+    async def responders(self, info: Info) -> list[Responder]:
+        return await responders_of(info, int(self.id), self.accepted_by_id)
 
     @strawberry.field(description="Every notification about this alert: channel, person, status, sent time.")
-    async def notifications(self, info: Info) -> list[Annotated[AlertNotification, strawberry.lazy(_PARTS)]]:
-        from pagerline.graphql.alerts.parts import AlertNotification
-
+    async def notifications(self, info: Info) -> list[AlertNotification]:
         return [AlertNotification.of(r) for r in await loaders_of(info).alert_notifications.load(int(self.id))]
 
     @classmethod

@@ -1,11 +1,11 @@
-"""Configuration types: teams, alert sources, escalation policies and rules, notification rules.
-Relations load through :mod:`loaders`, so a list of them costs a fixed number of queries."""
+"""Routing types: alert sources and the escalation policies (and their rules) they page along.
+Relations load through :mod:`pagerline.graphql.core.loaders`, so a list of them costs a fixed
+number of queries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -14,10 +14,8 @@ from pagerline import models
 from pagerline.engine.people.roles import may_manage, may_see
 from pagerline.graphql.core.context import loaders_of, viewer_of
 from pagerline.graphql.core.types import Node, Priority
-from pagerline.graphql.people.types import User
-
-if TYPE_CHECKING:
-    from pagerline.graphql.schedules.schedules import Schedule
+from pagerline.graphql.people.types import Team, User
+from pagerline.graphql.schedules.schedules import Schedule
 
 
 @strawberry.enum
@@ -29,30 +27,8 @@ class IntegrationType(Enum):
     HEARTBEAT = "HEARTBEAT"
 
 
-@strawberry.enum
-class NotificationMethod(Enum):
-    PUSH = "PUSH"
-    SMS = "SMS"
-    VOICE = "VOICE"
-    EMAIL = "EMAIL"
-
-
 def _id(value: int) -> strawberry.ID:
     return strawberry.ID(str(value))
-
-
-@strawberry.type
-class Team(Node):
-    id: strawberry.ID
-    name: str
-
-    @strawberry.field
-    async def members(self, info: Info) -> list[User]:
-        return [User.of(u) for u in await loaders_of(info).team_members.load(int(self.id))]
-
-    @classmethod
-    def of(cls, row: models.Team) -> Team:
-        return cls(id=_id(row.id), name=row.name)
 
 
 async def _team(info: Info, team_id: int | None) -> Team | None:
@@ -72,9 +48,7 @@ class EscalationRule:
         return [User.of(u) for u in await loaders_of(info).users.load_many(self.user_ids) if u is not None]
 
     @strawberry.field(description="Whoever is on call on these when the rule is reached is paged.")
-    async def schedules(self, info: Info) -> list[Annotated[Schedule, strawberry.lazy("pagerline.graphql.schedules.schedules")]]:
-        from pagerline.graphql.schedules.schedules import Schedule
-
+    async def schedules(self, info: Info) -> list[Schedule]:
         return [Schedule.of(s) for s in await loaders_of(info).schedules.load_many(self.schedule_ids) if s is not None]
 
 
@@ -154,25 +128,6 @@ class AlertSource(Node):
             team_id=row.team_id, policy_id=row.escalation_policy_id,  # type: ignore[attr-defined]
             fresh_key=key, row_prefix=row.integration_key_prefix,
         )
-
-
-@strawberry.type
-class NotificationRule:
-    id: strawberry.ID
-    method: NotificationMethod
-    delay_min: int = strawberry.field(description="Minutes after the page (0..120).")
-    priority: Priority
-
-    @classmethod
-    def of(cls, row: models.NotificationRule) -> NotificationRule:
-        return cls(id=_id(row.id), method=NotificationMethod(row.method.value), delay_min=row.delay_minutes, priority=Priority(row.priority.value))
-
-
-@strawberry.input
-class NotificationRuleInput:
-    method: NotificationMethod
-    delay_min: int
-    priority: Priority = Priority.HIGH
 
 
 @strawberry.input
