@@ -46,7 +46,7 @@ async def create_user(
     team_names: list[str] | None = None,
 ) -> User:
     """The one way an account is made (GraphQL ``createUser``, ``pagerline user create``, the
-    demo): every field checked by :mod:`people_rules`, then the user, their default
+    demo): every field checked by :mod:`pagerline.engine.people.field_rules`, then the user, their default
     notification rules and their team memberships (teams named but missing are created) in one
     transaction. Without a password the account signs in only with tokens until one is set
     (:func:`set_password`)."""

@@ -1,4 +1,4 @@
-"""Creating schedules and overrides (the math is in :mod:`schedule_math`)."""
+"""Creating schedules and overrides (the math is in :mod:`pagerline.engine.schedules.math`)."""
 
 from __future__ import annotations
 

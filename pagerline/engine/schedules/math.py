@@ -57,7 +57,7 @@ Localising wall times (handoffs and restriction-window edges alike)
     With a rotation shorter than a DST gap this rule can place a handoff that
     falls inside the gap after the next one; the engine then lets the later
     handoff win (the skipped shift has zero length) -- see
-    :mod:`schedule_math_layer`.
+    :mod:`pagerline.engine.schedules.math_layer`.
 
 Restriction windows
     ``WeeklyWindow(start_day, start_time, end_day, end_time)`` in the

@@ -1,7 +1,7 @@
 """Per-layer arithmetic for :mod:`pagerline.engine.schedules.math`.
 
 A :class:`LayerMath` answers two questions about one rotation layer, both on
-integer instants/wall times (see :mod:`schedule_math_time`):
+integer instants/wall times (see :mod:`pagerline.engine.schedules.math_time`):
 
 * who does the rotation hand to at instant ``t`` (``index``) -- in O(1),
   because ``starts_on`` may be years in the past;

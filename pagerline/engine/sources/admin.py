@@ -1,6 +1,6 @@
 """Managing alert sources: create, change, delete, rotate the integration key.
 
-Who may: admins, and USERs for their own teams' sources (see :mod:`roles`). A source or policy
+Who may: admins, and USERs for their own teams' sources (see :mod:`pagerline.engine.people.roles`). A source or policy
 the actor cannot see is "not found", never "forbidden", so ids of other teams leak nothing.
 Integration keys are shown once (on create and rotate) and stored as digests; every change
 that affects the intake clears this process's key cache so an old key stops working at once.
