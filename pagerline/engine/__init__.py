@@ -2,8 +2,8 @@
 functions and pass ``now``; nothing in the engine reads the wall clock.
 
 The engine is grouped by domain. Each package says in its ``__init__`` what it owns; a package may
-import only the packages below it in this order (``tests/test_import_boundaries.py`` fails on any
-other import, lazy ones inside functions included):
+import only the packages below it in this order (``tests/unit/test_import_boundaries.py`` fails on any
+other import, lazy ones inside functions included, and on any import cycle):
 
 1. ``core``: what every domain shares: errors, effects after commit, metrics, SQL helpers, the
    input rule, the alert timeline writer.
@@ -22,3 +22,7 @@ other import, lazy ones inside functions included):
 
 Above them all, :mod:`pagerline.engine.sweeper` runs every domain's timed work. The engine imports
 no adapter (``api``, ``graphql``, ``workers``, ``widgets``, ``cli``)."""
+
+
+# The domain packages, lowest first: each may import only those before it.
+DOMAINS: tuple[str, ...] = ("core", "notify", "people", "schedules", "alerts", "delivery", "sources")

@@ -1,7 +1,7 @@
 """The Strawberry GraphQL schema. Resolvers are thin: authorize, call the engine, shape.
 
 Grouped like the engine. A package may import only the packages below it in this order
-(``tests/test_import_boundaries.py`` fails on any other import, and on any import cycle):
+(``tests/unit/test_import_boundaries.py`` fails on any other import, and on any import cycle):
 
 1. ``core``: context, errors, scalars, arguments, permissions, loaders, the shared ``Node`` and
    ``Priority`` types, input checks, bus reading, outage handling, execution, the ASGI view.
@@ -14,3 +14,7 @@ Grouped like the engine. A package may import only the packages below it in this
 
 Above them all, :mod:`pagerline.graphql.schema` assembles queries, mutations and subscriptions,
 and :mod:`pagerline.graphql.node` fetches any node by its global id."""
+
+
+# The domain packages, lowest first: each may import only those before it.
+DOMAINS: tuple[str, ...] = ("core", "people", "schedules", "sources", "alerts", "notify", "widget")
