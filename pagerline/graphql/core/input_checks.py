@@ -1,7 +1,7 @@
 """Checks every operation's input once, before any resolver runs, so no resolver has to.
 
 Variables are checked where a request is decoded (``view.py``: the JSON rule of
-``engine/input_rules``, and the list cap). What is left is inside the document itself:
+``engine/core/input_rules``, and the list cap). What is left is inside the document itself:
 
 - every literal argument value: of the right type (graphql-core's rule) with the error naming
   the argument (``at: '2026-11-02T06:30:00' has no UTC offset ...``), and every string in it

@@ -1,7 +1,7 @@
 """The ASGI GraphQL view: Bearer auth on HTTP, ``authToken`` in ``connection_init`` on WebSocket.
 
 Every request body, GET parameter and WebSocket message is decoded here under the one input
-rule (``engine/input_rules.decode_json``): invalid UTF-8, NUL characters, NaN and nesting past
+rule (``engine/core/input_rules.decode_json``): invalid UTF-8, NUL characters, NaN and nesting past
 64 levels are refused before graphql-core sees them, as are lists longer than any screen needs.
 So variables need no checking anywhere else. A refused HTTP request is a 400 whose body has the
 GraphQL shape (``{"errors": [{"message", "extensions": {"code"}}]}``) clients already parse.

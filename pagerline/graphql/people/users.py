@@ -1,6 +1,6 @@
 """Users, teams and your notification rules over GraphQL. Admins see every user and team;
 everyone else sees their own teams and, of people, themselves and their teammates (see
-``engine.roles``). Admins create and change users."""
+``engine.people.roles``). Admins create and change users."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Alert sources and escalation policies over GraphQL: list what you may see, manage what your
-role and teams allow (the rules are in ``engine.roles``; the engine enforces them)."""
+role and teams allow (the rules are in ``engine.people.roles``; the engine enforces them)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ event filters, webhook templates (with a preview), maintenance windows, heartbea
 events, dropped events and alert actions.
 
 Whoever sees a source's team reads these; ADMINs and USERs of the source's team change them
-(``engine.roles``). Resolvers authorize, call the engine and shape.
+(``engine.people.roles``). Resolvers authorize, call the engine and shape.
 """
 
 from __future__ import annotations
