@@ -152,11 +152,11 @@ def test_no_module_is_in_an_import_cycle(root: str) -> None:
 
 def test_the_checks_see_lazy_imports_and_cycles() -> None:
     """The helpers themselves: an import inside a function counts, and a two-module cycle is found."""
-    source = "def later() -> None:\n    from pagerline.engine.alerts import transitions\n"
+    source = "def later() -> None:\n    from pagerline.engine.alerts.escalation import tick\n"
     lazy = imports_in("pagerline.engine.core.sql", source, package="pagerline.engine.core")
-    assert lazy == [Import("pagerline.engine.core.sql", "pagerline.engine.alerts.transitions", 2)]
+    assert lazy == [Import("pagerline.engine.core.sql", "pagerline.engine.alerts.escalation", 2)]
     assert boundary_violations("engine", engine.DOMAINS, lazy) == [
-        "pagerline.engine.core.sql:2 imports pagerline.engine.alerts.transitions: core may import no other domain",
+        "pagerline.engine.core.sql:2 imports pagerline.engine.alerts.escalation: core may import no other domain",
     ]
     loop = [Import("pagerline.graphql.a", "pagerline.graphql.b", 1), Import("pagerline.graphql.b", "pagerline.graphql.a", 1)]
     assert cycles(loop, "pagerline.graphql") == [["pagerline.graphql.a", "pagerline.graphql.b"]]
