@@ -18,7 +18,7 @@ from pagerline.engine.core.errors import BadInput, Conflict
 from pagerline.engine.alerts.escalation import tick
 from pagerline.engine.sources.intake import EventInput, ingest_event
 from pagerline.engine.sources.lookup import find_source_by_key
-from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
+from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy, deliver
 from pagerline.engine.sweeper import sweep_once
 from pagerline.push.fcm import FcmTransport
 from pagerline.push.registry import Transports
@@ -278,3 +278,32 @@ async def test_storm_of_a_thousand_alerts_for_one_user(heavy_db: str) -> None:
     assert outcomes["Notified Alice by SMS"] == 3
     assert outcomes["SMS to Alice held back: bundled into a summary"] == 997
     assert sum(n for t, n in outcomes.items() if t.startswith("PUSH to Alice held back: ")) == 980
+
+
+async def test_a_page_decided_after_its_windows_summary_went_out_joins_the_next_summary(db: str) -> None:
+    """A page whose ``now`` was read before its window's summary was claimed (a worker waiting for
+    the user's lock in a storm) must not be held back into a summary already written: it would be
+    counted nowhere. It joins the next window's summary, which then names it."""
+    org = await seed_org(level1_timeout=30)
+    await verified_phone(org.alice_id)
+    transport = ScriptedTransport()
+    delivery = ctx(transport)
+    alerts = [await fire(org, now=T0 + timedelta(seconds=i), key=f"late-{i}", summary=f"node-{i} down") for i in range(6)]
+    late = alerts[-1]
+    # The SMS rule (+5 min) comes due for all six at 03:05:00-05; hold the sixth back for now.
+    late_sms = await Notification.get(alert_id=late.id, user_id=org.alice_id, channel="SMS")
+    await Notification.filter(id=late_sms.id).update(due_at=T0 + timedelta(hours=1))
+    first_window_end = datetime(2026, 11, 26, 3, 6, tzinfo=UTC)  # 180 s windows: 03:03-03:06
+    await drain(T0 + timedelta(minutes=5, seconds=10), delivery)
+    await drain(first_window_end, delivery)  # the first window's summary: the fourth and fifth pages
+    summaries = [m.body for m in transport.sent if m.channel.value == "SMS" and m.body.startswith("pagerline: ")]
+    assert summaries == [summaries[0]] and summaries[0].startswith("pagerline: 2 more alerts")
+
+    # The sixth page is decided with a ``now`` inside the first window, after its summary went out.
+    await Notification.filter(id=late_sms.id).update(due_at=T0 + timedelta(minutes=5, seconds=30))
+    assert await deliver(late_sms.id, T0 + timedelta(minutes=5, seconds=30), delivery) == "SUPPRESSED"
+    held = await Notification.get(id=late_sms.id)
+    assert held.bundle_key == f"bundle:{org.alice_id}:SMS:{int(first_window_end.timestamp())}"
+    await drain(first_window_end + timedelta(minutes=3), delivery)
+    summaries = [m.body for m in transport.sent if m.channel.value == "SMS" and m.body.startswith("pagerline: ")]
+    assert len(summaries) == 2 and summaries[1].startswith(f"pagerline: 1 more alert in the last 3 minutes: #{late.id} ")

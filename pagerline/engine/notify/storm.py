@@ -132,23 +132,7 @@ async def _drop(notification: Notification, reason: str) -> StormDecision:
 
 
 async def _bundle(notification: Notification, now: datetime) -> StormDecision:
-    key, due = bundle_key(notification.user_id, notification.channel, now)  # type: ignore[attr-defined]
-    bundle = await Notification.get_or_none(dedup_key=key)
-    if bundle is None:
-        try:
-            bundle = await Notification.create(
-                dedup_key=key,
-                user_id=notification.user_id,  # type: ignore[attr-defined]
-                kind=NotificationKind.INFO,
-                channel=notification.channel,
-                due_at=due,
-                title="pagerline: more alerts",
-                body="",  # written when it is sent, from the notifications it carries
-                created_at=now,
-                bundle_key=key,
-            )
-        except IntegrityError:
-            bundle = await Notification.get(dedup_key=key)
+    bundle, key, due = await _open_bundle(notification, now)
     await Notification.filter(id=notification.id).update(
         status=NotificationStatus.SUPPRESSED,
         last_error="bundled into a summary (storm protection)",
@@ -157,6 +141,34 @@ async def _bundle(notification: Notification, now: datetime) -> StormDecision:
         dispatched_at=None,
     )
     return StormDecision(Verdict.BUNDLE, "bundled into a summary", bundle.id, due)
+
+
+async def _open_bundle(notification: Notification, now: datetime) -> tuple[Notification, str, datetime]:
+    """The summary this page joins: its window's, unless that summary was already claimed for
+    sending (its text is written at the claim, under the same user lock as this decision). A
+    page decided with a ``now`` read before the summary's claim took the lock would otherwise
+    be held back into a summary that never mentions it; it joins the next window's instead."""
+    key, due = bundle_key(notification.user_id, notification.channel, now)  # type: ignore[attr-defined]
+    while True:
+        bundle = await Notification.get_or_none(dedup_key=key)
+        if bundle is None:
+            try:
+                bundle = await Notification.create(
+                    dedup_key=key,
+                    user_id=notification.user_id,  # type: ignore[attr-defined]
+                    kind=NotificationKind.INFO,
+                    channel=notification.channel,
+                    due_at=due,
+                    title="pagerline: more alerts",
+                    body="",  # written when it is sent, from the notifications it carries
+                    created_at=now,
+                    bundle_key=key,
+                )
+            except IntegrityError:
+                bundle = await Notification.get(dedup_key=key)
+        if bundle.status is NotificationStatus.PENDING:
+            return bundle, key, due
+        key, due = bundle_key(notification.user_id, notification.channel, due)  # type: ignore[attr-defined]
 
 
 async def bundle_text(bundle: Notification) -> str:
