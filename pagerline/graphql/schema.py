@@ -74,10 +74,11 @@ async def _act(info: Info, raw_id: strawberry.ID, action: Callable[[Viewer, int]
     if await visible_alert(viewer, alert_id) is None:
         raise not_found("Alert")
     try:
-        await action(viewer, alert_id)
+        # The engine's own row, as committed: reading it again could fail after the change was
+        # made and tell the client to retry a change (an escalation) that already happened.
+        row = await action(viewer, alert_id)
     except EngineError as exc:
         raise from_engine(exc) from exc
-    row = await AlertRow.get(id=alert_id)
     return Alert.of(row)
 
 

@@ -20,6 +20,7 @@ the bus answers is a ``RESYNC`` that tells subscriptions to refetch (see :mod:`p
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import contextlib
 import logging
 import time
@@ -92,7 +93,11 @@ class QueueDispatcher:
     async def dispatch(self, effects: Effects) -> None:
         """Queue the effects for the pump; returns at once."""
         if self._pump is None or self._pump.done():
-            self._pump = asyncio.get_running_loop().create_task(self._run(), name="pagerline-dispatch")
+            # A context of its own: the pump outlives the request that started it, whose request id
+            # would otherwise label every line the pump logs.
+            self._pump = asyncio.get_running_loop().create_task(
+                self._run(), name="pagerline-dispatch", context=contextvars.Context()
+            )
         self._pending.append(effects)
         self._wake.set()
 
@@ -145,9 +150,10 @@ class QueueDispatcher:
                 loop.run_in_executor(self._executor, self._send_messages, notification_ids, action_delivery_ids),
                 self._deadline,
             )
-        except Exception:
+        except Exception as exc:
             self._queue_breaker.failed()
-            log.warning("enqueue failed; the sweeper will deliver from the database", exc_info=True)
+            # An expected condition (Redis slow or away), not a fault of ours: one line, no traceback.
+            log.warning("enqueue failed (%s); the sweeper will deliver from the database", _reason(exc))
         else:
             self._queue_breaker.succeeded()
 
@@ -175,12 +181,18 @@ class QueueDispatcher:
                 await asyncio.wait_for(self._bus.publish_many(chunk), self._deadline)
                 for _ in chunk:
                     self._held.popleft()
-        except Exception:
+        except Exception as exc:
             self._bus_breaker.failed()
-            log.warning("publishing a change failed; holding %d events until the bus answers", len(self._held), exc_info=True)
+            log.warning("publishing a change failed (%s); holding %d events until the bus answers", _reason(exc), len(self._held))
         else:
             self._bus_breaker.succeeded()
 
     def _lose_events(self) -> None:
         self.events_lost = True
         self._lost_until = time.time()
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for the log: the exception's type and message (a timeout has no message)."""
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

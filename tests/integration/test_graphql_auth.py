@@ -78,27 +78,28 @@ def test_admins_reset_passwords_and_people_change_their_own(world: World) -> Non
     first = login(world, "alice@web.test", "alice-password")
     second = login(world, "alice@web.test", "alice-password")
     alice = str(world.web.alice_id)
+    try:
+        # Only admins reset; someone else's id is unknown to a non-admin, and bad input changes nothing.
+        assert error_code(gql(world.url, world.web.bob_token, SET_PASSWORD, u=alice, p="bobs-choice-1")) == "FORBIDDEN"
+        assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u="999999", p="whatever-pw")) == "NOT_FOUND"
+        assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u=alice, p="short")) == "BAD_USER_INPUT"
+        assert_works(world, first, "Alice")
 
-    # Only admins reset; someone else's id is unknown to a non-admin, and bad input changes nothing.
-    assert error_code(gql(world.url, world.web.bob_token, SET_PASSWORD, u=alice, p="bobs-choice-1")) == "FORBIDDEN"
-    assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u="999999", p="whatever-pw")) == "NOT_FOUND"
-    assert error_code(gql(world.url, world.admin_token, SET_PASSWORD, u=alice, p="short")) == "BAD_USER_INPUT"
-    assert_works(world, first, "Alice")
+        # Changing your own: the current password is required; the session used stays.
+        wrong = gql(world.url, first, CHANGE_PASSWORD, c="not-her-password", n="alice-second-pw")
+        assert error_code(wrong) == "BAD_USER_INPUT" and "current password" in wrong["errors"][0]["message"]
+        assert data(world.url, first, CHANGE_PASSWORD, c="alice-password", n="alice-second-pw")["changePassword"] is True
+        assert_works(world, first, "Alice")
+        assert_refused(world, second)
+        assert login(world, "alice@web.test", "alice-second-pw")
 
-    # Changing your own: the current password is required; the session used stays.
-    wrong = gql(world.url, first, CHANGE_PASSWORD, c="not-her-password", n="alice-second-pw")
-    assert error_code(wrong) == "BAD_USER_INPUT" and "current password" in wrong["errors"][0]["message"]
-    assert data(world.url, first, CHANGE_PASSWORD, c="alice-password", n="alice-second-pw")["changePassword"] is True
-    assert_works(world, first, "Alice")
-    assert_refused(world, second)
-    assert login(world, "alice@web.test", "alice-second-pw")
-
-    # An admin's reset ends every session of hers; API tokens go on working.
-    assert data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-third-pw")["setUserPassword"] is True
-    assert_refused(world, first)
-    assert_works(world, world.web.alice_token, "Alice")
-    assert login(world, "alice@web.test", "alice-third-pw")
-    data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-password")  # as the other tests expect
+        # An admin's reset ends every session of hers; API tokens go on working.
+        assert data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-third-pw")["setUserPassword"] is True
+        assert_refused(world, first)
+        assert_works(world, world.web.alice_token, "Alice")
+        assert login(world, "alice@web.test", "alice-third-pw")
+    finally:  # the module's other tests sign in with her first password
+        data(world.url, world.admin_token, SET_PASSWORD, u=alice, p="alice-password")
 
 
 def test_api_tokens_are_shown_once_listed_without_secret_and_revocable(world: World) -> None:
@@ -216,3 +217,30 @@ def test_an_open_subscription_is_closed_with_4403_when_its_token_ends(world: Wor
     assert "sign" in reason
     assert all(m["type"] == "next" for m in after), after
     assert_refused(world, token)
+
+
+def test_an_open_subscription_is_closed_with_4403_once_its_session_has_expired(world: World) -> None:
+    """No event announces that a session ran out: the subscription checks the expiry itself, so
+    the first change after it is not delivered and the client is told to sign in again."""
+    lifetime = timedelta(seconds=8)  # long enough to subscribe on a busy machine; the server reads its own clock
+    _, token = in_db(world.database_url, lambda: create_token(world.ops.alice_id, TokenKind.SESSION, datetime.now(UTC), "login", lifetime))
+    expires_at = datetime.now(UTC) + lifetime
+
+    async def main() -> tuple[int | None, list[dict[str, Any]]]:
+        async with websockets.connect(ws_url(world.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await subscribe_live(ws, token, "subscription { alertEvents { alert { alertKey } } }", lambda attempt: fire_ok(world.url, world.ops.api_key, f"expiry-warm-{attempt}"))
+            while datetime.now(UTC) <= expires_at:  # the server's clock is the wall clock: wait for it to pass
+                await asyncio.sleep(0.2)
+            await asyncio.to_thread(fire_ok, world.url, world.ops.api_key, "after-expiry")
+            after: list[dict[str, Any]] = []
+            try:
+                while True:
+                    after.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=10)))
+            except websockets.ConnectionClosed as closed:
+                assert closed.rcvd is not None, "the server did not close the connection"
+                return closed.rcvd.code, after
+
+    code, after = asyncio.run(main())
+    assert code == 4403
+    assert not any("after-expiry" in json.dumps(m) for m in after), after
+

@@ -159,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     args, pytest_args = parser.parse_known_args(argv)
     lib = library()
     if lib is None:
+        # In CI these runs are the guarantee that no test depends on the hour: missing, they fail.
+        if os.environ.get("CI"):
+            print("libfaketime is not installed (Debian: apt-get install faketime): CI needs the faked-clock runs")
+            return 1
         print("libfaketime is not installed (Debian: apt-get install faketime): the faked-clock runs are skipped")
         return 0
     instants = [Instant(utc(text), "asked for") for text in args.at] or list(INSTANTS)

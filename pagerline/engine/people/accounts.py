@@ -31,10 +31,14 @@ class Viewer:
     token_kind: TokenKind
     token_id: int
     team_ids: frozenset[int]
+    expires_at: datetime | None = None  # the token's; a long-lived connection checks it as it goes
 
     @property
     def is_admin(self) -> bool:
         return self.user.role is Role.ADMIN
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
 
 async def create_user(
@@ -139,7 +143,7 @@ async def authenticate(secret: str, now: datetime) -> Viewer | None:
     if token.kind is TokenKind.DEVICE and rows[0]["bound_device_id"] is None:
         return None
     team_ids = frozenset(int(row["team_id"]) for row in rows if row["team_id"] is not None)
-    return Viewer(user=user, token_kind=token.kind, token_id=token.id, team_ids=team_ids)
+    return Viewer(user=user, token_kind=token.kind, token_id=token.id, team_ids=team_ids, expires_at=token.expires_at)
 
 
 async def still_authenticated(viewer: Viewer, now: datetime) -> bool:

@@ -73,6 +73,11 @@ async def visible_changes(
     subscription = app_state(info).bus.subscribe()
     try:
         async for event in subscription:
+            if viewer.expired(datetime.now(UTC)):
+                # A session runs out without any event saying so: checked as events arrive, so
+                # nothing is delivered after it, and the client learns it must sign in again.
+                await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the session has expired")
+                raise unauthenticated()
             if is_resync(event):
                 await end_for_resync(info)
             if event.get("topic") == "auth":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, GraphQLOutputType
+from graphql import OperationType, GraphQLError, GraphQLObjectType, GraphQLOutputType
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, collect_subfields
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -43,7 +43,10 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A resolver that could not reach the database answers SERVICE_UNAVAILABLE, which
         the client can retry, instead of being masked as an internal error."""
         if not isinstance(raw_error, GraphQLError) and is_database_outage(raw_error):  # not one made here already
-            raw_error = service_unavailable([d.node for d in field_details_list], path.as_list(), raw_error)
+            where = path.as_list()
+            # Below a mutation's root field, the mutation itself has already returned: changed.
+            after_change = self.operation.operation is OperationType.MUTATION and len(where) > 1
+            raw_error = service_unavailable([d.node for d in field_details_list], where, raw_error, after_change)
         super().handle_field_error(raw_error, return_type, field_details_list, path)
 
     def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> CollectedFields:

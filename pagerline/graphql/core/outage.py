@@ -17,14 +17,30 @@ from pagerline.graphql.core.context import close_connection
 CODE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 5
 MESSAGE = "The service is unavailable: the database cannot be reached. Nothing was changed; retry shortly"
+AFTER_CHANGE_MESSAGE = (
+    "The change was made, but this part of the answer could not be read: the database cannot be reached. "
+    "Do not repeat the change; refetch shortly"
+)
 # WebSocket close code 1013, "Try Again Later" (RFC 6455's registry): clients reconnect.
 WS_TRY_AGAIN_LATER = 1013
 
 
-def service_unavailable(nodes: Sequence[Node], path: list[str | int], cause: BaseException) -> GraphQLError:
+def service_unavailable(
+    nodes: Sequence[Node], path: list[str | int], cause: BaseException, after_change: bool = False
+) -> GraphQLError:
     """The error a field answers with. It is built already located (nodes and path), so it
-    reaches the client as it is: no original error for the error mask to hide."""
-    error = GraphQLError(MESSAGE, nodes=list(nodes), path=path, extensions={"code": CODE})
+    reaches the client as it is: no original error for the error mask to hide. A field inside a
+    mutation's answer fails after the mutation itself succeeded: that error says the change was
+    made (``extensions.changed``) so that nobody repeats it, and it does not make the answer a 503."""
+    if after_change:
+        return _located(AFTER_CHANGE_MESSAGE, nodes, path, cause, {"code": CODE, "changed": True})
+    return _located(MESSAGE, nodes, path, cause, {"code": CODE})
+
+
+def _located(
+    message: str, nodes: Sequence[Node], path: list[str | int], cause: BaseException, extensions: dict[str, Any]
+) -> GraphQLError:
+    error = GraphQLError(message, nodes=list(nodes), path=path, extensions=extensions)
     error.__cause__ = cause  # logged as the cause (pagerline.graphql.core.error_log)
     return error
 
@@ -43,10 +59,12 @@ def unavailable_result() -> dict[str, Any]:
 
 
 def mentions_outage(response_data: dict[str, Any] | list[dict[str, Any]]) -> bool:
-    """Whether a GraphQL answer (or a batch of them) reports the outage."""
+    """Whether a GraphQL answer (or a batch of them) reports the outage before anything was
+    changed: then the whole answer is a 503 the client may retry. An outage met after a
+    mutation's change was made is reported in the answer, never as a retryable 503."""
     results = response_data if isinstance(response_data, list) else [response_data]
     return any(
-        (error.get("extensions") or {}).get("code") == CODE
+        (error.get("extensions") or {}).get("code") == CODE and not (error.get("extensions") or {}).get("changed")
         for result in results
         for error in result.get("errors") or ()
     )
