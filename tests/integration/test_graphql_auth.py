@@ -244,3 +244,32 @@ def test_an_open_subscription_is_closed_with_4403_once_its_session_has_expired(w
     assert code == 4403
     assert not any("after-expiry" in json.dumps(m) for m in after), after
 
+
+
+def test_an_open_subscription_follows_a_team_change_at_once(world: World) -> None:
+    """Teams decide what a subscriber sees, and they are read once at sign-in: someone taken off
+    a team must stop receiving its alerts on the connection already open, not at the next one."""
+    alice, ops_team, web_team = str(world.ops.alice_id), str(world.ops.team_id), str(world.web.team_id)
+    add = "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }"
+    remove = "mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }"
+    data(world.url, world.admin_token, add, t=web_team, u=alice)
+    try:
+
+        async def main() -> list[str]:
+            async with websockets.connect(ws_url(world.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+                await subscribe_live(ws, world.ops.alice_token, "subscription { alertEvents { alert { alertKey } } }", lambda attempt: fire_ok(world.url, world.ops.api_key, f"team-warm-{attempt}"))
+                await asyncio.to_thread(data, world.url, world.admin_token, remove, t=ops_team, u=alice)
+                # Her Web alerts still arrive: the first one marks that Ops' alert had its chance.
+                await asyncio.to_thread(fire_ok, world.url, world.ops.api_key, "ops-after-removal")
+                await asyncio.to_thread(fire_ok, world.url, world.web.api_key, "web-after-removal")
+                keys: list[str] = []
+                while "web-after-removal" not in keys:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+                    keys.append(message["payload"]["data"]["alertEvents"]["alert"]["alertKey"])
+                return keys
+
+        keys = asyncio.run(main())
+        assert "ops-after-removal" not in keys, keys
+    finally:  # the module's other tests expect Alice in Ops only
+        data(world.url, world.admin_token, add, t=ops_team, u=alice)
+        data(world.url, world.admin_token, remove, t=web_team, u=alice)

@@ -6,7 +6,7 @@ Passwords use argon2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -152,6 +152,19 @@ async def still_authenticated(viewer: Viewer, now: datetime) -> bool:
     return token is not None and await _usable(token, now)
 
 
+async def refreshed(viewer: Viewer, now: datetime) -> Viewer | None:
+    """The viewer of a long-lived connection (a subscription) as it is now: None once its token
+    stops working; otherwise with the user's current role and teams, so that a membership or
+    role change applies to an open connection at once, not at its next sign-in."""
+    if not await still_authenticated(viewer, now):
+        return None
+    user = await User.get_or_none(id=viewer.user.id)
+    if user is None:
+        return None
+    team_ids = frozenset(await Team.filter(members__id=user.id).values_list("id", flat=True))
+    return replace(viewer, user=user, team_ids=team_ids)
+
+
 def _current(token: ApiToken, now: datetime) -> bool:
     return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
@@ -173,8 +186,9 @@ async def revoke_token(token_id: int, now: datetime) -> None:
 
 
 async def announce_credentials_changed(*user_ids: int) -> None:
-    """After a commit that may end some of these users' tokens (revoked, device gone): open
-    subscriptions of theirs check their token again (see pagerline.graphql.core.bus_events)."""
+    """After a commit that may end some of these users' tokens (revoked, device gone) or change
+    what they may see (teams, role): open subscriptions of theirs check their token again and
+    reload their teams (see pagerline.graphql.core.bus_events)."""
     effects = Effects()
     for user_id in sorted(set(user_ids)):
         effects.publish("auth", "CHANGED", user_id=user_id)

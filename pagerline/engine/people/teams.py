@@ -6,7 +6,7 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 
 from pagerline.engine.people import field_rules as people_rules
-from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.people.accounts import Viewer, announce_credentials_changed
 from pagerline.engine.core.errors import Conflict, NotFound
 from pagerline.engine.people.roles import may_see_team, require_admin, require_manager
 from pagerline.models import Team, User
@@ -38,6 +38,7 @@ async def add_member(viewer: Viewer, team_id: int, user_id: int) -> Team:
     team, user = await _team_and_user(viewer, team_id, user_id)
     if not await team.members.filter(id=user.id).exists():
         await team.members.add(user)
+        await announce_credentials_changed(user.id)  # their open subscriptions see the team now
     return team
 
 
@@ -46,4 +47,5 @@ async def remove_member(viewer: Viewer, team_id: int, user_id: int) -> Team:
     if not await team.members.filter(id=user.id).exists():
         raise NotFound(f"That user is not a member of {team.name}")
     await team.members.remove(user)
+    await announce_credentials_changed(user.id)  # their open subscriptions stop seeing the team
     return team

@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from pagerline.engine.people import field_rules as people_rules
 from pagerline.engine.people.accounts import Viewer, create_user as create_account, set_password
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
+from pagerline.engine.people.accounts import announce_credentials_changed
 from pagerline.engine.people.roles import require_admin
 from pagerline.models import Role, Team, User
 from pagerline.security import verify_password
@@ -57,7 +58,8 @@ async def update_user(
         user.timezone = people_rules.timezone(timezone)
     if email is not None:
         user.email = people_rules.email(email)
-    if role is not None and role is not user.role:
+    role_changed = role is not None and role is not user.role
+    if role is not None and role_changed:
         if user.role is Role.ADMIN and await User.filter(role=Role.ADMIN).count() <= 1:
             raise Conflict("This is the last admin; make someone else an admin first")
         user.role = role
@@ -65,6 +67,8 @@ async def update_user(
         await user.save()
     except IntegrityError as exc:
         raise Conflict(f"A user with email {user.email} exists already") from exc
+    if role_changed:
+        await announce_credentials_changed(user.id)  # an open subscription takes the new role at once
     return user
 
 

@@ -24,7 +24,7 @@ from strawberry.types import Info
 
 from pagerline.bus import is_resync
 
-from pagerline.engine.people.accounts import Viewer, still_authenticated
+from pagerline.engine.people.accounts import Viewer, refreshed
 from pagerline.graphql.core.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
 from pagerline.graphql.core.errors import unauthenticated, user_error
 from pagerline.graphql.core.loaders import Loaders
@@ -81,13 +81,15 @@ async def visible_changes(
             if is_resync(event):
                 await end_for_resync(info)
             if event.get("topic") == "auth":
-                # A token or device of this user changed: a signed-out, revoked or unbound
-                # token must not keep receiving. Closed with 4403, the client signs in again.
-                if event.get("ids", {}).get("user_id") == viewer.user.id and not await still_authenticated(
-                    viewer, datetime.now(UTC)
-                ):
-                    await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the token was revoked or has expired")
-                    raise unauthenticated()
+                # A token, device, team or role of this user changed: a signed-out, revoked or
+                # unbound token must not keep receiving (closed with 4403, the client signs in
+                # again), and what the viewer may see follows their teams and role at once.
+                if event.get("ids", {}).get("user_id") == viewer.user.id:
+                    fresh = await refreshed(viewer, datetime.now(UTC))
+                    if fresh is None:
+                        await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the token was revoked or has expired")
+                        raise unauthenticated()
+                    viewer = info.context["viewer"] = fresh
                 continue
             if event.get("topic") != topic:
                 continue
