@@ -245,9 +245,10 @@ async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, ef
     if not await claim(notification_id, now, ctx.policy):
         return None
     notification, user, alert = await _load_claimed(notification_id)
-    # Set when an attempt decided to send, cleared when one records its outcome: still set
-    # means the last attempt died in between (its lease ran out), maybe after the provider
-    # already delivered.
+    # Set when an attempt decided to send (storm protection counts sends by it, so a finished
+    # notification keeps it; a finished one is never claimed again) and cleared when an attempt
+    # ends in a retry. Still set at a claim means the last attempt died in between (its lease
+    # ran out), maybe after the provider already delivered.
     interrupted = notification.dispatched_at is not None
 
     if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
