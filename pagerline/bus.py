@@ -19,7 +19,10 @@ are lost when:
 - a publisher could not reach Redis and dropped events: it publishes ``RESYNC`` once it can
   (:mod:`pagerline.workers.dispatcher`), which tells every subscription on every server that
   was open when the last of those events was dropped (``lost_until``, Unix time); one opened
-  later, such as a client's reconnect after the same outage, missed nothing and stays open;
+  later, such as a client's reconnect after the same outage, missed nothing and stays open.
+  The publisher's clock and the server's may disagree, so "open then" allows
+  :data:`CLOCK_SKEW_MARGIN`: a subscription opened up to that long after ``lost_until`` by the
+  server's clock is told as well;
 - one subscription falls :data:`QUEUE_SIZE` events behind: only that one is told.
 """
 
@@ -30,7 +33,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,12 @@ RECONNECT_DELAY = 0.5
 # millisecond; no answer within PONG_DEADLINE more and the connection is taken for dead.
 QUIET_SECONDS = 1.0
 PONG_DEADLINE = 3.0
+# How far the clocks of two hosts (a publisher's and a server's) may disagree when a RESYNC's
+# ``lost_until`` is compared with when a subscription opened. NTP keeps hosts within
+# milliseconds; this covers a host whose clock has drifted for a while. Too wide costs only a
+# needless refetch for a subscription opened just after an outage; too narrow would let one
+# opened just before it miss the events silently.
+CLOCK_SKEW_MARGIN = 5.0
 
 
 def is_resync(event: dict[str, Any]) -> bool:
@@ -57,16 +66,17 @@ def resync_event(lost_until: float) -> dict[str, Any]:
 
 
 class Subscription:
-    def __init__(self, hub: Fanout, maxsize: int = QUEUE_SIZE) -> None:
+    def __init__(self, hub: Fanout, opened_at: float, maxsize: int = QUEUE_SIZE) -> None:
         self._hub = hub
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)
         self.resync_owed = False
-        self.opened_at = time.time()  # wall clock, to compare with a publisher's lost_until
+        self.opened_at = opened_at  # wall clock, to compare with a publisher's lost_until
 
     def missed(self, resync: dict[str, Any]) -> bool:
-        """Whether events this RESYNC speaks of may have been meant for this subscription."""
+        """Whether events this RESYNC speaks of may have been meant for this subscription
+        (allowing for :data:`CLOCK_SKEW_MARGIN` between the publisher's clock and ours)."""
         lost_until = (resync.get("ids") or {}).get("lost_until")
-        return not isinstance(lost_until, (int, float)) or lost_until >= self.opened_at
+        return not isinstance(lost_until, (int, float)) or lost_until >= self.opened_at - CLOCK_SKEW_MARGIN
 
     def offer(self, event: dict[str, Any]) -> None:
         if self.resync_owed:
@@ -94,11 +104,12 @@ class Subscription:
 class Fanout:
     """Hands every event to every local subscription."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock  # the wall clock: when a subscription opened (see Subscription.missed)
         self._subs: set[Subscription] = set()
 
     def add(self) -> Subscription:
-        sub = Subscription(self)
+        sub = Subscription(self, self._clock())
         self._subs.add(sub)
         return sub
 

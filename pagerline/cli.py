@@ -281,23 +281,15 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 def cmd_user_set_password(args: argparse.Namespace) -> int:
-    from pagerline.engine.people.accounts import set_password
+    from pagerline.engine.people.accounts import set_password_by_email
     from pagerline.engine.core.errors import EngineError
-    from pagerline.models import User
 
     password = _read_password(args, "set-password")
     if password is None:
         print("pagerline user set-password: no password given; use --password-stdin or run it on a terminal", file=sys.stderr)
         return 2
-
-    async def body() -> User | None:
-        user = await User.get_or_none(email=args.email.strip().lower())
-        if user is not None:
-            await set_password(user.id, password, datetime.now(UTC))
-        return user
-
     try:
-        user = _with_db(get_settings(), body)
+        user = _with_db(get_settings(), lambda: set_password_by_email(args.email, password, datetime.now(UTC)))
     except EngineError as exc:
         print(f"pagerline user set-password: {exc.message}; nothing changed", file=sys.stderr)
         return 1
@@ -309,13 +301,13 @@ def cmd_user_set_password(args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    from pagerline.engine.people.accounts import create_token
-    from pagerline.models import TokenKind, User
+    from pagerline.engine.people.accounts import create_token, user_by_email
+    from pagerline.models import TokenKind
 
     settings = get_settings()
 
     async def body() -> str | None:
-        user = await User.get_or_none(email=args.email.strip().lower())
+        user = await user_by_email(args.email)
         if user is None:
             return None
         ttl = timedelta(days=args.days) if args.days else None

@@ -81,6 +81,10 @@ def unavailable(
     return error_response(503, "DATABASE_UNAVAILABLE", message, {"Retry-After": str(retry_after)})
 
 
+# For a read, which changes nothing: the 503 says only that the database is away.
+READ_UNAVAILABLE = "The database is unreachable, retry later"
+
+
 def answering_errors(
     handler: Handler,
     status_of: Mapping[str, int] | None = None,
@@ -122,7 +126,7 @@ async def http_exception_response(request: Request, exc: Exception) -> Response:
 
 async def internal_error_response(request: Request, exc: Exception) -> Response:
     if is_database_outage(exc):
-        return unavailable("The database is unreachable, retry later")
+        return unavailable(READ_UNAVAILABLE)
     return error_response(500, "INTERNAL_ERROR", "Something went wrong on the server; it has been logged")
 
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pagerline.api.errors import error_response, is_database_outage, unavailable
+from pagerline.api.errors import READ_UNAVAILABLE, answering_errors, error_response
 from pagerline.engine.schedules.calendars import feed_for, render_ics
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -30,15 +30,10 @@ async def calendar_body(secret: str, now: datetime) -> str | None:
 
 async def get_feed(request: Request) -> Response:
     secret = str(request.path_params["token"])  # the pattern keeps ".ics" out of it
-    try:
-        body = await calendar_body(secret, datetime.now(UTC))
-    except Exception as exc:
-        if is_database_outage(exc):
-            return unavailable("The database is unreachable, retry later")
-        raise
+    body = await calendar_body(secret, datetime.now(UTC))
     if body is None:
         return not_found()
     return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": CACHE_CONTROL})
 
 
-routes = [Route("/ical/{token:str}.ics", get_feed, methods=["GET"])]
+routes = [Route("/ical/{token:str}.ics", answering_errors(get_feed, unavailable_message=READ_UNAVAILABLE), methods=["GET"])]

@@ -17,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pagerline.api.errors import error_response, is_database_outage, unavailable
+from pagerline.api.errors import READ_UNAVAILABLE, answering_errors, error_response
 from pagerline.engine.people.accounts import authenticate
-from pagerline.engine.core.errors import EngineError
 from pagerline.graphql.core.view import bearer_token
 from pagerline.widgets.feed import build_feed, compact_json, document, etag
 from pagerline.widgets.levels import parse_levels
@@ -43,19 +42,11 @@ async def get_widget(request: Request) -> Response:
     started = time.perf_counter()
     now = datetime.now(UTC)
     secret = bearer_token(request.headers.get("authorization"))
-    try:
-        viewer = await authenticate(secret, now) if secret else None
-        if viewer is None:
-            return _unauthenticated()
-        try:
-            levels = parse_levels(request.query_params.getlist("levels"))
-        except EngineError as exc:
-            return error_response(400, exc.code, exc.message)
-        feed = await build_feed(viewer.user, now, public_url=request.app.state.settings.public_url, levels=levels)
-    except Exception as exc:
-        if is_database_outage(exc):
-            return unavailable("The database is unreachable, retry later")
-        raise
+    viewer = await authenticate(secret, now) if secret else None
+    if viewer is None:
+        return _unauthenticated()
+    levels = parse_levels(request.query_params.getlist("levels"))  # an EngineError: its 400
+    feed = await build_feed(viewer.user, now, public_url=request.app.state.settings.public_url, levels=levels)
     doc = document(feed)
     tag = etag(doc)
     headers = {
@@ -69,4 +60,4 @@ async def get_widget(request: Request) -> Response:
     return Response(compact_json(doc), media_type="application/json", headers=headers)
 
 
-routes = [Route("/api/widget", get_widget, methods=["GET"])]
+routes = [Route("/api/widget", answering_errors(get_widget, unavailable_message=READ_UNAVAILABLE), methods=["GET"])]

@@ -13,7 +13,7 @@ bus) alone for :data:`COOLDOWN` seconds instead of paying the deadline again for
 Wake-ups it cannot send are dropped: the sweeper finds their rows in the database. Bus events
 are held and sent once the bus answers again (late, but a subscriber loads what an event names
 when it arrives, so a late event shows the current state). Only when more than
-:data:`MAX_HELD` pile up are the oldest dropped; then the first thing the pump publishes once
+:data:`MAX_HELD` (or the ``max_held`` given) pile up are the oldest dropped; then the first thing the pump publishes once
 the bus answers is a ``RESYNC`` that tells subscriptions to refetch (see :mod:`pagerline.bus`).
 """
 
@@ -25,6 +25,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -74,10 +75,21 @@ class Breaker:
 
 
 class QueueDispatcher:
-    def __init__(self, actors: Actors, bus: Bus, *, deadline: float = DEADLINE, cooldown: float = COOLDOWN) -> None:
+    def __init__(
+        self,
+        actors: Actors,
+        bus: Bus,
+        *,
+        deadline: float = DEADLINE,
+        cooldown: float = COOLDOWN,
+        max_held: int = MAX_HELD,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._actors = actors
         self._bus = bus
         self._deadline = deadline
+        self._max_held = max_held
+        self._clock = clock  # the wall clock, for a RESYNC's lost_until
         self._queue_breaker = Breaker(cooldown)
         self._bus_breaker = Breaker(cooldown)
         # redis-py is synchronous: enqueues run on a thread of their own, so a hung Redis ties
@@ -86,6 +98,10 @@ class QueueDispatcher:
         self._pending: list[Effects] = []
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
+        # Set by close(). Cancelling alone is not enough: Python 3.11's wait_for swallows a
+        # cancellation that arrives just as what it waits for finishes (a publish that has just
+        # succeeded), and the pump would go back to waiting for work, so close() never returned.
+        self._closing = False
         self._held: deque[BusEvent] = deque()  # events not published yet, oldest first
         self.events_lost = False  # held events were dropped; a RESYNC is owed
         self._lost_until = 0.0  # when the last of them was dropped (Unix time)
@@ -107,6 +123,8 @@ class QueueDispatcher:
             if self._pending:
                 with contextlib.suppress(Exception):
                     await self._send(self._take())
+            self._closing = True
+            self._wake.set()  # a pump that shrugged off the cancel below sees _closing at once
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
@@ -119,7 +137,7 @@ class QueueDispatcher:
         return batch
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             if (self._held or self.events_lost) and not self._pending:
                 # Held events (or a RESYNC) are owed even if nothing else changes: try again
                 # after the cooldown.
@@ -165,8 +183,8 @@ class QueueDispatcher:
 
     async def _publish(self, events: list[BusEvent]) -> None:
         self._held.extend(events)
-        if len(self._held) > MAX_HELD:
-            for _ in range(len(self._held) - MAX_HELD):
+        if len(self._held) > self._max_held:
+            for _ in range(len(self._held) - self._max_held):
                 self._held.popleft()
             self._lose_events()
         if not (self._held or self.events_lost) or not self._bus_breaker.allows():
@@ -189,7 +207,7 @@ class QueueDispatcher:
 
     def _lose_events(self) -> None:
         self.events_lost = True
-        self._lost_until = time.time()
+        self._lost_until = self._clock()
 
 
 def _reason(exc: BaseException) -> str:

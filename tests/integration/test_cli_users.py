@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pagerline.engine.people.accounts import authenticate, login
 from pagerline.models import Team, User
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import error_code, gql, in_db
 from tests.support.processes import base_env, start_server
 
+FIXED_NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 
 
@@ -94,3 +97,28 @@ def test_user_commands_have_help(tmp_path: Path) -> None:
     for command in (("user", "create", "--help"), ("user", "set-password", "--help")):
         result = pagerline(*command, env={"PAGERLINE_DATABASE_URL": f"sqlite://{tmp_path}/p.db"})
         assert result.returncode == 0 and "usage: pagerline user" in result.stdout and "--password-stdin" in result.stdout, result
+
+
+def test_user_commands_find_an_account_by_the_address_as_typed(templates: TemplateDatabases, tmp_path: Path) -> None:
+    """An operator types the address as it comes: another case, stray spaces. The commands read it
+    by the account rules, as sign-in does, and find the one account it names."""
+    env = {"PAGERLINE_DATABASE_URL": templates.sqlite(tmp_path)}
+    db = env["PAGERLINE_DATABASE_URL"]
+    made = pagerline("user", "create", "--email", "  Erin@Example.COM ", "--no-password", env=env)
+    assert made.returncode == 0, made.stderr
+    assert people(db) == ["erin@example.com"]
+
+    reset = pagerline("user", "set-password", " ERIN@example.Com  ", "--password-stdin", env=env, stdin="erin-password\n")
+    assert reset.returncode == 0, reset.stderr
+    assert "password set for erin@example.com" in reset.stdout
+    signed_in = in_db(db, lambda: login("erin@example.com", "erin-password", FIXED_NOW, timedelta(days=1)))
+    assert signed_in is not None and signed_in[0].email == "erin@example.com"
+
+    token = pagerline("token", "create", "--email", "\teRiN@EXAMPLE.com ", env=env)
+    assert token.returncode == 0, token.stderr
+    viewer = in_db(db, lambda: authenticate(token.stdout.strip(), FIXED_NOW))
+    assert viewer is not None and viewer.user.email == "erin@example.com"
+
+    for command in (("user", "set-password", "not an address", "--password-stdin"), ("token", "create", "--email", "x@")):
+        refused = pagerline(*command, env=env, stdin="whatever-pw\n")
+        assert (refused.returncode, "no user" in refused.stderr, "Traceback" in refused.stderr) == (1, True, False), refused.stderr

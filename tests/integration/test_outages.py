@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -75,6 +75,17 @@ async def _heartbeat(url: str, org: Org) -> str:
     try:
         _, key = await create_heartbeat("nightly backup", org.api_source_id, 3600)
         return key
+    finally:
+        await close_db()
+
+
+async def _calendar_feed(url: str, org: Org) -> str:
+    from pagerline.engine.schedules.calendars import create_feed
+
+    await init_db(url)
+    try:
+        _, secret = await create_feed(org.alice_id, None, datetime(2026, 1, 5, 9, tzinfo=UTC))
+        return secret
     finally:
         await close_db()
 
@@ -589,6 +600,7 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
     url = pg_database_url
     org = run(_seed(url))
     heartbeat_key = run(_heartbeat(url, org))
+    calendar_secret = run(_calendar_feed(url, org))
     log = tmp_path / "console.log"
     pg = urlsplit(url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
@@ -618,6 +630,17 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
         ):
             response = httpx.post(server.url + path, json=body, timeout=15)
             assert response.status_code == 503 and response.json()["code"] == "DATABASE_UNAVAILABLE", (path, response.text)
+            assert int(response.headers["retry-after"]) >= 1
+        # So do the reads outside GraphQL: the calendar feed and the widget.
+        for path, headers in (
+            (f"/ical/{calendar_secret}.ics", {}),
+            ("/api/widget", {"Authorization": f"Bearer {org.alice_token}"}),
+        ):
+            response = httpx.get(server.url + path, headers=headers, timeout=15)
+            assert response.status_code == 503, (path, response.text)
+            assert response.json() == {
+                "status": 503, "code": "DATABASE_UNAVAILABLE", "message": "The database is unreachable, retry later"
+            }, path
             assert int(response.headers["retry-after"]) >= 1
 
         proxy.start()

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from pagerline.engine.people import field_rules as people_rules
 from pagerline.engine.core import sql
 from pagerline.engine.core.effects import Effects, dispatch_after_commit
-from pagerline.engine.core.errors import Conflict, NotFound
+from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.notify.planning import create_default_rules
 from pagerline.models import ApiToken, Device, Role, Team, TokenKind, User
 from pagerline.security import digest, digests_match, hash_password, new_secret, verify_password
@@ -86,6 +86,26 @@ async def set_password(user_id: int, password: str, now: datetime, keep_token_id
     await announce_credentials_changed(user_id)
 
 
+async def user_by_email(address: str) -> User | None:
+    """The account ``address`` names, read as :func:`~pagerline.engine.people.field_rules.email`
+    stores addresses (so " Carol@Example.com " finds carol@example.com); None when no account
+    has it, or it is not an address at all (no account could have it)."""
+    try:
+        stored = people_rules.email(address)
+    except BadInput:
+        return None
+    return await User.get_or_none(email=stored)
+
+
+async def set_password_by_email(address: str, password: str, now: datetime) -> User | None:
+    """:func:`set_password` for the account ``address`` names (``pagerline user set-password``);
+    None, and nothing changed, when there is none."""
+    user = await user_by_email(address)
+    if user is not None:
+        await set_password(user.id, password, now)
+    return user
+
+
 async def create_token(
     user_id: int,
     kind: TokenKind,
@@ -109,7 +129,7 @@ async def create_token(
 
 async def login(email: str, password: str, now: datetime, lifetime: timedelta) -> tuple[User, str] | None:
     """A session token that works until ``now + lifetime`` (``PAGERLINE_SESSION_DAYS``)."""
-    user = await User.get_or_none(email=email.strip().lower())
+    user = await user_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return None
     _, secret = await create_token(user.id, TokenKind.SESSION, now, "login", lifetime)

@@ -5,7 +5,10 @@
 // connection_ack calls onConnected, so the page can refetch what it missed while offline.
 // The server closes with 1012 when the live feed may have missed changes (its Redis went away
 // and came back): the client reconnects at once (within a short random spread, so a thousand
-// pages do not come back in the same millisecond), and onConnected refetches.
+// pages do not come back in the same millisecond), and onConnected refetches. A second 1012
+// before the connection was healthy for HEALTHY_MS (a page that keeps falling behind in a storm)
+// waits with the usual backoff instead: reconnecting and refetching every second would add to
+// the load exactly when the server is busiest.
 //
 // Protocol: https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md
 
@@ -21,10 +24,41 @@ const REJECTED_CODES = new Set([4401, 4403]);
 // Service Restart: "you may have missed events; reconnect and refetch". Not a failure.
 const RESYNC_CODE = 1012;
 const RESYNC_SPREAD_MS = 1_000;
+// A connection live this long was healthy: a 1012 after it is met with a quick reconnect again.
+const HEALTHY_MS = 30_000;
 // Codes this client closes with (4000-4999 are free for applications).
 const CLOSE_NO_ACK = 4408;
 const CLOSE_NO_PONG = 4000;
 const CLOSE_BAD_MESSAGE = 4400;
+
+/**
+ * When to reconnect after the server or the network closed the connection (not a sign-out),
+ * and the counters to carry to the next close. Pure, so it is tested on its own.
+ * @param {{attempt: number, resyncsInARow: number}} state  failures since the last connection_ack,
+ *        and 1012 closes since the connection was last healthy
+ * @param {number} code  the close code
+ * @param {number} liveForMs  how long the connection had been acknowledged (0 if never)
+ * @param {() => number} random  in [0, 1)
+ * @returns {{delayMs: number, attempt: number, resyncsInARow: number, catchingUp: boolean}}
+ */
+export function reconnectPlan(state, code, liveForMs, random = Math.random) {
+  const resyncsBefore = liveForMs >= HEALTHY_MS ? 0 : state.resyncsInARow;
+  if (code === RESYNC_CODE) {
+    const resyncsInARow = resyncsBefore + 1;
+    // The first 1012 since a healthy period: at once. After that the backoff, counted from the
+    // 1012s in a row (the attempt counter starts again at every connection_ack, which each of
+    // these connections had).
+    const delayMs = resyncsInARow < 2 ? Math.round(random() * RESYNC_SPREAD_MS) : backoff(resyncsInARow - 1, random);
+    return { delayMs, attempt: state.attempt, resyncsInARow, catchingUp: true };
+  }
+  return { delayMs: backoff(state.attempt, random), attempt: state.attempt + 1, resyncsInARow: resyncsBefore, catchingUp: false };
+}
+
+/** Capped exponential backoff with jitter: between half and all of the ceiling. */
+function backoff(attempt, random) {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
 
 export class LiveClient {
   #url;
@@ -34,6 +68,8 @@ export class LiveClient {
   #acked = false;
   #stopped = true;
   #attempt = 0;
+  #resyncsInARow = 0;
+  #ackedAt = 0; // performance.now() at the current connection's connection_ack; 0 before it
   #nextId = 1;
   #subscriptions = new Map();
   #timers = { ack: 0, ping: 0, pong: 0, reconnect: 0 };
@@ -91,6 +127,7 @@ export class LiveClient {
     const socket = new WebSocket(this.#url, PROTOCOL);
     this.#socket = socket;
     this.#acked = false;
+    this.#ackedAt = 0;
     socket.onopen = () => {
       this.#send({ type: "connection_init", payload: { authToken: this.#token } });
       this.#timers.ack = setTimeout(() => socket.close(CLOSE_NO_ACK, "no connection_ack"), ACK_TIMEOUT_MS);
@@ -113,6 +150,7 @@ export class LiveClient {
       case "connection_ack":
         clearTimeout(this.#timers.ack);
         this.#acked = true;
+        this.#ackedAt = performance.now();
         this.#attempt = 0;
         for (const id of this.#subscriptions.keys()) this.#sendSubscribe(id);
         this.#startPinging(socket);
@@ -148,16 +186,12 @@ export class LiveClient {
       this.#handlers.onRejected?.();
       return;
     }
-    if (code === RESYNC_CODE) {
-      this.#status("reconnecting", "Catching up…");
-      this.#timers.reconnect = setTimeout(() => this.#connect(), Math.round(Math.random() * RESYNC_SPREAD_MS));
-      return;
-    }
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.#attempt);
-    const delay = Math.round(ceiling * (0.5 + Math.random() / 2));
-    this.#attempt += 1;
-    this.#status("reconnecting", `Reconnecting in ${Math.ceil(delay / 1000)} s…`);
-    this.#timers.reconnect = setTimeout(() => this.#connect(), delay);
+    const liveForMs = this.#ackedAt ? performance.now() - this.#ackedAt : 0;
+    const plan = reconnectPlan({ attempt: this.#attempt, resyncsInARow: this.#resyncsInARow }, code, liveForMs);
+    this.#attempt = plan.attempt;
+    this.#resyncsInARow = plan.resyncsInARow;
+    this.#status("reconnecting", plan.catchingUp ? "Catching up…" : `Reconnecting in ${Math.ceil(plan.delayMs / 1000)} s…`);
+    this.#timers.reconnect = setTimeout(() => this.#connect(), plan.delayMs);
   }
 
   #startPinging(socket) {
