@@ -3,30 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from pagerline.models import AlertStatus
-from tests.support.databases import TemplateDatabases, pg_base_url, redis_base_url
 from tests.support.processes import wait_until
-from tests.support.world import SmokeWorld, smoke_world
+from tests.support.world import SmokeWorld, WorldFactory
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def world(request: pytest.FixtureRequest, templates: TemplateDatabases, tmp_path: Path) -> Iterator[SmokeWorld]:
+def world(request: pytest.FixtureRequest, open_world: WorldFactory) -> SmokeWorld:
     """Alice (level 1) is paged by push, Bob (level 2, five minutes later) by SMS."""
-    redis_url = None
-    if request.param == "postgres":
-        redis_url = redis_base_url()
-        if not (pg_base_url() and redis_url):
-            pytest.skip("PostgreSQL + Redis variant: set PAGERLINE_TEST_DATABASE_URL and PAGERLINE_TEST_REDIS_URL")
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()  # leftover messages would name another test's rows
-    with smoke_world(templates, tmp_path, backend=request.param, redis_url=redis_url, reach={"bob": "SMS"}) as made:
-        yield made
+    return open_world(backend=request.param, reach={"bob": "SMS"})
 
 
 def test_critical_push_accepted_from_the_lock_screen_stops_the_escalation(world: SmokeWorld) -> None:

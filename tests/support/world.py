@@ -23,26 +23,45 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+import pytest
+import redis
 
 from pagerline.db import close_db, init_db
 from pagerline.engine.delivery.outbox import DeliveryContext
 from pagerline.engine.sweeper import SweepReport, sweep_once
-from pagerline.models import Alert, AlertLogEntry, AlertStatus, Device, NotificationRule, Platform, PushProvider, User
+from pagerline.models import (
+    Alert,
+    AlertLogEntry,
+    AlertStatus,
+    Device,
+    NotificationRule,
+    Platform,
+    PushProvider,
+    User,
+)
 from pagerline.push.registry import build_transports
 from pagerline.settings import Settings
 from pagerline.workers.runtime import delivery_policy
 from tests.fakes.fcm import FakeFcm, FcmRequest
 from tests.fakes.twilio import FakeTwilio, TwilioRequest
-from tests.support.databases import TemplateDatabases
+from tests.support.databases import TemplateDatabases, pg_base_url, redis_base_url
 from tests.support.graphql import data, fire_ok, in_db
-from tests.support.processes import Proc, Server, base_env, free_port, start_server, start_worker, wait_until
+from tests.support.processes import (
+    Proc,
+    Server,
+    base_env,
+    free_port,
+    start_server,
+    start_worker,
+    wait_until,
+)
 from tests.support.seed import Org, seed_org
 from tests.support.transports import fake_provider_env
 from tests.support.ws import Subscriber
@@ -124,8 +143,10 @@ class Push:
     def critical(self) -> bool:
         return bool(self.message.get("android", {}).get("notification", {}).get("channel_id") == "pagerline_critical")
 
-    def action(self, action: str) -> httpx.Response:
-        return httpx.post(f"{self.world.url}/api/actions", json={"token": self.data["action_token"], "action": action}, timeout=10)
+    def action(self, action: str, *, token: str | None = None) -> httpx.Response:
+        """``token``: post this one instead of the push's (a forgery)."""
+        body = {"token": token if token is not None else self.data["action_token"], "action": action}
+        return httpx.post(f"{self.world.url}/api/actions", json=body, timeout=10)
 
     def accept(self) -> httpx.Response:
         response = self.action("accept")
@@ -151,9 +172,35 @@ class Sms:
     def body(self) -> str:
         return self.request.form["Body"]
 
-    def reply(self, text: str) -> httpx.Response:
+    def reply(self, text: str, *, signature: str | None = None) -> httpx.Response:
+        """``signature``: send this one instead of Twilio's (a forgery)."""
         params = {"From": self.to.phone, "To": TWILIO_FROM, "Body": text, "MessageSid": f"SMreply{self.request.sid}"}
-        return self.world.twilio.fake.callback(f"{self.world.url}/api/twilio/sms", params)
+        return self.world.twilio.fake.callback(f"{self.world.url}/api/twilio/sms", params, signature=signature)
+
+
+@dataclass
+class Call:
+    """A voice call the fake Twilio placed; the methods are Twilio fetching the call's TwiML,
+    the callee pressing a key, and Twilio reporting how the call ended."""
+
+    world: SmokeWorld
+    request: TwilioRequest
+
+    @property
+    def twiml_url(self) -> str:
+        return self.request.form["Url"]
+
+    def answered(self) -> httpx.Response:
+        params = {"CallSid": self.request.sid, "CallStatus": "in-progress", "From": TWILIO_FROM}
+        return self.world.twilio.fake.callback(self.twiml_url, params)
+
+    def press(self, digits: str, *, signature: str | None = None) -> httpx.Response:
+        gather_url = self.twiml_url.replace("/api/twilio/voice?", "/api/twilio/voice/gather?")
+        return self.world.twilio.fake.callback(gather_url, {"CallSid": self.request.sid, "Digits": digits}, signature=signature)
+
+    def ended(self, status: str) -> httpx.Response:
+        params = {"CallSid": self.request.sid, "CallStatus": status}
+        return self.world.twilio.fake.callback(self.request.form["StatusCallback"], params)
 
 
 class _Expecting:
@@ -209,6 +256,9 @@ class TwilioPhones(_Expecting):
     def expect_sms(self, *, to: Person) -> Sms:
         request = self._next(f"sms:{to.phone}", lambda: self.fake.messages_to(to.phone), f"an SMS to {to.name}")
         return Sms(self.world, request, to)
+
+    def expect_call(self, *, to: Person) -> Call:
+        return Call(self.world, self._next(f"call:{to.phone}", lambda: self.fake.calls_to(to.phone), f"a call to {to.name}"))
 
     def expect_nothing(self, *, to: Person) -> None:
         self._none(f"sms:{to.phone}", lambda: self.fake.messages_to(to.phone), f"SMS to {to.name}")
@@ -303,20 +353,30 @@ async def _seed(database_url: str, reach: dict[str, Reach], level1_timeout: int,
         await close_db()
 
 
+def _production_redis() -> str:
+    redis_url = redis_base_url()
+    if not (pg_base_url() and redis_url):
+        pytest.skip("PostgreSQL + Redis variant: set PAGERLINE_TEST_DATABASE_URL and PAGERLINE_TEST_REDIS_URL")
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()  # leftover messages of an earlier test would name another test's rows
+    client.close()
+    return redis_url
+
+
 @contextmanager
 def smoke_world(
     templates: TemplateDatabases,
     workdir: Path,
     *,
     backend: str = "sqlite",
-    redis_url: str | None = None,
     reach: dict[str, Reach] | None = None,
     level1_timeout: int = 5,
     level2_timeout: int = 10,
 ) -> Iterator[SmokeWorld]:
-    """A running world. ``backend="postgres"`` with ``redis_url``: PostgreSQL, Redis and a
-    separate worker (the caller skips when they are not configured). ``reach``: how each of
-    "alice" and "bob" is paged (default: push)."""
+    """A running world. ``backend="postgres"``: PostgreSQL, Redis and a separate worker (skipped
+    unless PAGERLINE_TEST_DATABASE_URL and PAGERLINE_TEST_REDIS_URL are set). ``reach``: how each
+    of "alice" and "bob" is paged: "PUSH" (the default), "SMS" or "VOICE"."""
+    redis_url = _production_redis() if backend == "postgres" else None
     database_url = templates.postgres() if backend == "postgres" else templates.sqlite(workdir)
     org, contacts = asyncio.run(_seed(database_url, reach or {}, level1_timeout, level2_timeout))
     fcm = FakeFcm().start()
@@ -348,3 +408,24 @@ def smoke_world(
     for process in (server, worker):
         if process is not None:
             assert "Traceback" not in process.log(), process.log()
+
+
+class WorldFactory(Protocol):
+    def __call__(self, *, backend: str = "sqlite", reach: dict[str, Reach] | None = None) -> SmokeWorld: ...
+
+
+@contextmanager
+def world_factory(templates: TemplateDatabases, workdir: Path) -> Iterator[WorldFactory]:
+    """For the ``open_world`` fixture: each call starts a world (in its own folder below
+    ``workdir``), all stopped at the end."""
+    with ExitStack() as worlds:
+        made = 0
+
+        def open_world(*, backend: str = "sqlite", reach: dict[str, Reach] | None = None) -> SmokeWorld:
+            nonlocal made
+            made += 1
+            folder = workdir / f"world-{made}"
+            folder.mkdir()
+            return worlds.enter_context(smoke_world(templates, folder, backend=backend, reach=reach))
+
+        yield open_world
