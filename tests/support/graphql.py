@@ -60,6 +60,14 @@ def fire_ok(url: str, integration_key: str, alert_key: str, summary: str = "Some
     return int(response.json()["alertUrl"].rsplit("/", 1)[1])
 
 
+def webhook(url: str, kind: str, integration_key: str, payload: Any) -> list[dict[str, Any]]:
+    """A monitoring tool's webhook (``kind``: "alertmanager" or "grafana") that must be
+    accepted; returns the outcome per alert in the payload."""
+    response = httpx.post(f"{url}/api/events/{kind}/{integration_key}", json=payload, timeout=10)
+    assert response.status_code == 202, response.text
+    return response.json()["alerts"]  # type: ignore[no-any-return]
+
+
 def ws_url(url: str) -> str:
     return url.replace("http://", "ws://") + "/graphql"
 
