@@ -40,6 +40,7 @@ from tests.conftest import run
 from tests.fakes.apns import FakeApns, make_apns_key
 from tests.fakes.fcm import FakeFcm
 from tests.support import console
+from tests.support.graphql import alert_id_of, fire
 from tests.support.pg_restart import RestartingPostgres
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
@@ -79,19 +80,6 @@ async def _heartbeat(url: str, org: Org) -> str:
         await close_db()
 
 
-def post_alert(base_url: str, org: Org, key: str) -> httpx.Response:
-    return httpx.post(
-        f"{base_url}/api/events",
-        json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Outage test {key}", "alertKey": key},
-        timeout=15,
-    )
-
-
-def alert_id_of(response: httpx.Response) -> int:
-    assert response.status_code == 202, response.text
-    return int(response.json()["alertUrl"].rsplit("/", 1)[1])
-
-
 async def _notifications(url: str, alert_ids: list[int]) -> list[tuple[int, int, str, str, int]]:
     """(id, user, channel, status, attempts) of the alerts' notifications, in id order."""
     await init_db(url)
@@ -120,7 +108,7 @@ async def _alert_keys(url: str) -> list[str]:
 
 def paged_before_the_outage(server: Server, org: Org, log: Path, key: str) -> int:
     """An alert paged to Alice while everything works: the processes are up and warm."""
-    alert_id = alert_id_of(post_alert(server.url, org, key))
+    alert_id = alert_id_of(fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15))
     wait_until(lambda: console.sent_to(log, org.alice_id, alert_id), timeout=15, what="the page before the outage")
     return alert_id
 
@@ -242,7 +230,7 @@ def test_worker_killed_mid_escalation_and_mid_send_another_worker_carries_on_and
     try:
         server = start_server(env, tmp_path)  # with Redis: no embedded worker in the server
         worker_a = start_worker(env | {"PAGERLINE_CONSOLE_LOG": str(relay.pipe)}, tmp_path, "worker-a")
-        alert_id = alert_id_of(post_alert(server.url, org, "db-down"))
+        alert_id = alert_id_of(fire(server.url, org.api_key, "db-down", "Outage test db-down", timeout=15))
 
         wait_until(lambda: console.sent_to(log, org.alice_id, alert_id), timeout=15, what="worker A pushing Alice")
         assert [m["channel"] for m in console.sent_to(log, org.alice_id, alert_id)] == ["PUSH"]
@@ -393,7 +381,7 @@ def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same
             server = start_server(env, tmp_path)
             worker_a = start_worker(env, tmp_path, "worker-a")
             fcm.hold(ANDROID)  # the first push to the Android phone gets no answer
-            alert_id = alert_id_of(post_alert(server.url, org, "held-push"))
+            alert_id = alert_id_of(fire(server.url, org.api_key, "held-push", "Outage test held-push", timeout=15))
             wait_until(
                 lambda: fcm.script.held == 1 and fcm.for_token(IPHONE_FCM) and apns.delivered(IPHONE_APNS),
                 timeout=15,
@@ -449,7 +437,7 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
 
         redis.stop()
         keys = [f"redis-down-{i}" for i in range(1, 6)]
-        responses = [post_alert(server.url, org, key) for key in keys]
+        responses = [fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15) for key in keys]
         assert [r.status_code for r in responses] == [202] * 5, [r.text for r in responses]
         assert [r.json()["responseCode"] for r in responses] == ["NEW_ALERT_CREATED"] * 5
         during = [alert_id_of(r) for r in responses]
@@ -522,11 +510,7 @@ def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
 
         def post() -> None:
             try:  # the timeout is the intake's bound: it answers within it or the test fails
-                answer.append(httpx.post(
-                    f"{server.url}/api/events",  # type: ignore[union-attr]
-                    json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Hung Redis {key}", "alertKey": key},
-                    timeout=INTAKE_DEADLINE,
-                ))
+                answer.append(fire(server.url, org.api_key, key, f"Hung Redis {key}", timeout=INTAKE_DEADLINE))  # type: ignore[union-attr]
             except BaseException as exc:  # noqa: BLE001 - handed to the test below
                 answer.append(exc)
 
@@ -595,14 +579,14 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
     server: Server | None = None
     try:
         server = start_server(env_for(through(proxy, url), log), tmp_path)  # embedded worker, no Redis
-        assert alert_id_of(post_alert(server.url, org, "before-outage")) > 0
+        assert alert_id_of(fire(server.url, org.api_key, "before-outage", "Outage test before-outage", timeout=15)) > 0
         assert proxy.accepted >= 1  # the server's database traffic really goes through the proxy
 
         proxy.stop()
         refused: list[str] = []
         for i in range(5):
             key = f"db-down-{i}"
-            response = post_alert(server.url, org, key)
+            response = fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15)
             assert response.status_code == 503, response.text
             body = response.json()
             assert set(body) == {"status", "message", "code"}, body
@@ -625,7 +609,7 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
 
         def accepted_again() -> bool:
             key = f"db-back-{len(refused) + len(accepted)}"
-            response = post_alert(server.url, org, key)  # type: ignore[union-attr]
+            response = fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15)  # type: ignore[union-attr]
             if response.status_code == 503:  # still reconnecting: refused, so not stored
                 assert response.json()["code"] == "DATABASE_UNAVAILABLE"
                 refused.append(key)
@@ -658,7 +642,7 @@ def test_database_starting_up_gets_503_with_retry_after_not_500_and_stores_nothi
     try:
         env = env_for(through(postgres, url), tmp_path / "console.log")
         server = start_server({**env, "PAGERLINE_EMBEDDED_WORKER": "0"}, tmp_path)
-        assert alert_id_of(post_alert(server.url, org, "before-restart")) > 0
+        assert alert_id_of(fire(server.url, org.api_key, "before-restart", "Outage test before-restart", timeout=15)) > 0
 
         postgres.begin_restart()
         requests = [
@@ -679,7 +663,7 @@ def test_database_starting_up_gets_503_with_retry_after_not_500_and_stores_nothi
         postgres.finish_restart()
 
         def accepted_again() -> bool:
-            response = post_alert(server.url, org, "after-restart")  # type: ignore[union-attr]
+            response = fire(server.url, org.api_key, "after-restart", "Outage test after-restart", timeout=15)  # type: ignore[union-attr]
             if response.status_code == 503:
                 return False
             return alert_id_of(response) > 0
