@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import httpx
 import websockets
 
-from tests.conftest import run
-from tests.integration.test_outages import _seed, env_for, through
+from tests.integration.test_outages import through
 from tests.support.graphql import fire, post_graphql, websocket_refusal, ws_url
+from tests.support.live import embedded_env, seed_database
 from tests.support.processes import Server, start_server, wait_until
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.ws import subscribe_live
@@ -36,12 +36,12 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 def test_graphql_answers_service_unavailable_while_the_database_is_down_and_recovers(pg_database_url: str, tmp_path: Path) -> None:
-    org = run(_seed(pg_database_url))
+    org = seed_database(pg_database_url)
     pg = urlsplit(pg_database_url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        server = start_server(env_for(through(proxy, pg_database_url), tmp_path / "console.log"), tmp_path)
+        server = start_server(embedded_env(through(proxy, pg_database_url), tmp_path), tmp_path)
         assert post_graphql(server.url, org.alice_token, ME, timeout=15).json() == {"data": {"me": {"name": "Alice"}}}
 
         proxy.stop()
@@ -78,12 +78,11 @@ def test_a_subscription_that_cannot_read_the_database_is_closed_with_1013(
     """Server A loses its database while server B still commits: the events B publishes reach
     A's subscriber, whose server cannot load them. Rather than ending the subscription silently,
     A closes the connection with 1013, so the client reconnects and refetches."""
-    org = run(_seed(pg_database_url))
+    org = seed_database(pg_database_url)
     pg = urlsplit(pg_database_url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
-    console = tmp_path / "console.log"
-    server_a = start_server(env_for(through(proxy, pg_database_url), console, redis_url), tmp_path)
-    server_b = start_server(env_for(pg_database_url, console, redis_url), tmp_path)
+    server_a = start_server(embedded_env(through(proxy, pg_database_url), tmp_path, PAGERLINE_REDIS_URL=redis_url), tmp_path)
+    server_b = start_server(embedded_env(pg_database_url, tmp_path, PAGERLINE_REDIS_URL=redis_url), tmp_path)
 
     async def main() -> tuple[int | None, list[dict[str, object]]]:
         async with websockets.connect(ws_url(server_a.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]

@@ -42,31 +42,12 @@ from tests.fakes.fcm import FakeFcm
 from tests.support import console
 from tests.support.graphql import alert_id_of, fire
 from tests.support.pg_restart import RestartingPostgres
+from tests.support.live import embedded_env, seed_database
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
 from tests.support.tcp_proxy import TcpProxy
 
 # --- shared helpers -------------------------------------------------------------------------------
-
-
-def env_for(database_url: str, console_log: Path, redis_url: str | None = None) -> dict[str, str]:
-    env = {
-        "PAGERLINE_DATABASE_URL": database_url,
-        "PAGERLINE_CONSOLE_TRANSPORT": "1",
-        "PAGERLINE_CONSOLE_LOG": str(console_log),
-        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
-    }
-    if redis_url:
-        env["PAGERLINE_REDIS_URL"] = redis_url
-    return env
-
-
-async def _seed(url: str, **kwargs: Any) -> Org:
-    await init_db(url)
-    try:
-        return await seed_org(**kwargs)
-    finally:
-        await close_db()
 
 
 async def _heartbeat(url: str, org: Org) -> str:
@@ -223,7 +204,7 @@ def test_worker_killed_mid_escalation_and_mid_send_another_worker_carries_on_and
     org = run(_seed_with_sms(url))
     log = tmp_path / "console.log"
     relay = FifoRelay(tmp_path / "worker-a-console.pipe", log).start()
-    env = env_for(url, log, redis_url)
+    env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_url)
     server: Server | None = None
     worker_a: Proc | None = None
     worker_b: Proc | None = None
@@ -373,7 +354,7 @@ def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same
     org = run(_seed_with_phones(url))
     apns_key, apns_public = make_apns_key()
     with FakeFcm() as fcm, FakeApns(public_key_pem=apns_public, key_id=APNS_KEY_ID, team_id=APNS_TEAM_ID, topic=APNS_TOPIC) as apns:
-        env = env_for(url, tmp_path / "console.log", redis_url) | providers_env(tmp_path, fcm, apns, apns_key)
+        env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_url) | providers_env(tmp_path, fcm, apns, apns_key)
         server: Server | None = None
         worker_a: Proc | None = None
         worker_b: Proc | None = None
@@ -421,13 +402,13 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
     pg_database_url: str, tmp_path: Path
 ) -> None:
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     log = tmp_path / "console.log"
     redis_dir = tmp_path / "redis"
     redis_dir.mkdir()
     redis = PrivateRedis(redis_dir)
     redis.start()
-    env = env_for(url, log, redis.url)
+    env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis.url)
     server: Server | None = None
     worker: Proc | None = None
     try:
@@ -495,11 +476,11 @@ def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
     the database within its interval all the same, and the intake answers at once; when Redis
     is back, the next page is no slower."""
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     log = tmp_path / "console.log"
     upstream = urlsplit(redis_url)
     proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 6379).start()
-    env = env_for(url, log, redis_through(proxy, redis_url)) | {"PAGERLINE_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL)}
+    env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_through(proxy, redis_url), PAGERLINE_SWEEP_INTERVAL_SECONDS=str(SWEEP_INTERVAL))
     server: Server | None = None
     worker: Proc | None = None
 
@@ -571,14 +552,14 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
     pg_database_url: str, tmp_path: Path
 ) -> None:
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     heartbeat_key = run(_heartbeat(url, org))
     log = tmp_path / "console.log"
     pg = urlsplit(url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        server = start_server(env_for(through(proxy, url), log), tmp_path)  # embedded worker, no Redis
+        server = start_server(embedded_env(through(proxy, url), tmp_path), tmp_path)  # embedded worker, no Redis
         assert alert_id_of(fire(server.url, org.api_key, "before-outage", "Outage test before-outage", timeout=15)) > 0
         assert proxy.accepted >= 1  # the server's database traffic really goes through the proxy
 
@@ -634,13 +615,13 @@ def test_database_starting_up_gets_503_with_retry_after_not_500_and_stores_nothi
     """PostgreSQL restarting: sessions dropped, then 57P03 "the database system is starting up"
     to every new connection (asyncpg's CannotConnectNowError) until it is ready again."""
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     heartbeat_key = run(_heartbeat(url, org))
     pg = urlsplit(url)
     postgres = RestartingPostgres(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        env = env_for(through(postgres, url), tmp_path / "console.log")
+        env = embedded_env(through(postgres, url), tmp_path)
         server = start_server({**env, "PAGERLINE_EMBEDDED_WORKER": "0"}, tmp_path)
         assert alert_id_of(fire(server.url, org.api_key, "before-restart", "Outage test before-restart", timeout=15)) > 0
 
