@@ -57,13 +57,12 @@ from tests.support.processes import (
     Proc,
     Server,
     base_env,
-    free_port,
     start_server,
     start_worker,
     wait_until,
 )
 from tests.support.seed import Org, seed_org
-from tests.support.transports import fake_provider_env
+from tests.support.transports import start_faked_providers
 from tests.support.ws import Subscriber
 
 TWILIO_FROM = "+15557770000"
@@ -379,17 +378,9 @@ def smoke_world(
     redis_url = _production_redis() if backend == "postgres" else None
     database_url = templates.postgres() if backend == "postgres" else templates.sqlite(workdir)
     org, contacts = asyncio.run(_seed(database_url, reach or {}, level1_timeout, level2_timeout))
-    fcm = FakeFcm().start()
-    twilio = FakeTwilio()
-    twilio.start()
-    port = free_port()
-    env = {
-        "PAGERLINE_DATABASE_URL": database_url,
-        "PAGERLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        **fake_provider_env(fcm, twilio, workdir),
-        **({"PAGERLINE_REDIS_URL": redis_url} if redis_url else {}),
-    }
-    server = start_server(env, workdir, port=port)
+    fakes = start_faked_providers(database_url, workdir, **({"PAGERLINE_REDIS_URL": redis_url} if redis_url else {}))
+    fcm, twilio, env = fakes.fcm, fakes.twilio, fakes.env
+    server = start_server(env, workdir, port=fakes.port)
     worker = start_worker(env, workdir) if redis_url else None
     world = SmokeWorld(server, database_url, org, env, fcm, twilio, worker=worker)
     tokens = {"alice": (org.alice_id, org.alice_token), "bob": (org.bob_id, org.bob_token)}
@@ -403,8 +394,7 @@ def smoke_world(
         server.stop()
         if worker is not None:
             worker.stop()
-        fcm.stop()
-        twilio.stop()
+        fakes.stop()
     for process in (server, worker):
         if process is not None:
             assert "Traceback" not in process.log(), process.log()
