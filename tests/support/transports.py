@@ -16,6 +16,10 @@ from tests.fakes.twilio import FakeTwilio
 from tests.support.processes import free_port
 
 
+#: The number the fake-backed Twilio transport sends from.
+TWILIO_FROM = "+15557770000"
+
+
 class ScriptedTransport:
     name = "scripted"
 
@@ -52,7 +56,7 @@ def fake_provider_env(fcm: FakeFcm, twilio: FakeTwilio, workdir: Path) -> dict[s
         "PAGERLINE_FCM_ENDPOINT": fcm.url,
         "PAGERLINE_TWILIO_ACCOUNT_SID": twilio.account_sid,
         "PAGERLINE_TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "PAGERLINE_TWILIO_FROM": "+15557770000",
+        "PAGERLINE_TWILIO_FROM": TWILIO_FROM,
         "PAGERLINE_TWILIO_BASE_URL": twilio.url,
     }
 

@@ -1,7 +1,8 @@
 """A smoke-test harness in the manner of GoAlert's: one call starts the real app with the provider
 fakes, seeds people and a policy, and hands the test verbs to say what happens.
 
-    def test_page_then_accept(world: SmokeWorld) -> None:
+    def test_page_then_accept(open_world: WorldFactory) -> None:
+        world = open_world(reach={"bob": "SMS"})
         alert = world.event("checkout")
         push = world.fcm.expect_push(to=world.alice, critical=True)
         push.accept()                                  # from her lock screen
@@ -17,6 +18,10 @@ Time: the organisation's policy waits minutes between levels. :class:`Clock` nev
 runs the engine's sweeper (``sweep_once``) from the test process with a later ``now``, with the
 same settings (and so the same transports, pointed at the fakes) as the server. Whatever falls
 due by then is escalated and delivered by that call, as the server's own sweeper would later.
+What that sweep commits is in the database at once; its bus events and queue wake-ups are not
+dispatched from the test process (a live subscriber does not hear of the escalation itself). A
+test about the worker's own escalation reaching subscribers (test_pipeline_e2e) moves the stored
+due times instead and lets the worker sweep.
 """
 
 from __future__ import annotations
@@ -62,11 +67,10 @@ from tests.support.processes import (
     wait_until,
 )
 from tests.support.seed import Org, seed_org
-from tests.support.transports import start_faked_providers
+from tests.support.transports import TWILIO_FROM, start_faked_providers
 from tests.support.ws import Subscriber
 
-TWILIO_FROM = "+15557770000"
-#: How a seeded person is reached: "PUSH" (an FCM phone with critical alerts) or "SMS".
+#: How a seeded person is paged: "PUSH" (an FCM phone with critical alerts), "SMS" or "VOICE".
 Reach = str
 
 
