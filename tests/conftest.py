@@ -14,6 +14,7 @@ from pagerline.engine.alerts import actions as alert_actions
 from pagerline.engine.sources import policy as source_policy, lookup as sources
 from pagerline.engine.core.effects import NullDispatcher, set_dispatcher
 from tests.support.databases import TemplateDatabases, pg_base_url, redis_base_url
+from tests.support.world import WorldFactory, world_factory
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +97,11 @@ async def _engine_db(database_url: str) -> AsyncIterator[str]:
 def run(coro):  # type: ignore[no-untyped-def]
     """Run engine code from a synchronous (process-driving) test, with its own DB connection."""
     return asyncio.run(coro)
+
+
+@pytest.fixture
+def open_world(templates: TemplateDatabases, tmp_path: Path) -> Iterator[WorldFactory]:
+    """``open_world(reach={"bob": "SMS"})``: a running server with the provider fakes and a
+    seeded organisation, with verbs for smoke tests (tests/support/world.py)."""
+    with world_factory(templates, tmp_path) as factory:
+        yield factory

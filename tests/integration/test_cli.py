@@ -18,7 +18,7 @@ import pytest
 from pagerline.engine.sources.intake import EventInput, ingest_event
 from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.models import Notification, NotificationStatus
-from tests.support.graphql import in_db
+from tests.support.graphql import data, fire, in_db
 from tests.support.processes import base_env, start_server, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,15 +72,12 @@ def test_migrate_demo_user_and_token(tmp_path: Path) -> None:
 
     server = start_server(env, tmp_path)
     try:
-        me = httpx.post(f"{server.url}/graphql", json={"query": "{ me { email role } }"},
-                        headers={"Authorization": f"Bearer {token.stdout.strip()}"}, timeout=10).json()
-        assert me["data"]["me"] == {"email": "carol@example.com", "role": "RESPONDER"}
-        login = httpx.post(f"{server.url}/graphql", timeout=10, json={
-            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { name } } }",
-            "variables": {"e": info["email"], "p": info["password"]}}).json()
-        assert login["data"]["login"]["user"]["name"] == "Demo Admin"
-        event = httpx.post(f"{server.url}/api/events", timeout=10, json={
-            "integrationKey": info["integrationKey"], "eventType": "ALERT", "summary": "demo works"})
+        me = data(server.url, token.stdout.strip(), "{ me { email role } }")
+        assert me["me"] == {"email": "carol@example.com", "role": "RESPONDER"}
+        login = data(server.url, None, "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { name } } }",
+                     e=info["email"], p=info["password"])
+        assert login["login"]["user"]["name"] == "Demo Admin"
+        event = fire(server.url, info["integrationKey"], None, "demo works")
         assert event.status_code == 202 and event.json()["responseCode"] == "NEW_ALERT_CREATED"
         # No PAGERLINE_PUBLIC_URL: links name the port the server listens on, not :8000.
         assert event.json()["alertUrl"] == f"{server.url}/#/alerts/1"

@@ -23,11 +23,14 @@ from pagerline.models import Alert, AlertLogEntry, Channel, Notification, Notifi
 from tests.conftest import run
 from tests.support import console
 from tests.support.databases import TemplateDatabases
+from tests.support.live import embedded_env, seed_database
 from tests.support.processes import Server, start_server, wait_until
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org
 
 EVENTS = 100
 KEY = "Web-1/Disk-Full"
+# Several servers behind one name (without it, each server's links name its own port).
+PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 def key_variant(i: int) -> str:
@@ -40,14 +43,6 @@ def key_variant(i: int) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-async def _seed(url: str) -> Org:
-    await init_db(url)
-    try:
-        return await seed_org()
-    finally:
-        await close_db()
 
 
 async def _state(url: str) -> dict[str, Any]:
@@ -104,21 +99,10 @@ def check_database(url: str, org: Org, alert_url: str) -> int:
     return alert_id
 
 
-def base_env(url: str, workdir: Path) -> dict[str, str]:
-    return {
-        "PAGERLINE_DATABASE_URL": url,
-        # Several servers behind one name (without it, each server's links name its own port).
-        "PAGERLINE_PUBLIC_URL": "http://127.0.0.1:8000",
-        "PAGERLINE_CONSOLE_TRANSPORT": "1",
-        "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log"),
-        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
-    }
-
-
 def test_100_concurrent_identical_events_make_one_alert_on_sqlite(templates: TemplateDatabases, tmp_path: Path) -> None:
     url = templates.sqlite(tmp_path)
-    org = run(_seed(url))
-    server = start_server(base_env(url, tmp_path), tmp_path)
+    org = seed_database(url)
+    server = start_server(embedded_env(url, tmp_path, PAGERLINE_PUBLIC_URL=PUBLIC_URL), tmp_path)
     try:
         alert_url = check_responses(asyncio.run(_fire([server.url], org)))
         alert_id = check_database(url, org, alert_url)
@@ -149,8 +133,8 @@ def test_100_concurrent_identical_events_over_two_processes_make_one_alert_on_po
     between them. (Not one `serve --workers 2`: its processes share one listening socket and
     asyncio accepts every waiting connection in one go, so a burst of 100 connections often
     lands on one process only; seen here as 100/0. Two ports make the spread certain.)"""
-    org = run(_seed(pg_database_url))
-    env = base_env(pg_database_url, tmp_path) | {"PAGERLINE_REDIS_URL": redis_url}
+    org = seed_database(pg_database_url)
+    env = embedded_env(pg_database_url, tmp_path, PAGERLINE_PUBLIC_URL=PUBLIC_URL, PAGERLINE_REDIS_URL=redis_url)
     servers: list[Server] = []
     try:
         with ThreadPoolExecutor(2) as pool:  # start both at once: half the waiting

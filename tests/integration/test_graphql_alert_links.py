@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, data, fire_ok, running_world
+from tests.support.graphql import World, data, fire_ok, running_world, webhook
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 RUNBOOK = "https://runbooks.example/InstanceDown?host=web-1&lang=en"
@@ -35,9 +34,7 @@ def alertmanager_firing() -> dict[str, Any]:
 
 
 def test_an_alertmanager_alert_shows_its_prometheus_and_runbook_links_labels_and_details(world: World) -> None:
-    response = httpx.post(f"{world.url}/api/events/alertmanager/{world.ops.alertmanager_key}", json=alertmanager_firing(), timeout=10)
-    assert response.status_code == 202, response.text
-    alert_id = response.json()["alerts"][0]["alertUrl"].rsplit("/", 1)[1]
+    alert_id = webhook(world.url, "alertmanager", world.ops.alertmanager_key, alertmanager_firing())[0]["alertUrl"].rsplit("/", 1)[1]
 
     alert = data(world.url, world.ops.alice_token, EXTRAS, id=alert_id)["alert"]
     assert alert["links"] == [

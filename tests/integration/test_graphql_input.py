@@ -21,7 +21,7 @@ import websockets
 from pagerline.graphql.core.errors import MASKED_MESSAGE
 from pagerline.graphql.core.view import MAX_LIST_ITEMS
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import BACKENDS, World, data, fire_ok, gql, world_on, ws_url
+from tests.support.graphql import BACKENDS, World, data, fire_ok, gql, post_graphql, world_on, ws_url
 
 NO_ROW_CAN_HAVE = "99999999999999999999999"
 
@@ -30,13 +30,6 @@ NO_ROW_CAN_HAVE = "99999999999999999999999"
 def world(request: pytest.FixtureRequest, templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with world_on(request.param, templates, tmp_path_factory.mktemp("gql-input")) as made:
         yield made
-
-
-def post(world: World, body: bytes) -> httpx.Response:
-    return httpx.post(
-        f"{world.url}/graphql", content=body, timeout=30,
-        headers={"Authorization": f"Bearer {world.admin_token}", "Content-Type": "application/json"},
-    )
 
 
 def clear_error(body: dict[str, Any], code: str = "BAD_USER_INPUT") -> str:
@@ -72,7 +65,7 @@ def refused_request(response: httpx.Response) -> str:
     ids=["null", "a-number", "bad-utf8-in-variables", "bad-utf8", "50000-deep-variables", "nan", "nul", "lone-surrogate", "truncated"],
 )
 def test_a_body_that_is_not_a_graphql_request_is_a_400_in_graphql_shape(world: World, body: bytes, says: str) -> None:
-    assert says in refused_request(post(world, body))
+    assert says in refused_request(post_graphql(world.url, world.admin_token, body, timeout=30))
 
 
 def test_an_id_no_row_can_have_is_null_or_not_found(world: World) -> None:
@@ -122,7 +115,7 @@ def test_a_literal_the_database_cannot_store_is_refused_and_changes_nothing(worl
 
 
 def test_a_subscription_sent_over_http_is_refused(world: World) -> None:
-    response = post(world, json.dumps({"query": "subscription { alertEvents { kind } }"}).encode())
+    response = post_graphql(world.url, world.admin_token, json.dumps({"query": "subscription { alertEvents { kind } }"}).encode(), timeout=30)
     assert "subscriptions are not allowed" in refused_request(response)
 
 
@@ -130,7 +123,7 @@ def test_a_list_longer_than_the_cap_is_refused(world: World) -> None:
     query = "query($s: [AlertStatus!]) { alerts(status: $s) { edges { node { id } } } }"
     at_cap = data(world.url, world.admin_token, query, s=["PENDING"] * MAX_LIST_ITEMS)
     assert "alerts" in at_cap
-    response = post(world, json.dumps({"query": query, "variables": {"s": ["PENDING"] * 200_000}}).encode())
+    response = post_graphql(world.url, world.admin_token, json.dumps({"query": query, "variables": {"s": ["PENDING"] * 200_000}}).encode(), timeout=30)
     assert f"at most {MAX_LIST_ITEMS}" in refused_request(response)
 
 

@@ -16,20 +16,15 @@ from urllib.parse import urlsplit
 import httpx
 import websockets
 
-from tests.conftest import run
-from tests.integration.test_outages import _seed, env_for, post_alert, through
-from tests.support.graphql import websocket_refusal, ws_url
+from tests.integration.test_outages import through
+from tests.support.graphql import fire, post_graphql, websocket_refusal, ws_url
+from tests.support.live import embedded_env, seed_database
 from tests.support.processes import Server, start_server, wait_until
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.ws import subscribe_live
 
 ME = {"query": "{ me { name } }"}
 LOGIN = {"query": 'mutation { login(email: "alice@ops.test", password: "alice-password") { token } }'}
-
-
-def post(server: Server, body: dict[str, object], token: str | None = None) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.post(f"{server.url}/graphql", json=body, headers=headers, timeout=15)
 
 
 def assert_unavailable(response: httpx.Response) -> None:
@@ -41,30 +36,30 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 def test_graphql_answers_service_unavailable_while_the_database_is_down_and_recovers(pg_database_url: str, tmp_path: Path) -> None:
-    org = run(_seed(pg_database_url))
+    org = seed_database(pg_database_url)
     pg = urlsplit(pg_database_url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        server = start_server(env_for(through(proxy, pg_database_url), tmp_path / "console.log"), tmp_path)
-        assert post(server, ME, org.alice_token).json() == {"data": {"me": {"name": "Alice"}}}
+        server = start_server(embedded_env(through(proxy, pg_database_url), tmp_path), tmp_path)
+        assert post_graphql(server.url, org.alice_token, ME, timeout=15).json() == {"data": {"me": {"name": "Alice"}}}
 
         proxy.stop()
-        assert_unavailable(post(server, ME, org.alice_token))  # the token cannot be checked
-        assert_unavailable(post(server, LOGIN))  # fails inside the resolver
+        assert_unavailable(post_graphql(server.url, org.alice_token, ME, timeout=15))  # the token cannot be checked
+        assert_unavailable(post_graphql(server.url, None, LOGIN, timeout=15))  # fails inside the resolver
         assert websocket_refusal(server.url, org.alice_token) == 1013
 
         proxy.start()
 
         def answers_again() -> bool:
-            response = post(server, ME, org.alice_token)  # type: ignore[arg-type]
+            response = post_graphql(server.url, org.alice_token, ME, timeout=15)  # type: ignore[arg-type]
             if response.status_code == 503:
                 assert_unavailable(response)  # still reconnecting: the same clear answer
                 return False
             return response.json() == {"data": {"me": {"name": "Alice"}}}
 
         wait_until(answers_again, timeout=15, interval=0.2, what="GraphQL to answer again")
-        assert post(server, LOGIN).json()["data"]["login"]["token"]
+        assert post_graphql(server.url, None, LOGIN, timeout=15).json()["data"]["login"]["token"]
         assert websocket_refusal(server.url, org.alice_token) is None
 
         outage_lines = [line for line in server.log().splitlines() if "SERVICE_UNAVAILABLE" in line]
@@ -83,18 +78,17 @@ def test_a_subscription_that_cannot_read_the_database_is_closed_with_1013(
     """Server A loses its database while server B still commits: the events B publishes reach
     A's subscriber, whose server cannot load them. Rather than ending the subscription silently,
     A closes the connection with 1013, so the client reconnects and refetches."""
-    org = run(_seed(pg_database_url))
+    org = seed_database(pg_database_url)
     pg = urlsplit(pg_database_url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
-    console = tmp_path / "console.log"
-    server_a = start_server(env_for(through(proxy, pg_database_url), console, redis_url), tmp_path)
-    server_b = start_server(env_for(pg_database_url, console, redis_url), tmp_path)
+    server_a = start_server(embedded_env(through(proxy, pg_database_url), tmp_path, PAGERLINE_REDIS_URL=redis_url), tmp_path)
+    server_b = start_server(embedded_env(pg_database_url, tmp_path, PAGERLINE_REDIS_URL=redis_url), tmp_path)
 
     async def main() -> tuple[int | None, list[dict[str, object]]]:
         async with websockets.connect(ws_url(server_a.url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await subscribe_live(ws, org.alice_token, "subscription { alertEvents { kind } }", lambda attempt: post_alert(server_b.url, org, f"warm-{attempt}"))
+            await subscribe_live(ws, org.alice_token, "subscription { alertEvents { kind } }", lambda attempt: fire(server_b.url, org.api_key, f"warm-{attempt}"))
             await asyncio.to_thread(proxy.stop)
-            assert (await asyncio.to_thread(post_alert, server_b.url, org, "while-a-is-cut")).status_code == 202
+            assert (await asyncio.to_thread(fire, server_b.url, org.api_key, "while-a-is-cut")).status_code == 202
             after: list[dict[str, object]] = []
             try:
                 while True:

@@ -4,78 +4,52 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from pagerline.db import close_db, init_db
-from tests.conftest import run
 from tests.support.databases import TemplateDatabases
-from tests.support.processes import Server, start_server
-from tests.support.seed import Org, seed_org
+from tests.support.graphql import World, error_code, gql, in_db, running_world
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
-async def _seed(url: str) -> Org:
-    await init_db(url)
-    try:
-        return await seed_org()
-    finally:
-        await close_db()
-
 
 @pytest.fixture(scope="module")
-def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Org]]:
-    workdir = tmp_path_factory.mktemp("sched")
-    url = templates.sqlite(workdir)
-    org = run(_seed(url))
-    server = start_server({"PAGERLINE_DATABASE_URL": url}, workdir)
-    try:
-        yield server, org
-    finally:
-        server.stop()
+def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with running_world(templates, tmp_path_factory.mktemp("sched")) as made:
+        yield made
 
 
-def gql(server: Server, token: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.url}/graphql", json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"}, timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def test_schedule_shifts_on_call_override_and_coverage(world: tuple[Server, Org]) -> None:
-    server, org = world
+def test_schedule_shifts_on_call_override_and_coverage(world: World) -> None:
+    org = world.ops
     now = datetime.now(UTC).replace(microsecond=0)
     # Handoffs at 10:00 in Berlin from yesterday on. Whole local days, so that four of them hold
     # four shifts even across a daylight-saving change (an aware datetime adds wall-clock days).
     day0 = (now.astimezone(BERLIN) - timedelta(days=1)).replace(hour=10, minute=0, second=0)
-    created = gql(server, org.alice_token, """
+    created = gql(world.url, org.alice_token, """
         mutation($s: DateTime!, $a: ID!, $b: ID!) {
           createSchedule(name: "Primary", timezone: "Europe/Berlin",
                          layers: [{startsOn: $s, rotation: "P1D", userIds: [$a, $b]}]) { id name timezone kind } }""",
         s=day0.isoformat(), a=str(org.alice_id), b=str(org.bob_id))
     schedule = created["data"]["createSchedule"]
     assert (schedule["name"], schedule["timezone"], schedule["kind"]) == ("Primary", "Europe/Berlin", "RECURRING")
-    bad = gql(server, org.alice_token, 'mutation { createSchedule(name: "X", timezone: "Mars/Base") { id } }')
+    bad = gql(world.url, org.alice_token, 'mutation { createSchedule(name: "X", timezone: "Mars/Base") { id } }')
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
-    shifts = gql(server, org.alice_token, """query($id: ID!, $f: DateTime!, $u: DateTime!) {
+    shifts = gql(world.url, org.alice_token, """query($id: ID!, $f: DateTime!, $u: DateTime!) {
         schedule(id: $id) { shifts(from: $f, until: $u) { user { name } start end source } } }""",
         id=schedule["id"], f=day0.isoformat(), u=(day0 + timedelta(days=4)).isoformat())["data"]["schedule"]["shifts"]
     assert [s["user"]["name"] for s in shifts] == ["Alice", "Bob", "Alice", "Bob"]
     before = datetime.now(UTC)
-    on_now = gql(server, org.alice_token, "{ onCall { schedule { id } user { name } } }")["data"]["onCall"]
+    on_now = gql(world.url, org.alice_token, "{ onCall { schedule { id } user { name } } }")["data"]["onCall"]
     after = datetime.now(UTC)
     expected = {s["user"]["name"] for s in shifts if datetime.fromisoformat(s["start"]) <= after and before < datetime.fromisoformat(s["end"])}
     assert next(o for o in on_now if o["schedule"]["id"] == schedule["id"])["user"]["name"] in expected  # a handoff may fall in between
 
     # Bob (a RESPONDER) may not override for Alice, only for himself.
     start, end = now + timedelta(days=3), now + timedelta(days=3, hours=2)
-    denied = gql(server, org.bob_token, """mutation($id: ID!, $u: ID!, $s: DateTime!, $e: DateTime!) {
+    denied = gql(world.url, org.bob_token, """mutation($id: ID!, $u: ID!, $s: DateTime!, $e: DateTime!) {
         createOverride(scheduleId: $id, userId: $u, start: $s, end: $e) { id } }""",
         id=schedule["id"], u=str(org.alice_id), s=start.isoformat(), e=end.isoformat())
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -83,152 +57,140 @@ def test_schedule_shifts_on_call_override_and_coverage(world: tuple[Server, Org]
     # Alice asks Bob to cover two hours of her next shift (the third: tomorrow from 10:00, always
     # ahead of now however late today it is).
     window = (day0 + timedelta(days=2, hours=1), day0 + timedelta(days=2, hours=3))
-    requested = gql(server, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]) {
+    requested = gql(world.url, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]) {
         requestCoverage(start: $s, end: $e, message: "school run", scheduleIds: $ids) { id status } }""",
         s=window[0].isoformat(), e=window[1].isoformat(), ids=[schedule["id"]])
     request = requested["data"]["requestCoverage"]
     assert request["status"] == "PENDING"
-    listed = gql(server, org.bob_token, "{ coverageRequests(status: [PENDING]) { id } }")["data"]["coverageRequests"]
+    listed = gql(world.url, org.bob_token, "{ coverageRequests(status: [PENDING]) { id } }")["data"]["coverageRequests"]
     assert {"id": request["id"]} in listed
-    accepted = gql(server, org.bob_token, "mutation($id: ID!) { acceptCoverageRequest(id: $id) { status } }", id=request["id"])
+    accepted = gql(world.url, org.bob_token, "mutation($id: ID!) { acceptCoverageRequest(id: $id) { status } }", id=request["id"])
     assert accepted["data"]["acceptCoverageRequest"]["status"] == "ACCEPTED"
-    again = gql(server, org.alice_token, "mutation($id: ID!) { cancelCoverageRequest(id: $id) { status } }", id=request["id"])
+    again = gql(world.url, org.alice_token, "mutation($id: ID!) { cancelCoverageRequest(id: $id) { status } }", id=request["id"])
     assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
     at = (window[0] + timedelta(minutes=30)).isoformat()
-    covered = gql(server, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
+    covered = gql(world.url, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
                   id=schedule["id"], at=at)["data"]["schedule"]["onCall"]["name"]
     assert covered == "Bob"
-    mine = gql(server, org.bob_token, "query($f: DateTime!, $u: DateTime!) { myShifts(from: $f, until: $u) { start end } }",
+    mine = gql(world.url, org.bob_token, "query($f: DateTime!, $u: DateTime!) { myShifts(from: $f, until: $u) { start end } }",
                f=window[0].isoformat(), u=window[1].isoformat())["data"]["myShifts"]
     assert [(datetime.fromisoformat(m["start"]), datetime.fromisoformat(m["end"])) for m in mine] == [window]
 
 
-def test_update_layer_over_graphql(world: tuple[Server, Org]) -> None:
-    server, org = world
+def test_update_layer_over_graphql(world: World) -> None:
+    org = world.ops
     start = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
-    created = gql(server, org.alice_token, """mutation($s: DateTime!, $a: ID!) {
+    created = gql(world.url, org.alice_token, """mutation($s: DateTime!, $a: ID!) {
         createSchedule(name: "Edited", layers: [{startsOn: $s, rotation: "P1D", userIds: [$a]}]) { id layers { id } } }""",
         s=start.isoformat(), a=str(org.alice_id))["data"]["createSchedule"]
     layer_id = created["layers"][0]["id"]
-    denied = gql(server, org.bob_token, 'mutation($id: ID!) { updateLayer(id: $id, rotation: "PT12H") { id } }', id=layer_id)
+    denied = gql(world.url, org.bob_token, 'mutation($id: ID!) { updateLayer(id: $id, rotation: "PT12H") { id } }', id=layer_id)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    edited = gql(server, org.alice_token, "mutation($id: ID!, $b: ID!) { updateLayer(id: $id, userIds: [$b]) { layers { rotation userIds endsOn } } }",
+    edited = gql(world.url, org.alice_token, "mutation($id: ID!, $b: ID!) { updateLayer(id: $id, userIds: [$b]) { layers { rotation userIds endsOn } } }",
                  id=layer_id, b=str(org.bob_id))["data"]["updateLayer"]["layers"]
     assert [(l["userIds"], l["endsOn"] is None) for l in edited] == [([str(org.alice_id)], False), ([str(org.bob_id)], True)]
 
 
-def test_calendar_feed_over_graphql_is_revocable(world: tuple[Server, Org]) -> None:
-    server, org = world
-    feed = gql(server, org.alice_token, "mutation { createCalendarFeed { id url } }")["data"]["createCalendarFeed"]
-    assert feed["url"].startswith(f"{server.url}/ical/plc_") and feed["url"].endswith(".ics")  # links follow the port
-    path = feed["url"].split(server.url, 1)[1]
-    served = httpx.get(f"{server.url}{path}", timeout=10)
+def test_calendar_feed_over_graphql_is_revocable(world: World) -> None:
+    org = world.ops
+    feed = gql(world.url, org.alice_token, "mutation { createCalendarFeed { id url } }")["data"]["createCalendarFeed"]
+    assert feed["url"].startswith(f"{world.url}/ical/plc_") and feed["url"].endswith(".ics")  # links follow the port
+    path = feed["url"].split(world.url, 1)[1]
+    served = httpx.get(f"{world.url}{path}", timeout=10)
     assert served.status_code == 200 and served.text.startswith("BEGIN:VCALENDAR")
-    assert error_code_of(gql(server, org.bob_token, "mutation($id: ID!) { revokeCalendarFeed(id: $id) }", id=feed["id"])) == "NOT_FOUND"
-    assert gql(server, org.alice_token, "mutation($id: ID!) { revokeCalendarFeed(id: $id) }", id=feed["id"])["data"]["revokeCalendarFeed"] is True
-    assert httpx.get(f"{server.url}{path}", timeout=10).status_code == 404
+    assert error_code(gql(world.url, org.bob_token, "mutation($id: ID!) { revokeCalendarFeed(id: $id) }", id=feed["id"])) == "NOT_FOUND"
+    assert gql(world.url, org.alice_token, "mutation($id: ID!) { revokeCalendarFeed(id: $id) }", id=feed["id"])["data"]["revokeCalendarFeed"] is True
+    assert httpx.get(f"{world.url}{path}", timeout=10).status_code == 404
 
 
-def error_code_of(body: dict[str, Any]) -> str:
-    return str(body["errors"][0]["extensions"]["code"])
+def test_on_call_reminder_setting_over_graphql(world: World) -> None:
+    org = world.ops
+    assert gql(world.url, org.bob_token, "mutation { setOnCallReminder(beforeMin: 15) }")["data"]["setOnCallReminder"] == 15
+    assert gql(world.url, org.bob_token, "{ myOnCallReminder }")["data"]["myOnCallReminder"] == 15
+    assert error_code(gql(world.url, org.bob_token, "mutation { setOnCallReminder(beforeMin: 7) }")) == "BAD_USER_INPUT"
+    assert gql(world.url, org.bob_token, "mutation { setOnCallReminder(beforeMin: null) }")["data"]["setOnCallReminder"] is None
+    assert gql(world.url, org.bob_token, "{ myOnCallReminder }")["data"]["myOnCallReminder"] is None
 
 
-def test_on_call_reminder_setting_over_graphql(world: tuple[Server, Org]) -> None:
-    server, org = world
-    assert gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: 15) }")["data"]["setOnCallReminder"] == 15
-    assert gql(server, org.bob_token, "{ myOnCallReminder }")["data"]["myOnCallReminder"] == 15
-    assert error_code_of(gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: 7) }")) == "BAD_USER_INPUT"
-    assert gql(server, org.bob_token, "mutation { setOnCallReminder(beforeMin: null) }")["data"]["setOnCallReminder"] is None
-    assert gql(server, org.bob_token, "{ myOnCallReminder }")["data"]["myOnCallReminder"] is None
-
-
-def test_on_call_by_policy_level(world: tuple[Server, Org]) -> None:
-    server, org = world
-    levels = gql(server, org.alice_token, "{ onCallByPolicy { policyName level users { name } } }")["data"]["onCallByPolicy"]
+def test_on_call_by_policy_level(world: World) -> None:
+    org = world.ops
+    levels = gql(world.url, org.alice_token, "{ onCallByPolicy { policyName level users { name } } }")["data"]["onCallByPolicy"]
     assert {"policyName": "Ops policy", "level": 1, "users": [{"name": "Alice"}]} in levels
     assert {"policyName": "Ops policy", "level": 2, "users": [{"name": "Bob"}]} in levels
 
 
-def test_edit_schedule_layers_and_static_shifts(world: tuple[Server, Org]) -> None:
-    server, org = world
+def test_edit_schedule_layers_and_static_shifts(world: World) -> None:
+    org = world.ops
     t0 = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
-    created = gql(server, org.alice_token, 'mutation { createSchedule(name: "Static", kind: STATIC) { id } }')["data"]["createSchedule"]
+    created = gql(world.url, org.alice_token, 'mutation { createSchedule(name: "Static", kind: STATIC) { id } }')["data"]["createSchedule"]
     sid = created["id"]
-    added = gql(server, org.alice_token, """mutation($id: ID!, $u: ID!, $s: DateTime!, $e: DateTime!) {
+    added = gql(world.url, org.alice_token, """mutation($id: ID!, $u: ID!, $s: DateTime!, $e: DateTime!) {
         addStaticShift(scheduleId: $id, shift: {userId: $u, start: $s, end: $e}) { shifts(from: $s, until: $e) { user { name } } } }""",
         id=sid, u=str(org.bob_id), s=t0.isoformat(), e=(t0 + timedelta(hours=8)).isoformat())
     assert added["data"]["addStaticShift"]["shifts"] == [{"user": {"name": "Bob"}}]
-    renamed = gql(server, org.alice_token, 'mutation($id: ID!) { updateSchedule(id: $id, name: "Static 2", timezone: "America/New_York") { name timezone } }', id=sid)
+    renamed = gql(world.url, org.alice_token, 'mutation($id: ID!) { updateSchedule(id: $id, name: "Static 2", timezone: "America/New_York") { name timezone } }', id=sid)
     assert renamed["data"]["updateSchedule"] == {"name": "Static 2", "timezone": "America/New_York"}
-    refused = gql(server, org.bob_token, 'mutation($id: ID!) { updateSchedule(id: $id, name: "mine") { name } }', id=sid)
-    assert error_code_of(refused) == "FORBIDDEN"
+    refused = gql(world.url, org.bob_token, 'mutation($id: ID!) { updateSchedule(id: $id, name: "mine") { name } }', id=sid)
+    assert error_code(refused) == "FORBIDDEN"
     window = {"f": t0.isoformat(), "u": (t0 + timedelta(hours=8)).isoformat()}
-    [shift] = gql(server, org.alice_token, "query($id: ID!, $f: DateTime!, $u: DateTime!) { schedule(id: $id) { shifts(from: $f, until: $u) { source sourceId } } }",
+    [shift] = gql(world.url, org.alice_token, "query($id: ID!, $f: DateTime!, $u: DateTime!) { schedule(id: $id) { shifts(from: $f, until: $u) { source sourceId } } }",
                   id=sid, **window)["data"]["schedule"]["shifts"]
     assert shift["source"] == "static"
-    assert gql(server, org.alice_token, "mutation($id: ID!) { deleteStaticShift(id: $id) }", id=shift["sourceId"])["data"]["deleteStaticShift"] is True
-    assert gql(server, org.alice_token, "query($id: ID!, $f: DateTime!, $u: DateTime!) { schedule(id: $id) { shifts(from: $f, until: $u) { source } } }",
+    assert gql(world.url, org.alice_token, "mutation($id: ID!) { deleteStaticShift(id: $id) }", id=shift["sourceId"])["data"]["deleteStaticShift"] is True
+    assert gql(world.url, org.alice_token, "query($id: ID!, $f: DateTime!, $u: DateTime!) { schedule(id: $id) { shifts(from: $f, until: $u) { source } } }",
                id=sid, **window)["data"]["schedule"]["shifts"] == []
 
-    recurring = gql(server, org.alice_token, 'mutation { createSchedule(name: "Layered") { id } }')["data"]["createSchedule"]["id"]
+    recurring = gql(world.url, org.alice_token, 'mutation { createSchedule(name: "Layered") { id } }')["data"]["createSchedule"]["id"]
     for users in ([org.alice_id], [org.bob_id]):
-        gql(server, org.alice_token, """mutation($id: ID!, $s: DateTime!, $u: [ID!]!) {
+        gql(world.url, org.alice_token, """mutation($id: ID!, $s: DateTime!, $u: [ID!]!) {
             addLayer(scheduleId: $id, layer: {startsOn: $s, rotation: "P1D", userIds: $u}) { id } }""",
             id=recurring, s=t0.isoformat(), u=[str(u) for u in users])
-    layered = gql(server, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { layers { position } onCall(at: $at) { name } } }",
+    layered = gql(world.url, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { layers { position } onCall(at: $at) { name } } }",
                   id=recurring, at=(t0 + timedelta(hours=1)).isoformat())["data"]["schedule"]
     assert [l["position"] for l in layered["layers"]] == [0, 1]
     assert layered["onCall"] == {"name": "Bob"}  # the later layer wins
 
 
-async def _people(url: str) -> dict[str, str]:
+async def _people() -> dict[str, str]:
     """Carol, a teammate of Alice and Bob on Ops, and Dave, on another team: tokens by name."""
     from pagerline.engine.people.accounts import create_token, create_user
     from pagerline.models import Role, TokenKind
 
-    await init_db(url)
-    try:
-        tokens = {}
-        for name, team in (("carol", "Ops"), ("dave", "Elsewhere")):
-            user = await create_user(f"{name}@cov.test", name.title(), None, Role.RESPONDER, "UTC", [team])
-            _, tokens[name] = await create_token(user.id, TokenKind.API, datetime.now(UTC))
-        return tokens
-    finally:
-        await close_db()
+    tokens = {}
+    for name, team in (("carol", "Ops"), ("dave", "Elsewhere")):
+        user = await create_user(f"{name}@cov.test", name.title(), None, Role.RESPONDER, "UTC", [team])
+        _, tokens[name] = await create_token(user.id, TokenKind.API, datetime.now(UTC))
+    return tokens
 
 
-def test_coverage_requests_are_listed_to_the_requesters_teammates_only(world: tuple[Server, Org]) -> None:
-    server, org = world
-    people = run(_people(server.env["PAGERLINE_DATABASE_URL"]))
+def test_coverage_requests_are_listed_to_the_requesters_teammates_only(world: World) -> None:
+    org = world.ops
+    people = in_db(world.database_url, _people)
     now = datetime.now(UTC).replace(microsecond=0)
     # A rota of Alice alone, so that she has a shift in five days whatever today is.
-    alone = gql(server, org.alice_token, """mutation($s: DateTime!, $a: ID!) {
+    alone = gql(world.url, org.alice_token, """mutation($s: DateTime!, $a: ID!) {
         createSchedule(name: "Alice alone", layers: [{startsOn: $s, rotation: "P1D", userIds: [$a]}]) { id } }""",
         s=(now - timedelta(days=1)).isoformat(), a=str(org.alice_id))["data"]["createSchedule"]
-    requested = gql(server, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $u: [ID!], $ids: [ID!]) {
+    requested = gql(world.url, org.alice_token, """mutation($s: DateTime!, $e: DateTime!, $u: [ID!], $ids: [ID!]) {
         requestCoverage(start: $s, end: $e, message: "dentist", userIds: $u, scheduleIds: $ids) { id } }""",
         s=(now + timedelta(days=5)).isoformat(), e=(now + timedelta(days=5, hours=1)).isoformat(), u=[str(org.bob_id)],
         ids=[alone["id"]])
     request_id = requested["data"]["requestCoverage"]["id"]
     query = "{ coverageRequests { id } }"
-    assert {"id": request_id} in gql(server, people["carol"], query)["data"]["coverageRequests"]  # teammate, not asked
-    assert {"id": request_id} not in gql(server, people["dave"], query)["data"]["coverageRequests"]  # another team
+    assert {"id": request_id} in gql(world.url, people["carol"], query)["data"]["coverageRequests"]  # teammate, not asked
+    assert {"id": request_id} not in gql(world.url, people["dave"], query)["data"]["coverageRequests"]  # another team
     # Another team's 250 newer requests do not push it out of the list (the list is capped at 200).
-    run(_flood(server.env["PAGERLINE_DATABASE_URL"], 250))
-    assert {"id": request_id} in gql(server, people["carol"], query)["data"]["coverageRequests"]
+    in_db(world.database_url, lambda: _flood(250))
+    assert {"id": request_id} in gql(world.url, people["carol"], query)["data"]["coverageRequests"]
 
 
-async def _flood(url: str, count: int) -> None:
+async def _flood(count: int) -> None:
     """``count`` pending requests by someone on another team, newer than everything else."""
     from pagerline.engine.people.accounts import create_user
     from pagerline.models import CoverageRequest, Role
 
-    await init_db(url)
-    try:
-        eve = await create_user("eve@flood.test", "Eve", None, Role.RESPONDER, "UTC", ["Flood"])
-        now = datetime.now(UTC)
-        await CoverageRequest.bulk_create(
-            [CoverageRequest(requester_id=eve.id, start=now + timedelta(days=9), end=now + timedelta(days=9, hours=1), created_at=now) for _ in range(count)]
-        )
-    finally:
-        await close_db()
+    eve = await create_user("eve@flood.test", "Eve", None, Role.RESPONDER, "UTC", ["Flood"])
+    now = datetime.now(UTC)
+    await CoverageRequest.bulk_create(
+        [CoverageRequest(requester_id=eve.id, start=now + timedelta(days=9), end=now + timedelta(days=9, hours=1), created_at=now) for _ in range(count)]
+    )

@@ -32,6 +32,7 @@ from pagerline.engine.sources.lookup import create_source
 from pagerline.models import Alert, AlertLogEntry, DeploymentEvent, IntegrationType, Notification
 from tests.conftest import run
 from tests.support.databases import TemplateDatabases, pg_base_url
+from tests.support.live import embedded_env, seed_database
 from tests.support.processes import Server, start_server, wait_until
 from tests.support.seed import Org, seed_org
 
@@ -54,14 +55,6 @@ def alertmanager_sample() -> dict[str, Any]:
 
 
 # --- talking to the database from the test process -------------------------------------------
-
-
-async def _seed(url: str, **kwargs: Any) -> Org:
-    await init_db(url)
-    try:
-        return await seed_org(**kwargs)
-    finally:
-        await close_db()
 
 
 async def _seed_with_webhook(url: str) -> tuple[Org, str]:
@@ -102,16 +95,8 @@ async def _alerts_with_key(url: str, alert_key: str) -> list[tuple[int, str, int
 
 
 def server_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
-    env = {
-        "PAGERLINE_DATABASE_URL": database_url,
-        "PAGERLINE_CONSOLE_TRANSPORT": "1",
-        "PAGERLINE_CONSOLE_LOG": str(workdir / "console.log"),
-        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
-        "PAGERLINE_EMBEDDED_WORKER": "0",
-        "PAGERLINE_PUBLIC_URL": PUBLIC_URL,
-    }
-    env.update(extra)
-    return env
+    """No embedded worker: these tests look at what the intake stores, not at pages."""
+    return embedded_env(database_url, workdir, PAGERLINE_EMBEDDED_WORKER="0", PAGERLINE_PUBLIC_URL=PUBLIC_URL, **extra)
 
 
 def assert_error_body(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -423,7 +408,7 @@ def test_good_alertmanager_webhook_gets_202(intake: Intake) -> None:
 
 
 def test_too_fast_gets_429_with_retry_after_and_writes_nothing(database_url: str, tmp_path: Path) -> None:
-    org = run(_seed(database_url))
+    org = seed_database(database_url)
     env = server_env(database_url, tmp_path, PAGERLINE_EVENT_RATE_PER_KEY="1", PAGERLINE_EVENT_BURST_PER_KEY="2")
     server = start_server(env, tmp_path)
     try:

@@ -16,17 +16,10 @@ import httpx
 import websockets
 
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import _seed_world
+from tests.support.graphql import _seed_world, post_graphql
 from tests.support.processes import Server, start_server
 
 CONFLICT = 'mutation { createTeam(name: "Ops") { id } }'
-
-
-def post(server: Server, query: str, token: str | None = None, request_id: str | None = None) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if request_id:
-        headers["X-Request-ID"] = request_id
-    return httpx.post(f"{server.url}/graphql", json={"query": query}, headers=headers, timeout=10)
 
 
 def code_of(response: httpx.Response) -> str:
@@ -58,14 +51,14 @@ def test_client_errors_are_one_line_each_with_request_ids_in_json(templates: Tem
     env = {"PAGERLINE_DATABASE_URL": url, "PAGERLINE_LOG_LEVEL": "INFO", "PAGERLINE_LOG_FORMAT": "json"}
     server = start_server(env, tmp_path)
     try:
-        conflicts = [post(server, CONFLICT, admin_token, request_id=f"conflict-{i}") for i in range(50)]
+        conflicts = [post_graphql(server.url, admin_token, {"query": CONFLICT}, headers={"X-Request-ID": f"conflict-{i}"}) for i in range(50)]
         assert {code_of(r) for r in conflicts} == {"CONFLICT"}
         assert [r.headers["x-request-id"] for r in conflicts] == [f"conflict-{i}" for i in range(50)]
         expected = {
-            "UNAUTHENTICATED": post(server, 'mutation { login(email: "alice@ops.test", password: "wrong") { token } }'),
-            "NOT_FOUND": post(server, 'mutation { acceptAlert(id: "424242") { id } }', ops.alice_token),
-            "BAD_USER_INPUT": post(server, 'mutation { createTeam(name: " ") { id } }', admin_token),
-            "VALIDATION": post(server, "{ noSuchField }", ops.alice_token),
+            "UNAUTHENTICATED": post_graphql(server.url, None, {"query": 'mutation { login(email: "alice@ops.test", password: "wrong") { token } }'}),
+            "NOT_FOUND": post_graphql(server.url, ops.alice_token, {"query": 'mutation { acceptAlert(id: "424242") { id } }'}),
+            "BAD_USER_INPUT": post_graphql(server.url, admin_token, {"query": 'mutation { createTeam(name: " ") { id } }'}),
+            "VALIDATION": post_graphql(server.url, ops.alice_token, {"query": "{ noSuchField }"}),
         }
         assert [code_of(expected[c]) for c in ("UNAUTHENTICATED", "NOT_FOUND", "BAD_USER_INPUT")] == ["UNAUTHENTICATED", "NOT_FOUND", "BAD_USER_INPUT"]
         assert "Cannot query field" in expected["VALIDATION"].json()["errors"][0]["message"]
@@ -73,7 +66,7 @@ def test_client_errors_are_one_line_each_with_request_ids_in_json(templates: Tem
         generated = expected["NOT_FOUND"].headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{16}", generated)
         assert websocket_operations(server, ops.alice_token) == "ws-conn"
-        bad_id = post(server, "{ me { name } }", ops.alice_token, request_id="evil\tid").headers["x-request-id"]
+        bad_id = post_graphql(server.url, ops.alice_token, {"query": "{ me { name } }"}, headers={"X-Request-ID": "evil\tid"}).headers["x-request-id"]
         assert bad_id != "evil\tid" and re.fullmatch(r"[0-9a-f]{16}", bad_id)  # not a usable id: a new one
     finally:
         server.stop()
@@ -99,7 +92,7 @@ def test_a_real_fault_keeps_its_traceback_with_the_request_id(templates: Templat
     env = {"PAGERLINE_DATABASE_URL": f"sqlite://{tmp_path}/never-migrated.db", "PAGERLINE_EMBEDDED_WORKER": "0"}
     server = start_server(env, tmp_path)
     try:
-        response = post(server, 'mutation { login(email: "a@b.c", password: "whatever-pw") { token } }', request_id="fault-1")
+        response = post_graphql(server.url, None, {"query": 'mutation { login(email: "a@b.c", password: "whatever-pw") { token } }'}, headers={"X-Request-ID": "fault-1"})
         assert response.json()["errors"][0]["message"] == "Unexpected error."
         assert response.headers["x-request-id"] == "fault-1"
     finally:

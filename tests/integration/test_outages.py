@@ -40,32 +40,14 @@ from tests.conftest import run
 from tests.fakes.apns import FakeApns, make_apns_key
 from tests.fakes.fcm import FakeFcm
 from tests.support import console
+from tests.support.graphql import alert_id_of, fire
 from tests.support.pg_restart import RestartingPostgres
+from tests.support.live import embedded_env, seed_database
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
 from tests.support.tcp_proxy import TcpProxy
 
 # --- shared helpers -------------------------------------------------------------------------------
-
-
-def env_for(database_url: str, console_log: Path, redis_url: str | None = None) -> dict[str, str]:
-    env = {
-        "PAGERLINE_DATABASE_URL": database_url,
-        "PAGERLINE_CONSOLE_TRANSPORT": "1",
-        "PAGERLINE_CONSOLE_LOG": str(console_log),
-        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
-    }
-    if redis_url:
-        env["PAGERLINE_REDIS_URL"] = redis_url
-    return env
-
-
-async def _seed(url: str, **kwargs: Any) -> Org:
-    await init_db(url)
-    try:
-        return await seed_org(**kwargs)
-    finally:
-        await close_db()
 
 
 async def _heartbeat(url: str, org: Org) -> str:
@@ -88,19 +70,6 @@ async def _calendar_feed(url: str, org: Org) -> str:
         return secret
     finally:
         await close_db()
-
-
-def post_alert(base_url: str, org: Org, key: str) -> httpx.Response:
-    return httpx.post(
-        f"{base_url}/api/events",
-        json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Outage test {key}", "alertKey": key},
-        timeout=15,
-    )
-
-
-def alert_id_of(response: httpx.Response) -> int:
-    assert response.status_code == 202, response.text
-    return int(response.json()["alertUrl"].rsplit("/", 1)[1])
 
 
 async def _notifications(url: str, alert_ids: list[int]) -> list[tuple[int, int, str, str, int]]:
@@ -131,7 +100,7 @@ async def _alert_keys(url: str) -> list[str]:
 
 def paged_before_the_outage(server: Server, org: Org, log: Path, key: str) -> int:
     """An alert paged to Alice while everything works: the processes are up and warm."""
-    alert_id = alert_id_of(post_alert(server.url, org, key))
+    alert_id = alert_id_of(fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15))
     wait_until(lambda: console.sent_to(log, org.alice_id, alert_id), timeout=15, what="the page before the outage")
     return alert_id
 
@@ -246,14 +215,14 @@ def test_worker_killed_mid_escalation_and_mid_send_another_worker_carries_on_and
     org = run(_seed_with_sms(url))
     log = tmp_path / "console.log"
     relay = FifoRelay(tmp_path / "worker-a-console.pipe", log).start()
-    env = env_for(url, log, redis_url)
+    env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_url)
     server: Server | None = None
     worker_a: Proc | None = None
     worker_b: Proc | None = None
     try:
         server = start_server(env, tmp_path)  # with Redis: no embedded worker in the server
         worker_a = start_worker(env | {"PAGERLINE_CONSOLE_LOG": str(relay.pipe)}, tmp_path, "worker-a")
-        alert_id = alert_id_of(post_alert(server.url, org, "db-down"))
+        alert_id = alert_id_of(fire(server.url, org.api_key, "db-down", "Outage test db-down", timeout=15))
 
         wait_until(lambda: console.sent_to(log, org.alice_id, alert_id), timeout=15, what="worker A pushing Alice")
         assert [m["channel"] for m in console.sent_to(log, org.alice_id, alert_id)] == ["PUSH"]
@@ -396,7 +365,7 @@ def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same
     org = run(_seed_with_phones(url))
     apns_key, apns_public = make_apns_key()
     with FakeFcm() as fcm, FakeApns(public_key_pem=apns_public, key_id=APNS_KEY_ID, team_id=APNS_TEAM_ID, topic=APNS_TOPIC) as apns:
-        env = env_for(url, tmp_path / "console.log", redis_url) | providers_env(tmp_path, fcm, apns, apns_key)
+        env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_url) | providers_env(tmp_path, fcm, apns, apns_key)
         server: Server | None = None
         worker_a: Proc | None = None
         worker_b: Proc | None = None
@@ -404,7 +373,7 @@ def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same
             server = start_server(env, tmp_path)
             worker_a = start_worker(env, tmp_path, "worker-a")
             fcm.hold(ANDROID)  # the first push to the Android phone gets no answer
-            alert_id = alert_id_of(post_alert(server.url, org, "held-push"))
+            alert_id = alert_id_of(fire(server.url, org.api_key, "held-push", "Outage test held-push", timeout=15))
             wait_until(
                 lambda: fcm.script.held == 1 and fcm.for_token(IPHONE_FCM) and apns.delivered(IPHONE_APNS),
                 timeout=15,
@@ -444,13 +413,13 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
     pg_database_url: str, tmp_path: Path
 ) -> None:
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     log = tmp_path / "console.log"
     redis_dir = tmp_path / "redis"
     redis_dir.mkdir()
     redis = PrivateRedis(redis_dir)
     redis.start()
-    env = env_for(url, log, redis.url)
+    env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis.url)
     server: Server | None = None
     worker: Proc | None = None
     try:
@@ -460,7 +429,7 @@ def test_events_during_a_redis_outage_are_stored_and_paged_soon_after_it_returns
 
         redis.stop()
         keys = [f"redis-down-{i}" for i in range(1, 6)]
-        responses = [post_alert(server.url, org, key) for key in keys]
+        responses = [fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15) for key in keys]
         assert [r.status_code for r in responses] == [202] * 5, [r.text for r in responses]
         assert [r.json()["responseCode"] for r in responses] == ["NEW_ALERT_CREATED"] * 5
         during = [alert_id_of(r) for r in responses]
@@ -518,11 +487,11 @@ def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
     the database within its interval all the same, and the intake answers at once; when Redis
     is back, the next page is no slower."""
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     log = tmp_path / "console.log"
     upstream = urlsplit(redis_url)
     proxy = TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 6379).start()
-    env = env_for(url, log, redis_through(proxy, redis_url)) | {"PAGERLINE_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL)}
+    env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_through(proxy, redis_url), PAGERLINE_SWEEP_INTERVAL_SECONDS=str(SWEEP_INTERVAL))
     server: Server | None = None
     worker: Proc | None = None
 
@@ -533,11 +502,7 @@ def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
 
         def post() -> None:
             try:  # the timeout is the intake's bound: it answers within it or the test fails
-                answer.append(httpx.post(
-                    f"{server.url}/api/events",  # type: ignore[union-attr]
-                    json={"integrationKey": org.api_key, "eventType": "ALERT", "summary": f"Hung Redis {key}", "alertKey": key},
-                    timeout=INTAKE_DEADLINE,
-                ))
+                answer.append(fire(server.url, org.api_key, key, f"Hung Redis {key}", timeout=INTAKE_DEADLINE))  # type: ignore[union-attr]
             except BaseException as exc:  # noqa: BLE001 - handed to the test below
                 answer.append(exc)
 
@@ -598,7 +563,7 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
     pg_database_url: str, tmp_path: Path
 ) -> None:
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     heartbeat_key = run(_heartbeat(url, org))
     calendar_secret = run(_calendar_feed(url, org))
     log = tmp_path / "console.log"
@@ -606,15 +571,15 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        server = start_server(env_for(through(proxy, url), log), tmp_path)  # embedded worker, no Redis
-        assert alert_id_of(post_alert(server.url, org, "before-outage")) > 0
+        server = start_server(embedded_env(through(proxy, url), tmp_path), tmp_path)  # embedded worker, no Redis
+        assert alert_id_of(fire(server.url, org.api_key, "before-outage", "Outage test before-outage", timeout=15)) > 0
         assert proxy.accepted >= 1  # the server's database traffic really goes through the proxy
 
         proxy.stop()
         refused: list[str] = []
         for i in range(5):
             key = f"db-down-{i}"
-            response = post_alert(server.url, org, key)
+            response = fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15)
             assert response.status_code == 503, response.text
             body = response.json()
             assert set(body) == {"status", "message", "code"}, body
@@ -648,7 +613,7 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
 
         def accepted_again() -> bool:
             key = f"db-back-{len(refused) + len(accepted)}"
-            response = post_alert(server.url, org, key)  # type: ignore[union-attr]
+            response = fire(server.url, org.api_key, key, f"Outage test {key}", timeout=15)  # type: ignore[union-attr]
             if response.status_code == 503:  # still reconnecting: refused, so not stored
                 assert response.json()["code"] == "DATABASE_UNAVAILABLE"
                 refused.append(key)
@@ -673,15 +638,15 @@ def test_database_starting_up_gets_503_with_retry_after_not_500_and_stores_nothi
     """PostgreSQL restarting: sessions dropped, then 57P03 "the database system is starting up"
     to every new connection (asyncpg's CannotConnectNowError) until it is ready again."""
     url = pg_database_url
-    org = run(_seed(url))
+    org = seed_database(url)
     heartbeat_key = run(_heartbeat(url, org))
     pg = urlsplit(url)
     postgres = RestartingPostgres(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        env = env_for(through(postgres, url), tmp_path / "console.log")
+        env = embedded_env(through(postgres, url), tmp_path)
         server = start_server({**env, "PAGERLINE_EMBEDDED_WORKER": "0"}, tmp_path)
-        assert alert_id_of(post_alert(server.url, org, "before-restart")) > 0
+        assert alert_id_of(fire(server.url, org.api_key, "before-restart", "Outage test before-restart", timeout=15)) > 0
 
         postgres.begin_restart()
         requests = [
@@ -702,7 +667,7 @@ def test_database_starting_up_gets_503_with_retry_after_not_500_and_stores_nothi
         postgres.finish_restart()
 
         def accepted_again() -> bool:
-            response = post_alert(server.url, org, "after-restart")  # type: ignore[union-attr]
+            response = fire(server.url, org.api_key, "after-restart", "Outage test after-restart", timeout=15)  # type: ignore[union-attr]
             if response.status_code == 503:
                 return False
             return alert_id_of(response) > 0

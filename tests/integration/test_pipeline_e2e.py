@@ -8,7 +8,9 @@ Two ways to run it: production (PostgreSQL + Redis, `pagerline serve` and a sepa
 Time: the escalation timeout is minutes. Instead of sleeping, the test moves this alert's clock
 forward by rewriting its stored due times (``next_escalation_at`` and pending notifications'
 ``due_at``) into the past; the worker's own tick then finds it due, exactly as it would five
-minutes later.
+minutes later. (The smoke harness's clock, tests/support/world.py, sweeps from the test process
+instead; here the point is that the worker process escalates and its bus event reaches a live
+subscriber, so the worker must do the sweeping.)
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from pagerline.db import close_db, init_db
 from pagerline.models import Alert, AlertLogEntry, AlertStatus, Notification, NotificationStatus
-from tests.conftest import run
 from tests.support import console
+from tests.support.graphql import data, in_db, webhook
+from tests.support.live import embedded_env, seed_database
 from tests.support.processes import start_server, start_worker, wait_until
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org
 from tests.support.ws import Subscriber
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared/samples
@@ -34,22 +35,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared
 
 def sample(name: str) -> dict[str, Any]:
     return json.loads((SAMPLES / name).read_text())
-
-
-async def _seed(url: str) -> Org:
-    await init_db(url)
-    try:
-        return await seed_org(level1_timeout=5, level2_timeout=10)
-    finally:
-        await close_db()
-
-
-async def _db(url: str, body: Any) -> Any:
-    await init_db(url)
-    try:
-        return await body()
-    finally:
-        await close_db()
 
 
 def move_clock(url: str, alert_id: int, minutes: int) -> None:
@@ -64,20 +49,7 @@ def move_clock(url: str, alert_id: int, minutes: int) -> None:
             row.due_at -= timedelta(minutes=minutes)
             await row.save(update_fields=["due_at"])
 
-    run(_db(url, body))
-
-
-def gql(server_url: str, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server_url}/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]  # type: ignore[no-any-return]
+    in_db(url, body)
 
 
 def run_flow(url: str, server_url: str, org: Org, console_log: Path) -> None:
@@ -93,9 +65,7 @@ def run_flow(url: str, server_url: str, org: Org, console_log: Path) -> None:
 
 def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Subscriber) -> None:
     firing = sample("alertmanager-firing.json")
-    response = httpx.post(f"{server_url}/api/events/alertmanager/{org.alertmanager_key}", json=firing, timeout=10)
-    assert response.status_code == 202, response.text
-    [result] = response.json()["alerts"]
+    [result] = webhook(server_url, "alertmanager", org.alertmanager_key, firing)
     assert result["responseCode"] == "NEW_ALERT_CREATED"
     assert result["alertKey"] == "ea6e6a2b5a91e010"
     alert_id = int(result["alertUrl"].rsplit("/", 1)[1])
@@ -103,16 +73,16 @@ def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Su
     # Level 1: Alice's push is handed to the transport.
     wait_until(lambda: console.sent_to(console_log, org.alice_id, alert_id), what="Alice's page")
     assert console.sent_to(console_log, org.bob_id, alert_id) == []
-    data = gql(server_url, org.alice_token, "query($id: ID!) { alert(id: $id) { status summary priority alertKey } }", {"id": str(alert_id)})
-    assert data["alert"] == {"status": "PENDING", "summary": "web-1 is down", "priority": "HIGH", "alertKey": "ea6e6a2b5a91e010"}
+    shown = data(server_url, org.alice_token, "query($id: ID!) { alert(id: $id) { status summary priority alertKey } }", id=str(alert_id))
+    assert shown["alert"] == {"status": "PENDING", "summary": "web-1 is down", "priority": "HIGH", "alertKey": "ea6e6a2b5a91e010"}
 
     # Five minutes pass: the worker's tick escalates to Bob.
     move_clock(url, alert_id, 5)
     wait_until(lambda: console.sent_to(console_log, org.bob_id, alert_id), what="Bob's page after the timeout")
 
     # Bob accepts over GraphQL: escalation halts, nothing more is due.
-    data = gql(server_url, org.bob_token, "mutation($id: ID!) { acceptAlert(id: $id) { status } }", {"id": str(alert_id)})
-    assert data["acceptAlert"]["status"] == "ACCEPTED"
+    accepted = data(server_url, org.bob_token, "mutation($id: ID!) { acceptAlert(id: $id) { status } }", id=str(alert_id))
+    assert accepted["acceptAlert"]["status"] == "ACCEPTED"
 
     async def after_accept() -> tuple[Any, list[Any]]:
         alert = await Alert.get(id=alert_id)
@@ -121,23 +91,21 @@ def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Su
         )
         return alert, pending
 
-    alert, pending = run(_db(url, after_accept))
+    alert, pending = in_db(url, after_accept)
     assert alert.status is AlertStatus.ACCEPTED and alert.next_escalation_at is None
     assert pending == []
     move_clock(url, alert_id, 60)  # an hour later: nobody else is paged
     pages_before = len(console.pages(console_log))
 
     resolved = sample("alertmanager-resolved.json")
-    response = httpx.post(f"{server_url}/api/events/alertmanager/{org.alertmanager_key}", json=resolved, timeout=10)
-    assert response.status_code == 202
-    assert response.json()["alerts"][0]["responseCode"] == "ALERT_RESOLVED"
-    data = gql(server_url, org.alice_token, "query($id: ID!) { alert(id: $id) { status logEntries { kind text } } }", {"id": str(alert_id)})
-    assert data["alert"]["status"] == "RESOLVED"
+    assert webhook(server_url, "alertmanager", org.alertmanager_key, resolved)[0]["responseCode"] == "ALERT_RESOLVED"
+    shown = data(server_url, org.alice_token, "query($id: ID!) { alert(id: $id) { status logEntries { kind text } } }", id=str(alert_id))
+    assert shown["alert"]["status"] == "RESOLVED"
     assert len(console.pages(console_log)) == pages_before
 
     steps = [
         (e["kind"], e["text"])
-        for e in data["alert"]["logEntries"]
+        for e in shown["alert"]["logEntries"]
         if e["kind"] != "NOTIFICATION_SKIPPED" and not e["text"].endswith("by update")
     ]
     assert steps == [
@@ -173,23 +141,13 @@ def _flow(url: str, server_url: str, org: Org, console_log: Path, subscriber: Su
     async def timeline_ids() -> list[int]:
         return list(await AlertLogEntry.filter(alert_id=alert_id).order_by("id").values_list("id", flat=True))
 
-    assert run(_db(url, timeline_ids)) == sorted(run(_db(url, timeline_ids)))
-
-
-def _env(url: str, console_log: Path, **extra: str) -> dict[str, str]:
-    return {
-        "PAGERLINE_DATABASE_URL": url,
-        "PAGERLINE_CONSOLE_TRANSPORT": "1",
-        "PAGERLINE_CONSOLE_LOG": str(console_log),
-        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
-        **extra,
-    }
+    assert in_db(url, timeline_ids) == sorted(in_db(url, timeline_ids))
 
 
 def test_production_mode_postgres_redis_separate_worker(pg_database_url: str, redis_url: str, tmp_path: Path) -> None:
-    org = run(_seed(pg_database_url))
+    org = seed_database(pg_database_url)
     console_log = tmp_path / "console.log"
-    env = _env(pg_database_url, console_log, PAGERLINE_REDIS_URL=redis_url)
+    env = embedded_env(pg_database_url, tmp_path, PAGERLINE_REDIS_URL=redis_url)
     server = start_server(env, tmp_path)
     worker = start_worker(env, tmp_path)
     try:
@@ -203,9 +161,9 @@ def test_production_mode_postgres_redis_separate_worker(pg_database_url: str, re
 
 def test_embedded_defaults_sqlite_in_process(templates: Any, tmp_path: Path) -> None:
     url = templates.sqlite(tmp_path)
-    org = run(_seed(url))
+    org = seed_database(url)
     console_log = tmp_path / "console.log"
-    server = start_server(_env(url, console_log), tmp_path)
+    server = start_server(embedded_env(url, tmp_path), tmp_path)
     try:
         run_flow(url, server.url, org, console_log)
     finally:
@@ -216,28 +174,25 @@ def test_embedded_defaults_sqlite_in_process(templates: Any, tmp_path: Path) -> 
 @pytest.mark.parametrize("path", ["grafana"])
 def test_grafana_webhook_opens_and_resolves(templates: Any, tmp_path: Path, path: str) -> None:
     url = templates.sqlite(tmp_path)
-    org = run(_seed(url))
-    server = start_server(_env(url, tmp_path / "console.log"), tmp_path)
+    org = seed_database(url)
+    server = start_server(embedded_env(url, tmp_path), tmp_path)
     try:
         body = sample("grafana-firing.json")
-        response = httpx.post(f"{server.url}/api/events/{path}/{org.grafana_key}", json=body, timeout=10)
-        assert response.status_code == 202, response.text
-        [result] = response.json()["alerts"]
+        [result] = webhook(server.url, path, org.grafana_key, body)
         assert (result["alertKey"], result["responseCode"]) == ("c6eadffa33fcdf37", "NEW_ALERT_CREATED")
         alert_id = int(result["alertUrl"].rsplit("/", 1)[1])
 
         async def load() -> Alert:
             return await Alert.get(id=alert_id)
 
-        alert = run(_db(url, load))
+        alert = in_db(url, load)
         assert alert.summary == "This alert was triggered for zone us-1"
         assert "The system has high memory usage" in (alert.details or "")
         assert {"href": "https://runbooks.example/1234", "text": "Runbook"} in alert.links
         assert {"href": "https://grafana.example/alerting/1afz29v7z/edit", "text": "Source"} in alert.links
         assert alert.labels == {"alertname": "High memory usage", "team": "blue", "zone": "us-1"}
         body["alerts"][0]["status"] = "resolved"
-        response = httpx.post(f"{server.url}/api/events/{path}/{org.grafana_key}", json=body, timeout=10)
-        assert response.json()["alerts"][0]["responseCode"] == "ALERT_RESOLVED"
-        assert run(_db(url, load)).status is AlertStatus.RESOLVED
+        assert webhook(server.url, path, org.grafana_key, body)[0]["responseCode"] == "ALERT_RESOLVED"
+        assert in_db(url, load).status is AlertStatus.RESOLVED
     finally:
         server.stop()

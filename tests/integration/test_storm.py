@@ -52,8 +52,8 @@ from pagerline.models import (
 )
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.twilio import FakeTwilio, TwilioRequest
-from tests.support.processes import Proc, Server, free_port, start_server, start_worker
-from tests.support.transports import fake_provider_env
+from tests.support.processes import Proc, Server, start_server, start_worker
+from tests.support.transports import start_faked_providers
 
 ALERTS = 1000
 STORM_SECONDS = 30.0
@@ -108,20 +108,10 @@ async def _seed() -> Seeded:
 
 
 def _start(database_url: str, redis_url: str, workdir: Path) -> Stack:
-    fcm = FakeFcm().start()
-    twilio = FakeTwilio()
-    twilio.start()
-    port = free_port()
-    env = {
-        "PAGERLINE_DATABASE_URL": database_url,
-        "PAGERLINE_REDIS_URL": redis_url,
-        "PAGERLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
-        **fake_provider_env(fcm, twilio, workdir),
-    }
-    servers = [start_server(env, workdir, port=port), start_server(env, workdir)]
-    worker = start_worker(env, workdir)
-    return Stack(servers, worker, fcm, twilio)
+    fakes = start_faked_providers(database_url, workdir, PAGERLINE_REDIS_URL=redis_url)
+    servers = [start_server(fakes.env, workdir, port=fakes.port), start_server(fakes.env, workdir)]
+    worker = start_worker(fakes.env, workdir)
+    return Stack(servers, worker, fakes.fcm, fakes.twilio)
 
 
 async def _send_storm(servers: list[Server], api_key: str) -> list[dict[str, Any]]:

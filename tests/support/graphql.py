@@ -27,9 +27,20 @@ from tests.support.ws import subscribe_live
 T = TypeVar("T")
 
 
+def post_graphql(
+    url: str, token: str | None, body: dict[str, Any] | bytes, *, headers: dict[str, str] | None = None, timeout: float = 10
+) -> httpx.Response:
+    """One POST to ``/graphql`` as a client sends it, whatever the answer. ``body``: the request
+    object, or raw bytes sent as JSON (for requests no JSON encoder would write)."""
+    sent = {"Authorization": f"Bearer {token}"} if token else {}
+    sent.update(headers or {})
+    if isinstance(body, bytes):
+        return httpx.post(f"{url}/graphql", content=body, headers={"Content-Type": "application/json", **sent}, timeout=timeout)
+    return httpx.post(f"{url}/graphql", json=body, headers=sent, timeout=timeout)
+
+
 def gql(url: str, token: str | None, query: str, **variables: Any) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=10)
+    response = post_graphql(url, token, {"query": query, "variables": variables})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -46,18 +57,32 @@ def error_code(body: dict[str, Any]) -> str:
     return str(body["errors"][0]["extensions"]["code"])
 
 
-def fire(url: str, integration_key: str, alert_key: str, summary: str = "Something broke", **extra: Any) -> httpx.Response:
-    return httpx.post(
-        f"{url}/api/events",
-        json={"integrationKey": integration_key, "eventType": "ALERT", "summary": summary, "alertKey": alert_key, **extra},
-        timeout=10,
-    )
+def fire(
+    url: str, integration_key: str, alert_key: str | None, summary: str = "Something broke", *, timeout: float = 10, **extra: Any
+) -> httpx.Response:
+    """An ALERT event; ``alert_key`` None leaves the key for the server to make."""
+    event = {"integrationKey": integration_key, "eventType": "ALERT", "summary": summary, **extra}
+    if alert_key is not None:
+        event["alertKey"] = alert_key
+    return httpx.post(f"{url}/api/events", json=event, timeout=timeout)
+
+
+def alert_id_of(response: httpx.Response) -> int:
+    """The id of the alert an accepted event made or updated."""
+    assert response.status_code == 202, response.text
+    return int(response.json()["alertUrl"].rsplit("/", 1)[1])
 
 
 def fire_ok(url: str, integration_key: str, alert_key: str, summary: str = "Something broke", **extra: Any) -> int:
-    response = fire(url, integration_key, alert_key, summary, **extra)
+    return alert_id_of(fire(url, integration_key, alert_key, summary, **extra))
+
+
+def webhook(url: str, kind: str, integration_key: str, payload: Any) -> list[dict[str, Any]]:
+    """A monitoring tool's webhook (``kind``: "alertmanager" or "grafana") that must be
+    accepted; returns the outcome per alert in the payload."""
+    response = httpx.post(f"{url}/api/events/{kind}/{integration_key}", json=payload, timeout=10)
     assert response.status_code == 202, response.text
-    return int(response.json()["alertUrl"].rsplit("/", 1)[1])
+    return response.json()["alerts"]  # type: ignore[no-any-return]
 
 
 def ws_url(url: str) -> str:

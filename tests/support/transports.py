@@ -5,13 +5,19 @@ Transport interface; nothing of ours is replaced."""
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
-from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
+from pagerline.push.base import DeliveryResult, Outcome, OutgoingMessage
 from pagerline.push.registry import Transports
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.twilio import FakeTwilio
+from tests.support.processes import free_port
+
+
+#: The number the fake-backed Twilio transport sends from.
+TWILIO_FROM = "+15557770000"
 
 
 class ScriptedTransport:
@@ -50,6 +56,37 @@ def fake_provider_env(fcm: FakeFcm, twilio: FakeTwilio, workdir: Path) -> dict[s
         "PAGERLINE_FCM_ENDPOINT": fcm.url,
         "PAGERLINE_TWILIO_ACCOUNT_SID": twilio.account_sid,
         "PAGERLINE_TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "PAGERLINE_TWILIO_FROM": "+15557770000",
+        "PAGERLINE_TWILIO_FROM": TWILIO_FROM,
         "PAGERLINE_TWILIO_BASE_URL": twilio.url,
     }
+
+
+@dataclass
+class FakedProviders:
+    """Running fake FCM and Twilio servers and the environment of a server (or worker) whose
+    transports use them. The server must listen on ``port``: its public URL names it, and
+    Twilio's callbacks are signed over that URL."""
+
+    fcm: FakeFcm
+    twilio: FakeTwilio
+    port: int
+    env: dict[str, str]
+
+    def stop(self) -> None:
+        self.fcm.stop()
+        self.twilio.stop()
+
+
+def start_faked_providers(database_url: str, workdir: Path, **extra: str) -> FakedProviders:
+    fcm = FakeFcm().start()
+    twilio = FakeTwilio()
+    twilio.start()
+    port = free_port()
+    env = {
+        "PAGERLINE_DATABASE_URL": database_url,
+        "PAGERLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PAGERLINE_SWEEP_INTERVAL_SECONDS": "0.2",
+        **fake_provider_env(fcm, twilio, workdir),
+        **extra,
+    }
+    return FakedProviders(fcm, twilio, port, env)
