@@ -119,19 +119,23 @@ async def _newest_postgres(wanted: list[tuple[int, int]], limit: int) -> list[di
     )
 
 
+async def _union_all(part: str, params: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``part`` once per tuple of ``params``, joined by ``UNION ALL``: one statement per
+    ``_SQLITE_PARTS`` of them."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(params), _SQLITE_PARTS):
+        chunk = params[start : start + _SQLITE_PARTS]
+        rows += await sql.fetch(" UNION ALL ".join([part] * len(chunk)), *[value for values in chunk for value in values])
+    return rows
+
+
 async def _newest_sqlite(wanted: list[tuple[int, int]], limit: int) -> list[dict[str, Any]]:
     """SQLite has no LATERAL: a ``UNION ALL`` of per-alert index walks, each with its LIMIT."""
     part = (
         'SELECT ? AS page, * FROM (SELECT id, alert_id, kind, text, "at" FROM alert_log_entries '
         "WHERE alert_id = ? AND id < ? ORDER BY id DESC LIMIT ?)"
     )
-    rows: list[dict[str, Any]] = []
-    numbered = list(enumerate(wanted))
-    for start in range(0, len(numbered), _SQLITE_PARTS):
-        chunk = numbered[start : start + _SQLITE_PARTS]
-        params = [value for page, (alert_id, before) in chunk for value in (page, alert_id, before, limit)]
-        rows += await sql.fetch(" UNION ALL ".join([part] * len(chunk)), *params)
-    return rows
+    return await _union_all(part, [(page, alert_id, before, limit) for page, (alert_id, before) in enumerate(wanted)])
 
 
 async def newest_pages(pages: Sequence[TimelinePage]) -> list[list[TimelineEntry]]:
@@ -160,11 +164,6 @@ async def count_entries(alert_ids: Sequence[int], cap: int = COUNT_CAP) -> list[
     if not alert_ids:
         return []
     part = "SELECT CAST(? AS INTEGER) AS alert_id, COUNT(*) AS n FROM (SELECT 1 FROM alert_log_entries WHERE alert_id = ? LIMIT ?) AS capped"
-    counts: dict[int, int] = {}
-    unique = list(dict.fromkeys(alert_ids))
-    for start in range(0, len(unique), _SQLITE_PARTS):
-        chunk = unique[start : start + _SQLITE_PARTS]
-        params = [value for alert_id in chunk for value in (alert_id, alert_id, cap)]
-        for row in await sql.fetch(" UNION ALL ".join([part] * len(chunk)), *params):
-            counts[int(row["alert_id"])] = int(row["n"])
+    rows = await _union_all(part, [(alert_id, alert_id, cap) for alert_id in dict.fromkeys(alert_ids)])
+    counts = {int(row["alert_id"]): int(row["n"]) for row in rows}
     return [counts.get(alert_id, 0) for alert_id in alert_ids]

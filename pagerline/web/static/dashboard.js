@@ -278,6 +278,7 @@ function renderTimeline(item, timeline) {
       const what = document.createElement("span");
       what.textContent = entry.text;
       row.dataset.kind = entry.kind;
+      row.dataset.entryId = entry.id;
       row.append(at, " ", what);
       return row;
     }),
