@@ -69,6 +69,13 @@ def entry(
 #
 # A flapping check can give one alert 100,000 entries, so nothing here ever reads a whole
 # timeline: every read walks the (alert_id, id) index from one end and stops after a page.
+#
+# The statements say so in a way PostgreSQL's planner cannot misread. Given "alert_id = x
+# ORDER BY id DESC", it may walk the primary key backwards and filter on alert_id: for a quiet
+# alert next to a flapping one that steps over all 100,000 of the other's entries (25 ms instead
+# of 0.05 ms, measured). A range on alert_id ("alert_id >= x", with the keyset as a row
+# comparison) keeps alert_id in the ORDER BY, which only the (alert_id, id) index can give in
+# order, and positions the walk at the page's first entry.
 
 #: Past this many entries a count stops counting (see :func:`count_entries`).
 COUNT_CAP = 10_000
@@ -112,7 +119,8 @@ async def _newest_postgres(wanted: list[tuple[int, int]], limit: int) -> list[di
         'SELECT wanted.page - 1 AS page, e.id, e.alert_id, e.kind, e.text, e."at" '
         "FROM unnest(?::int[], ?::bigint[]) WITH ORDINALITY AS wanted(alert_id, before_id, page) "
         'CROSS JOIN LATERAL (SELECT id, alert_id, kind, text, "at" FROM alert_log_entries '
-        "WHERE alert_id = wanted.alert_id AND id < wanted.before_id ORDER BY id DESC LIMIT ?) AS e",
+        "WHERE (alert_id, id) < (wanted.alert_id, wanted.before_id) AND alert_id >= wanted.alert_id "
+        "ORDER BY alert_id DESC, id DESC LIMIT ?) AS e",
         [alert_id for alert_id, _ in wanted],
         [before for _, before in wanted],
         limit,
@@ -133,7 +141,7 @@ async def _newest_sqlite(wanted: list[tuple[int, int]], limit: int) -> list[dict
     """SQLite has no LATERAL: a ``UNION ALL`` of per-alert index walks, each with its LIMIT."""
     part = (
         'SELECT ? AS page, * FROM (SELECT id, alert_id, kind, text, "at" FROM alert_log_entries '
-        "WHERE alert_id = ? AND id < ? ORDER BY id DESC LIMIT ?)"
+        "WHERE alert_id = ? AND id < ? ORDER BY alert_id DESC, id DESC LIMIT ?)"
     )
     return await _union_all(part, [(page, alert_id, before, limit) for page, (alert_id, before) in enumerate(wanted)])
 
@@ -163,7 +171,10 @@ async def count_entries(alert_ids: Sequence[int], cap: int = COUNT_CAP) -> list[
     entries as at ``cap``. (An exact count at any size needs a counter stored with the alert.)"""
     if not alert_ids:
         return []
-    part = "SELECT CAST(? AS INTEGER) AS alert_id, COUNT(*) AS n FROM (SELECT 1 FROM alert_log_entries WHERE alert_id = ? LIMIT ?) AS capped"
-    rows = await _union_all(part, [(alert_id, alert_id, cap) for alert_id in dict.fromkeys(alert_ids)])
+    part = (
+        "SELECT CAST(? AS INTEGER) AS alert_id, COUNT(*) AS n FROM (SELECT 1 FROM alert_log_entries "
+        "WHERE alert_id >= ? AND alert_id <= ? ORDER BY alert_id, id LIMIT ?) AS capped"
+    )
+    rows = await _union_all(part, [(alert_id, alert_id, alert_id, cap) for alert_id in dict.fromkeys(alert_ids)])
     counts = {int(row["alert_id"]): int(row["n"]) for row in rows}
     return [counts.get(alert_id, 0) for alert_id in alert_ids]
