@@ -10,6 +10,7 @@ lifespan, HTTP through httpx's ASGI transport) so that the database client can b
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -116,7 +117,8 @@ def test_page_sizes_past_the_cap_and_foreign_cursors_are_refused(flapping: Flapp
         assert error_code(gql(url, token, PAGE, id=alert, first=first)) == "BAD_USER_INPUT"
     quiet_cursor = data(url, token, PAGE, id=str(flapping.quiet_id), first=1)["alert"]["timeline"]["pageInfo"]["endCursor"]
     alerts_cursor = data(url, token, "{ alerts(first: 1) { pageInfo { endCursor } } }")["alerts"]["pageInfo"]["endCursor"]
-    for after in (quiet_cursor, alerts_cursor, "not a cursor", "", "ZW50cnk6MTow"):
+    past_ids = base64.urlsafe_b64encode(f"entry:{alert}:{2**64}".encode()).decode()
+    for after in (quiet_cursor, alerts_cursor, past_ids, "not a cursor", "", "ZW50cnk6MTow"):
         refused = gql(url, token, PAGE, id=alert, first=5, after=after)
         assert error_code(refused) == "BAD_USER_INPUT" and "cursor" in refused["errors"][0]["message"], (after, refused)
     null_last = gql(url, token, "query($id: ID!) { alert(id: $id) { logEntries(last: null) { id } } }", id=alert)

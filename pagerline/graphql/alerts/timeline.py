@@ -22,6 +22,7 @@ MAX_ENTRIES = 200
 DEFAULT_LAST = 100
 #: ``timeline`` without ``first``.
 DEFAULT_FIRST = 50
+MAX_ENTRY_ID = 2**63 - 1  # the id column is 64-bit: a cursor past it names no entry
 
 LAST_HELP = f"How many of the newest entries (1 to {MAX_ENTRIES}); page further back with `timeline`."
 FIRST_HELP = f"How many entries (1 to {MAX_ENTRIES})."
@@ -58,7 +59,7 @@ def decode_cursor(cursor: str, alert_id: int) -> int:
     (a cursor of another alert would silently page through the wrong timeline)."""
     try:
         prefix, owner, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if prefix == "entry" and int(owner) == alert_id and int(entry_id) > 0:
+        if prefix == "entry" and int(owner) == alert_id and 0 < int(entry_id) <= MAX_ENTRY_ID:
             return int(entry_id)
     except (ValueError, UnicodeDecodeError):
         pass
