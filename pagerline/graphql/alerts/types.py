@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,6 +17,8 @@ from pagerline.graphql.alerts.parts import (
     AlertImage, AlertLabel, AlertLink, AlertNotification, Responder, images_of, labels_of, links_of,
 )
 from pagerline.graphql.alerts.parts import responders as responders_of
+from pagerline.graphql.alerts import timeline as alert_timeline
+from pagerline.graphql.alerts.timeline import LogEntry, LogEntryEdge
 from pagerline.graphql.core.context import loaders_of
 from pagerline.graphql.core.types import Node, Priority
 from pagerline.graphql.sources.policies import alert_deployments
@@ -28,13 +31,6 @@ class AlertStatus(Enum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     RESOLVED = "RESOLVED"
-
-
-@strawberry.type
-class LogEntry:
-    kind: str
-    text: str
-    at: datetime
 
 
 @strawberry.type
@@ -70,10 +66,25 @@ class Alert(Node):
     def labels(self) -> list[AlertLabel]:
         return labels_of(self.stored_labels)
 
-    @strawberry.field
-    async def log_entries(self, info: Info) -> list[LogEntry]:
-        rows = await loaders_of(info).log_entries.load(int(self.id))
-        return [LogEntry(kind=r.kind, text=r.text, at=r.at) for r in rows]
+    @strawberry.field(description="The newest timeline entries, oldest first (all of them when there are no more than `last`).")
+    async def log_entries(
+        self, info: Info, last: Annotated[int, strawberry.argument(description=alert_timeline.LAST_HELP)] = alert_timeline.DEFAULT_LAST
+    ) -> list[LogEntry]:
+        return await alert_timeline.newest(info, int(self.id), last)
+
+    @strawberry.field(description="The timeline a page at a time, newest first: pass a page's `endCursor` as `after` for older entries.")
+    async def timeline(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=alert_timeline.FIRST_HELP)] = alert_timeline.DEFAULT_FIRST,
+        after: str | None = None,
+    ) -> LogEntryConnection:
+        edges, older = await alert_timeline.page(info, int(self.id), first, after)
+        return LogEntryConnection(edges=edges, page_info=PageInfo(has_next_page=older, end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description=alert_timeline.COUNT_HELP)
+    async def log_entry_count(self, info: Info) -> int:
+        return await alert_timeline.count(info, int(self.id))
 
     @strawberry.field(description="Events received: the first one plus every repeat.")
     async def event_count(self, info: Info) -> int:
@@ -81,8 +92,7 @@ class Alert(Node):
 
     @strawberry.field(description="The newest timeline entry (what a list shows).")
     async def latest_log_entry(self, info: Info) -> LogEntry | None:
-        row = await loaders_of(info).latest_log_entries.load(int(self.id))
-        return LogEntry(kind=row.kind, text=row.text, at=row.at) if row else None
+        return await alert_timeline.latest(info, int(self.id))
 
     @strawberry.field
     async def source(self, info: Info) -> AlertSource | None:
@@ -144,6 +154,12 @@ class PageInfo:
 @strawberry.type
 class AlertConnection:
     edges: list[AlertEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class LogEntryConnection:
+    edges: list[LogEntryEdge]
     page_info: PageInfo
 
 

@@ -10,13 +10,12 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
-from tortoise.functions import Max
 from tortoise.models import Model
 
 from pagerline.engine.alerts.transitions import event_counts
 from pagerline.engine.alerts.escalation import RuleTargets
+from pagerline.engine.core.timeline import TimelineEntry, TimelinePage, count_entries, newest_pages
 from pagerline.models import (
-    AlertLogEntry,
     AlertSource,
     EscalationPolicy,
     EscalationRule,
@@ -47,19 +46,6 @@ def _grouped(keys: list[int], pairs: Iterable[tuple[int, Any]]) -> list[list[Any
     for key, value in pairs:
         grouped[key].append(value)
     return [grouped.get(k, []) for k in keys]
-
-
-async def _log_entries(alert_ids: list[int]) -> list[list[AlertLogEntry]]:
-    grouped: dict[int, list[AlertLogEntry]] = defaultdict(list)
-    for row in await AlertLogEntry.filter(alert_id__in=alert_ids).order_by("id"):
-        grouped[row.alert_id].append(row)  # type: ignore[attr-defined]
-    return [grouped.get(i, []) for i in alert_ids]
-
-
-async def _latest_log_entries(alert_ids: list[int]) -> list[AlertLogEntry | None]:
-    newest = await AlertLogEntry.filter(alert_id__in=alert_ids).group_by("alert_id").annotate(last=Max("id")).values_list("last", flat=True)
-    found = {row.alert_id: row for row in await AlertLogEntry.filter(id__in=list(newest))}  # type: ignore[attr-defined]
-    return [found.get(i) for i in alert_ids]
 
 
 async def _alert_notifications(alert_ids: list[int]) -> list[list[Notification]]:
@@ -129,8 +115,13 @@ class Loaders:
         return DataLoader(load_fn=_event_counts)
 
     @cached_property
-    def log_entries(self) -> DataLoader[int, list[AlertLogEntry]]:
-        return DataLoader(load_fn=_log_entries)
+    def timeline_pages(self) -> DataLoader[TimelinePage, list[TimelineEntry]]:
+        """Bounded pages of alert timelines, newest first (never a whole timeline)."""
+        return DataLoader(load_fn=newest_pages)
+
+    @cached_property
+    def log_entry_counts(self) -> DataLoader[int, int]:
+        return DataLoader(load_fn=count_entries)
 
     @cached_property
     def sources(self) -> DataLoader[int, AlertSource | None]:
@@ -151,10 +142,6 @@ class Loaders:
     @cached_property
     def schedules(self) -> DataLoader[int, Schedule | None]:
         return DataLoader(load_fn=_by_id(Schedule))
-
-    @cached_property
-    def latest_log_entries(self) -> DataLoader[int, AlertLogEntry | None]:
-        return DataLoader(load_fn=_latest_log_entries)
 
     @cached_property
     def alert_notifications(self) -> DataLoader[int, list[Notification]]:

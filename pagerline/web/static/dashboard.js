@@ -9,8 +9,13 @@ const TOKEN_KEY = "pagerline.token";
 const OPEN_STATUSES = new Set(["PENDING", "ACCEPTED"]);
 const ON_CALL_REFRESH_MS = 60_000;
 const NOTIFICATIONS_SHOWN = 20;
+// An alert brings its newest timeline entries; older ones load a page at a time on request, so
+// a flapping check's 100,000 repeats cost the page no more than ten do.
+const TIMELINE_FIRST = 20;
+const TIMELINE_OLDER = 50;
 
-const ALERT_FIELDS = `id summary status priority alertKey createdAt source { name } logEntries { kind text at }
+const TIMELINE_FIELDS = "edges { node { id kind text at } } pageInfo { hasNextPage endCursor }";
+const ALERT_FIELDS = `id summary status priority alertKey createdAt source { name } timeline(first: ${TIMELINE_FIRST}) { ${TIMELINE_FIELDS} }
   notifications { id channel status createdAt sentAt user { name } }
   links { href text } images { src href alt } labels { key value } customDetails`;
 // Only these become clickable; anything else a source sent (javascript:, data:, ...) stays text.
@@ -20,6 +25,8 @@ const DASHBOARD = `query Dashboard {
   alerts(status: [PENDING, ACCEPTED], first: 100) { edges { node { ${ALERT_FIELDS} } } }
 }`;
 const ALERT_FEED = `subscription AlertFeed { alertEvents { kind alert { ${ALERT_FIELDS} } } }`;
+const OLDER_ENTRIES = `query OlderEntries($id: ID!, $after: String) {
+  alert(id: $id) { timeline(first: ${TIMELINE_OLDER}, after: $after) { ${TIMELINE_FIELDS} } } }`;
 const ON_CALL = `query OnCallNow {
   onCall { schedule { name } user { name } }
   onCallByPolicy { policyName level users { name } }
@@ -67,10 +74,11 @@ function showMessage(text) {
 
 // ---------------------------------------------------------------------------- open alerts
 
-// id -> {alert, touched}. Every change to an alert adds a timeline entry, so of two copies the
-// one with more entries is newer: a late answer never overwrites a newer event. `touched` says
-// when a copy was last written, so a refetch that started before an event arrived does not
-// drop the alert that event brought in.
+// id -> {alert, timeline, touched}. Every change to an alert adds a timeline entry, so of two
+// copies the one whose newest entry has the larger id is newer: a late answer never overwrites
+// a newer event. `timeline` is what the page shows of it: {entries (newest first), endCursor,
+// hasOlder}, older pages included. `touched` says when a copy was last written, so a refetch
+// that started before an event arrived does not drop the alert that event brought in.
 const alerts = new Map();
 // Resolved is final (a new event opens a new alert), so a late snapshot cannot bring one back.
 const resolved = new Set();
@@ -84,11 +92,53 @@ function upsert(alert, touched = ++clock) {
     return;
   }
   const known = alerts.get(id);
-  if (known && alert.logEntries.length < known.alert.logEntries.length) return;
-  alerts.set(id, { alert, touched: Math.max(touched, known?.touched ?? 0) });
-  renderAlert(alert);
+  if (known && newestEntryId(alert) < newestEntryId(known.alert)) return;
+  const timeline = joinTimeline(known?.timeline, alert.timeline);
+  alerts.set(id, { alert, timeline, touched: Math.max(touched, known?.touched ?? 0) });
+  renderAlert(alert, timeline);
   renderCount();
   renderNotifications();
+}
+
+function newestEntryId(alert) {
+  return Number(alert.timeline.edges[0]?.node.id ?? 0);
+}
+
+/** The newest page just received, plus the older pages loaded before when they join it with no
+ * gap (more entries may have arrived in between than one page holds: then only the new page). */
+function joinTimeline(kept, page) {
+  const entries = page.edges.map((edge) => edge.node);
+  const fresh = { entries, endCursor: page.pageInfo.endCursor, hasOlder: page.pageInfo.hasNextPage };
+  if (!kept || !fresh.hasOlder) return fresh;
+  const oldestNew = Number(entries.at(-1).id);
+  const older = kept.entries.filter((entry) => Number(entry.id) < oldestNew);
+  const joins = kept.entries.length > 0 && Number(kept.entries[0].id) >= oldestNew;
+  if (!joins || older.length === 0) return fresh;
+  return { entries: [...entries, ...older], endCursor: kept.endCursor, hasOlder: kept.hasOlder };
+}
+
+/** "Load older entries": the next page back from the oldest entry shown. */
+async function loadOlder(id, button) {
+  const asked = alerts.get(id)?.timeline;
+  if (!asked?.hasOlder) return;
+  button.disabled = true;
+  try {
+    const data = await graphql(OLDER_ENTRIES, { id: String(id), after: asked.endCursor });
+    const current = alerts.get(id);
+    // Gone, or its timeline was replaced while we waited: this page no longer joins it.
+    if (!current || !data.alert || current.timeline.endCursor !== asked.endCursor) return;
+    const page = data.alert.timeline;
+    current.timeline = {
+      entries: [...current.timeline.entries, ...page.edges.map((edge) => edge.node)],
+      endCursor: page.pageInfo.endCursor,
+      hasOlder: page.pageInfo.hasNextPage,
+    };
+    renderTimeline(alertElement(id), current.timeline);
+  } catch (error) {
+    showMessage(`Could not load older entries of alert #${id}: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function remove(id) {
@@ -107,7 +157,7 @@ function applySnapshot(list, startedAt) {
   for (const alert of list) upsert(alert, startedAt);
 }
 
-function renderAlert(alert) {
+function renderAlert(alert, timeline) {
   const id = Number(alert.id);
   let item = alertElement(id);
   if (!item) {
@@ -115,6 +165,8 @@ function renderAlert(alert) {
     item.dataset.alertId = String(id);
     item.querySelector(".accept").addEventListener("click", () => act("accept", id, item));
     item.querySelector(".resolve").addEventListener("click", () => act("resolve", id, item));
+    const older = item.querySelector(".load-older");
+    older.addEventListener("click", () => loadOlder(id, older));
     insertNewestFirst(item, id);
   }
   const text = (selector, value) => {
@@ -132,16 +184,17 @@ function renderAlert(alert) {
   const created = item.querySelector(".alert-created");
   created.dateTime = alert.createdAt;
   created.textContent = formatTime(alert.createdAt);
-  const latest = alert.logEntries.at(-1);
+  const latest = timeline.entries[0];
   text(".alert-latest", latest ? `${formatTime(latest.at)}: ${latest.text}` : "");
   item.querySelector(".accept").hidden = alert.status !== "PENDING";
-  for (const button of item.querySelectorAll("button")) {
+  for (const button of item.querySelectorAll(".alert-actions button")) {
     button.setAttribute("aria-label", `${button.textContent} alert #${id}: ${alert.summary}`);
   }
+  item.querySelector(".load-older").setAttribute("aria-label", `Load older timeline entries of alert #${id}`);
   renderLinks(item.querySelector(".alert-links"), alert);
   renderLabels(item.querySelector(".alert-labels"), alert.labels);
   renderCustomDetails(item.querySelector(".alert-details"), alert.customDetails);
-  renderTimeline(item.querySelector(".timeline"), alert.logEntries);
+  renderTimeline(item, timeline);
   if (location.hash === `#/alerts/${id}` && !item.classList.contains("linked")) showLinked(item);
 }
 
@@ -213,9 +266,11 @@ function renderCustomDetails(details, custom) {
   details.querySelector(".alert-custom-details").textContent = empty ? "" : JSON.stringify(custom, null, 2);
 }
 
-function renderTimeline(list, entries) {
-  list.replaceChildren(
-    ...entries.map((entry) => {
+/** Oldest first, as a story reads; "Load older entries" above it while there are more. */
+function renderTimeline(item, timeline) {
+  item.querySelector(".load-older").hidden = !timeline.hasOlder;
+  item.querySelector(".timeline").replaceChildren(
+    ...[...timeline.entries].reverse().map((entry) => {
       const row = document.createElement("li");
       const at = document.createElement("time");
       at.dateTime = entry.at;
@@ -223,6 +278,7 @@ function renderTimeline(list, entries) {
       const what = document.createElement("span");
       what.textContent = entry.text;
       row.dataset.kind = entry.kind;
+      row.dataset.entryId = entry.id;
       row.append(at, " ", what);
       return row;
     }),
@@ -263,7 +319,7 @@ function formatTime(iso) {
 }
 
 async function act(action, id, item) {
-  const buttons = item.querySelectorAll("button");
+  const buttons = item.querySelectorAll(".alert-actions button");
   for (const button of buttons) button.disabled = true;
   try {
     const data = await graphql(ACTIONS[action], { id: String(id) });
