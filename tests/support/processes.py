@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +46,17 @@ class Proc:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """Stops ``server`` after the block, then fails if it logged a crash. (Strawberry logs user
+    errors such as a wrong password with a traceback too: only an exception in the app counts.)"""
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert "Exception in ASGI application" not in server.log(), server.log()
 
 
 def base_env(extra: dict[str, str]) -> dict[str, str]:

@@ -16,6 +16,9 @@ from tests.fakes.twilio import FakeTwilio
 from tests.support.processes import free_port
 
 
+#: The key :func:`ctx` signs action tokens (and a sweep derives action secrets) with.
+SIGNING_KEY = b"test-signing-key"
+
 #: The number the fake-backed Twilio transport sends from.
 TWILIO_FROM = "+15557770000"
 
@@ -45,7 +48,7 @@ def console_only(transport: ScriptedTransport) -> Transports:
 def ctx(transport: ScriptedTransport, policy: DeliveryPolicy | None = None) -> DeliveryContext:
     """A delivery context whose every channel goes to ``transport``; action tokens signed with a
     test key."""
-    return DeliveryContext(console_only(transport), policy or DeliveryPolicy(), b"test-signing-key", "https://pagerline.test")
+    return DeliveryContext(console_only(transport), policy or DeliveryPolicy(), SIGNING_KEY, "https://pagerline.test")
 
 
 def fake_provider_env(fcm: FakeFcm, twilio: FakeTwilio, workdir: Path) -> dict[str, str]:
