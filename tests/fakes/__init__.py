@@ -8,8 +8,10 @@ loop in a daemon thread, so synchronous tests, async tests and separate processe
 it. Nothing here sleeps to move time: delays are the fake's *answers* being slow on purpose,
 and :func:`wait_until` polls (bounded) for work another thread does.
 
-This module holds what the fakes share: the loop thread, a small HTTP/1.1 server, the answer
-scripts and a self-signed certificate maker.
+This module holds what the fakes share: the loop thread, a small HTTP server (HTTP/1.1 in clear
+text, or HTTP/2 and HTTP/1.1 over TLS), the base of the push fakes (:class:`PushFake`: answers
+scripted per device token), the answer scripts and a self-signed certificate maker. Waiting and
+free ports come from tests/support/polling.py.
 """
 
 from __future__ import annotations
@@ -466,8 +468,11 @@ class HttpFake(FakeControls, ABC):
 class PushRecord(Protocol):
     """What a push fake records of each request: the device token and the status it answered."""
 
-    token: str | None
-    status: int | None
+    @property
+    def token(self) -> str | None: ...
+
+    @property
+    def status(self) -> int | None: ...
 
 
 RecordT = TypeVar("RecordT", bound=PushRecord)
