@@ -202,9 +202,7 @@ async def test_persistent_500_is_retry_after_the_bounded_retries(fake: FakeApns,
     assert [r.status for r in fake.for_token("down")] == [500, 500, 500]  # 1 + server_retries
 
 
-async def test_timeout_is_retry_sent_once_and_the_late_answer_keeps_the_connection(
-    fake: FakeApns,
-) -> None:
+async def test_timeout_is_retry_sent_once_and_the_late_answer_keeps_the_connection(fake: FakeApns) -> None:
     transport = make(fake, timeout=0.3)
     try:
         assert (await transport.send(page(device("warm-up", provider="APNS")))).outcome is Outcome.DELIVERED
