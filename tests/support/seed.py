@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 from pagerline.engine.people.accounts import create_token, create_user
 from pagerline.engine.sources.lookup import SourceInfo, create_source, find_source_by_key
-from pagerline.models import Device, EscalationPolicy, EscalationRule, IntegrationType, Platform, Priority, PushProvider
-from pagerline.models import Role, Team, TokenKind, User
+from pagerline.models import (
+    Device, EscalationPolicy, EscalationRule, IntegrationType, Platform, Priority, PushProvider, Role, Team, TokenKind, User,
+)
 
 
 @dataclass(frozen=True)
