@@ -5,14 +5,12 @@ manual runs and who may run them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from pagerline.engine.people.accounts import Viewer, authenticate, create_token, create_user
 from pagerline.engine.alerts.actions import (
-    ActionContext,
-    ActionPolicy,
     action_secret,
     claim,
     create_alert_action,
@@ -40,12 +38,10 @@ from pagerline.models import (
     TokenKind,
 )
 from tests.fakes.webhook import FakeWebhookReceiver
-from tests.support.transports import ScriptedTransport, ctx
+from tests.support.alert_actions import CTX, KEY, T0
+from tests.support.transports import SIGNING_KEY, ScriptedTransport, ctx
 from tests.support.seed import Org, seed_org
 
-T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-KEY = b"test-secret-key"
-CTX = ActionContext(KEY, "https://pagerline.example", ActionPolicy(max_attempts=4, backoff_base_seconds=10, backoff_cap_seconds=40))
 
 
 @pytest.fixture
@@ -245,7 +241,7 @@ async def test_every_sweep_runs_the_source_jobs(db: str, receiver: FakeWebhookRe
     are handled by sweep_once, with the sweep's signing key."""
     org = await seed_org()
     action, secret = await create_alert_action(
-        "Ticketing", AlertActionKind.WEBHOOK, receiver.url, source_id=org.api_source_id, triggers=["ALERT_CREATED"], signing_key=b"test-signing-key"
+        "Ticketing", AlertActionKind.WEBHOOK, receiver.url, source_id=org.api_source_id, triggers=["ALERT_CREATED"], signing_key=SIGNING_KEY
     )
     receiver.secret = secret
     alert_id = await fire(org)

@@ -13,10 +13,10 @@ from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy, de
 from pagerline.engine.sources.intake import EventInput, ingest_event
 from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
-from pagerline.models import Alert, AlertLogEntry, Device, Notification, NotificationStatus, User
+from pagerline.models import Alert, AlertLogEntry, Device, Notification, NotificationStatus
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.registry import Transports
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org, seed_org, verified_phone
 from tests.support.transports import ScriptedTransport, console_only, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -77,9 +77,7 @@ async def test_retries_stop_at_max_attempts_and_the_failure_is_on_the_timeline(d
 
 async def test_permanent_failure_is_recorded_and_the_next_rule_still_runs(db: str) -> None:
     org = await seed_org(level1_timeout=30)
-    alice = await User.get(id=org.alice_id)
-    alice.phone, alice.phone_verified = "+15550001", True
-    await alice.save()
+    await verified_phone(org.alice_id)
     alert = await fire(org)
     transport = ScriptedTransport(DeliveryResult(Outcome.FAILED, "InvalidRegistration"))
     await sweep_once(T0, ctx(transport, POLICY))
@@ -91,9 +89,7 @@ async def test_permanent_failure_is_recorded_and_the_next_rule_still_runs(db: st
 
 async def test_unconfigured_channel_fails_with_reason_and_next_rule_runs(db: str) -> None:
     org = await seed_org(level1_timeout=30)
-    alice = await User.get(id=org.alice_id)
-    alice.phone, alice.phone_verified = "+15550001", True
-    await alice.save()
+    await verified_phone(org.alice_id)
     alert = await fire(org)
     # No console stand-in and no providers configured: every channel is "not configured".
     await sweep_once(T0 + timedelta(minutes=5), DeliveryContext(Transports(), POLICY))

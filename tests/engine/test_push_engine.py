@@ -35,13 +35,12 @@ from pagerline.models import (
     PushProvider,
     User,
 )
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org, seed_org, verified_phone
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.twilio import FakeTwilio
-from tests.support.transports import ScriptedTransport, ctx
+from tests.support.transports import SIGNING_KEY, ScriptedTransport, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-KEY = b"test-signing-key"
 
 
 async def fire(org: Org, now: datetime = T0, key: str = "k", summary: str = "Checkout down", priority: Priority | None = None) -> Alert:
@@ -49,10 +48,6 @@ async def fire(org: Org, now: datetime = T0, key: str = "k", summary: str = "Che
     assert source is not None
     result = await ingest_event(source, EventInput("ALERT", summary=summary, alert_key=key, priority=priority), now)
     return await Alert.get(id=result.alert_id)
-
-
-async def verified_phone(user_id: int, number: str = "+15550001") -> None:
-    await User.filter(id=user_id).update(phone=number, phone_verified=True)
 
 
 async def test_critical_only_for_high_pages_to_devices_that_enabled_it(db: str) -> None:
@@ -81,20 +76,20 @@ async def test_critical_only_for_high_pages_to_devices_that_enabled_it(db: str) 
 async def test_action_token_accepts_once_and_refuses_replays_forgeries_and_expiry(db: str) -> None:
     org = await seed_org()
     alert = await fire(org)
-    token = await actions.issue(KEY, alert.id, org.alice_id, None, T0)
+    token = await actions.issue(SIGNING_KEY, alert.id, org.alice_id, None, T0)
     with pytest.raises(actions.InvalidActionToken):
-        await actions.redeem(KEY, token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "accept", T0)
+        await actions.redeem(SIGNING_KEY, token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "accept", T0)
     with pytest.raises(actions.InvalidActionToken):
         await actions.redeem(b"another-key", token, "accept", T0)
     assert (await Alert.get(id=alert.id)).status is AlertStatus.PENDING
-    accepted = await actions.redeem(KEY, token, "accept", T0 + timedelta(seconds=5))
+    accepted = await actions.redeem(SIGNING_KEY, token, "accept", T0 + timedelta(seconds=5))
     assert accepted.status is AlertStatus.ACCEPTED
     with pytest.raises(actions.UsedActionToken):
-        await actions.redeem(KEY, token, "resolve", T0 + timedelta(seconds=6))
+        await actions.redeem(SIGNING_KEY, token, "resolve", T0 + timedelta(seconds=6))
     assert (await Alert.get(id=alert.id)).status is AlertStatus.ACCEPTED
-    old = await actions.issue(KEY, alert.id, org.alice_id, None, T0, ttl=timedelta(minutes=1))
+    old = await actions.issue(SIGNING_KEY, alert.id, org.alice_id, None, T0, ttl=timedelta(minutes=1))
     with pytest.raises(actions.ExpiredActionToken):
-        await actions.redeem(KEY, old, "resolve", T0 + timedelta(minutes=2))
+        await actions.redeem(SIGNING_KEY, old, "resolve", T0 + timedelta(minutes=2))
     assert (await Alert.get(id=alert.id)).status is AlertStatus.ACCEPTED
     entry = await AlertLogEntry.get(alert_id=alert.id, kind="ACCEPTED")
     assert entry.text == "Accepted by Alice via email link"
@@ -237,7 +232,7 @@ async def test_storm_of_a_thousand_alerts_for_one_user(heavy_db: str) -> None:
         )
         delivery = DeliveryContext(
             Transports(by_key={"PUSH:FCM": fcm_transport, "SMS": twilio_transport, "VOICE": twilio_transport}),
-            DeliveryPolicy(), KEY, "https://pagerline.test",
+            DeliveryPolicy(), SIGNING_KEY, "https://pagerline.test",
         )
         try:
             ids = []

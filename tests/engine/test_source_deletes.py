@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from pagerline.engine.people.accounts import Viewer, authenticate, create_token, create_user
 from pagerline.engine.alerts.actions import (
-    ActionContext,
-    ActionPolicy,
     create_alert_action,
     delete_alert_action,
     deliver_action,
@@ -57,11 +55,9 @@ from pagerline.models import (
 )
 from tests.fakes import Answer, wait_until
 from tests.fakes.webhook import FakeWebhookReceiver
+from tests.support.alert_actions import CTX, KEY, T0
 from tests.support.seed import Org, seed_org
 
-T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-KEY = b"test-secret-key"
-CTX = ActionContext(KEY, "https://pagerline.example", ActionPolicy(max_attempts=4, backoff_base_seconds=10, backoff_cap_seconds=40))
 OFFICE = [{"day": "MONDAY", "start": "09:00", "end": "17:00"}]
 
 

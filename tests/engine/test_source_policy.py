@@ -46,6 +46,16 @@ async def set_mode(org: Org, mode: AlertCreation, window: int | None = None) -> 
     return await api_source(org)
 
 
+async def grouped_then_accepted(org: Org, mode: AlertCreation) -> tuple[SourceInfo, int]:
+    """The API source in ``mode``, whose first alert ("disk" at T0) took an event with another
+    key a minute later and was then accepted (T0 + 2 min); returns the source and that alert."""
+    source = await set_mode(org, mode)
+    first = await joins(source, "disk", T0)
+    assert await joins(source, "cpu", T0 + timedelta(minutes=1)) == first
+    await accept_alert(first, org.alice_id, T0 + timedelta(minutes=2))
+    return source, first
+
+
 async def test_one_alert_per_key_groups_by_key_case_insensitively(db: str) -> None:
     org = await seed_org()
     source = await api_source(org)
@@ -58,10 +68,7 @@ async def test_one_alert_per_key_groups_by_key_case_insensitively(db: str) -> No
 
 async def test_one_open_alert_takes_every_event_until_resolved(db: str) -> None:
     org = await seed_org()
-    source = await set_mode(org, AlertCreation.ONE_OPEN_ALERT)
-    first = await joins(source, "disk", T0)
-    assert await joins(source, "cpu", T0 + timedelta(minutes=1)) == first
-    await accept_alert(first, org.alice_id, T0 + timedelta(minutes=2))
+    source, first = await grouped_then_accepted(org, AlertCreation.ONE_OPEN_ALERT)
     assert await joins(source, "memory", T0 + timedelta(minutes=3)) == first  # accepted is still open
     # The grouped events are on the grouping alert's timeline, with their own summaries.
     assert (await event_counts([first]))[first] == 3
@@ -75,10 +82,7 @@ async def test_one_open_alert_takes_every_event_until_resolved(db: str) -> None:
 
 async def test_one_pending_alert_opens_a_new_alert_once_the_pending_one_is_accepted(db: str) -> None:
     org = await seed_org()
-    source = await set_mode(org, AlertCreation.ONE_PENDING_ALERT)
-    first = await joins(source, "disk", T0)
-    assert await joins(source, "cpu", T0 + timedelta(minutes=1)) == first
-    await accept_alert(first, org.alice_id, T0 + timedelta(minutes=2))
+    source, first = await grouped_then_accepted(org, AlertCreation.ONE_PENDING_ALERT)
     second = await joins(source, "cpu", T0 + timedelta(minutes=3))
     assert second != first
     assert await joins(source, "x", T0 + timedelta(minutes=4)) == second

@@ -8,8 +8,10 @@ loop in a daemon thread, so synchronous tests, async tests and separate processe
 it. Nothing here sleeps to move time: delays are the fake's *answers* being slow on purpose,
 and :func:`wait_until` polls (bounded) for work another thread does.
 
-This module holds what the fakes share: the loop thread, a small HTTP/1.1 server, the answer
-scripts and a self-signed certificate maker.
+This module holds what the fakes share: the loop thread, a small HTTP server (HTTP/1.1 in clear
+text, or HTTP/2 and HTTP/1.1 over TLS), the base of the push fakes (:class:`PushFake`: answers
+scripted per device token), the answer scripts and a self-signed certificate maker. Waiting and
+free ports come from tests/support/polling.py.
 """
 
 from __future__ import annotations
@@ -19,41 +21,29 @@ import datetime as dt
 import ipaddress
 import json
 import shutil
-import socket
 import tempfile
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-LOOPBACK = "127.0.0.1"
+from tests.support import polling
+from tests.support.polling import LOOPBACK, free_port  # noqa: F401  (re-exported: the fakes' API)
+
 DEFAULT_MAX_RECORDS = 10_000
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 1024 * 1024
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.005, what: str = "") -> Any:
-    """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout``
-    seconds. For waiting on a fake's thread, never for moving time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate!r}")
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+    """:func:`tests.support.polling.wait_until` with a fake's tighter bounds (it answers on this
+    machine within milliseconds). For waiting on a fake's thread, never for moving time."""
+    return polling.wait_until(predicate, timeout, interval, what or repr(predicate))
 
 
 # --------------------------------------------------------------------------- loop thread
@@ -220,6 +210,7 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes
     version: str = "HTTP/1.1"
+    pseudo: dict[str, str] = field(default_factory=dict)  # HTTP/2 pseudo headers (":path", ":method", …)
 
     @property
     def path(self) -> str:
@@ -285,6 +276,16 @@ class FakeControls:
         """Let answers held by ``hold`` go."""
         self.script.release()
 
+    @contextmanager
+    def for_one_test(self) -> Iterator[Any]:
+        """One test's turn with a fake shared by a module: nothing scripted or received before
+        it counts, and answers it left held are let go after it."""
+        self.reset()
+        try:
+            yield self
+        finally:
+            self.release()
+
 
 class HttpFake(FakeControls, ABC):
     """An HTTP server on 127.0.0.1 in its own loop thread: keep-alive HTTP/1.1 in clear text, or,
@@ -293,6 +294,8 @@ class HttpFake(FakeControls, ABC):
     ``async handle(request) -> HttpResponse``; the answer is written even if it comes late."""
 
     name = "fake-http"
+    host = LOOPBACK
+    alpn: tuple[str, ...] = ("h2", "http/1.1")  # what the TLS server offers, preferred first
 
     def __init__(self, *, max_records: int = DEFAULT_MAX_RECORDS, tls: bool = False) -> None:
         self.received = Records(max_records)
@@ -310,7 +313,7 @@ class HttpFake(FakeControls, ABC):
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.tls_enabled else 'http'}://{LOOPBACK}:{self.port}"
+        return f"{'https' if self.tls_enabled else 'http'}://{self.host}:{self.port}"
 
     @property
     def ca_file(self) -> str:
@@ -330,7 +333,7 @@ class HttpFake(FakeControls, ABC):
         async def serve() -> asyncio.AbstractServer:
             if self.tls_enabled:
                 self.tls = make_self_signed()
-                context = self.tls.server_context(alpn=["h2", "http/1.1"])
+                context = self.tls.server_context(alpn=list(self.alpn))
                 return await loop.create_server(lambda: _TlsHttpConnection(self), LOOPBACK, 0, ssl=context, backlog=512)
             return await asyncio.start_server(self._connection, LOOPBACK, 0, limit=MAX_HEADER_BYTES, backlog=512)
 
@@ -360,6 +363,23 @@ class HttpFake(FakeControls, ABC):
             if self.tls is not None:
                 self.tls.remove()
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open now (a TLS server holds every one in its protocol set)."""
+        return len(self._h2_connections) if self.tls_enabled else len(self._writers)
+
+    def drop_connections(self) -> None:
+        """Close every client connection (as a provider does now and then): clients reconnect."""
+        assert self._thread is not None, "start() first"
+
+        async def drop() -> None:
+            for writer in list(self._writers):
+                writer.close()
+            for connection in list(self._h2_connections):
+                if connection.transport is not None:
+                    connection.transport.close()
+
+        self._thread.run(drop())
 
     @abstractmethod
     async def handle(self, request: HttpRequest) -> HttpResponse:
@@ -443,6 +463,55 @@ class HttpFake(FakeControls, ABC):
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
+
+
+class PushRecord(Protocol):
+    """What a push fake records of each request: the device token and the status it answered."""
+
+    @property
+    def token(self) -> str | None: ...
+
+    @property
+    def status(self) -> int | None: ...
+
+
+RecordT = TypeVar("RecordT", bound=PushRecord)
+
+
+class PushFake(HttpFake, Generic[RecordT]):
+    """A push provider's fake (FCM, APNs): answers are scripted per device token, every answer
+    may wait ``delay`` seconds (a provider's latency), and the records say which token got what."""
+
+    def __init__(self, *, delay: float = 0.0, max_records: int = DEFAULT_MAX_RECORDS, tls: bool = False) -> None:
+        super().__init__(max_records=max_records, tls=tls)
+        self.delay = delay
+
+    # ------------------------------------------------------------------ scripts
+
+    def slow(self, token: str, seconds: float, times: int | None = 1) -> None:
+        """Answer success after ``seconds``."""
+        self.script.add(token, Answer(200, None, delay=seconds, times=times))
+
+    def hold(self, token: str, times: int | None = 1) -> None:
+        """Answer success only after :meth:`release` (for timeouts without guessing delays)."""
+        self.script.add(token, Answer(200, None, hold=True, times=times))
+
+    async def scripted(self, token: str | None) -> Answer | None:
+        """The scripted answer for ``token`` (None: answer as the provider would), once its hold,
+        its delay and the fake's own ``delay`` have passed."""
+        answer = self.script.take(token)
+        await self.script.wait(answer)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return answer
+
+    # ------------------------------------------------------------------ reading
+
+    def for_token(self, token: str) -> list[RecordT]:
+        return [r for r in list(self.received) if r.token == token]
+
+    def delivered(self, token: str | None = None) -> list[RecordT]:
+        return [r for r in list(self.received) if r.status == 200 and (token is None or r.token == token)]
 
 
 class _TlsHttpConnection(asyncio.Protocol):
@@ -540,14 +609,21 @@ class _TlsHttpConnection(asyncio.Protocol):
 
         headers = {k: v for k, v in pseudo.items() if not k.startswith(":")}
         headers.setdefault("host", pseudo.get(":authority", ""))
-        request = HttpRequest(pseudo.get(":method", ""), pseudo.get(":path", "/"), headers, bytes(body), "HTTP/2")
+        pseudo_only = {k: v for k, v in pseudo.items() if k.startswith(":")}
+        request = HttpRequest(
+            pseudo.get(":method", ""), pseudo.get(":path", "/"), headers, bytes(body), "HTTP/2", pseudo_only
+        )
         response = await self.fake._respond(request)
         data, extra = response.encoded()
         if self.transport is None or self.transport.is_closing():
             return
         try:
-            self.conn.send_headers(stream_id, [(":status", str(response.status))] + [(k.lower(), v) for k, v in extra.items()])
-            self.conn.send_data(stream_id, data, end_stream=True)
+            head = [(":status", str(response.status))] + [(k.lower(), v) for k, v in extra.items()]
+            # No body: the HEADERS frame ends the stream. (An empty DATA frame after it is valid
+            # HTTP/2, but aioapns parses every DATA frame as JSON and then drops the connection.)
+            self.conn.send_headers(stream_id, head, end_stream=not data)
+            if data:
+                self.conn.send_data(stream_id, data, end_stream=True)
         except H2Error:
             return
         self.flush()

@@ -18,7 +18,6 @@ be used end to end; once a token was issued, send requests must carry it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fakes import Answer, HttpFake, HttpRequest, HttpResponse
+from tests.fakes import Answer, HttpRequest, HttpResponse, PushFake
 
 SEND_PATH = re.compile(r"^/v1/projects/(?P<project>[^/]+)/messages:send$")
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
@@ -66,7 +65,7 @@ class _Issued:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class FakeFcm(HttpFake):
+class FakeFcm(PushFake[FcmRequest]):
     name = "fake-fcm"
 
     def __init__(
@@ -74,9 +73,8 @@ class FakeFcm(HttpFake):
     ) -> None:
         """``tls=True``: HTTPS with HTTP/2, as Google serves FCM (firebase-admin's httpx client
         trusts the fake when ``SSL_CERT_FILE`` names :attr:`ca_file`); else HTTP/1.1."""
-        super().__init__(max_records=max_records, tls=tls)
+        super().__init__(delay=delay, max_records=max_records, tls=tls)
         self.project_id = project_id
-        self.delay = delay  # every answer waits this long (a provider's latency)
         self._counter = 0
         self._counter_lock = threading.Lock()
         self._issued = _Issued()
@@ -109,21 +107,7 @@ class FakeFcm(HttpFake):
     def answer(self, token: str, status: int, body: Any, times: int | None = 1) -> None:
         self.script.add(token, Answer(status, body, times=times))
 
-    def slow(self, token: str, seconds: float, times: int | None = 1) -> None:
-        """Answer success after ``seconds``."""
-        self.script.add(token, Answer(200, None, delay=seconds, times=times))
-
-    def hold(self, token: str, times: int | None = 1) -> None:
-        """Answer success only after :meth:`release` (for timeouts without guessing delays)."""
-        self.script.add(token, Answer(200, None, hold=True, times=times))
-
     # ------------------------------------------------------------------ reading
-
-    def for_token(self, token: str) -> list[FcmRequest]:
-        return [r for r in list(self.received) if r.token == token]
-
-    def delivered(self, token: str | None = None) -> list[FcmRequest]:
-        return [r for r in list(self.received) if r.status == 200 and (token is None or r.token == token)]
 
     @property
     def tokens_issued(self) -> int:
@@ -169,10 +153,7 @@ class FakeFcm(HttpFake):
             match["project"], token, body if isinstance(body, dict) else {}, dict(request.headers), http_version=request.version
         )
         self.received.add(record)
-        answer = self.script.take(token)
-        await self.script.wait(answer)
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        answer = await self.scripted(token)
 
         if match["project"] != self.project_id:
             response = HttpResponse(404, google_error(404, f"project {match['project']} not found"))

@@ -19,45 +19,47 @@ worker and bus).
   the server closes the page's feed with 1012 and the page reconnects and refetches, so a change
   made while the feed was cut off shows up without a reload.
 
-Playwright does not download a browser here (``playwright install`` is never run): it launches
-/usr/bin/chromium, which ``make test`` installs with apt-get when it runs as root.
+The browser helpers (launching /usr/bin/chromium, signing in) are in tests/support/browser.py.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from pagerline.engine.alerts import transitions as alert_engine
 from tests.integration.test_outages import redis_through
+from tests.support.browser import (
+    SLOW_MS,
+    chromium,
+    needs_chromium,
+    new_page,
+    outside_playwright,
+    sign_in,
+    submit_sign_in,
+    wait_live,
+)
 from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import data, error_code, gql, in_db
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
-from tests.support.processes import Server, start_server
+from tests.support.processes import Server, serving, start_server
 from tests.support.seed import Org
 from tests.support.tcp_proxy import TcpProxy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
 
-T = TypeVar("T")
-CHROMIUM = Path("/usr/bin/chromium")
 LIVE_MS = 2000  # the promise: a change is on every open dashboard within 2 s
-SLOW_MS = 20_000  # page loads, sign-in, reconnects: generous, the machine is shared
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium; `make test` installs it as root)",
-)
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -65,13 +67,6 @@ class Site:
     server: Server
     org: Org
     url: str
-
-
-def outside_playwright(work: Callable[[], T]) -> T:
-    """Playwright's sync API keeps an event loop running in this thread, so code that calls
-    asyncio.run (seeding, engine calls) runs in a thread of its own."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
 
 
 def _start_site(templates: TemplateDatabases, workdir: Path) -> Site:
@@ -86,49 +81,18 @@ def _start_site(templates: TemplateDatabases, workdir: Path) -> Site:
 @pytest.fixture(scope="module")
 def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     made = _start_site(templates, tmp_path_factory.mktemp("dashboard"))
-    try:
+    with serving(made.server):
         yield made
-    finally:
-        made.server.stop()
-    # (Strawberry logs user errors such as a wrong password with a traceback: look for crashes only.)
-    assert "Exception in ASGI application" not in made.server.log(), made.server.log()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_dashboard(browser: Browser, site: Site, path: str = "/") -> Page:
-    """A page in its own browser context (its own localStorage: another person's browser)."""
-    page = browser.new_context().new_page()
-    page.set_default_timeout(SLOW_MS)
-    page.goto(site.server.url + path)
-    return page
-
-
-def submit_sign_in(page: Page, email: str, password: str) -> None:
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    submit_sign_in(page, email, password)
-    wait_live(page)
-
-
-def wait_live(page: Page) -> None:
-    """Connected and the first snapshot loaded (the on-call panel is filled by it)."""
-    page.locator('#connection[data-state="live"]').wait_for()
-    page.locator("#oncall li").first.wait_for()
+    return new_page(browser, site.server.url + path)
 
 
 def alert_item(alert_id: int) -> str:

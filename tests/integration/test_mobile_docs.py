@@ -39,7 +39,7 @@ from pagerline.push.registry import Transports
 from pagerline.settings import Settings
 from pagerline.widgets.feed import build_feed, document
 from tests.conftest import _engine_db
-from tests.fakes.apns import FakeApns, make_apns_key
+from tests.fakes.apns import ApnsAccount, FakeApns
 from tests.fakes.fcm import FakeFcm
 from tests.support.databases import TemplateDatabases
 
@@ -48,7 +48,6 @@ WRITE_ENV = "PAGERLINE_WRITE_DOCS"
 PUBLIC_URL = "https://pagerline.example.com"
 SECRET = "docs-secret-key"
 PROJECT = "pagerline-example"
-KEY_ID, TEAM_ID, TOPIC = "ABCDE12345", "TEAM123456", "com.example.pagerline"
 ANDROID, IOS_FCM, IOS_APNS = "fcm-registration-token-of-android-phone", "fcm-registration-token-of-iphone", "a1b2c3d4" * 8
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Ada's on-call day starts
 EXAMPLE = re.compile(r"(<!-- example:(?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- /example -->)", re.S)
@@ -77,13 +76,8 @@ def fcm() -> Iterator[FakeFcm]:
 
 
 @pytest.fixture(scope="module")
-def apns_key() -> tuple[str, str]:
-    return make_apns_key()
-
-
-@pytest.fixture(scope="module")
-def apns(apns_key: tuple[str, str]) -> Iterator[FakeApns]:
-    with FakeApns(public_key_pem=apns_key[1], key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC) as server:
+def apns() -> Iterator[FakeApns]:
+    with FakeApns.for_account(ApnsAccount.new()) as server:
         yield server
 
 
@@ -198,7 +192,7 @@ async def _auth_flow(client: httpx.AsyncClient, recorder: Recorder) -> None:
 
 
 async def test_every_example_in_the_mobile_guide_is_a_real_payload(
-    sqlite_db: str, fcm: FakeFcm, apns: FakeApns, apns_key: tuple[str, str]
+    sqlite_db: str, fcm: FakeFcm, apns: FakeApns
 ) -> None:
     ada, ben, primary, key = await _seed()
     recorder = Recorder(fcm, apns)
@@ -207,9 +201,7 @@ async def test_every_example_in_the_mobile_guide_is_a_real_payload(
         await _auth_flow(client, recorder)
 
         fcm_transport = FcmTransport(credential=AnonymousCredentials(), project_id=PROJECT, endpoint=fcm.url, timeout=5)
-        apns_transport = ApnsTransport(
-            key=apns_key[0], key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC, host=apns.host, port=apns.port, ca_file=apns.ca_file, timeout=5
-        )
+        apns_transport = ApnsTransport(**apns.client_options(), timeout=5)
         ctx = DeliveryContext(
             Transports(by_key={"PUSH:FCM": fcm_transport, "PUSH:APNS": apns_transport}), DeliveryPolicy(), SECRET.encode(), PUBLIC_URL
         )

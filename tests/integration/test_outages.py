@@ -37,7 +37,7 @@ from pagerline.models import (
     User,
 )
 from tests.conftest import run
-from tests.fakes.apns import FakeApns, make_apns_key
+from tests.fakes.apns import ApnsAccount, FakeApns
 from tests.fakes.fcm import FakeFcm
 from tests.support import console
 from tests.support.graphql import alert_id_of, fire
@@ -46,6 +46,7 @@ from tests.support.live import embedded_env, seed_database
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.transports import apns_env, fcm_env
 
 # --- shared helpers -------------------------------------------------------------------------------
 
@@ -332,25 +333,8 @@ async def _timeline(url: str, alert_id: int) -> list[str]:
         await close_db()
 
 
-def providers_env(tmp_path: Path, fcm: FakeFcm, apns: FakeApns, apns_key: str) -> dict[str, str]:
-    key_file = tmp_path / "apns-key.p8"
-    key_file.write_text(apns_key)
-    return {
-        "PAGERLINE_CONSOLE_TRANSPORT": "0",
-        "PAGERLINE_FCM_CREDENTIALS": str(fcm.write_service_account(tmp_path / "sa.json")),
-        "PAGERLINE_FCM_PROJECT_ID": fcm.project_id,
-        "PAGERLINE_FCM_ENDPOINT": fcm.url,
-        "PAGERLINE_APNS_KEY_FILE": str(key_file),
-        "PAGERLINE_APNS_KEY_ID": APNS_KEY_ID,
-        "PAGERLINE_APNS_TEAM_ID": APNS_TEAM_ID,
-        "PAGERLINE_APNS_TOPIC": APNS_TOPIC,
-        "PAGERLINE_APNS_HOST": apns.host,
-        "PAGERLINE_APNS_PORT": str(apns.port),
-        "PAGERLINE_APNS_CA_FILE": apns.ca_file,
-    }
-
-
-APNS_KEY_ID, APNS_TEAM_ID, APNS_TOPIC = "KEY1234567", "TEAM123456", "com.example.pagerline"
+def providers_env(tmp_path: Path, fcm: FakeFcm, apns: FakeApns) -> dict[str, str]:
+    return {"PAGERLINE_CONSOLE_TRANSPORT": "0", **fcm_env(fcm, tmp_path), **apns_env(apns, tmp_path)}
 
 
 def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same_page_and_the_timeline_says_so(
@@ -363,9 +347,8 @@ def test_a_worker_killed_while_the_provider_holds_its_push_is_resent_as_the_same
     of ringing a second one, and the timeline tells what happened."""
     url = pg_database_url
     org = run(_seed_with_phones(url))
-    apns_key, apns_public = make_apns_key()
-    with FakeFcm() as fcm, FakeApns(public_key_pem=apns_public, key_id=APNS_KEY_ID, team_id=APNS_TEAM_ID, topic=APNS_TOPIC) as apns:
-        env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_url) | providers_env(tmp_path, fcm, apns, apns_key)
+    with FakeFcm() as fcm, FakeApns.for_account(ApnsAccount.new()) as apns:
+        env = embedded_env(url, tmp_path, PAGERLINE_REDIS_URL=redis_url) | providers_env(tmp_path, fcm, apns)
         server: Server | None = None
         worker_a: Proc | None = None
         worker_b: Proc | None = None

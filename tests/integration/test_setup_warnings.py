@@ -10,21 +10,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from pagerline.engine.people.accounts import create_token, create_user
 from pagerline.models import EscalationPolicy, EscalationRule, Role, TokenKind
-from tests.integration.test_dashboard_browser import CHROMIUM, SLOW_MS, sign_in
+from tests.support.browser import chromium, needs_chromium, new_page, sign_in
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data, error_code, gql, in_db
 from tests.support.live import embedded_env, seed_database
-from tests.support.processes import Server, base_env, start_server
+from tests.support.processes import Server, base_env, serving, start_server
 from tests.support.seed import Org
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser
 
 ANN_PROBLEM = (
     "Ann <ann@ops.test> cannot be reached for HIGH and LOW alerts (PUSH: no active device; "
@@ -61,11 +57,8 @@ def _start(templates: TemplateDatabases, workdir: Path) -> Site:
 @pytest.fixture(scope="module")
 def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     made = _start(templates, tmp_path_factory.mktemp("setup"))
-    try:
+    with serving(made.server):
         yield made
-    finally:
-        made.server.stop()
-    assert "Exception in ASGI application" not in made.server.log(), made.server.log()
 
 
 def test_admins_get_the_setup_warnings_and_others_are_refused(site: Site) -> None:
@@ -88,22 +81,16 @@ def test_pagerline_doctor_prints_the_same_problems(site: Site) -> None:
     assert result.stdout.splitlines()[-2:] == ["1 problem:", f"  - {ANN_PROBLEM}"]
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+@needs_chromium
 def test_the_dashboard_shows_the_banner_to_admins_only(site: Site) -> None:
-    from playwright.sync_api import sync_playwright
-
-    def run(browser: Browser) -> None:
-        admin = browser.new_context().new_page()
-        admin.set_default_timeout(SLOW_MS)
-        admin.goto(site.server.url)
+    with chromium() as browser:
+        admin = new_page(browser, site.server.url)
         sign_in(admin, "ann@ops.test", "ann-password")
         banner = admin.get_by_role("region", name="Setup problems: some pages would reach nobody")
         banner.wait_for()
         assert banner.locator("li").all_text_contents() == [ANN_PROBLEM]
 
-        alice = browser.new_context().new_page()
-        alice.set_default_timeout(SLOW_MS)
-        alice.goto(site.server.url)
+        alice = new_page(browser, site.server.url)
         sign_in(alice, "alice@ops.test", "alice-password")
         alice.wait_for_load_state("networkidle")
         assert alice.locator("#setup-warnings").is_hidden()
@@ -112,10 +99,3 @@ def test_the_dashboard_shows_the_banner_to_admins_only(site: Site) -> None:
         admin.get_by_role("button", name="Log out").click()
         admin.get_by_label("Email").wait_for()
         assert admin.locator("#setup-warnings").is_hidden()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            run(browser)
-        finally:
-            browser.close()

@@ -48,11 +48,11 @@ from pagerline.models import (
     Role,
     Team,
     TokenKind,
-    User,
 )
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.twilio import FakeTwilio, TwilioRequest
 from tests.support.processes import Proc, Server, start_server, start_worker
+from tests.support.seed import verified_phone
 from tests.support.transports import start_faked_providers
 
 ALERTS = 1000
@@ -99,7 +99,7 @@ async def _seed() -> Seeded:
     for name in PEOPLE:
         user = await create_user(f"{name.lower()}@storm.test", name, None, Role.RESPONDER, "UTC", ["Storm"])
         await Device.create(user=user, platform=Platform.ANDROID, provider=PushProvider.FCM, token=device_token(name))
-        await User.filter(id=user.id).update(phone=PHONES[name], phone_verified=True)
+        await verified_phone(user.id, PHONES[name])
         await rule.users.add(user)
         user_ids[name] = user.id
     _, api_key = await create_source("Storm API", policy.id, IntegrationType.API, Priority.HIGH, team.id)

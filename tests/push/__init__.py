@@ -9,6 +9,21 @@ from pagerline.models import Channel
 from pagerline.push.base import Destination, OutgoingMessage
 
 
+#: The data fields a :func:`page` carries to the app, strings only: FCM's ``message.data`` and
+#: the custom keys beside ``aps`` in an APNs payload are the same.
+PAGE_DATA = {
+    "notification_id": "1001",
+    "kind": "PAGE",
+    "alert_id": "42",
+    "priority": "HIGH",
+    "status": "PENDING",
+    "title": "[HIGH] Database disk full",
+    "collapse_id": "alert-42",
+    "action_token": "act.tok.en",
+    "critical": "1",
+}
+
+
 def device(token: str, *, platform: str = "IOS", provider: str = "FCM", critical: bool = True, **extra: Any) -> Destination:
     return Destination(address=token, device_id=7, provider=provider, platform=platform, critical=critical, **extra)
 

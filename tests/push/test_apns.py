@@ -17,42 +17,31 @@ from pagerline.push.base import Outcome
 from pagerline.push.registry import build_transports
 from pagerline.settings import Settings
 from tests.fakes import Answer, free_port, wait_until
-from tests.fakes.apns import ApnsRequest, FakeApns, make_apns_key
-from tests.push import device, page, update
+from tests.fakes.apns import ApnsAccount, ApnsRequest, FakeApns
+from tests.push import PAGE_DATA, device, page, update
 
-KEY_ID, TEAM_ID, TOPIC = "KEY123ABCD", "TEAM456XYZ", "com.example.pagerline"
-
-
-@pytest.fixture(scope="module")
-def keys() -> tuple[str, str]:
-    return make_apns_key()
+ACCOUNT = ApnsAccount.new()
 
 
 @pytest.fixture(scope="module")
-def fake(keys: tuple[str, str]) -> Iterator[FakeApns]:
-    with FakeApns(public_key_pem=keys[1], key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC) as server:
+def fake() -> Iterator[FakeApns]:
+    with FakeApns.for_account(ACCOUNT) as server:
         yield server
 
 
 @pytest.fixture(autouse=True)
 def clean(fake: FakeApns) -> Iterator[None]:
-    fake.reset()
-    yield
-    fake.release()
+    with fake.for_one_test():
+        yield
 
 
-def make(fake: FakeApns, keys: tuple[str, str], **overrides: Any) -> ApnsTransport:
-    fields: dict[str, Any] = {
-        "key": keys[0], "key_id": KEY_ID, "team_id": TEAM_ID, "topic": TOPIC,
-        "host": fake.host, "port": fake.port, "ca_file": fake.ca_file, "timeout": 3.0,
-    }
-    fields.update(overrides)
-    return ApnsTransport(**fields)
+def make(fake: FakeApns, **overrides: Any) -> ApnsTransport:
+    return ApnsTransport(**{**fake.client_options(), "timeout": 3.0, **overrides})
 
 
 @pytest.fixture
-async def apns(fake: FakeApns, keys: tuple[str, str]) -> AsyncIterator[ApnsTransport]:
-    transport = make(fake, keys)
+async def apns(fake: FakeApns) -> AsyncIterator[ApnsTransport]:
+    transport = make(fake)
     yield transport
     await transport.close()
 
@@ -69,9 +58,9 @@ def check_common_headers(request: ApnsRequest, before: float, after: float, ttl:
     assert headers.pop(":scheme") == "https"
     assert headers.pop(":path") == f"/3/device/{request.token}"
     assert headers.pop("host") == "127.0.0.1"
-    assert headers.pop("apns-topic") == TOPIC
+    assert headers.pop("apns-topic") == ACCOUNT.topic
     assert headers.pop("authorization").startswith("bearer ")
-    assert request.jwt_claims is not None and request.jwt_claims["iss"] == TEAM_ID  # the fake verified the ES256 JWT
+    assert request.jwt_claims is not None and request.jwt_claims["iss"] == ACCOUNT.team_id  # the fake verified the ES256 JWT
     uuid.UUID(headers.pop("apns-id"))
     expiration = int(headers.pop("apns-expiration"))
     assert int(before) + ttl <= expiration <= int(after) + ttl
@@ -100,15 +89,7 @@ async def test_critical_page_has_critical_sound_interruption_level_and_priority_
             "thread-id": "source-9",
             "badge": 2,
         },
-        "notification_id": "1001",
-        "kind": "PAGE",
-        "alert_id": "42",
-        "priority": "HIGH",
-        "status": "PENDING",
-        "title": "[HIGH] Database disk full",
-        "collapse_id": "alert-42",
-        "action_token": "act.tok.en",
-        "critical": "1",
+        **PAGE_DATA,
     }
 
 
@@ -221,10 +202,8 @@ async def test_persistent_500_is_retry_after_the_bounded_retries(fake: FakeApns,
     assert [r.status for r in fake.for_token("down")] == [500, 500, 500]  # 1 + server_retries
 
 
-async def test_timeout_is_retry_sent_once_and_the_late_answer_keeps_the_connection(
-    fake: FakeApns, keys: tuple[str, str]
-) -> None:
-    transport = make(fake, keys, timeout=0.3)
+async def test_timeout_is_retry_sent_once_and_the_late_answer_keeps_the_connection(fake: FakeApns) -> None:
+    transport = make(fake, timeout=0.3)
     try:
         assert (await transport.send(page(device("warm-up", provider="APNS")))).outcome is Outcome.DELIVERED
         connections = fake.connections_made
@@ -242,8 +221,8 @@ async def test_timeout_is_retry_sent_once_and_the_late_answer_keeps_the_connecti
         await transport.close()
 
 
-async def test_late_error_answer_after_timeout_is_ignored_too(fake: FakeApns, keys: tuple[str, str]) -> None:
-    transport = make(fake, keys, timeout=0.3)
+async def test_late_error_answer_after_timeout_is_ignored_too(fake: FakeApns) -> None:
+    transport = make(fake, timeout=0.3)
     try:
         assert (await transport.send(page(device("warm-up", provider="APNS")))).outcome is Outcome.DELIVERED
         connections = fake.connections_made
@@ -258,8 +237,7 @@ async def test_late_error_answer_after_timeout_is_ignored_too(fake: FakeApns, ke
 
 
 async def test_wrong_signing_key_is_refused_by_apns(fake: FakeApns) -> None:
-    other_key, _ = make_apns_key()
-    transport = make(fake, (other_key, ""))
+    transport = make(fake, key=ApnsAccount.new().key)
     try:
         result = await transport.send(page(device("any", provider="APNS")))
         assert (result.outcome, result.destination_dead, result.reason) == (Outcome.FAILED, False, "APNs 403 InvalidProviderToken")
@@ -267,8 +245,8 @@ async def test_wrong_signing_key_is_refused_by_apns(fake: FakeApns) -> None:
         await transport.close()
 
 
-async def test_concurrency_limit_and_many_pushes_over_few_connections(fake: FakeApns, keys: tuple[str, str]) -> None:
-    transport = make(fake, keys, concurrency=3, max_connections=2)
+async def test_concurrency_limit_and_many_pushes_over_few_connections(fake: FakeApns) -> None:
+    transport = make(fake, concurrency=3, max_connections=2)
     connections = fake.connections_made
     try:
         for i in range(9):
@@ -287,14 +265,16 @@ async def test_concurrency_limit_and_many_pushes_over_few_connections(fake: Fake
 async def test_connection_closed_by_apns_between_pushes_reconnects(fake: FakeApns, apns: ApnsTransport) -> None:
     assert (await apns.send(page(device("before", provider="APNS")))).outcome is Outcome.DELIVERED
     fake.drop_connections()
-    await asyncio.to_thread(wait_until, lambda: not fake._connections, 5, 0.005, "connections dropped")
+    await asyncio.to_thread(wait_until, lambda: fake.open_connections == 0, 5, 0.005, "connections dropped")
     result = await apns.send(page(device("after-drop", provider="APNS")))
     assert result.outcome is Outcome.DELIVERED
     assert len(fake.delivered("after-drop")) == 1
 
 
-async def test_unreachable_apns_is_retry(keys: tuple[str, str]) -> None:
-    transport = ApnsTransport(key=keys[0], key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC, host="127.0.0.1", port=free_port(), timeout=0.5)
+async def test_unreachable_apns_is_retry() -> None:
+    transport = ApnsTransport(
+        key=ACCOUNT.key, key_id=ACCOUNT.key_id, team_id=ACCOUNT.team_id, topic=ACCOUNT.topic, host="127.0.0.1", port=free_port(), timeout=0.5
+    )
     try:
         result = await transport.send(page(device("nowhere", provider="APNS")))
         assert result.outcome is Outcome.RETRY
@@ -302,10 +282,10 @@ async def test_unreachable_apns_is_retry(keys: tuple[str, str]) -> None:
         await transport.close()
 
 
-async def test_build_transports_wires_apns_from_settings(fake: FakeApns, keys: tuple[str, str], tmp_path: Path) -> None:
+async def test_build_transports_wires_apns_from_settings(fake: FakeApns, tmp_path: Path) -> None:
     key_file = tmp_path / "AuthKey.p8"
-    key_file.write_text(keys[0])
-    settings = Settings(apns_key_file=str(key_file), apns_key_id=KEY_ID, apns_team_id=TEAM_ID, apns_topic=TOPIC,
+    key_file.write_text(ACCOUNT.key)
+    settings = Settings(apns_key_file=str(key_file), apns_key_id=ACCOUNT.key_id, apns_team_id=ACCOUNT.team_id, apns_topic=ACCOUNT.topic,
                         apns_host=fake.host, apns_port=fake.port, apns_ca_file=fake.ca_file)
     transports = build_transports(settings)
     try:
@@ -319,9 +299,9 @@ async def test_build_transports_wires_apns_from_settings(fake: FakeApns, keys: t
 
 def test_unusable_key_fails_at_construction() -> None:
     with pytest.raises(ValueError, match="not a usable ES256"):
-        ApnsTransport(key="-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC)
+        ApnsTransport(key="-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", key_id=ACCOUNT.key_id, team_id=ACCOUNT.team_id, topic=ACCOUNT.topic)
 
 
 def test_partial_apns_settings_fail_at_start_up(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="PAGERLINE_APNS_TEAM_ID, PAGERLINE_APNS_TOPIC"):
-        build_transports(Settings(apns_key_file=str(tmp_path / "k.p8"), apns_key_id=KEY_ID))
+        build_transports(Settings(apns_key_file=str(tmp_path / "k.p8"), apns_key_id=ACCOUNT.key_id))

@@ -19,7 +19,7 @@ from pagerline.push.registry import build_transports
 from pagerline.settings import Settings
 from tests.fakes import wait_until
 from tests.fakes.fcm import FakeFcm
-from tests.push import device, page, update
+from tests.push import PAGE_DATA, device, page, update
 
 PROJECT = "pagerline-test"
 
@@ -39,9 +39,8 @@ def clean(fake: FakeFcm, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         # through the standard variables, read when a transport builds its client.
         monkeypatch.setenv("SSL_CERT_FILE", fake.ca_file)
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
-    fake.reset()
-    yield
-    fake.release()
+    with fake.for_one_test():
+        yield
     for request in list(fake.received):
         assert request.http_version == ("HTTP/2" if fake.tls_enabled else "HTTP/1.1")
 
@@ -78,17 +77,7 @@ async def test_critical_page_to_ios_device_carries_every_critical_field(fake: Fa
     assert body == {
         "message": {
             "token": "ios-critical",
-            "data": {
-                "notification_id": "1001",
-                "kind": "PAGE",
-                "alert_id": "42",
-                "priority": "HIGH",
-                "status": "PENDING",
-                "title": "[HIGH] Database disk full",
-                "collapse_id": "alert-42",
-                "action_token": "act.tok.en",
-                "critical": "1",
-            },
+            "data": PAGE_DATA,
             "notification": {"title": "[HIGH] Database disk full", "body": "db-1: /var/lib/postgresql at 99%"},
             "android": {
                 "priority": "high",

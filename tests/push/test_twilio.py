@@ -32,9 +32,8 @@ def fake() -> Iterator[FakeTwilio]:
 
 @pytest.fixture(autouse=True)
 def clean(fake: FakeTwilio) -> Iterator[None]:
-    fake.reset()
-    yield
-    fake.release()
+    with fake.for_one_test():
+        yield
 
 
 @pytest.fixture

@@ -3,48 +3,21 @@ private redis-server that a test may stop and start again."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, what: str = "condition"):  # type: ignore[no-untyped-def]
-    """Poll for something another process does. Waiting for work to happen, not moving time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-async def wait_until_async(predicate, timeout: float = 15.0, interval: float = 0.02, what: str = "condition"):  # type: ignore[no-untyped-def]
-    """:func:`wait_until` for code on an event loop (a WebSocket reader fills what it checks)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(interval)
+# wait_until_async is re-exported for the tests that import it from here with the rest.
+from tests.support.polling import free_port, wait_until, wait_until_async  # noqa: F401
 
 
 @dataclass
@@ -73,6 +46,17 @@ class Proc:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """Stops ``server`` after the block, then fails if it logged a crash. (Strawberry logs user
+    errors such as a wrong password with a traceback too: only an exception in the app counts.)"""
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert "Exception in ASGI application" not in server.log(), server.log()
 
 
 def base_env(extra: dict[str, str]) -> dict[str, str]:

@@ -12,16 +12,7 @@ from datetime import UTC, datetime
 from pagerline.engine.people.accounts import create_token, create_user
 from pagerline.engine.sources.lookup import SourceInfo, create_source, find_source_by_key
 from pagerline.models import (
-    Device,
-    EscalationPolicy,
-    EscalationRule,
-    IntegrationType,
-    Platform,
-    Priority,
-    PushProvider,
-    Role,
-    Team,
-    TokenKind,
+    Device, EscalationPolicy, EscalationRule, IntegrationType, Platform, Priority, PushProvider, Role, Team, TokenKind, User,
 )
 
 
@@ -72,6 +63,11 @@ async def seed_org(
         alice_token=alice_token,
         bob_token=bob_token,
     )
+
+
+async def verified_phone(user_id: int, number: str = "+15550001") -> None:
+    """Give a seeded person a verified phone number, so their SMS and VOICE rules reach them."""
+    await User.filter(id=user_id).update(phone=number, phone_verified=True)
 
 
 async def api_source(org: Org) -> SourceInfo:

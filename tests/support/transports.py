@@ -11,10 +11,14 @@ from pathlib import Path
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.push.base import DeliveryResult, Outcome, OutgoingMessage
 from pagerline.push.registry import Transports
+from tests.fakes.apns import FakeApns
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.twilio import FakeTwilio
 from tests.support.processes import free_port
 
+
+#: The key :func:`ctx` signs action tokens (and a sweep derives action secrets) with.
+SIGNING_KEY = b"test-signing-key"
 
 #: The number the fake-backed Twilio transport sends from.
 TWILIO_FROM = "+15557770000"
@@ -45,15 +49,40 @@ def console_only(transport: ScriptedTransport) -> Transports:
 def ctx(transport: ScriptedTransport, policy: DeliveryPolicy | None = None) -> DeliveryContext:
     """A delivery context whose every channel goes to ``transport``; action tokens signed with a
     test key."""
-    return DeliveryContext(console_only(transport), policy or DeliveryPolicy(), b"test-signing-key", "https://pagerline.test")
+    return DeliveryContext(console_only(transport), policy or DeliveryPolicy(), SIGNING_KEY, "https://pagerline.test")
+
+
+def fcm_env(fcm: FakeFcm, workdir: Path) -> dict[str, str]:
+    """Settings that point the real FCM transport of a server or worker at the fake (with a
+    service account whose token endpoint is the fake too)."""
+    return {
+        "PAGERLINE_FCM_CREDENTIALS": str(fcm.write_service_account(workdir / "sa.json")),
+        "PAGERLINE_FCM_PROJECT_ID": fcm.project_id,
+        "PAGERLINE_FCM_ENDPOINT": fcm.url,
+    }
+
+
+def apns_env(apns: FakeApns, workdir: Path) -> dict[str, str]:
+    """Settings that point the real APNs transport of a server or worker at the fake, pushing as
+    its account (a fake made by ``FakeApns.for_account``)."""
+    assert apns.account is not None, "make the fake with FakeApns.for_account"
+    key_file = workdir / "apns-key.p8"
+    key_file.write_text(apns.account.key)
+    return {
+        "PAGERLINE_APNS_KEY_FILE": str(key_file),
+        "PAGERLINE_APNS_KEY_ID": apns.account.key_id,
+        "PAGERLINE_APNS_TEAM_ID": apns.account.team_id,
+        "PAGERLINE_APNS_TOPIC": apns.account.topic,
+        "PAGERLINE_APNS_HOST": apns.host,
+        "PAGERLINE_APNS_PORT": str(apns.port),
+        "PAGERLINE_APNS_CA_FILE": apns.ca_file,
+    }
 
 
 def fake_provider_env(fcm: FakeFcm, twilio: FakeTwilio, workdir: Path) -> dict[str, str]:
     """Settings that point the real FCM and Twilio transports of a server or worker at the fakes."""
     return {
-        "PAGERLINE_FCM_CREDENTIALS": str(fcm.write_service_account(workdir / "sa.json")),
-        "PAGERLINE_FCM_PROJECT_ID": fcm.project_id,
-        "PAGERLINE_FCM_ENDPOINT": fcm.url,
+        **fcm_env(fcm, workdir),
         "PAGERLINE_TWILIO_ACCOUNT_SID": twilio.account_sid,
         "PAGERLINE_TWILIO_AUTH_TOKEN": twilio.auth_token,
         "PAGERLINE_TWILIO_FROM": TWILIO_FROM,

@@ -9,6 +9,7 @@ out from the zone rules: Berlin CET=+1/CEST=+2, changes 2026-03-29 01:00Z and
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,100 +31,41 @@ def single_layer(tz_name: str, starts_on: datetime, rotation: str) -> ScheduleSp
     return ScheduleSpec(tz_name, layers=(Layer(starts_on, USERS, rotation, id=1),))
 
 
-# (zone, rotation, local start, expected handoffs after the start, UTC)
+def utc_2026(handoffs: str) -> list[datetime]:
+    """UTC literals in 2026, written "MM-DD HH:MM, ..." (a table row stays one line)."""
+    return [datetime.fromisoformat(f"2026-{h.strip()}").replace(tzinfo=UTC) for h in handoffs.split(",")]
+
+
+def case(name: str, tz: ZoneInfo, rotation: str, local_start: str, handoffs: str) -> Any:
+    """One row of :data:`CASES`: a rotation starting at ``local_start`` wall time in ``tz``, and
+    the handoffs expected after it, in UTC."""
+    return pytest.param(tz.key, rotation, datetime.fromisoformat(local_start).replace(tzinfo=tz), utc_2026(handoffs), id=name)
+
+
+# Weekly rotations start on a Monday at 09:00 or on a Sunday at 02:30.
 CASES = [
-    pytest.param(
-        "Europe/Berlin", "P1D", datetime(2026, 3, 26, 9, 0, tzinfo=BERLIN),
-        [z(2026, 3, 27, 8), z(2026, 3, 28, 8), z(2026, 3, 29, 7), z(2026, 3, 30, 7), z(2026, 3, 31, 7)],
-        id="berlin-daily-0900-spring",
-    ),
-    pytest.param(
-        "Europe/Berlin", "P1D", datetime(2026, 10, 22, 9, 0, tzinfo=BERLIN),
-        [z(2026, 10, 23, 7), z(2026, 10, 24, 7), z(2026, 10, 25, 8), z(2026, 10, 26, 8)],
-        id="berlin-daily-0900-fall",
-    ),
-    pytest.param(
-        # 02:30 does not exist on 03-29: fold=0 -> 01:30Z (reads 03:30 CEST).
-        "Europe/Berlin", "P1D", datetime(2026, 3, 26, 2, 30, tzinfo=BERLIN),
-        [z(2026, 3, 27, 1, 30), z(2026, 3, 28, 1, 30), z(2026, 3, 29, 1, 30), z(2026, 3, 30, 0, 30),
-         z(2026, 3, 31, 0, 30)],
-        id="berlin-daily-0230-spring-gap",
-    ),
-    pytest.param(
-        # 02:30 happens twice on 10-25: first occurrence (CEST) -> 00:30Z.
-        "Europe/Berlin", "P1D", datetime(2026, 10, 22, 2, 30, tzinfo=BERLIN),
-        [z(2026, 10, 23, 0, 30), z(2026, 10, 24, 0, 30), z(2026, 10, 25, 0, 30), z(2026, 10, 26, 1, 30),
-         z(2026, 10, 27, 1, 30)],
-        id="berlin-daily-0230-fall-ambiguous",
-    ),
-    pytest.param(
-        "Europe/Berlin", "P7D", datetime(2026, 3, 23, 9, 0, tzinfo=BERLIN),  # Monday
-        [z(2026, 3, 30, 7), z(2026, 4, 6, 7)],
-        id="berlin-weekly-0900-spring",
-    ),
-    pytest.param(
-        "Europe/Berlin", "P7D", datetime(2026, 10, 19, 9, 0, tzinfo=BERLIN),  # Monday
-        [z(2026, 10, 26, 8), z(2026, 11, 2, 8)],
-        id="berlin-weekly-0900-fall",
-    ),
-    pytest.param(
-        "Europe/Berlin", "P7D", datetime(2026, 3, 22, 2, 30, tzinfo=BERLIN),  # Sunday
-        [z(2026, 3, 29, 1, 30), z(2026, 4, 5, 0, 30)],
-        id="berlin-weekly-0230-spring-gap",
-    ),
-    pytest.param(
-        "Europe/Berlin", "P7D", datetime(2026, 10, 18, 2, 30, tzinfo=BERLIN),  # Sunday
-        [z(2026, 10, 25, 0, 30), z(2026, 11, 1, 1, 30)],
-        id="berlin-weekly-0230-fall-ambiguous",
-    ),
-    pytest.param(
-        "America/New_York", "P1D", datetime(2026, 3, 5, 9, 0, tzinfo=NEW_YORK),
-        [z(2026, 3, 6, 14), z(2026, 3, 7, 14), z(2026, 3, 8, 13), z(2026, 3, 9, 13)],
-        id="newyork-daily-0900-spring",
-    ),
-    pytest.param(
-        "America/New_York", "P1D", datetime(2026, 10, 29, 9, 0, tzinfo=NEW_YORK),
-        [z(2026, 10, 30, 13), z(2026, 10, 31, 13), z(2026, 11, 1, 14), z(2026, 11, 2, 14)],
-        id="newyork-daily-0900-fall",
-    ),
-    pytest.param(
-        # 02:30 does not exist on 03-08: fold=0 uses EST -> 07:30Z (reads 03:30 EDT).
-        "America/New_York", "P1D", datetime(2026, 3, 5, 2, 30, tzinfo=NEW_YORK),
-        [z(2026, 3, 6, 7, 30), z(2026, 3, 7, 7, 30), z(2026, 3, 8, 7, 30), z(2026, 3, 9, 6, 30)],
-        id="newyork-daily-0230-spring-gap",
-    ),
-    pytest.param(
-        # In New York the repeated hour is 01:00-02:00, so 02:30 is plain EST.
-        "America/New_York", "P1D", datetime(2026, 10, 29, 2, 30, tzinfo=NEW_YORK),
-        [z(2026, 10, 30, 6, 30), z(2026, 10, 31, 6, 30), z(2026, 11, 1, 7, 30), z(2026, 11, 2, 7, 30)],
-        id="newyork-daily-0230-fall",
-    ),
-    pytest.param(
-        # 01:30 is ambiguous on 11-01: first occurrence (EDT) -> 05:30Z.
-        "America/New_York", "P1D", datetime(2026, 10, 29, 1, 30, tzinfo=NEW_YORK),
-        [z(2026, 10, 30, 5, 30), z(2026, 10, 31, 5, 30), z(2026, 11, 1, 5, 30), z(2026, 11, 2, 6, 30)],
-        id="newyork-daily-0130-fall-ambiguous",
-    ),
-    pytest.param(
-        "America/New_York", "P7D", datetime(2026, 3, 2, 9, 0, tzinfo=NEW_YORK),  # Monday
-        [z(2026, 3, 9, 13), z(2026, 3, 16, 13)],
-        id="newyork-weekly-0900-spring",
-    ),
-    pytest.param(
-        "America/New_York", "P7D", datetime(2026, 10, 26, 9, 0, tzinfo=NEW_YORK),  # Monday
-        [z(2026, 11, 2, 14), z(2026, 11, 9, 14)],
-        id="newyork-weekly-0900-fall",
-    ),
-    pytest.param(
-        "America/New_York", "P7D", datetime(2026, 3, 1, 2, 30, tzinfo=NEW_YORK),  # Sunday
-        [z(2026, 3, 8, 7, 30), z(2026, 3, 15, 6, 30)],
-        id="newyork-weekly-0230-spring-gap",
-    ),
-    pytest.param(
-        "America/New_York", "P7D", datetime(2026, 10, 25, 2, 30, tzinfo=NEW_YORK),  # Sunday
-        [z(2026, 11, 1, 7, 30), z(2026, 11, 8, 7, 30)],
-        id="newyork-weekly-0230-fall",
-    ),
+    case("berlin-daily-0900-spring", BERLIN, "P1D", "2026-03-26 09:00", "03-27 08:00, 03-28 08:00, 03-29 07:00, 03-30 07:00, 03-31 07:00"),
+    case("berlin-daily-0900-fall", BERLIN, "P1D", "2026-10-22 09:00", "10-23 07:00, 10-24 07:00, 10-25 08:00, 10-26 08:00"),
+    # 02:30 does not exist on 03-29: fold=0 -> 01:30Z (reads 03:30 CEST).
+    case("berlin-daily-0230-spring-gap", BERLIN, "P1D", "2026-03-26 02:30", "03-27 01:30, 03-28 01:30, 03-29 01:30, 03-30 00:30, 03-31 00:30"),
+    # 02:30 happens twice on 10-25: first occurrence (CEST) -> 00:30Z.
+    case("berlin-daily-0230-fall-ambiguous", BERLIN, "P1D", "2026-10-22 02:30", "10-23 00:30, 10-24 00:30, 10-25 00:30, 10-26 01:30, 10-27 01:30"),
+    case("berlin-weekly-0900-spring", BERLIN, "P7D", "2026-03-23 09:00", "03-30 07:00, 04-06 07:00"),
+    case("berlin-weekly-0900-fall", BERLIN, "P7D", "2026-10-19 09:00", "10-26 08:00, 11-02 08:00"),
+    case("berlin-weekly-0230-spring-gap", BERLIN, "P7D", "2026-03-22 02:30", "03-29 01:30, 04-05 00:30"),
+    case("berlin-weekly-0230-fall-ambiguous", BERLIN, "P7D", "2026-10-18 02:30", "10-25 00:30, 11-01 01:30"),
+    case("newyork-daily-0900-spring", NEW_YORK, "P1D", "2026-03-05 09:00", "03-06 14:00, 03-07 14:00, 03-08 13:00, 03-09 13:00"),
+    case("newyork-daily-0900-fall", NEW_YORK, "P1D", "2026-10-29 09:00", "10-30 13:00, 10-31 13:00, 11-01 14:00, 11-02 14:00"),
+    # 02:30 does not exist on 03-08: fold=0 uses EST -> 07:30Z (reads 03:30 EDT).
+    case("newyork-daily-0230-spring-gap", NEW_YORK, "P1D", "2026-03-05 02:30", "03-06 07:30, 03-07 07:30, 03-08 07:30, 03-09 06:30"),
+    # In New York the repeated hour is 01:00-02:00, so 02:30 is plain EST.
+    case("newyork-daily-0230-fall", NEW_YORK, "P1D", "2026-10-29 02:30", "10-30 06:30, 10-31 06:30, 11-01 07:30, 11-02 07:30"),
+    # 01:30 is ambiguous on 11-01: first occurrence (EDT) -> 05:30Z.
+    case("newyork-daily-0130-fall-ambiguous", NEW_YORK, "P1D", "2026-10-29 01:30", "10-30 05:30, 10-31 05:30, 11-01 05:30, 11-02 06:30"),
+    case("newyork-weekly-0900-spring", NEW_YORK, "P7D", "2026-03-02 09:00", "03-09 13:00, 03-16 13:00"),
+    case("newyork-weekly-0900-fall", NEW_YORK, "P7D", "2026-10-26 09:00", "11-02 14:00, 11-09 14:00"),
+    case("newyork-weekly-0230-spring-gap", NEW_YORK, "P7D", "2026-03-01 02:30", "03-08 07:30, 03-15 06:30"),
+    case("newyork-weekly-0230-fall", NEW_YORK, "P7D", "2026-10-25 02:30", "11-01 07:30, 11-08 07:30"),
 ]
 
 
@@ -161,33 +103,20 @@ def test_daily_shift_lengths_around_berlin_fall_back_at_0230() -> None:
     assert [s.end - s.start for s in shifts] == [timedelta(hours=24), timedelta(hours=25)]
 
 
+# (zone, local start of a PT12H rotation, its handoffs in UTC, the hours of the shifts between them)
 TWELVE_HOUR_CASES = [
-    pytest.param(
-        "Europe/Berlin", datetime(2026, 3, 27, 9, 0, tzinfo=BERLIN),
-        [z(2026, 3, 27, 20), z(2026, 3, 28, 8), z(2026, 3, 28, 20), z(2026, 3, 29, 7), z(2026, 3, 29, 19),
-         z(2026, 3, 30, 7)],
-        [12, 12, 11, 12, 12],
-        id="berlin-spring-11h",
-    ),
-    pytest.param(
-        "Europe/Berlin", datetime(2026, 10, 23, 9, 0, tzinfo=BERLIN),
-        [z(2026, 10, 23, 19), z(2026, 10, 24, 7), z(2026, 10, 24, 19), z(2026, 10, 25, 8),
-         z(2026, 10, 25, 20)],
-        [12, 12, 13, 12],
-        id="berlin-fall-13h",
-    ),
-    pytest.param(
-        "America/New_York", datetime(2026, 3, 6, 9, 0, tzinfo=NEW_YORK),
-        [z(2026, 3, 7, 2), z(2026, 3, 7, 14), z(2026, 3, 8, 2), z(2026, 3, 8, 13), z(2026, 3, 9, 1)],
-        [12, 12, 11, 12],
-        id="newyork-spring-11h",
-    ),
-    pytest.param(
-        "America/New_York", datetime(2026, 10, 30, 9, 0, tzinfo=NEW_YORK),
-        [z(2026, 10, 31, 1), z(2026, 10, 31, 13), z(2026, 11, 1, 1), z(2026, 11, 1, 14), z(2026, 11, 2, 2)],
-        [12, 12, 13, 12],
-        id="newyork-fall-13h",
-    ),
+    pytest.param("Europe/Berlin", datetime(2026, 3, 27, 9, 0, tzinfo=BERLIN),
+                 utc_2026("03-27 20:00, 03-28 08:00, 03-28 20:00, 03-29 07:00, 03-29 19:00, 03-30 07:00"), [12, 12, 11, 12, 12],
+                 id="berlin-spring-11h"),
+    pytest.param("Europe/Berlin", datetime(2026, 10, 23, 9, 0, tzinfo=BERLIN),
+                 utc_2026("10-23 19:00, 10-24 07:00, 10-24 19:00, 10-25 08:00, 10-25 20:00"), [12, 12, 13, 12],
+                 id="berlin-fall-13h"),
+    pytest.param("America/New_York", datetime(2026, 3, 6, 9, 0, tzinfo=NEW_YORK),
+                 utc_2026("03-07 02:00, 03-07 14:00, 03-08 02:00, 03-08 13:00, 03-09 01:00"), [12, 12, 11, 12],
+                 id="newyork-spring-11h"),
+    pytest.param("America/New_York", datetime(2026, 10, 30, 9, 0, tzinfo=NEW_YORK),
+                 utc_2026("10-31 01:00, 10-31 13:00, 11-01 01:00, 11-01 14:00, 11-02 02:00"), [12, 12, 13, 12],
+                 id="newyork-fall-13h"),
 ]
 
 
@@ -240,36 +169,34 @@ def test_rotation_shorter_than_the_gap_never_overlaps() -> None:
     ]
 
 
+SATURDAY_NIGHT = WeeklyWindow(5, time(22), 6, time(9))  # Sat 22:00 -> Sun 09:00 local
+
+
+def berlin_restricted(window: WeeklyWindow, starts_on: datetime, rotation: str) -> ScheduleSpec:
+    """User 1 alone on a Berlin layer, on call only inside ``window``."""
+    return ScheduleSpec("Europe/Berlin", layers=(Layer(starts_on, (1,), rotation, restrictions=(window,)),))
+
+
+def spans(spec: ScheduleSpec, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the first layer's shifts between ``start`` and ``until``."""
+    return [(s.start, s.end) for s in layer_shifts(spec, 0, start, until)]
+
+
 def test_restriction_window_over_fall_back_night_lasts_twelve_hours() -> None:
     """Sat 22:00 -> Sun 09:00 local is 11 wall hours but 12 real ones."""
-    night = WeeklyWindow(5, time(22), 6, time(9))
-    spec = ScheduleSpec(
-        "Europe/Berlin",
-        layers=(Layer(z(2026, 10, 1), (1,), "P7D", restrictions=(night,)),),
-    )
-    shifts = layer_shifts(spec, 0, z(2026, 10, 24), z(2026, 10, 26))
-    assert [(s.start, s.end) for s in shifts] == [(z(2026, 10, 24, 20), z(2026, 10, 25, 8))]
+    spec = berlin_restricted(SATURDAY_NIGHT, z(2026, 10, 1), "P7D")
+    assert spans(spec, z(2026, 10, 24), z(2026, 10, 26)) == [(z(2026, 10, 24, 20), z(2026, 10, 25, 8))]
 
 
 def test_restriction_window_over_spring_forward_night_lasts_ten_hours() -> None:
-    night = WeeklyWindow(5, time(22), 6, time(9))
-    spec = ScheduleSpec(
-        "Europe/Berlin",
-        layers=(Layer(z(2026, 3, 1), (1,), "P7D", restrictions=(night,)),),
-    )
-    shifts = layer_shifts(spec, 0, z(2026, 3, 28), z(2026, 3, 30))
-    assert [(s.start, s.end) for s in shifts] == [(z(2026, 3, 28, 21), z(2026, 3, 29, 7))]
+    spec = berlin_restricted(SATURDAY_NIGHT, z(2026, 3, 1), "P7D")
+    assert spans(spec, z(2026, 3, 28), z(2026, 3, 30)) == [(z(2026, 3, 28, 21), z(2026, 3, 29, 7))]
 
 
 def test_restriction_window_starting_inside_the_gap_uses_fold_zero() -> None:
     """Sun 02:30-04:00 on the gap day: 02:30 -> 01:30Z, 04:00 CEST -> 02:00Z."""
-    window = WeeklyWindow(6, time(2, 30), 6, time(4, 0))
-    spec = ScheduleSpec(
-        "Europe/Berlin",
-        layers=(Layer(z(2026, 3, 1), (1,), "P1D", restrictions=(window,)),),
-    )
-    shifts = layer_shifts(spec, 0, z(2026, 3, 28), z(2026, 3, 30))
-    assert [(s.start, s.end) for s in shifts] == [(z(2026, 3, 29, 1, 30), z(2026, 3, 29, 2, 0))]
+    spec = berlin_restricted(WeeklyWindow(6, time(2, 30), 6, time(4, 0)), z(2026, 3, 1), "P1D")
+    assert spans(spec, z(2026, 3, 28), z(2026, 3, 30)) == [(z(2026, 3, 29, 1, 30), z(2026, 3, 29, 2, 0))]
     assert on_call(spec, z(2026, 3, 29, 1, 29)) is None
     assert on_call(spec, z(2026, 3, 29, 1, 30)) == 1
 

@@ -247,6 +247,16 @@ def sample_instants(shifts: list[Shift], start: datetime, until: datetime, n: in
     return [t for t in out if start <= t < until]
 
 
+def final_shifts_sampled(
+    scenario: tuple[ScheduleSpec, datetime, datetime], n: int, seed: int
+) -> tuple[ScheduleSpec, list[Shift], list[datetime]]:
+    """A scenario's spec, its final shifts over the scenario's range, and ``n`` (plus the
+    boundary) instants sampled over them."""
+    spec, start, until = scenario
+    shifts = final_shifts(spec, start, until)
+    return spec, shifts, sample_instants(shifts, start, until, n, seed)
+
+
 # ------------------------------------------------------------------ properties
 
 
@@ -323,9 +333,8 @@ def test_unrestricted_layer_with_users_leaves_no_gap(scenario) -> None:
 @PROPERTY_SETTINGS
 @given(scenarios(), st.integers(0, 10_000))
 def test_on_call_agrees_with_final_shifts(scenario, seed: int) -> None:
-    spec, start, until = scenario
-    shifts = final_shifts(spec, start, until)
-    for t in sample_instants(shifts, start, until, 12, seed):
+    spec, shifts, instants = final_shifts_sampled(scenario, 12, seed)
+    for t in instants:
         covering = [s for s in shifts if s.start <= t < s.end]
         assert len(covering) <= 1
         expected = covering[0].user_id if covering else None
@@ -335,9 +344,8 @@ def test_on_call_agrees_with_final_shifts(scenario, seed: int) -> None:
 @PROPERTY_SETTINGS
 @given(scenarios(), st.integers(0, 10_000))
 def test_engine_matches_reference_model(scenario, seed: int) -> None:
-    spec, start, until = scenario
-    shifts = final_shifts(spec, start, until)
-    for t in sample_instants(shifts, start, until, 10, seed):
+    spec, _, instants = final_shifts_sampled(scenario, 10, seed)
+    for t in instants:
         assert on_call(spec, t) == ref_on_call(spec, t), t
 
 
