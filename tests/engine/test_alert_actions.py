@@ -22,8 +22,6 @@ from pagerline.engine.alerts.actions import (
 )
 from pagerline.engine.core.errors import BadInput, Forbidden
 from pagerline.engine.sources.heartbeats import create_heartbeat, ping
-from pagerline.engine.sources.intake import EventInput, ingest_event
-from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import (
     ActionDeliveryStatus,
@@ -40,7 +38,7 @@ from pagerline.models import (
 from tests.fakes.webhook import FakeWebhookReceiver
 from tests.support.alert_actions import CTX, KEY, T0
 from tests.support.transports import SIGNING_KEY, ScriptedTransport, ctx
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org, raise_alert, seed_org
 
 
 
@@ -51,11 +49,7 @@ def receiver() -> Iterator[FakeWebhookReceiver]:
 
 
 async def fire(org: Org, key: str = "disk", now: datetime = T0) -> int:
-    source = await find_source_by_key(org.api_key)
-    assert source is not None
-    result = await ingest_event(source, EventInput("ALERT", summary="Disk full on db-1", alert_key=key), now)
-    assert result.alert_id is not None
-    return result.alert_id
+    return await raise_alert(org.api_key, now, key, "Disk full on db-1")
 
 
 async def webhook(org: Org, receiver: FakeWebhookReceiver, **kwargs: object) -> int:

@@ -10,13 +10,11 @@ import pytest
 from tortoise.exceptions import IntegrityError
 
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy, deliver
-from pagerline.engine.sources.intake import EventInput, ingest_event
-from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
-from pagerline.models import Alert, AlertLogEntry, Device, Notification, NotificationStatus
+from pagerline.models import Alert, Device, Notification, NotificationStatus
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.registry import Transports
-from tests.support.seed import Org, seed_org, verified_phone
+from tests.support.seed import Org, raise_alert, seed_org, timeline_texts as timeline, verified_phone
 from tests.support.transports import ScriptedTransport, console_only, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -24,14 +22,7 @@ POLICY = DeliveryPolicy(lease_seconds=60, max_attempts=4, backoff_cap_seconds=30
 
 
 async def fire(org: Org, now: datetime = T0, key: str = "k") -> Alert:
-    source = await find_source_by_key(org.api_key)
-    assert source is not None
-    result = await ingest_event(source, EventInput("ALERT", summary="Checkout is failing", alert_key=key), now)
-    return await Alert.get(id=result.alert_id)
-
-
-async def timeline(alert_id: int, kind: str) -> list[str]:
-    return list(await AlertLogEntry.filter(alert_id=alert_id, kind=kind).order_by("id").values_list("text", flat=True))
+    return await Alert.get(id=await raise_alert(org.api_key, now, key, "Checkout is failing"))
 
 
 async def test_transient_failures_retry_with_capped_backoff_then_deliver_once(db: str) -> None:

@@ -9,8 +9,6 @@ import pytest
 from pagerline.engine.alerts.transitions import accept_alert, resolve_alert
 from pagerline.engine.delivery.outbox import DeliveryPolicy
 from pagerline.engine.alerts.escalation import tick
-from pagerline.engine.sources.intake import EventInput, ingest_event
-from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import (
     Alert,
@@ -25,17 +23,14 @@ from pagerline.models import (
     StaticShift,
     User,
 )
-from tests.support.seed import Org, seed_org
-from tests.support.transports import ScriptedTransport, console_only, ctx
+from tests.support.seed import Org, raise_alert, seed_org
+from tests.support.transports import ScriptedTransport, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 async def fire(org: Org, now: datetime, key: str = "db-down", priority: Priority | None = None) -> Alert:
-    source = await find_source_by_key(org.api_key)
-    assert source is not None
-    result = await ingest_event(source, EventInput("ALERT", summary="Database down", alert_key=key, priority=priority), now)
-    return await Alert.get(id=result.alert_id)
+    return await Alert.get(id=await raise_alert(org.api_key, now, key, "Database down", priority))
 
 
 async def pages(alert_id: int) -> list[tuple[int, str, int | None, int | None]]:

@@ -16,8 +16,6 @@ from pagerline.engine.notify import muting
 from pagerline.engine.alerts.transitions import accept_alert
 from pagerline.engine.core.errors import BadInput, Conflict
 from pagerline.engine.alerts.escalation import tick
-from pagerline.engine.sources.intake import EventInput, ingest_event
-from pagerline.engine.sources.lookup import find_source_by_key
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy, deliver
 from pagerline.engine.sweeper import sweep_once
 from pagerline.push.fcm import FcmTransport
@@ -35,7 +33,7 @@ from pagerline.models import (
     PushProvider,
     User,
 )
-from tests.support.seed import Org, seed_org, verified_phone
+from tests.support.seed import Org, raise_alert, seed_org, verified_phone
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.twilio import FakeTwilio
 from tests.support.transports import SIGNING_KEY, ScriptedTransport, ctx
@@ -44,10 +42,7 @@ T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 async def fire(org: Org, now: datetime = T0, key: str = "k", summary: str = "Checkout down", priority: Priority | None = None) -> Alert:
-    source = await find_source_by_key(org.api_key)
-    assert source is not None
-    result = await ingest_event(source, EventInput("ALERT", summary=summary, alert_key=key, priority=priority), now)
-    return await Alert.get(id=result.alert_id)
+    return await Alert.get(id=await raise_alert(org.api_key, now, key, summary, priority))
 
 
 async def test_critical_only_for_high_pages_to_devices_that_enabled_it(db: str) -> None:

@@ -41,7 +41,6 @@ from pagerline.models import (
     AlertAction,
     AlertActionDelivery,
     AlertActionKind,
-    AlertLogEntry,
     AlertSource,
     AlertStatus,
     DropReason,
@@ -56,7 +55,7 @@ from pagerline.models import (
 from tests.fakes import Answer, wait_until
 from tests.fakes.webhook import FakeWebhookReceiver
 from tests.support.alert_actions import CTX, KEY, T0
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org, raise_alert, seed_org, timeline_texts as timeline
 
 OFFICE = [{"day": "MONDAY", "start": "09:00", "end": "17:00"}]
 
@@ -110,15 +109,7 @@ async def refused_to_all_but_managers(people: People, delete: Callable[[Viewer],
 
 
 async def fire(org: Org, key: str, now: datetime = T0) -> int:
-    source = await find_source_by_key(org.api_key)
-    assert source is not None
-    result = await ingest_event(source, EventInput("ALERT", summary=f"{key} is down", alert_key=key), now)
-    assert result.alert_id is not None
-    return result.alert_id
-
-
-async def timeline(alert_id: int, kind: str) -> list[str]:
-    return list(await AlertLogEntry.filter(alert_id=alert_id, kind=kind).order_by("id").values_list("text", flat=True))
+    return await raise_alert(org.api_key, now, key, f"{key} is down")
 
 
 # --------------------------------------------------------------------------- heartbeats

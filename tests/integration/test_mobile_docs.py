@@ -27,10 +27,9 @@ from pagerline.engine.delivery import action_tokens as actions
 from pagerline.engine.people.accounts import create_user
 from pagerline.engine.alerts.transitions import accept_alert
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
-from pagerline.engine.sources.intake import EventInput, ingest_event
 from pagerline.engine.schedules.oncall_changes import announce_oncall_changes
 from pagerline.engine.schedules.editing import create_override
-from pagerline.engine.sources.lookup import create_source, find_source_by_key
+from pagerline.engine.sources.lookup import create_source
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import EscalationPolicy, EscalationRule, Priority, Role, Schedule, ScheduleLayer, Team, User
 from pagerline.push.apns import ApnsTransport
@@ -42,6 +41,7 @@ from tests.conftest import _engine_db
 from tests.fakes.apns import ApnsAccount, FakeApns
 from tests.fakes.fcm import FakeFcm
 from tests.support.databases import TemplateDatabases
+from tests.support.seed import raise_alert
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mobile.md"
 WRITE_ENV = "PAGERLINE_WRITE_DOCS"
@@ -158,10 +158,7 @@ async def _seed() -> tuple[User, User, Schedule, str]:
 
 
 async def _fire(key: str, summary: str, alert_key: str, priority: Priority, now: datetime) -> int:
-    source = await find_source_by_key(key)
-    assert source is not None
-    result = await ingest_event(source, EventInput("ALERT", summary=summary, alert_key=alert_key, priority=priority), now)
-    return int(result.alert_id)
+    return await raise_alert(key, now, alert_key, summary, priority)
 
 
 REGISTER = """mutation($platform: Platform!, $provider: PushProvider!, $pushToken: String!, $critical: Boolean!) {

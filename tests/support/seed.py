@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pagerline.engine.people.accounts import create_token, create_user
+from pagerline.engine.sources.intake import EventInput, ingest_event
 from pagerline.engine.sources.lookup import SourceInfo, create_source, find_source_by_key
 from pagerline.models import (
-    Device, EscalationPolicy, EscalationRule, IntegrationType, Platform, Priority, PushProvider, Role, Team, TokenKind, User,
+    AlertLogEntry, Device, EscalationPolicy, EscalationRule, IntegrationType, Platform, Priority, PushProvider, Role, Team, TokenKind, User,
 )
 
 
@@ -75,3 +76,21 @@ async def api_source(org: Org) -> SourceInfo:
     source = await find_source_by_key(org.api_key)
     assert source is not None
     return source
+
+
+async def raise_alert(
+    integration_key: str, now: datetime, alert_key: str, summary: str, priority: Priority | None = None
+) -> int:
+    """Send one ALERT event through the intake, as a monitoring tool would, and return the alert's
+    id (a new alert, or the open one the event joins)."""
+    source = await find_source_by_key(integration_key)
+    assert source is not None
+    result = await ingest_event(source, EventInput("ALERT", summary=summary, alert_key=alert_key, priority=priority), now)
+    assert result.alert_id is not None
+    return result.alert_id
+
+
+async def timeline_texts(alert_id: int, kind: str) -> list[str]:
+    """The texts of an alert's timeline entries of one kind, oldest first."""
+    rows = AlertLogEntry.filter(alert_id=alert_id, kind=kind).order_by("id").values_list("text", flat=True)
+    return list(await rows)
