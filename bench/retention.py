@@ -235,14 +235,15 @@ async def plans(url: str, now: datetime, policy: RetentionPolicy) -> dict[str, l
         statements = {
             "walk bound": ("SELECT id FROM alerts WHERE resolved_at < $1 ORDER BY resolved_at DESC, id DESC LIMIT 1", [cutoff]),
             "timeline walk": (
-                "SELECT p.alert_id, p.id AS k FROM alert_log_entries p JOIN alerts a ON a.id = p.alert_id "
-                "WHERE p.alert_id <= $1 AND a.status = $2 AND a.resolved_at < $3 ORDER BY p.alert_id, p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED",
+                "SELECT p.alert_id, p.id AS k FROM alert_log_entries p WHERE p.alert_id <= $1 AND "
+                "(SELECT a.resolved_at FROM alerts a WHERE a.id = p.alert_id AND a.status = $2) < $3 "
+                "ORDER BY p.alert_id, p.id LIMIT $4 FOR UPDATE SKIP LOCKED",
                 [bound, "RESOLVED", cutoff, policy.batch_size],
             ),
             "notification walk, later batch": (
-                "SELECT p.alert_id, p.id AS k FROM notifications p JOIN alerts a ON a.id = p.alert_id "
-                "WHERE p.alert_id <= $1 AND p.alert_id >= $2 AND (p.alert_id > $3 OR p.id > $4) AND a.status = $5 AND a.resolved_at < $6 "
-                "ORDER BY p.alert_id, p.id LIMIT $7 FOR UPDATE OF p SKIP LOCKED",
+                "SELECT p.alert_id, p.id AS k FROM notifications p WHERE p.alert_id <= $1 AND p.alert_id >= $2 AND (p.alert_id > $3 OR p.id > $4) "
+                "AND (SELECT a.resolved_at FROM alerts a WHERE a.id = p.alert_id AND a.status = $5) < $6 "
+                "ORDER BY p.alert_id, p.id LIMIT $7 FOR UPDATE SKIP LOCKED",
                 [bound, bound // 2, bound // 2, 0, "RESOLVED", cutoff, policy.batch_size],
             ),
             "alert pass": (
@@ -416,7 +417,7 @@ def main() -> int:
         for name, lines in asyncio.run(plans(url, now, policy)).items():
             print(f"-- {name}")
             for line in lines:
-                print(f"   {line}")
+                print(f"   {line if len(line) <= 140 else line[:140] + ' …'}")
 
         print_section("baseline probe")
         baseline = probe_result(start_probe(url, args.probe_seconds, args.probe_interval, seeded["open_alert"]))

@@ -29,7 +29,7 @@ Why it never holds up a page:
 How each table is walked, so that a batch reads little more than it deletes:
 
 - dropped events by ``at``, notifications of no alert by ``due_at``, oldest first;
-- an alert's parts by their ``alert_id`` index, joined to their alerts, from the lowest alert id
+- an alert's parts by their ``alert_id`` index, each row's alert looked up, from the lowest alert id
   to the highest an alert resolved before the cutoff can have (alert ids grow with creation, see
   :func:`_walk_bound`). Deleted rows have left the index, so a walk starts at the oldest row
   still there; the rows of alerts that are not due (still open, or resolved later) are passed
@@ -171,7 +171,7 @@ class Retention:
 async def run_retention(now: datetime, policy: RetentionPolicy) -> RetentionReport:
     """One bounded run: each table gets at most ``policy.batches_per_table`` batches."""
     report = RetentionReport()
-    # Parts first, so that an alert batch usually finds its alert's parts already gone.
+    # Parts first: an alert is deleted only once its parts are gone.
     for part in ALERT_PARTS:
         days = policy.part_days(getattr(policy, part.days_field))
         if days:
@@ -188,12 +188,10 @@ async def run_retention(now: datetime, policy: RetentionPolicy) -> RetentionRepo
 # --------------------------------------------------------------------------- one batch
 
 
-def _locking(alias: str = "") -> str:
-    """Row locks for the select of a batch (of the rows of ``alias`` in a join): on PostgreSQL
-    a concurrent run skips what this one holds; SQLite has one writer at a time, no row locks."""
-    if not sql.is_postgres():
-        return ""
-    return f" FOR UPDATE OF {alias} SKIP LOCKED" if alias else " FOR UPDATE SKIP LOCKED"
+def _locking() -> str:
+    """Row locks for the select of a batch: on PostgreSQL a concurrent run skips what this one
+    holds; SQLite has one writer at a time and no row locks."""
+    return " FOR UPDATE SKIP LOCKED" if sql.is_postgres() else ""
 
 
 async def _short_lock_waits() -> None:
@@ -218,21 +216,39 @@ async def _batch(report: RetentionReport, table: str, work: Callable[[], Awaitab
     return rows
 
 
-async def _delete_oldest(table: str, time_column: str, cutoff: datetime, extra: str, params: tuple[Any, ...], policy: RetentionPolicy, report: RetentionReport) -> None:
-    """Batches of ``DELETE`` on the rows of ``table`` whose indexed ``time_column`` is before
-    ``cutoff`` (and match ``extra``), oldest first, until none are left or the budget is spent."""
-    async def oldest() -> tuple[list[dict[str, Any]], int]:
-        rows = await sql.fetch(
-            f"SELECT id FROM {table} WHERE {time_column} < ?{extra} ORDER BY {time_column} LIMIT ?{_locking()}",
-            cutoff,
-            *params,
-            policy.batch_size,
-        )
-        return rows, await _delete_keys(table, "id", [row["id"] for row in rows])
+def _after(column: str, key: str, after: tuple[Any, Any] | None) -> tuple[str, list[Any]]:
+    """The condition ``(column, key) > after`` of a keyset walk, and its parameters; spelled out
+    rather than a row comparison, so that an index on ``column`` alone serves it."""
+    if after is None:
+        return "", []
+    return f" AND {column} >= ? AND ({column} > ? OR {key} > ?)", [after[0], after[0], after[1]]
 
+
+async def _delete_oldest(
+    table: str, time_column: str, cutoff: Any, policy: RetentionPolicy, report: RetentionReport,
+    columns: str = "", wanted: Callable[[dict[str, Any]], bool] = lambda row: True,
+) -> None:
+    """Batches on the rows of ``table`` whose indexed ``time_column`` is before ``cutoff``,
+    oldest first, deleting those ``wanted`` says (read with ``columns``), until none are left or
+    the budget is spent. Each batch reads at most ``batch_size`` rows, wanted or not."""
+    after: tuple[Any, int] | None = None  # the last (time, id) this run has looked at
     for _ in range(policy.batches_per_table):
-        if len(await _batch(report, table, oldest)) < policy.batch_size:
+        where, params = _after(time_column, "id", after)
+
+        async def oldest(where: str = where, params: list[Any] = params) -> tuple[list[dict[str, Any]], int]:
+            rows = await sql.fetch(
+                f"SELECT id, {time_column} AS t{columns} FROM {table} WHERE {time_column} < ?{where} "
+                f"ORDER BY {time_column}, id LIMIT ?{_locking()}",
+                cutoff,
+                *params,
+                policy.batch_size,
+            )
+            return rows, await _delete_keys(table, "id", [row["id"] for row in rows if wanted(row)])
+
+        rows = await _batch(report, table, oldest)
+        if len(rows) < policy.batch_size:
             return
+        after = (rows[-1]["t"], rows[-1]["id"])
 
 
 # --------------------------------------------------------------------------- the passes
@@ -245,10 +261,8 @@ async def _delete_alerts(cutoff: datetime, policy: RetentionPolicy, report: Rete
     resolved, before = AlertStatus.RESOLVED.value, sql.db_time(Alert, "resolved_at", cutoff)
     after: tuple[Any, int] | None = None  # the last (resolved_at, id) this run has looked at
     for _ in range(policy.batches_per_table):
-        where, params = "status = ? AND resolved_at < ?", [resolved, before]
-        if after is not None:
-            where += " AND resolved_at >= ? AND (resolved_at > ? OR id > ?)"
-            params += [after[0], after[0], after[1]]
+        later, later_params = _after("resolved_at", "id", after)
+        where, params = "status = ? AND resolved_at < ?" + later, [resolved, before, *later_params]
 
         async def bare_alerts(where: str = where, params: list[Any] = params) -> tuple[list[dict[str, Any]], int]:
             rows = await sql.fetch(
@@ -290,23 +304,23 @@ async def _walk_bound(cutoff: datetime) -> int | None:
 
 async def _trim_alert_part(part: AlertPart, cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
     """The rows of ``part`` whose alert was resolved before ``cutoff``, walked in (alert_id,
-    key) order from the oldest row left. The join leaves the rows of alerts that are not due
-    (still open, or resolved later) in the database: they are passed over there, not fetched."""
+    key) order from the oldest row left. The rows of alerts that are not due (still open, or
+    resolved later) are passed over inside the database, one primary-key lookup each."""
     bound = await _walk_bound(cutoff)
     if bound is None:
         return
     after: tuple[int, Any] | None = None  # the last (alert_id, key) this run deleted
     for _ in range(policy.batches_per_table):
-        where, params = "p.alert_id <= ?", [bound]
-        if after is not None:
-            # Spelled out rather than a row comparison, so that an index on alert_id alone serves it.
-            where += f" AND p.alert_id >= ? AND (p.alert_id > ? OR p.{part.key} > ?)"
-            params += [after[0], after[0], after[1]]
+        later, later_params = _after("p.alert_id", f"p.{part.key}", after)
+        where, params = "p.alert_id <= ?" + later, [bound, *later_params]
 
         async def due_rows(where: str = where, params: list[Any] = params) -> tuple[list[dict[str, Any]], int]:
+            # A scalar subquery, not a join: the planner cannot make it a merge join that walks
+            # the alerts from the first one (past every alert whose parts are already gone).
             rows = await sql.fetch(
-                f"SELECT p.alert_id, p.{part.key} AS k FROM {part.table} p JOIN alerts a ON a.id = p.alert_id "
-                f"WHERE {where} AND a.status = ? AND a.resolved_at < ? ORDER BY p.alert_id, p.{part.key} LIMIT ?{_locking('p')}",
+                f"SELECT p.alert_id, p.{part.key} AS k FROM {part.table} p WHERE {where} AND "
+                f"(SELECT a.resolved_at FROM alerts a WHERE a.id = p.alert_id AND a.status = ?) < ? "
+                f"ORDER BY p.alert_id, p.{part.key} LIMIT ?{_locking()}",
                 *params,
                 AlertStatus.RESOLVED.value,
                 sql.db_time(Alert, "resolved_at", cutoff),
@@ -321,10 +335,14 @@ async def _trim_alert_part(part: AlertPart, cutoff: datetime, policy: RetentionP
 
 
 async def _delete_alertless_notifications(cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
-    """Finished notifications of no alert (reminders, on-call changes, coverage requests)."""
-    extra = f" AND alert_id IS NULL AND status IN {in_list(len(FINISHED))}"
-    await _delete_oldest("notifications", "due_at", sql.db_time(Notification, "due_at", cutoff), extra, FINISHED, policy, report)
+    """Finished notifications of no alert (reminders, on-call changes, coverage requests). The
+    walk by ``due_at`` also meets the notifications of alerts, which are their alerts' business;
+    it passes over them, at most a batch at a time."""
+    await _delete_oldest(
+        "notifications", "due_at", sql.db_time(Notification, "due_at", cutoff), policy, report,
+        columns=", alert_id, status", wanted=lambda row: row["alert_id"] is None and row["status"] in FINISHED,
+    )
 
 
 async def _delete_dropped_events(cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
-    await _delete_oldest("dropped_events", "at", sql.db_time(DroppedEvent, "at", cutoff), "", (), policy, report)
+    await _delete_oldest("dropped_events", "at", sql.db_time(DroppedEvent, "at", cutoff), policy, report)

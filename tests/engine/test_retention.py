@@ -11,10 +11,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
-from prometheus_client import REGISTRY, generate_latest
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
+from starlette.applications import Starlette
 
+from pagerline.api import health
 from pagerline.engine.alerts.transitions import accept_alert, resolve_alert
 from pagerline.engine.retention import Retention, RetentionPolicy, RetentionReport, run_retention
 from pagerline.engine.sources.intake import EventInput, ingest_event
@@ -179,8 +182,12 @@ async def test_old_resolved_alerts_go_in_batches_and_nothing_younger_or_open_is_
     assert all(batch.scanned <= 3 and batch.deleted <= 3 for batch in report.batches)
     assert [b.deleted for b in report.batches if b.table == "alerts" and b.deleted] == [3, 2]  # 5 alerts, 3 at a time
     assert [b.deleted for b in report.batches if b.table == "dropped_events" and b.deleted] == [3, 2]
-    exposition = generate_latest(REGISTRY).decode()
-    assert re.search(r'^pagerline_retention_deleted_rows_total\{table="alert_log_entries"\} [1-9]', exposition, re.M)
+    # What Prometheus scrapes: the real /metrics route.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=health.routes)), base_url="http://pagerline.test") as client:
+        exposition = (await client.get("/metrics")).text
+    for table in TABLES:
+        [shown] = re.findall(rf'^pagerline_retention_deleted_rows_total\{{table="{table}"\}} (\S+)$', exposition, re.M)
+        assert float(shown) == deleted_counter(table) >= len(doomed[table])
 
 
 async def test_an_alerts_parts_go_on_their_own_days_and_the_alert_stays(db: str) -> None:
