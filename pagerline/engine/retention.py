@@ -28,7 +28,8 @@ Why it never holds up a page:
 
 How each table is walked, so that a batch reads little more than it deletes:
 
-- dropped events by ``at``, notifications of no alert by ``due_at``, oldest first;
+- dropped events by ``at``, oldest first; notifications of no alert by ``due_at``, once the
+  notifications of alerts past the same cutoff are gone (the walk passes over those left);
 - an alert's parts by their ``alert_id`` index, each row's alert looked up, from the lowest alert id
   to the highest an alert resolved before the cutoff can have (alert ids grow with creation, see
   :func:`_walk_bound`). Deleted rows have left the index, so a walk starts at the oldest row
@@ -172,14 +173,15 @@ async def run_retention(now: datetime, policy: RetentionPolicy) -> RetentionRepo
     """One bounded run: each table gets at most ``policy.batches_per_table`` batches."""
     report = RetentionReport()
     # Parts first: an alert is deleted only once its parts are gone.
+    drained: dict[str, bool] = {}
     for part in ALERT_PARTS:
         days = policy.part_days(getattr(policy, part.days_field))
-        if days:
-            await _trim_alert_part(part, now - timedelta(days=days), policy, report)
+        drained[part.table] = await _trim_alert_part(part, now - timedelta(days=days), policy, report) if days else True
     if policy.alert_days:
         await _delete_alerts(now - timedelta(days=policy.alert_days), policy, report)
-    if policy.part_days(policy.notification_days):
-        await _delete_alertless_notifications(now - timedelta(days=policy.part_days(policy.notification_days)), policy, report)
+    notification_days = policy.part_days(policy.notification_days)
+    if notification_days and drained["notifications"]:
+        await _delete_alertless_notifications(now - timedelta(days=notification_days), policy, report)
     if policy.dropped_event_days:
         await _delete_dropped_events(now - timedelta(days=policy.dropped_event_days), policy, report)
     return report
@@ -225,30 +227,25 @@ def _after(column: str, key: str, after: tuple[Any, Any] | None) -> tuple[str, l
 
 
 async def _delete_oldest(
-    table: str, time_column: str, cutoff: Any, policy: RetentionPolicy, report: RetentionReport,
-    columns: str = "", wanted: Callable[[dict[str, Any]], bool] = lambda row: True,
+    table: str, time_column: str, cutoff: Any, policy: RetentionPolicy, report: RetentionReport, extra: str = "", params: tuple[Any, ...] = ()
 ) -> None:
-    """Batches on the rows of ``table`` whose indexed ``time_column`` is before ``cutoff``,
-    oldest first, deleting those ``wanted`` says (read with ``columns``), until none are left or
-    the budget is spent. Each batch reads at most ``batch_size`` rows, wanted or not."""
-    after: tuple[Any, int] | None = None  # the last (time, id) this run has looked at
+    """Batches of ``DELETE`` on the rows of ``table`` whose indexed ``time_column`` is before
+    ``cutoff`` (and that match ``extra``), oldest first, until none are left or the budget is
+    spent. Rows that do not match ``extra`` are passed over inside the database: the caller
+    makes sure they are few."""
+
+    async def oldest() -> tuple[list[dict[str, Any]], int]:
+        rows = await sql.fetch(
+            f"SELECT id FROM {table} WHERE {time_column} < ?{extra} ORDER BY {time_column} LIMIT ?{_locking()}",
+            cutoff,
+            *params,
+            policy.batch_size,
+        )
+        return rows, await _delete_keys(table, "id", [row["id"] for row in rows])
+
     for _ in range(policy.batches_per_table):
-        where, params = _after(time_column, "id", after)
-
-        async def oldest(where: str = where, params: list[Any] = params) -> tuple[list[dict[str, Any]], int]:
-            rows = await sql.fetch(
-                f"SELECT id, {time_column} AS t{columns} FROM {table} WHERE {time_column} < ?{where} "
-                f"ORDER BY {time_column}, id LIMIT ?{_locking()}",
-                cutoff,
-                *params,
-                policy.batch_size,
-            )
-            return rows, await _delete_keys(table, "id", [row["id"] for row in rows if wanted(row)])
-
-        rows = await _batch(report, table, oldest)
-        if len(rows) < policy.batch_size:
+        if len(await _batch(report, table, oldest)) < policy.batch_size:
             return
-        after = (rows[-1]["t"], rows[-1]["id"])
 
 
 # --------------------------------------------------------------------------- the passes
@@ -302,13 +299,14 @@ async def _walk_bound(cutoff: datetime) -> int | None:
     return max(ids) if ids else None
 
 
-async def _trim_alert_part(part: AlertPart, cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
+async def _trim_alert_part(part: AlertPart, cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> bool:
     """The rows of ``part`` whose alert was resolved before ``cutoff``, walked in (alert_id,
     key) order from the oldest row left. The rows of alerts that are not due (still open, or
-    resolved later) are passed over inside the database, one primary-key lookup each."""
+    resolved later) are passed over inside the database, one primary-key lookup each. True when
+    the walk reached its end (nothing is left to delete), False when the budget ran out first."""
     bound = await _walk_bound(cutoff)
     if bound is None:
-        return
+        return True
     after: tuple[int, Any] | None = None  # the last (alert_id, key) this run deleted
     for _ in range(policy.batches_per_table):
         later, later_params = _after("p.alert_id", f"p.{part.key}", after)
@@ -330,18 +328,17 @@ async def _trim_alert_part(part: AlertPart, cutoff: datetime, policy: RetentionP
 
         rows = await _batch(report, part.table, due_rows)
         if len(rows) < policy.batch_size:
-            return
+            return True
         after = (int(rows[-1]["alert_id"]), rows[-1]["k"])
+    return False
 
 
 async def _delete_alertless_notifications(cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
-    """Finished notifications of no alert (reminders, on-call changes, coverage requests). The
-    walk by ``due_at`` also meets the notifications of alerts, which are their alerts' business;
-    it passes over them, at most a batch at a time."""
-    await _delete_oldest(
-        "notifications", "due_at", sql.db_time(Notification, "due_at", cutoff), policy, report,
-        columns=", alert_id, status", wanted=lambda row: row["alert_id"] is None and row["status"] in FINISHED,
-    )
+    """Finished notifications of no alert (reminders, on-call changes, coverage requests). Run
+    only once the notifications of alerts past the same cutoff are gone, so that the walk by
+    ``due_at`` passes over few of those (the ones of alerts still open, or resolved later)."""
+    extra = f" AND alert_id IS NULL AND status IN {in_list(len(FINISHED))}"
+    await _delete_oldest("notifications", "due_at", sql.db_time(Notification, "due_at", cutoff), policy, report, extra, FINISHED)
 
 
 async def _delete_dropped_events(cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
