@@ -433,9 +433,10 @@ def main() -> int:
 
     deleted = sum(b.deleted for b in batches)
     figures = batch_figures(batches)
-    longest = max((b.seconds for b in batches), default=float("nan"))
+    longest = max(batches, key=lambda b: b.seconds, default=None)
     figures += [
-        Figure("longest batch (row locks held)", longest * 1000, "ms"),
+        Figure("longest batch (row locks held)", longest.seconds * 1000 if longest else float("nan"), "ms",
+               note=f"{longest.table}: {longest.scanned} rows read, {longest.deleted} deleted" if longest else ""),
         Figure("rows deleted", float(deleted), "", note="the whole backlog" if finished else f"stopped after {spent:.0f} s"),
         Figure("rows deleted per second", deleted / spent if spent else float("nan"), "/s"),
         Figure("run with nothing due", idle[0] * 1000, "ms", note=f"{idle[1]} batches: what each worker pays every minute"),
