@@ -15,12 +15,16 @@ import secrets
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 8000
 #: A session longer than this is no session; the bound also keeps ``now + lifetime`` representable.
 MAX_SESSION_DAYS = 3650
+#: A century: any longer is "forever" (0), and the bound keeps ``now - days`` representable.
+MAX_RETENTION_DAYS = 36500
+#: The retention settings of an alert's parts, which go with the alert at the latest.
+_ALERT_PART_DAYS = ("retention_timeline_days", "retention_notification_days", "retention_action_token_days", "retention_action_delivery_days")
 
 
 def _doc(description: str, shown_default: str | None = None, **kwargs: Any) -> Any:
@@ -116,6 +120,72 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = _doc(
         "process logs: `text` (one line per entry) or `json` (one JSON object per line: `time`, `level`, `logger`, `message`, `request_id`, and `traceback` for faults)", default="text"
     )
+
+
+    # Retention (see docs/operations/retention.md). An alert's parts cannot outlive it: their
+    # settings may only shorten how long they are kept, and 0 means "as long as the alert".
+    retention_alert_days: int = _doc(
+        "resolved alerts are deleted this many days after they were resolved, with their timeline, notifications, "
+        "action tokens and alert-action deliveries; open alerts never are; 0 keeps them forever",
+        "400 (13 months and a bit: a year-on-year report of any month still finds its alerts)",
+        default=400,
+    )
+    retention_timeline_days: int = _doc(
+        "the timeline of a resolved alert is deleted this many days after the alert was resolved; "
+        "0 keeps it as long as the alert (it may not be longer)",
+        "400",
+        default=400,
+    )
+    retention_notification_days: int = _doc(
+        "the notifications of a resolved alert (who was paged, on which channel, what the provider said) are deleted "
+        "this many days after the alert was resolved, and notifications of no alert (reminders, on-call changes) this "
+        "many days after they were due; 0 keeps them as long as the alert (it may not be longer)",
+        "400",
+        default=400,
+    )
+    retention_action_token_days: int = _doc(
+        "the lock-screen and email action tokens of a resolved alert are deleted this many days after the alert "
+        "was resolved (they expire 24 hours after the page anyway); 0 keeps them as long as the alert",
+        "7",
+        default=7,
+    )
+    retention_action_delivery_days: int = _doc(
+        "the alert-action delivery log of a resolved alert (status codes, latency, errors of its webhook calls) is "
+        "deleted this many days after the alert was resolved; 0 keeps it as long as the alert",
+        "30",
+        default=30,
+    )
+    retention_dropped_event_days: int = _doc(
+        "events dropped by a filter or a maintenance window are deleted this many days after they came in; "
+        "0 keeps them forever",
+        "30",
+        default=30,
+    )
+    retention_batch_size: int = _doc(
+        "rows (or alerts) deleted per batch by the retention job; each batch is its own short transaction",
+        default=500,
+        ge=10,
+        le=10_000,
+    )
+
+    @field_validator("retention_alert_days", "retention_dropped_event_days", *_ALERT_PART_DAYS)
+    @classmethod
+    def _retention_days(cls, days: int) -> int:
+        if not 0 <= days <= MAX_RETENTION_DAYS:
+            raise ValueError(f"retention is 1 to {MAX_RETENTION_DAYS} days, or 0 for no limit, not {days}")
+        return days
+
+    @field_validator(*_ALERT_PART_DAYS)
+    @classmethod
+    def _not_longer_than_the_alert(cls, days: int, info: ValidationInfo) -> int:
+        # Refused rather than ignored: whoever set it believes it is kept longer than it would be.
+        alert_days = info.data.get("retention_alert_days")
+        if alert_days and days > alert_days:
+            raise ValueError(
+                f"longer than PAGERLINE_RETENTION_ALERT_DAYS ({alert_days}): it is deleted with its alert; "
+                "use 0 to keep it as long as the alert"
+            )
+        return days
 
     @field_validator("session_days")
     @classmethod

@@ -19,6 +19,7 @@ import dramatiq
 from dramatiq.asyncio import set_event_loop_thread
 
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
+from pagerline.engine.retention import Retention, RetentionPolicy
 from pagerline.engine.sweeper import sweep_once
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
@@ -70,6 +71,7 @@ class WorkerRuntime:
         self.delivery = DeliveryContext(
             self.transports, delivery_policy(settings), settings.signing_key(), settings.public_url
         )
+        self.retention = Retention(RetentionPolicy.from_settings(settings))
         self._worker: dramatiq.Worker | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -83,7 +85,7 @@ class WorkerRuntime:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="pagerline-sweeper")
 
     async def sweep_now(self) -> None:
-        report = await sweep_once(datetime.now(UTC), self.delivery)
+        report = await sweep_once(datetime.now(UTC), self.delivery, retention=self.retention)
         if report.escalated or report.delivered:
             log.info("sweeper: escalated %d, delivered %d", report.escalated, report.delivered)
 

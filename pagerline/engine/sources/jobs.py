@@ -6,8 +6,8 @@
   HIGH (support hours started for HIGH_DURING_SUPPORT_HOURS, ended for
   LOW_DURING_SUPPORT_HOURS), the source's pending LOW alerts become HIGH and page the first
   escalation level with the users' high-priority rules, then escalate as usual.
-- :func:`run_source_jobs`: those two, overdue heartbeats, due alert-action deliveries, and pruning
-  dropped events older than :data:`DROPPED_EVENT_RETENTION`.
+- :func:`run_source_jobs`: those two, overdue heartbeats and due alert-action deliveries (old
+  dropped events are deleted by :mod:`pagerline.engine.retention`).
 
 Every job claims before acting (row locks or conditional updates), so sweepers in many
 processes can run them at once.
@@ -28,11 +28,10 @@ from pagerline.engine.alerts.escalation import apply_level, choose_level, load_p
 from pagerline.engine.sources.policy import OPEN_STATUSES, support_hours_spec
 from pagerline.engine.sources.support_hours import in_support, rule_priority
 from pagerline.engine.core.timeline import entry
-from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, DroppedEvent, Priority, PriorityRule
+from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, Priority, PriorityRule
 
 log = logging.getLogger(__name__)
 
-DROPPED_EVENT_RETENTION = timedelta(days=30)
 RAISED = "PRIORITY_RAISED"
 
 
@@ -124,10 +123,6 @@ async def auto_raise_tick(now: datetime, batch_size: int = 50) -> int:
     return raised
 
 
-async def prune_dropped_events(now: datetime) -> int:
-    return await DroppedEvent.filter(at__lt=now - DROPPED_EVENT_RETENTION).delete()
-
-
 @dataclass(frozen=True, slots=True)
 class SourceJobsReport:
     resolved: int
@@ -145,5 +140,4 @@ async def run_source_jobs(now: datetime, ctx: DeliveryContext) -> SourceJobsRepo
         heartbeats_overdue=await heartbeats.tick(now),
         actions_delivered=await alert_actions.deliver_due(now, alert_actions.ActionContext(ctx.signing_key, ctx.public_url)),
     )
-    await prune_dropped_events(now)
     return report
