@@ -33,7 +33,7 @@ dashboard's page) and waits for their pages to be sent. Then, at each size:
   200 lookups           the watcher's `schedules { onCall(at:) }`: 200 lookups in one request
                         (the schema allows 50 aliases, so a list field carries them); lookups/s
                         = 200 / that request's p50
-  widget feed           GET /api/widget with a widget token of a responder on 4 schedules
+  widget feed           GET /api/widget with a widget token of a user on 5 schedules
   acceptAlert           the web app's "Accept" mutation on fresh open alerts, as the admin
   ACCEPT event          POST /api/events eventType ACCEPT on fresh open alerts
   event -> first page   a new alert's event sent -> its first push received by the fake FCM
@@ -149,6 +149,7 @@ POLICIES = 100
 WATCHER_TEAMS = 30  # 30 teams x 5 + 50 organisation schedules = 200 schedules seen
 ADMIN_EMAIL = "admin@growth.bench"
 WATCHER_EMAIL = "watcher@growth.bench"
+WIDGET_EMAIL = "u0000@growth.bench"  # member 0 of team 0: on 5 schedules
 ROTATIONS = ("P1D", "P7D", "PT12H", "PT8H", "P1D")
 TIMEZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
 LEVEL1_TIMEOUT_MINUTES = 30
@@ -231,13 +232,11 @@ async def _organisation_handles(now: datetime) -> Organisation:
     """Fresh tokens and integration keys (only digests are stored, so a kept database gets new ones)."""
     from pagerline.engine.people.accounts import create_token
     from pagerline.engine.sources.lookup import rotate_integration_key
-    from pagerline.models import AlertSource, Schedule, Team, TokenKind, User
+    from pagerline.models import AlertSource, Schedule, TokenKind, User
 
     admin = await User.get(email=ADMIN_EMAIL)
     watcher = await User.get(email=WATCHER_EMAIL)
-    first_team = await Team.get(name="Growth team 00")
-    responder = await first_team.members.all().order_by("id").first()
-    assert responder is not None
+    responder = await User.get(email=WIDGET_EMAIL)
     _, admin_token = await create_token(admin.id, TokenKind.API, now, "growth bench")
     _, watcher_token = await create_token(watcher.id, TokenKind.API, now, "growth bench")
     _, widget_token = await create_token(responder.id, TokenKind.WIDGET, now, "growth bench")
@@ -646,51 +645,51 @@ ROWS = (
 
 
 def verdict(row: Row, values: dict[str, dict[int, float]], sizes: list[int]) -> tuple[str, str]:
-    """("PASS" / "MISS" / "", why) for a row, from the raw figures."""
+    """("PASS" / "MISS" / "" when nothing could be judged, why) for a row, from the raw figures."""
     target = row.target
-    measured = {s: v for s, v in values.get(row.key, {}).items() if not math.isnan(v)}
+    cells = values.get(row.key, {})
+    measured = {s: v for s, v in cells.items() if not math.isnan(v)}
     if target is None:
         return "", ""
     if not measured:
         return "MISS", "not measured"
-    last = max(measured)
-    value = measured[last]
+    last = max(cells)
+    value = cells[last]
+    if math.isnan(value):
+        return "MISS", f"not measured at {last:,}"
     why: list[str] = []
-    failed = False
+    judged: list[bool] = []  # one entry per check made: did it hold?
     if target.growth is not None:
         if target.versus is not None:
             base = values.get(target.versus, {}).get(last, math.nan)
             against = f"vs {target.versus} at {last:,}"
         else:
-            first = min(s for s in sizes if s in measured)
-            base = measured[first]
+            first = min(s for s in sizes if s in cells)
+            base = cells[first]
             against = f"at {last:,} vs {first:,}"
-        if target.versus is None and len(measured) == 1:
+        if target.versus is None and first == last:
             why.append("one size only: growth not judged")
         elif math.isnan(base) or base <= 0:
-            why.append("no base figure")
-            failed = True
+            why.append("no figure to compare with")
+            judged.append(False)
         else:
             change = value / base - 1
-            ok = change >= -target.growth if target.higher_is_better else change <= target.growth
-            failed |= not ok
+            judged.append(change >= -target.growth if target.higher_is_better else change <= target.growth)
             why.append(f"{change * 100:+.0f} % {against}")
-    checked = measured.values() if target.every_size else [value]
     if target.below is not None:
-        worst = max(checked)
-        ok = worst < target.below
-        failed |= not ok
-        why.append(f"{format_value(worst)} {'<' if ok else 'not <'} {format_value(target.below)}")
+        worst = max(measured.values()) if target.every_size else value
+        judged.append(worst < target.below)
+        why.append(f"{format_value(worst)} {'<' if judged[-1] else 'not <'} {format_value(target.below)}")
     if target.at_least is not None:
-        ok = value >= target.at_least
-        failed |= not ok
-        why.append(f"{format_value(value)} {'>=' if ok else 'not >='} {format_value(target.at_least)}")
-    return ("MISS" if failed else "PASS"), "; ".join(why)
+        judged.append(value >= target.at_least)
+        why.append(f"{format_value(value)} {'>=' if judged[-1] else 'not >='} {format_value(target.at_least)}")
+    result = "" if not judged else "PASS" if all(judged) else "MISS"
+    return result, "; ".join(why)
 
 
 def print_table(values: dict[str, dict[int, float]], sizes: list[int], big_entries: int) -> dict[str, dict[str, Any]]:
-    label_width = 40
-    header = f"{'request (resolved alerts ->)':<{label_width}}" + "".join(f"{s:>13,}" for s in sizes) + f"  {'unit':<5} {'target':<24} verdict"
+    label_width = 46
+    header = f"{'request (resolved alerts ->)':<{label_width}}" + "".join(f"{s:>13,}" for s in sizes) + f"  {'unit':<5} {'target':<26} verdict"
     print(header)
     print("-" * len(header))
     out: dict[str, dict[str, Any]] = {}
@@ -702,7 +701,7 @@ def print_table(values: dict[str, dict[int, float]], sizes: list[int], big_entri
         shown = "".join(f"{format_value(cells[s]) if s in cells else '':>13}" for s in sizes)
         result, why = verdict(row, values, sizes)
         target = row.target.text(row.unit) if row.target else ""
-        print(f"{label:<{label_width}}{shown}  {row.unit:<5} {target:<24} {result}{f' ({why})' if why else ''}", flush=True)
+        print(f"{label:<{label_width}}{shown}  {row.unit:<5} {target:<26} {result}{f' ({why})' if why else ''}", flush=True)
         out[row.key] = {"label": label, "unit": row.unit, "values": {str(s): (None if math.isnan(v) else round(v, 3)) for s, v in cells.items()},
                         "target": target, "verdict": result, "why": why}
     return out
