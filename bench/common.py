@@ -547,11 +547,20 @@ _DUE = "status IN ('PENDING','SENDING') AND due_at <= now()"
 
 
 @contextlib.asynccontextmanager
-async def pg_connection(database_url: str) -> AsyncIterator[Any]:
-    """One asyncpg connection to a pagerline database, closed on the way out."""
+async def pg_connection(database_url: str, patience: float = 120.0) -> AsyncIterator[Any]:
+    """One asyncpg connection to a pagerline database, closed on the way out. A server out of
+    connection slots (other work on a shared server) is asked again for up to ``patience`` seconds."""
     import asyncpg
 
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    give_up = time.monotonic() + patience
+    while True:
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(database_url))
+            break
+        except (asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.CannotConnectNowError):
+            if time.monotonic() > give_up:
+                raise
+            await asyncio.sleep(0.5)
     try:
         yield conn
     finally:

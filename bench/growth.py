@@ -865,7 +865,7 @@ def run_size(step: Step, first: bool) -> None:
     step.deployment.check_alive()
     for name, sampler in step.deployment.samplers.items():
         step.put(f"rss_{name}", sampler.peak_between(0.0, t_measured) / MB)
-    print(f"  peak RSS: " + ", ".join(f"{name} {step.values[f'rss_{name}'][step.size]:.1f} MB" for name in Deployment.NAMES)
+    print("  peak RSS: " + ", ".join(f"{name} {step.values[f'rss_{name}'][step.size]:.1f} MB" for name in Deployment.NAMES)
           + ("  (before the big alert)" if first and args.big_alert_entries > 0 else ""), flush=True)
     print(f"  cpu while measuring (cores): {cpu_line(used)}", flush=True)
     step.details["cpu_cores"] = {k: round(v, 3) for k, v in used.items()}
