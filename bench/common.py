@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -535,6 +535,90 @@ def redis_flushdb(url: str) -> None:
         client.flushdb()
     finally:
         client.close()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A pagerline database URL as asyncpg takes it (its scheme, without Tortoise's pool options)."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+
+
+_DUE = "status IN ('PENDING','SENDING') AND due_at <= now()"
+
+
+@contextlib.asynccontextmanager
+async def pg_connection(database_url: str, patience: float = 120.0) -> AsyncIterator[Any]:
+    """One asyncpg connection to a pagerline database, closed on the way out. A server out of
+    connection slots (other work on a shared server) is asked again for up to ``patience`` seconds."""
+    import asyncpg
+
+    give_up = time.monotonic() + patience
+    while True:
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(database_url))
+            break
+        except (asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.CannotConnectNowError):
+            if time.monotonic() > give_up:
+                raise
+            await asyncio.sleep(0.5)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def outbox_backlog(database_url: str, count_done: bool = True) -> tuple[int, int]:
+    """(due notifications not yet dealt with, notifications dealt with: sent, held back by storm
+    protection, failed, skipped) straight from the database. ``count_done=False`` skips the
+    second count (-1), which reads the whole table: on a database of millions of notifications
+    the due count alone is an index scan."""
+    async with pg_connection(database_url) as conn:
+        if not count_done:
+            due = await conn.fetchval(f"SELECT count(*) FROM notifications WHERE {_DUE}")
+            return int(due), -1
+        row = await conn.fetchrow(
+            f"SELECT count(*) FILTER (WHERE {_DUE}) AS due, count(*) FILTER (WHERE status NOT IN ('PENDING','SENDING')) AS done FROM notifications"
+        )
+        return int(row["due"]), int(row["done"])
+
+
+# --------------------------------------------------------------------------- fake push provider
+
+
+class StampedFakeFcm:
+    """The test suite's fake FCM server, noting the wall time each send request arrived."""
+
+    def __new__(cls):  # type: ignore[no-untyped-def]
+        from tests.fakes.fcm import FakeFcm
+
+        class _Stamped(FakeFcm):
+            def __init__(self) -> None:
+                super().__init__()
+                self.arrived: dict[int, float] = {}
+
+            async def handle(self, request):  # type: ignore[no-untyped-def]
+                if request.method == "POST" and request.path.endswith("messages:send"):
+                    try:
+                        data = (request.json().get("message") or {}).get("data") or {}
+                        if data.get("kind") == "PAGE":
+                            self.arrived.setdefault(int(data["alert_id"]), time.time())
+                    except (ValueError, KeyError, TypeError):
+                        pass
+                return await super().handle(request)
+
+            def arrivals_by_alert(self) -> dict[int, float]:
+                return dict(self.arrived)
+
+        return _Stamped()
+
+
+def fake_fcm_settings(fake: Any, workdir: Path) -> dict[str, str]:
+    """The PAGERLINE_FCM_* settings that send a worker's pushes to ``fake`` (a started FakeFcm)."""
+    return {
+        "PAGERLINE_FCM_CREDENTIALS": str(fake.write_service_account(workdir / "fcm-sa.json")),
+        "PAGERLINE_FCM_PROJECT_ID": fake.project_id,
+        "PAGERLINE_FCM_ENDPOINT": fake.url,
+    }
 
 
 def describe_url(url: str) -> str:

@@ -64,13 +64,16 @@ from bench.common import (  # noqa: E402
     ManagedProcess,
     ProcessGroup,
     RssSampler,
+    StampedFakeFcm,
     ThrowawayPostgres,
     describe_url,
+    fake_fcm_settings,
     figures_json,
     free_port,
     json_line,
     latency_summary,
     machine_info,
+    outbox_backlog,
     pid_tree,
     pids_named,
     print_figures,
@@ -532,23 +535,6 @@ async def _page_statuses(database_url: str, alert_ids: list[int]) -> dict[str, i
         await conn.close()
 
 
-async def _outbox_backlog(database_url: str) -> tuple[int, int]:
-    """(due notifications not yet dealt with, notifications dealt with: sent, held back by storm
-    protection, failed, skipped) straight from the database."""
-    import asyncpg
-
-    dsn = database_url.replace("postgres://", "postgresql://", 1)
-    conn = await asyncpg.connect(dsn)
-    try:
-        row = await conn.fetchrow(
-            "SELECT count(*) FILTER (WHERE status IN ('PENDING','SENDING') AND due_at <= now()) AS due, "
-            "count(*) FILTER (WHERE status NOT IN ('PENDING','SENDING')) AS done FROM notifications"
-        )
-        return int(row["due"]), int(row["done"])
-    finally:
-        await conn.close()
-
-
 def console_lines(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Complete JSON lines appended to the console log since ``offset``; returns the new offset."""
     if not path.exists():
@@ -603,33 +589,6 @@ def _print_phase_detail(extra: dict[str, Any], cpu: dict[str, float]) -> None:
 
 
 # =========================================================================== main
-
-
-class StampedFakeFcm:
-    """The test suite's fake FCM server, noting the wall time each send request arrived."""
-
-    def __new__(cls):  # type: ignore[no-untyped-def]
-        from tests.fakes.fcm import FakeFcm
-
-        class _Stamped(FakeFcm):
-            def __init__(self) -> None:
-                super().__init__()
-                self.arrived: dict[int, float] = {}
-
-            async def handle(self, request):  # type: ignore[no-untyped-def]
-                if request.method == "POST" and request.path.endswith("messages:send"):
-                    try:
-                        data = (request.json().get("message") or {}).get("data") or {}
-                        if data.get("kind") == "PAGE":
-                            self.arrived.setdefault(int(data["alert_id"]), time.time())
-                    except (ValueError, KeyError, TypeError):
-                        pass
-                return await super().handle(request)
-
-            def arrivals_by_alert(self) -> dict[int, float]:
-                return dict(self.arrived)
-
-        return _Stamped()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -710,11 +669,7 @@ def main(argv: list[str] | None = None) -> int:
                 "PAGERLINE_SECRET_KEY": "bench",
             }
             if fake_fcm is not None:
-                env.update({
-                    "PAGERLINE_FCM_CREDENTIALS": str(fake_fcm.write_service_account(workdir / "fcm-sa.json")),
-                    "PAGERLINE_FCM_PROJECT_ID": fake_fcm.project_id,
-                    "PAGERLINE_FCM_ENDPOINT": fake_fcm.url,
-                })
+                env.update(fake_fcm_settings(fake_fcm, workdir))
             servers: list[tuple[ManagedProcess, int]] = []
             for _ in range(2):
                 proc, port = start_server(env, workdir, port=free_port())
@@ -841,13 +796,13 @@ def main(argv: list[str] | None = None) -> int:
             if 3 in args.phase_set:
                 print_section("outbox drain before phase 3")
                 d0 = time.monotonic()
-                due, done_before = asyncio.run(_outbox_backlog(database_url))
+                due, done_before = asyncio.run(outbox_backlog(database_url))
                 backlog_at_start = due
                 while due > 0 and time.monotonic() - d0 < args.drain_timeout:
                     time.sleep(0.25)
-                    due, _ = asyncio.run(_outbox_backlog(database_url))
+                    due, _ = asyncio.run(outbox_backlog(database_url))
                 drain_s = time.monotonic() - d0
-                _, done_after = asyncio.run(_outbox_backlog(database_url))
+                _, done_after = asyncio.run(outbox_backlog(database_url))
                 print_kv({
                     "due pages at start": backlog_at_start,
                     "drained in": f"{drain_s:.2f} s" + ("" if due == 0 else f" (TIMED OUT, {due} still due)"),
