@@ -51,7 +51,7 @@ async def visible_changes(
     viewer = require_viewer(viewer_of(info))
     member = hub_for(app_state(info).bus).join(topic, viewer, load, view, operation_key(info))  # type: ignore[arg-type]
     try:
-        async for item in member.subscription:
+        async for item in member.items():
             if viewer.expired(datetime.now(UTC)):
                 # A session runs out without any event saying so: checked as events arrive, so
                 # nothing is delivered after it, and the client learns it must sign in again.

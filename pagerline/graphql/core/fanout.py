@@ -81,6 +81,7 @@ class Delivery:
     kind: str
     subject: str  # which thing changed (the event's ids), to compare an UPDATED with the last message
     outcome: Outcome | None = None  # set once executed
+    executed: Callable[[], None] | None = None  # called once the outcome is set (the hub passes it on)
 
     @classmethod
     def of(cls, event: dict[str, Any], shown: object) -> Delivery:
@@ -147,6 +148,8 @@ async def shared_execution(
         shared = _start(key, group, delivery, context, execute)
     result = await _wait(shared.result)
     delivery.outcome = _outcome(shared, result)
+    if delivery.executed is not None:
+        delivery.executed()  # the group's other members get it now, not after this socket's write
     if shared.user_id is not None and viewer is not None and viewer.user.id != shared.user_id:
         # The result read who its viewer is: this viewer gets one of its own (shared with
         # this user's other subscriptions).

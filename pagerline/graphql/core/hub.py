@@ -29,7 +29,7 @@ import json
 import logging
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,14 @@ class Member:
     subscription: Subscription
     id_json: str | None  # the subscription id as JSON, when it may be written ready-made messages
     handed: set[Handoff] = field(default_factory=set)  # events it was handed and has not finished
+    idle: bool = True  # waiting for its next item (not busy writing to a socket that may be slow)
+
+    async def items(self) -> AsyncIterator[Any]:
+        while True:
+            self.idle = True
+            item = await self.subscription.queue.get()
+            self.idle = False
+            yield item
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,7 @@ class Handoff:
 
     def start(self) -> Delivery:
         self.delivery = Delivery.of(self.event, self.shown)
+        self.delivery.executed = self.finish
         return self.delivery
 
     def finish(self, abandoned: bool = False) -> None:
@@ -195,7 +204,8 @@ class Hub:
         present = [m for m in group if m in self._members.get(m.topic, ())]
         if not present:
             return
-        runner = min(present, key=lambda m: (m.subscription.resync_owed, m.subscription.queue.qsize()))
+        # The one likeliest to run it at once: not behind, not busy writing, least queued.
+        runner = min(present, key=lambda m: (m.subscription.resync_owed, not m.idle, m.subscription.queue.qsize()))
         handoff = Handoff(self, key, event, shown, [m for m in present if m is not runner])
         self._busy.add(key)
         runner.handed.add(handoff)
