@@ -16,7 +16,6 @@ shows (the docs tell apps to). Elsewhere the subscription ends with the error co
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -28,7 +27,7 @@ from pagerline.bus import is_resync
 from pagerline.engine.people.accounts import Viewer, refreshed
 from pagerline.graphql.core.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
 from pagerline.graphql.core.errors import unauthenticated, user_error
-from pagerline.graphql.core.fanout import current_delivery
+from pagerline.graphql.core.fanout import current_delivery, operation_key
 from pagerline.graphql.core.hub import Handoff, LoadFailed, Prepared, hub_for, write_prepared
 from pagerline.graphql.core.loaders import Loaders
 from pagerline.graphql.core.outage import close_if_database_outage
@@ -49,7 +48,7 @@ async def visible_changes(
     Results run by another member of the group arrive ready-made and are written to the socket
     here. Ends with UNAUTHENTICATED once the viewer's token stops working."""
     viewer = require_viewer(viewer_of(info))
-    member = hub_for(app_state(info).bus).join(topic, viewer, load, view, operation_key(info))  # type: ignore[arg-type]
+    member = hub_for(app_state(info).bus).join(topic, viewer, load, view, operation_key(info.operation, info.variable_values))  # type: ignore[arg-type]
     try:
         async for item in member.items():
             if viewer.expired(datetime.now(UTC)):
@@ -91,14 +90,6 @@ async def visible_changes(
         raise
     finally:
         hub_for(app_state(info).bus).leave(member)
-
-
-def operation_key(info: Info) -> tuple[Any, ...]:
-    """What makes two subscriptions' operations alike: document text, operation name, variables."""
-    operation = info.operation
-    source = operation.loc.source.body if operation.loc is not None else id(operation)
-    name = operation.name.value if operation.name is not None else None
-    return (source, name, json.dumps(info.variable_values, sort_keys=True, default=repr))
 
 
 async def end_for_resync(info: Info) -> None:

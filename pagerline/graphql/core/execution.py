@@ -20,7 +20,6 @@ id for the log (:mod:`pagerline.logs`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graphql import OperationType, GraphQLError, GraphQLObjectType, GraphQLOutputType
@@ -55,14 +54,8 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
         delivery = self._delivery
         if delivery is None:
             return super().execute_operation(serially)
-        return fanout.shared_execution(delivery, self.operation_key(), self.context_value, lambda: super(PagerlineExecutionContext, self).execute_operation(serially))
-
-    def operation_key(self) -> tuple[Any, ...]:
-        """What makes two subscriptions' operations the same: the document's text, the
-        operation's name and the variables' values."""
-        source = self.operation.loc.source.body if self.operation.loc is not None else id(self.operation)
-        name = self.operation.name.value if self.operation.name is not None else None
-        return (source, name, json.dumps(self.variable_values.coerced, sort_keys=True, default=repr))
+        key = fanout.operation_key(self.operation, self.variable_values.coerced)
+        return fanout.shared_execution(delivery, key, self.context_value, lambda: super(PagerlineExecutionContext, self).execute_operation(serially))
 
     def handle_field_error(
         self, raw_error: Exception, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, OperationDefinitionNode
 from prometheus_client import Counter
 
 from pagerline.engine.people.accounts import Viewer
@@ -114,6 +114,14 @@ class AudienceViewer(Viewer):
         audience = cls(**{f.name: getattr(viewer, f.name) for f in fields(Viewer)})
         object.__setattr__(audience, "identity_read", False)
         return audience
+
+
+def operation_key(operation: OperationDefinitionNode, variables: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two subscriptions' operations alike: the document's text, the operation's name
+    and the variables' values (an operation parsed without locations is alike only to itself)."""
+    source = operation.loc.source.body if operation.loc is not None else id(operation)
+    name = operation.name.value if operation.name is not None else None
+    return (source, name, json.dumps(variables, sort_keys=True, default=repr))
 
 
 def audience(viewer: Viewer | None) -> tuple[Any, ...]:
