@@ -56,8 +56,16 @@ PONG_DEADLINE = 3.0
 CLOCK_SKEW_MARGIN = 5.0
 
 
-def is_resync(event: dict[str, Any]) -> bool:
-    return event.get("topic") == RESYNC_EVENT["topic"] and event.get("kind") == RESYNC_EVENT["kind"]
+def channel_for(db: int) -> str:
+    """The pub/sub channel of the installation whose Redis database is ``db``. Redis pub/sub
+    ignores database numbers: two installations sharing one Redis on different databases
+    would otherwise hear each other's events (and load whatever their own rows of the same ids
+    are). Database 0 keeps the original name."""
+    return CHANNEL if db == 0 else f"{CHANNEL}:db{db}"
+
+
+def is_resync(event: Any) -> bool:
+    return isinstance(event, dict) and event.get("topic") == RESYNC_EVENT["topic"] and event.get("kind") == RESYNC_EVENT["kind"]
 
 
 def resync_event(lost_until: float) -> dict[str, Any]:
@@ -175,17 +183,18 @@ class RedisBus:
         import redis.asyncio as aioredis
 
         self._redis = aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self.channel = channel_for(int(self._redis.connection_pool.connection_kwargs.get("db") or 0))
         self._listen = listen
         self.fanout = Fanout()
         self._task: asyncio.Task[None] | None = None
 
     async def publish(self, event: dict[str, Any]) -> None:
-        await self._redis.publish(CHANNEL, json.dumps(event))
+        await self._redis.publish(self.channel, json.dumps(event))
 
     async def publish_many(self, events: list[dict[str, Any]]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             for event in events:
-                pipe.publish(CHANNEL, json.dumps(event))
+                pipe.publish(self.channel, json.dumps(event))
             await pipe.execute()
 
     def subscribe(self) -> Subscription:
@@ -201,7 +210,7 @@ class RedisBus:
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 if gap:
                     # Subscribed again: from here on nothing is missed, so now is the time to
                     # tell subscriptions (those opened during the outage too) to refetch.

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from pagerline.bus import Bus, resync_event
-from pagerline.engine.core.effects import BusEvent, Effects
+from pagerline.engine.core.effects import BusEvent, Effects, coalesced
 from pagerline.workers.actors import Actors
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,13 @@ class QueueDispatcher:
         merged = Effects()
         for effects in batch:
             merged.merge(effects)
-        await self._enqueue(due_now(merged), merged.action_deliveries)
-        await self._publish(merged.events)
+        # Side by side, neither waiting for the other: the wake-ups run on their own thread, and
+        # a change is on the bus before the work it woke can publish what it changed in turn
+        # (subscribers see an alert CREATED before the UPDATED its first page makes).
+        await asyncio.gather(
+            self._enqueue(due_now(merged), merged.action_deliveries),
+            self._publish(coalesced(merged.events)),  # one event per changed thing of the batch
+        )
 
     async def _enqueue(self, notification_ids: list[int], action_delivery_ids: list[int]) -> None:
         if not (notification_ids or action_delivery_ids) or not self._queue_breaker.allows():

@@ -7,7 +7,8 @@
    run no sweeper when Redis is set, so only the worker can escalate).
 2. A subscriber that never reads: the server cannot send it anything once the socket buffers
    between them are full, yet another subscriber on the same server keeps receiving every
-   event, with the in-process bus and with the Redis bus. Afterwards the stuck subscriber reads
+   event, with the in-process bus and with the Redis bus, also when both are of one group (the
+   same user and document, whose events are executed once for both). Afterwards the stuck subscriber reads
    again and gets what was held for it (the bus keeps a bounded queue per subscriber).
 3. Redis goes away and comes back while a subscription is open: whatever was published in
    between never reached the server, so the subscription is not left open as if nothing
@@ -131,7 +132,7 @@ def _alert_id(message: str | bytes) -> int | None:
     return int(parsed["payload"]["data"]["alertEvents"]["alert"]["id"]) if parsed["type"] == "next" else None
 
 
-async def _stuck_and_reading(server: Server, org: Org) -> None:
+async def _stuck_and_reading(server: Server, org: Org, reader_token: str) -> None:
     url = ws_url(server.url)
     stuck_socket = socket.socket()
     stuck_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # small, and no autotuning
@@ -142,7 +143,7 @@ async def _stuck_and_reading(server: Server, org: Org) -> None:
     reader = await websockets.connect(url, subprotocols=[PROTOCOL], max_size=None, ping_interval=None)  # type: ignore[list-item]
     try:
         await _subscribe(stuck, org.alice_token)
-        await _subscribe(reader, org.bob_token)
+        await _subscribe(reader, reader_token)
         received: dict[int, int] = {}  # alert id -> message size, as the reading subscriber got it
 
         async def read_all() -> None:
@@ -185,7 +186,14 @@ async def _stuck_and_reading(server: Server, org: Org) -> None:
 
 def test_a_subscriber_that_never_reads_does_not_hold_up_another(bus_server: tuple[Server, Org]) -> None:
     server, org = bus_server
-    asyncio.run(_stuck_and_reading(server, org))
+    asyncio.run(_stuck_and_reading(server, org, org.bob_token))
+
+
+def test_a_subscriber_that_never_reads_does_not_hold_up_another_of_its_group(bus_server: tuple[Server, Org]) -> None:
+    """The same user and document: one group, whose events are executed once for both. The
+    one that reads still gets every event as it happens."""
+    server, org = bus_server
+    asyncio.run(_stuck_and_reading(server, org, org.alice_token))
 
 
 # --------------------------------------------------------------------------- a gap in the bus

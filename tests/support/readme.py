@@ -53,7 +53,9 @@ ROUTES: dict[str, str] = {
     "GET, HEAD /metrics": "Prometheus metrics: `pagerline_notifications`, `pagerline_alerts`, "
     "`pagerline_escalation_overdue_seconds` (from the database, all processes), `pagerline_events_received_total`, "
     "`pagerline_events_rejected_total`, `pagerline_alerts_opened_total`, `pagerline_notification_deliveries_total`, "
-    "`pagerline_escalation_lag_seconds`, `pagerline_notification_dispatch_lag_seconds` (this process)",
+    "`pagerline_escalation_lag_seconds`, `pagerline_notification_dispatch_lag_seconds`, "
+    "`pagerline_subscription_executions_total`, `pagerline_subscription_messages_total`, "
+    "`pagerline_subscription_unchanged_total` (this process)",
     "GET, HEAD /api/openapi.json": "OpenAPI 3.1 description of these REST routes (for generating clients)",
     "GET, HEAD /": "the live dashboard",
     "GET /static/…": "the dashboard's CSS and JavaScript",

@@ -57,6 +57,34 @@ class Effects:
         self.events.extend(other.events)
 
 
+def coalesced(events: list[BusEvent]) -> list[BusEvent]:
+    """One publication per change of a thing, however many commits of one batch touched it.
+
+    Events carry ids only and subscribers load what they name when the event arrives, after
+    every commit of the batch: one event per thing already shows all of the batch's changes to
+    it. So an ``UPDATED`` ("something changed") is dropped when the batch has another event
+    for the same thing (``CREATED``, ``ACCEPTED``, ... or an earlier ``UPDATED``), and an event
+    repeated exactly is sent once. Distinct kinds other than UPDATED are all kept, in order:
+    subscriptions that filter by kind rely on them (an alert created and accepted in one batch
+    is both)."""
+    meaningful = {(e.topic, _subject(e)) for e in events if e.kind != "UPDATED"}
+    seen: set[tuple[str, str, str]] = set()
+    kept: list[BusEvent] = []
+    for event in events:
+        subject = _subject(event)
+        if event.kind == "UPDATED" and (event.topic, subject) in meaningful:
+            continue
+        if (event.topic, event.kind, subject) in seen:
+            continue
+        seen.add((event.topic, event.kind, subject))
+        kept.append(event)
+    return kept
+
+
+def _subject(event: BusEvent) -> str:
+    return repr(sorted(event.ids.items()))
+
+
 class Dispatcher(Protocol):
     """What a process does with committed effects (enqueue with Dramatiq, publish on the bus)."""
 

@@ -1,10 +1,11 @@
 """Reading the change bus for a subscription: the events of one topic that the viewer may see.
 
-A bus event reaches every subscription of the process as the same dict. What it names is
-loaded once per process (:func:`load_once`), however many subscriptions wait for it, and each
-subscription decides in memory what its viewer may see: a thousand subscribers cost one query
-per event, not a thousand. Each event gets fresh DataLoaders (a WebSocket context lives for the
-whole connection, so loaders made once would serve stale rows).
+The process's subscription hub (:mod:`pagerline.graphql.core.hub`) reads the bus once for all
+subscriptions: it loads what an event names once, decides in memory what each viewer may see,
+and hands the event to one subscription of each group of alike ones. That one runs it here, and
+its result, executed and serialized once (:mod:`pagerline.graphql.core.fanout`), reaches the
+others ready-made. Each event run gets fresh DataLoaders (a WebSocket context lives for the whole connection, so
+loaders made once would serve stale rows).
 
 When the bus says events may have been lost (``RESYNC``: Redis went away and came back, a
 publisher dropped events, or this subscription fell too far behind), the subscription must not
@@ -15,7 +16,6 @@ shows (the docs tell apps to). Elsewhere the subscription ends with the error co
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -27,86 +27,69 @@ from pagerline.bus import is_resync
 from pagerline.engine.people.accounts import Viewer, refreshed
 from pagerline.graphql.core.context import WS_SIGN_IN_AGAIN, app_state, close_connection, viewer_of
 from pagerline.graphql.core.errors import unauthenticated, user_error
+from pagerline.graphql.core.fanout import current_delivery, operation_key
+from pagerline.graphql.core.hub import Handoff, LoadFailed, Prepared, hub_for, write_prepared
 from pagerline.graphql.core.loaders import Loaders
 from pagerline.graphql.core.outage import close_if_database_outage
 from pagerline.graphql.core.permissions import require_viewer
 
 T = TypeVar("T")
 R = TypeVar("R")
-Loader = Callable[[dict[str, Any]], Awaitable[Any]]
 
 RESYNC_CLOSE_CODE = 1012  # Service Restart: clients reconnect, then refetch
 RESYNC_REASON = "missed events: reconnect and refetch"
 
-# Long enough for every subscription of the process to have taken the event from its queue.
-SHARED_SECONDS = 10.0
-# (id of the event dict, loader) -> (the event, its load). Holding the event keeps its id from
-# being reused while the entry lives.
-_shared: dict[tuple[int, Loader], tuple[dict[str, Any], asyncio.Future[Any]]] = {}
-
-
-def load_once(event: dict[str, Any], load: Loader) -> asyncio.Future[Any]:
-    """The result of ``load(event["ids"])``, started by the first subscription that asks."""
-    key = (id(event), load)
-    hit = _shared.get(key)
-    if hit is not None and hit[0] is event:
-        return hit[1]
-    future = asyncio.ensure_future(load(event.get("ids") or {}))
-    _shared[key] = (event, future)
-    asyncio.get_running_loop().call_later(SHARED_SECONDS, _forget, key, event)
-    return future
-
-
-def _forget(key: tuple[int, Loader], event: dict[str, Any]) -> None:
-    hit = _shared.get(key)
-    if hit is not None and hit[0] is event:
-        del _shared[key]
-
-
 async def visible_changes(
     info: Info, topic: str, load: Callable[[dict[str, Any]], Awaitable[T | None]], view: Callable[[Viewer, T], R | None]
 ) -> AsyncIterator[tuple[str, R]]:
-    """(kind, what the viewer sees) for each event of ``topic``: ``load`` reads what the event
-    names (once per process), ``view`` returns the part this viewer may see, or None to skip
-    the event. Ends with UNAUTHENTICATED once the viewer's token stops working."""
+    """(kind, what the viewer sees) for each event of ``topic`` this subscription is handed to
+    run for its group: ``load`` reads what the event names (once per process), ``view`` returns
+    the part a viewer may see, or None to skip the event (:mod:`pagerline.graphql.core.hub`).
+    Results run by another member of the group arrive ready-made and are written to the socket
+    here. Ends with UNAUTHENTICATED once the viewer's token stops working."""
     viewer = require_viewer(viewer_of(info))
-    subscription = app_state(info).bus.subscribe()
+    member = hub_for(app_state(info).bus).join(topic, viewer, load, view, operation_key(info.operation, info.variable_values))  # type: ignore[arg-type]
     try:
-        async for event in subscription:
+        async for item in member.items():
             if viewer.expired(datetime.now(UTC)):
                 # A session runs out without any event saying so: checked as events arrive, so
                 # nothing is delivered after it, and the client learns it must sign in again.
                 await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the session has expired")
                 raise unauthenticated()
+            if isinstance(item, Prepared):
+                await write_prepared(info.context["response"], member.id_json or "null", item)
+                continue
+            if isinstance(item, LoadFailed):
+                raise item.error
+            if isinstance(item, Handoff):
+                try:
+                    info.context["loaders"] = Loaders()
+                    # What the caller yields for this is executed once for the group (see
+                    # fanout.shared_execution); the hub passes the result on to the others.
+                    current_delivery.set(item.start())
+                    yield str(item.event.get("kind", "UPDATED")), item.shown  # type: ignore[misc]
+                    current_delivery.set(None)
+                finally:
+                    member.handed.discard(item)
+                    item.finish()
+                continue
+            event: dict[str, Any] = item  # type: ignore[assignment]
             if is_resync(event):
                 await end_for_resync(info)
             if event.get("topic") == "auth":
                 # A token, device, team or role of this user changed: a signed-out, revoked or
                 # unbound token must not keep receiving (closed with 4403, the client signs in
                 # again), and what the viewer may see follows their teams and role at once.
-                if event.get("ids", {}).get("user_id") == viewer.user.id:
-                    fresh = await refreshed(viewer, datetime.now(UTC))
-                    if fresh is None:
-                        await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the token was revoked or has expired")
-                        raise unauthenticated()
-                    viewer = info.context["viewer"] = fresh
-                continue
-            if event.get("topic") != topic:
-                continue
-            shared = load_once(event, load)
-            # Shielded while it loads (a cancelled subscriber must not cancel the others' load);
-            # once loaded, as most subscribers find it, read at no cost.
-            loaded = shared.result() if shared.done() else await asyncio.shield(shared)
-            shown = view(viewer, loaded) if loaded is not None else None
-            if shown is None:
-                continue
-            info.context["loaders"] = Loaders()
-            yield str(event.get("kind", "UPDATED")), shown
+                fresh = await refreshed(viewer, datetime.now(UTC))
+                if fresh is None:
+                    await close_connection(info, WS_SIGN_IN_AGAIN, "signed out: the token was revoked or has expired")
+                    raise unauthenticated()
+                viewer = member.viewer = info.context["viewer"] = fresh
     except Exception as exc:
         await close_if_database_outage(info, exc)  # the client reconnects and refetches
         raise
     finally:
-        subscription.close()
+        hub_for(app_state(info).bus).leave(member)
 
 
 async def end_for_resync(info: Info) -> None:

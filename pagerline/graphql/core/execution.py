@@ -8,6 +8,11 @@ the fan-out cost with 1,000 subscribers), and memory that grows with every event
 Here the memo is keyed by the field nodes of the parsed query instead, which stay the same for
 the subscription's whole life, so it fills once and stays small.
 
+Each subscription event is executed once per group of alike subscriptions, not once per
+subscriber (:mod:`pagerline.graphql.core.fanout`): a per-event copy made for a value that
+:func:`~pagerline.graphql.core.bus_events.visible_changes` yielded carries that delivery, and
+its execution is shared with the other subscriptions of the group.
+
 It also turns a resolver's failure to reach the database into a SERVICE_UNAVAILABLE error
 (:mod:`pagerline.graphql.core.outage`), and gives each operation over a WebSocket its own request
 id for the log (:mod:`pagerline.logs`).
@@ -23,6 +28,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from pagerline.api.errors import is_database_outage
+from pagerline.graphql.core import fanout
 from pagerline.graphql.core.outage import service_unavailable
 from pagerline.logs import begin_operation
 
@@ -32,10 +38,24 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # Shared with the per-event copies (a shallow copy keeps the same dict).
         self._subfields_by_nodes: dict[tuple[Any, ...], CollectedFields] = {}
+        self._delivery: fanout.Delivery | None = None  # set on a per-event copy (see build_per_event_executor)
         context = self.context_value
         if isinstance(context, dict) and "operations" in context:
             # An operation over a WebSocket runs in its own task: give it its own request id.
             begin_operation(context["connection_id"], context["operations"])
+
+    def build_per_event_executor(self, payload: Any) -> PagerlineExecutionContext:
+        executor: PagerlineExecutionContext = super().build_per_event_executor(payload)  # type: ignore[assignment]
+        # The generator that yielded ``payload`` has just said which delivery it is for.
+        executor._delivery = fanout.current_delivery.get()
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        delivery = self._delivery
+        if delivery is None:
+            return super().execute_operation(serially)
+        key = fanout.operation_key(self.operation, self.variable_values.coerced)
+        return fanout.shared_execution(delivery, key, self.context_value, lambda: super(PagerlineExecutionContext, self).execute_operation(serially))
 
     def handle_field_error(
         self, raw_error: Exception, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path

@@ -19,11 +19,12 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.typevars import Context, RootValue
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.types.unset import UNSET
 
 from pagerline.api.errors import is_database_outage
@@ -31,6 +32,8 @@ from pagerline.engine.people.accounts import Viewer, authenticate
 from pagerline.engine.core.errors import BadInput
 from pagerline.engine.core.input_rules import decode_json
 from pagerline.graphql.core import outage
+from pagerline.graphql.core.fanout import SKIP, prepared_next
+from pagerline.graphql.core.hub import operation_id
 from pagerline.graphql.core.loaders import Loaders
 from pagerline.logs import new_request_id
 from pagerline.web.routes import STATIC_DIR
@@ -120,6 +123,18 @@ class ClosableWebSocket(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         if self.ws.application_state is WebSocketState.DISCONNECTED:
             raise WebSocketDisconnected
+        if message.get("type") == "next":
+            # A subscription event's result shared with alike subscriptions: its JSON was made
+            # once, only this operation's id goes in front (see graphql.core.fanout).
+            prepared = prepared_next(str(message["id"]), message.get("payload"))
+            if prepared == SKIP:
+                return
+            if prepared is not None:
+                try:
+                    await self.ws.send_text(prepared)
+                except WebSocketDisconnect as exc:
+                    raise WebSocketDisconnected from exc
+                return
         await super().send_json(message)
 
     async def close(self, code: int, reason: str) -> None:
@@ -127,8 +142,18 @@ class ClosableWebSocket(ASGIWebSocketAdapter):
             await super().close(code, reason)
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+    """graphql-transport-ws, telling each operation's task its id: a subscription given a
+    message ready-made for its group writes it with its own id (graphql.core.hub)."""
+
+    async def run_operation(self, operation: Operation) -> None:  # type: ignore[type-arg]
+        operation_id.set(operation.id)
+        await super().run_operation(operation)
+
+
 class PagerlineGraphQL(GraphQL):  # type: ignore[type-arg]
     websocket_adapter_class = ClosableWebSocket  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return FileResponse(GRAPHIQL_PAGE, media_type="text/html; charset=utf-8", headers=GRAPHIQL_HEADERS)

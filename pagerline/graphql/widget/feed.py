@@ -195,6 +195,8 @@ def _on_call_seen_by(viewer: Viewer, event: _OnCallEvent) -> _OnCallEvent | None
     """Your own on-call in full; otherwise the schedules of your teams (and the organisation's)."""
     own = event.user is not None and event.user.id == viewer.user.id
     shown = event.schedules if own else [s for s in event.schedules if can_see_team(viewer, s.team_id)]  # type: ignore[attr-defined]
+    if len(shown) == len(event.schedules):
+        return event  # the loaded object itself: subscribers shown all of it share one execution
     return _OnCallEvent(shown, event.user, event.at) if shown else None
 
 
