@@ -23,6 +23,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from pagerline.api.errors import is_database_outage
+from pagerline.graphql.core.loaders import Loaders
 from pagerline.graphql.core.outage import service_unavailable
 from pagerline.logs import begin_operation
 
@@ -36,6 +37,8 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(context, dict) and "operations" in context:
             # An operation over a WebSocket runs in its own task: give it its own request id.
             begin_operation(context["connection_id"], context["operations"])
+            # The connection's context outlives its operations: fresh loaders (and "now") for each.
+            context["loaders"] = Loaders()
 
     def handle_field_error(
         self, raw_error: Exception, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Max
@@ -15,6 +15,7 @@ from tortoise.models import Model
 
 from pagerline.engine.alerts.transitions import event_counts
 from pagerline.engine.alerts.escalation import RuleTargets
+from pagerline.engine.schedules.oncall import LoadedSchedule, load_schedules
 from pagerline.models import (
     AlertLogEntry,
     AlertSource,
@@ -95,6 +96,49 @@ async def _schedule_layers(schedule_ids: list[int]) -> list[list[ScheduleLayer]]
     return _grouped(schedule_ids, ((row.schedule_id, row) for row in rows))  # type: ignore[attr-defined]
 
 
+class ScheduleWindow(NamedTuple):
+    """A schedule and the instants ``[start, until)`` a resolver asks it about."""
+
+    schedule_id: int
+    start: datetime
+    until: datetime
+
+    @classmethod
+    def at(cls, schedule_id: int, at: datetime) -> ScheduleWindow:
+        """The window of one lookup: who is on call at ``at``."""
+        return cls(schedule_id, at, at + timedelta(microseconds=1))
+
+
+class _SchedulesWithin:
+    """The batch function behind :attr:`Loaders.schedules_within`, holding what it loaded for
+    the rest of the request.
+
+    A batch loads every schedule it needs in one statement, whatever the number of schedules
+    and lookups, with the overrides and static shifts of the smallest window holding all of the
+    batch's windows. What lies outside an asked window changes no answer inside it, so a caller
+    gets the same answers as from a load of its own window (or of the whole schedule). A later
+    batch asking about a window that a schedule was already loaded for reuses it: a schedule is
+    loaded once per request, and compiled once (the math memoises per spec object).
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[datetime, datetime, LoadedSchedule | None]] = {}
+
+    def _holds(self, window: ScheduleWindow) -> bool:
+        held = self._held.get(window.schedule_id)
+        return held is not None and held[0] <= window.start and window.until <= held[1]
+
+    async def __call__(self, windows: list[ScheduleWindow]) -> list[LoadedSchedule | None]:
+        missing = [w for w in windows if not self._holds(w)]
+        if missing:
+            start, until = min(w.start for w in missing), max(w.until for w in missing)
+            wanted = sorted({w.schedule_id for w in missing})
+            loaded = await load_schedules(wanted, (start, until))
+            for schedule_id in wanted:
+                self._held[schedule_id] = (start, until, loaded.get(schedule_id))
+        return [self._held[w.schedule_id][2] for w in windows]
+
+
 async def _policy_rules(policy_ids: list[int]) -> list[list[RuleTargets]]:
     rows = await EscalationRule.filter(policy_id__in=policy_ids).order_by("position").values_list(
         "id", "policy_id", "position", "timeout_minutes", "users__id", "schedules__id"
@@ -123,6 +167,12 @@ async def _event_counts(alert_ids: list[int]) -> list[int]:
 class Loaders:
     """The DataLoaders of one request (or of one subscription event), each made on first use:
     a subscription makes a fresh set for every event, and an event touches one or two."""
+
+    @cached_property
+    def now(self) -> datetime:
+        """What "now" means for the whole request (read once, on first use), so that fields
+        answering "now" agree with each other and share what they load."""
+        return datetime.now(UTC)
 
     @cached_property
     def event_counts(self) -> DataLoader[int, int]:
@@ -179,6 +229,12 @@ class Loaders:
     @cached_property
     def schedule_layers(self) -> DataLoader[int, list[ScheduleLayer]]:
         return DataLoader(load_fn=_schedule_layers)
+
+    @cached_property
+    def schedules_within(self) -> DataLoader[ScheduleWindow, LoadedSchedule | None]:
+        """Schedules as the schedule math needs them (None: no such schedule), for on-call
+        lookups and shifts, in one statement per batch however many lookups ask."""
+        return DataLoader(load_fn=_SchedulesWithin())
 
     @cached_property
     def notification_rules(self) -> DataLoader[int, list[NotificationRule]]:

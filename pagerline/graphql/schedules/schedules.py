@@ -14,11 +14,12 @@ from strawberry.types import Info
 from pagerline import models
 from pagerline.engine.schedules import calendars, coverage as coverage_engine, editing as schedule_engine
 from pagerline.engine.core.errors import EngineError
-from pagerline.engine.alerts.escalation import load_policy_plan, resolve_targets
-from pagerline.engine.schedules.oncall import load_schedule_specs
+from pagerline.engine.alerts.escalation import rule_targets
 from pagerline.engine.schedules.math import final_shifts, on_call
+from pagerline.engine.schedules.oncall import LoadedSchedule
 from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
 from pagerline.graphql.core.context import loaders_of, viewer_of
+from pagerline.graphql.core.loaders import ScheduleWindow
 from pagerline.graphql.core.errors import from_engine, not_found, user_error
 from pagerline.graphql.core.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
 from pagerline.graphql.people.types import User
@@ -58,8 +59,37 @@ def _range(start: datetime, until: datetime) -> None:
         raise user_error("BAD_USER_INPUT", "until must be after from, at most 366 days later")
 
 
-async def _users(ids: set[int]) -> dict[int, models.User]:
-    return {u.id: u for u in await models.User.filter(id__in=list(ids))} if ids else {}
+async def _users(info: Info, ids: list[int | None]) -> dict[int, models.User]:
+    """The users among ``ids`` (None: nobody) that exist, through the request's loader."""
+    wanted = sorted({i for i in ids if i is not None})
+    rows = await loaders_of(info).users.load_many(wanted)
+    return {row.id: row for row in rows if row is not None}
+
+
+def _user(users: dict[int, models.User], user_id: int | None) -> User | None:
+    row = users.get(user_id) if user_id is not None else None
+    return User.of(row) if row is not None else None
+
+
+async def _schedules(info: Info, windows: list[ScheduleWindow]) -> list[LoadedSchedule]:
+    """Each window's schedule, loaded once for the whole request (see loaders.ScheduleWindow);
+    a schedule deleted meanwhile is a NOT_FOUND."""
+    loaded = await loaders_of(info).schedules_within.load_many(windows)
+    if any(schedule is None for schedule in loaded):
+        raise not_found("Schedule")
+    return loaded  # type: ignore[return-value]
+
+
+async def _on_call_at(info: Info, schedule_ids: list[int], at: datetime) -> dict[int, int | None]:
+    """Schedule id → who is on call at ``at`` (None: nobody), for schedules that exist."""
+    loaded = await loaders_of(info).schedules_within.load_many([ScheduleWindow.at(sid, at) for sid in schedule_ids])
+    return {schedule.id: on_call(schedule.spec, at) for schedule in loaded if schedule is not None}
+
+
+def _request_now(info: Info) -> datetime:
+    """The instant "now" means for the whole request: the dashboard asks ``onCall`` and
+    ``onCallByPolicy`` together, and both then answer for one instant from one load."""
+    return loaders_of(info).now
 
 
 @strawberry.enum
@@ -139,20 +169,20 @@ class Schedule:
     async def shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[Shift]:
         until = until or from_ + timedelta(days=7)
         _range(from_, until)
-        spec = (await load_schedule_specs([int(self.id)]))[int(self.id)]
-        found = final_shifts(spec, from_, until)
-        users = await _users({s.user_id for s in found})
+        [schedule] = await _schedules(info, [ScheduleWindow(int(self.id), from_, until)])
+        found = final_shifts(schedule.spec, from_, until)
+        users = await _users(info, [s.user_id for s in found])
         return [Shift(
-                user=User.of(users[s.user_id]) if s.user_id in users else None, start=s.start, end=s.end, source=s.source,
+                user=_user(users, s.user_id), start=s.start, end=s.end, source=s.source,
                 source_id=strawberry.ID(str(s.source_id)) if s.source_id is not None else None,
             ) for s in found]
 
     @strawberry.field
     async def on_call(self, info: Info, at: datetime | None = None) -> User | None:
-        spec = (await load_schedule_specs([int(self.id)]))[int(self.id)]
-        user_id = on_call(spec, at or datetime.now(UTC))
-        row = await models.User.get_or_none(id=user_id) if user_id else None
-        return User.of(row) if row else None
+        at = at or _request_now(info)
+        [schedule] = await _schedules(info, [ScheduleWindow.at(int(self.id), at)])
+        user_id = on_call(schedule.spec, at)
+        return _user(await _users(info, [user_id]), user_id)
 
     @classmethod
     def of(cls, row: models.Schedule) -> Schedule:
@@ -254,31 +284,31 @@ class ScheduleQuery:
         found = [s for s in await _visible_schedules(info) if str(s.id) == str(id)]
         return Schedule.of(found[0]) if found else None
 
-    @strawberry.field(description="Who is on call now on each schedule you can see.")
-    async def on_call(self, info: Info) -> list[ScheduleOnCall]:
+    @strawberry.field(description="Who is on call on each schedule you can see: now, or at `at`.")
+    async def on_call(self, info: Info, at: datetime | None = None) -> list[ScheduleOnCall]:
+        at = at or _request_now(info)
         rows = await _visible_schedules(info)
-        specs = await load_schedule_specs([s.id for s in rows])
-        now = datetime.now(UTC)
-        who = {s.id: on_call(specs[s.id], now) for s in rows}
-        users = await _users({u for u in who.values() if u})
-        return [ScheduleOnCall(schedule=Schedule.of(s), user=User.of(users[who[s.id]]) if who[s.id] in users else None) for s in rows]
+        who = await _on_call_at(info, [s.id for s in rows], at)
+        users = await _users(info, list(who.values()))
+        return [ScheduleOnCall(schedule=Schedule.of(s), user=_user(users, who.get(s.id))) for s in rows]
 
-    @strawberry.field(description="Who each escalation policy's levels would page right now.")
-    async def on_call_by_policy(self, info: Info) -> list[RuleOnCall]:
+    @strawberry.field(description="Who each escalation policy's levels would page: now, or at `at`.")
+    async def on_call_by_policy(self, info: Info, at: datetime | None = None) -> list[RuleOnCall]:
         viewer = require_viewer(viewer_of(info))
+        at = at or _request_now(info)
         policies = [p for p in await models.EscalationPolicy.all().order_by("id") if can_see_team(viewer, p.team_id)]  # type: ignore[attr-defined]
-        now = datetime.now(UTC)
-        result: list[RuleOnCall] = []
-        for policy in policies:
-            plan = await load_policy_plan(policy.id)
-            for index, rule in enumerate(plan.rules if plan else ()):
-                targets = await resolve_targets(rule, now)
-                users = await _users(set(targets))
-                result.append(RuleOnCall(
-                    policy_id=strawberry.ID(str(policy.id)), policy_name=policy.name, level=index + 1,
-                    users=[User.of(users[u]) for u in targets if u in users],
-                ))
-        return result
+        rules = await loaders_of(info).policy_rules.load_many([p.id for p in policies])
+        who = await _on_call_at(info, sorted({sid for levels in rules for rule in levels for sid in rule.schedule_ids}), at)
+        targets = [[rule_targets(rule, who) for rule in levels] for levels in rules]
+        users = await _users(info, [u for levels in targets for level in levels for u in level])
+        return [
+            RuleOnCall(
+                policy_id=strawberry.ID(str(policy.id)), policy_name=policy.name, level=index + 1,
+                users=[User.of(users[u]) for u in level if u in users],
+            )
+            for policy, levels in zip(policies, targets)
+            for index, level in enumerate(levels)
+        ]
 
     @strawberry.field
     async def my_shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[MyShift]:
@@ -286,11 +316,12 @@ class ScheduleQuery:
         until = until or from_ + timedelta(days=14)
         _range(from_, until)
         rows = await _visible_schedules(info)
-        specs = await load_schedule_specs([s.id for s in rows])
+        loaded = await loaders_of(info).schedules_within.load_many([ScheduleWindow(s.id, from_, until) for s in rows])
         mine = [
             MyShift(schedule=Schedule.of(s), start=shift.start, end=shift.end)
-            for s in rows
-            for shift in final_shifts(specs[s.id], from_, until)
+            for s, schedule in zip(rows, loaded)
+            if schedule is not None
+            for shift in final_shifts(schedule.spec, from_, until)
             if shift.user_id == viewer.user.id
         ]
         return sorted(mine, key=lambda m: m.start)
