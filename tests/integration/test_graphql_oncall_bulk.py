@@ -267,3 +267,21 @@ async def test_my_shifts_and_schedule_shifts_answer_as_the_engine_in_the_same_st
         } == want_shifts
         assert len(shifts["schedules"]) == 4 + more and len(mine["myShifts"]) > 10
     assert all(len(set(c)) == 1 for c in counts.values()), counts
+
+
+async def test_a_change_made_earlier_in_the_request_is_seen_by_later_lookups(app_client: tuple[httpx.AsyncClient, Organisation]) -> None:
+    """Mutations run one after another: the second override's answer must not come from what the
+    first one's answer loaded."""
+    client, organisation = app_client
+    berlin, people = organisation.schedules["Berlin primary"], organisation.people
+    at = utc("2026-10-28 12:00")
+    start, end = at - timedelta(hours=1), at + timedelta(hours=1)
+
+    def override(alias: str, who: str) -> str:
+        return (f'{alias}: createOverride(scheduleId: "{berlin}", userId: "{people[who]}", start: "{start.isoformat()}", '
+                f'end: "{end.isoformat()}") {{ onCall(at: "{at.isoformat()}") {{ name }} '
+                f'shifts(from: "{start.isoformat()}", until: "{end.isoformat()}") {{ user {{ name }} }} }}')
+
+    changed, _ = await _ask(client, organisation.org.alice_token, "mutation { " + override("first", "Dave") + " " + override("second", "Carol") + " }")
+    assert changed["first"] == {"onCall": {"name": "Dave"}, "shifts": [{"user": {"name": "Dave"}}]}
+    assert changed["second"] == {"onCall": {"name": "Carol"}, "shifts": [{"user": {"name": "Carol"}}]}

@@ -15,7 +15,7 @@ from pagerline import models
 from pagerline.engine.schedules import calendars, coverage as coverage_engine, editing as schedule_engine
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.alerts.escalation import rule_targets
-from pagerline.engine.schedules.math import final_shifts, on_call
+from pagerline.engine.schedules.math import CompiledSchedule
 from pagerline.engine.schedules.oncall import LoadedSchedule
 from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
 from pagerline.graphql.core.context import loaders_of, viewer_of
@@ -80,10 +80,19 @@ async def _schedules(info: Info, windows: list[ScheduleWindow]) -> list[LoadedSc
     return loaded  # type: ignore[return-value]
 
 
+def _compiled(info: Info, schedule: LoadedSchedule) -> CompiledSchedule:
+    """The schedule math's form of ``schedule``, made once per request."""
+    memo = loaders_of(info).compiled_schedules
+    held = memo.get(schedule.id)
+    if held is None or held[0] is not schedule:
+        held = memo[schedule.id] = (schedule, CompiledSchedule(schedule.spec))
+    return held[1]
+
+
 async def _on_call_at(info: Info, schedule_ids: list[int], at: datetime) -> dict[int, int | None]:
     """Schedule id → who is on call at ``at`` (None: nobody), for schedules that exist."""
     loaded = await loaders_of(info).schedules_within.load_many([ScheduleWindow.at(sid, at) for sid in schedule_ids])
-    return {schedule.id: on_call(schedule.spec, at) for schedule in loaded if schedule is not None}
+    return {schedule.id: _compiled(info, schedule).on_call(at) for schedule in loaded if schedule is not None}
 
 
 def _request_now(info: Info) -> datetime:
@@ -170,7 +179,7 @@ class Schedule:
         until = until or from_ + timedelta(days=7)
         _range(from_, until)
         [schedule] = await _schedules(info, [ScheduleWindow(int(self.id), from_, until)])
-        found = final_shifts(schedule.spec, from_, until)
+        found = _compiled(info, schedule).final_shifts(from_, until)
         users = await _users(info, [s.user_id for s in found])
         return [Shift(
                 user=_user(users, s.user_id), start=s.start, end=s.end, source=s.source,
@@ -179,14 +188,24 @@ class Schedule:
 
     @strawberry.field
     async def on_call(self, info: Info, at: datetime | None = None) -> User | None:
+        # Often asked many times in one request (aliases, every schedule): the loaders answer
+        # from one load of the schedules and one of the users.
         at = at or _request_now(info)
-        [schedule] = await _schedules(info, [ScheduleWindow.at(int(self.id), at)])
-        user_id = on_call(schedule.spec, at)
-        return _user(await _users(info, [user_id]), user_id)
+        loaders = loaders_of(info)
+        schedule = await loaders.schedules_within.load(ScheduleWindow.at(int(self.id), at))
+        if schedule is None:
+            raise not_found("Schedule")
+        user_id = _compiled(info, schedule).on_call(at)
+        row = await loaders.users.load(user_id) if user_id is not None else None
+        return User.of(row) if row is not None else None
 
     @classmethod
     def of(cls, row: models.Schedule) -> Schedule:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, timezone=row.timezone, kind=ScheduleKind(row.kind.value))
+
+    @classmethod
+    def of_loaded(cls, loaded: LoadedSchedule) -> Schedule:
+        return cls(id=strawberry.ID(str(loaded.id)), name=loaded.name, timezone=loaded.spec.timezone, kind=ScheduleKind(loaded.spec.kind))
 
 
 @strawberry.type
@@ -265,6 +284,12 @@ async def _visible_schedules(info: Info) -> list[models.Schedule]:
     return [s for s in await models.Schedule.all().order_by("id") if can_see_team(viewer, s.team_id)]  # type: ignore[attr-defined]
 
 
+async def _visible_schedule_ids(info: Info) -> list[int]:
+    """The ids of :func:`_visible_schedules`, without building a row object for each."""
+    viewer = require_viewer(viewer_of(info))
+    return [i for i, team_id in await models.Schedule.all().order_by("id").values_list("id", "team_id") if can_see_team(viewer, team_id)]
+
+
 async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-untyped-def]
     """The viewer, when the schedule is theirs to see (editing rights are the engine's call)."""
     viewer = require_viewer(viewer_of(info))
@@ -287,10 +312,11 @@ class ScheduleQuery:
     @strawberry.field(description="Who is on call on each schedule you can see: now, or at `at`.")
     async def on_call(self, info: Info, at: datetime | None = None) -> list[ScheduleOnCall]:
         at = at or _request_now(info)
-        rows = await _visible_schedules(info)
-        who = await _on_call_at(info, [s.id for s in rows], at)
+        windows = [ScheduleWindow.at(sid, at) for sid in await _visible_schedule_ids(info)]
+        loaded = [s for s in await loaders_of(info).schedules_within.load_many(windows) if s is not None]  # None: deleted since
+        who = {schedule.id: _compiled(info, schedule).on_call(at) for schedule in loaded}
         users = await _users(info, list(who.values()))
-        return [ScheduleOnCall(schedule=Schedule.of(s), user=_user(users, who.get(s.id))) for s in rows]
+        return [ScheduleOnCall(schedule=Schedule.of_loaded(s), user=_user(users, who[s.id])) for s in loaded]
 
     @strawberry.field(description="Who each escalation policy's levels would page: now, or at `at`.")
     async def on_call_by_policy(self, info: Info, at: datetime | None = None) -> list[RuleOnCall]:
@@ -321,7 +347,7 @@ class ScheduleQuery:
             MyShift(schedule=Schedule.of(s), start=shift.start, end=shift.end)
             for s, schedule in zip(rows, loaded)
             if schedule is not None
-            for shift in final_shifts(schedule.spec, from_, until)
+            for shift in _compiled(info, schedule).final_shifts(from_, until)
             if shift.user_id == viewer.user.id
         ]
         return sorted(mine, key=lambda m: m.start)
@@ -335,6 +361,12 @@ class ScheduleQuery:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _changed(info: Info) -> None:
+    """A mutation field changed schedules: the fields after it (in this field's answer and in
+    the next mutation fields) must not answer from what was loaded before."""
+    loaders_of(info).forget_schedules()
 
 
 @strawberry.type
@@ -376,6 +408,7 @@ class ScheduleMutation:
             await schedule_engine.create_override(viewer.user, parse_id(schedule_id, "schedule id"), parse_id(user_id, "user id"), start, end, now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
     @strawberry.mutation(description="Edit a layer from now (or handoffFrom) on; past shifts stay as they were. "
@@ -398,15 +431,18 @@ class ScheduleMutation:
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=layer.schedule_id))  # type: ignore[attr-defined]
 
     @strawberry.mutation
     async def update_schedule(self, info: Info, id: strawberry.ID, name: str | None = None, timezone: str | None = None) -> Schedule:
         viewer = await _editable(info, id)
         try:
-            return Schedule.of(await schedule_engine.update_schedule(viewer.user, parse_id(id, "schedule id"), name, timezone))
+            row = await schedule_engine.update_schedule(viewer.user, parse_id(id, "schedule id"), name, timezone)
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
+        return Schedule.of(row)
 
     @strawberry.mutation(description="A new layer on top of the others (later layers win).")
     async def add_layer(self, info: Info, schedule_id: strawberry.ID, layer: LayerInput) -> Schedule:
@@ -417,6 +453,7 @@ class ScheduleMutation:
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
     @strawberry.mutation
@@ -428,6 +465,7 @@ class ScheduleMutation:
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
     @strawberry.mutation
@@ -440,6 +478,7 @@ class ScheduleMutation:
             await schedule_engine.delete_static_shift(viewer.user, row.id)
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return True
 
     @strawberry.mutation
@@ -449,6 +488,7 @@ class ScheduleMutation:
             await schedule_engine.delete_override(viewer.user, parse_id(id, "override id"), now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return True
 
     @strawberry.mutation
@@ -509,6 +549,8 @@ async def _answer_coverage(
     """Accept, decline and cancel share their shape: responder check, engine step, shape."""
     viewer = require_responder(viewer_of(info))
     try:
-        return CoverageRequest.of(await step(parse_id(raw_id), viewer.user.id, _now()))
+        row = await step(parse_id(raw_id), viewer.user.id, _now())
     except EngineError as exc:
         raise from_engine(exc) from exc
+    _changed(info)  # accepting makes overrides
+    return CoverageRequest.of(row)
