@@ -120,8 +120,9 @@ class _SchedulesWithin:
     and lookups, with the overrides and static shifts of the smallest window holding all of the
     batch's windows. What lies outside an asked window changes no answer inside it, so a caller
     gets the same answers as from a load of its own window (or of the whole schedule). A later
-    batch asking about a window that a schedule was already loaded for reuses it: a schedule is
-    loaded once per request, and compiled once (the math memoises per spec object).
+    batch asking about a window that a schedule was already loaded for reuses it (the same
+    object, so :attr:`Loaders.compiled_schedules` compiles it once): a schedule is loaded once
+    per request.
     """
 
     def __init__(self) -> None:

@@ -341,12 +341,11 @@ class ScheduleQuery:
         viewer = require_viewer(viewer_of(info))
         until = until or from_ + timedelta(days=14)
         _range(from_, until)
-        rows = await _visible_schedules(info)
-        loaded = await loaders_of(info).schedules_within.load_many([ScheduleWindow(s.id, from_, until) for s in rows])
+        windows = [ScheduleWindow(sid, from_, until) for sid in await _visible_schedule_ids(info)]
+        loaded = [s for s in await loaders_of(info).schedules_within.load_many(windows) if s is not None]  # None: deleted since
         mine = [
-            MyShift(schedule=Schedule.of(s), start=shift.start, end=shift.end)
-            for s, schedule in zip(rows, loaded)
-            if schedule is not None
+            MyShift(schedule=Schedule.of_loaded(schedule), start=shift.start, end=shift.end)
+            for schedule in loaded
             for shift in _compiled(info, schedule).final_shifts(from_, until)
             if shift.user_id == viewer.user.id
         ]
