@@ -14,6 +14,7 @@ low-priority rules and never escalate. Accepting or resolving stops everything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -80,16 +81,20 @@ async def load_policy_plan(policy_id: int) -> PolicyPlan | None:
     )
 
 
-async def resolve_targets(rule: RuleTargets, at: datetime) -> list[int]:
-    """Users a rule pages at ``at``: named users, then whoever is on call on its schedules."""
+def rule_targets(rule: RuleTargets, on_call: Mapping[int, int | None]) -> list[int]:
+    """Users a rule pages, given who is on call on its schedules (schedule id → user, None or
+    missing for nobody): named users, then the on-call users, each once."""
     targets: list[int] = list(rule.user_ids)
-    if rule.schedule_ids:
-        on_call = await on_call_users(list(rule.schedule_ids), at)
-        for schedule_id in rule.schedule_ids:
-            user_id = on_call.get(schedule_id)
-            if user_id is not None and user_id not in targets:
-                targets.append(user_id)
+    for schedule_id in rule.schedule_ids:
+        user_id = on_call.get(schedule_id)
+        if user_id is not None and user_id not in targets:
+            targets.append(user_id)
     return targets
+
+
+async def resolve_targets(rule: RuleTargets, at: datetime) -> list[int]:
+    """Users a rule pages at ``at`` (see :func:`rule_targets`)."""
+    return rule_targets(rule, await on_call_users(list(rule.schedule_ids), at) if rule.schedule_ids else {})
 
 
 async def _names(user_ids: list[int]) -> str:

@@ -291,6 +291,29 @@ def _compile_windows(
     return tuple(out)
 
 
+# Compiled layers by (time zone, layer) value. Schedules are rebuilt from the database for
+# every request, but their layers rarely change: compiling one (rotation parsing, window
+# offsets) and its per-week memo of window instants then carry over between requests, so
+# "who is on call now" over 300 schedules does not redo that work each time. Emptied when
+# full; a LayerMath is immutable apart from that memo, so sharing it is safe.
+_LAYER_CACHE_SIZE = 8192
+_layer_cache: dict[tuple[str, Layer], LayerMath] = {}
+
+
+def _compiled_layer(zone: Zone, layer: Layer, index: int) -> LayerMath:
+    key = (zone.name, layer)
+    try:
+        compiled = _layer_cache.get(key)
+    except TypeError:  # built with lists instead of tuples: unhashable, compiled every time
+        return _compile_layer(zone, layer, index)
+    if compiled is None:
+        compiled = _compile_layer(zone, layer, index)
+        if len(_layer_cache) >= _LAYER_CACHE_SIZE:
+            _layer_cache.clear()
+        _layer_cache[key] = compiled
+    return compiled
+
+
 def _compile_layer(zone: Zone, layer: Layer, index: int) -> LayerMath:
     # A start after year 9998 only makes the layer invisible to every
     # possible query, so it is clamped; a start before year 2 would shift the
@@ -350,7 +373,7 @@ class CompiledSchedule:
         self.layers: tuple[LayerMath, ...] = (
             ()
             if self.static
-            else tuple(_compile_layer(self.zone, layer, i) for i, layer in enumerate(spec.layers))
+            else tuple(_compiled_layer(self.zone, layer, i) for i, layer in enumerate(spec.layers))
         )
         self.overrides = _explicit_index(tuple(spec.overrides), "override")
         self.statics = _explicit_index(tuple(spec.static_shifts), "static") if self.static else None

@@ -73,6 +73,40 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+# Layers change rarely and every on-call lookup reads them: the Layer built from a stored row
+# (its JSON parsed, its times read) is kept per distinct row, so a request reading 300
+# schedules does not parse 600 JSON documents again, and the math's compiled-layer memo
+# (keyed by the Layer) keeps its work between requests. Keyed by every column read, so an
+# edited layer is a new key; emptied when full (rebuilding one costs tens of microseconds).
+_LAYER_MEMO_SIZE = 8192
+_layers: dict[tuple[Any, ...], Layer] = {}
+
+
+def _layer(row: Any) -> Layer:
+    key = (row["row_id"], row["text"], row["start"], row["end"], row["user_ids"], row["restrictions"])
+    try:
+        layer = _layers.get(key)
+    except TypeError:  # a driver that hands JSON back parsed (unhashable): built every time
+        return _new_layer(row)
+    if layer is None:
+        layer = _new_layer(row)
+        if len(_layers) >= _LAYER_MEMO_SIZE:
+            _layers.clear()
+        _layers[key] = layer
+    return layer
+
+
+def _new_layer(row: Any) -> Layer:
+    return Layer(
+        starts_on=_datetime(row["start"]),  # type: ignore[arg-type]
+        user_ids=tuple(int(u) for u in _json(row["user_ids"])),
+        rotation=row["text"],
+        ends_on=_datetime(row["end"]),
+        restrictions=tuple(restriction_from_json(r) for r in _json(row["restrictions"])),
+        id=int(row["row_id"]),
+    )
+
+
 _TIME = ScheduleOverride._meta.fields_map["start"]
 
 
@@ -106,16 +140,7 @@ async def load_schedules(
         if what == "H":
             headers.append(row)
         elif what == "L":
-            layers[sid].append(
-                Layer(
-                    starts_on=_datetime(row["start"]),  # type: ignore[arg-type]
-                    user_ids=tuple(int(u) for u in _json(row["user_ids"])),
-                    rotation=row["text"],
-                    ends_on=_datetime(row["end"]),
-                    restrictions=tuple(restriction_from_json(r) for r in _json(row["restrictions"])),
-                    id=int(row["row_id"]),
-                )
-            )
+            layers[sid].append(_layer(row))
         else:
             entry = (int(row["user_id"]), _datetime(row["start"]), _datetime(row["end"]), int(row["row_id"]))
             (statics if what == "S" else overrides)[sid].append(

@@ -29,6 +29,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from pagerline.api.errors import is_database_outage
 from pagerline.graphql.core import fanout
+from pagerline.graphql.core.loaders import Loaders
 from pagerline.graphql.core.outage import service_unavailable
 from pagerline.logs import begin_operation
 
@@ -43,6 +44,8 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(context, dict) and "operations" in context:
             # An operation over a WebSocket runs in its own task: give it its own request id.
             begin_operation(context["connection_id"], context["operations"])
+            # The connection's context outlives its operations: fresh loaders (and "now") for each.
+            context["loaders"] = Loaders()
 
     def build_per_event_executor(self, payload: Any) -> PagerlineExecutionContext:
         executor: PagerlineExecutionContext = super().build_per_event_executor(payload)  # type: ignore[assignment]

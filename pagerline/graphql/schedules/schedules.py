@@ -14,11 +14,12 @@ from strawberry.types import Info
 from pagerline import models
 from pagerline.engine.schedules import calendars, coverage as coverage_engine, editing as schedule_engine
 from pagerline.engine.core.errors import EngineError
-from pagerline.engine.alerts.escalation import load_policy_plan, resolve_targets
-from pagerline.engine.schedules.oncall import load_schedule_specs
-from pagerline.engine.schedules.math import final_shifts, on_call
+from pagerline.engine.alerts.escalation import rule_targets
+from pagerline.engine.schedules.math import CompiledSchedule
+from pagerline.engine.schedules.oncall import LoadedSchedule
 from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
 from pagerline.graphql.core.context import loaders_of, viewer_of
+from pagerline.graphql.core.loaders import ScheduleWindow
 from pagerline.graphql.core.errors import from_engine, not_found, user_error
 from pagerline.graphql.core.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
 from pagerline.graphql.people.types import User
@@ -58,8 +59,46 @@ def _range(start: datetime, until: datetime) -> None:
         raise user_error("BAD_USER_INPUT", "until must be after from, at most 366 days later")
 
 
-async def _users(ids: set[int]) -> dict[int, models.User]:
-    return {u.id: u for u in await models.User.filter(id__in=list(ids))} if ids else {}
+async def _users(info: Info, ids: list[int | None]) -> dict[int, models.User]:
+    """The users among ``ids`` (None: nobody) that exist, through the request's loader."""
+    wanted = sorted({i for i in ids if i is not None})
+    rows = await loaders_of(info).users.load_many(wanted)
+    return {row.id: row for row in rows if row is not None}
+
+
+def _user(users: dict[int, models.User], user_id: int | None) -> User | None:
+    row = users.get(user_id) if user_id is not None else None
+    return User.of(row) if row is not None else None
+
+
+async def _schedules(info: Info, windows: list[ScheduleWindow]) -> list[LoadedSchedule]:
+    """Each window's schedule, loaded once for the whole request (see loaders.ScheduleWindow);
+    a schedule deleted meanwhile is a NOT_FOUND."""
+    loaded = await loaders_of(info).schedules_within.load_many(windows)
+    if any(schedule is None for schedule in loaded):
+        raise not_found("Schedule")
+    return loaded  # type: ignore[return-value]
+
+
+def _compiled(info: Info, schedule: LoadedSchedule) -> CompiledSchedule:
+    """The schedule math's form of ``schedule``, made once per request."""
+    memo = loaders_of(info).compiled_schedules
+    held = memo.get(schedule.id)
+    if held is None or held[0] is not schedule:
+        held = memo[schedule.id] = (schedule, CompiledSchedule(schedule.spec))
+    return held[1]
+
+
+async def _on_call_at(info: Info, schedule_ids: list[int], at: datetime) -> dict[int, int | None]:
+    """Schedule id → who is on call at ``at`` (None: nobody), for schedules that exist."""
+    loaded = await loaders_of(info).schedules_within.load_many([ScheduleWindow.at(sid, at) for sid in schedule_ids])
+    return {schedule.id: _compiled(info, schedule).on_call(at) for schedule in loaded if schedule is not None}
+
+
+def _request_now(info: Info) -> datetime:
+    """The instant "now" means for the whole request: the dashboard asks ``onCall`` and
+    ``onCallByPolicy`` together, and both then answer for one instant from one load."""
+    return loaders_of(info).now
 
 
 @strawberry.enum
@@ -139,24 +178,34 @@ class Schedule:
     async def shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[Shift]:
         until = until or from_ + timedelta(days=7)
         _range(from_, until)
-        spec = (await load_schedule_specs([int(self.id)]))[int(self.id)]
-        found = final_shifts(spec, from_, until)
-        users = await _users({s.user_id for s in found})
+        [schedule] = await _schedules(info, [ScheduleWindow(int(self.id), from_, until)])
+        found = _compiled(info, schedule).final_shifts(from_, until)
+        users = await _users(info, [s.user_id for s in found])
         return [Shift(
-                user=User.of(users[s.user_id]) if s.user_id in users else None, start=s.start, end=s.end, source=s.source,
+                user=_user(users, s.user_id), start=s.start, end=s.end, source=s.source,
                 source_id=strawberry.ID(str(s.source_id)) if s.source_id is not None else None,
             ) for s in found]
 
     @strawberry.field
     async def on_call(self, info: Info, at: datetime | None = None) -> User | None:
-        spec = (await load_schedule_specs([int(self.id)]))[int(self.id)]
-        user_id = on_call(spec, at or datetime.now(UTC))
-        row = await models.User.get_or_none(id=user_id) if user_id else None
-        return User.of(row) if row else None
+        # Often asked many times in one request (aliases, every schedule): the loaders answer
+        # from one load of the schedules and one of the users.
+        at = at or _request_now(info)
+        loaders = loaders_of(info)
+        schedule = await loaders.schedules_within.load(ScheduleWindow.at(int(self.id), at))
+        if schedule is None:
+            raise not_found("Schedule")
+        user_id = _compiled(info, schedule).on_call(at)
+        row = await loaders.users.load(user_id) if user_id is not None else None
+        return User.of(row) if row is not None else None
 
     @classmethod
     def of(cls, row: models.Schedule) -> Schedule:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, timezone=row.timezone, kind=ScheduleKind(row.kind.value))
+
+    @classmethod
+    def of_loaded(cls, loaded: LoadedSchedule) -> Schedule:
+        return cls(id=strawberry.ID(str(loaded.id)), name=loaded.name, timezone=loaded.spec.timezone, kind=ScheduleKind(loaded.spec.kind))
 
 
 @strawberry.type
@@ -235,6 +284,12 @@ async def _visible_schedules(info: Info) -> list[models.Schedule]:
     return [s for s in await models.Schedule.all().order_by("id") if can_see_team(viewer, s.team_id)]  # type: ignore[attr-defined]
 
 
+async def _visible_schedule_ids(info: Info) -> list[int]:
+    """The ids of :func:`_visible_schedules`, without building a row object for each."""
+    viewer = require_viewer(viewer_of(info))
+    return [i for i, team_id in await models.Schedule.all().order_by("id").values_list("id", "team_id") if can_see_team(viewer, team_id)]
+
+
 async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-untyped-def]
     """The viewer, when the schedule is theirs to see (editing rights are the engine's call)."""
     viewer = require_viewer(viewer_of(info))
@@ -254,43 +309,44 @@ class ScheduleQuery:
         found = [s for s in await _visible_schedules(info) if str(s.id) == str(id)]
         return Schedule.of(found[0]) if found else None
 
-    @strawberry.field(description="Who is on call now on each schedule you can see.")
-    async def on_call(self, info: Info) -> list[ScheduleOnCall]:
-        rows = await _visible_schedules(info)
-        specs = await load_schedule_specs([s.id for s in rows])
-        now = datetime.now(UTC)
-        who = {s.id: on_call(specs[s.id], now) for s in rows}
-        users = await _users({u for u in who.values() if u})
-        return [ScheduleOnCall(schedule=Schedule.of(s), user=User.of(users[who[s.id]]) if who[s.id] in users else None) for s in rows]
+    @strawberry.field(description="Who is on call on each schedule you can see: now, or at `at`.")
+    async def on_call(self, info: Info, at: datetime | None = None) -> list[ScheduleOnCall]:
+        at = at or _request_now(info)
+        windows = [ScheduleWindow.at(sid, at) for sid in await _visible_schedule_ids(info)]
+        loaded = [s for s in await loaders_of(info).schedules_within.load_many(windows) if s is not None]  # None: deleted since
+        who = {schedule.id: _compiled(info, schedule).on_call(at) for schedule in loaded}
+        users = await _users(info, list(who.values()))
+        return [ScheduleOnCall(schedule=Schedule.of_loaded(s), user=_user(users, who[s.id])) for s in loaded]
 
-    @strawberry.field(description="Who each escalation policy's levels would page right now.")
-    async def on_call_by_policy(self, info: Info) -> list[RuleOnCall]:
+    @strawberry.field(description="Who each escalation policy's levels would page: now, or at `at`.")
+    async def on_call_by_policy(self, info: Info, at: datetime | None = None) -> list[RuleOnCall]:
         viewer = require_viewer(viewer_of(info))
+        at = at or _request_now(info)
         policies = [p for p in await models.EscalationPolicy.all().order_by("id") if can_see_team(viewer, p.team_id)]  # type: ignore[attr-defined]
-        now = datetime.now(UTC)
-        result: list[RuleOnCall] = []
-        for policy in policies:
-            plan = await load_policy_plan(policy.id)
-            for index, rule in enumerate(plan.rules if plan else ()):
-                targets = await resolve_targets(rule, now)
-                users = await _users(set(targets))
-                result.append(RuleOnCall(
-                    policy_id=strawberry.ID(str(policy.id)), policy_name=policy.name, level=index + 1,
-                    users=[User.of(users[u]) for u in targets if u in users],
-                ))
-        return result
+        rules = await loaders_of(info).policy_rules.load_many([p.id for p in policies])
+        who = await _on_call_at(info, sorted({sid for levels in rules for rule in levels for sid in rule.schedule_ids}), at)
+        targets = [[rule_targets(rule, who) for rule in levels] for levels in rules]
+        users = await _users(info, [u for levels in targets for level in levels for u in level])
+        return [
+            RuleOnCall(
+                policy_id=strawberry.ID(str(policy.id)), policy_name=policy.name, level=index + 1,
+                users=[User.of(users[u]) for u in level if u in users],
+            )
+            for policy, levels in zip(policies, targets)
+            for index, level in enumerate(levels)
+        ]
 
     @strawberry.field
     async def my_shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime | None = None) -> list[MyShift]:
         viewer = require_viewer(viewer_of(info))
         until = until or from_ + timedelta(days=14)
         _range(from_, until)
-        rows = await _visible_schedules(info)
-        specs = await load_schedule_specs([s.id for s in rows])
+        windows = [ScheduleWindow(sid, from_, until) for sid in await _visible_schedule_ids(info)]
+        loaded = [s for s in await loaders_of(info).schedules_within.load_many(windows) if s is not None]  # None: deleted since
         mine = [
-            MyShift(schedule=Schedule.of(s), start=shift.start, end=shift.end)
-            for s in rows
-            for shift in final_shifts(specs[s.id], from_, until)
+            MyShift(schedule=Schedule.of_loaded(schedule), start=shift.start, end=shift.end)
+            for schedule in loaded
+            for shift in _compiled(info, schedule).final_shifts(from_, until)
             if shift.user_id == viewer.user.id
         ]
         return sorted(mine, key=lambda m: m.start)
@@ -304,6 +360,12 @@ class ScheduleQuery:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _changed(info: Info) -> None:
+    """A mutation field changed schedules: the fields after it (in this field's answer and in
+    the next mutation fields) must not answer from what was loaded before."""
+    loaders_of(info).forget_schedules()
 
 
 @strawberry.type
@@ -345,6 +407,7 @@ class ScheduleMutation:
             await schedule_engine.create_override(viewer.user, parse_id(schedule_id, "schedule id"), parse_id(user_id, "user id"), start, end, now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
     @strawberry.mutation(description="Edit a layer from now (or handoffFrom) on; past shifts stay as they were. "
@@ -367,15 +430,18 @@ class ScheduleMutation:
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=layer.schedule_id))  # type: ignore[attr-defined]
 
     @strawberry.mutation
     async def update_schedule(self, info: Info, id: strawberry.ID, name: str | None = None, timezone: str | None = None) -> Schedule:
         viewer = await _editable(info, id)
         try:
-            return Schedule.of(await schedule_engine.update_schedule(viewer.user, parse_id(id, "schedule id"), name, timezone))
+            row = await schedule_engine.update_schedule(viewer.user, parse_id(id, "schedule id"), name, timezone)
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
+        return Schedule.of(row)
 
     @strawberry.mutation(description="A new layer on top of the others (later layers win).")
     async def add_layer(self, info: Info, schedule_id: strawberry.ID, layer: LayerInput) -> Schedule:
@@ -386,6 +452,7 @@ class ScheduleMutation:
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
     @strawberry.mutation
@@ -397,6 +464,7 @@ class ScheduleMutation:
             )
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
     @strawberry.mutation
@@ -409,6 +477,7 @@ class ScheduleMutation:
             await schedule_engine.delete_static_shift(viewer.user, row.id)
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return True
 
     @strawberry.mutation
@@ -418,6 +487,7 @@ class ScheduleMutation:
             await schedule_engine.delete_override(viewer.user, parse_id(id, "override id"), now=_now())
         except EngineError as exc:
             raise from_engine(exc) from exc
+        _changed(info)
         return True
 
     @strawberry.mutation
@@ -478,6 +548,8 @@ async def _answer_coverage(
     """Accept, decline and cancel share their shape: responder check, engine step, shape."""
     viewer = require_responder(viewer_of(info))
     try:
-        return CoverageRequest.of(await step(parse_id(raw_id), viewer.user.id, _now()))
+        row = await step(parse_id(raw_id), viewer.user.id, _now())
     except EngineError as exc:
         raise from_engine(exc) from exc
+    _changed(info)  # accepting makes overrides
+    return CoverageRequest.of(row)
