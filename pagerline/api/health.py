@@ -22,7 +22,6 @@ million resolved alerts, and adds up correctly however many servers and workers 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
@@ -30,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from pagerline.models import Alert, AlertStatus, Notification, NotificationStatus, Priority
 
@@ -60,7 +60,8 @@ def _escape(value: object) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _by_channel_and_status(name: str, rows: list[dict[str, Any]]) -> list[str]:
+async def _by_channel_and_status(name: str, notifications: QuerySet[Notification]) -> list[str]:
+    rows = await notifications.annotate(n=Count("id")).group_by("channel", "status").values("channel", "status", "n")
     return [f'{name}{{channel="{_escape(r["channel"])}",status="{_escape(r["status"])}"}} {r["n"]}' for r in rows]
 
 
@@ -70,27 +71,15 @@ async def _database_metrics(now: datetime) -> list[str]:
         "# TYPE pagerline_notifications gauge",
     ]
     # The status filter implies the partial index's condition, so only open rows are read.
-    rows = (
-        await Notification.filter(status__in=OUTBOX_STATUSES)
-        .annotate(n=Count("id"))
-        .group_by("channel", "status")
-        .values("channel", "status", "n")
-    )
-    lines += _by_channel_and_status("pagerline_notifications", rows)
+    lines += await _by_channel_and_status("pagerline_notifications", Notification.filter(status__in=OUTBOX_STATUSES))
     lines += [
         f"# HELP pagerline_notifications_recent Notifications that fell due in the last {RECENT_MINUTES} minutes, "
         "by channel and status (all processes)",
         "# TYPE pagerline_notifications_recent gauge",
     ]
     # A range of the (status, due_at) index per status: as many rows as recent traffic, never history.
-    since = now - timedelta(minutes=RECENT_MINUTES)
-    rows = (
-        await Notification.filter(status__in=list(NotificationStatus), due_at__gte=since)
-        .annotate(n=Count("id"))
-        .group_by("channel", "status")
-        .values("channel", "status", "n")
-    )
-    lines += _by_channel_and_status("pagerline_notifications_recent", rows)
+    recent = Notification.filter(status__in=list(NotificationStatus), due_at__gte=now - timedelta(minutes=RECENT_MINUTES))
+    lines += await _by_channel_and_status("pagerline_notifications_recent", recent)
     lines += ["# HELP pagerline_alerts Open alerts by status (all processes)", "# TYPE pagerline_alerts gauge"]
     counted = {
         AlertStatus(row["status"]): row["n"]
