@@ -49,12 +49,16 @@ DASHBOARD_JS = Path(__file__).resolve().parents[2] / "pagerline" / "web" / "stat
 
 
 def _dashboard_query() -> str:
-    """The browser dashboard's own query, read from its source so the test follows it."""
+    """The browser dashboard's own query, read from its source so the test follows it (its
+    ``${NAME}`` interpolations of other constants expanded)."""
     source = DASHBOARD_JS.read_text()
-    fields = re.search(r"const ALERT_FIELDS = `(.*?)`;", source, re.DOTALL)
-    query = re.search(r"const DASHBOARD = `(.*?)`;", source, re.DOTALL)
-    assert fields and query, "dashboard.js no longer defines ALERT_FIELDS and DASHBOARD"
-    return query.group(1).replace("${ALERT_FIELDS}", fields.group(1))
+    constants = {m[1]: m[2].strip('`"') for m in re.finditer(r'const (\w+) = (`[^`]*`|"[^"]*"|[\d_]+);', source)}
+    assert "DASHBOARD" in constants, "dashboard.js no longer defines DASHBOARD"
+
+    def expand(text: str) -> str:
+        return re.sub(r"\$\{(\w+)\}", lambda m: expand(constants[m[1]]), text)
+
+    return expand(constants["DASHBOARD"])
 
 
 SEED = [
