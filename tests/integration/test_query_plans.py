@@ -2,14 +2,14 @@
 
 The database is seeded large (200k resolved alerts, each with three timeline entries, three
 notifications and an action token, one in ten with an action delivery; a few open alerts made
-through the real intake), then
-the real app answers the dashboard, the open-alerts and text-search queries, the alert mutations,
-intake events, the widget feed and /metrics, and the sweeper runs once. Every SQL statement sent
-is recorded with its parameters (by wrapping the asyncpg client's execute methods) and explained
-with EXPLAIN (FORMAT JSON), as the server plans it (with the statement's values: see
-pagerline.db on plan_cache_mode). A plan fails the test when it reads a grown table in full: a Seq Scan,
-or an index walked end to end with no index condition (unless the index is partial, since those
-hold open work only). PostgreSQL only: SQLite's planner is not what production runs.
+through the real intake), then the real app answers the dashboard, the open-alerts and
+text-search queries, the alert mutations, intake events, the widget feed and /metrics, and the
+sweeper runs. Every SQL statement sent is recorded with its parameters (by wrapping the asyncpg
+client's execute methods) and explained with EXPLAIN (FORMAT JSON), as the server plans it (with
+the statement's values: see pagerline.db on plan_cache_mode). A plan fails the test when it reads
+a grown table in full: a Seq Scan, or an index walked end to end with no index condition (unless
+the index is partial, since those hold open work only). PostgreSQL only: SQLite's planner is not
+what production runs.
 """
 
 from __future__ import annotations
