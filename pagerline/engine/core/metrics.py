@@ -1,6 +1,6 @@
-"""Process-local Prometheus metrics the engine records. Gauges of open work (open alerts,
-notifications waiting) are read from the database at scrape time instead; what has finished is
-counted here, see :mod:`pagerline.api.health` for why."""
+"""Process-local Prometheus metrics the engine records. Figures that must cover every process
+(open alerts, notifications waiting, recent outcomes) are read from the database at scrape time
+instead, through indexes on open work: see :mod:`pagerline.api.health`."""
 
 from __future__ import annotations
 
