@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from pagerline.models.enums import ActionDeliveryStatus, AlertActionKind, AlertActionMode
+from pagerline.models.indexes import WhereIndex
 
 
 class AlertAction(Model):
@@ -61,4 +62,12 @@ class AlertActionDelivery(Model):
 
     class Meta:
         table = "alert_action_deliveries"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (
+            ("status", "next_attempt_at"),
+            # An alert's deliveries (its timeline), and cheap cascades when alerts are deleted.
+            ("alert_id", "id"),
+            # Deliveries still waiting or being sent: the sweeper's scan reads open work only.
+            WhereIndex(
+                fields=("next_attempt_at",), name="alert_action_deliveries_outbox", where="status IN ('PENDING', 'SENDING')"
+            ),
+        )

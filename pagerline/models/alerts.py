@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from pagerline.models.enums import AlertStatus, Priority
+from pagerline.models.indexes import WhereIndex
 
 
 class Alert(Model):
@@ -33,7 +34,8 @@ class Alert(Model):
     accepted_by = fields.ForeignKeyField(
         "models.User", related_name="accepted_alerts", null=True, on_delete=fields.SET_NULL
     )
-    resolved_at = fields.DatetimeField(null=True)
+    # Indexed for the retention job, which finds resolved alerts older than a cut-off.
+    resolved_at = fields.DatetimeField(null=True, db_index=True)
     resolved_by = fields.ForeignKeyField(
         "models.User", related_name="resolved_alerts", null=True, on_delete=fields.SET_NULL
     )
@@ -44,6 +46,12 @@ class Alert(Model):
 
     class Meta:
         table = "alerts"
+        indexes = (
+            # Open alerts only, newest first: the dashboard, the open-alert lists, the widget's
+            # counts and /metrics read this, and it holds what is open, never history. Queries
+            # filter on status (``status IN ('PENDING', 'ACCEPTED')`` implies this condition).
+            WhereIndex(fields=("id", "status"), name="alerts_open", where="status <> 'RESOLVED'"),
+        )
 
 
 class AlertLogEntry(Model):

@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from pagerline.models.enums import Channel, NotificationKind, NotificationStatus, Priority
+from pagerline.models.indexes import WhereIndex
 
 
 class NotificationRule(Model):
@@ -61,7 +62,16 @@ class Notification(Model):
 
     class Meta:
         table = "notifications"
-        indexes = (("status", "due_at"), ("user_id", "channel", "dispatched_at"))
+        indexes = (
+            ("status", "due_at"),
+            ("user_id", "channel", "dispatched_at"),
+            # An alert's notifications (timeline, responders, "skip the next rule"), and cheap
+            # cascades when alerts are deleted.
+            ("alert_id", "id"),
+            # The outbox proper: rows still waiting or being sent, by due time. It holds open work
+            # only, so the sweeper's scan and the /metrics gauge do not grow with history.
+            WhereIndex(fields=("due_at",), name="notifications_outbox", where="status IN ('PENDING', 'SENDING')"),
+        )
 
 
 class ActionToken(Model):
@@ -81,3 +91,5 @@ class ActionToken(Model):
 
     class Meta:
         table = "action_tokens"
+        # Revoking an alert's tokens when it closes, and cheap cascades when alerts are deleted.
+        indexes = (("alert_id",),)

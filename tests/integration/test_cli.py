@@ -83,11 +83,12 @@ def test_migrate_demo_user_and_token(tmp_path: Path) -> None:
         assert event.json()["alertUrl"] == f"{server.url}/#/alerts/1"
         def sent_gauge() -> bool:
             text = httpx.get(f"{server.url}/metrics", timeout=10).text
-            return 'pagerline_notifications{channel="PUSH",status="SENT"} 1' in text
+            return 'pagerline_notifications_recent{channel="PUSH",status="SENT"} 1' in text
 
         wait_until(sent_gauge, what="the SENT push in /metrics")
         metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
         assert "pagerline_escalation_overdue_seconds 0.000" in metrics
+        assert 'pagerline_alerts{status="PENDING"} 1' in metrics  # the demo alert, still open
         assert 'pagerline_notification_deliveries_total{channel="PUSH",outcome="DELIVERED"} 1.0' in metrics
         assert 'pagerline_events_received_total{event_type="ALERT",integration="API"} 1.0' in metrics
         assert 'pagerline_alerts_opened_total{priority="HIGH"} 1.0' in metrics

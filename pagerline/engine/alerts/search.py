@@ -1,5 +1,7 @@
 """Listing alerts: filters combined with a keyset cursor (newest first, ``id < after``), so
 pages stay stable while new alerts arrive, at any depth, with one indexed query per page.
+Open-alert lists (``status`` PENDING and/or ACCEPTED) read the partial index ``alerts_open``,
+which holds open alerts only; text search reads pg_trgm indexes on PostgreSQL (see below).
 
 The caller passes who may see what as a query expression (the adapters own visibility).
 """
@@ -32,6 +34,10 @@ def _text_filter(text: str) -> Q:
         raise BadInput(f"text is limited to {MAX_TEXT} characters")
     # The text is matched literally: Tortoise escapes LIKE's wildcards (% _ and the escape
     # character \) in icontains and adds ESCAPE '\', on PostgreSQL and SQLite alike.
+    # On PostgreSQL, icontains is ``UPPER(CAST(col AS VARCHAR)) LIKE UPPER(…)``, and migration
+    # 0008 indexes exactly those two expressions with pg_trgm (GIN): a text of three characters
+    # or more is looked up in the index, so a word in no alert costs two index probes however
+    # many alerts there are. tests/integration/test_query_plans.py fails if that stops holding.
     return Q(summary__icontains=text) | Q(details__icontains=text)
 
 

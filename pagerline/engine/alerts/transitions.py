@@ -198,6 +198,7 @@ async def resolve_alert(alert_id: int, user_id: int | None, now: datetime, via: 
         await _close_step(
             alert, LogKind.RESOLVED, "Resolved", user_id, now, via, effects, ["status", "resolved_at", "resolved_by_id", "open_key"]
         )
+    metrics.ALERTS_RESOLVED.inc()
     return alert
 
 

@@ -1,6 +1,6 @@
-"""Process-local Prometheus metrics the engine records. Counts that must add up across
-processes (notifications by channel and status) are read from the database at scrape time
-instead, see :mod:`pagerline.api.health`."""
+"""Process-local Prometheus metrics the engine records. Figures that must cover every process
+(open alerts, notifications waiting, recent outcomes) are read from the database at scrape time
+instead, through indexes on open work: see :mod:`pagerline.api.health`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ EVENTS_RECEIVED = Counter(
 )
 EVENTS_REJECTED = Counter("pagerline_events_rejected_total", "Events refused with a 4xx or 503", ["code"])
 ALERTS_OPENED = Counter("pagerline_alerts_opened_total", "Alerts opened by this process", ["priority"])
+ALERTS_RESOLVED = Counter("pagerline_alerts_resolved_total", "Alerts resolved by this process")
 NOTIFICATIONS_DELIVERED = Counter(
     "pagerline_notification_deliveries_total", "Delivery attempts by this process, by channel and outcome",
     ["channel", "outcome"],
