@@ -15,6 +15,8 @@ million resolved alerts, and adds up correctly however many servers and workers 
   in it. Totals since the beginning would mean either a scan per scrape or a shared counter row
   that every delivery of every worker must lock; the window answers what an operator asks (is
   anything failing now?) for every process at once.
+- The retention job's deletions (``pagerline_retention_deleted_rows_total``) are all-time totals
+  from a table of one row per deleted-from table, kept in step by the job's own transactions.
 - Process counters (``pagerline_notification_deliveries_total``, ``pagerline_alerts_resolved_total``
   …) count what the scraped process itself did.
 """
@@ -31,7 +33,7 @@ from tortoise import connections
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from pagerline.models import Alert, AlertStatus, Notification, NotificationStatus, Priority
+from pagerline.models import Alert, AlertStatus, Notification, NotificationStatus, Priority, RetentionTotal
 
 OPEN_ALERT_STATUSES = (AlertStatus.PENDING, AlertStatus.ACCEPTED)
 OUTBOX_STATUSES = (NotificationStatus.PENDING, NotificationStatus.SENDING)
@@ -98,7 +100,12 @@ async def _database_metrics(now: datetime) -> list[str]:
         "# HELP pagerline_escalation_overdue_seconds How far the most overdue escalation is behind (0 when none)",
         "# TYPE pagerline_escalation_overdue_seconds gauge",
         f"pagerline_escalation_overdue_seconds {lag:.3f}",
+        "# HELP pagerline_retention_deleted_rows_total Rows the retention job deleted, by table (all processes)",
+        "# TYPE pagerline_retention_deleted_rows_total counter",
     ]
+    # One row per table, kept by the job itself (see pagerline.engine.retention).
+    for total in await RetentionTotal.all().order_by("table_name"):
+        lines.append(f'pagerline_retention_deleted_rows_total{{table="{_escape(total.table_name)}"}} {total.deleted_rows}')
     return lines
 
 

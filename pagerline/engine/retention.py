@@ -54,7 +54,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.core import metrics, sql
+from pagerline.engine.core import sql
 from pagerline.engine.core.sql_dialect import in_list
 from pagerline.models import Alert, AlertStatus, DroppedEvent, Notification, NotificationStatus
 from pagerline.settings import Settings
@@ -139,11 +139,10 @@ class RetentionReport:
     batches: list[Batch] = field(default_factory=list)
 
     def add(self, batch: Batch) -> None:
-        """A committed batch: counted here and in the process's Prometheus counter."""
+        """A committed batch (its rows are also in ``retention_totals``, see :func:`_batch`)."""
         self.batches.append(batch)
         if batch.deleted:
             self.deleted[batch.table] += batch.deleted
-            metrics.RETENTION_DELETED.labels(table=batch.table).inc(batch.deleted)
 
 
 class Retention:
@@ -214,8 +213,21 @@ async def _batch(report: RetentionReport, table: str, work: Callable[[], Awaitab
     async with in_transaction():
         await _short_lock_waits()
         rows, deleted = await work()
+        if deleted:
+            await _count_deleted(table, deleted)
     report.add(Batch(table, len(rows), deleted, time.perf_counter() - started))
     return rows
+
+
+async def _count_deleted(table: str, deleted: int) -> None:
+    """Add to the table's all-time total in the batch's own transaction: exact whichever process
+    ran the batch, and read by /metrics (worker processes serve none)."""
+    await sql.execute(
+        "INSERT INTO retention_totals (table_name, deleted_rows) VALUES (?, ?) "
+        "ON CONFLICT (table_name) DO UPDATE SET deleted_rows = retention_totals.deleted_rows + excluded.deleted_rows",
+        table,
+        deleted,
+    )
 
 
 def _after(column: str, key: str, after: tuple[Any, Any] | None) -> tuple[str, list[Any]]:

@@ -28,7 +28,7 @@ from pagerline.models.enums import (
 )
 from pagerline.models.escalation import EscalationPolicy, EscalationRule
 from pagerline.models.notifications import ActionToken, Notification, NotificationRule
-from pagerline.models.monitoring import DeploymentEvent, Heartbeat
+from pagerline.models.monitoring import DeploymentEvent, Heartbeat, RetentionTotal
 from pagerline.models.schedules import Schedule, ScheduleLayer, ScheduleOverride, StaticShift
 from pagerline.models.source_policies import DroppedEvent, MaintenanceWindow, SupportHours
 from pagerline.models.sources import AlertSource
@@ -75,6 +75,7 @@ __all__ = [
     "EscalationRule",
     "Heartbeat",
     "HeartbeatState",
+    "RetentionTotal",
     "IntegrationType",
     "MaintenanceWindow",
     "Notification",

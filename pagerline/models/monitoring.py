@@ -24,7 +24,11 @@ class Heartbeat(Model):
     # When the next ping is due, NULL until the first ping (UNKNOWN monitors never go overdue).
     due_at = fields.DatetimeField(null=True, db_index=True)
     # The alert opened when the monitor went overdue, resolved by the next ping.
-    alert = fields.ForeignKeyField("models.Alert", related_name="heartbeats", null=True, on_delete=fields.SET_NULL)
+    # Indexed because deleting an old alert sets this to NULL: without it every deletion would
+    # read the whole table.
+    alert = fields.ForeignKeyField(
+        "models.Alert", related_name="heartbeats", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -48,3 +52,17 @@ class DeploymentEvent(Model):
     class Meta:
         table = "deployment_events"
         indexes = (("team_id", "at"), ("source_id", "at"))
+
+
+class RetentionTotal(Model):
+    """Rows the retention job has deleted from one table since the beginning, all processes.
+
+    Bumped in the same transaction as each batch's DELETE, so it is exact, and read by /metrics
+    (workers, which run the job, serve no metrics). One row per table, touched once per batch,
+    so workers barely contend for it."""
+
+    table_name = fields.CharField(max_length=63, primary_key=True)
+    deleted_rows = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "retention_totals"

@@ -52,11 +52,10 @@ ROUTES: dict[str, str] = {
     "GET, HEAD /readyz": "readiness: 200 `{status, checks: {database, broker}}`, 503 when either is unreachable",
     "GET, HEAD /metrics": "Prometheus metrics: `pagerline_notifications` (waiting or being sent), `pagerline_notifications_recent`, "
     "`pagerline_alerts` (open), "
-    "`pagerline_escalation_overdue_seconds` (from the database, all processes), `pagerline_events_received_total`, "
+    "`pagerline_escalation_overdue_seconds`, `pagerline_retention_deleted_rows_total` (from the database, all processes), `pagerline_events_received_total`, "
     "`pagerline_events_rejected_total`, `pagerline_alerts_opened_total`, `pagerline_alerts_resolved_total`, "
     "`pagerline_notification_deliveries_total`, "
     "`pagerline_escalation_lag_seconds`, `pagerline_notification_dispatch_lag_seconds`, "
-    "`pagerline_retention_deleted_rows_total`, "
     "`pagerline_subscription_executions_total`, `pagerline_subscription_messages_total`, "
     "`pagerline_subscription_unchanged_total` (this process)",
     "GET, HEAD /api/openapi.json": "OpenAPI 3.1 description of these REST routes (for generating clients)",

@@ -27,6 +27,3 @@ DISPATCH_LAG = Histogram(
     "Due time to hand-over to the transport",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60),
 )
-RETENTION_DELETED = Counter(
-    "pagerline_retention_deleted_rows", "Rows the retention job of this process deleted, by table", ["table"]
-)
