@@ -106,30 +106,17 @@ from bench.common import (  # noqa: E402
     start_worker,
 )
 from bench.subscriptions import cpu_line, idle_rss  # noqa: E402
+from tests.support.dashboard_js import dashboard_document  # noqa: E402
 
 # =========================================================================== what is sent
 
-WEB_APP = REPO_ROOT / "pagerline" / "web" / "static" / "dashboard.js"
-_TEMPLATE = re.compile(r"(?:\bconst\s+([A-Z_]+)\s*=|^\s*([a-z]+):)\s*`([^`]*)`", re.MULTILINE)
-_PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)\}")
-
-
-def web_app_queries(path: Path = WEB_APP) -> dict[str, str]:
-    """The GraphQL documents the web app sends, by name ("DASHBOARD", "ON_CALL", "accept", ...):
-    its template literals with their ${CONSTANT} parts filled in. Read from the web app itself, so
-    the benchmark measures what the browser sends, today and after the query changes."""
-    literals: dict[str, str] = {}
-    for match in _TEMPLATE.finditer(path.read_text()):
-        literals[match.group(1) or match.group(2)] = match.group(3)
-
-    def expand(text: str) -> str:
-        return _PLACEHOLDER.sub(lambda m: expand(literals[m.group(1)]), text)
-
-    wanted = ("DASHBOARD", "ON_CALL", "accept")
-    missing = [name for name in wanted if name not in literals]
-    if missing:
-        raise RuntimeError(f"{path} no longer defines {missing}: update bench/growth.py's web_app_queries")
-    return {name: expand(literals[name]) for name in wanted}
+def web_app_queries() -> dict[str, str]:
+    """The GraphQL documents the web app sends, by name: read from the web app itself, so the
+    benchmark measures what the browser sends, today and after the queries change."""
+    try:
+        return {name: dashboard_document(name) for name in ("DASHBOARD", "ON_CALL", "accept")}
+    except LookupError as missing:
+        raise RuntimeError(f"{missing}: update bench/growth.py's web_app_queries") from missing
 
 
 ABSENT_WORD = "zqxjkvbw"  # in no summary and no detail the benchmark writes

@@ -44,6 +44,7 @@ from typing import Any
 from common import (
     REPO_ROOT,
     Figure,
+    asyncpg_dsn,
     ProcessGroup,
     RssSampler,
     ThrowawayPostgres,
@@ -89,10 +90,6 @@ class Shape:
     @property
     def rows(self) -> int:
         return self.alerts * (1 + self.entries + self.notifications + 1 + self.deliveries)
-
-
-def asyncpg_dsn(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
 
 
 # --------------------------------------------------------------------------- seeding

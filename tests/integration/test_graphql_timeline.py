@@ -33,10 +33,10 @@ from pagerline.settings import Settings
 from tests.integration.test_graphql_query_count import StatementCounter, _client_class
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import BACKENDS, World, data, error_code, fire_ok, gql, in_db, world_on
+from tests.support.dashboard_js import dashboard_document
 from tests.support.seed import Org, seed_org
 from tests.support.timelines import add_repeats, entry_ids
 
-DASHBOARD_JS = Path(__file__).resolve().parents[2] / "pagerline" / "web" / "static" / "dashboard.js"
 REPEATS = 5_000
 
 NEWEST = "query($id: ID!, $last: Int!) { alert(id: $id) { logEntries(last: $last) { id kind text } latestLogEntry { id } } }"
@@ -137,17 +137,7 @@ def test_the_entry_count_is_exact_below_its_cap(flapping: Flapping) -> None:
 
 
 def dashboard_query() -> str:
-    """The web dashboard's own ``Dashboard`` query, its constants and fragments filled in the
-    way the browser's template literals fill them."""
-    source = DASHBOARD_JS.read_text()
-    constants = {name: number.replace("_", "") for name, number in re.findall(r"^const (\w+) = ([\d_]+);$", source, re.M)}
-    constants.update(re.findall(r'^const (\w+) = "([^"\n]*)";$', source, re.M))
-    constants.update(re.findall(r"^const (\w+) = `([^`]*)`;$", source, re.M))
-
-    def filled(text: str) -> str:
-        return re.sub(r"\$\{(\w+)\}", lambda found: filled(constants[found.group(1)]), text)
-
-    return filled(constants["DASHBOARD"])
+    return dashboard_document("DASHBOARD")
 
 
 class RowCounter(StatementCounter):

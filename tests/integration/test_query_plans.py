@@ -34,6 +34,8 @@ from pagerline.db import close_db, init_db
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import AlertSource
 from pagerline.settings import Settings
+from tests.support.dashboard_js import dashboard_document
+from tests.support.graphql import data_via, event_via
 from tests.support.seed import Org, seed_org
 from tests.support.transports import ScriptedTransport, ctx
 
@@ -44,22 +46,6 @@ RESOLVED_ALERTS = 200_000
 GROWN_TABLES = frozenset({"alerts", "alert_log_entries", "notifications", "action_tokens", "alert_action_deliveries"})
 EXECUTE_METHODS = ("execute_query", "execute_query_dict", "execute_insert")
 EXPLAINABLE = re.compile(r"^\s*(SELECT|UPDATE|DELETE|WITH|INSERT\b.*\bSELECT\b)", re.IGNORECASE | re.DOTALL)
-
-DASHBOARD_JS = Path(__file__).resolve().parents[2] / "pagerline" / "web" / "static" / "dashboard.js"
-
-
-def _dashboard_query() -> str:
-    """The browser dashboard's own query, read from its source so the test follows it (its
-    ``${NAME}`` interpolations of other constants expanded)."""
-    source = DASHBOARD_JS.read_text()
-    constants = {m[1]: m[2].strip('`"') for m in re.finditer(r'const (\w+) = (`[^`]*`|"[^"]*"|[\d_]+);', source)}
-    assert "DASHBOARD" in constants, "dashboard.js no longer defines DASHBOARD"
-
-    def expand(text: str) -> str:
-        return re.sub(r"\$\{(\w+)\}", lambda m: expand(constants[m[1]]), text)
-
-    return expand(constants["DASHBOARD"])
-
 
 SEED = [
     # Resolved alerts over the past months, oldest first (ids follow time, as in production).
@@ -211,19 +197,6 @@ async def grown(pg_database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncI
             yield client, recorder, org, pg_database_url
 
 
-async def _gql(client: httpx.AsyncClient, token: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"})
-    body = response.json()
-    assert response.status_code == 200 and "errors" not in body, response.text
-    return dict(body["data"])
-
-
-async def _event(client: httpx.AsyncClient, org: Org, event_type: str, alert_key: str, **extra: Any) -> None:
-    body = {"integrationKey": org.api_key, "eventType": event_type, "alertKey": alert_key, "summary": f"Checkout {alert_key}", **extra}
-    response = await client.post("/api/events", json=body)
-    assert response.status_code == 202, response.text
-
-
 OPEN_ALERTS = """query($after: String) { alerts(status: [PENDING, ACCEPTED], first: 2, after: $after) {
   edges { cursor node { id status } } pageInfo { hasNextPage endCursor } } }"""
 SEARCH = """query($text: String!, $after: String) { alerts(text: $text, first: 5, after: $after) {
@@ -235,26 +208,26 @@ COMMENT = 'mutation($id: ID!) { commentAlert(id: $id, text: "on it") { id logEnt
 async def _drive_hot_paths(client: httpx.AsyncClient, org: Org) -> None:
     """Each request a responder, a monitoring tool or a worker makes all day long."""
     for i in range(6):
-        await _event(client, org, "ALERT", f"checkout-{i}")
-    await _event(client, org, "ALERT", "checkout-0")  # a repeat joins the open alert
-    opened = await _gql(client, org.alice_token, OPEN_ALERTS)
+        await event_via(client, org.api_key, "ALERT", f"checkout-{i}", f"Checkout checkout-{i}")
+    await event_via(client, org.api_key, "ALERT", "checkout-0", "Checkout checkout-0")  # a repeat joins the open alert
+    opened = await data_via(client, org.alice_token, OPEN_ALERTS)
     ids = [e["node"]["id"] for e in opened["alerts"]["edges"]]
     after = opened["alerts"]["pageInfo"]["endCursor"]
-    ids += [e["node"]["id"] for e in (await _gql(client, org.alice_token, OPEN_ALERTS, after=after))["alerts"]["edges"]]
+    ids += [e["node"]["id"] for e in (await data_via(client, org.alice_token, OPEN_ALERTS, after=after))["alerts"]["edges"]]
     assert len(ids) == 4
-    await _gql(client, org.alice_token, _dashboard_query())
-    await _gql(client, org.alice_token, MUTATION.format(name="acceptAlert"), id=ids[0])
-    await _gql(client, org.alice_token, COMMENT, id=ids[0])
-    await _gql(client, org.alice_token, MUTATION.format(name="escalateAlert"), id=ids[1])
-    await _gql(client, org.alice_token, MUTATION.format(name="resolveAlert"), id=ids[2])
-    await _event(client, org, "ACCEPT", "checkout-4")
-    await _event(client, org, "COMMENT", "checkout-4", comments=[{"content": "looking", "creator": "bot"}])
-    await _event(client, org, "RESOLVE", "checkout-5")
-    absent = await _gql(client, org.alice_token, SEARCH, text="zebrafish")
+    await data_via(client, org.alice_token, dashboard_document("DASHBOARD"))
+    await data_via(client, org.alice_token, MUTATION.format(name="acceptAlert"), id=ids[0])
+    await data_via(client, org.alice_token, COMMENT, id=ids[0])
+    await data_via(client, org.alice_token, MUTATION.format(name="escalateAlert"), id=ids[1])
+    await data_via(client, org.alice_token, MUTATION.format(name="resolveAlert"), id=ids[2])
+    await event_via(client, org.api_key, "ACCEPT", "checkout-4", "Checkout checkout-4")
+    await event_via(client, org.api_key, "COMMENT", "checkout-4", "Checkout checkout-4", comments=[{"content": "looking", "creator": "bot"}])
+    await event_via(client, org.api_key, "RESOLVE", "checkout-5", "Checkout checkout-5")
+    absent = await data_via(client, org.alice_token, SEARCH, text="zebrafish")
     assert absent["alerts"]["edges"] == []
-    found = await _gql(client, org.alice_token, SEARCH, text="host-19999")
+    found = await data_via(client, org.alice_token, SEARCH, text="host-19999")
     assert len(found["alerts"]["edges"]) == 5 and found["alerts"]["pageInfo"]["hasNextPage"]
-    await _gql(client, org.alice_token, SEARCH, text="host-19999", after=found["alerts"]["pageInfo"]["endCursor"])
+    await data_via(client, org.alice_token, SEARCH, text="host-19999", after=found["alerts"]["pageInfo"]["endCursor"])
     widget = await client.get("/api/widget", headers={"Authorization": f"Bearer {org.alice_token}"})
     assert widget.status_code == 200, widget.text
     metrics = await client.get("/metrics")

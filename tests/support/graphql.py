@@ -52,6 +52,15 @@ def data(url: str, token: str | None, query: str, **variables: Any) -> dict[str,
     return body["data"]  # type: ignore[no-any-return]
 
 
+async def data_via(client: httpx.AsyncClient, token: str, query: str, **variables: Any) -> dict[str, Any]:
+    """``data`` through an async client, such as one bound to the app in this process (so a
+    test can watch what the request does inside it)."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"})
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, response.text
+    return body["data"]  # type: ignore[no-any-return]
+
+
 def error_code(body: dict[str, Any]) -> str:
     assert body.get("errors"), body
     return str(body["errors"][0]["extensions"]["code"])
@@ -65,6 +74,17 @@ def fire(
     if alert_key is not None:
         event["alertKey"] = alert_key
     return httpx.post(f"{url}/api/events", json=event, timeout=timeout)
+
+
+async def event_via(
+    client: httpx.AsyncClient, integration_key: str, event_type: str, alert_key: str, summary: str = "Something broke", **extra: Any
+) -> httpx.Response:
+    """An event of any type through an async client (see :func:`data_via`) that must be
+    accepted."""
+    event = {"integrationKey": integration_key, "eventType": event_type, "alertKey": alert_key, "summary": summary, **extra}
+    response = await client.post("/api/events", json=event)
+    assert response.status_code == 202, response.text
+    return response
 
 
 def alert_id_of(response: httpx.Response) -> int:
