@@ -7,12 +7,15 @@ its timeline entries, and publishes after commit.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.functions import Count
 
 from pagerline.engine.core import metrics
@@ -130,6 +133,47 @@ async def event_counts(alert_ids: list[int]) -> dict[int, int]:
     return counts
 
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PostgreSQL's "deadlock detected" and "could not serialize access": the transaction was rolled
+# back whole, so running it again is safe.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+TRANSITION_ATTEMPTS = 3
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps: Tortoise re-raises the driver's error) is one of them."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the chain is short; bounded against a cycle
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+async def _transition(what: str, run: Callable[[], Awaitable[T]]) -> T:
+    """Run one transition's transaction, again (at most TRANSITION_ATTEMPTS in all) when
+    PostgreSQL aborted it for a deadlock or a serialization failure. A safety net only: the
+    transitions and delivery lock the alert first (see delivery.outbox), so none is expected,
+    and each retry is logged. Nothing is done twice: every write is in the rolled-back
+    transaction (pages with their outbox rows), and effects are dispatched only after a commit.
+    Inside a caller's transaction the abort is the caller's, so it is passed on untouched."""
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        return await run()
+    for attempt in range(1, TRANSITION_ATTEMPTS + 1):
+        try:
+            return await run()
+        except Exception as exc:
+            if attempt == TRANSITION_ATTEMPTS or not _retryable(exc):
+                raise
+            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+            log.warning("%s rolled back by the database (%s); running it again", what, first_line)
+    raise AssertionError("unreachable")
+
+
 async def _locked(alert_id: int) -> Alert:
     alert = await Alert.filter(id=alert_id).select_for_update().first()
     if alert is None:
@@ -172,6 +216,10 @@ async def _close_step(
 
 async def accept_alert(alert_id: int, user_id: int | None, now: datetime, via: str = "") -> Alert:
     """PENDING → ACCEPTED; escalation halts. Accepting an accepted alert changes nothing."""
+    return await _transition(f"accepting alert {alert_id}", lambda: _accept(alert_id, user_id, now, via))
+
+
+async def _accept(alert_id: int, user_id: int | None, now: datetime, via: str) -> Alert:
     async with unit_of_work() as effects:
         alert = await _locked(alert_id)
         if alert.status is AlertStatus.RESOLVED:
@@ -187,6 +235,10 @@ async def accept_alert(alert_id: int, user_id: int | None, now: datetime, via: s
 
 async def resolve_alert(alert_id: int, user_id: int | None, now: datetime, via: str = "") -> Alert:
     """→ RESOLVED, final. The key is released so a new event opens a new alert."""
+    return await _transition(f"resolving alert {alert_id}", lambda: _resolve(alert_id, user_id, now, via))
+
+
+async def _resolve(alert_id: int, user_id: int | None, now: datetime, via: str) -> Alert:
     async with unit_of_work() as effects:
         alert = await _locked(alert_id)
         if alert.status is AlertStatus.RESOLVED:
@@ -220,6 +272,10 @@ async def comment_alert(alert_id: int, user_id: int | None, text: str, now: date
 
 
 async def escalate_alert(alert_id: int, user_id: int | None, now: datetime) -> Alert:
+    return await _transition(f"escalating alert {alert_id}", lambda: _escalate(alert_id, user_id, now))
+
+
+async def _escalate(alert_id: int, user_id: int | None, now: datetime) -> Alert:
     async with unit_of_work() as effects:
         alert = await _locked(alert_id)
         await escalate_by_hand(alert, user_id, now, effects)

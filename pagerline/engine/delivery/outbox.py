@@ -129,13 +129,36 @@ async def _send_one(
     return transport.name, result
 
 
+# Lock order (PostgreSQL). A transition (accept, resolve, escalate) locks the alert's row FOR
+# UPDATE first, then cancels its pending pages (their rows) and inserts notifications, whose
+# foreign keys take FOR KEY SHARE on the user's row. Delivery writes rows that reference the
+# alert too (timeline entries, action tokens, and any second UPDATE of the row it claimed in the
+# same transaction re-checks its foreign keys), so it takes FOR KEY SHARE on the alert before
+# anything else, in each of its transactions: alert, then notification, then user, as the
+# transitions do. Taken later, it waits for a transition that waits for the claimed row or the
+# user's row: a deadlock, and PostgreSQL aborts one of them (a RESOLVE event answered 500).
+_LOCK_ALERT_OF_NOTIFICATION = (
+    "SELECT a.id FROM notifications n JOIN alerts a ON a.id = n.alert_id WHERE n.id = ? FOR KEY SHARE OF a"
+)
+_LOCK_ALERT = "SELECT id FROM alerts WHERE id = ? FOR KEY SHARE"
+
+
+async def _lock_alert_first(notification_id: int) -> None:
+    """FOR KEY SHARE on the notification's alert (PostgreSQL; SQLite has one writer and no row
+    locks). Many deliveries share it; a transition holding the alert is waited for."""
+    if sql.is_postgres():
+        await sql.fetch(_LOCK_ALERT_OF_NOTIFICATION, notification_id)
+
+
 def _load_sql(postgres: bool) -> str:
     # Locking the user's row (PostgreSQL) makes storm decisions for one user take turns; SQLite
     # has one writer at a time, and the claim above already made this transaction the writer.
+    # NO KEY UPDATE, not UPDATE: it excludes other deliveries to the user but not the FOR KEY
+    # SHARE that inserting a notification for them takes (a transition planning pages).
     return (
         f"SELECT {sql.columns(Notification, 'n')}, {sql.columns(User, 'u')}, {sql.columns(Alert, 'a')} "
         "FROM notifications n JOIN users u ON u.id = n.user_id LEFT JOIN alerts a ON a.id = n.alert_id "
-        "WHERE n.id = ?" + (" FOR UPDATE OF u" if postgres else "")
+        "WHERE n.id = ?" + (" FOR NO KEY UPDATE OF u" if postgres else "")
     )
 
 
@@ -242,6 +265,7 @@ async def deliver(notification_id: int, now: datetime, ctx: DeliveryContext) -> 
 
 
 async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, effects: Effects) -> _Prepared | str | None:
+    await _lock_alert_first(notification_id)
     if not await claim(notification_id, now, ctx.policy):
         return None
     notification, user, alert = await _load_claimed(notification_id)
@@ -291,6 +315,8 @@ async def _conclude(
     prepared: _Prepared, results: list[tuple[str, DeliveryResult]], now: datetime, ctx: DeliveryContext, effects: Effects
 ) -> str:
     notification, user, alert, messages = prepared.notification, prepared.user, prepared.alert, prepared.messages
+    if alert is not None and sql.is_postgres():
+        await sql.fetch(_LOCK_ALERT, alert.id)  # the lock order above, in this transaction too
     channel = notification.channel.value
     for message, (_, result) in zip(messages, results, strict=True):
         if result.destination_dead and message.destination.device_id is not None:
