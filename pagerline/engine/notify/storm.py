@@ -103,7 +103,7 @@ _DISPATCHED_AT = Notification._meta.fields_map["dispatched_at"]
 
 async def decide(notification: Notification, now: datetime) -> StormDecision:
     """Runs in the caller's transaction, which holds the user's row lock (delivery loads the
-    claimed notification with ``FOR UPDATE`` of its user), so decisions are taken in turn."""
+    claimed notification with ``FOR NO KEY UPDATE`` of its user), so decisions are taken in turn."""
     channel = notification.channel
     digest = content_hash(channel, notification.title)
 
