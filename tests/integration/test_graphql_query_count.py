@@ -19,6 +19,7 @@ from pagerline.db import close_db, init_db
 from pagerline.engine.alerts.transitions import NewAlert, comment_alert, open_alert
 from pagerline.models import Priority
 from pagerline.settings import Settings
+from tests.support.graphql import data_via
 from tests.support.seed import Org, seed_org
 
 DASHBOARD = """query($first: Int) { alerts(first: $first, status: [PENDING, ACCEPTED]) {
@@ -92,9 +93,8 @@ async def dashboard(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Async
 
 async def _statements_for(client: httpx.AsyncClient, counter: StatementCounter, token: str, first: int) -> tuple[int, list[dict[str, Any]]]:
     counter.statements.clear()
-    response = await client.post("/graphql", json={"query": DASHBOARD, "variables": {"first": first}}, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200 and "errors" not in response.json(), response.text
-    return len(counter.statements), response.json()["data"]["alerts"]["edges"]
+    shown = await data_via(client, token, DASHBOARD, first=first)
+    return len(counter.statements), shown["alerts"]["edges"]
 
 
 async def test_dashboard_query_costs_the_same_for_5_and_50_alerts(dashboard: tuple[httpx.AsyncClient, StatementCounter, Org]) -> None:
