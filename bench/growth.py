@@ -23,8 +23,9 @@ action token; created over the past year, older than anything the run itself mak
 VACUUM (ANALYZE) (what autovacuum would have done by then, and so it does not start during the
 measurements) and a CHECKPOINT (the seed writes gigabytes: without it the checkpoint it set off
 spreads their writes over the next minutes, and every commit and read of the measurements waits
-behind them, a cost of the seeding that a database grown over a year does not pay), starts fresh processes, opens --open-alerts alerts through the events API (the
-dashboard's page) and waits for their pages to be sent. Then, at each size:
+behind them, a cost of the seeding that a database grown over a year does not pay), starts
+fresh processes, opens --open-alerts alerts through the events API (the dashboard's page) and
+waits for their pages to be sent. Then, at each size:
 
   dashboard             the web app's "Dashboard" query (read from pagerline/web/static/dashboard.js,
                         so it is exactly what the browser sends), as the admin
