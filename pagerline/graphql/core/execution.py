@@ -13,6 +13,13 @@ subscriber (:mod:`pagerline.graphql.core.fanout`): a per-event copy made for a v
 :func:`~pagerline.graphql.core.bus_events.visible_changes` yielded carries that delivery, and
 its execution is shared with the other subscriptions of the group.
 
+An HTTP request's loaders are let go of as soon as its response is built: graphql-core's
+execution context refers to itself (through its resolve-info helpers' bound methods), so the
+context dict, and with it everything the request loaded (schedules, users, timeline pages),
+would otherwise live until the cyclic garbage collector ran, which then had a whole request's
+objects to walk and free in one pause (up to ~170 ms after the dashboard's "on call now"
+query, landing on whichever request came next).
+
 It also turns a resolver's failure to reach the database into a SERVICE_UNAVAILABLE error
 (:mod:`pagerline.graphql.core.outage`), and gives each operation over a WebSocket its own request
 id for the log (:mod:`pagerline.logs`).
@@ -22,9 +29,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import OperationType, GraphQLError, GraphQLObjectType, GraphQLOutputType
+from graphql import ExecutionResult, OperationType, GraphQLError, GraphQLObjectType, GraphQLOutputType
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, collect_subfields
 from graphql.pyutils import Path
+from starlette.requests import Request
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from pagerline.api.errors import is_database_outage
@@ -59,6 +67,15 @@ class PagerlineExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         key = fanout.operation_key(self.operation, self.variable_values.coerced)
         return fanout.shared_execution(delivery, key, self.context_value, lambda: super(PagerlineExecutionContext, self).execute_operation(serially))
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        response = super().build_response(data)
+        context = self.context_value
+        # Over HTTP the execution is over once its (non-incremental) result is built; over a
+        # WebSocket the context is the connection's, shared by its operations: left alone.
+        if isinstance(response, ExecutionResult) and isinstance(context, dict) and isinstance(context.get("request"), Request):
+            context.pop("loaders", None)
+        return response
 
     def handle_field_error(
         self, raw_error: Exception, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path
