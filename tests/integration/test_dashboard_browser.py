@@ -19,15 +19,14 @@ worker and bus).
   the server closes the page's feed with 1012 and the page reconnects and refetches, so a change
   made while the feed was cut off shows up without a reload.
 
-The browser helpers (launching /usr/bin/chromium, signing in) are in tests/support/browser.py.
+The browser helpers (launching /usr/bin/chromium, signing in, the dashboard's site) are in
+tests/support/browser.py; the ``site`` and ``browser`` fixtures in tests/integration/conftest.py.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,71 +35,31 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from pagerline.engine.alerts import transitions as alert_engine
-from tests.integration.test_outages import redis_through
 from tests.support.browser import (
     SLOW_MS,
-    chromium,
+    Site,
+    alert_item,
     needs_chromium,
-    new_page,
+    open_dashboard,
     outside_playwright,
+    shown,
     sign_in,
+    start_site,
     submit_sign_in,
     wait_live,
 )
 from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import data, error_code, gql, in_db
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
-from tests.support.processes import Server, serving, start_server
-from tests.support.seed import Org
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.processes import start_server
+from tests.support.tcp_proxy import TcpProxy, redis_through
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, Route
 
 LIVE_MS = 2000  # the promise: a change is on every open dashboard within 2 s
 
 pytestmark = needs_chromium
-
-
-@dataclass
-class Site:
-    server: Server
-    org: Org
-    url: str
-
-
-def _start_site(templates: TemplateDatabases, workdir: Path) -> Site:
-    def seeded() -> tuple[str, Org]:
-        url = templates.sqlite(workdir)
-        return url, seed_database(url)
-
-    url, org = outside_playwright(seeded)
-    return Site(start_server(embedded_env(url, workdir), workdir), org, url)
-
-
-@pytest.fixture(scope="module")
-def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    made = _start_site(templates, tmp_path_factory.mktemp("dashboard"))
-    with serving(made.server):
-        yield made
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def open_dashboard(browser: Browser, site: Site, path: str = "/") -> Page:
-    return new_page(browser, site.server.url + path)
-
-
-def alert_item(alert_id: int) -> str:
-    return f'#alerts [data-alert-id="{alert_id}"]'
-
-
-def shown(page: Page, alert_id: int) -> bool:
-    return page.locator(alert_item(alert_id)).count() > 0
 
 
 def test_an_event_reaches_two_open_dashboards_live_and_accept_shows_on_the_other(browser: Browser, site: Site) -> None:
@@ -172,7 +131,7 @@ def test_sign_in_stays_across_reloads_and_sign_out_forgets_the_token(browser: Br
 def test_the_page_reconnects_by_itself_and_catches_up_on_what_it_missed(
     browser: Browser, templates: TemplateDatabases, tmp_path: Path
 ) -> None:
-    site = _start_site(templates, tmp_path)
+    site = start_site(templates, tmp_path)
     try:
         kept = post_alert(site.server.url, site.org, "kept", "Stays open")
         gone = post_alert(site.server.url, site.org, "gone", "Resolved while the page was away")

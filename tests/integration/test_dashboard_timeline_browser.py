@@ -8,16 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tests.integration.test_dashboard_browser import (  # noqa: F401  (browser and site are fixtures)
-    Site,
-    alert_item,
-    browser,
-    open_dashboard,
-    outside_playwright,
-    pytestmark,
-    sign_in,
-    site,
-)
+from tests.support.browser import Site, alert_item, needs_chromium, open_dashboard, outside_playwright, sign_in
 from tests.support.graphql import data, in_db
 from tests.support.live import post_alert
 from tests.support.processes import wait_until
@@ -25,6 +16,8 @@ from tests.support.timelines import add_repeats, entry_ids
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+pytestmark = needs_chromium
 
 REPEATS = 120  # the page brings 20, each click 50 more: three clicks reach the first entry
 

@@ -16,11 +16,10 @@ from urllib.parse import urlsplit
 import httpx
 import websockets
 
-from tests.integration.test_outages import through
 from tests.support.graphql import fire, post_graphql, websocket_refusal, ws_url
 from tests.support.live import embedded_env, seed_database
 from tests.support.processes import Server, start_server, wait_until
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, database_through
 from tests.support.ws import subscribe_live
 
 ME = {"query": "{ me { name } }"}
@@ -41,7 +40,7 @@ def test_graphql_answers_service_unavailable_while_the_database_is_down_and_reco
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        server = start_server(embedded_env(through(proxy, pg_database_url), tmp_path), tmp_path)
+        server = start_server(embedded_env(database_through(proxy, pg_database_url), tmp_path), tmp_path)
         assert post_graphql(server.url, org.alice_token, ME, timeout=15).json() == {"data": {"me": {"name": "Alice"}}}
 
         proxy.stop()
@@ -81,7 +80,7 @@ def test_a_subscription_that_cannot_read_the_database_is_closed_with_1013(
     org = seed_database(pg_database_url)
     pg = urlsplit(pg_database_url)
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
-    server_a = start_server(embedded_env(through(proxy, pg_database_url), tmp_path, PAGERLINE_REDIS_URL=redis_url), tmp_path)
+    server_a = start_server(embedded_env(database_through(proxy, pg_database_url), tmp_path, PAGERLINE_REDIS_URL=redis_url), tmp_path)
     server_b = start_server(embedded_env(pg_database_url, tmp_path, PAGERLINE_REDIS_URL=redis_url), tmp_path)
 
     async def main() -> tuple[int | None, list[dict[str, object]]]:

@@ -5,14 +5,12 @@ lifespan) answers HTTP requests through httpx's ASGI transport."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from tortoise.backends.base.client import BaseDBAsyncClient
 
 from pagerline.app import create_app
 from pagerline.db import close_db, init_db
@@ -21,6 +19,7 @@ from pagerline.models import Priority
 from pagerline.settings import Settings
 from tests.support.graphql import data_via
 from tests.support.seed import Org, seed_org
+from tests.support.statements import StatementCounter, client_class_for
 
 DASHBOARD = """query($first: Int) { alerts(first: $first, status: [PENDING, ACCEPTED]) {
   edges { cursor node { id summary status priority createdAt
@@ -28,38 +27,6 @@ DASHBOARD = """query($first: Int) { alerts(first: $first, status: [PENDING, ACCE
     responders { user { name } notifiedAt accepted }
     latestLogEntry { kind text at } } }
   pageInfo { hasNextPage endCursor } } }"""
-
-EXECUTE_METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
-
-
-class StatementCounter:
-    """Counts every statement a Tortoise client class sends (all its instances, any thread)."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def install(self, monkeypatch: pytest.MonkeyPatch, client_class: type[BaseDBAsyncClient]) -> None:
-        for name in EXECUTE_METHODS:
-            original = getattr(client_class, name)
-            monkeypatch.setattr(client_class, name, self._counting(original))
-
-    def _counting(self, original: Any) -> Any:
-        @functools.wraps(original)
-        async def wrapper(client: BaseDBAsyncClient, query: str, *args: Any, **kwargs: Any) -> Any:
-            self.statements.append(query)
-            return await original(client, query, *args, **kwargs)
-
-        return wrapper
-
-
-def _client_class(database_url: str) -> type[BaseDBAsyncClient]:
-    if database_url.startswith("sqlite"):
-        from tortoise.backends.sqlite.client import SqliteClient
-
-        return SqliteClient
-    from tortoise.backends.asyncpg.client import AsyncpgDBClient
-
-    return AsyncpgDBClient
 
 
 async def _seed(database_url: str, alerts: int) -> Org:
@@ -84,7 +51,7 @@ async def dashboard(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Async
     """The real app with its lifespan (no embedded worker, so only requests touch the database)."""
     org = await _seed(database_url, 50)
     counter = StatementCounter()
-    counter.install(monkeypatch, _client_class(database_url))
+    counter.install(monkeypatch, client_class_for(database_url))
     app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pagerline.test") as client:

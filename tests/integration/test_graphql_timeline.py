@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tortoise.backends.base.client import BaseDBAsyncClient
 
 from pagerline.app import create_app
 from pagerline.db import close_db, init_db
@@ -30,11 +27,11 @@ from pagerline.engine.core.timeline import COUNT_CAP
 from pagerline.graphql.alerts.timeline import MAX_ENTRIES
 from pagerline.models import Priority
 from pagerline.settings import Settings
-from tests.integration.test_graphql_query_count import StatementCounter, _client_class
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import BACKENDS, World, data, error_code, fire_ok, gql, in_db, world_on
 from tests.support.dashboard_js import dashboard_document
 from tests.support.seed import Org, seed_org
+from tests.support.statements import StatementCounter, client_class_for
 from tests.support.timelines import add_repeats, entry_ids
 
 REPEATS = 5_000
@@ -147,17 +144,11 @@ class RowCounter(StatementCounter):
         super().__init__()
         self.rows = 0
 
-    def _counting(self, original: Any) -> Any:
-        async def wrapper(client: BaseDBAsyncClient, query: str, *args: Any, **kwargs: Any) -> Any:
-            self.statements.append(query)
-            result = await original(client, query, *args, **kwargs)
-            if isinstance(result, list):  # execute_query_dict
-                self.rows += len(result)
-            elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list):  # execute_query
-                self.rows += len(result[1])
-            return result
-
-        return wrapper
+    def answered(self, result: Any) -> None:
+        if isinstance(result, list):  # execute_query_dict
+            self.rows += len(result)
+        elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list):  # execute_query
+            self.rows += len(result[1])
 
 
 @dataclass(frozen=True)
@@ -186,7 +177,7 @@ async def test_the_dashboard_costs_the_same_at_100_events_as_at_many(backend: st
     many = 100_000 if backend == "postgres" else REPEATS
     org, flapping_id = await _seed_dashboard(database_url)
     counter = RowCounter()
-    counter.install(monkeypatch, _client_class(database_url))
+    counter.install(monkeypatch, client_class_for(database_url))
     app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
     query = dashboard_query()
     async with app.router.lifespan_context(app):

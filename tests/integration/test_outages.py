@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -45,7 +45,7 @@ from tests.support.pg_restart import RestartingPostgres
 from tests.support.live import embedded_env, seed_database
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
 from tests.support.seed import Org, seed_org
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, database_through, redis_through
 from tests.support.transports import apns_env, fcm_env
 
 # --- shared helpers -------------------------------------------------------------------------------
@@ -457,11 +457,6 @@ SWEEP_MARGIN = 2.0
 INTAKE_DEADLINE = 2.0
 
 
-def redis_through(proxy: TcpProxy, redis_url: str) -> str:
-    parts = urlsplit(redis_url)
-    return urlunsplit((parts.scheme, f"{proxy.host}:{proxy.port}", parts.path, "", ""))
-
-
 def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
     pg_database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -536,12 +531,6 @@ def test_a_hung_redis_holds_up_neither_the_intake_nor_a_page_during_or_after_it(
 # --- c. the database unreachable ------------------------------------------------------------------
 
 
-def through(proxy: TcpProxy, database_url: str) -> str:
-    parts = urlsplit(database_url)
-    netloc = f"{parts.username}@{proxy.host}:{proxy.port}" if parts.username else f"{proxy.host}:{proxy.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "min_size=1&max_size=5", ""))
-
-
 def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recovers(
     pg_database_url: str, tmp_path: Path
 ) -> None:
@@ -554,7 +543,7 @@ def test_database_outage_gets_503_with_retry_after_and_stores_nothing_then_recov
     proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        server = start_server(embedded_env(through(proxy, url), tmp_path), tmp_path)  # embedded worker, no Redis
+        server = start_server(embedded_env(database_through(proxy, url), tmp_path), tmp_path)  # embedded worker, no Redis
         assert alert_id_of(fire(server.url, org.api_key, "before-outage", "Outage test before-outage", timeout=15)) > 0
         assert proxy.accepted >= 1  # the server's database traffic really goes through the proxy
 
@@ -627,7 +616,7 @@ def test_database_starting_up_gets_503_with_retry_after_not_500_and_stores_nothi
     postgres = RestartingPostgres(pg.hostname or "127.0.0.1", pg.port or 5432).start()
     server: Server | None = None
     try:
-        env = embedded_env(through(postgres, url), tmp_path)
+        env = embedded_env(database_through(postgres, url), tmp_path)
         server = start_server({**env, "PAGERLINE_EMBEDDED_WORKER": "0"}, tmp_path)
         assert alert_id_of(fire(server.url, org.api_key, "before-restart", "Outage test before-restart", timeout=15)) > 0
 

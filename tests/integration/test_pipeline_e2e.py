@@ -16,7 +16,6 @@ subscriber, so the worker must do the sweeping.)
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 
 from pagerline.models import Alert, AlertLogEntry, AlertStatus, Notification, NotificationStatus
 from tests.support import console
+from tests.support.alert_clock import move_clock
 from tests.support.graphql import data, in_db, webhook
 from tests.support.live import embedded_env, seed_database
 from tests.support.processes import start_server, start_worker, wait_until
@@ -35,21 +35,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # copies of ../shared
 
 def sample(name: str) -> dict[str, Any]:
     return json.loads((SAMPLES / name).read_text())
-
-
-def move_clock(url: str, alert_id: int, minutes: int) -> None:
-    """Make `minutes` pass for this alert: its stored due times move into the past."""
-
-    async def body() -> None:
-        alert = await Alert.get(id=alert_id)
-        if alert.next_escalation_at is not None:
-            alert.next_escalation_at -= timedelta(minutes=minutes)
-            await alert.save(update_fields=["next_escalation_at"])
-        for row in await Notification.filter(alert_id=alert_id, status=NotificationStatus.PENDING):
-            row.due_at -= timedelta(minutes=minutes)
-            await row.save(update_fields=["due_at"])
-
-    in_db(url, body)
 
 
 def run_flow(url: str, server_url: str, org: Org, console_log: Path) -> None:

@@ -19,7 +19,7 @@ from tests.fakes.webhook import FakeWebhookReceiver
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import World, data, fire_ok, gql, running_world
 from tests.support.processes import wait_until
-from tests.unit.test_webhook_templates import DATADOG
+from tests.support.templates import DATADOG
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

@@ -31,14 +31,13 @@ import websockets
 
 from pagerline.bus import QUEUE_SIZE, RESYNC_EVENT, Fanout
 from pagerline.graphql.core.bus_events import RESYNC_CLOSE_CODE
-from tests.integration.test_outages import redis_through
-from tests.integration.test_pipeline_e2e import move_clock
+from tests.support.alert_clock import move_clock
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data, ws_url
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
 from tests.support.processes import Server, start_server, start_worker, wait_until, wait_until_async
 from tests.support.seed import Org
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, redis_through
 from tests.support.ws import Subscriber
 
 PROTOCOL = "graphql-transport-ws"

@@ -3,6 +3,10 @@
 Playwright does not download a browser here (``playwright install`` is never run): it launches
 /usr/bin/chromium, which ``make test`` installs with apt-get when it runs as root. Tests that
 need it carry :data:`needs_chromium`, so they skip (with the reason) where it is missing.
+
+The dashboard tests open pages on a :class:`Site`: a real ``pagerline serve`` on the embedded
+defaults (SQLite, in-process worker and bus) with a seeded organisation. Their ``site`` and
+``browser`` fixtures (one of each per test module) are in tests/integration/conftest.py.
 """
 
 from __future__ import annotations
@@ -10,10 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import pytest
+
+from tests.support.databases import TemplateDatabases
+from tests.support.live import embedded_env, seed_database
+from tests.support.processes import Server, start_server
+from tests.support.seed import Org
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -72,3 +82,36 @@ def wait_live(page: Page) -> None:
     """Connected and the first snapshot loaded (the on-call panel is filled by it)."""
     page.locator('#connection[data-state="live"]').wait_for()
     page.locator("#oncall li").first.wait_for()
+
+
+@dataclass
+class Site:
+    """A running server for the dashboard, its seeded organisation and its database URL."""
+
+    server: Server
+    org: Org
+    url: str
+
+
+def start_site(templates: TemplateDatabases, workdir: Path) -> Site:
+    """A seeded SQLite database and ``pagerline serve`` on it (the caller stops the server)."""
+
+    def seeded() -> tuple[str, Org]:
+        url = templates.sqlite(workdir)
+        return url, seed_database(url)
+
+    url, org = outside_playwright(seeded)
+    return Site(start_server(embedded_env(url, workdir), workdir), org, url)
+
+
+def open_dashboard(browser: Browser, site: Site, path: str = "/") -> Page:
+    return new_page(browser, site.server.url + path)
+
+
+def alert_item(alert_id: int) -> str:
+    """The CSS selector of an alert's item in the dashboard's list."""
+    return f'#alerts [data-alert-id="{alert_id}"]'
+
+
+def shown(page: Page, alert_id: int) -> bool:
+    return page.locator(alert_item(alert_id)).count() > 0

@@ -13,6 +13,9 @@ and new ones are served again.
 
 The proxy runs its own asyncio loop in a daemon thread, so a synchronous test (which drives real
 processes) can use it without an event loop of its own.
+
+``redis_through`` and ``database_through`` rewrite a service URL so its client connects through
+a proxy instead of straight to the service.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import asyncio
 import contextlib
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 _CHUNK = 64 * 1024
 
@@ -181,3 +185,17 @@ class TcpProxy:
                 if not link.silent:  # a hung server neither reads on nor answers
                     writer.write(data)
                     await writer.drain()
+
+
+def redis_through(proxy: TcpProxy, redis_url: str) -> str:
+    """``redis_url`` (same scheme and db number) pointed at ``proxy`` instead of Redis itself."""
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, f"{proxy.host}:{proxy.port}", parts.path, "", ""))
+
+
+def database_through(proxy: TcpProxy, database_url: str) -> str:
+    """``database_url`` (same user and database) pointed at ``proxy``, with a small pool (at
+    least one connection kept open, so an outage is seen by a connection already in use)."""
+    parts = urlsplit(database_url)
+    netloc = f"{parts.username}@{proxy.host}:{proxy.port}" if parts.username else f"{proxy.host}:{proxy.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "min_size=1&max_size=5", ""))

@@ -11,29 +11,9 @@ import pytest
 
 from pagerline.engine.sources.webhook_templates import MappingError, TemplateFieldError, compile_webhook_templates, map_payload
 from pagerline.models import Priority
+from tests.support.templates import DATADOG, SENTRY
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-
-DATADOG = {
-    "summary": "{{ alert_title }} on {{ hostname }}",
-    "details": "{{ body }}\nQuery: {{ alert_query }}\nTags: {{ tags }}",
-    "alertKey": "datadog-{{ alert_id }}-{{ hostname }}",
-    "priority": '{{#if alert_priority | eq("P1")}}HIGH{{else}}LOW{{/if}}',
-    "eventType": '{{#if alert_transition | eq("Recovered")}}RESOLVE{{else}}ALERT{{/if}}',
-    "links": [{"href": "{{ link }}", "text": "Datadog event"}, {"href": "{{ snapshot }}", "text": "Snapshot"}],
-}
-
-SENTRY = {
-    "summary": "[{{ data.event.level | upper }}] {{ data.event.title }}",
-    "details": (
-        "{{ data.event.culprit }}\nRule: {{ data.triggered_rule }}\nRelease: {{ data.event.release | default(\"unknown\") }}\n"
-        "{{#each data.event.tags}}{{ this.0 }}={{ this.1 }}\n{{/each}}"
-    ),
-    "alertKey": "sentry-{{ data.event.issue_id }}",
-    "priority": '{{#if data.event.level | eq("warning")}}LOW{{else}}HIGH{{/if}}',
-    "eventType": '{{#if action | eq("resolved")}}RESOLVE{{else}}ALERT{{/if}}',
-    "links": [{"href": "{{ data.event.web_url }}", "text": "Sentry issue"}],
-}
 
 
 def sample(name: str) -> dict[str, Any]:

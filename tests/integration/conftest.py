@@ -1,0 +1,33 @@
+"""Fixtures of the dashboard tests in a real browser (test_dashboard_browser.py and
+test_dashboard_timeline_browser.py): one site and one chromium per test module.
+
+Other modules that need a differently shaped server (test_gql_client.py,
+test_setup_warnings.py) define a ``site`` fixture of their own, which pytest uses there instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.browser import Site, chromium, start_site
+from tests.support.databases import TemplateDatabases
+from tests.support.processes import serving
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+
+@pytest.fixture(scope="module")
+def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    made = start_site(templates, tmp_path_factory.mktemp("dashboard"))
+    with serving(made.server):
+        yield made
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
