@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate clean bench schema browser docs faketime clock
+.PHONY: run test install migrate clean bench schema browser docs faketime clock nginx
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ run: migrate
 
 # The whole suite, then (unless PYTEST_ARGS picks tests) the clock-sensitive tests again under
 # faked clocks (`make clock`).
-test: install browser faketime
+test: install browser faketime nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,$(BIN)/python -m tests.support.faked_clock)
 
@@ -52,6 +52,13 @@ browser:
 	@[ -x /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || \
 	echo "chromium could not be installed: the dashboard browser test will be skipped"
+
+# The docs' nginx configuration is parsed by `nginx -t` (tests/unit/test_docs_site.py). Installed
+# quietly like chromium above; if that is not possible that one test skips and says why.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; } >/dev/null 2>&1 || \
+	echo "nginx could not be installed: the nginx configuration test will be skipped"
 
 bench: install
 	$(BIN)/python bench/ingest.py
