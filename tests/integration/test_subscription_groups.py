@@ -151,7 +151,11 @@ def test_an_event_is_executed_once_per_group_and_every_subscriber_of_a_group_get
             # admins, who see Web's as well as Ops's.
             web_alert = await asyncio.to_thread(fire_ok, world.url, world.web.api_key, "groups-web", "Web only")
             await wait_until_async(lambda: all(f.events(web_alert) for f in feeds["web-users"] + feeds["admins"]), what="Web's alert")
-            await asyncio.sleep(0.5)  # time for a wrong delivery to arrive
+            # Each subscriber's events come in bus order, so instead of waiting a while for a
+            # wrong delivery: Web's subscribers already got an event after Ops's alert, and a
+            # later Ops alert that every Ops subscriber receives comes after Web's alert.
+            sentinel = await asyncio.to_thread(fire_ok, world.url, world.ops.api_key, "groups-ops-after", "Ops, later")
+            await wait_until_async(lambda: all(f.events(sentinel) for f in seeing), what="the later Ops alert")
             assert not [f.sub_id for f in feeds["web-users"] if f.events(ops_alert)]
             assert not [f.sub_id for name in ("ops-users", "ops-responders", "ops-other-selection") for f in feeds[name] if f.events(web_alert)]
         finally:
