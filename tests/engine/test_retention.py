@@ -314,6 +314,22 @@ async def test_rows_another_transaction_holds_are_passed_over_not_waited_for(db:
     assert not await Alert.filter(id__in=old).exists()
 
 
+async def test_a_batch_of_the_largest_size_the_settings_allow_is_one_statement(db: str) -> None:
+    # PAGERLINE_RETENTION_BATCH_SIZE goes up to 10,000: one DELETE with 10,000 keys, which once
+    # ran out of PostgreSQL placeholders at 9,999 and failed every run.
+    largest = Settings.model_fields["retention_batch_size"].metadata
+    size = next(rule.le for rule in largest if hasattr(rule, "le"))
+    org = await seed_org()
+    await DroppedEvent.bulk_create(
+        [DroppedEvent(source_id=org.api_source_id, reason=DropReason.FILTERED, event_type="ALERT", summary="noise", at=T0 - 40 * DAY)
+         for _ in range(size + 1)],
+        batch_size=1000,
+    )
+    report = await run_retention(T0, RetentionPolicy(batch_size=size, batches_per_table=1))
+    assert [(b.table, b.deleted) for b in report.batches if b.deleted] == [("dropped_events", size)]
+    assert await DroppedEvent.all().count() == 1
+
+
 async def test_nothing_is_deleted_when_every_limit_is_off(db: str) -> None:
     org = await seed_org()
     await history(org, "ancient", T0 - 5000 * DAY, resolved=T0 - 4999 * DAY)

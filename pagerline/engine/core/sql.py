@@ -8,6 +8,7 @@ run on SQLite and PostgreSQL alike. Everything else goes through the ORM.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -32,8 +33,9 @@ def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
 
 @lru_cache(maxsize=256)
 def _for_postgres(statement: str) -> str:
-    """``?`` → ``$1, $2, …`` (our statements never hold a literal question mark)."""
-    counter = iter(range(1, 10_000))
+    """``?`` → ``$1, $2, …`` (our statements never hold a literal question mark). Unbounded: a
+    retention batch at its largest setting is an ``IN`` list of 10,000 keys."""
+    counter = itertools.count(1)
     return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", statement)
 
 
