@@ -3,29 +3,34 @@ database and after 100,000 and 1,000,000 resolved alerts, with the peak RSS of e
 
 Run from the repo root:  .venv/bin/python bench/growth.py [--sizes 0,100000,1000000] [--json FILE]
 
-What runs (all real processes): two `pagerline serve --workers 1` and one `pagerline worker` on
-PostgreSQL and Redis (a throwaway pl_bench_growth_<random> database unless --database-url; Redis
---redis-url, flushed), pushes going through the real FCM transport to the test suite's fake FCM
-(in this process). Requests are sent one at a time from this process, alternating between the two
-servers as a load balancer would, over keep-alive connections; a latency is request sent ->
-whole response read.
+What runs (all real processes): for each size, two `pagerline serve --workers 1` and one
+`pagerline worker` on a throwaway PostgreSQL database of its own (pl_bench_growth_<random>) and a
+Redis database of its own (--redis-url, then the next numbers; flushed), pushes going through the
+real FCM transport to a fake FCM of its own (in this process). Every size runs at once, and each
+request is sent to every size in turn (the first size taken first in round one, the second in
+round two, ...): a machine that is a little slower for a minute slows every size alike, so the
+sizes are compared with each other rather than with another minute. Requests are sent one at a
+time from this process, alternating between a size's two servers as a load balancer would, over
+keep-alive connections; a latency is request sent -> whole response read.
 
-The organisation (made once, through the engine's own functions): 1,000 users in 50 teams, each
-with an FCM device; 300 schedules (250 owned by the teams, 50 by the organisation; rotations of
-1 day to 1 week, half with a second weekday-hours layer, one override each); 100 escalation
-policies (level 1: three schedules, level 2: two people) with one API source each. The admin
-(no team) sees everything; "the watcher", a member of 30 teams, sees 200 schedules.
+The organisation (made in each database, through the engine's own functions): 1,000 users in 50
+teams, each with an FCM device; 300 schedules (250 owned by the teams, 50 by the organisation;
+rotations of 1 day to 1 week, half with a second weekday-hours layer, one override each); 100
+escalation policies (level 1: three schedules, level 2: two people) with one API source each. The
+admin (no team) sees everything; "the watcher", a member of 30 teams, sees 200 schedules.
 
-Growth: the sizes are numbers of resolved alerts, reached in steps on the same database. Each
-step resolves the alerts left open, stops the processes, seeds the missing resolved alerts with
-bulk SQL straight into the project's tables (per alert: 5 timeline entries, 3 notifications, one
-action token; created over the past year, older than anything the run itself makes), runs
-VACUUM (ANALYZE) (what autovacuum would have done by then, and so it does not start during the
-measurements) and a CHECKPOINT (the seed writes gigabytes: without it the checkpoint it set off
-spreads their writes over the next minutes, and every commit and read of the measurements waits
-behind them, a cost of the seeding that a database grown over a year does not pay), starts
-fresh processes, opens --open-alerts alerts through the events API (the dashboard's page) and
-waits for their pages to be sent. Then, at each size:
+Growth: a size is a number of resolved alerts, seeded with bulk SQL straight into the project's
+tables (per alert: 5 timeline entries, 3 notifications, one action token; created evenly over a
+year ending 30 days ago, older than anything the run itself makes). Then what a year of running
+would have done: the retention job (the engine's own, default limits) runs until nothing is due,
+which removes the action tokens past their 7 days, as the job would have done day by day (left
+in, the job would be deleting them while the larger sizes are measured); VACUUM (ANALYZE) (what
+autovacuum would have done, and so it does not start during the measurements); and a CHECKPOINT
+(the seed writes gigabytes: without it the checkpoint it set off spreads their writes over the
+next minutes, a cost of seeding that a database grown over a year does not pay). Every database
+is ready before any process starts. Then each size opens --open-alerts alerts through the events
+API (the dashboard's page) and waits for their pages to be sent, and the requests below are
+measured:
 
   dashboard             the web app's "Dashboard" query (read from pagerline/web/static/dashboard.js,
                         so it is exactly what the browser sends), as the admin
@@ -41,10 +46,11 @@ waits for their pages to be sent. Then, at each size:
   ACCEPT event          POST /api/events eventType ACCEPT on fresh open alerts
   event -> first page   a new alert's event sent -> its first push received by the fake FCM
   database size         pg_database_size
-  peak RSS              of each process (process tree, sampled every 0.2 s), per step
+  peak RSS              of each process (process tree, sampled every 0.2 s)
 
-At the first size only: one more open alert with --big-alert-entries timeline entries, and the
-dashboard query again (p50, response bytes, the RSS of the server answering before and after).
+At the first size only, after the rest: one more open alert with --big-alert-entries timeline
+entries, and the dashboard query again, to every size in turn (p50 beside the other sizes' in
+the same rounds, response bytes, the RSS of the server answering before and after).
 The fresh alerts of the write measurements are resolved afterwards (unmeasured), so every read
 sees the same open alerts.
 
@@ -52,10 +58,11 @@ Targets (PASS / MISS, at the largest size against the first, which should be the
 every request within 20 % of its empty-database figure, and dashboard p50 < 60 ms, /metrics p50
 < 10 ms, search p99 < 50 ms, acceptAlert p50 < 25 ms, on call now p50 < 50 ms, 200 lookups at
 >= 5,000/s, each process's peak RSS < 250 MB at every size, the big-alert dashboard p50 within
-20 % of the dashboard's at that size and the server's RSS after it within 10 MB of before.
+20 % of the other sizes' dashboard p50 in the same rounds and the server's RSS after it within
+10 MB of before.
 
-Each step also prints the CPU (cores) each group of processes used while measuring; "other"
-above 0.15 cores means something else on the machine was busy and the figures are disturbed.
+It also prints the CPU (cores) each group of processes used while measuring; "other" above 0.15
+cores means something else on the machine was busy and the figures are disturbed.
 The last line of output is one JSON object; --json FILE writes the same, indented.
 """
 
@@ -68,6 +75,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -78,6 +86,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -307,7 +316,8 @@ SELECT md5('growth:' || m.id), m.id, m.accepted_by_id, NULL, m.created_at + inte
 """
 _INSERTS = re.compile(r"INSERT INTO (\w+) \(([^)]*)\)")
 SEED_CHUNK = 25_000
-SEED_SPAN = timedelta(days=365)  # the largest size's alerts are spread over this, ending 35 days ago
+SEED_SPAN = timedelta(days=365)  # the largest size's alerts are spread over this,
+SEED_END_AGO = timedelta(days=30)  # ending this long ago (inside every retention limit but the action tokens')
 
 
 async def _check_seed_columns(conn: Any) -> None:
@@ -351,6 +361,31 @@ async def vacuum_analyze(database_url: str) -> None:
         await conn.execute("CHECKPOINT", timeout=3600)
 
 
+async def settle_retention(database_url: str, now: datetime) -> dict[str, int]:
+    """The retention job (the engine's own, default limits) run until nothing is due: a database
+    grown over a year with the job running holds only the last days' action tokens, not one per
+    alert. Without this the job would be deleting the seeded tokens while the larger sizes are
+    measured. Large batches, as nothing else runs yet. Returns the rows deleted, by table."""
+    from dataclasses import replace
+
+    from pagerline.db import close_db, init_db
+    from pagerline.engine.retention import RetentionPolicy, run_retention
+    from pagerline.settings import Settings
+
+    policy = replace(RetentionPolicy.from_settings(Settings()), batch_size=10_000, batches_per_table=100)
+    deleted: dict[str, int] = {}
+    await init_db(database_url)
+    try:
+        while True:
+            report = await run_retention(now, policy)
+            if not report.deleted:
+                return deleted
+            for table, n in report.deleted.items():
+                deleted[table] = deleted.get(table, 0) + n
+    finally:
+        await close_db()
+
+
 async def database_size(database_url: str) -> int:
     async with pg_connection(database_url) as conn:
         return int(await conn.fetchval("SELECT pg_database_size(current_database())"))
@@ -391,7 +426,7 @@ def wait_drained(database_url: str, timeout: float = 300.0) -> float:
 
 
 class Deployment:
-    """Two servers and a worker, with an RSS sampler each; started fresh at every size."""
+    """Two servers and a worker of one size, with an RSS sampler each."""
 
     NAMES = ("serve1", "serve2", "worker")
 
@@ -419,15 +454,11 @@ class Deployment:
             if not process.alive():
                 raise RuntimeError(f"{name} died:\n{process.log_tail()}")
 
-    def cpu_groups(self) -> dict[str, Callable[[], list[int]]]:
-        servers = [pid_tree(p.pid) for p in self.processes[:2]]
-        return {
-            "servers": lambda: [pid for tree in servers for pid in tree()],
-            "worker": pid_tree(self.processes[2].pid),
-            "postgres": pids_named("postgres"),
-            "redis": pids_named("redis-server"),
-            "bench": pid_tree(os.getpid()),
-        }
+    def server_trees(self) -> list[Callable[[], list[int]]]:
+        return [pid_tree(p.pid) for p in self.processes[:2]]
+
+    def worker_tree(self) -> Callable[[], list[int]]:
+        return pid_tree(self.processes[2].pid)
 
     def stop(self) -> None:
         for sampler in self.samplers.values():
@@ -524,27 +555,24 @@ class Sampled:
 _SERVER_TIMING = re.compile(r"dur=([0-9.]+)")
 
 
-def sample(count: int, warmup: int, send: Callable[[int], httpx.Response], check: Callable[[httpx.Response], None]) -> Sampled:
-    """``warmup`` unmeasured requests, then ``count`` measured, one at a time. ``send(i)`` makes
-    request i; ``check`` raises if the answer is not the expected one (counted as an error)."""
-    out = Sampled()
-    for i in range(warmup + count):
-        t0 = time.perf_counter()
-        try:
-            response = send(i)
-            elapsed = time.perf_counter() - t0
-            check(response)
-        except Exception as exc:
-            key = f"{type(exc).__name__}: {exc}"[:160]
-            out.errors[key] = out.errors.get(key, 0) + 1
-            continue
-        if i >= warmup:
-            out.latencies.append(elapsed)
-            out.response_bytes = len(response.content)
-            timing = _SERVER_TIMING.search(response.headers.get("server-timing", ""))
-            if timing:
-                out.server_ms.append(float(timing.group(1)))
-    return out
+def send_one(out: Sampled, send: Callable[[], httpx.Response], check: Callable[[httpx.Response], None], measured: bool) -> None:
+    """One request: its latency into ``out`` when ``measured``; ``check`` raises if the answer is
+    not the expected one (counted as an error, whether measured or not)."""
+    t0 = time.perf_counter()
+    try:
+        response = send()
+        elapsed = time.perf_counter() - t0
+        check(response)
+    except Exception as exc:
+        key = f"{type(exc).__name__}: {exc}"[:160]
+        out.errors[key] = out.errors.get(key, 0) + 1
+        return
+    if measured:
+        out.latencies.append(elapsed)
+        out.response_bytes = len(response.content)
+        timing = _SERVER_TIMING.search(response.headers.get("server-timing", ""))
+        if timing:
+            out.server_ms.append(float(timing.group(1)))
 
 
 def graphql_ok(expect: Callable[[dict[str, Any]], None] | None = None) -> Callable[[httpx.Response], None]:
@@ -633,7 +661,8 @@ ROWS = (
     Row("first_page_p99", "event -> first page (fake FCM), p99", "ms"),
     Row("widget_p99", "widget feed, p99", "ms", Target()),
     Row("widget_server_p99", "widget feed server time, p99", "ms"),
-    Row("big_alert_p50", "dashboard + 1 alert of N entries, p50", "ms", Target(versus="dashboard_p50")),
+    Row("big_alert_p50", "dashboard + 1 alert of N entries, p50", "ms", Target(versus="big_alert_beside_p50")),
+    Row("big_alert_beside_p50", "  the other sizes' dashboard, same rounds, p50", "ms"),
     Row("big_alert_bytes", "  its response", "KB"),
     Row("big_alert_rss_before", "  answering server RSS before", "MB"),
     Row("big_alert_rss_after", "  answering server RSS after", "MB"),
@@ -708,117 +737,183 @@ def print_table(values: dict[str, dict[int, float]], sizes: list[int], big_entri
     return out
 
 
-# =========================================================================== one size
+# =========================================================================== one site per size
 
 
 @dataclass
-class Step:
-    """Everything the measurements of one size need."""
+class Site:
+    """One size: its own database, Redis database, fake FCM, processes and connections."""
+
+    size: int
+    database_url: str
+    redis_url: str
+    org: Organisation
+    fake_fcm: Any
+    deployment: Deployment
+    api: Api
+    details: dict[str, Any]
+
+
+@dataclass
+class Run:
+    """Every site, measured together, and where the figures go."""
 
     args: argparse.Namespace
-    size: int
-    api: Api
-    org: Organisation
-    deployment: Deployment
-    database_url: str
-    fake_fcm: Any
+    sites: list[Site]
     queries: dict[str, str]
     values: dict[str, dict[int, float]]
-    details: dict[str, Any]
     tag: str
 
-    def put(self, key: str, value: float) -> None:
-        self.values.setdefault(key, {})[self.size] = value
+    def put(self, key: str, size: int, value: float) -> None:
+        self.values.setdefault(key, {})[size] = value
 
-    def report(self, title: str, sampled: Sampled, keys: dict[str, str], extra: str = "") -> None:
-        """Store p50/p99 of ``sampled`` under the row keys given ({"p50": key, ...}) and print a line."""
-        summary = sampled.summary()
-        for stat, key in keys.items():
-            self.put(key, float(summary[f"{stat}_ms"]))
-        print(f"  {title:<34} p50 {summary['p50_ms']:9.2f} ms  p99 {summary['p99_ms']:9.2f} ms  max {summary['max_ms']:9.2f} ms"
-              f"  ({sampled.note()}{'; ' + extra if extra else ''})", flush=True)
-        self.details[title] = {"summary": summary, "errors": sampled.errors, "bytes": sampled.response_bytes}
+    def report(self, title: str, sampled: dict[int, Sampled], keys: dict[str, str], extra: Callable[[Site], str] | None = None) -> None:
+        """Store p50/p99 of each site's samples under the row keys given ({"p50": key, ...}) and
+        print a line per size."""
+        print(f"  {title}", flush=True)
+        for site in (s for s in self.sites if s.size in sampled):
+            got = sampled[site.size]
+            summary = got.summary()
+            for stat, key in keys.items():
+                self.put(key, site.size, float(summary[f"{stat}_ms"]))
+            note = got.note() + (f"; {extra(site)}" if extra else "")
+            print(f"    {site.size:>11,}  p50 {summary['p50_ms']:9.2f} ms  p99 {summary['p99_ms']:9.2f} ms"
+                  f"  max {summary['max_ms']:9.2f} ms  ({note})", flush=True)
+            site.details[title] = {"summary": summary, "errors": got.errors, "bytes": got.response_bytes}
 
     @property
     def warmup(self) -> int:
         return max(2, self.args.samples // 20)
 
+    def wait_drained(self, timeout: float = 300.0) -> None:
+        for site in self.sites:
+            wait_drained(site.database_url, timeout)
 
-def measure_reads(step: Step) -> None:
-    args, api, org = step.args, step.api, step.org
-    dashboard = step.queries["DASHBOARD"]
-    open_count = args.open_alerts
-    step.report("dashboard", sample(args.samples, step.warmup, lambda i: api.graphql(dashboard),
-                                    graphql_ok(expect_len(("alerts", "edges"), open_count))),
-                {"p50": "dashboard_p50", "p99": "dashboard_p99"})
-    step.report("/metrics", sample(args.samples, step.warmup, lambda i: api.client().get("/metrics"), status_ok(200, "pagerline_alerts")),
-                {"p50": "metrics_p50"})
-    step.report("alerts(text:) absent word", sample(args.samples, step.warmup, lambda i: api.graphql(SEARCH, {"text": ABSENT_WORD}),
-                                                    graphql_ok(expect_len(("alerts", "edges"), 0))),
-                {"p50": "search_p50", "p99": "search_p99"})
-    step.report("on call now (admin)", sample(args.samples, step.warmup, lambda i: api.graphql(step.queries["ON_CALL"]),
-                                              graphql_ok(expect_len(("onCall",), org.schedules))),
-                {"p50": "on_call_now_p50", "p99": "on_call_now_p99"})
-    step.report("onCall all schedules", sample(args.samples, step.warmup, lambda i: api.graphql(ON_CALL_ALL),
-                                               graphql_ok(expect_len(("onCall",), org.schedules))),
-                {"p50": "on_call_all_p50"})
+
+Check = Callable[[httpx.Response], None]
+
+
+def sample_sites(sites: list[Site], count: int, warmup: int, send: Callable[[Site, int], httpx.Response],
+                 check: Check | PerSite) -> dict[int, Sampled]:
+    """Request i goes to every site in turn, starting at a different site each round, so a
+    slower or faster minute of the machine falls on every size alike (and no size always goes
+    first, right after the benchmark's own work). ``check`` is one check for every site, or
+    a :class:`PerSite` giving each site its own."""
+    out = {site.size: Sampled() for site in sites}
+    checks = {site.size: check(site) if isinstance(check, PerSite) else check for site in sites}
+    for i in range(warmup + count):
+        turn = i % len(sites)
+        for site in sites[turn:] + sites[:turn]:
+            send_one(out[site.size], lambda site=site: send(site, i), checks[site.size], measured=i >= warmup)
+    return out
+
+
+@dataclass(frozen=True)
+class PerSite:
+    """A check that differs by site."""
+
+    make: Callable[[Site], Check]
+
+    def __call__(self, site: Site) -> Check:
+        return self.make(site)
+
+
+def measure_reads(run: Run) -> None:
+    args, sites = run.args, run.sites
+    dashboard = run.queries["DASHBOARD"]
+    samples, warm = args.samples, run.warmup
+    run.report("dashboard", sample_sites(sites, samples, warm, lambda s, i: s.api.graphql(dashboard, token=s.org.admin_token),
+                                         graphql_ok(expect_len(("alerts", "edges"), args.open_alerts))),
+               {"p50": "dashboard_p50", "p99": "dashboard_p99"})
+    run.report("/metrics", sample_sites(sites, samples, warm, lambda s, i: s.api.client().get("/metrics"), status_ok(200, "pagerline_alerts")),
+               {"p50": "metrics_p50"})
+    run.report("alerts(text:) absent word",
+               sample_sites(sites, samples, warm, lambda s, i: s.api.graphql(SEARCH, {"text": ABSENT_WORD}, token=s.org.admin_token),
+                            graphql_ok(expect_len(("alerts", "edges"), 0))),
+               {"p50": "search_p50", "p99": "search_p99"})
+    schedules = sites[0].org.schedules
+    run.report("on call now (admin)",
+               sample_sites(sites, samples, warm, lambda s, i: s.api.graphql(run.queries["ON_CALL"], token=s.org.admin_token),
+                            graphql_ok(expect_len(("onCall",), schedules))),
+               {"p50": "on_call_now_p50", "p99": "on_call_now_p99"})
+    run.report("onCall all schedules",
+               sample_sites(sites, samples, warm, lambda s, i: s.api.graphql(ON_CALL_ALL, token=s.org.admin_token),
+                            graphql_ok(expect_len(("onCall",), schedules))),
+               {"p50": "on_call_all_p50"})
     base = datetime.now(UTC).replace(microsecond=0)
-    lookups = sample(args.samples, step.warmup,
-                     lambda i: api.graphql(LOOKUPS, {"at": (base + timedelta(hours=7 * i)).isoformat()}, token=org.watcher_token),
-                     graphql_ok(expect_len(("schedules",), org.watcher_schedules)))
-    step.report(f"{org.watcher_schedules} onCall(at:) in 1 request", lookups, {})
-    p50 = lookups.summary()["p50_ms"]
-    step.put("lookups_per_s", org.watcher_schedules / (p50 / 1000) if p50 and not math.isnan(p50) else math.nan)
-    widget = sample(args.samples, step.warmup,
-                    lambda i: api.client().get("/api/widget", headers={"Authorization": f"Bearer {org.widget_token}"}),
-                    status_ok(200))
-    step.report("widget feed", widget, {"p99": "widget_p99"})
-    step.put("widget_server_p99", latency_summary([ms / 1000 for ms in widget.server_ms])["p99_ms"] if widget.server_ms else math.nan)
+    watched = sites[0].org.watcher_schedules
+    lookups = sample_sites(sites, samples, warm,
+                           lambda s, i: s.api.graphql(LOOKUPS, {"at": (base + timedelta(hours=7 * i)).isoformat()}, token=s.org.watcher_token),
+                           graphql_ok(expect_len(("schedules",), watched)))
+    run.report(f"{watched} onCall(at:) in 1 request", lookups, {})
+    for site in sites:
+        p50 = lookups[site.size].summary()["p50_ms"]
+        run.put("lookups_per_s", site.size, watched / (p50 / 1000) if p50 and not math.isnan(p50) else math.nan)
+    widget = sample_sites(sites, samples, warm,
+                          lambda s, i: s.api.client().get("/api/widget", headers={"Authorization": f"Bearer {s.org.widget_token}"}),
+                          status_ok(200))
+    run.report("widget feed", widget, {"p99": "widget_p99"})
+    for site in sites:
+        server_ms = widget[site.size].server_ms
+        run.put("widget_server_p99", site.size, latency_summary([ms / 1000 for ms in server_ms])["p99_ms"] if server_ms else math.nan)
 
 
-def measure_writes(step: Step) -> None:
+def measure_writes(run: Run) -> None:
     """acceptAlert, ACCEPT events and event -> first page, each on alerts opened for it (and
     resolved after it, unmeasured)."""
-    args, api = step.args, step.api
+    args, sites = run.args, run.sites
     n = args.write_samples
-    accept = step.queries["accept"]
+    accept = run.queries["accept"]
 
-    fresh = api.open_alerts(f"growth-gql-{step.tag}-{step.size}", n + 2)
-    wait_drained(step.database_url)
-    sampled = sample(n, 2, lambda i: api.graphql(accept, {"id": str(fresh[i][0])}), graphql_ok(lambda d: _expect_status(d, "ACCEPTED")))
-    step.report("acceptAlert (GraphQL)", sampled, {"p50": "accept_p50"})
-    wait_drained(step.database_url)
-    api.resolve((s, k) for _, s, k in fresh)
-    wait_drained(step.database_url)
+    fresh = {s.size: s.api.open_alerts(f"growth-gql-{run.tag}", n + 2) for s in sites}
+    run.wait_drained()
+    sampled = sample_sites(sites, n, 2, lambda s, i: s.api.graphql(accept, {"id": str(fresh[s.size][i][0])}, token=s.org.admin_token),
+                           graphql_ok(lambda d: _expect_status(d, "ACCEPTED")))
+    run.report("acceptAlert (GraphQL)", sampled, {"p50": "accept_p50"})
+    resolve_all(run, {size: [(s, k) for _, s, k in made] for size, made in fresh.items()})
 
-    fresh = api.open_alerts(f"growth-evt-{step.tag}-{step.size}", n + 2, first_source=n)
-    wait_drained(step.database_url)
-    sampled = sample(n, 2, lambda i: api.event("ACCEPT", fresh[i][1], fresh[i][2]), status_ok(202, "ALERT_ACCEPTED"))
-    step.report("ACCEPT event", sampled, {"p50": "accept_event_p50"})
-    wait_drained(step.database_url)
-    api.resolve((s, k) for _, s, k in fresh)
-    wait_drained(step.database_url)
+    fresh = {s.size: s.api.open_alerts(f"growth-evt-{run.tag}", n + 2, first_source=n) for s in sites}
+    run.wait_drained()
+    sampled = sample_sites(sites, n, 2, lambda s, i: s.api.event("ACCEPT", fresh[s.size][i][1], fresh[s.size][i][2]),
+                           status_ok(202, "ALERT_ACCEPTED"))
+    run.report("ACCEPT event", sampled, {"p50": "accept_event_p50"})
+    resolve_all(run, {size: [(s, k) for _, s, k in made] for size, made in fresh.items()})
 
-    sent: dict[int, float] = {}
-    made: list[tuple[int, str]] = []
-    prefix = f"growth-page-{step.tag}-{step.size}"
+    # One new alert per site every --page-spacing seconds, the sites taken in turn.
+    sent: dict[int, dict[int, float]] = {s.size: {} for s in sites}
+    made: dict[int, list[tuple[int, str]]] = {s.size: [] for s in sites}
     for i in range(n):
-        at = time.time()
-        response = api.event("ALERT", 2 * n + i, f"{prefix}-{i}")
-        if response.status_code == 202:
-            sent[api.alert_id(response)] = at
-            made.append((2 * n + i, f"{prefix}-{i}"))
+        turn = i % len(sites)
+        for site in sites[turn:] + sites[:turn]:
+            key = f"growth-page-{run.tag}-{i}"
+            at = time.time()
+            response = site.api.event("ALERT", 2 * n + i, key)
+            if response.status_code == 202:
+                sent[site.size][site.api.alert_id(response)] = at
+                made[site.size].append((2 * n + i, key))
         time.sleep(args.page_spacing)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not all(a in step.fake_fcm.arrived for a in sent):
+    while time.monotonic() < deadline and not all(a in s.fake_fcm.arrived for s in sites for a in sent[s.size]):
         time.sleep(0.05)
-    arrived = step.fake_fcm.arrivals_by_alert()
-    first_pages = Sampled(latencies=[arrived[a] - t for a, t in sent.items() if a in arrived])
-    missing = len(sent) - len(first_pages.latencies)
-    step.report("event -> first page", first_pages, {"p50": "first_page_p50", "p99": "first_page_p99"},
-                f"{missing} of {n} not received within 30 s" if missing else f"one event every {args.page_spacing:g} s")
-    api.resolve(made)
-    wait_drained(step.database_url)
+    first_pages: dict[int, Sampled] = {}
+    for site in sites:
+        arrived = site.fake_fcm.arrivals_by_alert()
+        first_pages[site.size] = Sampled(latencies=[arrived[a] - t for a, t in sent[site.size].items() if a in arrived])
+
+    def missing(site: Site) -> str:
+        lost = len(sent[site.size]) - len(first_pages[site.size].latencies)
+        return f"{lost} of {n} not received within 30 s" if lost else f"one event every {args.page_spacing:g} s"
+
+    run.report("event -> first page", first_pages, {"p50": "first_page_p50", "p99": "first_page_p99"}, missing)
+    resolve_all(run, made)
+
+
+def resolve_all(run: Run, alerts: dict[int, list[tuple[int, str]]]) -> None:
+    """RESOLVE events for each site's (source index, alert key) pairs, once their pages are out."""
+    run.wait_drained()
+    for site in run.sites:
+        site.api.resolve(alerts[site.size])
+    run.wait_drained()
 
 
 def _expect_status(data: dict[str, Any], status: str) -> None:
@@ -827,55 +922,75 @@ def _expect_status(data: dict[str, Any], status: str) -> None:
         raise RuntimeError(f"status {got}, expected {status}")
 
 
-def measure_big_alert(step: Step) -> None:
-    """The dashboard with one more open alert of --big-alert-entries timeline entries, sent to the
-    first server only, whose RSS is read (median of 2 s while idle) before and after."""
-    args, api = step.args, step.api
-    ((alert_id, source, key),) = api.open_alerts(f"growth-big-{step.tag}", 1, first_source=3 * args.write_samples)
-    wait_drained(step.database_url)
+def measure_big_alert(run: Run) -> None:
+    """The dashboard with one more open alert of --big-alert-entries timeline entries on the first
+    (empty) size, sent to its first server, whose RSS is read (median of 2 s while idle) before
+    and after. The other sizes answer the same dashboard query in the same rounds, without a big
+    alert: the figure it is compared with (the dashboard does not grow with resolved alerts, as
+    the rows above show)."""
+    args = run.args
+    big = run.sites[0]
+    ((alert_id, source, key),) = big.api.open_alerts(f"growth-big-{run.tag}", 1, first_source=3 * args.write_samples)
+    wait_drained(big.database_url)
     t0 = time.monotonic()
-    asyncio.run(grow_timeline(step.database_url, alert_id, args.big_alert_entries))
+    asyncio.run(grow_timeline(big.database_url, alert_id, args.big_alert_entries))
     seeded_s = time.monotonic() - t0
-    sampler = step.deployment.samplers["serve1"]
+    sampler = big.deployment.samplers["serve1"]
     before = idle_rss(sampler)
-    sampled = sample(args.big_samples, 1, lambda i: api.graphql(step.queries["DASHBOARD"], server=0),
-                     graphql_ok(expect_len(("alerts", "edges"), args.open_alerts + 1)))
+    dashboard = run.queries["DASHBOARD"]
+    sampled = sample_sites(run.sites, args.big_samples, 1, lambda s, i: s.api.graphql(dashboard, token=s.org.admin_token, server=0),
+                           PerSite(lambda s: graphql_ok(expect_len(("alerts", "edges"), args.open_alerts + (s is big)))))
     after = idle_rss(sampler)
-    step.report(f"dashboard + alert of {args.big_alert_entries:,} entries", sampled, {"p50": "big_alert_p50"},
-                f"{sampled.response_bytes / 1000:,.0f} KB; entries added in {seeded_s:.1f} s")
-    step.put("big_alert_bytes", sampled.response_bytes / 1000)
-    step.put("big_alert_rss_before", before / MB)
-    step.put("big_alert_rss_after", after / MB)
-    step.put("big_alert_rss_growth", (after - before) / MB)
-    print(f"  serve1 RSS before / after: {before / MB:.1f} / {after / MB:.1f} MB", flush=True)
+    got = sampled[big.size]
+    run.report(f"dashboard + alert of {args.big_alert_entries:,} entries at {big.size:,} (the other sizes without)", sampled, {},
+               lambda s: f"{sampled[s.size].response_bytes / 1000:,.0f} KB" + (f"; entries added in {seeded_s:.1f} s" if s is big else ""))
+    beside = [sampled[s.size].summary()["p50_ms"] for s in run.sites if s is not big]
+    run.put("big_alert_p50", big.size, float(got.summary()["p50_ms"]))
+    run.put("big_alert_beside_p50", big.size, float(statistics.median(beside)) if beside else math.nan)
+    run.put("big_alert_bytes", big.size, got.response_bytes / 1000)
+    run.put("big_alert_rss_before", big.size, before / MB)
+    run.put("big_alert_rss_after", big.size, after / MB)
+    run.put("big_alert_rss_growth", big.size, (after - before) / MB)
+    print(f"    serve1 RSS before / after: {before / MB:.1f} / {after / MB:.1f} MB", flush=True)
     t0 = time.monotonic()
-    api.resolve([(source, key)])
-    wait_drained(step.database_url, timeout=900)
-    print(f"  (resolved it in {time.monotonic() - t0:.1f} s)", flush=True)
+    big.api.resolve([(source, key)])
+    wait_drained(big.database_url, timeout=900)
+    print(f"    (resolved it in {time.monotonic() - t0:.1f} s)", flush=True)
 
 
-def run_size(step: Step, first: bool) -> None:
-    args = step.args
-    cpu = CpuAccount(step.deployment.cpu_groups())
+def measure(run: Run) -> dict[str, Any]:
+    """Every measurement, then the big alert on the first (empty) site; returns the CPU used."""
+    groups: dict[str, Callable[[], list[int]]] = {
+        "servers": _union([g for s in run.sites for g in s.deployment.server_trees()]),
+        "workers": _union([s.deployment.worker_tree() for s in run.sites]),
+        "postgres": pids_named("postgres"),
+        "redis": pids_named("redis-server"),
+        "bench": pid_tree(os.getpid()),
+    }
+    cpu = CpuAccount(groups)
     c0 = cpu.snapshot()
     t0 = time.monotonic()
-    measure_reads(step)
-    measure_writes(step)
+    measure_reads(run)
+    measure_writes(run)
     used = CpuAccount.delta(c0, cpu.snapshot())
     t_measured = time.monotonic()
-    if first and args.big_alert_entries > 0:
-        measure_big_alert(step)
-    step.deployment.check_alive()
-    for name, sampler in step.deployment.samplers.items():
-        step.put(f"rss_{name}", sampler.peak_between(0.0, t_measured) / MB)
-    print("  peak RSS: " + ", ".join(f"{name} {step.values[f'rss_{name}'][step.size]:.1f} MB" for name in Deployment.NAMES)
-          + ("  (before the big alert)" if first and args.big_alert_entries > 0 else ""), flush=True)
+    for site in run.sites:
+        site.deployment.check_alive()
+        for name, sampler in site.deployment.samplers.items():
+            run.put(f"rss_{name}", site.size, sampler.peak_between(0.0, t_measured) / MB)
+        print(f"  peak RSS at {site.size:,}: " + ", ".join(f"{name} {run.values[f'rss_{name}'][site.size]:.1f} MB" for name in Deployment.NAMES),
+              flush=True)
     print(f"  cpu while measuring (cores): {cpu_line(used)}", flush=True)
-    if step.api.resolve_retries:
-        print(f"  NOTE: {step.api.resolve_retries} RESOLVE event(s) answered 5xx and were sent again (see the server logs)", flush=True)
-    step.details["resolve_retries"] = step.api.resolve_retries
-    step.details["cpu_cores"] = {k: round(v, 3) for k, v in used.items()}
-    step.details["measured_seconds"] = round(t_measured - t0, 1)
+    if run.args.big_alert_entries > 0:
+        measure_big_alert(run)
+    retries = {site.size: site.api.resolve_retries for site in run.sites if site.api.resolve_retries}
+    if retries:
+        print(f"  NOTE: RESOLVE events answered 5xx and were sent again (see the server logs): {retries}", flush=True)
+    return {"cpu_cores": {k: round(v, 3) for k, v in used.items()}, "measured_seconds": round(t_measured - t0, 1), "resolve_retries": retries}
+
+
+def _union(trees: list[Callable[[], list[int]]]) -> Callable[[], list[int]]:
+    return lambda: [pid for tree in trees for pid in tree()]
 
 
 # =========================================================================== main
@@ -883,22 +998,53 @@ def run_size(step: Step, first: bool) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="0,100000,1000000", help="resolved alerts at each step, ascending (default %(default)s)")
+    parser.add_argument("--sizes", default="0,100000,1000000", help="resolved alerts at each size, ascending (default %(default)s)")
     parser.add_argument("--samples", type=int, default=100, help="measured requests per read at each size (default %(default)s)")
-    parser.add_argument("--write-samples", type=int, default=40, help="fresh alerts per write measurement (default %(default)s)")
+    parser.add_argument("--write-samples", type=int, default=100, help="fresh alerts per write measurement (default %(default)s)")
     parser.add_argument("--open-alerts", type=int, default=50, help="open alerts on the dashboard at each size (default %(default)s)")
     parser.add_argument("--big-alert-entries", type=int, default=100_000, help="timeline entries of the big alert; 0: skip it")
     parser.add_argument("--big-samples", type=int, default=10, help="dashboard requests with the big alert (default %(default)s)")
     parser.add_argument("--page-spacing", type=float, default=0.25, help="seconds between the first-page events (default %(default)s)")
-    parser.add_argument("--database-url", help="PostgreSQL database to use (and keep): empty, or kept by an earlier --keep "
-                        "run (sizes it already exceeds are skipped). Default: a throwaway database on --pg-server")
-    parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432", help="where the throwaway database is made")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="Redis URL; FLUSHDB'd first (default %(default)s)")
-    parser.add_argument("--keep", action="store_true", help="keep the throwaway database and the process logs")
+    parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432", help="where the throwaway databases are made")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9",
+                        help="Redis URL of the first size; the next sizes take the next database numbers, each FLUSHDB'd first (default %(default)s)")
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway databases and the process logs")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     args.size_list = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     return args
+
+
+def redis_url_for(base: str, index: int) -> str:
+    """``base`` with its database number moved on by ``index``: each site's queues and bus apart."""
+    parts = urlsplit(base)
+    number = int(parts.path.strip("/") or 0) + index
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+def prepare_database(args: argparse.Namespace, size: int, database_url: str, epoch: datetime, now: datetime) -> tuple[Organisation, dict[str, Any]]:
+    """Migrations, the organisation, ``size`` resolved alerts, then what a year of the retention
+    job and autovacuum would have done: each step timed."""
+    from pagerline.db import migrate
+
+    asyncio.run(migrate(database_url))
+    org, org_s = asyncio.run(ensure_organisation(database_url, now))
+    t0 = time.monotonic()
+    asyncio.run(seed_resolved(database_url, size, max(args.size_list), epoch,
+                              lambda done: print(f"  seeded {done:,} of {size:,} ({time.monotonic() - t0:.0f} s)", flush=True)
+                              if done % 200_000 == 0 or done == size else None))
+    seed_s = time.monotonic() - t0
+    t1 = time.monotonic()
+    settled = asyncio.run(settle_retention(database_url, now))
+    settle_s = time.monotonic() - t1
+    t2 = time.monotonic()
+    asyncio.run(vacuum_analyze(database_url))
+    vacuum_s = time.monotonic() - t2
+    print(f"  {size:,}: organisation {org_s:.1f} s; seeded in {seed_s:.1f} s; retention caught up in {settle_s:.1f} s "
+          f"({', '.join(f'{n:,} {t}' for t, n in sorted(settled.items())) or 'nothing due'}); VACUUM (ANALYZE) + CHECKPOINT {vacuum_s:.1f} s",
+          flush=True)
+    return org, {"seeded": size, "seed_seconds": round(seed_s, 1), "retention_deleted": settled,
+                 "retention_seconds": round(settle_s, 1), "vacuum_seconds": round(vacuum_s, 1), "organisation_seconds": round(org_s, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -914,96 +1060,77 @@ def main(argv: list[str] | None = None) -> int:
     print_kv(info["machine"])
     queries = web_app_queries()
 
-    database_url = ""
+    kept: list[str] = []
     with ProcessGroup() as group:
         try:
-            if args.database_url:
-                database_url = args.database_url
-            else:
-                throwaway = ThrowawayPostgres(args.pg_server, prefix="pl_bench_growth_")
-                database_url = throwaway.create()
-                if not args.keep:
-                    group.on_exit(throwaway.drop)
-            redis_flushdb(args.redis_url)
-            fake_fcm = StampedFakeFcm().start()
-            group.on_exit(fake_fcm.stop)
-            from pagerline.db import migrate
-
-            asyncio.run(migrate(database_url))
             now = datetime.now(UTC)
-            org, org_s = asyncio.run(ensure_organisation(database_url, now))
-            env = {
-                "PAGERLINE_DATABASE_URL": database_url,
-                "PAGERLINE_REDIS_URL": args.redis_url,
-                "PAGERLINE_EVENT_RATE_PER_KEY": "1000000",
-                "PAGERLINE_EVENT_BURST_PER_KEY": "1000000",
-                "PAGERLINE_LOG_LEVEL": "WARNING",
-                "PAGERLINE_SECRET_KEY": "bench",
-            } | fake_fcm_settings(fake_fcm, workdir)
-
+            epoch = now - SEED_SPAN - SEED_END_AGO
+            redis_urls = [redis_url_for(args.redis_url, i) for i in range(len(args.size_list))]
             print_section("settings")
             settings = {
-                "database": describe_url(database_url) + ("" if args.database_url else " (throwaway" + (", kept)" if args.keep else ")")),
-                "redis": describe_url(args.redis_url) + " (flushed)",
-                "processes": "2 x pagerline serve --workers 1 + 1 x pagerline worker, started fresh at each size",
-                "organisation": f"{USERS:,} users, {TEAMS} teams, {org.schedules} schedules, {POLICIES} policies and sources "
-                f"(ready in {org_s:.1f} s)",
-                "seeded per alert": "5 timeline entries, 3 notifications, 1 action token; VACUUM (ANALYZE) and CHECKPOINT after each step",
+                "databases": f"one throwaway database per size on {describe_url(args.pg_server)}" + (" (kept)" if args.keep else ""),
+                "redis": ", ".join(describe_url(u) for u in redis_urls) + " (one per size, flushed)",
+                "processes": "per size: 2 x pagerline serve --workers 1 + 1 x pagerline worker, all sizes running at once",
+                "organisation": f"{USERS:,} users, {TEAMS} teams, {TEAMS * TEAM_SCHEDULES + ORG_SCHEDULES} schedules, {POLICIES} policies and sources",
+                "seeded per alert": "5 timeline entries, 3 notifications, 1 action token; then the retention job run until nothing is due, "
+                "VACUUM (ANALYZE) and CHECKPOINT",
                 "open alerts": f"{args.open_alerts} on the dashboard at each size",
                 "samples": f"{args.samples} per read (after {max(2, args.samples // 20)} warm-up), {args.write_samples} per write, "
-                f"{args.big_samples} with the big alert",
+                f"{args.big_samples} with the big alert; each request sent to every size in turn",
                 "dashboard query": " ".join(queries["DASHBOARD"].split())[:150] + " ... (from dashboard.js)",
-                "pushes": "FCM transport -> fake FCM in this process",
+                "pushes": "FCM transport -> a fake FCM per size, in this process",
                 "workdir": str(workdir),
             }
             print_kv(settings)
             info["settings"] = settings
             info["queries"] = queries
 
-            deployment: Deployment | None = None
-            epoch = now - SEED_SPAN - timedelta(days=35)
-            for index, size in enumerate(args.size_list):
-                print_section(f"{size:,} resolved alerts")
-                detail: dict[str, Any] = {}
+            print_section("preparing the databases (nothing runs meanwhile)")
+            prepared: list[tuple[int, str, Organisation]] = []
+            for size in args.size_list:
+                throwaway = ThrowawayPostgres(args.pg_server, prefix="pl_bench_growth_")
+                database_url = throwaway.create()
+                if args.keep:
+                    kept.append(database_url)
+                else:
+                    group.on_exit(throwaway.drop)
+                org, detail = prepare_database(args, size, database_url, epoch, now)
                 info["steps"][str(size)] = detail
-                leftover = asyncio.run(open_alert_keys(database_url))
-                if leftover:  # the last size's (or a kept database's): resolved through the API
-                    deployment = deployment or Deployment(group, env, workdir).start()
-                    api = Api(deployment.ports, org)
-                    source_index = {sid: i for i, sid in enumerate(sorted(org.source_keys))}
-                    api.resolve((source_index[sid], key) for sid, key in leftover)
-                    wait_drained(database_url)
-                    api.close()
-                if deployment is not None:
-                    deployment.stop()
-                    deployment = None
-                have = asyncio.run(resolved_count(database_url))
-                if have > size:
-                    print(f"  skipped: the database already holds {have:,} resolved alerts", flush=True)
-                    continue
-                t0 = time.monotonic()
-                asyncio.run(seed_resolved(database_url, size - have, max(args.size_list), epoch,
-                                          lambda done: print(f"  seeded {done:,} of {size - have:,} ({time.monotonic() - t0:.0f} s)", flush=True)
-                                          if done % 200_000 == 0 or done == size - have else None))
-                seed_s = time.monotonic() - t0
-                t1 = time.monotonic()
-                asyncio.run(vacuum_analyze(database_url))
-                vacuum_s = time.monotonic() - t1
-                print(f"  seeded {size - have:,} resolved alerts in {seed_s:.1f} s; VACUUM (ANALYZE) + CHECKPOINT {vacuum_s:.1f} s", flush=True)
-                detail |= {"seeded": size - have, "seed_seconds": round(seed_s, 1), "vacuum_seconds": round(vacuum_s, 1)}
+                prepared.append((size, database_url, org))
 
-                deployment = Deployment(group, env, workdir).start()
+            print_section("starting the processes")
+            sites: list[Site] = []
+            for (size, database_url, org), redis_url in zip(prepared, redis_urls, strict=True):
+                redis_flushdb(redis_url)
+                site_dir = workdir / f"size-{size}"
+                site_dir.mkdir()
+                fake_fcm = StampedFakeFcm().start()
+                group.on_exit(fake_fcm.stop)
+                env = {
+                    "PAGERLINE_DATABASE_URL": database_url,
+                    "PAGERLINE_REDIS_URL": redis_url,
+                    "PAGERLINE_EVENT_RATE_PER_KEY": "1000000",
+                    "PAGERLINE_EVENT_BURST_PER_KEY": "1000000",
+                    "PAGERLINE_LOG_LEVEL": "WARNING",
+                    "PAGERLINE_SECRET_KEY": "bench",
+                } | fake_fcm_settings(fake_fcm, site_dir)
+                deployment = Deployment(group, env, site_dir).start()
                 api = Api(deployment.ports, org)
-                api.open_alerts(f"growth-open-{run_id}-{size}", args.open_alerts)
-                wait_drained(database_url)
-                step = Step(args, size, api, org, deployment, database_url, fake_fcm, queries, values, detail, run_id)
-                run_size(step, first=index == 0)
-                size_bytes = asyncio.run(database_size(database_url))
-                step.put("database_mb", size_bytes / MB)
-                print(f"  database size {size_bytes / MB:,.0f} MB", flush=True)
-                api.close()
-            if deployment is not None:
-                deployment.stop()
+                sites.append(Site(size, database_url, redis_url, org, fake_fcm, deployment, api, info["steps"][str(size)]))
+                print(f"  {size:,}: servers on ports {', '.join(map(str, deployment.ports))}", flush=True)
+            for site in sites:
+                site.api.open_alerts(f"growth-open-{run_id}", args.open_alerts)
+            run = Run(args, sites, queries, values, run_id)
+            run.wait_drained()
+
+            print_section("measuring (each request sent to every size in turn)")
+            info["measurement"] = measure(run)
+            for site in sites:
+                size_bytes = asyncio.run(database_size(site.database_url))
+                run.put("database_mb", site.size, size_bytes / MB)
+                site.api.close()
+            for site in sites:
+                site.deployment.stop()
         except KeyboardInterrupt:
             print("\ninterrupted; stopping processes", file=sys.stderr)
             failed = True
@@ -1012,7 +1139,7 @@ def main(argv: list[str] | None = None) -> int:
             info["error"] = traceback.format_exc()[-2000:]
             failed = True
         if args.keep or failed:
-            print(f"logs kept in {workdir}" + (f"; database {describe_url(database_url)} kept" if args.keep and database_url else ""))
+            print(f"logs kept in {workdir}" + (f"; databases kept: {', '.join(describe_url(u) for u in kept)}" if kept else ""))
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
