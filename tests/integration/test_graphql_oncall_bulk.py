@@ -21,7 +21,6 @@ import httpx
 import pytest
 from tortoise.transactions import in_transaction
 
-from pagerline.app import create_app
 from pagerline.db import close_db, init_db
 from pagerline.engine.alerts.escalation import load_policy_plan, resolve_targets
 from pagerline.engine.people.accounts import create_user
@@ -29,8 +28,8 @@ from pagerline.engine.schedules.editing import LayerInput, Restriction, ShiftInp
 from pagerline.engine.schedules.math import final_shifts
 from pagerline.engine.schedules.oncall import load_schedule_specs, on_call_users
 from pagerline.models import EscalationPolicy, EscalationRule, Role, Schedule, ScheduleKind, ScheduleLayer, Team, User
-from pagerline.settings import Settings
 from tests.support.queries import count_statements
+from tests.support.graphql import in_process_client
 from tests.support.seed import Org, seed_org
 
 
@@ -100,10 +99,8 @@ async def _seed(database_url: str) -> Organisation:
 async def app_client(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Organisation]]:
     """The real app with its lifespan (no embedded worker, so only requests touch the database)."""
     organisation = await _seed(database_url)
-    app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pagerline.test") as client:
-            yield client, organisation
+    async with in_process_client(database_url) as client:
+        yield client, organisation
 
 
 async def _ask(client: httpx.AsyncClient, token: str, query: str, **variables: Any) -> tuple[dict[str, Any], list[str]]:

@@ -12,12 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from pagerline.app import create_app
 from pagerline.db import close_db, init_db
 from pagerline.engine.alerts.transitions import NewAlert, comment_alert, open_alert
 from pagerline.models import Priority
-from pagerline.settings import Settings
-from tests.support.graphql import data_via
+from tests.support.graphql import data_via, in_process_client
 from tests.support.seed import Org, seed_org
 from tests.support.statements import StatementCounter, client_class_for
 
@@ -52,10 +50,8 @@ async def dashboard(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Async
     org = await _seed(database_url, 50)
     counter = StatementCounter()
     counter.install(monkeypatch, client_class_for(database_url))
-    app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pagerline.test") as client:
-            yield client, counter, org
+    async with in_process_client(database_url) as client:
+        yield client, counter, org
 
 
 async def _statements_for(client: httpx.AsyncClient, counter: StatementCounter, token: str, first: int) -> tuple[int, list[dict[str, Any]]]:

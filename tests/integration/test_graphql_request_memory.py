@@ -14,14 +14,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from pagerline.app import create_app
 from pagerline.db import close_db, init_db
 from pagerline.engine.schedules.editing import LayerInput, create_schedule
 from pagerline.graphql.core.loaders import Loaders
 from pagerline.models import ScheduleKind
-from pagerline.settings import Settings
 from tests.support.dashboard_js import dashboard_document
-from tests.support.graphql import data_via, event_via
+from tests.support.graphql import data_via, event_via, in_process_client
 from tests.support.seed import Org, seed_org
 
 
@@ -36,10 +34,8 @@ async def app_client(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient
         )
     finally:
         await close_db()
-    app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pagerline.test") as client:
-            yield client, org
+    async with in_process_client(database_url) as client:
+        yield client, org
 
 
 @pytest.fixture

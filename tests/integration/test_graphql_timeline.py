@@ -17,18 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from pagerline.app import create_app
 from pagerline.db import close_db, init_db
 from pagerline.engine.alerts.transitions import NewAlert, open_alert
 from pagerline.engine.core.timeline import COUNT_CAP
 from pagerline.graphql.alerts.timeline import MAX_ENTRIES
 from pagerline.models import Priority
-from pagerline.settings import Settings
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import BACKENDS, World, data, error_code, fire_ok, gql, in_db, world_on
+from tests.support.graphql import BACKENDS, World, data, error_code, fire_ok, gql, in_db, in_process_client, world_on
 from tests.support.dashboard_js import dashboard_document
 from tests.support.seed import Org, seed_org
 from tests.support.statements import StatementCounter, client_class_for
@@ -178,26 +175,24 @@ async def test_the_dashboard_costs_the_same_at_100_events_as_at_many(backend: st
     org, flapping_id = await _seed_dashboard(database_url)
     counter = RowCounter()
     counter.install(monkeypatch, client_class_for(database_url))
-    app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
     query = dashboard_query()
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pagerline.test") as client:
+    async with in_process_client(database_url) as client:
 
-            added = [0]
+        added = [0]
 
-            async def cost_with(repeats: int) -> tuple[Cost, dict[str, Any]]:
-                """The dashboard's cost once the flapping alert has had ``repeats`` repeated events."""
-                await add_repeats(flapping_id, repeats - added[0], datetime.now(UTC))
-                added[0] = repeats
-                counter.statements.clear()
-                counter.rows = 0
-                response = await client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {org.alice_token}"})
-                assert response.status_code == 200 and "errors" not in response.json(), response.text
-                return Cost(len(counter.statements), counter.rows, len(response.content)), response.json()["data"]
+        async def cost_with(repeats: int) -> tuple[Cost, dict[str, Any]]:
+            """The dashboard's cost once the flapping alert has had ``repeats`` repeated events."""
+            await add_repeats(flapping_id, repeats - added[0], datetime.now(UTC))
+            added[0] = repeats
+            counter.statements.clear()
+            counter.rows = 0
+            response = await client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {org.alice_token}"})
+            assert response.status_code == 200 and "errors" not in response.json(), response.text
+            return Cost(len(counter.statements), counter.rows, len(response.content)), response.json()["data"]
 
-            few, _ = await cost_with(10)
-            hundred, _ = await cost_with(100)
-            lots, shown = await cost_with(many)
+        few, _ = await cost_with(10)
+        hundred, _ = await cost_with(100)
+        lots, shown = await cost_with(many)
 
     [flapping] = [e["node"] for e in shown["alerts"]["edges"] if int(e["node"]["id"]) == flapping_id]
     texts = [edge["node"]["text"] for edge in flapping["timeline"]["edges"]]

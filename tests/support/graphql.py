@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,19 @@ from tests.support.seed import Org, seed_org
 from tests.support.ws import subscribe_live
 
 T = TypeVar("T")
+
+
+@asynccontextmanager
+async def in_process_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with its lifespan, answering in this process through httpx's ASGI transport
+    (no embedded worker, so only the requests touch the database)."""
+    from pagerline.app import create_app
+    from pagerline.settings import Settings
+
+    app = create_app(Settings(database_url=database_url, secret_key="test-secret", embedded_worker=False))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pagerline.test") as client:
+            yield client
 
 
 def post_graphql(
