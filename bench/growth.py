@@ -46,7 +46,7 @@ measured:
   ACCEPT event          POST /api/events eventType ACCEPT on fresh open alerts
   event -> first page   a new alert's event sent -> its first push received by the fake FCM
   database size         pg_database_size
-  peak RSS              of each process (process tree, sampled every 0.2 s)
+  peak RSS              of each process (process tree, sampled every 0.5 s)
 
 At the first size only, after the rest: one more open alert with --big-alert-entries timeline
 entries, and the dashboard query again, to every size in turn (p50 beside the other sizes' in
@@ -425,6 +425,9 @@ def wait_drained(database_url: str, timeout: float = 300.0) -> float:
 # =========================================================================== processes
 
 
+RSS_INTERVAL = 0.5  # seconds between RSS samples of each process
+
+
 class Deployment:
     """Two servers and a worker of one size, with an RSS sampler each."""
 
@@ -442,10 +445,11 @@ class Deployment:
             self.processes.append(self.group.add(server))
             self.ports.append(port)
         self.processes.append(self.group.add(start_worker(self.env, self.workdir)))
-        # Every 0.2 s: each sample walks /proc for children, and this process shares the 2 cores
-        # with what it measures; RSS does not rise and fall within 0.2 s.
+        # Every 0.5 s: each sample walks all of /proc for children in Python (holding the GIL
+        # the timed requests wait for), and with three sizes running there are nine samplers;
+        # these processes' RSS does not rise and fall within half a second.
         self.samplers = {
-            name: RssSampler(p.pid, interval=0.2, name=name).start() for name, p in zip(self.NAMES, self.processes, strict=True)
+            name: RssSampler(p.pid, interval=RSS_INTERVAL, name=name).start() for name, p in zip(self.NAMES, self.processes, strict=True)
         }
         return self
 
