@@ -22,15 +22,18 @@ class Outcome(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where one message goes: a device token, a phone number or an email address."""
+    """Where one message goes: a device token (a browser's endpoint), a phone number or an email address."""
 
     address: str
     device_id: int | None = None
-    provider: str = ""  # FCM, APNS, CONSOLE for devices
-    platform: str = ""  # IOS, ANDROID
+    provider: str = ""  # FCM, APNS, WEB_PUSH, CONSOLE for devices
+    platform: str = ""  # IOS, ANDROID, WEB
     critical: bool = False  # the owner enabled critical alerts on this device
     sound: str = "default"
     critical_volume: float = 1.0
+    # Web Push: the browser's keys the message is encrypted to (RFC 8291), base64url.
+    webpush_p256dh: str = ""
+    webpush_auth: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -307,3 +307,37 @@ def build_apns_push(message: OutgoingMessage) -> ApnsPush:
         collapse_id=collapse,
         ttl_seconds=ttl,
     )
+
+
+# --------------------------------------------------------------------------- Web Push
+
+
+#: The notification buttons a browser page shows; the service worker posts the chosen action
+#: with ``action_token`` to ``POST /api/actions`` (as the phone apps do from the lock screen).
+WEB_PUSH_ACTIONS = ({"action": "accept", "title": "Accept"}, {"action": "resolve", "title": "Resolve"})
+
+
+def build_web_push_payload(message: OutgoingMessage) -> dict[str, Any]:
+    """The JSON a browser's service worker receives (decrypted) in its ``push`` event.
+
+    ``title`` and ``body`` for ``showNotification``; ``tag`` (the collapse id: an update
+    replaces the page); ``url``, the alert's page a tap opens; ``actions`` (Accept, Resolve) on
+    pages that carry an action token; ``requireInteraction`` for HIGH pages, so the page stays
+    until someone acts; and ``data``, the same string keys FCM and APNs pushes carry
+    (``alert_id``, ``kind``, ``priority``, ``action_token``, ``url`` …). A browser cannot break
+    through Do Not Disturb, so there is no critical variant.
+    """
+    data = push_data(message)
+    data.pop("title", None)  # it is at the top level; 4 KB is all a push may carry
+    data.pop("critical", None)
+    page = is_page(message)
+    payload: dict[str, Any] = {
+        "title": truncate_utf8(message.title, TITLE_MAX_BYTES),
+        "body": truncate_utf8(message.body, BODY_MAX_BYTES),
+        "tag": message.collapse_id,
+        "url": data.get("url", ""),
+        "requireInteraction": page and message.priority == "HIGH",
+        "actions": list(WEB_PUSH_ACTIONS) if page and message.action_token else [],
+        "data": data,
+    }
+    return payload
