@@ -317,6 +317,26 @@ def build_apns_push(message: OutgoingMessage) -> ApnsPush:
 WEB_PUSH_ACTIONS = ({"action": "accept", "title": "Accept"}, {"action": "resolve", "title": "Resolve"})
 
 
+#: What a push may carry before encryption: RFC 8030 push services must take 4096 bytes of
+#: body, and aes128gcm (RFC 8291) adds an 86-byte header, a 16-byte tag and a 1-byte delimiter.
+WEB_PUSH_MAX_PLAINTEXT = 4096 - 86 - 16 - 1
+
+
+def encode_web_push_payload(message: OutgoingMessage) -> bytes:
+    """:func:`build_web_push_payload` as UTF-8 JSON of at most :data:`WEB_PUSH_MAX_PLAINTEXT`
+    bytes. The byte caps on title and body leave room for everything else, but JSON escaping
+    can grow a body of quotes or control characters up to six times: then the body is cut by
+    what is over (a push service would refuse the whole page with 413)."""
+    payload = build_web_push_payload(message)
+    while True:
+        encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        over = len(encoded) - WEB_PUSH_MAX_PLAINTEXT
+        if over <= 0 or not payload["body"]:
+            return encoded
+        body = payload["body"].encode("utf-8")
+        payload["body"] = truncate_utf8(payload["body"], max(0, len(body) - over))
+
+
 def build_web_push_payload(message: OutgoingMessage) -> dict[str, Any]:
     """The JSON a browser's service worker receives (decrypted) in its ``push`` event.
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import ssl
 import time
@@ -44,7 +43,7 @@ from pywebpush import WebPusher, WebPushException
 
 from pagerline.push import vapid
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
-from pagerline.push.payloads import build_web_push_payload
+from pagerline.push.payloads import encode_web_push_payload
 
 if TYPE_CHECKING:
     from pagerline.settings import Settings
@@ -56,6 +55,26 @@ _TOPIC = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _DEAD = frozenset({404, 410})
 
 KeySource = Callable[[], Awaitable[str]]
+
+
+def is_p256_public_key(text: str) -> bool:
+    """A subscription's ``keys.p256dh``: base64url of an uncompressed P-256 point on the curve."""
+    try:
+        raw = vapid.b64url_decode(text)
+        if len(raw) != 65 or raw[0] != 4:
+            return False
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        return False
+    return True
+
+
+def is_auth_secret(text: str) -> bool:
+    """A subscription's ``keys.auth``: base64url of 16 bytes (RFC 8291 section 3.2)."""
+    try:
+        return len(vapid.b64url_decode(text)) == 16
+    except ValueError:
+        return False
 
 
 def urgency(message: OutgoingMessage) -> str:
@@ -144,27 +163,28 @@ class WebPushTransport:
         if self._closed:
             raise RuntimeError("WebPushTransport is closed")
         dest = message.destination
-        if not dest.webpush_p256dh or not dest.webpush_auth:
-            return DeliveryResult(Outcome.FAILED, "Web Push subscription has no keys")
+        if not (is_p256_public_key(dest.webpush_p256dh) and is_auth_secret(dest.webpush_auth)):
+            # Checked at registration; pywebpush would fail on them with an IndexError.
+            return DeliveryResult(Outcome.FAILED, "Web Push subscription keys are missing or damaged")
         try:
             key = await self._signing_key()
         except ValueError as exc:
             return DeliveryResult(Outcome.FAILED, f"Web Push VAPID key: {exc}"[:300])
-        payload = json.dumps(build_web_push_payload(message), separators=(",", ":"), ensure_ascii=False)
-        subscription = {"endpoint": dest.address, "keys": {"p256dh": dest.webpush_p256dh, "auth": dest.webpush_auth}}
+        payload = encode_web_push_payload(message)
         headers = push_headers(message, key, self.subject, self._clock())
         state = self._loop_state()
+        subscription = {"endpoint": dest.address, "keys": {"p256dh": dest.webpush_p256dh, "auth": dest.webpush_auth}}
+        pusher = WebPusher(subscription, aiohttp_session=state.session)
         async with state.semaphore:
             try:
-                pusher = WebPusher(subscription, aiohttp_session=state.session)
                 response = await pusher.send_async(
-                    payload.encode(),
+                    payload,
                     headers,
                     ttl=max(0, message.ttl_seconds),
                     content_encoding="aes128gcm",
                     timeout=aiohttp.ClientTimeout(total=self.timeout),
                 )
-            except WebPushException as exc:  # bad keys stored: nothing a retry would change
+            except WebPushException as exc:  # pywebpush refused to encrypt: a retry changes nothing
                 return DeliveryResult(Outcome.FAILED, f"Web Push: {exc}"[:300])
             except TimeoutError:
                 return DeliveryResult(Outcome.RETRY, f"Web Push timed out after {self.timeout:g}s")

@@ -157,3 +157,30 @@ def test_keys_in_both_written_forms_give_the_same_public_key() -> None:
     for bad in ("", "not a key", vapid.b64url(b"\x00" * 32), vapid.b64url(b"\x01" * 31), "-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----"):
         with pytest.raises(ValueError):
             vapid.load_private_key(bad)
+
+
+async def test_a_body_that_json_escaping_would_blow_past_4_kb_is_cut_to_fit(service: FakeWebPush) -> None:
+    browser = service.subscribe()
+    sender = transport()
+    quoted = '"' * 1536 + "\x01" * 100  # within the byte cap, but each escapes to 2 or 6 bytes
+    try:
+        result = await sender.send(page(browser_device(browser), body=quoted, title="\x02" * 256))
+    finally:
+        await sender.close()
+    assert result.outcome is Outcome.DELIVERED, result.reason  # not the push service's 413
+    [push] = service.for_browser(browser)
+    assert len(push.body) <= 4096
+    body = browser.decrypt(push)["body"]
+    assert body.endswith("…") and quoted.startswith(body[:-1])
+
+
+async def test_damaged_stored_keys_fail_without_sending(service: FakeWebPush) -> None:
+    browser = service.subscribe()
+    sender = transport()
+    damaged = device(browser.endpoint, platform="WEB", provider="WEB_PUSH", critical=False, webpush_p256dh="", webpush_auth="??")
+    try:
+        result = await sender.send(page(damaged))
+    finally:
+        await sender.close()
+    assert (result.outcome, result.destination_dead) == (Outcome.FAILED, False)
+    assert service.for_browser(browser) == []

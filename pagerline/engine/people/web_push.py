@@ -22,13 +22,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from tortoise.exceptions import IntegrityError
 
 from pagerline.engine.core.errors import BadInput
 from pagerline.engine.people.devices import upsert_device
 from pagerline.models import Device, Platform, PushProvider, ServerKey
-from pagerline.push.vapid import application_server_key, b64url_decode, generate_private_key, load_private_key
+from pagerline.push.vapid import application_server_key, generate_private_key, load_private_key
+from pagerline.push.web_push import is_auth_secret, is_p256_public_key
 
 VAPID_KEY_NAME = "vapid_private_key"
 #: The devices table keeps push addresses up to this length.
@@ -103,9 +103,9 @@ def check_subscription(subscription: Any, allowed_hosts: tuple[str, ...], now: d
     if not isinstance(keys, dict):
         raise BadInput("subscription.keys must be an object with p256dh and auth")
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
-    if not isinstance(p256dh, str) or not _is_p256_point(p256dh):
+    if not isinstance(p256dh, str) or not is_p256_public_key(p256dh):
         raise BadInput("subscription.keys.p256dh must be the base64url of a P-256 public key (65 bytes)")
-    if not isinstance(auth, str) or not _is_auth_secret(auth):
+    if not isinstance(auth, str) or not is_auth_secret(auth):
         raise BadInput("subscription.keys.auth must be the base64url of a 16-byte secret")
     return WebSubscription(endpoint, p256dh.rstrip("="), auth.rstrip("="))
 
@@ -131,24 +131,6 @@ def _check_endpoint(endpoint: str, allowed_hosts: tuple[str, ...]) -> None:
         raise BadInput("subscription.endpoint must not have a #fragment")
     if not host_allowed(host, port, allowed_hosts):
         raise BadInput(f"subscription.endpoint: push service {host!r} is not allowed (PAGERLINE_WEBPUSH_ENDPOINT_ALLOW)")
-
-
-def _is_p256_point(text: str) -> bool:
-    try:
-        raw = b64url_decode(text)
-        if len(raw) != 65 or raw[0] != 4:
-            return False
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)  # on the curve
-    except ValueError:
-        return False
-    return True
-
-
-def _is_auth_secret(text: str) -> bool:
-    try:
-        return len(b64url_decode(text)) == 16
-    except ValueError:
-        return False
 
 
 async def register_subscription(user_id: int, subscription: Any, allowed_hosts: tuple[str, ...], now: datetime) -> Device:
