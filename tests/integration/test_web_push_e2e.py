@@ -88,6 +88,9 @@ def test_a_gone_subscription_is_taken_out_of_service(open_world: WorldFactory, b
     assert "Device of Alice deactivated: Web Push HTTP 410" in world.alert(alert).timeline
 
     # The next page goes to her phone only; re-subscribing brings the browser back.
-    world.alice.accepts(alert)
+    assert world.fcm.expect_push(to=world.alice).data["alert_id"] == str(alert.id)
+    second = world.event("cache", "Cache cluster down")
+    assert world.fcm.expect_push(to=world.alice).data["alert_id"] == str(second.id)
+    assert len(service.for_browser(browser)) == 1
     data(world.url, world.alice.token, REGISTER, s=browser.json())
     assert in_db(world.database_url, web_device).active
