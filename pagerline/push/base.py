@@ -74,6 +74,9 @@ class DeliveryResult:
     provider_id: str = ""
     # The destination is gone for good (dead push token): the engine deactivates it.
     destination_dead: bool = False
+    # RETRY only: the provider asked us to wait this long (Retry-After); the engine waits at
+    # least that, up to its backoff cap.
+    retry_after_seconds: float | None = None
 
 
 class Transport(Protocol):

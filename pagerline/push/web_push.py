@@ -21,7 +21,8 @@ Why it looks the way it does:
   with the system defaults when the first push is sent, and those read that variable.
 * Outcomes: 201/202 delivered (the ``Location`` header is the message id); 404 and 410 mean the
   subscription is gone for good (destination dead: the engine deactivates the device); 429,
-  5xx, timeouts and network errors are retried; anything else (400, 401, 403 for a key the
+  5xx, timeouts and network errors are retried (no sooner than a ``Retry-After`` in seconds
+  asks, up to the engine's backoff cap); anything else (400, 401, 403 for a key the
   subscription was not made with, 413) fails without touching the subscription.
 """
 
@@ -101,10 +102,19 @@ def map_status(status: int, body: str, retry_after: str | None) -> DeliveryResul
     if status in _DEAD:
         return DeliveryResult(Outcome.FAILED, reason, destination_dead=True)
     if status == 429 or status >= 500:
-        if retry_after:
-            reason += f" (Retry-After {retry_after[:20]})"
-        return DeliveryResult(Outcome.RETRY, reason)
+        wait = _seconds(retry_after)
+        if wait is not None:
+            reason += f" (Retry-After {wait:g} s)"
+        return DeliveryResult(Outcome.RETRY, reason, retry_after_seconds=wait)
     return DeliveryResult(Outcome.FAILED, reason)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """``Retry-After`` in delta-seconds; an HTTP date (rare from push services) is ignored and
+    the engine's own backoff applies."""
+    if retry_after is None or not retry_after.strip().isdigit():
+        return None
+    return float(retry_after.strip())
 
 
 def subject_for(settings: Settings) -> str:

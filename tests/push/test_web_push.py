@@ -114,7 +114,8 @@ async def test_too_many_requests_and_server_errors_are_retried(service: FakeWebP
     finally:
         await sender.close()
     assert (busy.outcome, busy.destination_dead) == (Outcome.RETRY, False)
-    assert "Retry-After 30" in busy.reason
+    assert "Retry-After 30 s" in busy.reason and busy.retry_after_seconds == 30.0
+    assert down.retry_after_seconds is None
     assert (down.outcome, down.destination_dead) == (Outcome.RETRY, False)
     assert fine.outcome is Outcome.DELIVERED
     assert [p.status for p in service.for_browser(browser)] == [429, 503, 201]

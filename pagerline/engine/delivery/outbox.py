@@ -54,8 +54,10 @@ class DeliveryPolicy:
     backoff_cap_seconds: int = 300
     send_timeout_seconds: float = 20.0
 
-    def backoff(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.backoff_cap_seconds, 5 * 2**attempts))
+    def backoff(self, attempts: int, asked_seconds: float = 0.0) -> timedelta:
+        """The wait before the next attempt: doubling, or what the provider asked for
+        (``Retry-After``) when that is longer; never past the cap."""
+        return timedelta(seconds=min(self.backoff_cap_seconds, max(5 * 2**attempts, asked_seconds)))
 
 
 # Due and unclaimed, or claimed by a worker whose lease ran out (it vanished mid-send).
@@ -348,7 +350,8 @@ async def _conclude(
         provider_ids = ",".join(r.provider_id for _, r in results if r.provider_id)[:300]
         return await _record(notification, alert, user, NotificationStatus.SENT, "", now, effects, transport_name, target, provider_ids=provider_ids)
     if Outcome.RETRY in outcomes and notification.attempts < ctx.policy.max_attempts:
-        retry_at = now + ctx.policy.backoff(notification.attempts)
+        asked = max((r.retry_after_seconds or 0.0 for _, r in results), default=0.0)
+        retry_at = now + ctx.policy.backoff(notification.attempts, asked)
         await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
             status=NotificationStatus.PENDING, due_at=retry_at, claimed_until=None, last_error=reasons[:1000], dispatched_at=None
         )
