@@ -182,12 +182,13 @@ async def test_a_provider_asking_to_wait_is_waited_for_up_to_the_cap(db: str) ->
         DeliveryResult(Outcome.RETRY, "HTTP 429", retry_after_seconds=1),
     )
     policy = DeliveryPolicy(max_attempts=5, backoff_cap_seconds=300)
-    now = T0
-    waits = []
-    for _ in range(3):
+
+    async def next_attempt_after(now: datetime) -> datetime:
         assert await deliver(row.id, now, ctx(transport, policy)) == "PENDING"
-        row = await Notification.get(id=row.id)
-        waits.append((row.due_at - now).total_seconds())
-        now = row.due_at
+        return (await Notification.get(id=row.id)).due_at
+
+    first = await next_attempt_after(T0)
+    second = await next_attempt_after(first)
+    third = await next_attempt_after(second)
     # Retry-After when it is longer than the backoff (10 s, 20 s, 40 s), never past the cap.
-    assert waits == [25.0, 300.0, 40.0]
+    assert [first - T0, second - first, third - second] == [timedelta(seconds=25), timedelta(seconds=300), timedelta(seconds=40)]
