@@ -220,7 +220,8 @@ def doctor_text(report: SetupReport) -> str:
         ChannelState.NOT_CONFIGURED: "NOT CONFIGURED",
     }
     lines = ["Channels:"]
-    lines += [f"  {c.label:15} {states[c.state]}" for c in report.channels]
+    width = max(len(c.label) for c in report.channels)
+    lines += [f"  {c.label:{width}}  {states[c.state]}" for c in report.channels]
     lines.append(
         f"People who could be paged (in an escalation policy, or on call before {report.until:%Y-%m-%d %H:%M} UTC): "
         f"{report.people_checked}, of whom {len(report.unreachable)} cannot be reached"

@@ -23,6 +23,9 @@ DEFAULT_PORT = 8000
 MAX_SESSION_DAYS = 3650
 #: A century: any longer is "forever" (0), and the bound keeps ``now - days`` representable.
 MAX_RETENTION_DAYS = 36500
+#: Where browsers' push subscriptions point: Chrome, Opera and Samsung Internet (Firebase), Firefox
+#: (Mozilla autopush), Edge (Windows Push Notification Services) and Safari (Apple).
+DEFAULT_WEBPUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.notify.windows.com", "web.push.apple.com")
 #: The retention settings of an alert's parts, which go with the alert at the latest.
 _ALERT_PART_DAYS = ("retention_timeline_days", "retention_notification_days", "retention_action_token_days", "retention_action_delivery_days")
 
@@ -82,6 +85,18 @@ class Settings(BaseSettings):
         "SMTP server for email: `smtp://user:password@host:port` (add `?starttls=1` to require STARTTLS) or `smtps://…` (TLS)", "unset: email off", default=None
     )
     smtp_from: str | None = _doc("sender address of emails", "unset: email off", default=None)
+    vapid_private_key: str | None = _doc(
+        "Web Push (VAPID) private key: the base64url of a 32-byte P-256 key (as `npx web-push generate-vapid-keys` "
+        "prints it) or a PEM key; browsers' subscriptions are bound to it, so keep it once set",
+        "generated once and stored in the database (every process uses the same)",
+        default=None,
+    )
+    webpush_endpoint_allow: str | None = _doc(
+        "push-service hosts a browser subscription may point at, separated by commas; `*.example.com` matches "
+        "any subdomain, `host:port` only that port; only `https://` endpoints are taken either way",
+        "the browsers' services: `" + ", ".join(DEFAULT_WEBPUSH_HOSTS) + "`",
+        default=None,
+    )
     push_concurrency: int = _doc(
         "requests in flight per push/SMS provider and process (a provider's own limits apply too)", default=64, gt=0, le=1000
     )
@@ -186,6 +201,37 @@ class Settings(BaseSettings):
                 "use 0 to keep it as long as the alert"
             )
         return days
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _readable_vapid_key(cls, key: str | None) -> str | None:
+        if key is None:
+            return None
+        from pagerline.push.vapid import load_private_key
+
+        load_private_key(key)  # a typo stops start-up instead of every push
+        return key.strip()
+
+    @field_validator("webpush_endpoint_allow")
+    @classmethod
+    def _host_list(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        hosts = [h.strip().lower() for h in value.split(",") if h.strip()]
+        for host in hosts:
+            bare = host.removeprefix("*.")
+            if not bare or "*" in bare or "/" in bare or "@" in bare:
+                raise ValueError(f"{host!r} is not a host, `*.domain` or `host:port`")
+        if not hosts:
+            raise ValueError("name at least one host, or leave it unset for the browsers' services")
+        return ",".join(hosts)
+
+    @property
+    def webpush_hosts(self) -> tuple[str, ...]:
+        """The allowed push-service hosts, lowercase (the default list when unset)."""
+        if self.webpush_endpoint_allow is None:
+            return DEFAULT_WEBPUSH_HOSTS
+        return tuple(self.webpush_endpoint_allow.split(","))
 
     @field_validator("session_days")
     @classmethod

@@ -4,7 +4,7 @@ from pagerline.models.accounts import ApiToken, Team, User
 from pagerline.models.alert_actions import AlertAction, AlertActionDelivery
 from pagerline.models.alerts import Alert, AlertLogEntry
 from pagerline.models.coverage import CoverageRequest, CoverageStatus
-from pagerline.models.devices import Device
+from pagerline.models.devices import Device, ServerKey
 from pagerline.models.enums import (
     ActionDeliveryStatus,
     AlertActionKind,
@@ -88,6 +88,7 @@ __all__ = [
     "PushProvider",
     "Role",
     "Schedule",
+    "ServerKey",
     "ScheduleKind",
     "ScheduleLayer",
     "ScheduleOverride",

@@ -63,12 +63,14 @@ class NotificationStatus(str, Enum):
 class Platform(str, Enum):
     IOS = "IOS"
     ANDROID = "ANDROID"
+    WEB = "WEB"  # a browser's Web Push subscription
 
 
 class PushProvider(str, Enum):
     FCM = "FCM"
     APNS = "APNS"
     CONSOLE = "CONSOLE"  # demo devices: deliveries go to the console transport
+    WEB_PUSH = "WEB_PUSH"  # RFC 8030 push service of a browser; token = the subscription endpoint
 
 
 class ScheduleKind(str, Enum):

@@ -22,15 +22,18 @@ class Outcome(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where one message goes: a device token, a phone number or an email address."""
+    """Where one message goes: a device token (a browser's endpoint), a phone number or an email address."""
 
     address: str
     device_id: int | None = None
-    provider: str = ""  # FCM, APNS, CONSOLE for devices
-    platform: str = ""  # IOS, ANDROID
+    provider: str = ""  # FCM, APNS, WEB_PUSH, CONSOLE for devices
+    platform: str = ""  # IOS, ANDROID, WEB
     critical: bool = False  # the owner enabled critical alerts on this device
     sound: str = "default"
     critical_volume: float = 1.0
+    # Web Push: the browser's keys the message is encrypted to (RFC 8291), base64url.
+    webpush_p256dh: str = ""
+    webpush_auth: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,9 @@ class DeliveryResult:
     provider_id: str = ""
     # The destination is gone for good (dead push token): the engine deactivates it.
     destination_dead: bool = False
+    # RETRY only: the provider asked us to wait this long (Retry-After); the engine waits at
+    # least that, up to its backoff cap.
+    retry_after_seconds: float | None = None
 
 
 class Transport(Protocol):

@@ -307,3 +307,57 @@ def build_apns_push(message: OutgoingMessage) -> ApnsPush:
         collapse_id=collapse,
         ttl_seconds=ttl,
     )
+
+
+# --------------------------------------------------------------------------- Web Push
+
+
+#: The notification buttons a browser page shows; the service worker posts the chosen action
+#: with ``action_token`` to ``POST /api/actions`` (as the phone apps do from the lock screen).
+WEB_PUSH_ACTIONS = ({"action": "accept", "title": "Accept"}, {"action": "resolve", "title": "Resolve"})
+
+
+#: What a push may carry before encryption: RFC 8030 push services must take 4096 bytes of
+#: body, and aes128gcm (RFC 8291) adds an 86-byte header, a 16-byte tag and a 1-byte delimiter.
+WEB_PUSH_MAX_PLAINTEXT = 4096 - 86 - 16 - 1
+
+
+def encode_web_push_payload(message: OutgoingMessage) -> bytes:
+    """:func:`build_web_push_payload` as UTF-8 JSON of at most :data:`WEB_PUSH_MAX_PLAINTEXT`
+    bytes. The byte caps on title and body leave room for everything else, but JSON escaping
+    can grow a body of quotes or control characters up to six times: then the body is cut by
+    what is over (a push service would refuse the whole page with 413)."""
+    payload = build_web_push_payload(message)
+    while True:
+        encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        over = len(encoded) - WEB_PUSH_MAX_PLAINTEXT
+        if over <= 0 or not payload["body"]:
+            return encoded
+        body = payload["body"].encode("utf-8")
+        payload["body"] = truncate_utf8(payload["body"], max(0, len(body) - over))
+
+
+def build_web_push_payload(message: OutgoingMessage) -> dict[str, Any]:
+    """The JSON a browser's service worker receives (decrypted) in its ``push`` event.
+
+    ``title`` and ``body`` for ``showNotification``; ``tag`` (the collapse id: an update
+    replaces the page); ``url``, the alert's page a tap opens; ``actions`` (Accept, Resolve) on
+    pages that carry an action token; ``requireInteraction`` for HIGH pages, so the page stays
+    until someone acts; and ``data``, the same string keys FCM and APNs pushes carry
+    (``alert_id``, ``kind``, ``priority``, ``action_token``, ``url`` …). A browser cannot break
+    through Do Not Disturb, so there is no critical variant.
+    """
+    data = push_data(message)
+    data.pop("title", None)  # it is at the top level; 4 KB is all a push may carry
+    data.pop("critical", None)
+    page = is_page(message)
+    payload: dict[str, Any] = {
+        "title": truncate_utf8(message.title, TITLE_MAX_BYTES),
+        "body": truncate_utf8(message.body, BODY_MAX_BYTES),
+        "tag": message.collapse_id,
+        "url": data.get("url", ""),
+        "requireInteraction": page and message.priority == "HIGH",
+        "actions": list(WEB_PUSH_ACTIONS) if page and message.action_token else [],
+        "data": data,
+    }
+    return payload

@@ -17,7 +17,7 @@ from pagerline.settings import Settings
 
 @dataclass
 class Transports:
-    # key: channel value, or "PUSH:FCM" / "PUSH:APNS" for push providers
+    # key: channel value, or "PUSH:FCM" / "PUSH:APNS" / "PUSH:WEB_PUSH" for push providers
     by_key: dict[str, Transport] = field(default_factory=dict)
     console: Transport | None = None
 
@@ -36,7 +36,8 @@ class Transports:
 
 
 def build_transports(settings: Settings) -> Transports:
-    """One transport per configured provider: ``PUSH:FCM``, ``PUSH:APNS``, ``SMS`` and ``VOICE``
+    """One transport per configured provider: ``PUSH:FCM``, ``PUSH:APNS``, ``PUSH:WEB_PUSH``
+    (always: its VAPID key is generated when not set), ``SMS`` and ``VOICE``
     (one Twilio transport for both) and ``EMAIL``. A provider whose settings are all unset is
     off; one that is only partly configured raises ``ValueError`` naming the missing settings,
     so a typo fails at start-up instead of failing pages later. FCM is on with a service-account
@@ -57,6 +58,15 @@ def build_transports(settings: Settings) -> Transports:
         from pagerline.push.apns import ApnsTransport
 
         transports.by_key["PUSH:APNS"] = ApnsTransport.from_settings(settings, **limits)
+
+    # Always on: its key is the setting or one generated and stored on first use.
+    from pagerline.engine.people.web_push import vapid_private_key
+    from pagerline.push.web_push import WebPushTransport
+
+    async def vapid_key() -> str:
+        return await vapid_private_key(settings.vapid_private_key)
+
+    transports.by_key["PUSH:WEB_PUSH"] = WebPushTransport.from_settings(settings, vapid_key, **limits)
 
     if any((settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from)):
         from pagerline.push.twilio import TwilioTransport

@@ -170,3 +170,25 @@ async def test_dead_destination_deactivates_the_device(db: str) -> None:
     device = await Device.get(user_id=org.alice_id)
     assert (device.active, device.deactivated_reason) == (False, "Unregistered")
     assert "Device of Alice deactivated: Unregistered" in await timeline(alert.id, "NOTIFICATION_FAILED")
+
+
+async def test_a_provider_asking_to_wait_is_waited_for_up_to_the_cap(db: str) -> None:
+    org = await seed_org()
+    alert = await fire(org)
+    [row] = await Notification.filter(alert_id=alert.id)
+    transport = ScriptedTransport(
+        DeliveryResult(Outcome.RETRY, "HTTP 429", retry_after_seconds=25),
+        DeliveryResult(Outcome.RETRY, "HTTP 429", retry_after_seconds=3600),
+        DeliveryResult(Outcome.RETRY, "HTTP 429", retry_after_seconds=1),
+    )
+    policy = DeliveryPolicy(max_attempts=5, backoff_cap_seconds=300)
+
+    async def next_attempt_after(now: datetime) -> datetime:
+        assert await deliver(row.id, now, ctx(transport, policy)) == "PENDING"
+        return (await Notification.get(id=row.id)).due_at
+
+    first = await next_attempt_after(T0)
+    second = await next_attempt_after(first)
+    third = await next_attempt_after(second)
+    # Retry-After when it is longer than the backoff (10 s, 20 s, 40 s), never past the cap.
+    assert [first - T0, second - first, third - second] == [timedelta(seconds=25), timedelta(seconds=300), timedelta(seconds=40)]

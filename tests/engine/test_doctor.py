@@ -24,7 +24,8 @@ from pagerline.models import (
     User,
 )
 from pagerline.push.console import ConsoleTransport
-from pagerline.push.registry import Transports
+from pagerline.push.registry import Transports, build_transports
+from pagerline.settings import Settings
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -48,21 +49,22 @@ async def _policy(name: str, *levels: list[User]) -> EscalationPolicy:
 
 
 def _stand_ins(tmp_path: Path, *keys: str) -> Transports:
-    """Transports for the given keys. The check only asks which channels have one, so the
-    console transport stands in for the real providers."""
-    return Transports(by_key={key: ConsoleTransport(str(tmp_path / "console.jsonl")) for key in keys})
+    """Transports for the given keys, and Web Push (which every real build has). The check only
+    asks which channels have one, so the console transport stands in for the real providers."""
+    return Transports(by_key={key: ConsoleTransport(str(tmp_path / "console.jsonl")) for key in (*keys, "PUSH:WEB_PUSH")})
 
 
 async def test_a_fresh_install_reports_every_channel_and_the_admin_nobody_can_reach(db: str) -> None:
     admin = await _person("admin@example.com", "Admin")
     await _policy("Default", [admin])
 
-    report = await check_setup(NOW, Transports())
+    report = await check_setup(NOW, build_transports(Settings()))
 
     assert not report.ok
     assert [(c.label, c.state) for c in report.channels] == [
         ("PUSH (FCM)", ChannelState.NOT_CONFIGURED),
         ("PUSH (APNS)", ChannelState.NOT_CONFIGURED),
+        ("PUSH (WEB_PUSH)", ChannelState.CONFIGURED),  # its VAPID key is generated: always on
         ("SMS (TWILIO)", ChannelState.NOT_CONFIGURED),
         ("VOICE (TWILIO)", ChannelState.NOT_CONFIGURED),
         ("EMAIL (SMTP)", ChannelState.NOT_CONFIGURED),
@@ -103,6 +105,7 @@ async def test_people_on_call_within_seven_days_are_checked_and_later_ones_are_n
     assert states == {
         "PUSH (FCM)": ChannelState.CONFIGURED,
         "PUSH (APNS)": ChannelState.NOT_CONFIGURED,
+        "PUSH (WEB_PUSH)": ChannelState.CONFIGURED,
         "SMS (TWILIO)": ChannelState.CONFIGURED,
         "VOICE (TWILIO)": ChannelState.CONFIGURED,
         "EMAIL (SMTP)": ChannelState.NOT_CONFIGURED,
@@ -135,7 +138,7 @@ async def test_one_rule_that_delivers_is_enough_and_missing_rules_are_reported(d
 
     report = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL"))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 5
+    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 6
     [person] = report.unreachable
     assert person.priorities == (Priority.LOW,)
     assert person.reasons == ("no notification rules for LOW alerts",)
@@ -150,7 +153,7 @@ async def test_the_console_transport_serves_every_channel_without_a_warning(db: 
 
     report = await check_setup(NOW, Transports(console=ConsoleTransport(str(tmp_path / "console.jsonl"))))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 5
+    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 6
     assert report.ok and report.unreachable == ()
     # Without the console transport the same CONSOLE device reaches nobody.
     without = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "SMS", "VOICE"))

@@ -169,3 +169,24 @@ async def test_widgets_refresh_silently_when_shifts_change(db: str) -> None:
     # An override wholly in the past changes no widget.
     await create_override(carol, schedule.id, carol.id, now - timedelta(hours=3), now - timedelta(hours=2), now=now)
     assert len(await refreshes()) == 6
+
+
+async def test_a_browser_gets_no_silent_refresh_but_the_on_call_push(db: str) -> None:
+    # A browser must show every push it receives; the widget refresh is for phones only.
+    alice, bob, carol, schedule = await team()
+    await Device.create(
+        user=bob, platform=Platform.WEB, provider=PushProvider.WEB_PUSH, token="https://push.example/bob",
+        webpush_p256dh="p", webpush_auth="a",
+    )
+    now = HANDOFF - timedelta(days=1)
+    transport = ScriptedTransport()
+    await create_override(carol, schedule.id, carol.id, now + timedelta(hours=30), now + timedelta(hours=31), now=now)
+    await sweep_once(now, ctx(transport))
+    to_bob = [m for m in transport.sent if m.silent and m.user_id == bob.id]
+    assert [m.destination.provider for m in to_bob] == ["CONSOLE"]
+
+    # "You are on call now" is a visible push: it reaches his browser as well as his phone.
+    await announce_oncall_changes(HANDOFF + STEP)
+    await sweep_once(HANDOFF + STEP, ctx(transport))
+    visible = [m for m in transport.sent if not m.silent and m.user_id == bob.id]
+    assert sorted(m.destination.provider for m in visible) == ["CONSOLE", "WEB_PUSH"]

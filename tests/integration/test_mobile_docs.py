@@ -34,12 +34,15 @@ from pagerline.engine.sweeper import sweep_once
 from pagerline.models import EscalationPolicy, EscalationRule, Priority, Role, Schedule, ScheduleLayer, Team, User
 from pagerline.push.apns import ApnsTransport
 from pagerline.push.fcm import FcmTransport
+from pagerline.engine.people.web_push import vapid_private_key
 from pagerline.push.registry import Transports
+from pagerline.push.web_push import WebPushTransport
 from pagerline.settings import Settings
 from pagerline.widgets.feed import build_feed, document
 from tests.conftest import _engine_db
 from tests.fakes.apns import ApnsAccount, FakeApns
 from tests.fakes.fcm import FakeFcm
+from tests.fakes.webpush import BrowserSubscription, FakeWebPush
 from tests.support.databases import TemplateDatabases
 from tests.support.seed import raise_alert
 
@@ -78,6 +81,12 @@ def fcm() -> Iterator[FakeFcm]:
 @pytest.fixture(scope="module")
 def apns() -> Iterator[FakeApns]:
     with FakeApns.for_account(ApnsAccount.new()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def webpush() -> Iterator[FakeWebPush]:
+    with FakeWebPush() as server:
         yield server
 
 
@@ -124,6 +133,13 @@ class Recorder:
         }
         assert len(by_fcm) == len(fcm_new) and len(by_apns) == len(apns_new), "one push per device per step"
         return by_fcm, by_apns
+
+    def web_push(self, name: str, service: FakeWebPush, browser: BrowserSubscription) -> None:
+        """The last push the browser got: its headers and the payload its service worker reads."""
+        push = service.for_browser(browser)[-1]
+        headers = {k: v for k, v in sorted(push.headers.items()) if k in ("content-encoding", "topic", "ttl", "urgency")}
+        headers["authorization"] = "vapid t=<JWT: aud, exp, sub>, k=<webPushPublicKey>"
+        self.add(name, placeholders({"headers": headers, "payload": browser.decrypt(push)}, VOLATILE_PUSH))
 
     def pushes(self, prefix: str, *, android: bool = True, ios_fcm: bool = False, apns: bool = True) -> None:
         by_fcm, by_apns = self.new_pushes()
@@ -188,25 +204,52 @@ async def _auth_flow(client: httpx.AsyncClient, recorder: Recorder) -> None:
     recorder.add("widget-token", placeholders(widget_token, {"secret": "<widget token: plw_…>"}))
 
 
+REGISTER_WEB = """mutation($s: JSON!) {
+  registerWebPushSubscription(subscription: $s) { id platform provider active } }"""
+
+
+async def _browser_flow(client: httpx.AsyncClient, recorder: Recorder, browser: BrowserSubscription) -> None:
+    """webPushPublicKey → (the browser subscribes) → registerWebPushSubscription."""
+    session = (await _graphql(client, None, 'mutation { login(email: "ada@example.com", password: "ada-password") { token } }'))["data"]["login"]["token"]
+    key = await _graphql(client, session, "{ webPushPublicKey }")
+    recorder.add("webpush-public-key", placeholders(key, {"webPushPublicKey": "<base64url, 87 characters: the server's P-256 public key>"}))
+    subscription = placeholders(
+        browser.json(),
+        {"endpoint": "https://fcm.googleapis.com/fcm/send/<subscription id>", "p256dh": "<base64url: the browser's P-256 public key>", "auth": "<base64url: 16 bytes>"},
+    )
+    recorder.add("webpush-subscription", subscription)
+    registered = await _graphql(client, session, REGISTER_WEB, s=browser.json())
+    recorder.add("webpush-register", registered)
+
+
 async def test_every_example_in_the_mobile_guide_is_a_real_payload(
-    sqlite_db: str, fcm: FakeFcm, apns: FakeApns
+    sqlite_db: str, fcm: FakeFcm, apns: FakeApns, webpush: FakeWebPush, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ada, ben, primary, key = await _seed()
     recorder = Recorder(fcm, apns)
-    settings = Settings(secret_key=SECRET, public_url=PUBLIC_URL)
+    monkeypatch.setenv("SSL_CERT_FILE", webpush.ca_file)  # the Web Push transport trusts the fake's CA
+    settings = Settings(secret_key=SECRET, public_url=PUBLIC_URL, webpush_endpoint_allow="127.0.0.1")
+    browser = webpush.subscribe()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url=PUBLIC_URL) as client:
         await _auth_flow(client, recorder)
+        await _browser_flow(client, recorder, browser)
 
         fcm_transport = FcmTransport(credential=AnonymousCredentials(), project_id=PROJECT, endpoint=fcm.url, timeout=5)
         apns_transport = ApnsTransport(**apns.client_options(), timeout=5)
+        async def vapid_key() -> str:
+            return await vapid_private_key(None)
+
+        web_transport = WebPushTransport(key_source=vapid_key, subject=PUBLIC_URL, timeout=5)
         ctx = DeliveryContext(
-            Transports(by_key={"PUSH:FCM": fcm_transport, "PUSH:APNS": apns_transport}), DeliveryPolicy(), SECRET.encode(), PUBLIC_URL
+            Transports(by_key={"PUSH:FCM": fcm_transport, "PUSH:APNS": apns_transport, "PUSH:WEB_PUSH": web_transport}),
+            DeliveryPolicy(), SECRET.encode(), PUBLIC_URL,
         )
         try:
             now = T0 + timedelta(hours=1)
             high = await _fire(key, "Checkout latency above 2 s", "checkout-latency", Priority.HIGH, now)
             await sweep_once(now, ctx)
             recorder.pushes("critical", ios_fcm=True)
+            recorder.web_push("webpush-page", webpush, browser)
             await _fire(key, "Disk 80% on db-2", "disk-db-2", Priority.LOW, now)
             await sweep_once(now, ctx)
             recorder.pushes("normal", ios_fcm=True)
@@ -214,6 +257,7 @@ async def test_every_example_in_the_mobile_guide_is_a_real_payload(
             await accept_alert(high, ada.id, now, via="app")
             await sweep_once(now, ctx)
             recorder.pushes("update")
+            recorder.web_push("webpush-update", webpush, browser)
 
             # Ben takes an hour of Ada's shift: her widget is told to refresh.
             await create_override(ada, primary.id, ben.id, T0 + timedelta(hours=5), T0 + timedelta(hours=6), now=now)

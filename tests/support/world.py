@@ -375,14 +375,16 @@ def smoke_world(
     reach: dict[str, Reach] | None = None,
     level1_timeout: int = 5,
     level2_timeout: int = 10,
+    env: dict[str, str] | None = None,
 ) -> Iterator[SmokeWorld]:
     """A running world. ``backend="postgres"``: PostgreSQL, Redis and a separate worker (skipped
     unless PAGERLINE_TEST_DATABASE_URL and PAGERLINE_TEST_REDIS_URL are set). ``reach``: how each
-    of "alice" and "bob" is paged: "PUSH" (the default), "SMS" or "VOICE"."""
+    of "alice" and "bob" is paged: "PUSH" (the default), "SMS" or "VOICE". ``env``: more settings
+    for the server and worker (e.g. a Web Push allow list naming a fake push service)."""
     redis_url = _production_redis() if backend == "postgres" else None
     database_url = templates.postgres() if backend == "postgres" else templates.sqlite(workdir)
     org, contacts = asyncio.run(_seed(database_url, reach or {}, level1_timeout, level2_timeout))
-    fakes = start_faked_providers(database_url, workdir, **({"PAGERLINE_REDIS_URL": redis_url} if redis_url else {}))
+    fakes = start_faked_providers(database_url, workdir, **({"PAGERLINE_REDIS_URL": redis_url} if redis_url else {}), **(env or {}))
     fcm, twilio, env = fakes.fcm, fakes.twilio, fakes.env
     server = start_server(env, workdir, port=fakes.port)
     worker = start_worker(env, workdir) if redis_url else None
@@ -405,7 +407,7 @@ def smoke_world(
 
 
 class WorldFactory(Protocol):
-    def __call__(self, *, backend: str = "sqlite", reach: dict[str, Reach] | None = None) -> SmokeWorld: ...
+    def __call__(self, *, backend: str = "sqlite", reach: dict[str, Reach] | None = None, env: dict[str, str] | None = None) -> SmokeWorld: ...
 
 
 @contextmanager
@@ -415,11 +417,11 @@ def world_factory(templates: TemplateDatabases, workdir: Path) -> Iterator[World
     with ExitStack() as worlds:
         made = 0
 
-        def open_world(*, backend: str = "sqlite", reach: dict[str, Reach] | None = None) -> SmokeWorld:
+        def open_world(*, backend: str = "sqlite", reach: dict[str, Reach] | None = None, env: dict[str, str] | None = None) -> SmokeWorld:
             nonlocal made
             made += 1
             folder = workdir / f"world-{made}"
             folder.mkdir()
-            return worlds.enter_context(smoke_world(templates, folder, backend=backend, reach=reach))
+            return worlds.enter_context(smoke_world(templates, folder, backend=backend, reach=reach, env=env))
 
         yield open_world

@@ -51,6 +51,8 @@ CHANNELS: tuple[ChannelSpec, ...] = (
         Channel.PUSH, "APNS", "PUSH:APNS",
         ("PAGERLINE_APNS_KEY_FILE", "PAGERLINE_APNS_KEY_ID", "PAGERLINE_APNS_TEAM_ID", "PAGERLINE_APNS_TOPIC"),
     ),
+    # Always configured: its VAPID key is generated and stored when the setting is unset.
+    ChannelSpec(Channel.PUSH, "WEB_PUSH", "PUSH:WEB_PUSH", ("PAGERLINE_VAPID_PRIVATE_KEY",)),
     ChannelSpec(
         Channel.SMS, "TWILIO", Channel.SMS.value,
         ("PAGERLINE_TWILIO_ACCOUNT_SID", "PAGERLINE_TWILIO_AUTH_TOKEN", "PAGERLINE_TWILIO_FROM"),

@@ -36,6 +36,7 @@ from pagerline.models import (
     NotificationKind,
     NotificationStatus,
     Priority,
+    PushProvider,
     User,
 )
 from pagerline.push.base import DeliveryResult, Destination, OutgoingMessage, Outcome
@@ -53,8 +54,10 @@ class DeliveryPolicy:
     backoff_cap_seconds: int = 300
     send_timeout_seconds: float = 20.0
 
-    def backoff(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.backoff_cap_seconds, 5 * 2**attempts))
+    def backoff(self, attempts: int, asked_seconds: float = 0.0) -> timedelta:
+        """The wait before the next attempt: doubling, or what the provider asked for
+        (``Retry-After``) when that is longer; never past the cap."""
+        return timedelta(seconds=min(self.backoff_cap_seconds, max(5 * 2**attempts, asked_seconds)))
 
 
 # Due and unclaimed, or claimed by a worker whose lease ran out (it vanished mid-send).
@@ -86,11 +89,11 @@ async def claim(notification_id: int, now: datetime, policy: DeliveryPolicy) -> 
     return changed == 1
 
 
-async def _destinations(notification: Notification, user: User) -> list[Destination]:
+async def _destinations(notification: Notification, user: User, silent: bool = False) -> list[Destination]:
     channel = notification.channel
     if channel is Channel.PUSH:
         rows = await sql.fetch(
-            "SELECT id, token, provider, platform, critical_alerts, sound, critical_volume "
+            "SELECT id, token, provider, platform, critical_alerts, sound, critical_volume, webpush_p256dh, webpush_auth "
             "FROM devices WHERE user_id = ? AND active ORDER BY id",
             user.id,
         )
@@ -103,8 +106,13 @@ async def _destinations(notification: Notification, user: User) -> list[Destinat
                 critical=bool(row["critical_alerts"]),
                 sound=row["sound"],
                 critical_volume=float(row["critical_volume"]),
+                webpush_p256dh=row["webpush_p256dh"] or "",
+                webpush_auth=row["webpush_auth"] or "",
             )
             for row in rows
+            # A browser must show every push it gets (userVisibleOnly), so the silent widget
+            # refresh, which only phones act on, is not sent to one.
+            if not (silent and row["provider"] == PushProvider.WEB_PUSH.value)
         ]
     if channel in (Channel.SMS, Channel.VOICE):
         if notification.kind is NotificationKind.INFO and notification.target:
@@ -211,8 +219,10 @@ async def _messages(
                 data = {
                     "accept_url": f"{base}/api/actions/confirm?action=accept&token={token}",
                     "resolve_url": f"{base}/api/actions/confirm?action=resolve&token={token}",
-                    "alert_url": f"{base}/#/alerts/{alert.id}",
+                    "alert_url": alert_url(ctx.public_url, alert.id),
                 }
+        if dest.provider == PushProvider.WEB_PUSH.value and alert is not None:
+            data["url"] = alert_url(ctx.public_url, alert.id)  # what a tap on the notification opens
         messages.append(
             OutgoingMessage(
                 notification_id=notification.id,
@@ -236,6 +246,11 @@ async def _messages(
             )
         )
     return messages
+
+
+def alert_url(public_url: str, alert_id: int) -> str:
+    """The web app's page of an alert."""
+    return f"{public_url.rstrip('/')}/#/alerts/{alert_id}"
 
 
 @dataclass(slots=True)
@@ -282,7 +297,7 @@ async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, ef
         until = user.muted_until.strftime("%Y-%m-%d %H:%M UTC")
         return await _record(notification, alert, user, NotificationStatus.SUPPRESSED, f"{user.name} muted notifications until {until}", now, effects)
 
-    destinations = await _destinations(notification, user)
+    destinations = await _destinations(notification, user, silent=push_extras(notification.dedup_key).silent)
     if not destinations:
         reason = "no active device" if notification.channel is Channel.PUSH else "no reachable address"
         return await _record(notification, alert, user, NotificationStatus.FAILED, reason, now, effects)
@@ -335,7 +350,8 @@ async def _conclude(
         provider_ids = ",".join(r.provider_id for _, r in results if r.provider_id)[:300]
         return await _record(notification, alert, user, NotificationStatus.SENT, "", now, effects, transport_name, target, provider_ids=provider_ids)
     if Outcome.RETRY in outcomes and notification.attempts < ctx.policy.max_attempts:
-        retry_at = now + ctx.policy.backoff(notification.attempts)
+        asked = max((r.retry_after_seconds or 0.0 for _, r in results), default=0.0)
+        retry_at = now + ctx.policy.backoff(notification.attempts, asked)
         await Notification.filter(id=notification.id, status=NotificationStatus.SENDING).update(
             status=NotificationStatus.PENDING, due_at=retry_at, claimed_until=None, last_error=reasons[:1000], dispatched_at=None
         )

@@ -1,4 +1,4 @@
-"""Mobile devices: registration is an upsert by push token.
+"""Devices: registration is an upsert by push token (a browser's: by subscription endpoint).
 
 A token belongs to one app install; when someone else signs in on that phone, the token moves
 to them (the previous owner must not get the new owner's pages).
@@ -30,14 +30,14 @@ async def register_device(
     token = token.strip()
     if not token or len(token) > 512:
         raise BadInput("A push token of 1 to 512 characters is required")
-    if provider is PushProvider.CONSOLE:
+    if provider in (PushProvider.CONSOLE, PushProvider.WEB_PUSH) or platform is Platform.WEB:
+        # Browsers register with registerWebPushSubscription, which checks the endpoint and keys.
         raise BadInput("provider must be FCM or APNS")
     if provider is PushProvider.APNS and platform is not Platform.IOS:
         raise BadInput("APNS tokens belong to iOS devices")
     if not 0.0 <= critical_volume <= 1.0:
         raise BadInput("criticalVolume must be between 0 and 1")
-    values = {
-        "user_id": user_id,
+    values: dict[str, object] = {
         "platform": platform,
         "provider": provider,
         "app_id": app_id[:200],
@@ -48,6 +48,13 @@ async def register_device(
         "active": True,
         "deactivated_reason": None,
     }
+    return await upsert_device(user_id, token, values)
+
+
+async def upsert_device(user_id: int, token: str, values: dict[str, object]) -> Device:
+    """Create the device with this push address, or update (and reactivate) the one that has it,
+    moving it to ``user_id``. ``values``: the other columns. Phones and browsers alike."""
+    values = {**values, "user_id": user_id}
     async with in_transaction():
         device = await Device.filter(token=token).select_for_update().first()
         if device is None:

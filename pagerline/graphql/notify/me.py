@@ -23,12 +23,14 @@ from pagerline.graphql.people.types import User
 class Platform(Enum):
     IOS = "IOS"
     ANDROID = "ANDROID"
+    WEB = "WEB"
 
 
 @strawberry.enum
 class PushProvider(Enum):
     FCM = "FCM"
     APNS = "APNS"
+    WEB_PUSH = "WEB_PUSH"
 
 
 @strawberry.type
@@ -48,7 +50,8 @@ class Device:
         return cls(
             id=strawberry.ID(str(row.id)),
             platform=Platform(row.platform.value),
-            provider=PushProvider(row.provider.value) if row.provider.value in ("FCM", "APNS") else PushProvider.FCM,
+            # Demo (CONSOLE) devices stand in for phones: shown as FCM.
+            provider=PushProvider(row.provider.value) if row.provider.value in PushProvider._value2member_map_ else PushProvider.FCM,
             app_id=row.app_id,
             app_version=row.app_version,
             critical_alerts=row.critical_alerts,
