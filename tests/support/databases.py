@@ -46,6 +46,17 @@ async def _admin(url: str, *statements: str) -> None:
         await conn.close()
 
 
+async def _server_version(url: str) -> int:
+    import asyncpg
+
+    parts = urlsplit(url)
+    conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", "", "")))
+    try:
+        return int(await conn.fetchval("SHOW server_version_num"))
+    finally:
+        await conn.close()
+
+
 class TemplateDatabases:
     """Makes fresh, migrated databases for tests."""
 
@@ -54,6 +65,7 @@ class TemplateDatabases:
         self._sqlite_template: Path | None = None
         self._pg_template: str | None = None
         self._pg_created: list[str] = []
+        self._pg_version: int | None = None
 
     def sqlite(self, dest_dir: Path) -> str:
         if self._sqlite_template is None:
@@ -74,9 +86,18 @@ class TemplateDatabases:
             asyncio.run(migrate(_with_db(base, name)))
             self._pg_template = name
         name = f"pl_t_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"'))
+        asyncio.run(_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"{self._strategy(base)}'))
         self._pg_created.append(name)
         return _with_db(base, name)
+
+    def _strategy(self, base: str) -> str:
+        """PostgreSQL 15 copies a template block by block through the WAL by default, and
+        dropping such a copy then took 230 ms against 50 ms for a file copy (a few hundred
+        clones per run: half a minute at the end of the suite). Older servers copy files anyway
+        and do not know the clause."""
+        if self._pg_version is None:
+            self._pg_version = asyncio.run(_server_version(base))
+        return " STRATEGY FILE_COPY" if self._pg_version >= 150000 else ""
 
     def drop_all(self) -> None:
         base = pg_base_url()
