@@ -118,7 +118,7 @@ from bench.common import (  # noqa: E402
     start_worker,
 )
 from bench.subscriptions import cpu_line, idle_rss  # noqa: E402
-from tests.support.dashboard_js import dashboard_document  # noqa: E402
+from tests.support.web_app import web_app_document  # noqa: E402
 
 # =========================================================================== what is sent
 
@@ -126,7 +126,7 @@ def web_app_queries() -> dict[str, str]:
     """The GraphQL documents the web app sends, by name: read from the web app itself, so the
     benchmark measures what the browser sends, today and after the queries change."""
     try:
-        return {name: dashboard_document(name) for name in ("DASHBOARD", "ON_CALL", "accept")}
+        return {name: web_app_document(name) for name in ("DASHBOARD", "ON_CALL", "accept")}
     except LookupError as missing:
         raise RuntimeError(f"{missing}: update bench/growth.py's web_app_queries") from missing
 
