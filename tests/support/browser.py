@@ -136,3 +136,26 @@ def alert_page(alert_id: int) -> str:
 
 def shown(page: Page, alert_id: int) -> bool:
     return page.locator(alert_item(alert_id)).count() > 0
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+needs_axe = pytest.mark.skipif(not AXE.exists(), reason="needs axe-core in web/node_modules: run `make web` (`make test` does)")
+
+
+def serious_accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each.
+
+    axe runs through Playwright's evaluate, which the page's Content-Security-Policy does not
+    govern, so the page is checked under the policy it really has."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    found = page.evaluate(
+        """async () => {
+            const result = await window.axe.run(document, { resultTypes: ["violations"] });
+            return result.violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+        }"""
+    )
+    return list(found)
