@@ -17,7 +17,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -52,6 +52,12 @@ NOT_BUILT = """<!doctype html>
 class HashedAssets(StaticFiles):
     """Vite's output: every name carries its content's hash, so a name never changes meaning."""
 
+    async def check_config(self) -> None:
+        # Not built yet: every asset is simply not found (404), as the page says to run `make web`.
+        if self.directory is not None and not os.path.isdir(self.directory):
+            return
+        await super().check_config()
+
     def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = IMMUTABLE
@@ -59,19 +65,23 @@ class HashedAssets(StaticFiles):
         return response
 
 
-async def web_app(request: Request) -> Response:
-    """The app's page, for ``/`` and every address the app itself handles (deep links)."""
-    page = APP_DIR / "index.html"
-    if not page.is_file():
-        return HTMLResponse(NOT_BUILT, status_code=503, headers=PAGE_HEADERS)
-    return FileResponse(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+def web_app_routes(app_dir: Path) -> list[BaseRoute]:
+    """The app built into ``app_dir``: its page at ``/`` and at every address the app itself
+    handles (deep links), and its hashed assets."""
+
+    async def web_app(request: Request) -> Response:
+        page = app_dir / "index.html"
+        if not page.is_file():
+            return HTMLResponse(NOT_BUILT, status_code=503, headers=PAGE_HEADERS)
+        return FileResponse(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+    return [
+        Route("/", web_app, methods=["GET", "HEAD"]),
+        Route("/alerts/{alert_id:int}", web_app, methods=["GET", "HEAD"]),
+        Route("/history", web_app, methods=["GET", "HEAD"]),
+        Route("/coverage/request", web_app, methods=["GET", "HEAD"]),
+        Mount("/assets", app=HashedAssets(directory=app_dir / "assets", check_dir=False), name="assets"),
+    ]
 
 
-routes = [
-    Route("/", web_app, methods=["GET", "HEAD"]),
-    Route("/alerts/{alert_id:int}", web_app, methods=["GET", "HEAD"]),
-    Route("/history", web_app, methods=["GET", "HEAD"]),
-    Route("/coverage/request", web_app, methods=["GET", "HEAD"]),
-    Mount("/assets", app=HashedAssets(directory=APP_DIR / "assets", check_dir=False), name="assets"),
-    Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-]
+routes = [*web_app_routes(APP_DIR), Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static")]
