@@ -1,25 +1,12 @@
 // The admins' banner: what `pagerline doctor` says about this server (people who could be paged
 // in the next 7 days but cannot be reached, channels that are not configured). Advisory only: a
 // failed load shows nothing rather than something stale.
-import { useEffect, useState } from "react";
 import { SetupWarningsDocument } from "../../gql/graphql";
-import { useShell } from "../shell/context";
+import { useLoadOnce } from "../shell/useLoadOnce";
 
 export function SetupWarnings() {
-  const { session } = useShell();
-  const [problems, setProblems] = useState<string[]>([]);
-  useEffect(() => {
-    let current = true;
-    void session.client
-      .query(SetupWarningsDocument, {})
-      .toPromise()
-      .then((result) => {
-        if (current) setProblems(result.data && !result.data.setupWarnings.ok ? result.data.setupWarnings.problems : []);
-      });
-    return () => {
-      current = false;
-    };
-  }, [session]);
+  const { data } = useLoadOnce(SetupWarningsDocument, {});
+  const problems = data && !data.setupWarnings.ok ? data.setupWarnings.problems : [];
   if (problems.length === 0) return null;
   return (
     <section id="setup-warnings" className="setup-warnings" aria-labelledby="setup-warnings-title">

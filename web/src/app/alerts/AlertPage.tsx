@@ -18,6 +18,7 @@ import { relativeTime } from "../shell/format";
 import { Link } from "../shell/Link";
 import { Time } from "../shell/Time";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
+import { AlertBadges } from "./AlertBadges";
 import { AlertFacts } from "./AlertFacts";
 import { appendOlder, joinTimeline, type Timeline } from "./timeline";
 import { TimelineList } from "./TimelineList";
@@ -121,12 +122,7 @@ export function AlertPage({ id }: { id: string }) {
         <span className="alert-number">#{alert.id}</span> <span className="alert-summary">{alert.summary}</span>
       </h2>
       <p className="alert-head">
-        <span className="alert-priority" data-priority={alert.priority}>
-          {alert.priority}
-        </span>
-        <span className="alert-status" data-status={alert.status}>
-          {alert.status}
-        </span>
+        <AlertBadges priority={alert.priority} status={alert.status} />
         <span className="alert-source">{alert.source?.name ?? "unknown source"}</span> · opened <Time at={alert.createdAt} />
       </p>
       <div className="alert-actions">

@@ -3,6 +3,7 @@
 import type { AlertListItemFragment } from "../../gql/graphql";
 import { Link } from "../shell/Link";
 import { Time } from "../shell/Time";
+import { AlertBadges } from "./AlertBadges";
 
 export function AlertSummary({ alert }: { alert: AlertListItemFragment }) {
   const latest = alert.latestLogEntry;
@@ -10,12 +11,7 @@ export function AlertSummary({ alert }: { alert: AlertListItemFragment }) {
     <>
       <div className="alert-head">
         <span className="alert-number">#{alert.id}</span>
-        <span className="alert-priority" data-priority={alert.priority}>
-          {alert.priority}
-        </span>
-        <span className="alert-status" data-status={alert.status}>
-          {alert.status}
-        </span>
+        <AlertBadges priority={alert.priority} status={alert.status} />
         <Link className="alert-summary" href={`/alerts/${alert.id}`}>
           {alert.summary}
         </Link>

@@ -1,30 +1,56 @@
 // History: alerts by status (resolved by default), priority, source, team and text, newest
 // first, 25 at a time with keyset paging ("Show more" continues after the last one shown).
 import { useEffect, useState, type FormEvent } from "react";
-import { HistoryDocument, HistoryFiltersDocument, type HistoryFiltersQuery, type HistoryQuery } from "../../gql/graphql";
+import { HistoryDocument, HistoryFiltersDocument, type HistoryQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { navigate } from "../shell/router";
 import { Time } from "../shell/Time";
+import { useLoadOnce } from "../shell/useLoadOnce";
 import { AlertSummary } from "./AlertSummary";
 import { filtersToSearch, historyVariables, readFilters, type HistoryFilters } from "./historyFilters";
 
 type Edge = HistoryQuery["alerts"]["edges"][number];
+type Choice = { value: string; label: string };
+
+const STATUS_CHOICES: Choice[] = [
+  { value: "RESOLVED", label: "Resolved" },
+  { value: "OPEN", label: "Open" },
+  { value: "ANY", label: "Any" },
+];
+const PRIORITY_CHOICES: Choice[] = [
+  { value: "", label: "Any" },
+  { value: "HIGH", label: "High" },
+  { value: "LOW", label: "Low" },
+];
+
+const anyOf = (named: readonly { id: string; name: string }[] | undefined): Choice[] => [
+  { value: "", label: "Any" },
+  ...(named ?? []).map((item) => ({ value: item.id, label: item.name })),
+];
+
+function FilterSelect({ label, name, value, options }: { label: string; name: string; value: string; options: Choice[] }) {
+  return (
+    <label>
+      {label}
+      <select name={name} defaultValue={value}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 export function HistoryPage({ params }: { params: URLSearchParams }) {
   const { session, failed } = useShell();
   const search = params.toString();
-  const [choices, setChoices] = useState<HistoryFiltersQuery | null>(null);
+  const { data: choices } = useLoadOnce(HistoryFiltersDocument, {});
   const [edges, setEdges] = useState<Edge[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const filters = readFilters(new URLSearchParams(search));
-
-  useEffect(() => {
-    void session.client
-      .query(HistoryFiltersDocument, {})
-      .toPromise()
-      .then((result) => result.data && setChoices(result.data));
-  }, [session]);
 
   const fetchPage = async (after: string | null) => {
     setLoading(true);
@@ -64,49 +90,15 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
   return (
     <section className="history" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
-      <form className="filters" role="search" onSubmit={submit} key={search}>
+      <form className="filters" role="search" onSubmit={submit} key={`${search}|${choices ? "with" : "without"} choices`}>
         <label>
           Text
           <input name="text" type="search" defaultValue={filters.text} />
         </label>
-        <label>
-          Status
-          <select name="status" defaultValue={filters.status}>
-            <option value="RESOLVED">Resolved</option>
-            <option value="OPEN">Open</option>
-            <option value="ANY">Any</option>
-          </select>
-        </label>
-        <label>
-          Priority
-          <select name="priority" defaultValue={filters.priority}>
-            <option value="">Any</option>
-            <option value="HIGH">High</option>
-            <option value="LOW">Low</option>
-          </select>
-        </label>
-        <label>
-          Source
-          <select name="source" defaultValue={filters.sourceId}>
-            <option value="">Any</option>
-            {choices?.alertSources.map((source) => (
-              <option key={source.id} value={source.id}>
-                {source.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Team
-          <select name="team" defaultValue={filters.teamId}>
-            <option value="">Any</option>
-            {choices?.teams.map((team) => (
-              <option key={team.id} value={team.id}>
-                {team.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Status" name="status" value={filters.status} options={STATUS_CHOICES} />
+        <FilterSelect label="Priority" name="priority" value={filters.priority} options={PRIORITY_CHOICES} />
+        <FilterSelect label="Source" name="source" value={filters.sourceId} options={anyOf(choices?.alertSources)} />
+        <FilterSelect label="Team" name="team" value={filters.teamId} options={anyOf(choices?.teams)} />
         <button type="submit">Search</button>
       </form>
       {edges?.length === 0 && <p className="empty">No alerts match.</p>}
