@@ -245,7 +245,8 @@ def test_an_alert_link_opens_its_page_with_links_labels_and_details_as_text(brow
     item.locator(".alert-details summary").click()
     details = item.locator(".alert-custom-details").text_content() or ""
     assert '"region": "eu-1"' in details and "<script>window.injected=3</script>" in details
-    assert "Level 1" in (item.locator(".escalation").text_content() or "")
+    assert (item.locator(".escalation").text_content() or "").startswith("Level 1 of Ops policy; next escalation")
+    assert item.locator(".next-level").text_content() == "Then level 2: Bob"  # who the next escalation pages
 
     page.get_by_label("Comment").fill("<b>looking</b> at it")
     page.get_by_role("button", name="Add comment").click()

@@ -14,12 +14,12 @@ import {
 } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
-import { relativeTime } from "../shell/format";
 import { Link } from "../shell/Link";
 import { Time } from "../shell/Time";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { AlertBadges } from "./AlertBadges";
 import { AlertFacts } from "./AlertFacts";
+import { Escalation } from "./Escalation";
 import { appendOlder, joinTimeline, type Timeline } from "./timeline";
 import { TimelineList } from "./TimelineList";
 
@@ -149,21 +149,7 @@ export function AlertPage({ id }: { id: string }) {
           Add comment
         </button>
       </form>
-      <section aria-labelledby="escalation-title">
-        <h3 id="escalation-title">Escalation</h3>
-        <p className="escalation">
-          Level {alert.escalationLevel}
-          {alert.escalationPolicy ? ` of ${alert.escalationPolicy.name}` : ""}
-          {open && alert.nextEscalationAt ? (
-            <>
-              ; next escalation <Time at={alert.nextEscalationAt} /> ({relativeTime(alert.nextEscalationAt, Date.now())})
-            </>
-          ) : (
-            "; no further escalation scheduled"
-          )}
-          .
-        </p>
-      </section>
+      <Escalation alert={alert} />
       <AlertFacts alert={alert} />
       <section aria-labelledby="timeline-title">
         <h3 id="timeline-title">Timeline</h3>
