@@ -15,6 +15,7 @@ worker and bus).
 - An alert link (``/#/alerts/<id>``, what notifications carry) opens the alert's page, which
   shows its links, labels and details as text, links clickable only for http(s); a comment and
   an escalation show up on its timeline.
+- A MANUAL alert action of the alert's source is run from its page and reaches the receiver.
 - The built page and its assets: the HTML never cached, hashed assets cached for a year, the
   strict Content-Security-Policy, deep links served the page.
 - GraphiQL at ``/graphql`` renders its editor and runs a query with every request to another
@@ -41,6 +42,7 @@ import httpx
 import pytest
 
 from pagerline.engine.alerts import transitions as alert_engine
+from tests.fakes.webhook import FakeWebhookReceiver
 from tests.support.browser import (
     SLOW_MS,
     Site,
@@ -59,6 +61,7 @@ from tests.support.browser import (
 from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import data, error_code, gql, in_db
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
+from tests.support.polling import wait_until
 from tests.support.processes import start_server
 from tests.support.tcp_proxy import TcpProxy, redis_through
 
@@ -388,3 +391,20 @@ def test_the_page_refetches_when_the_server_closes_its_feed_with_1012_after_a_re
     finally:
         server.stop()
         proxy.close()
+
+
+def test_an_alert_action_is_run_from_the_alert_page(browser: Browser, site: Site) -> None:
+    """A MANUAL action of the alert's source is a button on its page; the worker delivers it."""
+    with FakeWebhookReceiver() as receiver:
+        created = data(site.server.url, site.org.alice_token, """mutation($id: ID!, $to: String!) {
+            createAlertAction(name: "Open ticket", kind: WEBHOOK, url: $to, mode: MANUAL, sourceId: $id) { id secret } }""",
+            id=str(site.org.api_source_id), to=f"{receiver.url}/tickets")["createAlertAction"]
+        receiver.secret = created["secret"]
+        alert_id = post_alert(site.server.url, site.org, "needs-a-ticket", "Needs a ticket")
+        page = open_app(browser, site, f"/alerts/{alert_id}")
+        sign_in(page, "bob@ops.test", "bob-password", alert_list=False)
+        page.get_by_role("button", name="Run Open ticket").click()
+        page.get_by_role("status").filter(has_text="Open ticket:").wait_for()
+        [call] = wait_until(receiver.delivered, timeout=10, what="the delivery at the receiver")
+        assert call.signature_ok and call.json()["alert"]["summary"] == "Needs a ticket"
+        data(site.server.url, site.org.alice_token, "mutation($id: ID!) { setAlertActionEnabled(id: $id, enabled: false) { id } }", id=created["id"])

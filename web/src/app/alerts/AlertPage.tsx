@@ -18,6 +18,7 @@ import { Link } from "../shell/Link";
 import { Time } from "../shell/Time";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { AlertBadges } from "./AlertBadges";
+import { AlertActions } from "./AlertActions";
 import { AlertFacts } from "./AlertFacts";
 import { Escalation } from "./Escalation";
 import { appendOlder, joinTimeline, type Timeline } from "./timeline";
@@ -150,6 +151,7 @@ export function AlertPage({ id }: { id: string }) {
         </button>
       </form>
       <Escalation alert={alert} />
+      {open && alert.source && <AlertActions alertId={alert.id} sourceId={alert.source.id} />}
       <AlertFacts alert={alert} />
       <section aria-labelledby="timeline-title">
         <h3 id="timeline-title">Timeline</h3>
