@@ -95,6 +95,16 @@ def test_sign_in_see_a_new_alert_live_act_on_it_and_find_it_in_history(browser: 
     page.wait_for_url(f"**/history?text={word}")
     assert [int(i) for i in found.evaluate_all("rows => rows.map(r => r.dataset.alertId)")] == [alert_id]
     accessible(page, "history")
+    # The other filters narrow the same search: its source keeps it, LOW priority leaves nothing.
+    page.get_by_role("combobox", name="Source").select_option(label="Ops API")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(f"**/history?source={site.org.api_source_id}&text={word}")
+    found.first.wait_for()
+    assert [int(i) for i in found.evaluate_all("rows => rows.map(r => r.dataset.alertId)")] == [alert_id]
+    page.get_by_role("combobox", name="Priority").select_option(label="Low")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("No alerts match.").wait_for()
+    assert found.count() == 0
     assert page.evaluate("window.sameDocument") is True
     status = data(site.server.url, site.org.bob_token, "query($id: ID!) { alert(id: $id) { status } }", id=str(alert_id))
     assert status["alert"]["status"] == "RESOLVED"

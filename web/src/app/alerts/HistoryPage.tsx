@@ -1,6 +1,6 @@
 // History: alerts by status (resolved by default), priority, source, team and text, newest
 // first, 25 at a time with keyset paging ("Show more" continues after the last one shown).
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { HistoryDocument, HistoryFiltersDocument, type HistoryQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { navigate } from "../shell/router";
@@ -28,12 +28,12 @@ const anyOf = (named: readonly { id: string; name: string }[] | undefined): Choi
   ...(named ?? []).map((item) => ({ value: item.id, label: item.name })),
 ];
 
-function FilterSelect({ label, name, value, options }: { label: string; name: string; value: string; options: Choice[] }) {
+function FilterSelect(props: { label: string; value: string; options: Choice[]; onChange: (value: string) => void }) {
   return (
     <label>
-      {label}
-      <select name={name} defaultValue={value}>
-        {options.map((option) => (
+      {props.label}
+      <select value={props.value} onChange={(event) => props.onChange(event.currentTarget.value)}>
+        {props.options.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
           </option>
@@ -50,11 +50,17 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
   const [edges, setEdges] = useState<Edge[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  const filters = readFilters(new URLSearchParams(search));
+  // The form's values until Search puts them in the address (which then loads the results).
+  const [draft, setDraft] = useState<HistoryFilters>(() => readFilters(new URLSearchParams(search)));
+  const change = (part: Partial<HistoryFilters>) => setDraft((before) => ({ ...before, ...part }));
+  // Only the newest search's answers are shown: an older one arriving late is dropped.
+  const asked = useRef(0);
 
   const fetchPage = async (after: string | null) => {
+    const ask = ++asked.current;
     setLoading(true);
     const result = await session.client.query(HistoryDocument, historyVariables(readFilters(new URLSearchParams(search)), after)).toPromise();
+    if (ask !== asked.current) return;
     setLoading(false);
     if (result.error) {
       failed("Could not search the alerts", result.error);
@@ -67,6 +73,7 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
   };
 
   useEffect(() => {
+    setDraft(readFilters(new URLSearchParams(search)));
     setEdges(null);
     void fetchPage(null);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- a new search is a new address
@@ -74,31 +81,21 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const chosen: HistoryFilters = readFilters(
-      new URLSearchParams({
-        status: String(form.get("status") ?? ""),
-        priority: String(form.get("priority") ?? ""),
-        source: String(form.get("source") ?? ""),
-        team: String(form.get("team") ?? ""),
-        text: String(form.get("text") ?? ""),
-      }),
-    );
-    navigate(`/history${filtersToSearch(chosen)}`);
+    navigate(`/history${filtersToSearch(draft)}`);
   };
 
   return (
     <section className="history" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
-      <form className="filters" role="search" onSubmit={submit} key={`${search}|${choices ? "with" : "without"} choices`}>
+      <form className="filters" role="search" onSubmit={submit}>
         <label>
           Text
-          <input name="text" type="search" defaultValue={filters.text} />
+          <input type="search" value={draft.text} onChange={(event) => change({ text: event.currentTarget.value })} />
         </label>
-        <FilterSelect label="Status" name="status" value={filters.status} options={STATUS_CHOICES} />
-        <FilterSelect label="Priority" name="priority" value={filters.priority} options={PRIORITY_CHOICES} />
-        <FilterSelect label="Source" name="source" value={filters.sourceId} options={anyOf(choices?.alertSources)} />
-        <FilterSelect label="Team" name="team" value={filters.teamId} options={anyOf(choices?.teams)} />
+        <FilterSelect label="Status" value={draft.status} options={STATUS_CHOICES} onChange={(v) => change({ status: readFilters(new URLSearchParams({ status: v })).status })} />
+        <FilterSelect label="Priority" value={draft.priority} options={PRIORITY_CHOICES} onChange={(v) => change({ priority: readFilters(new URLSearchParams({ priority: v })).priority })} />
+        <FilterSelect label="Source" value={draft.sourceId} options={anyOf(choices?.alertSources)} onChange={(v) => change({ sourceId: v })} />
+        <FilterSelect label="Team" value={draft.teamId} options={anyOf(choices?.teams)} onChange={(v) => change({ teamId: v })} />
         <button type="submit">Search</button>
       </form>
       {edges?.length === 0 && <p className="empty">No alerts match.</p>}
