@@ -236,6 +236,7 @@ def test_an_alert_link_opens_its_page_with_links_labels_and_details_as_text(brow
     item = page.locator(alert_page(alert_id))
     item.wait_for()
     assert page.url == f"{site.server.url}/alerts/{alert_id}"  # the old hash link became the address
+    assert page.title() == f"#{alert_id} Checkout latency · pagerline"
 
     link = item.get_by_role("link", name="Runbook")
     assert link.get_attribute("href") == runbook

@@ -16,6 +16,7 @@ import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import { Link } from "../shell/Link";
 import { Time } from "../shell/Time";
+import { usePageTitle } from "../shell/usePageTitle";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { AlertBadges } from "./AlertBadges";
 import { AlertActions } from "./AlertActions";
@@ -30,6 +31,7 @@ export function AlertPage({ id }: { id: string }) {
   const [timeline, setTimeline] = useState<Timeline | null>(null);
   const [busy, setBusy] = useState(false);
   const timelineRef = useRef<Timeline | null>(null);
+  usePageTitle(alert ? `#${alert.id} ${alert.summary}` : `Alert #${id}`);
 
   const show = useCallback((fresh: AlertDetailFragment) => {
     const joined = joinTimeline(timelineRef.current, fresh.timeline);
@@ -125,6 +127,18 @@ export function AlertPage({ id }: { id: string }) {
       <p className="alert-head">
         <AlertBadges priority={alert.priority} status={alert.status} />
         <span className="alert-source">{alert.source?.name ?? "unknown source"}</span> · opened <Time at={alert.createdAt} />
+        {alert.acceptedAt && (
+          <>
+            {" "}
+            · accepted <Time at={alert.acceptedAt} />
+          </>
+        )}
+        {alert.resolvedAt && (
+          <>
+            {" "}
+            · resolved <Time at={alert.resolvedAt} />
+          </>
+        )}
       </p>
       <div className="alert-actions">
         {alert.status === "PENDING" && (

@@ -6,6 +6,7 @@ import { useShell } from "../shell/context";
 import { navigate } from "../shell/router";
 import { Time } from "../shell/Time";
 import { useLoadOnce } from "../shell/useLoadOnce";
+import { usePageTitle } from "../shell/usePageTitle";
 import { AlertSummary } from "./AlertSummary";
 import { filtersToSearch, historyVariables, readFilters, type HistoryFilters } from "./historyFilters";
 
@@ -47,6 +48,7 @@ export function HistoryPage({ params }: { params: URLSearchParams }) {
   const { session, failed } = useShell();
   const search = params.toString();
   const { data: choices } = useLoadOnce(HistoryFiltersDocument, {});
+  usePageTitle("History");
   const [edges, setEdges] = useState<Edge[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);

@@ -11,6 +11,7 @@ import {
 } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
+import { usePageTitle } from "../shell/usePageTitle";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { AlertSummary } from "./AlertSummary";
 import { applySnapshot, emptyOpenAlerts, openAlertList, tick, upsert, type OpenAlerts } from "./openAlerts";
@@ -25,6 +26,7 @@ export function OpenAlertsPage() {
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
   const [loaded, setLoaded] = useState(false);
+  usePageTitle(loaded ? `Open alerts (${alerts.length})` : "Open alerts");
 
   const commit = useCallback((next: OpenAlerts<AlertListItemFragment>) => {
     store.current = next;

@@ -5,10 +5,12 @@ import { useState, type FormEvent } from "react";
 import { RequestCoverageDocument } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
+import { usePageTitle } from "../shell/usePageTitle";
 
 export function CoverageRequestPage({ params }: { params: URLSearchParams }) {
   const { session } = useShell();
   const [result, setResult] = useState("");
+  usePageTitle("Ask for coverage");
   const nextMinute = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000).toISOString().replace(/\.\d+Z$/, "Z");
   const schedules = (params.get("schedules") ?? "").split(",").filter(Boolean);
 
