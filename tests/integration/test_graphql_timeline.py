@@ -160,6 +160,8 @@ class Cost:
     statements: int
     rows: int
     bytes: int
+    # Each distinct statement once (its first 80 characters): what was asked, however batched.
+    shapes: frozenset[str] = frozenset()
 
 
 async def _seed_dashboard(database_url: str) -> tuple[Org, int]:
@@ -202,7 +204,8 @@ async def test_the_dashboard_costs_the_same_at_100_events_as_at_many(backend: st
                         "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {org.alice_token}"}
                     )
                     assert response.status_code == 200 and "errors" not in response.json(), response.text
-                    costs[name] = Cost(len(counter.statements), counter.rows, len(response.content)), response.json()["data"]
+                    shapes = frozenset(" ".join(statement.split())[:80] for statement in counter.statements)
+                    costs[name] = Cost(len(counter.statements), counter.rows, len(response.content), shapes), response.json()["data"]
                 return costs
 
             few = await cost_with(10)
@@ -219,7 +222,14 @@ async def test_the_dashboard_costs_the_same_at_100_events_as_at_many(backend: st
     assert json.dumps(lots["page"][1]).count("Repeated event") == len(texts) + 1  # and latestLogEntry
     for name, shown_entries in (("list", 1), ("page", len(texts) + 1)):
         (f, _), (h, _), (l, _) = few[name], hundred[name], lots[name]
-        assert l.statements == h.statements == f.statements, (name, f, h, l)
+        assert l.shapes == h.shapes == f.shapes, (name, f, h, l)
+        if name == "list":
+            assert l.statements == h.statements == f.statements, (name, f, h, l)
+        else:
+            # The page loads users along four paths (responders, notifications, the policy's
+            # levels, who is on call): whether their loader runs in one batch or two depends on
+            # when the other statements answer, not on how many events the alert had.
+            assert max(f.statements, h.statements, l.statements) - min(f.statements, h.statements, l.statements) <= 1, (name, f, h, l)
         assert l.rows == h.rows and f.rows <= h.rows, (name, f, h, l)
         # The same number of entries; only the digits of their ids and texts grow ("Repeated event 99900").
         assert abs(l.bytes - h.bytes) <= 10 * shown_entries, (name, h, l)
