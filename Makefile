@@ -46,12 +46,12 @@ faketime:
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } >/dev/null 2>&1 || \
 	echo "faketime could not be installed: the faked-clock runs will be skipped"
 
-# The dashboard's browser test drives Debian's chromium. Installed quietly when missing and we are
-# root with apt-get; otherwise (or if apt fails) that one test skips and says why.
+# The web app's browser tests drive Debian's chromium. Installed quietly when missing and we are
+# root with apt-get; otherwise (or if apt fails) those tests skip and say why.
 browser:
 	@[ -x /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || \
-	echo "chromium could not be installed: the dashboard browser test will be skipped"
+	echo "chromium could not be installed: the web app's browser tests will be skipped"
 
 # The docs' nginx configuration is parsed by `nginx -t` (tests/unit/test_docs_site.py). Installed
 # quietly like chromium above; if that is not possible that one test skips and says why.
