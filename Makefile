@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate clean bench schema browser docs faketime clock nginx
+.PHONY: run test install migrate clean bench schema browser docs faketime clock nginx web web-test node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) web
 
 migrate: install
 	mkdir -p var
@@ -30,7 +30,7 @@ run: migrate
 
 # The whole suite, then (unless PYTEST_ARGS picks tests) the clock-sensitive tests again under
 # faked clocks (`make clock`).
-test: install browser faketime nginx
+test: install browser faketime nginx web-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,$(BIN)/python -m tests.support.faked_clock)
 
@@ -46,12 +46,12 @@ faketime:
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } >/dev/null 2>&1 || \
 	echo "faketime could not be installed: the faked-clock runs will be skipped"
 
-# The dashboard's browser test drives Debian's chromium. Installed quietly when missing and we are
-# root with apt-get; otherwise (or if apt fails) that one test skips and says why.
+# The web app's browser tests drive Debian's chromium. Installed quietly when missing and we are
+# root with apt-get; otherwise (or if apt fails) those tests skip and say why.
 browser:
 	@[ -x /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || \
-	echo "chromium could not be installed: the dashboard browser test will be skipped"
+	echo "chromium could not be installed: the web app's browser tests will be skipped"
 
 # The docs' nginx configuration is parsed by `nginx -t` (tests/unit/test_docs_site.py). Installed
 # quietly like chromium above; if that is not possible that one test skips and says why.
@@ -60,11 +60,36 @@ nginx:
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; } >/dev/null 2>&1 || \
 	echo "nginx could not be installed: the nginx configuration test will be skipped"
 
+# The web app (web/: TypeScript, React, Vite) is built into pagerline/web/app, which the server
+# serves at /. Rebuilt only when its sources, its lock file or schema.graphql changed (the stamp
+# file); `npm ci` runs only when package-lock.json changed. Needs Node.js 20 or newer.
+WEB_BUILT := pagerline/web/app/.built
+WEB_INSTALLED := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/codegen.ts web/tsconfig.json -type f -not -path 'web/src/gql/*' 2>/dev/null) schema.graphql
+
+node:
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null && command -v npm >/dev/null || \
+	{ echo "The web app needs Node.js 20 or newer with npm (found: $$(node --version 2>/dev/null || echo none)). Install it (e.g. apt-get install nodejs npm, or from nodejs.org) and run make again."; exit 1; }
+
+$(WEB_INSTALLED): web/package.json web/package-lock.json | node
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WEB_BUILT): $(WEB_INSTALLED) $(WEB_SOURCES)
+	cd web && npm run --silent build
+	touch $@
+
+web: $(WEB_BUILT)
+
+# Typed operations checked against schema.graphql (codegen, tsc --noEmit) and the Vitest tests.
+web-test: $(WEB_INSTALLED)
+	cd web && npm test --silent
+
 bench: install
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var web/node_modules web/src/gql pagerline/web/app
 
 schema: install
 	$(BIN)/python -c "from pagerline.graphql.schema import schema; open('schema.graphql','w').write(schema.as_str()+'\n')"

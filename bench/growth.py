@@ -32,7 +32,7 @@ is ready before any process starts. Then each size opens --open-alerts alerts th
 API (the dashboard's page) and waits for their pages to be sent, and the requests below are
 measured:
 
-  dashboard             the web app's "Dashboard" query (read from pagerline/web/static/dashboard.js,
+  dashboard             the web app's "Dashboard" query (read from web/src/app/alerts/*.graphql,
                         so it is exactly what the browser sends), as the admin
   /metrics              GET /metrics (the Prometheus scrape)
   search                alerts(text:) for a word in no alert, as the admin
@@ -118,7 +118,7 @@ from bench.common import (  # noqa: E402
     start_worker,
 )
 from bench.subscriptions import cpu_line, idle_rss  # noqa: E402
-from tests.support.dashboard_js import dashboard_document  # noqa: E402
+from tests.support.web_app import web_app_document  # noqa: E402
 
 # =========================================================================== what is sent
 
@@ -126,7 +126,7 @@ def web_app_queries() -> dict[str, str]:
     """The GraphQL documents the web app sends, by name: read from the web app itself, so the
     benchmark measures what the browser sends, today and after the queries change."""
     try:
-        return {name: dashboard_document(name) for name in ("DASHBOARD", "ON_CALL", "accept")}
+        return {name: web_app_document(name) for name in ("DASHBOARD", "ON_CALL", "accept")}
     except LookupError as missing:
         raise RuntimeError(f"{missing}: update bench/growth.py's web_app_queries") from missing
 
@@ -1081,7 +1081,7 @@ def main(argv: list[str] | None = None) -> int:
                 "open alerts": f"{args.open_alerts} on the dashboard at each size",
                 "samples": f"{args.samples} per read (after {max(2, args.samples // 20)} warm-up), {args.write_samples} per write, "
                 f"{args.big_samples} with the big alert; each request sent to every size in turn",
-                "dashboard query": " ".join(queries["DASHBOARD"].split())[:150] + " ... (from dashboard.js)",
+                "dashboard query": " ".join(queries["DASHBOARD"].split())[:150] + " ... (from web/src/app/alerts/alerts.graphql)",
                 "pushes": "FCM transport -> a fake FCM per size, in this process",
                 "workdir": str(workdir),
             }

@@ -1,22 +1,29 @@
-"""Serves the live dashboard: ``GET /`` is the page, ``/static/*`` its CSS and JavaScript.
+"""Serves the responder web app: ``GET /`` (and its client-side routes) is the page,
+``/assets/*`` its hashed scripts and styles, ``/static/graphiql/*`` GraphiQL's packaged assets.
 
-The dashboard is plain files in ``static/`` (packaged with pagerline) that talk to the public
-GraphQL API like any other client: HTTP for queries and mutations, graphql-transport-ws for the
-live alert feed. Nothing is rendered on the server, so this module only sends files, with a
-Content-Security-Policy that lets the page load scripts from this origin only (a summary that
-smuggles in markup cannot run).
+The app is built from ``web/`` (TypeScript, React, Vite) into ``app/`` beside this module by
+``make web``; nothing is rendered on the server, so this module only sends files. The page gets
+a Content-Security-Policy that lets it load scripts and styles from this origin only (the build
+has no inline script or style, and a summary that smuggles in markup cannot run). Asset names
+carry a hash of their content, so they are cached for a year; the page itself is revalidated
+every time, so a new release is picked up at the next load. Without a build, the page says how
+to make one instead of failing.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+APP_DIR = WEB_DIR / "app"
 
 # 'self' in connect-src covers the same-origin WebSocket (ws:/wss:) in current browsers.
 CONTENT_SECURITY_POLICY = (
@@ -27,16 +34,54 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    # The page is tiny and its scripts change with releases: always revalidate.
+    # The page names the current release's assets: always revalidate it.
     "Cache-Control": "no-cache",
 }
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pagerline: web app not built</title></head>
+<body><h1>The web app is not built</h1>
+<p>This server runs from a source checkout whose web app has not been built yet. Run
+<code>make web</code> (it needs Node.js 20 or newer) and reload this page.</p>
+<p>The API works without it: <a href="/graphql">GraphQL</a>, <a href="/api/openapi.json">REST</a>.</p>
+</body></html>
+"""
 
 
-async def dashboard(request: Request) -> Response:
-    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+class HashedAssets(StaticFiles):
+    """Vite's output: every name carries its content's hash, so a name never changes meaning."""
+
+    async def check_config(self) -> None:
+        # Not built yet: every asset is simply not found (404), as the page says to run `make web`.
+        if self.directory is not None and not os.path.isdir(self.directory):
+            return
+        await super().check_config()
+
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = IMMUTABLE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
-routes = [
-    Route("/", dashboard, methods=["GET", "HEAD"]),
-    Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-]
+def web_app_routes(app_dir: Path) -> list[BaseRoute]:
+    """The app built into ``app_dir``: its page at ``/`` and at every address the app itself
+    handles (deep links), and its hashed assets."""
+
+    async def web_app(request: Request) -> Response:
+        page = app_dir / "index.html"
+        if not page.is_file():
+            return HTMLResponse(NOT_BUILT, status_code=503, headers=PAGE_HEADERS)
+        return FileResponse(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+    return [
+        Route("/", web_app, methods=["GET", "HEAD"]),
+        Route("/alerts/{alert_id:int}", web_app, methods=["GET", "HEAD"]),
+        Route("/history", web_app, methods=["GET", "HEAD"]),
+        Route("/coverage/request", web_app, methods=["GET", "HEAD"]),
+        Mount("/assets", app=HashedAssets(directory=app_dir / "assets", check_dir=False), name="assets"),
+    ]
+
+
+routes = [*web_app_routes(APP_DIR), Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static")]

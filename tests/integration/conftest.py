@@ -1,5 +1,5 @@
-"""Fixtures of the dashboard tests in a real browser (test_dashboard_browser.py and
-test_dashboard_timeline_browser.py): one site and one chromium per test module.
+"""Fixtures of the web app tests in a real browser (test_web_app_browser.py and
+test_web_app_timeline_browser.py): one site and one chromium per test module.
 
 Other modules that need a differently shaped server (test_gql_client.py,
 test_setup_warnings.py) define a ``site`` fixture of their own, which pytest uses there instead.
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    made = start_site(templates, tmp_path_factory.mktemp("dashboard"))
+    made = start_site(templates, tmp_path_factory.mktemp("web-app"))
     with serving(made.server):
         yield made
 

@@ -18,7 +18,7 @@ from pagerline.db import close_db, init_db
 from pagerline.engine.schedules.editing import LayerInput, create_schedule
 from pagerline.graphql.core.loaders import Loaders
 from pagerline.models import ScheduleKind
-from tests.support.dashboard_js import dashboard_document
+from tests.support.web_app import web_app_document
 from tests.support.graphql import data_via, event_via, in_process_client
 from tests.support.seed import Org, seed_org
 
@@ -59,11 +59,11 @@ async def test_a_requests_loaders_are_freed_with_its_response(
     client, org = app_client
     await event_via(client, org.api_key, "ALERT", "disk-full", "Disk full")
     before = _live_loaders()
-    data = await data_via(client, org.alice_token, dashboard_document(name))
+    data = await data_via(client, org.alice_token, web_app_document(name))
     # The answer really came through the loaders (an empty one would prove nothing).
     if name == "DASHBOARD":
         [edge] = data["alerts"]["edges"]
-        assert edge["node"]["source"]["name"] and edge["node"]["timeline"]["edges"]
+        assert edge["node"]["source"]["name"] and edge["node"]["latestLogEntry"]["text"]
     else:
         assert [row["user"]["name"] in ("Alice", "Bob") for row in data["onCall"]] == [True] and data["onCallByPolicy"]
     assert _live_loaders() == before, "the request's loaders outlived its response (kept by a reference cycle)"

@@ -34,7 +34,7 @@ from pagerline.db import close_db, init_db
 from pagerline.engine.sweeper import sweep_once
 from pagerline.models import AlertSource
 from pagerline.settings import Settings
-from tests.support.dashboard_js import dashboard_document
+from tests.support.web_app import web_app_document
 from tests.support.graphql import data_via, event_via
 from tests.support.seed import Org, seed_org
 from tests.support.transports import ScriptedTransport, ctx
@@ -215,7 +215,7 @@ async def _drive_hot_paths(client: httpx.AsyncClient, org: Org) -> None:
     after = opened["alerts"]["pageInfo"]["endCursor"]
     ids += [e["node"]["id"] for e in (await data_via(client, org.alice_token, OPEN_ALERTS, after=after))["alerts"]["edges"]]
     assert len(ids) == 4
-    await data_via(client, org.alice_token, dashboard_document("DASHBOARD"))
+    await data_via(client, org.alice_token, web_app_document("DASHBOARD"))
     await data_via(client, org.alice_token, MUTATION.format(name="acceptAlert"), id=ids[0])
     await data_via(client, org.alice_token, COMMENT, id=ids[0])
     await data_via(client, org.alice_token, MUTATION.format(name="escalateAlert"), id=ids[1])

@@ -1,15 +1,21 @@
-"""Driving the dashboard in a real browser: Debian's chromium, headless, through Playwright.
+"""Driving the web app in a real browser: Debian's chromium, headless, through Playwright.
 
 Playwright does not download a browser here (``playwright install`` is never run): it launches
 /usr/bin/chromium, which ``make test`` installs with apt-get when it runs as root. Tests that
 need it carry :data:`needs_chromium`, so they skip (with the reason) where it is missing.
 
-The dashboard tests open pages on a :class:`Site`: a real ``pagerline serve`` on the embedded
+The web app is the build in pagerline/web/app (``make web``, which ``make test`` runs); tests
+that open it carry :data:`needs_web_app` too, so a bare ``pytest`` without a build skips them and
+says how to make one.
+
+The browser tests open pages on a :class:`Site`: a real ``pagerline serve`` on the embedded
 defaults (SQLite, in-process worker and bus) with a seeded organisation. Their ``site`` and
 ``browser`` fixtures (one of each per test module) are in tests/integration/conftest.py.
 """
 
 from __future__ import annotations
+
+import re
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +37,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")
 SLOW_MS = 20_000  # page loads, sign-in, reconnects: generous, the machine is shared
+
+WEB_APP = Path(__file__).resolve().parents[2] / "pagerline" / "web" / "app" / "index.html"
+
+needs_web_app = pytest.mark.skipif(
+    not WEB_APP.exists(), reason="needs the web app built into pagerline/web/app: run `make web` (`make test` does)"
+)
 
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -73,20 +85,24 @@ def submit_sign_in(page: Page, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def sign_in(page: Page, email: str, password: str) -> None:
+def sign_in(page: Page, email: str, password: str, *, alert_list: bool = True) -> None:
     submit_sign_in(page, email, password)
-    wait_live(page)
+    wait_live(page, alert_list=alert_list)
 
 
-def wait_live(page: Page) -> None:
-    """Connected and the first snapshot loaded (the on-call panel is filled by it)."""
+def wait_live(page: Page, *, alert_list: bool = True) -> None:
+    """Connected and signed in; on the open-alert list (``alert_list``), its first snapshot and
+    the on-call card loaded too."""
     page.locator('#connection[data-state="live"]').wait_for()
-    page.locator("#oncall li").first.wait_for()
+    page.locator("#user-name").filter(has_text=re.compile(".")).wait_for()
+    if alert_list:
+        page.locator(".open-alerts[data-ready]").wait_for()
+        page.locator("#oncall li").first.wait_for()
 
 
 @dataclass
 class Site:
-    """A running server for the dashboard, its seeded organisation and its database URL."""
+    """A running server for the web app, its seeded organisation and its database URL."""
 
     server: Server
     org: Org
@@ -104,14 +120,42 @@ def start_site(templates: TemplateDatabases, workdir: Path) -> Site:
     return Site(start_server(embedded_env(url, workdir), workdir), org, url)
 
 
-def open_dashboard(browser: Browser, site: Site, path: str = "/") -> Page:
+def open_app(browser: Browser, site: Site, path: str = "/") -> Page:
     return new_page(browser, site.server.url + path)
 
 
 def alert_item(alert_id: int) -> str:
-    """The CSS selector of an alert's item in the dashboard's list."""
+    """The CSS selector of an alert's item in the open-alert list."""
     return f'#alerts [data-alert-id="{alert_id}"]'
+
+
+def alert_page(alert_id: int) -> str:
+    """The CSS selector of an alert's own page (``/alerts/<id>``)."""
+    return f'article.alert-page[data-alert-id="{alert_id}"]'
 
 
 def shown(page: Page, alert_id: int) -> bool:
     return page.locator(alert_item(alert_id)).count() > 0
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+needs_axe = pytest.mark.skipif(not AXE.exists(), reason="needs axe-core in web/node_modules: run `make web` (`make test` does)")
+
+
+def serious_accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each.
+
+    axe runs through Playwright's evaluate, which the page's Content-Security-Policy does not
+    govern, so the page is checked under the policy it really has."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    found = page.evaluate(
+        """async () => {
+            const result = await window.axe.run(document, { resultTypes: ["violations"] });
+            return result.violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+        }"""
+    )
+    return list(found)

@@ -59,8 +59,12 @@ ROUTES: dict[str, str] = {
     "`pagerline_subscription_executions_total`, `pagerline_subscription_messages_total`, "
     "`pagerline_subscription_unchanged_total` (this process)",
     "GET, HEAD /api/openapi.json": "OpenAPI 3.1 description of these REST routes (for generating clients)",
-    "GET, HEAD /": "the live dashboard",
-    "GET /static/…": "the dashboard's CSS and JavaScript",
+    "GET, HEAD /": "the web app (no-cache; a page saying to run `make web` when it is not built)",
+    "GET, HEAD /alerts/{alert_id:int}": "the web app, opened on that alert (deep link)",
+    "GET, HEAD /history": "the web app's alert history",
+    "GET, HEAD /coverage/request": "the web app's coverage request form (the widget's link)",
+    "GET /assets/…": "the web app's scripts and styles (hashed names, cached for a year)",
+    "GET /static/…": "GraphiQL's packaged scripts and styles",
 }
 
 

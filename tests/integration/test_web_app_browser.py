@@ -1,46 +1,56 @@
-"""The live dashboard at ``/`` in a real browser: Debian's chromium, headless, driven by
+"""The web app at ``/`` in a real browser: Debian's chromium, headless, driven by
 Playwright, against a real ``pagerline serve`` on the embedded defaults (SQLite, in-process
 worker and bus).
 
 - Two people sign in on two browsers; an event posted to /api/events appears on both pages
   within 2 s without a reload (the page is the same document before and after), its markup
-  shown as text and never run; Accept on one page shows ACCEPTED on the other, Resolve on the
-  other removes it from the first.
-- The notifications panel shows the page the console transport "sent" for the new alert.
+  shown as text and never run; Accept on one page shows ACCEPTED on the other; the other opens
+  the alert's page (its timeline says who accepted, its notifications the page the console
+  transport "sent") and Resolve there removes it from the first page's list.
+- The list puts HIGH before LOW; several alerts are accepted at once.
 - Sign-in errors, staying signed in across a reload (token in localStorage), logging out (the
   session is revoked on the server), and a stale token sending the user back to the sign-in form.
 - The server restarts while a change is made behind the page's back: the page reconnects by
-  itself and refetches, so the change shows up without a reload. (That page was opened from an
-  alert link, ``/#/alerts/<id>``, which opens that alert's timeline.)
-- An alert's links, labels and details are shown as text, links clickable only for http(s).
+  itself and refetches, so the change shows up without a reload.
+- An alert link (``/#/alerts/<id>``, what notifications carry) opens the alert's page, which
+  shows its links, labels and details as text, links clickable only for http(s); a comment and
+  an escalation show up on its timeline.
+- A MANUAL alert action of the alert's source is run from its page and reaches the receiver.
+- The built page and its assets: the HTML never cached, hashed assets cached for a year, the
+  strict Content-Security-Policy, deep links served the page.
 - GraphiQL at ``/graphql`` renders its editor and runs a query with every request to another
   host refused (its assets are packaged, as on a machine without internet).
 - On PostgreSQL and Redis, the server's Redis goes away and comes back while the page is open:
   the server closes the page's feed with 1012 and the page reconnects and refetches, so a change
   made while the feed was cut off shows up without a reload.
 
-The browser helpers (launching /usr/bin/chromium, signing in, the dashboard's site) are in
+The browser helpers (launching /usr/bin/chromium, signing in, the app's site) are in
 tests/support/browser.py; the ``site`` and ``browser`` fixtures in tests/integration/conftest.py.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 import pytest
 
 from pagerline.engine.alerts import transitions as alert_engine
+from tests.fakes.webhook import FakeWebhookReceiver
 from tests.support.browser import (
     SLOW_MS,
     Site,
     alert_item,
+    alert_page,
     needs_chromium,
-    open_dashboard,
+    needs_web_app,
+    open_app,
     outside_playwright,
     shown,
     sign_in,
@@ -51,21 +61,22 @@ from tests.support.browser import (
 from tests.support.databases import TemplateDatabases, pg_base_url
 from tests.support.graphql import data, error_code, gql, in_db
 from tests.support.live import embedded_env, post_alert, seed_database, warm_up
+from tests.support.polling import wait_until
 from tests.support.processes import start_server
 from tests.support.tcp_proxy import TcpProxy, redis_through
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Route
 
-LIVE_MS = 2000  # the promise: a change is on every open dashboard within 2 s
+LIVE_MS = 2000  # the promise: a change is on every open page within 2 s
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, needs_web_app]
 
 
-def test_an_event_reaches_two_open_dashboards_live_and_accept_shows_on_the_other(browser: Browser, site: Site) -> None:
-    alice = open_dashboard(browser, site)
+def test_an_event_reaches_two_open_apps_live_and_accept_shows_on_the_other(browser: Browser, site: Site) -> None:
+    alice = open_app(browser, site)
     sign_in(alice, "alice@ops.test", "alice-password")
-    bob = open_dashboard(browser, site)
+    bob = open_app(browser, site)
     sign_in(bob, "bob@ops.test", "bob-password")
     warm_up(site.server.url, site.org, lambda alert_id: shown(alice, alert_id) and shown(bob, alert_id))
     for page in (alice, bob):
@@ -85,24 +96,54 @@ def test_an_event_reaches_two_open_dashboards_live_and_accept_shows_on_the_other
         assert item.locator(".alert-source").text_content() == "Ops API"
         assert page.evaluate("window.sameDocument") is True
         assert page.evaluate("window.injected") is None
-    # The page to Alice (the console transport stands in for her phone) shows up in the panel.
-    alice.locator(f'#notifications li[data-alert-id="{alert_id}"][data-status="SENT"]', has_text="PUSH to Alice").wait_for()
-
     alice.get_by_role("button", name=f"Accept alert #{alert_id}: {summary}").click()
     bob.locator(f'{alert_item(alert_id)} .alert-status[data-status="ACCEPTED"]').wait_for(timeout=LIVE_MS)
-    assert bob.locator(f"{alert_item(alert_id)} button.accept").is_hidden()
-    bob.locator(f"{alert_item(alert_id)} .alert-timeline summary").click()
-    assert "Accepted by Alice via app" in (bob.locator(f"{alert_item(alert_id)} .timeline").text_content() or "")
+    assert bob.locator(f"{alert_item(alert_id)} button.accept").count() == 0
 
-    bob.get_by_role("button", name=f"Resolve alert #{alert_id}: {summary}").click()
+    # Bob opens the alert's page from the list, without a reload.
+    bob.locator(f"{alert_item(alert_id)} a.alert-summary").click()
+    opened = bob.locator(alert_page(alert_id))
+    opened.wait_for()
+    assert bob.url == f"{site.server.url}/alerts/{alert_id}"
+    assert opened.locator(".alert-summary").text_content() == summary
+    opened.locator(".timeline li", has_text="Accepted by Alice via app").wait_for()
+    # The page to Alice (the console transport stands in for her phone) is among its notifications.
+    opened.locator('.notifications li[data-status="SENT"]', has_text="PUSH to Alice").first.wait_for()
+
+    opened.get_by_role("button", name="Resolve").click()
     alice.locator(alert_item(alert_id)).wait_for(state="detached", timeout=LIVE_MS)
+    opened.locator('.alert-status[data-status="RESOLVED"]').wait_for()
     status = data(site.server.url, site.org.alice_token, "query($id: ID!) { alert(id: $id) { status } }", id=str(alert_id))
     assert status["alert"]["status"] == "RESOLVED"
-    assert alice.evaluate("window.sameDocument") is True
+    for page in (alice, bob):
+        assert page.evaluate("window.sameDocument") is True
+        assert page.evaluate("window.injected") is None
+
+
+def test_high_comes_first_and_several_alerts_are_accepted_at_once(browser: Browser, site: Site) -> None:
+    low = post_alert(site.server.url, site.org, "order-low", "Disk at 80%", priority="LOW")
+    high = post_alert(site.server.url, site.org, "order-high", "Checkout down", priority="HIGH")
+    newer_low = post_alert(site.server.url, site.org, "order-low-2", "Queue backing up", priority="LOW")
+    page = open_app(browser, site)
+    sign_in(page, "alice@ops.test", "alice-password")
+    for alert_id in (low, high, newer_low):
+        page.locator(alert_item(alert_id)).wait_for()
+    listed = [int(i) for i in page.locator("#alerts > li").evaluate_all("rows => rows.map(r => r.dataset.alertId)")]
+    mine = [i for i in listed if i in (low, high, newer_low)]
+    assert mine == [high, newer_low, low]  # HIGH first, then the newest
+
+    page.get_by_role("checkbox", name=f"Select alert #{low}: Disk at 80%").check()
+    page.get_by_role("checkbox", name=f"Select alert #{newer_low}: Queue backing up").check()
+    page.get_by_role("button", name="Accept selected").click()
+    for alert_id in (low, newer_low):
+        page.locator(f'{alert_item(alert_id)} .alert-status[data-status="ACCEPTED"]').wait_for()
+    query = "query($id: ID!) { alert(id: $id) { status } }"
+    statuses = [data(site.server.url, site.org.bob_token, query, id=str(i))["alert"]["status"] for i in (low, high, newer_low)]
+    assert statuses == ["ACCEPTED", "PENDING", "ACCEPTED"]
 
 
 def test_sign_in_stays_across_reloads_and_sign_out_forgets_the_token(browser: Browser, site: Site) -> None:
-    page = open_dashboard(browser, site)
+    page = open_app(browser, site)
     submit_sign_in(page, "alice@ops.test", "wrong-password")
     page.locator("#message", has_text="Wrong email or password").wait_for()
     assert page.evaluate("localStorage.getItem('pagerline.token')") is None
@@ -135,10 +176,9 @@ def test_the_page_reconnects_by_itself_and_catches_up_on_what_it_missed(
     try:
         kept = post_alert(site.server.url, site.org, "kept", "Stays open")
         gone = post_alert(site.server.url, site.org, "gone", "Resolved while the page was away")
-        page = open_dashboard(browser, site, f"/#/alerts/{kept}")  # an alertUrl
+        page = open_app(browser, site)
         sign_in(page, "bob@ops.test", "bob-password")
         assert shown(page, kept) and shown(page, gone)
-        assert page.locator(f"{alert_item(kept)}.linked .alert-timeline[open]").count() == 1
         page.evaluate("window.sameDocument = true")
 
         site.server.stop()
@@ -170,8 +210,8 @@ def test_the_widget_coverage_link_opens_a_prefilled_request(browser: Browser, si
                 f=datetime.now(UTC).isoformat())["myShifts"]
     shift = next(s for s in mine if s["schedule"]["id"] == made["id"] and datetime.fromisoformat(s["start"]) > datetime.now(UTC))
     link = urlencode({"start": shift["start"], "end": shift["end"], "schedules": made["id"]})  # as the feed writes it
-    page = open_dashboard(browser, site, f"/#/coverage/request?{link}")
-    sign_in(page, "alice@ops.test", "alice-password")
+    page = open_app(browser, site, f"/#/coverage/request?{link}")
+    sign_in(page, "alice@ops.test", "alice-password", alert_list=False)
     assert page.get_by_label("From (UTC, ISO 8601)").input_value() == shift["start"]
     page.get_by_label("Message").fill("dentist, from the widget")
     page.get_by_role("button", name="Ask for coverage").click()
@@ -180,8 +220,9 @@ def test_the_widget_coverage_link_opens_a_prefilled_request(browser: Browser, si
     assert {"message": "dentist, from the widget", "start": shift["start"]} in asked
 
 
-def test_an_alert_shows_its_runbook_link_labels_and_details_as_text(browser: Browser, site: Site) -> None:
-    """Links become anchors only for http(s); labels and customDetails are text."""
+def test_an_alert_link_opens_its_page_with_links_labels_and_details_as_text(browser: Browser, site: Site) -> None:
+    """Links become anchors only for http(s); labels and customDetails are text. A comment and an
+    escalation show up on the page's timeline."""
     runbook = "https://runbooks.example/checkout?step=1&who=oncall"
     alert_id = post_alert(
         site.server.url, site.org, "with-links", "Checkout latency",
@@ -190,10 +231,12 @@ def test_an_alert_shows_its_runbook_link_labels_and_details_as_text(browser: Bro
         labels={"service": "checkout", "env": "<i>prod</i>"},
         customDetails={"region": "eu-1", "note": "<script>window.injected=3</script>"},
     )
-    page = open_dashboard(browser, site)
-    sign_in(page, "alice@ops.test", "alice-password")
-    item = page.locator(alert_item(alert_id))
+    page = open_app(browser, site, f"/#/alerts/{alert_id}")  # an alertUrl, as notifications carry it
+    sign_in(page, "alice@ops.test", "alice-password", alert_list=False)
+    item = page.locator(alert_page(alert_id))
     item.wait_for()
+    assert page.url == f"{site.server.url}/alerts/{alert_id}"  # the old hash link became the address
+    assert page.title() == f"#{alert_id} Checkout latency · pagerline"
 
     link = item.get_by_role("link", name="Runbook")
     assert link.get_attribute("href") == runbook
@@ -206,7 +249,39 @@ def test_an_alert_shows_its_runbook_link_labels_and_details_as_text(browser: Bro
     item.locator(".alert-details summary").click()
     details = item.locator(".alert-custom-details").text_content() or ""
     assert '"region": "eu-1"' in details and "<script>window.injected=3</script>" in details
+    assert (item.locator(".escalation").text_content() or "").startswith("Level 1 of Ops policy; next escalation")
+    assert item.locator(".next-level").text_content() == "Then level 2: Bob"  # who the next escalation pages
+
+    page.get_by_label("Comment").fill("<b>looking</b> at it")
+    page.get_by_role("button", name="Add comment").click()
+    item.locator(".timeline li", has_text="<b>looking</b> at it").wait_for()
+    page.get_by_role("button", name="Escalate").click()
+    item.locator(".escalation", has_text="Level 2").wait_for()
     assert page.evaluate("window.injected") is None
+
+    # A reload of the deep link is served the app, which opens the same alert.
+    page.reload()
+    page.locator(alert_page(alert_id)).wait_for()
+
+
+def test_the_page_and_its_assets_are_served_with_the_right_headers(site: Site) -> None:
+    """The HTML is revalidated every time and forbids inline scripts and styles; the hashed assets
+    it names are cached for a year; the app's own addresses are served the same page."""
+    base = site.server.url
+    page = httpx.get(base + "/")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-cache"
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert "style-src 'self';" in page.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets), page.text
+    assert "<script>" not in page.text and "<style" not in page.text and " style=" not in page.text
+    for asset in assets:
+        answer = httpx.get(base + asset)
+        assert answer.status_code == 200 and answer.headers["cache-control"] == "public, max-age=31536000, immutable", asset
+    for deep in ("/alerts/12", "/history?text=disk", "/coverage/request"):
+        assert httpx.get(base + deep).text == page.text, deep
+    assert httpx.get(base + "/assets/missing.js").status_code == 404
+    assert httpx.get(base + "/alerts/not-a-number").status_code == 404
 
 
 def test_graphiql_renders_its_editor_with_no_network_beyond_the_server(browser: Browser, site: Site) -> None:
@@ -317,3 +392,20 @@ def test_the_page_refetches_when_the_server_closes_its_feed_with_1012_after_a_re
     finally:
         server.stop()
         proxy.close()
+
+
+def test_an_alert_action_is_run_from_the_alert_page(browser: Browser, site: Site) -> None:
+    """A MANUAL action of the alert's source is a button on its page; the worker delivers it."""
+    with FakeWebhookReceiver() as receiver:
+        created = data(site.server.url, site.org.alice_token, """mutation($id: ID!, $to: String!) {
+            createAlertAction(name: "Open ticket", kind: WEBHOOK, url: $to, mode: MANUAL, sourceId: $id) { id secret } }""",
+            id=str(site.org.api_source_id), to=f"{receiver.url}/tickets")["createAlertAction"]
+        receiver.secret = created["secret"]
+        alert_id = post_alert(site.server.url, site.org, "needs-a-ticket", "Needs a ticket")
+        page = open_app(browser, site, f"/alerts/{alert_id}")
+        sign_in(page, "bob@ops.test", "bob-password", alert_list=False)
+        page.get_by_role("button", name="Run Open ticket").click()
+        page.get_by_role("status").filter(has_text="Open ticket:").wait_for()
+        [call] = wait_until(receiver.delivered, timeout=10, what="the delivery at the receiver")
+        assert call.signature_ok and call.json()["alert"]["summary"] == "Needs a ticket"
+        data(site.server.url, site.org.alice_token, "mutation($id: ID!) { setAlertActionEnabled(id: $id, enabled: false) { id } }", id=created["id"])

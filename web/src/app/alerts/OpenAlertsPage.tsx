@@ -1,0 +1,150 @@
+// The live open-alert list: the Dashboard query's snapshot (at the first connection and after
+// every reconnection), changed by every event of the AlertFeed subscription. HIGH first, then
+// the newest. Accept and Resolve on each alert, or on several selected at once.
+import { useCallback, useEffect, useRef, useState } from "react";
+import {
+  AcceptDocument,
+  AlertFeedDocument,
+  DashboardDocument,
+  ResolveDocument,
+  type AlertListItemFragment,
+} from "../../gql/graphql";
+import { useShell } from "../shell/context";
+import { errorText } from "../shell/errors";
+import { usePageTitle } from "../shell/usePageTitle";
+import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
+import { AlertSummary } from "./AlertSummary";
+import { applySnapshot, emptyOpenAlerts, openAlertList, tick, upsert, type OpenAlerts } from "./openAlerts";
+import { sortOpen } from "./order";
+
+type Action = "accept" | "resolve";
+
+export function OpenAlertsPage() {
+  const { session, failed, showMessage } = useShell();
+  const store = useRef<OpenAlerts<AlertListItemFragment>>(emptyOpenAlerts());
+  const [alerts, setAlerts] = useState<AlertListItemFragment[]>([]);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
+  const [loaded, setLoaded] = useState(false);
+  usePageTitle(loaded ? `Open alerts (${alerts.length})` : "Open alerts");
+
+  const commit = useCallback((next: OpenAlerts<AlertListItemFragment>) => {
+    store.current = next;
+    const list = sortOpen(openAlertList(next));
+    setAlerts(list);
+    setSelected((before) => new Set([...before].filter((id) => next.byId.has(id))));
+  }, []);
+
+  const refresh = useCallback(() => {
+    const [started, at] = tick(store.current);
+    store.current = started;
+    void session.client
+      .query(DashboardDocument, {})
+      .toPromise()
+      .then((result) => {
+        if (result.error) failed("Could not load the open alerts", result.error);
+        else if (result.data) {
+          commit(applySnapshot(store.current, result.data.alerts.edges.map((edge) => edge.node), at));
+          setLoaded(true);
+        }
+      });
+  }, [session, failed, commit]);
+  useRefetchOnConnect(refresh);
+
+  useEffect(() => {
+    const { unsubscribe } = session.client.subscription(AlertFeedDocument, {}).subscribe((result) => {
+      if (result.error) showMessage(`Live updates failed: ${result.error.message}`);
+      if (result.data) commit(upsert(store.current, result.data.alertEvents.alert));
+    });
+    return unsubscribe;
+  }, [session, showMessage, commit]);
+
+  const act = async (action: Action, ids: readonly string[]) => {
+    setBusy((before) => new Set([...before, ...ids]));
+    // Each alert on its own: one refused (already resolved, not allowed) does not stop the rest.
+    const answers = await Promise.all(
+      ids.map(async (id) => {
+        if (action === "accept") {
+          const result = await session.client.mutation(AcceptDocument, { id }).toPromise();
+          return { id, error: result.error, alert: result.data?.acceptAlert };
+        }
+        const result = await session.client.mutation(ResolveDocument, { id }).toPromise();
+        return { id, error: result.error, alert: result.data?.resolveAlert };
+      }),
+    );
+    let next = store.current;
+    const problems: string[] = [];
+    for (const answer of answers) {
+      if (answer.error) problems.push(`#${answer.id}: ${errorText(answer.error)}`);
+      if (answer.alert) next = upsert(next, answer.alert);
+    }
+    commit(next);
+    setBusy((before) => new Set([...before].filter((id) => !ids.includes(id))));
+    showMessage(problems.length ? `Could not ${action} alert ${problems.join("; ")}` : "");
+  };
+
+  const toggle = (id: string, on: boolean) =>
+    setSelected((before) => {
+      const next = new Set(before);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const chosen = alerts.filter((alert) => selected.has(alert.id));
+
+  return (
+    <section className="open-alerts" aria-labelledby="alerts-title" data-ready={loaded || undefined}>
+      <h2 id="alerts-title">
+        Open alerts{" "}
+        <span id="alert-count" className="count" aria-live="polite">
+          ({alerts.length})
+        </span>
+      </h2>
+      {chosen.length > 0 && (
+        <div className="bulk" role="group" aria-label="Selected alerts">
+          <span>{chosen.length} selected</span>
+          <button type="button" onClick={() => act("accept", chosen.filter((a) => a.status === "PENDING").map((a) => a.id))}>
+            Accept selected
+          </button>
+          <button type="button" onClick={() => act("resolve", chosen.map((a) => a.id))}>
+            Resolve selected
+          </button>
+        </div>
+      )}
+      {loaded && alerts.length === 0 && (
+        <p id="no-alerts" className="empty">
+          No open alerts.
+        </p>
+      )}
+      <ol id="alerts" className="alerts">
+        {alerts.map((alert) => {
+          const label = `alert #${alert.id}: ${alert.summary}`;
+          return (
+            <li key={alert.id} className="alert" data-alert-id={alert.id} data-priority={alert.priority}>
+              <input
+                type="checkbox"
+                className="select"
+                aria-label={`Select ${label}`}
+                checked={selected.has(alert.id)}
+                onChange={(event) => toggle(alert.id, event.currentTarget.checked)}
+              />
+              <div className="alert-body">
+                <AlertSummary alert={alert} />
+                <div className="alert-actions">
+                  {alert.status === "PENDING" && (
+                    <button type="button" className="accept" aria-label={`Accept ${label}`} disabled={busy.has(alert.id)} onClick={() => act("accept", [alert.id])}>
+                      Accept
+                    </button>
+                  )}
+                  <button type="button" className="resolve" aria-label={`Resolve ${label}`} disabled={busy.has(alert.id)} onClick={() => act("resolve", [alert.id])}>
+                    Resolve
+                  </button>
+                </div>
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}

@@ -1,0 +1,41 @@
+// "On call now": who each schedule and level 1 of each policy would page. Loaded with the page,
+// after every reconnection and every minute (shifts change on the hour, not on events).
+import { useCallback, useEffect, useState } from "react";
+import { OnCallNowDocument } from "../../gql/graphql";
+import { useShell } from "../shell/context";
+import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
+import { onCallRows, type OnCallRow } from "./rows";
+
+const REFRESH_MS = 60_000;
+
+export function OnCallCard() {
+  const { session, failed } = useShell();
+  const [rows, setRows] = useState<OnCallRow[] | null>(null);
+  const load = useCallback(() => {
+    void session.client
+      .query(OnCallNowDocument, {})
+      .toPromise()
+      .then((result) => {
+        if (result.error) failed("Could not load who is on call", result.error);
+        else if (result.data) setRows(onCallRows(result.data));
+      });
+  }, [session, failed]);
+  useRefetchOnConnect(load);
+  useEffect(() => {
+    const timer = setInterval(load, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [load]);
+  return (
+    <aside className="card oncall-card" aria-labelledby="oncall-title">
+      <h2 id="oncall-title">On call now</h2>
+      <ul id="oncall" className="oncall">
+        {rows?.length === 0 && <li>Nobody is on call.</li>}
+        {rows?.map((row) => (
+          <li key={row.key}>
+            <strong>{row.who}</strong> ({row.where})
+          </li>
+        ))}
+      </ul>
+    </aside>
+  );
+}

@@ -1,0 +1,188 @@
+// The shell: signed out it shows the sign-in form; signed in it opens the live session and
+// shows the header (connection state, who, log out), the message line, the admins' setup
+// warnings and the page the address names.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import type { CombinedError } from "@urql/core";
+import { SetupWarnings } from "../admin/SetupWarnings";
+import { AlertPage } from "../alerts/AlertPage";
+import { HistoryPage } from "../alerts/HistoryPage";
+import { OpenAlertsPage } from "../alerts/OpenAlertsPage";
+import { CoverageRequestPage } from "../coverage/CoverageRequestPage";
+import { SignIn } from "../me/SignIn";
+import { useViewer } from "../me/useViewer";
+import { LogoutDocument } from "../../gql/graphql";
+import { OnCallCard } from "../oncall/OnCallCard";
+import { ShellContext, useShell, type Shell } from "./context";
+import { errorText, isUnauthenticated } from "./errors";
+import { openLiveSession, type ConnectionState, type LiveSession } from "./live";
+import { Link } from "./Link";
+import { useRoute, type Route } from "./router";
+import { TOKEN_KEY, storeToken, storedToken } from "./session";
+
+const SESSION_ENDED = "Your session has ended; please sign in again.";
+
+export function App() {
+  const [token, setToken] = useState(storedToken);
+  const [message, setMessage] = useState("");
+  const [connection, setConnection] = useState<{ state: ConnectionState; text: string } | null>(null);
+  const [session, setSession] = useState<LiveSession | null>(null);
+
+  const signOut = useCallback((reason = "") => {
+    storeToken(null);
+    setToken(null);
+    setMessage(reason);
+  }, []);
+
+  useEffect(() => {
+    if (!token) {
+      setSession(null);
+      setConnection(null);
+      return;
+    }
+    const opened = openLiveSession(token, {
+      onStatus: (state, text) => setConnection({ state, text }),
+      onConnected: () => undefined,
+      onRejected: () => signOut(SESSION_ENDED),
+    });
+    setSession(opened);
+    return () => opened.dispose();
+  }, [token, signOut]);
+
+  // Signing out in another tab signs out here too.
+  useEffect(() => {
+    const changed = (event: StorageEvent) => {
+      if (event.key === TOKEN_KEY && !event.newValue) signOut();
+    };
+    window.addEventListener("storage", changed);
+    return () => window.removeEventListener("storage", changed);
+  }, [signOut]);
+
+  const shell = useMemo<Shell | null>(
+    () =>
+      session && {
+        session,
+        showMessage: setMessage,
+        signOut,
+        failed: (what: string, error: CombinedError) => {
+          if (isUnauthenticated(error)) signOut(SESSION_ENDED);
+          else setMessage(`${what}: ${errorText(error)}`);
+        },
+      },
+    [session, signOut],
+  );
+
+  const signedIn = (newToken: string) => {
+    storeToken(newToken);
+    setMessage("");
+    setToken(newToken);
+  };
+
+  return (
+    <>
+      {shell ? (
+        <ShellContext.Provider value={shell}>
+          <SignedIn connection={connection} message={message} />
+        </ShellContext.Provider>
+      ) : (
+        <>
+          <header className="bar">
+            <h1>pagerline</h1>
+          </header>
+          <Message text={message} />
+          <main>
+            <SignIn onSignedIn={signedIn} onError={setMessage} />
+          </main>
+        </>
+      )}
+    </>
+  );
+}
+
+function Message({ text }: { text: string }) {
+  return (
+    <p id="message" className="message" role="alert" hidden={!text}>
+      {text}
+    </p>
+  );
+}
+
+function SignedIn({ connection, message }: { connection: { state: ConnectionState; text: string } | null; message: string }) {
+  const route = useRoute();
+  const viewer = useViewer();
+  return (
+    <>
+      <header className="bar">
+        <h1>
+          <Link href="/">pagerline</Link>
+        </h1>
+        <nav aria-label="Main">
+          <Link href="/" aria-current={route.page === "alerts" ? "page" : undefined}>
+            Open alerts
+          </Link>
+          <Link href="/history" aria-current={route.page === "history" ? "page" : undefined}>
+            History
+          </Link>
+        </nav>
+        {connection && (
+          <p id="connection" className="connection" role="status" aria-live="polite" data-state={connection.state}>
+            {connection.text}
+          </p>
+        )}
+        <p id="whoami" className="whoami">
+          <span id="user-name">{viewer?.name ?? ""}</span>
+          <LogOut />
+        </p>
+      </header>
+      <Message text={message} />
+      <main id="app-view">
+        <Page route={route} />
+      </main>
+      {viewer?.role === "ADMIN" && <SetupWarnings />}
+    </>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case "alerts":
+      return (
+        <div className="columns">
+          <OnCallCard />
+          <OpenAlertsPage />
+        </div>
+      );
+    case "alert":
+      return <AlertPage id={route.id} />;
+    case "history":
+      return <HistoryPage params={route.params} />;
+    case "coverage":
+      return <CoverageRequestPage params={route.params} />;
+    case "notFound":
+      return (
+        <section>
+          <h2>Not found</h2>
+          <p>
+            <Link href="/">Open alerts</Link>
+          </p>
+        </section>
+      );
+  }
+}
+
+/** Revokes the session on the server, then forgets it here. */
+function LogOut() {
+  const shell = useShell();
+  const logOut = async () => {
+    const result = await shell.session.client.mutation(LogoutDocument, {}).toPromise();
+    if (result.error && !isUnauthenticated(result.error)) {
+      shell.signOut(`Signed out on this browser, but the server could not revoke the session: ${errorText(result.error)}`);
+    } else {
+      shell.signOut();
+    }
+  };
+  return (
+    <button type="button" onClick={logOut}>
+      Log out
+    </button>
+  );
+}

@@ -1,0 +1,9 @@
+import { formatTime } from "./format";
+
+export function Time({ at, className }: { at: string; className?: string }) {
+  return (
+    <time dateTime={at} className={className}>
+      {formatTime(at)}
+    </time>
+  );
+}

@@ -1,0 +1,15 @@
+import { expect, it } from "vitest";
+import { formatTime, relativeTime } from "./format";
+
+it("formats in the given zone", () => {
+  expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "Europe/Berlin")).toBe("29/03/2026, 01:30:00");
+  expect(formatTime("2026-03-29T01:30:00Z", "en-GB", "Europe/Berlin")).toBe("29/03/2026, 03:30:00");
+});
+
+it("says how far a time is from now", () => {
+  const now = Date.parse("2026-01-01T12:00:00Z");
+  expect(relativeTime("2026-01-01T12:05:00Z", now)).toBe("in 5 min");
+  expect(relativeTime("2026-01-01T11:00:00Z", now)).toBe("60 min ago");
+  expect(relativeTime("2026-01-01T15:00:00Z", now)).toBe("in 3 h");
+  expect(relativeTime("2026-01-01T12:00:20Z", now)).toBe("now");
+});

@@ -1,0 +1,13 @@
+import { expect, it } from "vitest";
+import { parseRoute } from "./router";
+
+it("reads paths and the old hash links alike", () => {
+  expect(parseRoute("/", "", "")).toEqual({ page: "alerts" });
+  expect(parseRoute("/alerts/12", "", "")).toEqual({ page: "alert", id: "12" });
+  expect(parseRoute("/", "", "#/alerts/12")).toEqual({ page: "alert", id: "12" });
+  const coverage = parseRoute("/", "", "#/coverage/request?start=a&schedules=1,2");
+  expect(coverage.page).toBe("coverage");
+  expect(coverage.page === "coverage" && coverage.params.get("schedules")).toBe("1,2");
+  expect(parseRoute("/history", "?text=disk", "").page).toBe("history");
+  expect(parseRoute("/nope", "", "").page).toBe("notFound");
+});

@@ -1,0 +1,50 @@
+// A router of a few routes (no library): the path is the state, links push history entries.
+// Old alert links (`/#/alerts/<id>`, what notifications and the events API hand out) and the
+// widget's `/#/coverage/request?...` land on their pages too.
+import { useEffect, useState } from "react";
+
+export type Route =
+  | { page: "alerts" }
+  | { page: "alert"; id: string }
+  | { page: "history"; params: URLSearchParams }
+  | { page: "coverage"; params: URLSearchParams }
+  | { page: "notFound" };
+
+export function parseRoute(pathname: string, search: string, hash: string): Route {
+  if (hash.startsWith("#/")) {
+    const [path = "", query = ""] = hash.slice(1).split("?");
+    return parseRoute(path, query ? `?${query}` : "", "");
+  }
+  const params = new URLSearchParams(search);
+  if (pathname === "/" || pathname === "/alerts" || pathname === "/alerts/") return { page: "alerts" };
+  const alert = /^\/alerts\/(\d+)\/?$/.exec(pathname);
+  if (alert?.[1]) return { page: "alert", id: alert[1] };
+  if (pathname === "/history") return { page: "history", params };
+  if (pathname === "/coverage/request") return { page: "coverage", params };
+  return { page: "notFound" };
+}
+
+function currentRoute(): Route {
+  // An old hash link becomes the address it stands for, so links and reloads from here on see it.
+  if (location.hash.startsWith("#/")) history.replaceState(null, "", location.hash.slice(1));
+  return parseRoute(location.pathname, location.search, location.hash);
+}
+
+export function navigate(to: string): void {
+  history.pushState(null, "", to);
+  window.dispatchEvent(new PopStateEvent("popstate"));
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(currentRoute);
+  useEffect(() => {
+    const changed = () => setRoute(currentRoute());
+    window.addEventListener("popstate", changed);
+    window.addEventListener("hashchange", changed);
+    return () => {
+      window.removeEventListener("popstate", changed);
+      window.removeEventListener("hashchange", changed);
+    };
+  }, []);
+  return route;
+}
