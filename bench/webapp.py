@@ -48,14 +48,14 @@ import gzip
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -427,8 +427,6 @@ async def _seed(url: str, alerts: int) -> tuple[Any, int]:
         org = await seed_org()
         source = await find_source_by_key(org.api_key)
         assert source is not None
-        from datetime import UTC, datetime
-
         now = datetime.now(UTC)
         for i in range(alerts):
             priority = Priority.HIGH if i % 3 == 0 else Priority.LOW

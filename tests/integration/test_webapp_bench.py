@@ -87,8 +87,8 @@ def test_rows_render_and_events_are_seen_in_a_real_page(bench: ModuleType, brows
     edges = bench.open_alert_edges(base, token, 20)
     assert len(edges) == 20
 
-    runs = bench.measure_render(browser, base, token, edges, 2)
-    assert [run.rows for run in runs] == [20, 20]
+    runs = bench.measure_render(browser, base, token, edges, 1)
+    assert [run.rows for run in runs] == [20]
     for run in runs:
         assert 0 <= run.data_to_rows_ms <= run.data_to_frame_ms < 10_000
     assert bench.render_once(browser, base, token, None).rows == 20  # the app's own answer
