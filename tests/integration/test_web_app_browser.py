@@ -409,3 +409,27 @@ def test_an_alert_action_is_run_from_the_alert_page(browser: Browser, site: Site
         [call] = wait_until(receiver.delivered, timeout=10, what="the delivery at the receiver")
         assert call.signature_ok and call.json()["alert"]["summary"] == "Needs a ticket"
         data(site.server.url, site.org.alice_token, "mutation($id: ID!) { setAlertActionEnabled(id: $id, enabled: false) { id } }", id=created["id"])
+
+
+def test_every_open_alert_is_listed_beyond_one_page_of_the_server(browser: Browser, site: Site) -> None:
+    # The server answers at most 100 alerts a page; a storm's alerts must all be on the list.
+    made = [post_alert(site.server.url, site.org, f"many-{n:03d}", f"Many {n}", priority="LOW") for n in range(101)]
+    try:
+        page = open_app(browser, site)
+        sign_in(page, "alice@ops.test", "alice-password")
+        page.locator(alert_item(made[0])).wait_for()  # the oldest LOW alert: last on the list, on the second page
+        listed = {int(i) for i in page.locator("#alerts > li").evaluate_all("rows => rows.map(r => r.dataset.alertId)")}
+        assert set(made) <= listed
+        query = "query($after: String) { alerts(status: [PENDING, ACCEPTED], first: 100, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }"
+        open_ids: set[int] = set()
+        after = None
+        while True:
+            answer = data(site.server.url, site.org.alice_token, query, after=after)["alerts"]
+            open_ids |= {int(edge["node"]["id"]) for edge in answer["edges"]}
+            if not answer["pageInfo"]["hasNextPage"]:
+                break
+            after = answer["pageInfo"]["endCursor"]
+        assert listed == open_ids and len(open_ids) > 100
+    finally:
+        for n in range(len(made)):
+            httpx.post(f"{site.server.url}/api/events", json={"integrationKey": site.org.api_key, "eventType": "RESOLVE", "alertKey": f"many-{n:03d}"}, timeout=10)

@@ -2,11 +2,13 @@
 // every reconnection), changed by every event of the AlertFeed subscription. HIGH first, then
 // the newest. Accept and Resolve on each alert, or on several selected at once.
 import { useCallback, useEffect, useRef, useState } from "react";
+import type { OperationResult } from "@urql/core";
 import {
   AcceptDocument,
   AlertFeedDocument,
   DashboardDocument,
   ResolveDocument,
+  type DashboardQuery,
   type AlertListItemFragment,
 } from "../../gql/graphql";
 import { useShell } from "../shell/context";
@@ -38,16 +40,25 @@ export function OpenAlertsPage() {
   const refresh = useCallback(() => {
     const [started, at] = tick(store.current);
     store.current = started;
-    void session.client
-      .query(DashboardDocument, {})
-      .toPromise()
-      .then((result) => {
+    // All pages first, then one snapshot: events that arrive meanwhile are newer than it (tick).
+    const load = async (): Promise<AlertListItemFragment[] | null> => {
+      const nodes: AlertListItemFragment[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const result: OperationResult<DashboardQuery> = await session.client.query(DashboardDocument, { after }).toPromise();
         if (result.error) failed("Could not load the open alerts", result.error);
-        else if (result.data) {
-          commit(applySnapshot(store.current, result.data.alerts.edges.map((edge) => edge.node), at));
-          setLoaded(true);
-        }
-      });
+        if (result.error || !result.data) return null;
+        const { edges, pageInfo } = result.data.alerts;
+        nodes.push(...edges.map((edge) => edge.node));
+        if (!pageInfo.hasNextPage || !pageInfo.endCursor) return nodes;
+        after = pageInfo.endCursor;
+      }
+    };
+    void load().then((nodes) => {
+      if (nodes === null) return;
+      commit(applySnapshot(store.current, nodes, at));
+      setLoaded(true);
+    });
   }, [session, failed, commit]);
   useRefetchOnConnect(refresh);
 

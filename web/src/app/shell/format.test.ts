@@ -13,3 +13,9 @@ it("says how far a time is from now", () => {
   expect(relativeTime("2026-01-01T15:00:00Z", now)).toBe("in 3 h");
   expect(relativeTime("2026-01-01T12:00:20Z", now)).toBe("now");
 });
+
+it("keeps one formatter per zone: another zone is not answered from the first's", () => {
+  expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "Europe/Berlin")).toBe("29/03/2026, 01:30:00");
+  expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "UTC")).toBe("29/03/2026, 00:30:00");
+  expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "Europe/Berlin")).toBe("29/03/2026, 01:30:00");
+});
