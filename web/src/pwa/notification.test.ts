@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { actionResult, alertUrl, notificationFor } from "./notification";
+import { appPath } from "./openMessage";
 
 const ORIGIN = "https://pagerline.example.com";
 
@@ -64,5 +65,13 @@ describe("actionResult", () => {
     expect(used.title).toBe("Could not resolve #3");
     expect(used.body).toContain("This action token was used already");
     expect(actionResult("accept", null, 0, { message: "No connection to pagerline" }).body).toContain("No connection");
+  });
+});
+
+describe("appPath", () => {
+  it("turns a notification's address into the app's own, old hash links included", () => {
+    expect(appPath(`${ORIGIN}/#/alerts/1`, ORIGIN)).toBe("/alerts/1");
+    expect(appPath(`${ORIGIN}/alerts/2?x=1`, ORIGIN)).toBe("/alerts/2?x=1");
+    expect(appPath("https://evil.example/alerts/1", ORIGIN)).toBeNull();
   });
 });

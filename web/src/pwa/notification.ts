@@ -92,3 +92,4 @@ export function actionResult(
   const why = text(answer.message) || `the server answered ${status}`;
   return { title: `Could not ${action} ${alert}`, body: `${why}. Open the app to see the alert.` };
 }
+

@@ -1,5 +1,8 @@
 // Registers the service worker (offline shell, Web Push) once the page has loaded, so it never
-// competes with the first render. Only in the build: Vite's dev server has no /sw.js.
+// competes with the first render. Only in the build: Vite's dev server has no /sw.js. A tap on
+// a notification makes the worker post the alert's address here: the router shows it.
+import { navigate } from "../app/shell/router";
+import { appPath, isOpenMessage } from "./openMessage";
 
 let registration: Promise<ServiceWorkerRegistration | null> | null = null;
 
@@ -9,6 +12,10 @@ export function registerServiceWorker(): Promise<ServiceWorkerRegistration | nul
       resolve(null);
       return;
     }
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      const path = isOpenMessage(event.data) ? appPath(event.data.url, location.origin) : null;
+      if (path) navigate(path);
+    });
     const register = () =>
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(resolve, (error: unknown) => {
         console.warn("pagerline: the service worker did not register", error);

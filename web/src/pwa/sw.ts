@@ -9,11 +9,13 @@
 //   API are never cached: the app keeps its own last data and marks it stale (src/pwa/snapshot.ts).
 // - push: shows the page the server sent (docs/mobile.md, "Browsers (Web Push)").
 // - notificationclick: Accept/Resolve post the page's action token to /api/actions (no session
-//   needed) and show the answer; a plain click focuses the app on the alert, or opens it.
+//   needed) and show the answer; a plain click shows the alert in the open app (a message its
+//   router follows, src/pwa/register.ts) and focuses it, or opens a window on it.
 //
 // Built by Vite as its own entry to a fixed name (vite.config.ts) and loaded as a classic script:
 // it imports only pure modules, which the bundle inlines.
 import { actionResult, notificationFor, type NotificationAction, type ShownNotification } from "./notification";
+import type { OpenMessage } from "./openMessage";
 import { assetsIn, cachePolicy } from "./shellCache";
 
 declare const self: ServiceWorkerGlobalScope;
@@ -137,14 +139,16 @@ async function act(notification: Notification, action: NotificationAction): Prom
 
 async function open(url: string): Promise<void> {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-  for (const client of windows) {
-    if (new URL(client.url).origin !== self.location.origin) continue;
-    const focused = await client.focus();
-    // The app's router follows the address (old /#/alerts/<id> links included).
-    await focused.navigate(url).catch(() => self.clients.openWindow(url));
+  const app = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (!app) {
+    await self.clients.openWindow(url);
     return;
   }
-  await self.clients.openWindow(url);
+  // The open app shows the alert through its own router (no reload, the live session stays).
+  const message: OpenMessage = { type: "pagerline:open", url };
+  app.postMessage(message);
+  // Focusing needs the click's user activation; without it the app still changed page.
+  await app.focus().catch(() => undefined);
 }
 
 self.addEventListener("notificationclick", (event) => {
