@@ -2,9 +2,8 @@
 // saw, each marked stale with the time it was true. Read-only: acting on an alert needs the
 // server (or the notification's Accept button, which works through the push service's path).
 import { sortOpen } from "../app/alerts/order";
-import { AlertBadges } from "../app/alerts/AlertBadges";
+import { AlertSummary } from "../app/alerts/AlertSummary";
 import { onCallRows } from "../app/oncall/rows";
-import { Link } from "../app/shell/Link";
 import { Time } from "../app/shell/Time";
 import type { OfflineSnapshot } from "./snapshot";
 import "./pwa.css";
@@ -23,9 +22,7 @@ export function StaleSnapshot({ snapshot }: { snapshot: OfflineSnapshot }) {
           <h3 id="stale-oncall-title">On call</h3>
           {onCall ? (
             <>
-              <p className="stale-at">
-                Stale, as of <Time at={onCall.savedAt} />
-              </p>
+              <StaleAt at={onCall.savedAt} />
               <ul id="stale-oncall" className="oncall">
                 {onCallRows(onCall.value).map((row) => (
                   <li key={row.key}>
@@ -35,41 +32,42 @@ export function StaleSnapshot({ snapshot }: { snapshot: OfflineSnapshot }) {
               </ul>
             </>
           ) : (
-            <p>Not seen on this device yet.</p>
+            <NotSeen />
           )}
         </aside>
         <section className="open-alerts" aria-labelledby="stale-alerts-title">
           <h3 id="stale-alerts-title">Open alerts {alerts && `(${alerts.value.length})`}</h3>
           {alerts ? (
             <>
-              <p className="stale-at">
-                Stale, as of <Time at={alerts.savedAt} />
-              </p>
+              <StaleAt at={alerts.savedAt} />
               {alerts.value.length === 0 && <p className="empty">No open alerts then.</p>}
               <ol id="stale-alerts" className="alerts">
                 {sortOpen(alerts.value).map((alert) => (
                   <li key={alert.id} className="alert" data-alert-id={alert.id} data-priority={alert.priority}>
                     <div className="alert-body">
-                      <div className="alert-head">
-                        <span className="alert-number">#{alert.id}</span>
-                        <AlertBadges priority={alert.priority} status={alert.status} />
-                        <Link className="alert-summary" href={`/alerts/${alert.id}`}>
-                          {alert.summary}
-                        </Link>
-                      </div>
-                      <div className="alert-meta">
-                        <span className="alert-source">{alert.source?.name ?? "unknown source"}</span> · <Time at={alert.createdAt} />
-                      </div>
+                      <AlertSummary alert={alert} />
                     </div>
                   </li>
                 ))}
               </ol>
             </>
           ) : (
-            <p>Not seen on this device yet.</p>
+            <NotSeen />
           )}
         </section>
       </div>
     </section>
   );
+}
+
+function StaleAt({ at }: { at: string }) {
+  return (
+    <p className="stale-at">
+      Stale, as of <Time at={at} />
+    </p>
+  );
+}
+
+function NotSeen() {
+  return <p>Not seen on this device yet.</p>;
 }
