@@ -142,6 +142,7 @@ def test_the_app_opens_offline_and_shows_the_last_list_marked_stale(browser: Bro
         assert stale.locator(".stale-at time").first.get_attribute("datetime")
         assert page.locator("#connection").get_attribute("data-state") == "reconnecting"
         assert page.locator("#alerts").count() == 0  # the live list is not pretending to be live
+        assert page.locator("#message").is_hidden()  # no "Failed to fetch" errors on top of it
     finally:
         context.set_offline(False)
     # Back online: the live list replaces the stale view without a reload.

@@ -3,7 +3,7 @@
 // warnings and the page the address names. Opened without a connection (the service worker
 // served the page), the alert list is replaced by the last known state, marked stale, until
 // the first connection.
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { CombinedError } from "@urql/core";
 import { SetupWarnings } from "../admin/SetupWarnings";
 import { AlertPage } from "../alerts/AlertPage";
@@ -34,6 +34,8 @@ export function App() {
   const [session, setSession] = useState<LiveSession | null>(null);
   // Whether this session has been live at least once: until then its pages have no data.
   const [beenLive, setBeenLive] = useState(false);
+  const beenLiveNow = useRef(false);
+  beenLiveNow.current = beenLive;
 
   const signOut = useCallback((reason = "") => {
     storeToken(null);
@@ -77,6 +79,8 @@ export function App() {
         signOut,
         failed: (what: string, error: CombinedError) => {
           if (isUnauthenticated(error)) signOut(SESSION_ENDED);
+          // Opened offline: the stale view and the connection state already say so.
+          else if (error.networkError && !beenLiveNow.current) return;
           else setMessage(`${what}: ${errorText(error)}`);
         },
       },
