@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assetsIn, cachePolicy } from "./shellCache";
+import { assetsIn, cachePolicy, isAppPage } from "./shellCache";
 
 describe("assetsIn", () => {
   it("finds the hashed scripts and styles a built page loads", () => {
@@ -20,5 +20,13 @@ describe("cachePolicy", () => {
     expect(cachePolicy("GET", "navigate", "/graphql")).toBe("network");
     expect(cachePolicy("GET", "navigate", "/api/openapi.json")).toBe("network");
     expect(cachePolicy("POST", "cors", "/api/actions")).toBe("network");
+  });
+});
+
+describe("isAppPage", () => {
+  it("keeps only the app's page as the shell", () => {
+    expect(isAppPage('<div id="root"></div><script type="module" crossorigin src="/assets/index-x.js"></script>')).toBe(true);
+    expect(isAppPage('<form method="post" action="/api/actions/email"><button>Accept</button></form>')).toBe(false);
+    expect(isAppPage('<div id="root"></div>')).toBe(false);
   });
 });

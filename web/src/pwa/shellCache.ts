@@ -9,6 +9,12 @@ export function assetsIn(html: string): string[] {
   return [...found];
 }
 
+/** Whether a page is the app's own (kept as the offline shell), not another page the server
+ * sends (the email action page, GraphiQL), which must never become the shell. */
+export function isAppPage(html: string): boolean {
+  return html.includes('<div id="root">') && assetsIn(html).some((asset) => asset.endsWith(".js"));
+}
+
 /** Requests the worker answers from its cache: the page (any of the app's addresses, when the
  * network fails) and the hashed assets. GraphQL, the API and everything else go to the network. */
 export function cachePolicy(method: string, mode: string, pathname: string): "page" | "asset" | "network" {

@@ -16,7 +16,7 @@
 // it imports only pure modules, which the bundle inlines.
 import { actionResult, notificationFor, type NotificationAction, type ShownNotification } from "./notification";
 import type { OpenMessage } from "./openMessage";
-import { assetsIn, cachePolicy } from "./shellCache";
+import { assetsIn, cachePolicy, isAppPage } from "./shellCache";
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -26,6 +26,7 @@ const STATIC = ["/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-512
 
 async function cachePage(cache: Cache, page: Response): Promise<void> {
   const html = await page.clone().text();
+  if (!isAppPage(html)) return;
   const assets = assetsIn(html);
   await cache.addAll(assets);
   await cache.put(PAGE, page);
