@@ -118,6 +118,13 @@ def test_the_app_opens_offline_and_shows_the_last_list_marked_stale(browser: Bro
     page = open_app(browser, site)
     sign_in(page, "alice@ops.test", "alice-password")
     controlled(page)
+    # Chromium finds the manifest and reads it without complaint. (Its installability check only
+    # answers "in-incognito" for Playwright's contexts, so it cannot be asked here.)
+    cdp = page.context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"] == f"{site.server.url}/manifest.webmanifest" and manifest["errors"] == [], manifest
+    assert json.loads(manifest["data"])["display"] == "standalone"
+    cdp.detach()
     alert_id = post_alert(site.server.url, site.org, "pwa-offline", "Disk full on db-1")
     page.locator(alert_item(alert_id)).wait_for()
     # The snapshot is written at most once a second: wait until it holds the alert.
