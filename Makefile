@@ -65,7 +65,7 @@ nginx:
 # file); `npm ci` runs only when package-lock.json changed. Needs Node.js 20 or newer.
 WEB_BUILT := pagerline/web/app/.built
 WEB_INSTALLED := web/node_modules/.installed
-WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/codegen.ts web/tsconfig.json -type f -not -path 'web/src/gql/*' 2>/dev/null) schema.graphql
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/codegen.ts web/tsconfig.json web/tsconfig.sw.json -type f -not -path 'web/src/gql/*' 2>/dev/null) schema.graphql
 
 node:
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null && command -v npm >/dev/null || \

@@ -1,7 +1,9 @@
 // The shell: signed out it shows the sign-in form; signed in it opens the live session and
 // shows the header (connection state, who, log out), the message line, the admins' setup
-// warnings and the page the address names.
-import { useCallback, useEffect, useMemo, useState } from "react";
+// warnings and the page the address names. Opened without a connection (the service worker
+// served the page), the alert list is replaced by the last known state, marked stale, until
+// the first connection.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { CombinedError } from "@urql/core";
 import { SetupWarnings } from "../admin/SetupWarnings";
 import { AlertPage } from "../alerts/AlertPage";
@@ -11,6 +13,10 @@ import { CoverageRequestPage } from "../coverage/CoverageRequestPage";
 import { SignIn } from "../me/SignIn";
 import { useViewer } from "../me/useViewer";
 import { LogoutDocument } from "../../gql/graphql";
+import { turnOffPush } from "../../pwa/push";
+import { PushToggle } from "../../pwa/PushToggle";
+import { StaleSnapshot } from "../../pwa/StaleSnapshot";
+import { loadSnapshot } from "../../pwa/snapshotStore";
 import { OnCallCard } from "../oncall/OnCallCard";
 import { ShellContext, useShell, type Shell } from "./context";
 import { errorText, isUnauthenticated } from "./errors";
@@ -26,6 +32,10 @@ export function App() {
   const [message, setMessage] = useState("");
   const [connection, setConnection] = useState<{ state: ConnectionState; text: string } | null>(null);
   const [session, setSession] = useState<LiveSession | null>(null);
+  // Whether this session has been live at least once: until then its pages have no data.
+  const [beenLive, setBeenLive] = useState(false);
+  const beenLiveNow = useRef(false);
+  beenLiveNow.current = beenLive;
 
   const signOut = useCallback((reason = "") => {
     storeToken(null);
@@ -34,13 +44,17 @@ export function App() {
   }, []);
 
   useEffect(() => {
+    setBeenLive(false);
     if (!token) {
       setSession(null);
       setConnection(null);
       return;
     }
     const opened = openLiveSession(token, {
-      onStatus: (state, text) => setConnection({ state, text }),
+      onStatus: (state, text) => {
+        setConnection({ state, text });
+        if (state === "live") setBeenLive(true);
+      },
       onConnected: () => undefined,
       onRejected: () => signOut(SESSION_ENDED),
     });
@@ -65,6 +79,8 @@ export function App() {
         signOut,
         failed: (what: string, error: CombinedError) => {
           if (isUnauthenticated(error)) signOut(SESSION_ENDED);
+          // Opened offline: the stale view and the connection state already say so.
+          else if (error.networkError && !beenLiveNow.current) return;
           else setMessage(`${what}: ${errorText(error)}`);
         },
       },
@@ -81,7 +97,7 @@ export function App() {
     <>
       {shell ? (
         <ShellContext.Provider value={shell}>
-          <SignedIn connection={connection} message={message} />
+          <SignedIn connection={connection} message={message} offline={!beenLive && (connection?.state === "reconnecting" || connection?.state === "offline")} />
         </ShellContext.Provider>
       ) : (
         <>
@@ -106,9 +122,17 @@ function Message({ text }: { text: string }) {
   );
 }
 
-function SignedIn({ connection, message }: { connection: { state: ConnectionState; text: string } | null; message: string }) {
+interface SignedInProps {
+  connection: { state: ConnectionState; text: string } | null;
+  message: string;
+  /** Not connected yet since the app opened: show the last known state instead of the list. */
+  offline: boolean;
+}
+
+function SignedIn({ connection, message, offline }: SignedInProps) {
   const route = useRoute();
   const viewer = useViewer();
+  const snapshot = offline && route.page === "alerts" ? loadSnapshot() : null;
   return (
     <>
       <header className="bar">
@@ -132,11 +156,10 @@ function SignedIn({ connection, message }: { connection: { state: ConnectionStat
           <span id="user-name">{viewer?.name ?? ""}</span>
           <LogOut />
         </p>
+        <PushToggle />
       </header>
       <Message text={message} />
-      <main id="app-view">
-        <Page route={route} />
-      </main>
+      <main id="app-view">{snapshot ? <StaleSnapshot snapshot={snapshot} /> : <Page route={route} />}</main>
       {viewer?.role === "ADMIN" && <SetupWarnings />}
     </>
   );
@@ -173,6 +196,8 @@ function Page({ route }: { route: Route }) {
 function LogOut() {
   const shell = useShell();
   const logOut = async () => {
+    // This browser stops getting the user's pages (best effort: signing out must not wait on it).
+    await turnOffPush(shell.session.client).catch(() => undefined);
     const result = await shell.session.client.mutation(LogoutDocument, {}).toPromise();
     if (result.error && !isUnauthenticated(result.error)) {
       shell.signOut(`Signed out on this browser, but the server could not revoke the session: ${errorText(result.error)}`);

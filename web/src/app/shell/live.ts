@@ -2,9 +2,11 @@
 // a Bearer header, subscriptions over one graphql-transport-ws connection (graphql-ws) that
 // authenticates in connection_init. graphql-ws reconnects by itself; when it waits is decided by
 // reconnectPlan (tested on its own), and every connection_ack tells the page to refetch what it
-// may have missed. No document cache: every query goes to the server, as it should for alerts.
+// may have missed. No document cache: every query goes to the server, as it should for alerts
+// (the offline snapshot is a separate, read-only copy shown only as stale).
 import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import { snapshotExchange } from "../../pwa/snapshotStore";
 import { REJECTED_CODES, reconnectPlan, type ReconnectState } from "./reconnect";
 
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline";
@@ -116,6 +118,8 @@ export function openLiveSession(token: string, handlers: LiveHandlers): LiveSess
     preferGetMethod: false,
     fetchOptions: () => ({ headers: { Authorization: `Bearer ${token}` } }),
     exchanges: [
+      // Keeps the last alert list and on-call state for the offline view (src/pwa/snapshot.ts).
+      snapshotExchange,
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({

@@ -1,4 +1,7 @@
-// The session token, kept in localStorage as before so a reload stays signed in.
+// The session token, kept in localStorage as before so a reload stays signed in. Signing out
+// also forgets the offline snapshot, so the next person on this browser never sees it.
+import { clearSnapshot } from "../../pwa/snapshotStore";
+
 export const TOKEN_KEY = "pagerline.token";
 
 export function storedToken(): string | null {
@@ -7,5 +10,8 @@ export function storedToken(): string | null {
 
 export function storeToken(token: string | null): void {
   if (token) localStorage.setItem(TOKEN_KEY, token);
-  else localStorage.removeItem(TOKEN_KEY);
+  else {
+    localStorage.removeItem(TOKEN_KEY);
+    clearSnapshot();
+  }
 }
