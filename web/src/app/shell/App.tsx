@@ -12,6 +12,8 @@ import { SignIn } from "../me/SignIn";
 import { useViewer } from "../me/useViewer";
 import { LogoutDocument } from "../../gql/graphql";
 import { OnCallCard } from "../oncall/OnCallCard";
+import { OnCallPage } from "../oncall/OnCallPage";
+import { SchedulePage } from "../oncall/SchedulePage";
 import { ShellContext, useShell, type Shell } from "./context";
 import { errorText, isUnauthenticated } from "./errors";
 import { openLiveSession, type ConnectionState, type LiveSession } from "./live";
@@ -122,6 +124,9 @@ function SignedIn({ connection, message }: { connection: { state: ConnectionStat
           <Link href="/history" aria-current={route.page === "history" ? "page" : undefined}>
             History
           </Link>
+          <Link href="/oncall" aria-current={route.page === "oncall" || route.page === "schedule" ? "page" : undefined}>
+            On call
+          </Link>
         </nav>
         {connection && (
           <p id="connection" className="connection" role="status" aria-live="polite" data-state={connection.state}>
@@ -157,6 +162,10 @@ function Page({ route }: { route: Route }) {
       return <HistoryPage params={route.params} />;
     case "coverage":
       return <CoverageRequestPage params={route.params} />;
+    case "oncall":
+      return <OnCallPage />;
+    case "schedule":
+      return <SchedulePage id={route.id} params={route.params} />;
     case "notFound":
       return (
         <section>
