@@ -238,6 +238,7 @@ class CoverageRequest:
     status: CoverageStatus
     requester_id: strawberry.ID
     recipient_ids: list[strawberry.ID]
+    declined_ids: list[strawberry.ID] = strawberry.field(description="Who was asked and said no (while others may still accept).")
     accepted_by_id: strawberry.ID | None
 
     @classmethod
@@ -246,6 +247,7 @@ class CoverageRequest:
             id=strawberry.ID(str(row.id)), start=row.start, end=row.end, message=row.message,
             status=CoverageStatus(row.status.value), requester_id=strawberry.ID(str(row.requester_id)),  # type: ignore[attr-defined]
             recipient_ids=[strawberry.ID(str(u)) for u in row.recipient_ids],
+            declined_ids=[strawberry.ID(str(u)) for u in row.declined_ids],
             accepted_by_id=strawberry.ID(str(row.accepted_by_id)) if row.accepted_by_id else None,  # type: ignore[attr-defined]
         )
 

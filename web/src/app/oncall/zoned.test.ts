@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, dayKey, startOfDay, startOfWeek, zonedInstant, zonedParts } from "./zoned";
+import { clock, dayKey, fromInputs, startOfDay, startOfWeek, toInputs, zonedInstant, zonedParts } from "./zoned";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -33,5 +33,21 @@ describe("zoned calendar", () => {
   it("turns a date and time typed in the zone into the instant", () => {
     expect(new Date(zonedInstant(2026, 7, 1, 9, 0, "America/Los_Angeles")).toISOString()).toBe("2026-07-01T16:00:00.000Z");
     expect(new Date(zonedInstant(2026, 1, 1, 9, 0, "America/Los_Angeles")).toISOString()).toBe("2026-01-01T17:00:00.000Z");
+  });
+});
+
+describe("date and time inputs", () => {
+  it("show an instant in the zone and read it back", () => {
+    const at = Date.parse("2026-12-02T23:30:00Z");
+    expect(toInputs(at, "Europe/Berlin")).toEqual({ date: "2026-12-03", time: "00:30" });
+    expect(fromInputs("2026-12-03", "00:30", "Europe/Berlin")).toBe(at);
+    expect(fromInputs("2026-12-02", "18:30", "America/New_York")).toBe(at);
+  });
+
+  it("refuse empty and malformed values", () => {
+    expect(fromInputs("", "10:00", "UTC")).toBeNull();
+    expect(fromInputs("2026-12-03", "", "UTC")).toBeNull();
+    expect(fromInputs("2026-13-03", "10:00", "UTC")).toBeNull();
+    expect(fromInputs("2026-12-03", "25:00", "UTC")).toBeNull();
   });
 });

@@ -102,3 +102,19 @@ export function knownZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/** The values of a date input and a time input showing the instant in the zone. */
+export function toInputs(at: number, timeZone: string): { date: string; time: string } {
+  return { date: dayKey(at, timeZone), time: clock(at, timeZone) };
+}
+
+/** The instant a date input ("YYYY-MM-DD") and a time input ("HH:MM") name in the zone, or
+ * null when either is empty or malformed. */
+export function fromInputs(date: string, time: string, timeZone: string): number | null {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const clockTime = /^(\d{2}):(\d{2})(?::\d{2})?$/.exec(time);
+  if (!day || !clockTime) return null;
+  const [year, month, dayOfMonth, hour, minute] = [day[1], day[2], day[3], clockTime[1], clockTime[2]].map(Number) as [number, number, number, number, number];
+  if (month < 1 || month > 12 || dayOfMonth < 1 || dayOfMonth > 31 || hour > 23 || minute > 59) return null;
+  return zonedInstant(year, month, dayOfMonth, hour, minute, timeZone);
+}

@@ -7,6 +7,7 @@ import { SetupWarnings } from "../admin/SetupWarnings";
 import { AlertPage } from "../alerts/AlertPage";
 import { HistoryPage } from "../alerts/HistoryPage";
 import { OpenAlertsPage } from "../alerts/OpenAlertsPage";
+import { CoveragePage } from "../coverage/CoveragePage";
 import { CoverageRequestPage } from "../coverage/CoverageRequestPage";
 import { SignIn } from "../me/SignIn";
 import { useViewer } from "../me/useViewer";
@@ -127,6 +128,9 @@ function SignedIn({ connection, message }: { connection: { state: ConnectionStat
           <Link href="/oncall" aria-current={route.page === "oncall" || route.page === "schedule" ? "page" : undefined}>
             On call
           </Link>
+          <Link href="/coverage" aria-current={route.page === "coverageRequests" || route.page === "coverage" ? "page" : undefined}>
+            Coverage
+          </Link>
         </nav>
         {connection && (
           <p id="connection" className="connection" role="status" aria-live="polite" data-state={connection.state}>
@@ -164,6 +168,8 @@ function Page({ route }: { route: Route }) {
       return <CoverageRequestPage params={route.params} />;
     case "oncall":
       return <OnCallPage />;
+    case "coverageRequests":
+      return <CoveragePage />;
     case "schedule":
       return <SchedulePage id={route.id} params={route.params} />;
     case "notFound":

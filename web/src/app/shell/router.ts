@@ -9,6 +9,7 @@ export type Route =
   | { page: "history"; params: URLSearchParams }
   | { page: "coverage"; params: URLSearchParams }
   | { page: "oncall" }
+  | { page: "coverageRequests" }
   | { page: "schedule"; id: string; params: URLSearchParams }
   | { page: "notFound" };
 
@@ -23,6 +24,7 @@ export function parseRoute(pathname: string, search: string, hash: string): Rout
   if (alert?.[1]) return { page: "alert", id: alert[1] };
   if (pathname === "/history") return { page: "history", params };
   if (pathname === "/oncall") return { page: "oncall" };
+  if (pathname === "/coverage") return { page: "coverageRequests" };
   const schedule = /^\/schedules\/(\d+)\/?$/.exec(pathname);
   if (schedule?.[1]) return { page: "schedule", id: schedule[1], params };
   if (pathname === "/coverage/request") return { page: "coverage", params };
