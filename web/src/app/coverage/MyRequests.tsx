@@ -28,6 +28,7 @@ export function MyRequests({ requests, data, changed }: { requests: readonly Cov
               {request.status.toLowerCase()}
               {request.acceptedById ? ` by ${data.names.get(request.acceptedById) ?? `user ${request.acceptedById}`}` : ""}
             </span>
+            {request.message && <span className="hint">“{request.message}” </span>}
             {request.status === "PENDING" && (
               <button type="button" disabled={busy === request.id} onClick={() => cancel(request.id)} aria-label={`Cancel request ${request.id}`}>
                 Cancel
