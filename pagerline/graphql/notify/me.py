@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from pagerline import models
 from pagerline.engine.people import devices, phones
-from pagerline.engine.notify import muting
+from pagerline.engine.notify import muting, trial_page
 from pagerline.engine.schedules import reminders
 from pagerline.engine.core.errors import EngineError
 from pagerline.graphql.core.context import viewer_of
@@ -104,6 +104,19 @@ class MeMutation:
         viewer = require_viewer(viewer_of(info))
         try:
             return User.of(await muting.mute(viewer.user.id, until, _now()))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+
+    @strawberry.mutation(
+        description=(
+            "Send yourself a test page now, through the real delivery path: one notification per channel of your "
+            "HIGH rules that can reach you (muting and storm protection apply). Returns how many were queued."
+        )
+    )
+    async def send_test_page(self, info: Info) -> int:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            return await trial_page.send_test_page(viewer.user.id, _now())
         except EngineError as exc:
             raise from_engine(exc) from exc
 

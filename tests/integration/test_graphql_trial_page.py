@@ -1,0 +1,37 @@
+"""``sendTestPage`` over HTTP: the viewer's reachable HIGH channels are queued as a test page that
+the server's worker delivers (to the console transport here); signed out it is refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pagerline.models import Notification, NotificationStatus
+from tests.support.databases import TemplateDatabases
+from tests.support.graphql import World, gql, in_db, running_world
+
+
+@pytest.fixture(scope="module")
+def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with running_world(templates, tmp_path_factory.mktemp("trial-page")) as made:
+        yield made
+
+
+def test_send_test_page_queues_and_delivers(world: World) -> None:
+    org = world.ops
+    assert gql(world.url, org.alice_token, "mutation { sendTestPage }")["data"]["sendTestPage"] == 1  # push only: no phone
+
+    async def statuses() -> list[tuple[str, NotificationStatus]]:
+        return [(n.title, n.status) for n in await Notification.filter(user_id=org.alice_id, dedup_key__startswith="test:")]
+
+    for _ in range(100):  # the server's worker delivers it
+        found = in_db(world.database_url, statuses)
+        if found and found[0][1] is NotificationStatus.SENT:
+            break
+        time.sleep(0.1)
+    assert found == [("Test page from pagerline", NotificationStatus.SENT)]
+
+    refused = gql(world.url, None, "mutation { sendTestPage }")
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
