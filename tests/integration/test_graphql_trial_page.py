@@ -1,5 +1,6 @@
 """``sendTestPage`` over HTTP: the viewer's reachable HIGH channels are queued as a test page that
-the server's worker delivers (to the console transport here); signed out it is refused."""
+the server's worker delivers (to the console transport here); signed out it is refused. And
+``removeDevice(id)``: my devices only."""
 
 from __future__ import annotations
 
@@ -35,3 +36,14 @@ def test_send_test_page_queues_and_delivers(world: World) -> None:
 
     refused = gql(world.url, None, "mutation { sendTestPage }")
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_remove_device_by_id_mine_only(world: World) -> None:
+    org = world.ops
+    mine = "{ myDevices { id } }"
+    [alice_device] = gql(world.url, org.alice_token, mine)["data"]["myDevices"]
+    denied = gql(world.url, org.bob_token, "mutation($id: ID!) { removeDevice(id: $id) }", id=alice_device["id"])
+    assert denied["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert gql(world.url, org.alice_token, mine)["data"]["myDevices"] == [alice_device]
+    assert gql(world.url, org.alice_token, "mutation($id: ID!) { removeDevice(id: $id) }", id=alice_device["id"])["data"]["removeDevice"] is True
+    assert gql(world.url, org.alice_token, mine)["data"]["myDevices"] == []

@@ -13,6 +13,7 @@ from pagerline.engine.people import devices, phones
 from pagerline.engine.notify import muting, trial_page
 from pagerline.engine.schedules import reminders
 from pagerline.engine.core.errors import EngineError
+from pagerline.graphql.core.args import parse_id
 from pagerline.graphql.core.context import viewer_of
 from pagerline.graphql.core.errors import from_engine
 from pagerline.graphql.core.permissions import require_viewer
@@ -95,6 +96,15 @@ class MeMutation:
         viewer = require_viewer(viewer_of(info))
         try:
             await devices.unregister_device(viewer.user.id, token)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return True
+
+    @strawberry.mutation(description="Remove one of your devices by its id (as myDevices lists them); its device token stops working.")
+    async def remove_device(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            await devices.remove_device(viewer.user.id, parse_id(id, "device id"))
         except EngineError as exc:
             raise from_engine(exc) from exc
         return True
