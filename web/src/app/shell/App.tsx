@@ -9,6 +9,7 @@ import { HistoryPage } from "../alerts/HistoryPage";
 import { OpenAlertsPage } from "../alerts/OpenAlertsPage";
 import { CoveragePage } from "../coverage/CoveragePage";
 import { CoverageRequestPage } from "../coverage/CoverageRequestPage";
+import { MePage } from "../me/MePage";
 import { SignIn } from "../me/SignIn";
 import { useViewer } from "../me/useViewer";
 import { LogoutDocument } from "../../gql/graphql";
@@ -131,6 +132,9 @@ function SignedIn({ connection, message }: { connection: { state: ConnectionStat
           <Link href="/coverage" aria-current={route.page === "coverageRequests" || route.page === "coverage" ? "page" : undefined}>
             Coverage
           </Link>
+          <Link href="/me" aria-current={route.page === "me" ? "page" : undefined}>
+            Me
+          </Link>
         </nav>
         {connection && (
           <p id="connection" className="connection" role="status" aria-live="polite" data-state={connection.state}>
@@ -170,6 +174,8 @@ function Page({ route }: { route: Route }) {
       return <OnCallPage />;
     case "coverageRequests":
       return <CoveragePage />;
+    case "me":
+      return <MePage />;
     case "schedule":
       return <SchedulePage id={route.id} params={route.params} />;
     case "notFound":

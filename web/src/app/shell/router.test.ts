@@ -11,6 +11,7 @@ it("reads paths and the old hash links alike", () => {
   expect(parseRoute("/history", "?text=disk", "").page).toBe("history");
   expect(parseRoute("/oncall", "", "")).toEqual({ page: "oncall" });
   expect(parseRoute("/coverage", "", "")).toEqual({ page: "coverageRequests" });
+  expect(parseRoute("/me", "", "")).toEqual({ page: "me" });
   const schedule = parseRoute("/schedules/4", "?week=2026-12-07", "");
   expect(schedule.page === "schedule" && [schedule.id, schedule.params.get("week")]).toEqual(["4", "2026-12-07"]);
   expect(parseRoute("/schedules/x", "", "").page).toBe("notFound");

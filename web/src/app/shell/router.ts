@@ -10,6 +10,7 @@ export type Route =
   | { page: "coverage"; params: URLSearchParams }
   | { page: "oncall" }
   | { page: "coverageRequests" }
+  | { page: "me" }
   | { page: "schedule"; id: string; params: URLSearchParams }
   | { page: "notFound" };
 
@@ -25,6 +26,7 @@ export function parseRoute(pathname: string, search: string, hash: string): Rout
   if (pathname === "/history") return { page: "history", params };
   if (pathname === "/oncall") return { page: "oncall" };
   if (pathname === "/coverage") return { page: "coverageRequests" };
+  if (pathname === "/me") return { page: "me" };
   const schedule = /^\/schedules\/(\d+)\/?$/.exec(pathname);
   if (schedule?.[1]) return { page: "schedule", id: schedule[1], params };
   if (pathname === "/coverage/request") return { page: "coverage", params };
