@@ -4,24 +4,14 @@ remains stays asked; a half-given part or one outside the window is refused and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, gql, running_world
+from tests.support.graphql import World, gql
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
 ACCEPT = """mutation($id: ID!, $s: DateTime, $e: DateTime) {
   acceptCoverageRequest(id: $id, start: $s, end: $e) { id status start end acceptedById } }"""
-
-
-@pytest.fixture(scope="module")
-def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with running_world(templates, tmp_path_factory.mktemp("coverage-parts")) as made:
-        yield made
 
 
 def at(text: str) -> datetime:

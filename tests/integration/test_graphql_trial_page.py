@@ -5,19 +5,9 @@ the server's worker delivers (to the console transport here); signed out it is r
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from pagerline.models import Notification, NotificationStatus
-from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, gql, in_db, running_world
-
-
-@pytest.fixture(scope="module")
-def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with running_world(templates, tmp_path_factory.mktemp("trial-page")) as made:
-        yield made
+from tests.support.graphql import World, gql, in_db
 
 
 def test_send_test_page_queues_and_delivers(world: World) -> None:

@@ -1,11 +1,10 @@
 // Asking for coverage: pick one of my shifts (its times fill the inputs; narrow them to ask
 // for a part), tick colleagues (none: everyone else on the schedule), add a message.
 import { useState, type FormEvent } from "react";
-import { RequestCoverageDocument, type CoverageQuery } from "../../gql/graphql";
+import type { CoverageQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
-import { errorText } from "../shell/errors";
-import { clock, dayTitle, fromInputs, toInputs } from "../oncall/zoned";
-import { partProblem } from "./lists";
+import { clock, dayTitle, toInputs } from "../oncall/zoned";
+import { askForCoverage } from "./ask";
 import { WhenInputs, type When } from "./WhenInputs";
 
 type Shift = CoverageQuery["myShifts"][number];
@@ -36,20 +35,16 @@ export function AskForm({ shifts, colleagues, timeZone, asked }: { shifts: reado
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (!shift) return setResult("Pick one of your shifts.");
-    const start = fromInputs(from.date, from.time, timeZone);
-    const end = fromInputs(until.date, until.time, timeZone);
-    const problem = partProblem(start, end, Date.parse(shift.start), Date.parse(shift.end));
-    if (problem || start === null || end === null) return setResult(problem);
-    const answer = await session.client
-      .mutation(RequestCoverageDocument, {
-        start: new Date(start).toISOString(),
-        end: new Date(end).toISOString(),
-        message,
-        schedules: [shift.schedule.id],
-        users: people.size ? [...people] : null,
-      })
-      .toPromise();
-    if (answer.error) return setResult(errorText(answer.error));
+    const answer = await askForCoverage(session.client, {
+      from,
+      until,
+      timeZone,
+      within: [Date.parse(shift.start), Date.parse(shift.end)],
+      message,
+      schedules: [shift.schedule.id],
+      users: people.size ? [...people] : null,
+    });
+    if ("problem" in answer) return setResult(answer.problem);
     setResult("Asked. You will get a push when someone answers.");
     setMessage("");
     asked();

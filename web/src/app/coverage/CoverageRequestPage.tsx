@@ -3,14 +3,13 @@
 // inputs in the viewer's time zone. Someone else on those schedules takes over the stretch once
 // they accept.
 import { useEffect, useState, type FormEvent } from "react";
-import { CoverageRequestFormDocument, RequestCoverageDocument } from "../../gql/graphql";
+import { CoverageRequestFormDocument } from "../../gql/graphql";
 import { useShell } from "../shell/context";
-import { errorText } from "../shell/errors";
 import { Link } from "../shell/Link";
 import { useLoadOnce } from "../shell/useLoadOnce";
 import { usePageTitle } from "../shell/usePageTitle";
-import { fromInputs, knownZone, toInputs } from "../oncall/zoned";
-import { partProblem } from "./lists";
+import { knownZone, toInputs } from "../oncall/zoned";
+import { askForCoverage } from "./ask";
 import { WhenInputs, type When } from "./WhenInputs";
 
 const EMPTY: When = { date: "", time: "" };
@@ -40,24 +39,9 @@ export function CoverageRequestPage({ params }: { params: URLSearchParams }) {
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const start = fromInputs(from.date, from.time, timeZone);
-    const end = fromInputs(until.date, until.time, timeZone);
-    const problem = partProblem(start, end, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
-    if (problem || start === null || end === null) return setResult(problem);
-    const answer = await session.client
-      .mutation(RequestCoverageDocument, {
-        start: new Date(start).toISOString(),
-        end: new Date(end).toISOString(),
-        message,
-        schedules: schedules.length ? schedules : null,
-        users: null,
-      })
-      .toPromise();
-    if (answer.error) setResult(errorText(answer.error));
-    else if (answer.data) {
-      const made = answer.data.requestCoverage;
-      setResult(`Asked: coverage request ${made.id} is ${made.status.toLowerCase()}.`);
-    }
+    const answer = await askForCoverage(session.client, { from, until, timeZone, message, schedules: schedules.length ? schedules : null, users: null });
+    if ("problem" in answer) setResult(answer.problem);
+    else setResult(`Asked: coverage request ${answer.made.id} is ${answer.made.status.toLowerCase()}.`);
   };
 
   return (

@@ -1,13 +1,13 @@
 // The On call page: who is on call now for each schedule and every level of each policy the
 // viewer can see, then "My shifts" for the next four weeks as an agenda in the viewer's time
 // zone (their profile's, not the browser's). Reloaded on reconnection and every minute.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { OnCallPageDocument, type OnCallPageQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { Link } from "../shell/Link";
 import { usePageTitle } from "../shell/usePageTitle";
-import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { MyShifts } from "./MyShifts";
+import { usePolled } from "./usePolled";
 import { policyLevels } from "./levels";
 import { knownZone, startOfDay } from "./zoned";
 
@@ -39,11 +39,7 @@ export function OnCallPage() {
         }
       });
   }, [session, failed, timeZone]);
-  useRefetchOnConnect(load);
-  useEffect(() => {
-    const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [load]);
+  usePolled(load, REFRESH_MS);
 
   return (
     <section id="oncall-view" aria-labelledby="oncall-page-title" data-ready={data ? true : undefined}>
