@@ -1,8 +1,9 @@
 """Coverage in the web app, two people in two browsers, on a desktop window and on a phone
 (390 × 844), axe on every page: Alice asks Bob to cover one of her shifts; the request appears in
 Bob's inbox without a reload; Bob (whose time zone is New York) accepts a part of it (noon to 16:00 UTC) with the
-date and time inputs; Alice sees it accepted by Bob with the rest still asked, and both see
-Bob's override in the schedule's week.
+date and time inputs; Alice, watching the schedule's week, sees Bob's override appear without a
+reload, then finds her request accepted by Bob with the rest still asked; Bob sees the override
+in his own zone.
 
 The schedule is a daily rotation of Alice and Bob that started long ago; the shift asked for is
 Alice's first that starts more than an hour from now, so the request cannot expire during the
@@ -86,6 +87,10 @@ def test_alice_asks_bob_accepts_a_part_and_both_see_the_override(browser: Browse
     mine.first.wait_for()
     request_id = mine.first.get_attribute("data-request-id")
 
+    # Alice watches the schedule's week: nothing overridden yet.
+    week_of(alice, schedule_id, part[0])
+    assert alice.locator('#schedule-week .shift[data-source="override"]').count() == 0
+
     # Bob's inbox shows it live; he takes noon to 16:00 UTC of the shift, typed in New York time.
     item = bob.locator(f'#coverage-inbox [data-request-id="{request_id}"]')
     item.wait_for()
@@ -101,19 +106,23 @@ def test_alice_asks_bob_accepts_a_part_and_both_see_the_override(browser: Browse
     accessible(bob, "coverage (Bob taking a part)")
     group.get_by_role("button", name="Accept this part").click()
 
-    # Alice's list changes live: the part accepted by Bob, the rest still asked.
+    # Alice's week changes without a reload: Bob's override appears.
+    alice.locator('#schedule-week .shift[data-source="override"]').wait_for()
+    assert alice.locator('#schedule-week .shift[data-source="override"]').all_inner_texts() == [
+        f"{part[0]:%H:%M}–{part[1]:%H:%M} Bob override"
+    ]
+    accessible(alice, "schedule week (Alice)")
+    # Her requests: the part accepted by Bob, the rest still asked.
+    alice.get_by_role("navigation", name="Main").get_by_role("link", name="Coverage").click()
     alice.locator("#my-requests [data-status=ACCEPTED]", has_text=message).filter(has_text="accepted by Bob").wait_for()
     assert mine.count() == 2
     # What remains is still in Bob's inbox (two stretches), the part is not.
     asked = bob.locator("#coverage-inbox > li", has_text=message)
     asked.nth(1).wait_for()
     assert asked.count() == 2
-
-    for page, who in ((alice, "Alice"), (bob, "Bob")):
-        week_of(page, schedule_id, part[0])
-        marked = page.locator('#schedule-week .shift[data-source="override"]')
-        marked.wait_for()
-        zone = UTC if who == "Alice" else NEW_YORK
-        label = f"{part[0].astimezone(zone):%H:%M}–{part[1].astimezone(zone):%H:%M} Bob override"
-        assert marked.all_inner_texts() == [label], who
-        accessible(page, f"schedule week ({who})")
+    # Bob sees his override in his own zone.
+    week_of(bob, schedule_id, part[0])
+    marked = bob.locator('#schedule-week .shift[data-source="override"]')
+    marked.wait_for()
+    assert marked.all_inner_texts() == [f"{part[0].astimezone(NEW_YORK):%H:%M}–{part[1].astimezone(NEW_YORK):%H:%M} Bob override"]
+    accessible(bob, "schedule week (Bob)")

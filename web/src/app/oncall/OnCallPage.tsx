@@ -1,12 +1,13 @@
 // The On call page: who is on call now for each schedule and every level of each policy the
 // viewer can see, then "My shifts" for the next four weeks as an agenda in the viewer's time
-// zone (their profile's, not the browser's). Reloaded on reconnection and every minute.
+// zone (their profile's, not the browser's). Reloaded on reconnection, every minute and when on-call changes.
 import { useCallback, useState } from "react";
 import { OnCallPageDocument, type OnCallPageQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { Link } from "../shell/Link";
 import { usePageTitle } from "../shell/usePageTitle";
 import { MyShifts } from "./MyShifts";
+import { useOnCallChanges } from "./useOnCallChanges";
 import { usePolled } from "./usePolled";
 import { policyLevels } from "./levels";
 import { knownZone, startOfDay } from "./zoned";
@@ -40,6 +41,7 @@ export function OnCallPage() {
       });
   }, [session, failed, timeZone]);
   usePolled(load, REFRESH_MS);
+  useOnCallChanges(load);
 
   return (
     <section id="oncall-view" aria-labelledby="oncall-page-title" data-ready={data ? true : undefined}>

@@ -7,6 +7,7 @@ import { useShell } from "../shell/context";
 import { Link } from "../shell/Link";
 import { usePageTitle } from "../shell/usePageTitle";
 import { layOutDays } from "./agenda";
+import { useOnCallChanges } from "./useOnCallChanges";
 import { dayKey, dayTitle, knownZone, startOfDay, startOfWeek } from "./zoned";
 
 type Loaded = { schedule: NonNullable<ScheduleWeekQuery["schedule"]> | null; from: number; until: number; timeZone: string };
@@ -47,6 +48,11 @@ export function SchedulePage({ id, params }: { id: string; params: URLSearchPara
     load();
     return session.onConnected(load);
   }, [session, load]);
+  // An override or an accepted coverage request shows up without a reload.
+  const changed = useCallback((scheduleIds: string[]) => {
+    if (scheduleIds.includes(id)) load();
+  }, [id, load]);
+  useOnCallChanges(changed);
 
   if (!loaded) return <section aria-busy="true" aria-label="Schedule" />;
   if (!loaded.schedule)
