@@ -1,6 +1,7 @@
-// Phone number (set, then verify with the code sent by SMS) and email address.
+// Phone number (set, then verify with the code sent by SMS) and the email address pages and
+// sign-in use (changed by an admin: updateUser is theirs).
 import { useState, type FormEvent } from "react";
-import { SetEmailDocument, SetPhoneDocument, VerifyPhoneDocument } from "../../gql/graphql";
+import { SetPhoneDocument, VerifyPhoneDocument } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import type { MeSectionProps } from "./MePage";
@@ -25,11 +26,6 @@ export function ContactSection({ data, reload }: MeSectionProps) {
     const answer = await session.client.mutation(VerifyPhoneDocument, { code: field(event, "code") }).toPromise();
     done(answer.error, "Phone number verified.");
   };
-  const setEmail = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const answer = await session.client.mutation(SetEmailDocument, { id: me.id, email: field(event, "email") }).toPromise();
-    done(answer.error, "Email saved.");
-  };
   return (
     <section aria-labelledby="contact-title" className="card me-section">
       <h3 id="contact-title">Phone and email</h3>
@@ -49,11 +45,9 @@ export function ContactSection({ data, reload }: MeSectionProps) {
           <button type="submit">Verify</button>
         </form>
       )}
-      <form className="inline-form" onSubmit={setEmail}>
-        <label htmlFor="me-email">Email</label>
-        <input id="me-email" name="email" type="email" defaultValue={me.email} key={me.email} required />
-        <button type="submit">Save email</button>
-      </form>
+      <p id="email-state">
+        Email: {me.email} <span className="hint">(an admin can change it)</span>
+      </p>
       <p id="contact-result" role="status" aria-live="polite">
         {result}
       </p>
