@@ -115,6 +115,10 @@ def web_app_routes(app_dir: Path) -> list[BaseRoute]:
         Route("/alerts/{alert_id:int}", web_app, methods=["GET", "HEAD"]),
         Route("/history", web_app, methods=["GET", "HEAD"]),
         Route("/coverage/request", web_app, methods=["GET", "HEAD"]),
+        Route("/oncall", web_app, methods=["GET", "HEAD"]),
+        Route("/coverage", web_app, methods=["GET", "HEAD"]),
+        Route("/me", web_app, methods=["GET", "HEAD"]),
+        Route("/schedules/{schedule_id:int}", web_app, methods=["GET", "HEAD"]),
         Mount("/assets", app=HashedAssets(directory=app_dir / "assets", check_dir=False), name="assets"),
     ]
 

@@ -212,7 +212,11 @@ def test_the_widget_coverage_link_opens_a_prefilled_request(browser: Browser, si
     link = urlencode({"start": shift["start"], "end": shift["end"], "schedules": made["id"]})  # as the feed writes it
     page = open_app(browser, site, f"/#/coverage/request?{link}")
     sign_in(page, "alice@ops.test", "alice-password", alert_list=False)
-    assert page.get_by_label("From (UTC, ISO 8601)").input_value() == shift["start"]
+    # Alice's time zone is UTC: the inputs show the shift's own date and time.
+    page.get_by_label("Until time").and_(page.locator(":not([value=''])")).wait_for()
+    assert page.get_by_label("From date").input_value() == shift["start"][:10]
+    assert page.get_by_label("From time").input_value() == shift["start"][11:16]
+    assert page.get_by_label("Until date").input_value() == shift["end"][:10]
     page.get_by_label("Message").fill("dentist, from the widget")
     page.get_by_role("button", name="Ask for coverage").click()
     page.locator("#coverage-result", has_text="pending").wait_for()

@@ -63,6 +63,10 @@ ROUTES: dict[str, str] = {
     "GET, HEAD /alerts/{alert_id:int}": "the web app, opened on that alert (deep link)",
     "GET, HEAD /history": "the web app's alert history",
     "GET, HEAD /coverage/request": "the web app's coverage request form (the widget's link)",
+    "GET, HEAD /oncall": "the web app's On call page (who is on call, my shifts)",
+    "GET, HEAD /schedules/{schedule_id:int}": "the web app's schedule page (its week, overrides marked)",
+    "GET, HEAD /coverage": "the web app's Coverage page (ask, answer, cancel)",
+    "GET, HEAD /me": "the web app's Me page (rules, muting, phone, devices, tokens)",
     "GET /assets/…": "the web app's scripts and styles (hashed names, cached for a year)",
     "GET /static/…": "GraphiQL's packaged scripts and styles",
 }

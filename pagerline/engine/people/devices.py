@@ -72,3 +72,11 @@ async def unregister_device(user_id: int, token: str) -> None:
     if not deleted:
         raise NotFound("No such device of yours")
     await announce_credentials_changed(user_id)  # the device's token went with it
+
+
+async def remove_device(user_id: int, device_id: int) -> None:
+    """Forget one of the user's devices by its id (the web app has ids, not push tokens)."""
+    deleted = await Device.filter(user_id=user_id, id=device_id).delete()
+    if not deleted:
+        raise NotFound("No such device of yours")
+    await announce_credentials_changed(user_id)  # the device's token went with it

@@ -9,6 +9,7 @@ requests expire when their start passes. Both sides are notified through the out
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
@@ -118,35 +119,85 @@ def _pending(request: CoverageRequest, now: datetime) -> None:
         raise Conflict(f"The coverage request is {request.status.value.lower()} already")
 
 
-async def accept_coverage(request_id: int, user_id: int, now: datetime) -> CoverageRequest:
+@dataclass(frozen=True)
+class Part:
+    """The stretch [start, end) of a request that a recipient takes."""
+
+    start: datetime
+    end: datetime
+
+
+async def accept_coverage(request_id: int, user_id: int, now: datetime, part: Part | None = None) -> CoverageRequest:
+    """Take the whole request, or only ``part`` of its window; returns the ACCEPTED request
+    (the original, or the new one recording the part)."""
+    if part is not None and (part.start.tzinfo is None or part.end.tzinfo is None):
+        raise BadInput("start and end need a time zone")
+    if part is not None and part.end <= part.start:
+        raise BadInput("end must be after start")
     async with unit_of_work() as effects:
         request = await _locked(request_id)
         if user_id not in request.recipient_ids:
             raise Forbidden("You were not asked to cover this request")
         _pending(request, now)
-        shifts = await requester_shifts(request.requester_id, list(request.schedule_ids), request.start, request.end)  # type: ignore[attr-defined]
+        if part is not None and not (request.start <= part.start and part.end <= request.end):
+            raise Conflict(f"The coverage request asks for {_window(request.start, request.end)} only")
+        taken = part or Part(request.start, request.end)
+        schedule_ids: list[int] = list(request.schedule_ids)  # type: ignore[arg-type]
+        shifts = await requester_shifts(request.requester_id, schedule_ids, taken.start, taken.end)  # type: ignore[attr-defined]
+        if not any(shifts.values()):
+            raise BadInput(f"There is no shift to cover between {_window(taken.start, taken.end)}")
+        left = [p for p in (Part(request.start, taken.start), Part(taken.end, request.end)) if await _has_shift(request, p)]
+        accepted = await _split(request, taken, left, now, effects) if left else request
         for schedule_id, found in shifts.items():
             for shift in found:
                 await ScheduleOverride.create(
-                    schedule_id=schedule_id, user_id=user_id, start=shift.start, end=shift.end, coverage_request_id=request.id
+                    schedule_id=schedule_id, user_id=user_id, start=shift.start, end=shift.end, coverage_request_id=accepted.id
                 )
-        request.status = CoverageStatus.ACCEPTED
-        request.accepted_by_id = user_id  # type: ignore[attr-defined]
-        request.decided_at = now
-        await request.save(update_fields=["status", "accepted_by_id", "decided_at"])
+        accepted.status = CoverageStatus.ACCEPTED
+        accepted.accepted_by_id = user_id  # type: ignore[attr-defined]
+        accepted.decided_at = now
+        await accepted.save(update_fields=["status", "accepted_by_id", "decided_at"])
         taker = await User.get(id=user_id)
         await _notify(
             [request.requester_id],  # type: ignore[attr-defined]
-            f"{taker.name} covers your shifts",
-            _window(request.start, request.end),
-            f"coverage:{request.id}:accepted",
+            f"{taker.name} covers {'part of ' if left else ''}your shifts",
+            _window(taken.start, taken.end),
+            f"coverage:{accepted.id}:accepted",
             now,
             effects,
         )
-        effects.publish("coverage", "ACCEPTED", coverage_request_id=request.id)
-        effects.publish("oncall", "CHANGED", schedule_ids=list(request.schedule_ids))
-        await oncall_changes.refresh_widgets({request.requester_id, user_id}, f"coverage:{request.id}", now, effects)  # type: ignore[attr-defined]
-    return request
+        effects.publish("coverage", "ACCEPTED", coverage_request_id=accepted.id)
+        effects.publish("oncall", "CHANGED", schedule_ids=schedule_ids)
+        await oncall_changes.refresh_widgets({request.requester_id, user_id}, f"coverage:{accepted.id}", now, effects)  # type: ignore[attr-defined]
+    return accepted
+
+
+async def _has_shift(request: CoverageRequest, stretch: Part) -> bool:
+    if stretch.end <= stretch.start:
+        return False
+    found = await requester_shifts(request.requester_id, list(request.schedule_ids), stretch.start, stretch.end)  # type: ignore[attr-defined,arg-type]
+    return any(found.values())
+
+
+async def _split(request: CoverageRequest, taken: Part, left: list[Part], now: datetime, effects: Effects) -> CoverageRequest:
+    """Narrow ``request`` to the first remaining stretch, ask for a second one in a new PENDING
+    request, and return a new request recording the part taken (saved by the caller)."""
+    def copy(stretch: Part) -> dict[str, object]:
+        return {
+            "requester_id": request.requester_id,  # type: ignore[attr-defined]
+            "start": stretch.start, "end": stretch.end, "message": request.message,
+            "schedule_ids": list(request.schedule_ids), "recipient_ids": list(request.recipient_ids),  # type: ignore[arg-type]
+            "created_at": now,
+        }
+
+    accepted = await CoverageRequest.create(**copy(taken))
+    request.start, request.end = left[0].start, left[0].end
+    await request.save(update_fields=["start", "end"])
+    effects.publish("coverage", "NARROWED", coverage_request_id=request.id)
+    for stretch in left[1:]:
+        rest = await CoverageRequest.create(**copy(stretch), declined_ids=list(request.declined_ids))  # type: ignore[arg-type]
+        effects.publish("coverage", "REQUESTED", coverage_request_id=rest.id)
+    return accepted
 
 
 async def decline_coverage(request_id: int, user_id: int, now: datetime) -> CoverageRequest:

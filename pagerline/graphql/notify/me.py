@@ -10,9 +10,10 @@ from strawberry.types import Info
 
 from pagerline import models
 from pagerline.engine.people import devices, phones
-from pagerline.engine.notify import muting
+from pagerline.engine.notify import muting, trial_page
 from pagerline.engine.schedules import reminders
 from pagerline.engine.core.errors import EngineError
+from pagerline.graphql.core.args import parse_id
 from pagerline.graphql.core.context import viewer_of
 from pagerline.graphql.core.errors import from_engine
 from pagerline.graphql.core.permissions import require_viewer
@@ -99,11 +100,33 @@ class MeMutation:
             raise from_engine(exc) from exc
         return True
 
+    @strawberry.mutation(description="Remove one of your devices by its id (as myDevices lists them); its device token stops working.")
+    async def remove_device(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            await devices.remove_device(viewer.user.id, parse_id(id, "device id"))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        return True
+
     @strawberry.mutation(description="Hold back your alert notifications until a time (null unmutes).")
     async def mute_notifications(self, info: Info, until: datetime | None = None) -> User:
         viewer = require_viewer(viewer_of(info))
         try:
             return User.of(await muting.mute(viewer.user.id, until, _now()))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+
+    @strawberry.mutation(
+        description=(
+            "Send yourself a test page now, through the real delivery path: one notification per channel of your "
+            "HIGH rules that can reach you (muting and storm protection apply). Returns how many were queued."
+        )
+    )
+    async def send_test_page(self, info: Info) -> int:
+        viewer = require_viewer(viewer_of(info))
+        try:
+            return await trial_page.send_test_page(viewer.user.id, _now())
         except EngineError as exc:
             raise from_engine(exc) from exc
 

@@ -16,7 +16,10 @@ from pagerline.graphql.schedules.schedules import CoverageRequest
 
 @strawberry.type
 class CoverageRequestEvent:
-    kind: str = strawberry.field(description="REQUESTED, ACCEPTED, DECLINED (by one person; the status says if by all), CANCELLED or EXPIRED.")
+    kind: str = strawberry.field(description=(
+        "REQUESTED, ACCEPTED, DECLINED (by one person; the status says if by all), CANCELLED, EXPIRED, "
+        "or NARROWED (someone accepted a part: the request now asks for what remains)."
+    ))
     request: CoverageRequest
 
 

@@ -238,6 +238,7 @@ class CoverageRequest:
     status: CoverageStatus
     requester_id: strawberry.ID
     recipient_ids: list[strawberry.ID]
+    declined_ids: list[strawberry.ID] = strawberry.field(description="Who was asked and said no (while others may still accept).")
     accepted_by_id: strawberry.ID | None
 
     @classmethod
@@ -246,6 +247,7 @@ class CoverageRequest:
             id=strawberry.ID(str(row.id)), start=row.start, end=row.end, message=row.message,
             status=CoverageStatus(row.status.value), requester_id=strawberry.ID(str(row.requester_id)),  # type: ignore[attr-defined]
             recipient_ids=[strawberry.ID(str(u)) for u in row.recipient_ids],
+            declined_ids=[strawberry.ID(str(u)) for u in row.declined_ids],
             accepted_by_id=strawberry.ID(str(row.accepted_by_id)) if row.accepted_by_id else None,  # type: ignore[attr-defined]
         )
 
@@ -529,9 +531,19 @@ class ScheduleMutation:
             raise from_engine(exc) from exc
         return True
 
-    @strawberry.mutation
-    async def accept_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:
-        return await _answer_coverage(info, id, coverage_engine.accept_coverage)
+    @strawberry.mutation(
+        description=(
+            "Take the request, or with start and end only that part of its window: the part becomes an ACCEPTED "
+            "request of its own (the answer), what remains stays asked of the same people."
+        )
+    )
+    async def accept_coverage_request(
+        self, info: Info, id: strawberry.ID, start: datetime | None = None, end: datetime | None = None
+    ) -> CoverageRequest:
+        if (start is None) != (end is None):
+            raise user_error("BAD_USER_INPUT", "Give both start and end to accept a part, or neither to accept it all")
+        part = coverage_engine.Part(start, end) if start is not None and end is not None else None
+        return await _answer_coverage(info, id, lambda request_id, user_id, now: coverage_engine.accept_coverage(request_id, user_id, now, part))
 
     @strawberry.mutation
     async def decline_coverage_request(self, info: Info, id: strawberry.ID) -> CoverageRequest:

@@ -1,9 +1,9 @@
 // "On call now": who each schedule and level 1 of each policy would page. Loaded with the page,
 // after every reconnection and every minute (shifts change on the hour, not on events).
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { OnCallNowDocument } from "../../gql/graphql";
 import { useShell } from "../shell/context";
-import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
+import { usePolled } from "./usePolled";
 import { onCallRows, type OnCallRow } from "./rows";
 
 const REFRESH_MS = 60_000;
@@ -20,11 +20,7 @@ export function OnCallCard() {
         else if (result.data) setRows(onCallRows(result.data));
       });
   }, [session, failed]);
-  useRefetchOnConnect(load);
-  useEffect(() => {
-    const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [load]);
+  usePolled(load, REFRESH_MS);
   return (
     <aside className="card oncall-card" aria-labelledby="oncall-title">
       <h2 id="oncall-title">On call now</h2>

@@ -9,7 +9,9 @@ import { SetupWarnings } from "../admin/SetupWarnings";
 import { AlertPage } from "../alerts/AlertPage";
 import { HistoryPage } from "../alerts/HistoryPage";
 import { OpenAlertsPage } from "../alerts/OpenAlertsPage";
+import { CoveragePage } from "../coverage/CoveragePage";
 import { CoverageRequestPage } from "../coverage/CoverageRequestPage";
+import { MePage } from "../me/MePage";
 import { SignIn } from "../me/SignIn";
 import { useViewer } from "../me/useViewer";
 import { LogoutDocument } from "../../gql/graphql";
@@ -18,6 +20,8 @@ import { PushToggle } from "../../pwa/PushToggle";
 import { StaleSnapshot } from "../../pwa/StaleSnapshot";
 import { loadSnapshot } from "../../pwa/snapshotStore";
 import { OnCallCard } from "../oncall/OnCallCard";
+import { OnCallPage } from "../oncall/OnCallPage";
+import { SchedulePage } from "../oncall/SchedulePage";
 import { ShellContext, useShell, type Shell } from "./context";
 import { errorText, isUnauthenticated } from "./errors";
 import { openLiveSession, type ConnectionState, type LiveSession } from "./live";
@@ -146,6 +150,15 @@ function SignedIn({ connection, message, offline }: SignedInProps) {
           <Link href="/history" aria-current={route.page === "history" ? "page" : undefined}>
             History
           </Link>
+          <Link href="/oncall" aria-current={route.page === "oncall" || route.page === "schedule" ? "page" : undefined}>
+            On call
+          </Link>
+          <Link href="/coverage" aria-current={route.page === "coverageRequests" || route.page === "coverage" ? "page" : undefined}>
+            Coverage
+          </Link>
+          <Link href="/me" aria-current={route.page === "me" ? "page" : undefined}>
+            Me
+          </Link>
         </nav>
         {connection && (
           <p id="connection" className="connection" role="status" aria-live="polite" data-state={connection.state}>
@@ -180,6 +193,14 @@ function Page({ route }: { route: Route }) {
       return <HistoryPage params={route.params} />;
     case "coverage":
       return <CoverageRequestPage params={route.params} />;
+    case "oncall":
+      return <OnCallPage />;
+    case "coverageRequests":
+      return <CoveragePage />;
+    case "me":
+      return <MePage />;
+    case "schedule":
+      return <SchedulePage id={route.id} params={route.params} />;
     case "notFound":
       return (
         <section>

@@ -9,5 +9,11 @@ it("reads paths and the old hash links alike", () => {
   expect(coverage.page).toBe("coverage");
   expect(coverage.page === "coverage" && coverage.params.get("schedules")).toBe("1,2");
   expect(parseRoute("/history", "?text=disk", "").page).toBe("history");
+  expect(parseRoute("/oncall", "", "")).toEqual({ page: "oncall" });
+  expect(parseRoute("/coverage", "", "")).toEqual({ page: "coverageRequests" });
+  expect(parseRoute("/me", "", "")).toEqual({ page: "me" });
+  const schedule = parseRoute("/schedules/4", "?week=2026-12-07", "");
+  expect(schedule.page === "schedule" && [schedule.id, schedule.params.get("week")]).toEqual(["4", "2026-12-07"]);
+  expect(parseRoute("/schedules/x", "", "").page).toBe("notFound");
   expect(parseRoute("/nope", "", "").page).toBe("notFound");
 });

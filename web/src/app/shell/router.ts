@@ -8,6 +8,10 @@ export type Route =
   | { page: "alert"; id: string }
   | { page: "history"; params: URLSearchParams }
   | { page: "coverage"; params: URLSearchParams }
+  | { page: "oncall" }
+  | { page: "coverageRequests" }
+  | { page: "me" }
+  | { page: "schedule"; id: string; params: URLSearchParams }
   | { page: "notFound" };
 
 export function parseRoute(pathname: string, search: string, hash: string): Route {
@@ -20,6 +24,11 @@ export function parseRoute(pathname: string, search: string, hash: string): Rout
   const alert = /^\/alerts\/(\d+)\/?$/.exec(pathname);
   if (alert?.[1]) return { page: "alert", id: alert[1] };
   if (pathname === "/history") return { page: "history", params };
+  if (pathname === "/oncall") return { page: "oncall" };
+  if (pathname === "/coverage") return { page: "coverageRequests" };
+  if (pathname === "/me") return { page: "me" };
+  const schedule = /^\/schedules\/(\d+)\/?$/.exec(pathname);
+  if (schedule?.[1]) return { page: "schedule", id: schedule[1], params };
   if (pathname === "/coverage/request") return { page: "coverage", params };
   return { page: "notFound" };
 }
