@@ -12,10 +12,12 @@ from starlette.routing import Mount, Route
 
 from pagerline.api.openapi import openapi_document
 from pagerline.app import create_app
+from pagerline.web import routes as web_routes
 from pagerline.settings import Settings
 
 # Not REST: GraphQL describes itself (schema.graphql), and the dashboard is a page and its files.
-NOT_REST = {"/graphql", "/"}
+# GraphQL, and the web app's pages and files (served for browsers, not a REST API).
+NOT_REST = {"/graphql", *(route.path for route in web_routes.routes if isinstance(route, Route))}
 
 
 SETTINGS = Settings(database_url="sqlite://:memory:", secret_key="test-secret")

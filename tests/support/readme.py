@@ -68,6 +68,9 @@ ROUTES: dict[str, str] = {
     "GET, HEAD /coverage": "the web app's Coverage page (ask, answer, cancel)",
     "GET, HEAD /me": "the web app's Me page (rules, muting, phone, devices, tokens)",
     "GET /assets/…": "the web app's scripts and styles (hashed names, cached for a year)",
+    "GET, HEAD /sw.js": "the web app's service worker (offline shell, Web Push notifications; no-cache)",
+    "GET, HEAD /manifest.webmanifest": "the web app's manifest, so phones can install it (no-cache)",
+    "GET /icons/…": "the web app's icons (cached for a day)",
     "GET /static/…": "GraphiQL's packaged scripts and styles",
 }
 
