@@ -25,7 +25,18 @@ def pg_base_url() -> str | None:
 
 
 def redis_base_url() -> str | None:
-    return os.environ.get(REDIS_ENV) or None
+    """The Redis database of this test process. With pytest-xdist (``make test`` runs two
+    workers) each worker takes its own database number, counting down from the one given, so
+    one worker's FLUSHDB never empties the other's queues and bus."""
+    url = os.environ.get(REDIS_ENV) or None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    if url is None or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0) - int(worker[2:])
+    if number < 0:
+        raise RuntimeError(f"{REDIS_ENV}={url}: too few Redis databases below it for worker {worker}")
+    return urlunsplit(parts._replace(path=f"/{number}"))
 
 
 def _with_db(url: str, name: str) -> str:
