@@ -4,9 +4,9 @@ the server's worker delivers (to the console transport here); signed out it is r
 
 from __future__ import annotations
 
-import time
 
 from pagerline.models import Notification, NotificationStatus
+from tests.support.polling import wait_until
 from tests.support.graphql import World, gql, in_db
 
 
@@ -17,12 +17,11 @@ def test_send_test_page_queues_and_delivers(world: World) -> None:
     async def statuses() -> list[tuple[str, NotificationStatus]]:
         return [(n.title, n.status) for n in await Notification.filter(user_id=org.alice_id, dedup_key__startswith="test:")]
 
-    for _ in range(100):  # the server's worker delivers it
+    def sent() -> list[tuple[str, NotificationStatus]] | None:  # the server's worker delivers it
         found = in_db(world.database_url, statuses)
-        if found and found[0][1] is NotificationStatus.SENT:
-            break
-        time.sleep(0.1)
-    assert found == [("Test page from pagerline", NotificationStatus.SENT)]
+        return found if found and found[0][1] is NotificationStatus.SENT else None
+
+    assert wait_until(sent, timeout=10, what="the test page sent") == [("Test page from pagerline", NotificationStatus.SENT)]
 
     refused = gql(world.url, None, "mutation { sendTestPage }")
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -14,6 +14,7 @@ import pytest
 from pagerline.models import Notification, NotificationStatus
 from tests.integration.test_web_app_journeys import VIEWPORTS, accessible, open_in
 from tests.support.browser import Site, needs_axe, needs_chromium, needs_web_app, outside_playwright, sign_in
+from tests.support.polling import wait_until
 from tests.support.graphql import data, in_db
 
 if TYPE_CHECKING:
@@ -80,13 +81,12 @@ def test_edit_rules_mute_and_send_a_test_page(browser: Browser, site: Site, view
     earlier = outside_playwright(lambda: in_db(site.url, test_pages))
     page.get_by_role("button", name="Send me a test page").click()
     page.locator("#test-page-result", has_text="Test page sent on 1 channel.").wait_for()
-    deadline = time.time() + 20
-    while time.time() < deadline:
+    def decided() -> list[tuple[NotificationStatus, str]] | None:
         found = outside_playwright(lambda: in_db(site.url, test_pages))
-        if len(found) > len(earlier) and found[-1][0] not in (NotificationStatus.PENDING, NotificationStatus.SENDING):
-            break
-        time.sleep(0.2)
-    status, error = found[-1]
+        done = len(found) > len(earlier) and found[-1][0] not in (NotificationStatus.PENDING, NotificationStatus.SENDING)
+        return found if done else None
+
+    status, error = wait_until(decided, timeout=20, interval=0.2, what="the test page decided")[-1]
     if any(previous is NotificationStatus.SENT for previous, _ in earlier):
         assert (status, "identical" in error) == (NotificationStatus.SUPPRESSED, True)
     else:
