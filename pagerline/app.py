@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
@@ -23,7 +24,7 @@ from pagerline.api import (
     webhook,
     widget,
 )
-from pagerline.api.errors import http_exception_response, internal_error_response
+from pagerline.api.errors import client_gone_response, http_exception_response, internal_error_response
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
@@ -90,7 +91,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
         middleware=[Middleware(RequestIdMiddleware)],  # X-Request-ID on every line logged and every answer
-        exception_handlers={HTTPException: http_exception_response, Exception: internal_error_response},
+        exception_handlers={
+            HTTPException: http_exception_response,
+            ClientDisconnect: client_gone_response,
+            Exception: internal_error_response,
+        },
     )
     app.state.settings = settings
     app.state.rate_limiter = TokenBuckets(settings.event_rate_per_key, settings.event_burst_per_key)
