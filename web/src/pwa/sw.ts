@@ -8,6 +8,9 @@
 //   hashed assets come from the cache first (their names never change meaning). GraphQL and the
 //   API are never cached: the app keeps its own last data and marks it stale (src/pwa/snapshot.ts).
 // - push: shows the page the server sent (docs/mobile.md, "Browsers (Web Push)").
+// - pushsubscriptionchange: subscribes again with the old subscription's key and asks open
+//   windows to register it; the worker holds no session to tell the server itself
+//   (src/pwa/subscriptionChange.ts says why; the page registers at its next start otherwise).
 // - notificationclick: Accept/Resolve post the page's action token to /api/actions (no session
 //   needed) and show the answer; a plain click shows the alert in the open app (a message its
 //   router follows, src/pwa/register.ts) and focuses it, or opens a window on it.
@@ -16,6 +19,7 @@
 // it imports only pure modules, which the bundle inlines.
 import { actionResult, notificationFor, type NotificationAction, type ShownNotification } from "./notification";
 import type { OpenMessage } from "./openMessage";
+import { renewSubscription } from "./subscriptionChange";
 import { assetsIn, cachePolicy, isAppPage } from "./shellCache";
 
 declare const self: ServiceWorkerGlobalScope;
@@ -107,6 +111,11 @@ self.addEventListener("push", (event) => {
     payload = { title: "pagerline", body: event.data?.text() ?? "" };
   }
   event.waitUntil(show(notificationFor(payload, self.location.origin)));
+});
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  const change = { oldKey: event.oldSubscription?.options.applicationServerKey ?? null, renewed: event.newSubscription !== null && event.newSubscription !== undefined };
+  event.waitUntil(renewSubscription(change, self.registration.pushManager, self.clients));
 });
 
 interface ShownData {
