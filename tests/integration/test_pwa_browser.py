@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pagerline.models import Device, Platform
-from tests.fakes.webpush import FakeWebPush
+from tests.fakes.webpush import BrowserSubscription, FakeWebPush
 from tests.support.browser import (
     WEB_APP,
     Site,
@@ -45,12 +45,13 @@ from tests.support.browser import (
     open_app,
     outside_playwright,
     sign_in,
+    start_site,
 )
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data, in_db
-from tests.support.live import embedded_env, post_alert, seed_database
+from tests.support.live import post_alert
 from tests.support.polling import wait_until
-from tests.support.processes import serving, start_server
+from tests.support.processes import serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Worker
@@ -117,16 +118,10 @@ def push_service() -> Iterator[FakeWebPush]:
 
 @pytest.fixture(scope="module")
 def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory, push_service: FakeWebPush) -> Iterator[Site]:
-    workdir = tmp_path_factory.mktemp("pwa")
-
-    def seeded() -> tuple[str, Any]:
-        url = templates.sqlite(workdir)
-        return url, seed_database(url)
-
-    url, org = outside_playwright(seeded)
     # The fake's host is the only push service allowed; the server trusts its CA.
-    env = embedded_env(url, workdir, PAGERLINE_WEBPUSH_ENDPOINT_ALLOW="127.0.0.1", SSL_CERT_FILE=push_service.ca_file)
-    made = Site(start_server(env, workdir), org, url)
+    made = start_site(
+        templates, tmp_path_factory.mktemp("pwa"), PAGERLINE_WEBPUSH_ENDPOINT_ALLOW="127.0.0.1", SSL_CERT_FILE=push_service.ca_file
+    )
     with serving(made.server):
         yield made
 
@@ -218,8 +213,9 @@ def devices(site: Site) -> list[dict[str, Any]]:
     return data(site.server.url, site.org.alice_token, "{ myDevices { platform provider active } }")["myDevices"]
 
 
-def test_push_subscribes_shows_the_page_and_its_accept_button_accepts(browser: Browser, site: Site, push_service: FakeWebPush) -> None:
-    subscription = push_service.subscribe()
+def signed_in_with_push(browser: Browser, site: Site, subscription: BrowserSubscription) -> tuple[BrowserContext, Page]:
+    """Alice signed in, in a context allowed notifications whose PushManager hands out
+    ``subscription``, the service worker in control."""
     context = browser.new_context(permissions=["notifications"])
     context.add_init_script(script=f"({FAKE_PUSH_MANAGER})({json.dumps(subscription.json())})")
     page = context.new_page()
@@ -227,6 +223,12 @@ def test_push_subscribes_shows_the_page_and_its_accept_button_accepts(browser: B
     page.goto(site.server.url + "/")
     sign_in(page, "alice@ops.test", "alice-password")
     controlled(page)
+    return context, page
+
+
+def test_push_subscribes_shows_the_page_and_its_accept_button_accepts(browser: Browser, site: Site, push_service: FakeWebPush) -> None:
+    subscription = push_service.subscribe()
+    context, page = signed_in_with_push(browser, site, subscription)
     assert [d for d in devices(site) if d["platform"] == "WEB"] == []
 
     toggle = page.get_by_role("button", name="Push on this device")
@@ -308,13 +310,7 @@ def web_push_endpoints(site: Site) -> list[str]:
 
 def test_a_replaced_subscription_is_registered_again(browser: Browser, site: Site, push_service: FakeWebPush) -> None:
     first, second, third = push_service.subscribe(), push_service.subscribe(), push_service.subscribe()
-    context = browser.new_context(permissions=["notifications"])
-    context.add_init_script(script=f"({FAKE_PUSH_MANAGER})({json.dumps(first.json())})")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.goto(site.server.url + "/")
-    sign_in(page, "alice@ops.test", "alice-password")
-    controlled(page)
+    context, page = signed_in_with_push(browser, site, first)
     page.get_by_role("button", name="Push on this device").click()
     page.locator('#push-state[data-state="on"]').wait_for()
     assert web_push_endpoints(site) == [first.endpoint]

@@ -17,18 +17,15 @@ import pytest
 
 from tests.fakes.twilio import FakeTwilio
 from tests.integration.test_web_app_journeys import VIEWPORTS, accessible, open_in
-from tests.support.browser import Site, needs_axe, needs_chromium, needs_web_app, outside_playwright, sign_in
+from tests.support.browser import Site, needs_axe, needs_chromium, needs_web_app, sign_in, start_site
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data
-from tests.support.live import embedded_env, seed_database
 from tests.support.polling import wait_until
-from tests.support.processes import serving, start_server
+from tests.support.processes import serving
 from tests.support.transports import TWILIO_FROM
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
-
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [needs_chromium, needs_web_app, needs_axe]
 
@@ -50,19 +47,11 @@ def twilio() -> Iterator[FakeTwilio]:
 @pytest.fixture(scope="module")
 def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio) -> Iterator[Site]:
     """The module's server, whose SMS go to the fake Twilio (everything else to the console)."""
-    workdir = tmp_path_factory.mktemp("web-app-contact")
-
-    def seeded() -> tuple[str, object]:
-        url = templates.sqlite(workdir)
-        return url, seed_database(url)
-
-    url, org = outside_playwright(seeded)
-    env = embedded_env(
-        url, workdir,
+    made = start_site(
+        templates, tmp_path_factory.mktemp("web-app-contact"),
         PAGERLINE_TWILIO_ACCOUNT_SID=twilio.account_sid, PAGERLINE_TWILIO_AUTH_TOKEN=twilio.auth_token,
         PAGERLINE_TWILIO_FROM=TWILIO_FROM, PAGERLINE_TWILIO_BASE_URL=twilio.url,
     )
-    made = Site(start_server(env, workdir), org, url)  # type: ignore[arg-type]
     with serving(made.server):
         yield made
 

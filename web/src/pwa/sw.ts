@@ -1,7 +1,8 @@
 // pagerline's service worker, served at /sw.js (scope /). Hand-written rather than Workbox: it
-// does three small things (keep the shell for offline use, show pushes, answer notification
-// buttons), a generated precache manifest would add a build plugin and a runtime for what is a
-// page and a handful of hashed files, and every line here is ours to read in a review.
+// does four small things (keep the shell for offline use, show pushes, answer notification
+// buttons, renew a replaced push subscription), a generated precache manifest would add a build
+// plugin and a runtime for what is a page and a handful of hashed files, and every line here is
+// ours to read in a review.
 //
 // - Offline shell: install caches the page and the hashed assets it names; a navigation goes to
 //   the network first (a new release is picked up at once) and falls back to the cached page;
