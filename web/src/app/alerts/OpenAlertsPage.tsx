@@ -32,7 +32,7 @@ export function OpenAlertsPage() {
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
   const [loaded, setLoaded] = useState(false);
-  const { staleSince, startRefetch, refreshed } = useStaleness();
+  const { staleSince, startRefetch, refreshed, unreachable } = useStaleness();
   usePageTitle(loaded ? `Open alerts (${alerts.length})` : "Open alerts");
 
   const commit = useCallback((next: OpenAlerts<AlertListItemFragment>) => {
@@ -52,6 +52,7 @@ export function OpenAlertsPage() {
       let after: string | null = null;
       for (;;) {
         const result: OperationResult<DashboardQuery> = await session.client.query(DashboardDocument, { after }).toPromise();
+        if (result.error?.networkError) unreachable();
         if (result.error) failed("Could not load the open alerts", result.error);
         if (result.error || !result.data) return null;
         const { edges, pageInfo } = result.data.alerts;
@@ -66,7 +67,7 @@ export function OpenAlertsPage() {
       setLoaded(true);
       refreshed(epoch);
     });
-  }, [session, failed, commit, startRefetch, refreshed]);
+  }, [session, failed, commit, startRefetch, refreshed, unreachable]);
   useRefetchOnConnect(refresh);
 
   useEffect(() => {

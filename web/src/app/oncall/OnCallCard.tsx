@@ -14,20 +14,21 @@ const REFRESH_MS = 60_000;
 export function OnCallCard() {
   const { session, failed } = useShell();
   const [rows, setRows] = useState<OnCallRow[] | null>(null);
-  const { staleSince, startRefetch, refreshed } = useStaleness();
+  const { staleSince, startRefetch, refreshed, unreachable } = useStaleness();
   const load = useCallback(() => {
     const epoch = startRefetch();
     void session.client
       .query(OnCallNowDocument, {})
       .toPromise()
       .then((result) => {
+        if (result.error?.networkError) unreachable();
         if (result.error) failed("Could not load who is on call", result.error);
         else if (result.data) {
           setRows(onCallRows(result.data));
           refreshed(epoch);
         }
       });
-  }, [session, failed, startRefetch, refreshed]);
+  }, [session, failed, startRefetch, refreshed, unreachable]);
   usePolled(load, REFRESH_MS);
   return (
     <aside className="card oncall-card" aria-labelledby="oncall-title">

@@ -8,9 +8,12 @@ export interface StalenessHandle {
   /** Call when a refetch starts; give what it returns to `refreshed` when it answers. */
   startRefetch: () => number;
   refreshed: (epoch: number) => void;
+  /** A request failed to reach the server (a network error): stale from now, like a lost connection. */
+  unreachable: () => void;
 }
 
-/** The page's staleness (see staleness.ts), following the live session's losses. */
+/** The page's staleness (see staleness.ts), following the live session's losses and the
+ * page's own requests that could not reach the server. */
 export function useStaleness(): StalenessHandle {
   const { session } = useShell();
   const state = useRef<Staleness>(openedWith(session.lostAt()));
@@ -22,5 +25,6 @@ export function useStaleness(): StalenessHandle {
   useEffect(() => session.onLost((at) => apply(lost(state.current, at))), [session, apply]);
   const startRefetch = useCallback(() => state.current.epoch, []);
   const done = useCallback((epoch: number) => apply(refreshed(state.current, epoch)), [apply]);
-  return { staleSince, startRefetch, refreshed: done };
+  const unreachable = useCallback(() => apply(lost(state.current, new Date().toISOString())), [apply]);
+  return { staleSince, startRefetch, refreshed: done, unreachable };
 }
