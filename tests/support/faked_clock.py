@@ -145,21 +145,35 @@ def faked_env(lib: str, at: datetime) -> dict[str, str]:
     return env
 
 
+class ProbeFailed(Exception):
+    """What is wrong with a probe's run (it hung, or it failed)."""
+
+
+def run_probe(name: str, code: str, env: dict[str, str], timeout: float) -> list[str]:
+    """The words a probe printed, or ProbeFailed saying why there are none."""
+    try:
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise ProbeFailed(f"the {name} hung (a sleep or a wait never ended)") from exc
+    if done.returncode != 0:
+        raise ProbeFailed(f"the {name} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout.split()
+
+
+def off_clock(who: str, seen: float, at: datetime) -> str | None:
+    return f"{who} sees {datetime.fromtimestamp(seen, UTC)}, not {at}" if abs(seen - at.timestamp()) > PROBE_SLACK_S else None
+
+
 def check_probe(env: dict[str, str], at: datetime) -> str | None:
     """None when Python, a child process and asyncio all run on the faked clock; else what is wrong."""
     try:
-        done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        return "the probe hung (a sleep or a wait never ended)"
-    if done.returncode != 0:
-        return f"the probe failed: {done.stderr.strip()}"
-    parent, child, slept = (float(value) for value in done.stdout.split())
-    for who, seen in (("python", parent), ("a child process", child)):
-        if abs(seen - at.timestamp()) > PROBE_SLACK_S:
-            return f"{who} sees {datetime.fromtimestamp(seen, UTC)}, not {at}"
-    if not 0.14 <= slept < 1:
-        return f"asyncio.sleep, time.sleep and Event.wait of 0.05 s took {slept:.3f}s together"
-    return None
+        parent, child, slept = (float(value) for value in run_probe("probe", PROBE, env, 30))
+    except ProbeFailed as exc:
+        return str(exc)
+    problem = off_clock("python", parent, at) or off_clock("a child process", child, at)
+    if problem is None and not 0.14 <= slept < 1:
+        problem = f"asyncio.sleep, time.sleep and Event.wait of 0.05 s took {slept:.3f}s together"
+    return problem
 
 
 def check_browser_probe(env: dict[str, str], at: datetime) -> str | None:
@@ -168,15 +182,10 @@ def check_browser_probe(env: dict[str, str], at: datetime) -> str | None:
     if not Path("/usr/bin/chromium").exists():
         return None
     try:
-        done = subprocess.run([sys.executable, "-c", BROWSER_PROBE], env=env, capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        return "the browser probe hung"
-    if done.returncode != 0:
-        return f"the browser probe failed: {done.stderr.strip()[-500:]}"
-    seen = float(done.stdout.split()[-1])
-    if abs(seen - at.timestamp()) > PROBE_SLACK_S:
-        return f"chromium sees {datetime.fromtimestamp(seen, UTC)}, not {at}"
-    return None
+        seen = float(run_probe("browser probe", BROWSER_PROBE, env, 120)[-1])
+    except ProbeFailed as exc:
+        return str(exc)
+    return off_clock("chromium", seen, at)
 
 
 def run_at(lib: str, instant: Instant, files: list[str], pytest_args: list[str]) -> bool:
