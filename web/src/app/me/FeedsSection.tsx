@@ -12,7 +12,7 @@ import type { MeSectionProps } from "./MePage";
 type Feed = MeSectionProps["data"]["myCalendarFeeds"][number];
 
 /** What a feed covers, as its list entry and its Revoke button name it. */
-export function feedSubject(feed: Pick<Feed, "scheduleId" | "scheduleName">): string {
+function feedSubject(feed: Pick<Feed, "scheduleId" | "scheduleName">): string {
   if (feed.scheduleId === null || feed.scheduleId === undefined) return "my shifts";
   return feed.scheduleName ?? "a schedule no longer shown to you";
 }
