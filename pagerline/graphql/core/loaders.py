@@ -400,9 +400,18 @@ class Loaders:
 
     @cached_property
     def _on_call_answers(self) -> dict[ScheduleWindow, int | None]:
-        """Who a loaded schedule has on call in a window (``ScheduleWindow.at``), as computed
-        by :meth:`prefetch_on_call` for the lookups that follow it."""
+        """Who a loaded schedule has on call at an instant (``ScheduleWindow.at``), each computed
+        once per request (``onCall`` and ``onCallByPolicy`` ask about the same schedules)."""
         return {}
+
+    def on_call(self, schedule: LoadedSchedule, at: datetime) -> int | None:
+        """Who ``schedule`` has on call at ``at`` (None: nobody)."""
+        window = ScheduleWindow.at(schedule.id, at)
+        answers = self._on_call_answers
+        if window in answers:
+            return answers[window]
+        user_id = answers[window] = self.compiled(schedule).on_call(at)
+        return user_id
 
     def forget_schedules(self) -> None:
         """After a change to schedules in this request (a mutation field), the fields that
@@ -441,8 +450,7 @@ class Loaders:
             return ScheduleGone()
         if schedule is NOT_LOADED:
             return NOT_LOADED
-        answers = self._on_call_answers
-        user_id = answers[window] if window in answers else self.compiled(schedule).on_call(window.start)
+        user_id = self.on_call(schedule, window.start)
         return None if user_id is None else self._users.loaded(user_id)
 
     async def prefetch_on_call(self, schedule_ids: list[int], instants: Iterable[datetime]) -> None:
@@ -451,15 +459,12 @@ class Loaders:
         at once (see :meth:`on_call_loaded`) instead of waiting for a load per lookup."""
         windows = [ScheduleWindow.at(sid, at) for at in instants for sid in schedule_ids]
         loaded = await self.schedules_for(windows)
-        answers = self._on_call_answers
-        for window, schedule in zip(windows, loaded):
-            if schedule is not None:
-                answers[window] = self.compiled(schedule).on_call(window.start)
-        await self.users_by_id(u for u in answers.values() if u is not None)
+        who = (self.on_call(s, w.start) for w, s in zip(windows, loaded) if s is not None)
+        await self.users_by_id(u for u in who if u is not None)
 
     async def _on_call_users(self, windows: list[ScheduleWindow]) -> list[UserRow | None | ScheduleGone]:
         loaded = await self.schedules_for(windows)
-        who = [self.compiled(s).on_call(w.start) if s is not None else None for w, s in zip(windows, loaded)]
+        who = [self.on_call(s, w.start) if s is not None else None for w, s in zip(windows, loaded)]
         users = await self.users_by_id(u for u in who if u is not None)
         return [
             ScheduleGone() if s is None else users.get(u) if u is not None else None for s, u in zip(loaded, who)

@@ -91,7 +91,7 @@ async def _on_call_at(info: Info, schedule_ids: list[int], at: datetime) -> dict
     """Schedule id → who is on call at ``at`` (None: nobody), for schedules that exist."""
     loaders = loaders_of(info)
     loaded = await loaders.schedules_for([ScheduleWindow.at(sid, at) for sid in schedule_ids])
-    return {schedule.id: loaders.compiled(schedule).on_call(at) for schedule in loaded if schedule is not None}
+    return {schedule.id: loaders.on_call(schedule, at) for schedule in loaded if schedule is not None}
 
 
 def _on_call_user(info: Info, found: UserRow | None | ScheduleGone) -> User | None:
@@ -380,7 +380,7 @@ class ScheduleQuery:
         loaders = loaders_of(info)
         windows = [ScheduleWindow.at(sid, at) for sid in await _visible_schedule_ids(info)]
         loaded = [s for s in await loaders.schedules_for(windows) if s is not None]  # None: deleted since
-        who = {schedule.id: loaders.compiled(schedule).on_call(at) for schedule in loaded}
+        who = {schedule.id: loaders.on_call(schedule, at) for schedule in loaded}
         users = await _users_at_once(info, who.values())
         return [ScheduleOnCall(schedule=Schedule.of_loaded(s), user=_user(users, who[s.id])) for s in loaded]
 
