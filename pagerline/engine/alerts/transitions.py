@@ -27,7 +27,7 @@ from pagerline.engine.notify.planning import plan_updates
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.people.roles import may_see
 from pagerline.engine.core.timeline import LogKind, add_entry, entry
-from pagerline.models import Alert, AlertActionTrigger, AlertLogEntry, AlertStatus, Notification, NotificationKind, NotificationStatus, Priority, User
+from pagerline.models import Alert, AlertActionTrigger, AlertLogEntry, AlertStatus, NotificationKind, NotificationStatus, Priority, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +199,11 @@ async def _locked(alert_id: int, actor_id: int | None = None, viewer: Viewer | N
 
 async def _cancel_pending_pages(alert_id: int, now: datetime, reason: str) -> None:
     """Pages not yet handed to a transport are no longer needed once someone responded."""
-    await Notification.filter(
-        alert_id=alert_id, kind=NotificationKind.PAGE, status=NotificationStatus.PENDING
-    ).update(status=NotificationStatus.SKIPPED, last_error=reason, claimed_until=None)
+    # Written out: building it through the ORM cost more than running it (every accept and resolve).
+    await sql.execute(
+        "UPDATE notifications SET status = ?, last_error = ?, claimed_until = NULL WHERE alert_id = ? AND kind = ? AND status = ?",
+        NotificationStatus.SKIPPED.value, reason, alert_id, NotificationKind.PAGE.value, NotificationStatus.PENDING.value,
+    )
 
 
 async def _actor_name(user_id: int | None, fallback: str) -> str:
