@@ -19,6 +19,7 @@ from pagerline.engine.alerts.transitions import event_counts
 from pagerline.engine.alerts.escalation import RuleTargets
 from pagerline.engine.core.timeline import TimelineEntry, TimelinePage, count_entries, newest_pages
 from pagerline.engine.core import sql
+from pagerline.engine.core.memo import remembered
 from pagerline.engine.core.sql_dialect import in_list
 from pagerline.engine.schedules.math import CompiledSchedule, ScheduleSpec
 from pagerline.engine.schedules.oncall import LoadedSchedule, load_schedules
@@ -284,13 +285,7 @@ _compiled_specs: dict[ScheduleSpec, CompiledSchedule] = {}
 
 
 def _compile(spec: ScheduleSpec) -> CompiledSchedule:
-    compiled = _compiled_specs.get(spec)
-    if compiled is None:
-        compiled = CompiledSchedule(spec)
-        if len(_compiled_specs) >= _COMPILED_MEMO_SIZE:
-            _compiled_specs.clear()
-        _compiled_specs[spec] = compiled
-    return compiled
+    return remembered(_compiled_specs, spec, lambda: CompiledSchedule(spec), _COMPILED_MEMO_SIZE)
 
 
 class ScheduleGone(LookupError):
@@ -399,18 +394,18 @@ class Loaders:
         return held[1]
 
     @cached_property
-    def _on_call_answers(self) -> dict[ScheduleWindow, int | None]:
-        """Who a loaded schedule has on call at an instant (``ScheduleWindow.at``), each computed
-        once per request (``onCall`` and ``onCallByPolicy`` ask about the same schedules)."""
+    def _on_call_answers(self) -> dict[tuple[int, datetime], int | None]:
+        """Who a loaded schedule (by id) has on call at an instant, each computed once per
+        request (``onCall`` and ``onCallByPolicy`` ask about the same schedules)."""
         return {}
 
     def on_call(self, schedule: LoadedSchedule, at: datetime) -> int | None:
         """Who ``schedule`` has on call at ``at`` (None: nobody)."""
-        window = ScheduleWindow.at(schedule.id, at)
+        key = (schedule.id, at)
         answers = self._on_call_answers
-        if window in answers:
-            return answers[window]
-        user_id = answers[window] = self.compiled(schedule).on_call(at)
+        if key in answers:
+            return answers[key]
+        user_id = answers[key] = self.compiled(schedule).on_call(at)
         return user_id
 
     def forget_schedules(self) -> None:
