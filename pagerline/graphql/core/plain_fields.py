@@ -24,11 +24,13 @@ from typing import Any, NamedTuple, TypeAlias
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLString,
     is_specified_scalar_type,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
@@ -44,6 +46,7 @@ class NotPlain(Exception):
 class Leaf(NamedTuple):
     coerce: Callable[[Any], Any]
     non_null: bool
+    keeps_str: bool = False  # String and ID: a str is shown as it is (what their coercion does)
 
 
 class Object(NamedTuple):
@@ -99,7 +102,7 @@ def _completion(output_type: GraphQLOutputType, field_details_list: FieldDetails
     # Built-in scalars and enums: their output coercion is all graphql-core does with a value
     # (once it is not an awaitable, see answer); a custom scalar keeps graphql-core's path.
     if isinstance(named, GraphQLEnumType) or (isinstance(named, GraphQLScalarType) and is_specified_scalar_type(named)):
-        return Leaf(named.coerce_output_value, non_null)
+        return Leaf(named.coerce_output_value, non_null, named is GraphQLString or named is GraphQLID)
     if isinstance(named, GraphQLObjectType):
         grouped, new_defer_usages, _ = collect(named, field_details_list)
         if new_defer_usages:
@@ -136,6 +139,8 @@ def answer(completion: Completion, value: Any) -> Any:
         if completion.non_null:
             raise NotPlain
         return None
+    if type(value) is str and type(completion) is Leaf and completion.keeps_str:  # most leaves
+        return value
     # graphql-core awaits an awaitable and raises an exception given as a value (String would
     # show either through str()).
     if type(value) not in _SIMPLE and (isinstance(value, Exception) or hasattr(value, "__await__")):
