@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from pagerline.engine.alerts import search as alert_search, transitions as alert_engine
 from pagerline.engine.people.accounts import Viewer, login as engine_login
-from pagerline.engine.core.errors import EngineError
+from pagerline.engine.core.errors import EngineError, NotFound
 from pagerline.graphql.core.context import app_state, viewer_of
 from pagerline.graphql.core.execution import PagerlineExecutionContext
 from pagerline.graphql.core.input_checks import InputChecks
@@ -69,16 +69,23 @@ def _alert_id(raw: strawberry.ID) -> int:
     return parse_id(raw, "alert id")
 
 
-async def _act(info: Info, raw_id: strawberry.ID, action: Callable[[Viewer, int], Awaitable[AlertRow]]) -> Alert:
-    """The shape of every alert mutation: responder check, visibility check, engine call."""
+async def _act(
+    info: Info, raw_id: strawberry.ID, action: Callable[[Viewer, int], Awaitable[AlertRow]], *, checks_visibility: bool = False
+) -> Alert:
+    """The shape of every alert mutation: responder check, visibility check, engine call.
+    ``checks_visibility``: the engine checks, under the alert's lock, that the viewer may see
+    it (one statement fewer than checking here first); an alert they may not see is "not
+    found" either way."""
     viewer = require_responder(viewer_of(info))
     alert_id = _alert_id(raw_id)
-    if await visible_alert(viewer, alert_id) is None:
+    if not checks_visibility and await visible_alert(viewer, alert_id) is None:
         raise not_found("Alert")
     try:
         # The engine's own row, as committed: reading it again could fail after the change was
         # made and tell the client to retry a change (an escalation) that already happened.
         row = await action(viewer, alert_id)
+    except NotFound as exc:
+        raise not_found("Alert") from exc
     except EngineError as exc:
         raise from_engine(exc) from exc
     return Alert.of(row)
@@ -150,11 +157,11 @@ class Mutation:
 
     @strawberry.mutation
     async def accept_alert(self, info: Info, id: strawberry.ID) -> Alert:
-        return await _act(info, id, lambda v, a: alert_engine.accept_alert(a, v.user.id, _now(), via="app"))
+        return await _act(info, id, lambda v, a: alert_engine.accept_alert(a, v.user.id, _now(), via="app", viewer=v), checks_visibility=True)
 
     @strawberry.mutation
     async def resolve_alert(self, info: Info, id: strawberry.ID) -> Alert:
-        return await _act(info, id, lambda v, a: alert_engine.resolve_alert(a, v.user.id, _now(), via="app"))
+        return await _act(info, id, lambda v, a: alert_engine.resolve_alert(a, v.user.id, _now(), via="app", viewer=v), checks_visibility=True)
 
     @strawberry.mutation
     async def comment_alert(self, info: Info, id: strawberry.ID, text: str) -> Alert:
@@ -162,7 +169,7 @@ class Mutation:
 
     @strawberry.mutation
     async def escalate_alert(self, info: Info, id: strawberry.ID) -> Alert:
-        return await _act(info, id, lambda v, a: alert_engine.escalate_alert(a, v.user.id, _now()))
+        return await _act(info, id, lambda v, a: alert_engine.escalate_alert(a, v.user.id, _now(), viewer=v), checks_visibility=True)
 
 
 @strawberry.input(description="Which alert events a subscription wants; every part left out matches all.")

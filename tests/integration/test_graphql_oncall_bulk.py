@@ -282,3 +282,39 @@ async def test_a_change_made_earlier_in_the_request_is_seen_by_later_lookups(app
     changed, _ = await _ask(client, organisation.org.alice_token, "mutation { " + override("first", "Dave") + " " + override("second", "Carol") + " }")
     assert changed["first"] == {"onCall": {"name": "Dave"}, "shifts": [{"user": {"name": "Dave"}}]}
     assert changed["second"] == {"onCall": {"name": "Carol"}, "shifts": [{"user": {"name": "Carol"}}]}
+
+
+async def test_lookups_however_they_are_reached_answer_alike(app_client: tuple[httpx.AsyncClient, Organisation]) -> None:
+    """A list of schedules loads what the lookups selected on it take before it answers (so each
+    is answered at once); that is only a warm-up. Lookups it reads from fragments and variables,
+    and lookups on schedules reached another way (a policy's rules, loaded per schedule),
+    answer as the plain list does."""
+    client, organisation = app_client
+    ids, token = organisation.schedules, organisation.org.alice_token
+    policy = await EscalationPolicy.create(name="Reached another way", team_id=organisation.org.team_id)
+    rule = await EscalationRule.create(policy=policy, position=0, timeout_minutes=5)
+    await rule.schedules.add(*await Schedule.filter(id__in=list(ids.values())))
+    first, second = utc("2026-10-25 00:45"), utc("2026-11-01 06:30")
+
+    listed, statements = await _ask(
+        client, token,
+        "query($second: DateTime!) { schedules { id ...Later ... on Schedule { again: onCall(at: $second) { id } } "
+        f'first: onCall(at: "{first.isoformat()}") {{ id name }} skipped: onCall @include(if: false) {{ id }} }} }} '
+        "fragment Later on Schedule { later: onCall(at: $second) { id name } }",
+        second=second.isoformat(),
+    )
+    assert len(statements) <= 4, "\n".join(statements)  # token, schedules, their load, the users
+    by_policy, _ = await _ask(
+        client, token,
+        "query($first: DateTime!, $second: DateTime!) { escalationPolicies { name rules { schedules { id "
+        "first: onCall(at: $first) { id name } later: onCall(at: $second) { id name } } } } }",
+        first=first.isoformat(), second=second.isoformat(),
+    )
+    [reached] = [p for p in by_policy["escalationPolicies"] if p["name"] == "Reached another way"]
+    answers = {s["id"]: (s["first"], s["later"]) for s in reached["rules"][0]["schedules"]}
+    assert answers == {s["id"]: (s["first"], s["later"]) for s in listed["schedules"]}
+    assert all(s["again"] == (s["later"] and {"id": s["later"]["id"]}) and "skipped" not in s for s in listed["schedules"])
+    for schedule_id, (at_first, at_second) in answers.items():
+        engine = {at: (await on_call_users([int(schedule_id)], at))[int(schedule_id)] for at in (first, second)}
+        assert engine == {first: at_first and int(at_first["id"]), second: at_second and int(at_second["id"])}
+    assert {n["name"] for a in answers.values() for n in a if n} >= {"Carol", "Alice"}

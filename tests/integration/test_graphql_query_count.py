@@ -1,5 +1,6 @@
 """No N+1: the dashboard query (alerts with source, policy, responders and latest log entry)
-costs the same number of SQL statements for 5 alerts as for 50. Statements are counted by
+costs the same number of SQL statements for 5 alerts as for 50, and accepting an alert the same
+for one person paged as for five. Statements are counted by
 wrapping the Tortoise client's execute methods while the real app (in-process, with its
 lifespan) answers HTTP requests through httpx's ASGI transport."""
 
@@ -13,11 +14,14 @@ import httpx
 import pytest
 
 from pagerline.db import close_db, init_db
+from pagerline.engine.alerts.actions import clear_action_cache
 from pagerline.engine.alerts.transitions import NewAlert, comment_alert, open_alert
-from pagerline.models import Priority
+from pagerline.engine.people.accounts import create_user
+from pagerline.models import Alert, AlertStatus, Channel, Notification, NotificationKind, NotificationStatus, Priority, Role
 from tests.support.graphql import data_via, in_process_client
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org, raise_alert, seed_org, timeline_texts
 from tests.support.statements import StatementCounter, client_class_for
+from tests.support.web_app import web_app_document
 
 DASHBOARD = """query($first: Int) { alerts(first: $first, status: [PENDING, ACCEPTED]) {
   edges { cursor node { id summary status priority createdAt
@@ -107,3 +111,72 @@ async def test_policies_with_schedules_and_layers_cost_the_same_for_1_and_6_sche
     one, _ = await statements_with(1)
     six, statements = await statements_with(6)
     assert one == six, f"{one} statements for 1 schedule, {six} for 6:\n" + "\n".join(statements)
+
+
+async def _paged(alert_id: int, user_ids: list[int], status: NotificationStatus) -> None:
+    """Push pages of the alert to ``user_ids``, as delivery would have left them."""
+    now = datetime.now(UTC)
+    for user_id in user_ids:
+        await Notification.create(
+            dedup_key=f"test-page:{alert_id}:{user_id}:{status.value}", alert_id=alert_id, user_id=user_id, kind=NotificationKind.PAGE,
+            channel=Channel.PUSH, status=status, due_at=now, title="t", body="b", created_at=now,
+        )
+
+
+async def test_accepting_costs_the_same_statements_however_many_were_paged(
+    dashboard: tuple[httpx.AsyncClient, StatementCounter, Org],
+) -> None:
+    """acceptAlert (the web app's own document) in a fixed, small number of statements: the
+    lock reads the actor's name and the viewer's right to see the alert, and the updates to
+    everyone paged are one statement, whether one person was paged or five."""
+    client, counter, org = dashboard
+    people = [org.alice_id, org.bob_id] + [
+        (await create_user(f"p{i}@ops.test", f"Person {i}", None, Role.RESPONDER, "UTC", ["Ops"])).id for i in range(3)
+    ]
+    few, many = (await Alert.filter(status=AlertStatus.PENDING).order_by("id").limit(2).values_list("id", flat=True))
+    await Notification.filter(alert_id__in=[few, many]).delete()
+    await _paged(few, people[:1], NotificationStatus.SENT)
+    await _paged(many, people, NotificationStatus.SENT)
+    await _paged(many, people[1:2], NotificationStatus.PENDING)  # not handed to a transport yet: cancelled
+    accept = web_app_document("Accept")
+
+    async def statements_to_accept(alert_id: int) -> list[str]:
+        clear_action_cache()  # each accept reads its source's actions afresh, alike
+        counter.statements.clear()
+        shown = await data_via(client, org.alice_token, accept, id=str(alert_id))
+        assert shown["acceptAlert"]["status"] == "ACCEPTED"
+        return counter.statements[:]
+
+    one, five = await statements_to_accept(few), await statements_to_accept(many)
+    assert len(one) == len(five) <= 9, "\n".join(five)
+    updates = await Notification.filter(alert_id=many, kind=NotificationKind.UPDATE).order_by("user_id").values_list("user_id", "status", "dedup_key")
+    assert updates == [(u, NotificationStatus.PENDING, f"update:{many}:{u}:ACCEPTED:0:0") for u in sorted(people)]
+    assert await Notification.filter(alert_id=many, kind=NotificationKind.PAGE, status=NotificationStatus.PENDING).count() == 0
+    assert await timeline_texts(many, "ACCEPTED") == ["Accepted by Alice via app"]
+
+    # Again: nothing changes, nothing is written twice.
+    again = await statements_to_accept(many)
+    assert len(again) < len(five)
+    assert await Notification.filter(alert_id=many, kind=NotificationKind.UPDATE).count() == len(people)
+    assert await timeline_texts(many, "ACCEPTED") == ["Accepted by Alice via app"]
+
+
+async def test_an_alert_the_viewer_may_not_see_is_not_found_and_stays_as_it_was(
+    dashboard: tuple[httpx.AsyncClient, StatementCounter, Org],
+) -> None:
+    client, _, org = dashboard
+    other = await seed_org(team="Elsewhere")
+    hidden = await raise_alert(other.api_key, datetime.now(UTC), "hidden-1", "Not for Ops")
+    for mutation in ("acceptAlert", "resolveAlert", "escalateAlert"):
+        response = await client.post(
+            "/graphql", json={"query": f"mutation($id: ID!) {{ {mutation}(id: $id) {{ id status }} }}", "variables": {"id": str(hidden)}},
+            headers={"Authorization": f"Bearer {org.alice_token}"},
+        )
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND" and body["errors"][0]["message"] == "Alert not found", body
+    alert = await Alert.get(id=hidden)
+    assert (alert.status, alert.escalation_rule_index) == (AlertStatus.PENDING, 0)
+    assert await timeline_texts(hidden, "ACCEPTED") == [] and await timeline_texts(hidden, "RESOLVED") == []
+    assert (await data_via(client, other.alice_token, "mutation($id: ID!) { acceptAlert(id: $id) { status } }", id=str(hidden))) == {
+        "acceptAlert": {"status": "ACCEPTED"}
+    }

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from pagerline.engine.people.accounts import Viewer
@@ -243,8 +243,9 @@ async def automatic_actions(source_id: int, db: BaseDBAsyncClient | None = None)
     clock = time.monotonic()
     if hit is not None and hit[0] > clock:
         return hit[1]
-    team_id = await AlertSource.filter(id=source_id).using_db(db).first().values_list("team_id", flat=True)
-    scope = Q(source_id=source_id) | Q(team_id=team_id) if team_id is not None else Q(source_id=source_id)
+    # The source's team in the same statement (a NULL team matches no action's team).
+    team = Subquery(AlertSource.filter(id=source_id).values("team_id"))
+    scope = Q(source_id=source_id) | Q(team_id__in=team)
     rows = await AlertAction.filter(scope, enabled=True, mode=AlertActionMode.AUTOMATIC).using_db(db).values_list("id", "triggers")
     found = tuple((int(action_id), frozenset(triggers or [])) for action_id, triggers in rows)
     if len(_automatic) > 10_000:

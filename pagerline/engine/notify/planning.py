@@ -24,7 +24,6 @@ from pagerline.models import (
     NotificationRule,
     NotificationStatus,
     Priority,
-    User,
 )
 
 
@@ -183,31 +182,48 @@ async def plan_pages(
     return entries
 
 
+_UPDATE_PREFERENCES = {"ACCEPTED": "update_on_accepted", "RESOLVED": "update_on_resolved", "ESCALATED": "update_on_escalated"}
+
+
+def _updates_sql(preference: str) -> str:
+    # One statement for what was a read of the paged users, a read of their preferences and an
+    # insert per user: it runs inside every accept and resolve, while the alert is locked.
+    # Every NOT NULL column is given as the model's defaults would fill it.
+    return f"""
+INSERT INTO notifications (dedup_key, alert_id, user_id, kind, channel, status, due_at, attempts, title, body,
+                           target, transport, provider_ids, created_at, content_hash)
+SELECT CAST(? AS TEXT) || CAST(u.id AS TEXT) || CAST(? AS TEXT), ?, u.id, ?, ?, ?, ?, 0, ?, ?, '', '', '', ?, ''
+FROM users u
+WHERE u.{preference} = ? AND u.id IN (
+    SELECT p.user_id FROM notifications p WHERE p.alert_id = ? AND p.kind = ? AND p.channel = ? AND p.status = ?
+)
+ORDER BY u.id
+RETURNING id
+"""
+
+
 async def plan_updates(alert: Alert, what: str, who: str, now: datetime, effects: Effects) -> None:
     """After accept/resolve/escalate: a push to everyone whose devices got this alert's page,
     per their update preferences, so the lock screen stops showing a page someone took.
     ``what`` is ACCEPTED, RESOLVED or ESCALATED."""
-    paged = set(
-        await Notification.filter(
-            alert_id=alert.id, kind=NotificationKind.PAGE, channel=Channel.PUSH, status=NotificationStatus.SENT
-        ).values_list("user_id", flat=True)
+    due = sql.db_time(Notification, "due_at", now)
+    rows = await sql.fetch(
+        _updates_sql(_UPDATE_PREFERENCES[what]),
+        f"update:{alert.id}:",
+        f":{what}:{alert.escalation_rule_index}:{alert.escalation_round}",
+        alert.id,
+        NotificationKind.UPDATE.value,
+        Channel.PUSH.value,
+        NotificationStatus.PENDING.value,
+        due,
+        render.update_title(alert, what.capitalize()),
+        render.update_body(alert, what, who),
+        sql.db_time(Notification, "created_at", now),
+        True,
+        alert.id,
+        NotificationKind.PAGE.value,
+        Channel.PUSH.value,
+        NotificationStatus.SENT.value,
     )
-    if not paged:
-        return
-    wants = {"ACCEPTED": "update_on_accepted", "RESOLVED": "update_on_resolved", "ESCALATED": "update_on_escalated"}[what]
-    users = await User.filter(id__in=list(paged), **{wants: True})
-    title = render.update_title(alert, what.capitalize())
-    body = render.update_body(alert, what, who)
-    for user in users:
-        row = await Notification.create(
-            dedup_key=f"update:{alert.id}:{user.id}:{what}:{alert.escalation_rule_index}:{alert.escalation_round}",
-            alert_id=alert.id,
-            user_id=user.id,
-            kind=NotificationKind.UPDATE,
-            channel=Channel.PUSH,
-            due_at=now,
-            title=title,
-            body=body,
-            created_at=now,
-        )
-        effects.wake_notification(row.id, now)
+    for row in rows:
+        effects.wake_notification(int(row["id"]), now)

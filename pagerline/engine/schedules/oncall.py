@@ -10,6 +10,7 @@ from typing import Any
 
 from pagerline.engine.schedules.math import Layer, Override, ScheduleSpec, StaticShift, WeeklyWindow, on_call
 from pagerline.engine.core import sql
+from pagerline.engine.core.memo import remembered
 from pagerline.engine.core.sql_dialect import in_list, typed_null
 from pagerline.models import ScheduleOverride
 
@@ -85,15 +86,10 @@ _layers: dict[tuple[Any, ...], Layer] = {}
 def _layer(row: Any) -> Layer:
     key = (row["row_id"], row["text"], row["start"], row["end"], row["user_ids"], row["restrictions"])
     try:
-        layer = _layers.get(key)
+        hash(key)
     except TypeError:  # a driver that hands JSON back parsed (unhashable): built every time
         return _new_layer(row)
-    if layer is None:
-        layer = _new_layer(row)
-        if len(_layers) >= _LAYER_MEMO_SIZE:
-            _layers.clear()
-        _layers[key] = layer
-    return layer
+    return remembered(_layers, key, lambda: _new_layer(row), _LAYER_MEMO_SIZE)
 
 
 def _new_layer(row: Any) -> Layer:

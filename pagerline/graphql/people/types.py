@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Protocol
 
 import strawberry
 from strawberry.types import Info
@@ -31,6 +32,30 @@ class NotificationMethod(Enum):
     EMAIL = "EMAIL"
 
 
+class UserFields(Protocol):
+    """What :class:`User` shows of a user: an ORM row, or a lighter read of the same columns
+    (:class:`pagerline.graphql.core.loaders.UserRow`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> models.Role: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def muted_until(self) -> datetime | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def phone_verified(self) -> bool: ...
+    @property
+    def phone_pending(self) -> str | None: ...
+
+
 @strawberry.type
 class User(Node):
     id: strawberry.ID
@@ -39,7 +64,7 @@ class User(Node):
     role: Role
     timezone: str
     muted_until: datetime | None
-    row: strawberry.Private[models.User]
+    row: strawberry.Private[UserFields]
 
     @strawberry.field(description="Only you (and admins) see your number.")
     def phone(self, info: Info) -> str | None:
@@ -66,11 +91,21 @@ class User(Node):
         return [Team.of(t) for t in teams if viewer is not None and may_see_team(viewer, t.id)]
 
     @classmethod
-    def of(cls, row: models.User) -> User:
+    def of(cls, row: UserFields) -> User:
         return cls(
             id=strawberry.ID(str(row.id)), email=row.email, name=row.name, role=Role(row.role.value),
             timezone=row.timezone, muted_until=row.muted_until, row=row,
         )
+
+    @classmethod
+    def shown(cls, info: Info, row: UserFields) -> User:
+        """:meth:`of`, made once per user per request (a list showing the same people many
+        times makes each once)."""
+        made = loaders_of(info).user_objects
+        user = made.get(row.id)
+        if user is None or user.row is not row:
+            user = made[row.id] = cls.of(row)
+        return user  # type: ignore[no-any-return]
 
 
 def _is_self_or_admin(info: Info, user_id: int) -> bool:

@@ -4,22 +4,24 @@ the engine and shape; the schedule math and the coverage rules live in the engin
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from pagerline import models
+from pagerline.engine.core import sql
 from pagerline.engine.schedules import calendars, coverage as coverage_engine, editing as schedule_engine
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.alerts.escalation import rule_targets
-from pagerline.engine.schedules.math import CompiledSchedule
 from pagerline.engine.schedules.oncall import LoadedSchedule
 from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
 from pagerline.graphql.core.context import loaders_of, viewer_of
-from pagerline.graphql.core.loaders import ScheduleWindow
+from pagerline.graphql.core.loaders import NOT_LOADED, ScheduleGone, ScheduleWindow, UserRow
+from pagerline.graphql.core.scalars import parse_datetime
 from pagerline.graphql.core.errors import from_engine, not_found, user_error
 from pagerline.graphql.core.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
 from pagerline.graphql.people.types import User
@@ -59,16 +61,22 @@ def _range(start: datetime, until: datetime) -> None:
         raise user_error("BAD_USER_INPUT", "until must be after from, at most 366 days later")
 
 
-async def _users(info: Info, ids: list[int | None]) -> dict[int, models.User]:
-    """The users among ``ids`` (None: nobody) that exist, through the request's loader."""
-    wanted = sorted({i for i in ids if i is not None})
-    rows = await loaders_of(info).users.load_many(wanted)
-    return {row.id: row for row in rows if row is not None}
+async def _users(info: Info, ids: Iterable[int | None]) -> dict[int, User]:
+    """The users among ``ids`` (None: nobody) that exist, as shown, each made once per request,
+    through the loader: a field of each schedule (``shifts``) reads them in one batch for all."""
+    rows = await loaders_of(info).users.load_many(sorted({i for i in ids if i is not None}))
+    return {row.id: User.shown(info, row) for row in rows if row is not None}
 
 
-def _user(users: dict[int, models.User], user_id: int | None) -> User | None:
-    row = users.get(user_id) if user_id is not None else None
-    return User.of(row) if row is not None else None
+async def _users_at_once(info: Info, ids: Iterable[int | None]) -> dict[int, User]:
+    """:func:`_users` for a field that reads all it needs at once (hundreds of users for
+    "on call now"): the same rows, without a future per user."""
+    rows = await loaders_of(info).users_by_id(i for i in ids if i is not None)
+    return {user_id: User.shown(info, row) for user_id, row in rows.items()}
+
+
+def _user(users: dict[int, User], user_id: int | None) -> User | None:
+    return users.get(user_id) if user_id is not None else None
 
 
 async def _schedules(info: Info, windows: list[ScheduleWindow]) -> list[LoadedSchedule]:
@@ -80,19 +88,57 @@ async def _schedules(info: Info, windows: list[ScheduleWindow]) -> list[LoadedSc
     return loaded  # type: ignore[return-value]
 
 
-def _compiled(info: Info, schedule: LoadedSchedule) -> CompiledSchedule:
-    """The schedule math's form of ``schedule``, made once per request."""
-    memo = loaders_of(info).compiled_schedules
-    held = memo.get(schedule.id)
-    if held is None or held[0] is not schedule:
-        held = memo[schedule.id] = (schedule, CompiledSchedule(schedule.spec))
-    return held[1]
-
-
 async def _on_call_at(info: Info, schedule_ids: list[int], at: datetime) -> dict[int, int | None]:
     """Schedule id → who is on call at ``at`` (None: nobody), for schedules that exist."""
-    loaded = await loaders_of(info).schedules_within.load_many([ScheduleWindow.at(sid, at) for sid in schedule_ids])
-    return {schedule.id: _compiled(info, schedule).on_call(at) for schedule in loaded if schedule is not None}
+    loaders = loaders_of(info)
+    loaded = await loaders.schedules_for([ScheduleWindow.at(sid, at) for sid in schedule_ids])
+    return {schedule.id: loaders.on_call(schedule, at) for schedule in loaded if schedule is not None}
+
+
+def _on_call_user(info: Info, found: UserRow | None | ScheduleGone) -> User | None:
+    if isinstance(found, ScheduleGone):
+        raise not_found("Schedule")
+    return User.shown(info, found) if found is not None else None
+
+
+async def _on_call_later(info: Info, window: ScheduleWindow) -> User | None:
+    try:
+        found: UserRow | None | ScheduleGone = await loaders_of(info).on_call_users.load(window)
+    except ScheduleGone as gone:
+        found = gone
+    return _on_call_user(info, found)
+
+
+def _on_call_instants(info: Info) -> set[datetime]:
+    """The instants the ``onCall`` fields of the schedules this field returns ask about
+    (aliases and fragments included; "now" for those without ``at``)."""
+    found: set[datetime] = set()
+
+    def walk(selections: list[Selection]) -> None:
+        for selection in selections:
+            if not isinstance(selection, SelectedField):
+                walk(selection.selections)  # a fragment
+            elif selection.name == "onCall":
+                at = selection.arguments.get("at")
+                if at is None:
+                    found.add(_request_now(info))
+                elif isinstance(at, datetime):  # a variable, already parsed
+                    found.add(at)
+                elif isinstance(at, str):  # a literal (valid: the document passed validation)
+                    found.add(parse_datetime(at))
+
+    for field in info.selected_fields:
+        walk(field.selections)
+    return found
+
+
+async def _prefetch_on_call(info: Info, schedule_ids: list[int]) -> None:
+    """Before a list of schedules is returned, load what the ``onCall`` lookups selected on
+    them take, so that each is answered at once. Only a warm-up: a lookup it missed loads
+    what it needs itself."""
+    instants = _on_call_instants(info)
+    if instants and schedule_ids:
+        await loaders_of(info).prefetch_on_call(schedule_ids, sorted(instants))
 
 
 def _request_now(info: Info) -> datetime:
@@ -179,29 +225,35 @@ class Schedule:
         until = until or from_ + timedelta(days=7)
         _range(from_, until)
         [schedule] = await _schedules(info, [ScheduleWindow(int(self.id), from_, until)])
-        found = _compiled(info, schedule).final_shifts(from_, until)
+        found = loaders_of(info).compiled(schedule).final_shifts(from_, until)
         users = await _users(info, [s.user_id for s in found])
         return [Shift(
                 user=_user(users, s.user_id), start=s.start, end=s.end, source=s.source,
                 source_id=strawberry.ID(str(s.source_id)) if s.source_id is not None else None,
             ) for s in found]
 
-    @strawberry.field
-    async def on_call(self, info: Info, at: datetime | None = None) -> User | None:
-        # Often asked many times in one request (aliases, every schedule): the loaders answer
-        # from one load of the schedules and one of the users.
-        at = at or _request_now(info)
-        loaders = loaders_of(info)
-        schedule = await loaders.schedules_within.load(ScheduleWindow.at(int(self.id), at))
-        if schedule is None:
-            raise not_found("Schedule")
-        user_id = _compiled(info, schedule).on_call(at)
-        row = await loaders.users.load(user_id) if user_id is not None else None
-        return User.of(row) if row is not None else None
+    @strawberry.field(graphql_type=User | None)
+    def on_call(self, info: Info, at: datetime | None = None) -> User | None | Awaitable[User | None]:
+        # Often asked many times in one request (aliases, every schedule). A list of schedules
+        # has loaded what its lookups take (see _prefetch_on_call): the answer is given at
+        # once, without an awaitable per lookup (each cost more than the lookup itself).
+        # Otherwise the loader answers every lookup of a batch from one load of the schedules
+        # and one of the users.
+        window = ScheduleWindow.at(int(self.id), at or _request_now(info))
+        known = loaders_of(info).on_call_loaded(window)
+        if known is NOT_LOADED:
+            return _on_call_later(info, window)
+        return _on_call_user(info, known)
 
     @classmethod
     def of(cls, row: models.Schedule) -> Schedule:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, timezone=row.timezone, kind=ScheduleKind(row.kind.value))
+
+    @classmethod
+    def of_values(cls, values: tuple[int, str, str, models.ScheduleKind, int | None]) -> Schedule:
+        """From a row of :func:`_visible_schedule_values`."""
+        schedule_id, name, timezone, kind, _ = values
+        return cls(id=strawberry.ID(str(schedule_id)), name=name, timezone=timezone, kind=ScheduleKind(kind.value))
 
     @classmethod
     def of_loaded(cls, loaded: LoadedSchedule) -> Schedule:
@@ -288,8 +340,21 @@ async def _visible_schedules(info: Info) -> list[models.Schedule]:
 
 async def _visible_schedule_ids(info: Info) -> list[int]:
     """The ids of :func:`_visible_schedules`, without building a row object for each."""
+    return [row[0] for row in await _visible_schedule_values(info)]
+
+
+async def _visible_schedule_values(info: Info) -> list[tuple[int, str, str, models.ScheduleKind, int | None]]:
+    """What :class:`Schedule` shows of :func:`_visible_schedules` (id, name, timezone, kind,
+    team), without building a row object for each (a list of all schedules is asked for
+    with the on-call lookups of each; written out, as the ORM's conversions of hundreds of
+    rows cost more than the query)."""
     viewer = require_viewer(viewer_of(info))
-    return [i for i, team_id in await models.Schedule.all().order_by("id").values_list("id", "team_id") if can_see_team(viewer, team_id)]
+    rows = await sql.fetch("SELECT id, name, timezone, kind, team_id FROM schedules ORDER BY id")
+    return [
+        (row["id"], row["name"], row["timezone"], models.ScheduleKind(row["kind"]), row["team_id"])
+        for row in rows
+        if can_see_team(viewer, row["team_id"])
+    ]
 
 
 async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-untyped-def]
@@ -304,37 +369,42 @@ async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-
 class ScheduleQuery:
     @strawberry.field
     async def schedules(self, info: Info) -> list[Schedule]:
-        return [Schedule.of(s) for s in await _visible_schedules(info)]
+        rows = await _visible_schedule_values(info)
+        await _prefetch_on_call(info, [row[0] for row in rows])
+        return [Schedule.of_values(row) for row in rows]
 
     @strawberry.field
     async def schedule(self, info: Info, id: strawberry.ID) -> Schedule | None:
-        found = [s for s in await _visible_schedules(info) if str(s.id) == str(id)]
-        return Schedule.of(found[0]) if found else None
+        found = [s for s in await _visible_schedule_values(info) if str(s[0]) == str(id)]
+        await _prefetch_on_call(info, [row[0] for row in found])
+        return Schedule.of_values(found[0]) if found else None
 
     @strawberry.field(description="Who is on call on each schedule you can see: now, or at `at`.")
     async def on_call(self, info: Info, at: datetime | None = None) -> list[ScheduleOnCall]:
         at = at or _request_now(info)
+        loaders = loaders_of(info)
         windows = [ScheduleWindow.at(sid, at) for sid in await _visible_schedule_ids(info)]
-        loaded = [s for s in await loaders_of(info).schedules_within.load_many(windows) if s is not None]  # None: deleted since
-        who = {schedule.id: _compiled(info, schedule).on_call(at) for schedule in loaded}
-        users = await _users(info, list(who.values()))
+        loaded = [s for s in await loaders.schedules_for(windows) if s is not None]  # None: deleted since
+        who = {schedule.id: loaders.on_call(schedule, at) for schedule in loaded}
+        users = await _users_at_once(info, who.values())
         return [ScheduleOnCall(schedule=Schedule.of_loaded(s), user=_user(users, who[s.id])) for s in loaded]
 
     @strawberry.field(description="Who each escalation policy's levels would page: now, or at `at`.")
     async def on_call_by_policy(self, info: Info, at: datetime | None = None) -> list[RuleOnCall]:
         viewer = require_viewer(viewer_of(info))
         at = at or _request_now(info)
-        policies = [p for p in await models.EscalationPolicy.all().order_by("id") if can_see_team(viewer, p.team_id)]  # type: ignore[attr-defined]
-        rules = await loaders_of(info).policy_rules.load_many([p.id for p in policies])
+        rows = await models.EscalationPolicy.all().order_by("id").values_list("id", "name", "team_id")
+        policies = [(policy_id, name) for policy_id, name, team_id in rows if can_see_team(viewer, team_id)]
+        rules = await loaders_of(info).rules_of_policies([policy_id for policy_id, _ in policies])
         who = await _on_call_at(info, sorted({sid for levels in rules for rule in levels for sid in rule.schedule_ids}), at)
         targets = [[rule_targets(rule, who) for rule in levels] for levels in rules]
-        users = await _users(info, [u for levels in targets for level in levels for u in level])
+        users = await _users_at_once(info, (u for levels in targets for level in levels for u in level))
         return [
             RuleOnCall(
-                policy_id=strawberry.ID(str(policy.id)), policy_name=policy.name, level=index + 1,
-                users=[User.of(users[u]) for u in level if u in users],
+                policy_id=strawberry.ID(str(policy_id)), policy_name=name, level=index + 1,
+                users=[users[u] for u in level if u in users],
             )
-            for policy, levels in zip(policies, targets)
+            for (policy_id, name), levels in zip(policies, targets)
             for index, level in enumerate(levels)
         ]
 
@@ -343,12 +413,13 @@ class ScheduleQuery:
         viewer = require_viewer(viewer_of(info))
         until = until or from_ + timedelta(days=14)
         _range(from_, until)
+        loaders = loaders_of(info)
         windows = [ScheduleWindow(sid, from_, until) for sid in await _visible_schedule_ids(info)]
-        loaded = [s for s in await loaders_of(info).schedules_within.load_many(windows) if s is not None]  # None: deleted since
+        loaded = [s for s in await loaders.schedules_for(windows) if s is not None]  # None: deleted since
         mine = [
             MyShift(schedule=Schedule.of_loaded(schedule), start=shift.start, end=shift.end)
             for schedule in loaded
-            for shift in _compiled(info, schedule).final_shifts(from_, until)
+            for shift in loaders.compiled(schedule).final_shifts(from_, until)
             if shift.user_id == viewer.user.id
         ]
         return sorted(mine, key=lambda m: m.start)
