@@ -3,14 +3,26 @@
 // times of 500 rows in Chromium against 2 ms with one kept.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-export function formatTime(iso: string, locale?: string, timeZone?: string): string {
+function formatter(locale?: string, timeZone?: string): Intl.DateTimeFormat {
   const key = `${locale ?? ""}|${timeZone ?? ""}`;
-  let formatter = formatters.get(key);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "medium", timeZone });
-    formatters.set(key, formatter);
+  let found = formatters.get(key);
+  if (found === undefined) {
+    found = new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "medium", timeZone });
+    formatters.set(key, found);
   }
-  return formatter.format(new Date(iso));
+  return found;
+}
+
+export function formatTime(iso: string, locale?: string, timeZone?: string): string {
+  return formatter(locale, timeZone).format(new Date(iso));
+}
+
+/** Makes the viewer's formatter ahead of use. A page's first Intl object loads the browser's
+ * locale and time-zone data: 20 to 90 ms in Chromium, once per page, whatever is formatted. Done
+ * while the page waits for its first data (main.tsx), that cost is not paid between the data's
+ * arrival and the list on screen. */
+export function prepareTimeFormat(): void {
+  formatter();
 }
 
 /** "in 3 min", "5 min ago": how far `iso` is from `now`, to the minute. */
