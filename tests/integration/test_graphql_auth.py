@@ -273,3 +273,37 @@ def test_an_open_subscription_follows_a_team_change_at_once(world: World) -> Non
     finally:  # the module's other tests expect Alice in Ops only
         data(world.url, world.admin_token, add, t=ops_team, u=alice)
         data(world.url, world.admin_token, remove, t=web_team, u=alice)
+
+
+CHANGE_EMAIL = "mutation($e: String!, $c: String!) { changeEmail(email: $e, currentPassword: $c) { id email } }"
+
+
+def test_people_change_their_own_email_with_their_password(world: World) -> None:
+    bob = world.web.bob_token
+    session = login(world, "bob@web.test", "bob-password")
+
+    def email() -> str:
+        return str(data(world.url, bob, "{ me { email } }")["me"]["email"])
+
+    try:
+        # Each refusal is a 4xx-style code with a message saying why, and changes nothing.
+        refusals = [
+            (("not-an-address", "bob-password"), "BAD_USER_INPUT", "valid email"),
+            (("bob new@web.test", "bob-password"), "BAD_USER_INPUT", "valid email"),
+            (("bob.new@web.test", "not-his-password"), "BAD_USER_INPUT", "current password"),
+            (("Alice@Web.test", "bob-password"), "CONFLICT", "exists already"),  # compared as stored: lower-case
+        ]
+        for (address, password), code, says in refusals:
+            refused = gql(world.url, bob, CHANGE_EMAIL, e=address, c=password)
+            assert (error_code(refused), says in refused["errors"][0]["message"]) == (code, True), refused
+            assert email() == "bob@web.test"
+
+        changed = data(world.url, bob, CHANGE_EMAIL, e="  Bob.New@Web.TEST ", c="bob-password")["changeEmail"]
+        assert changed == {"id": str(world.web.bob_id), "email": "bob.new@web.test"}
+        assert email() == "bob.new@web.test"
+        assert_works(world, session, "Bob")  # his sessions go on
+        assert login(world, "bob.new@web.test", "bob-password")
+        refused_old = gql(world.url, None, "mutation { login(email: \"bob@web.test\", password: \"bob-password\") { token } }")
+        assert error_code(refused_old) is not None
+    finally:  # the module's other tests sign in with his first address
+        data(world.url, world.admin_token, "mutation($u: ID!) { updateUser(id: $u, email: \"bob@web.test\") { id } }", u=str(world.web.bob_id))

@@ -103,6 +103,34 @@ def test_calendar_feed_over_graphql_is_revocable(world: World) -> None:
     assert httpx.get(f"{world.url}{path}", timeout=10).status_code == 404
 
 
+MY_FEEDS = "{ myCalendarFeeds { id scheduleId scheduleName tokenPrefix createdAt } }"
+
+
+def test_my_calendar_feeds_list_the_live_ones_of_the_viewer_without_their_secrets(world: World) -> None:
+    org = world.ops
+    made = gql(world.url, org.alice_token, 'mutation { createSchedule(name: "Feeds", kind: STATIC) { id name } }')
+    schedule_id = made["data"]["createSchedule"]
+    mine = gql(world.url, org.bob_token, "mutation { createCalendarFeed { id url } }")["data"]["createCalendarFeed"]
+    whole = gql(world.url, org.bob_token, "mutation($s: ID!) { createCalendarFeed(scheduleId: $s) { id url } }", s=schedule_id["id"])
+    whole = whole["data"]["createCalendarFeed"]
+    gone = gql(world.url, org.bob_token, "mutation { createCalendarFeed { id url } }")["data"]["createCalendarFeed"]
+    gql(world.url, org.bob_token, "mutation($id: ID!) { revokeCalendarFeed(id: $id) }", id=gone["id"])
+
+    answer = gql(world.url, org.bob_token, MY_FEEDS)
+    listed = answer["data"]["myCalendarFeeds"]
+    assert [(f["id"], f["scheduleId"], f["scheduleName"]) for f in listed if f["id"] in {mine["id"], whole["id"], gone["id"]}] == [
+        (mine["id"], None, None), (whole["id"], schedule_id["id"], schedule_id["name"]),
+    ]
+    secret = mine["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    [shown] = [f for f in listed if f["id"] == mine["id"]]
+    assert secret.startswith(shown["tokenPrefix"]) and len(shown["tokenPrefix"]) < len(secret) // 2
+    assert secret not in str(answer) and whole["url"].rsplit("/", 1)[1].removesuffix(".ics") not in str(answer)
+    assert datetime.fromisoformat(shown["createdAt"]).tzinfo is not None
+    # Only the viewer's own feeds.
+    theirs = gql(world.url, org.alice_token, MY_FEEDS)["data"]["myCalendarFeeds"]
+    assert not {mine["id"], whole["id"]} & {f["id"] for f in theirs}
+
+
 def test_on_call_reminder_setting_over_graphql(world: World) -> None:
     org = world.ops
     assert gql(world.url, org.bob_token, "mutation { setOnCallReminder(beforeMin: 15) }")["data"]["setOnCallReminder"] == 15

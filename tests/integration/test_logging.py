@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ import websockets
 
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import _seed_world, post_graphql
-from tests.support.processes import Server, start_server
+from tests.support.processes import Server, start_server, wait_until
 
 CONFLICT = 'mutation { createTeam(name: "Ops") { id } }'
 
@@ -103,3 +104,27 @@ def test_a_real_fault_keeps_its_traceback_with_the_request_id(templates: Templat
     after = log[log.index(fault) + len(fault):]
     assert after.lstrip("\n").startswith("Traceback (most recent call last):")
     assert "no such table" in after
+
+
+def send_half_a_request(server: Server, path: str) -> None:
+    """Headers that promise a body, half of it, then the connection closed: a browser tab
+    closed or a phone losing its network while a mutation is on its way."""
+    with socket.create_connection(("127.0.0.1", server.port)) as conn:
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 400\r\n\r\n{\"query\": \"{ me".encode())
+
+
+def test_a_client_that_leaves_mid_request_is_not_a_fault(templates: TemplateDatabases, tmp_path: Path) -> None:
+    url = templates.sqlite(tmp_path)
+    ops, _, _, _, _ = asyncio.run(_seed_world(url))
+    server = start_server({"PAGERLINE_DATABASE_URL": url, "PAGERLINE_LOG_LEVEL": "INFO"}, tmp_path)
+    try:
+        for path in ("/graphql", "/api/events"):
+            send_half_a_request(server, path)
+        # The server noticed both (one line each) and still answers.
+        wait_until(lambda: server.log().count("client went away") == 2, timeout=10, what="both disconnects logged")
+        assert post_graphql(server.url, ops.alice_token, {"query": "{ me { name } }"}).json()["data"]["me"]["name"]
+    finally:
+        server.stop()
+    log = server.log()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log

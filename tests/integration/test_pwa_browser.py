@@ -17,6 +17,11 @@ against a real ``pagerline serve`` whose Web Push goes to a local fake push serv
   (Playwright's worker.evaluate): the worker posts the action token to /api/actions, the alert is
   ACCEPTED by Alice (GraphQL, timeline) and the notification says so. A plain click brings the
   app to the alert's page. Turning push off removes the device on the server.
+- The browser replaces the subscription: the worker's pushsubscriptionchange handler (the event
+  dispatched in the worker, as Chromium never fires it itself) subscribes again with the old
+  subscription's key and tells the open page, which registers the new endpoint and removes the
+  old device; the browser drops it while the app is closed: the next start subscribes again
+  and registers. Pages then reach the new subscription.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.fakes.webpush import FakeWebPush
+from pagerline.models import Device, Platform
+from tests.fakes.webpush import BrowserSubscription, FakeWebPush
 from tests.support.browser import (
     WEB_APP,
     Site,
@@ -39,12 +45,13 @@ from tests.support.browser import (
     open_app,
     outside_playwright,
     sign_in,
+    start_site,
 )
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import data
-from tests.support.live import embedded_env, post_alert, seed_database
+from tests.support.graphql import data, in_db
+from tests.support.live import post_alert
 from tests.support.polling import wait_until
-from tests.support.processes import serving, start_server
+from tests.support.processes import serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Worker
@@ -77,6 +84,29 @@ FAKE_PUSH_MANAGER = """(subscription) => {
         return current;
     };
     PushManager.prototype.getSubscription = async function () { return current; };
+    // The browser replacing the subscription, as a push service rotating it would.
+    window.replacePushSubscription = (next) => {
+        current = { ...current, endpoint: next.endpoint, toJSON: () => next };
+    };
+}"""
+
+# Test only, in the worker: its PushManager records what it is asked to subscribe with.
+WORKER_SUBSCRIBE_RECORDER = """() => {
+    self.subscribedWith = [];
+    PushManager.prototype.subscribe = async function (options) {
+        self.subscribedWith.push(btoa(String.fromCharCode(...new Uint8Array(options.applicationServerKey)))
+            .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, ""));
+        return {};
+    };
+}"""
+
+# What the browser does when the push service replaces a subscription (Chromium never fires it).
+SUBSCRIPTION_CHANGE = """async (key) => {
+    const bytes = Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    const event = new ExtendableEvent("pushsubscriptionchange");
+    Object.defineProperty(event, "oldSubscription", { value: { options: { applicationServerKey: bytes.buffer } } });
+    Object.defineProperty(event, "newSubscription", { value: null });
+    self.dispatchEvent(event);
 }"""
 
 
@@ -88,16 +118,10 @@ def push_service() -> Iterator[FakeWebPush]:
 
 @pytest.fixture(scope="module")
 def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory, push_service: FakeWebPush) -> Iterator[Site]:
-    workdir = tmp_path_factory.mktemp("pwa")
-
-    def seeded() -> tuple[str, Any]:
-        url = templates.sqlite(workdir)
-        return url, seed_database(url)
-
-    url, org = outside_playwright(seeded)
     # The fake's host is the only push service allowed; the server trusts its CA.
-    env = embedded_env(url, workdir, PAGERLINE_WEBPUSH_ENDPOINT_ALLOW="127.0.0.1", SSL_CERT_FILE=push_service.ca_file)
-    made = Site(start_server(env, workdir), org, url)
+    made = start_site(
+        templates, tmp_path_factory.mktemp("pwa"), PAGERLINE_WEBPUSH_ENDPOINT_ALLOW="127.0.0.1", SSL_CERT_FILE=push_service.ca_file
+    )
     with serving(made.server):
         yield made
 
@@ -189,8 +213,9 @@ def devices(site: Site) -> list[dict[str, Any]]:
     return data(site.server.url, site.org.alice_token, "{ myDevices { platform provider active } }")["myDevices"]
 
 
-def test_push_subscribes_shows_the_page_and_its_accept_button_accepts(browser: Browser, site: Site, push_service: FakeWebPush) -> None:
-    subscription = push_service.subscribe()
+def signed_in_with_push(browser: Browser, site: Site, subscription: BrowserSubscription) -> tuple[BrowserContext, Page]:
+    """Alice signed in, in a context allowed notifications whose PushManager hands out
+    ``subscription``, the service worker in control."""
     context = browser.new_context(permissions=["notifications"])
     context.add_init_script(script=f"({FAKE_PUSH_MANAGER})({json.dumps(subscription.json())})")
     page = context.new_page()
@@ -198,6 +223,12 @@ def test_push_subscribes_shows_the_page_and_its_accept_button_accepts(browser: B
     page.goto(site.server.url + "/")
     sign_in(page, "alice@ops.test", "alice-password")
     controlled(page)
+    return context, page
+
+
+def test_push_subscribes_shows_the_page_and_its_accept_button_accepts(browser: Browser, site: Site, push_service: FakeWebPush) -> None:
+    subscription = push_service.subscribe()
+    context, page = signed_in_with_push(browser, site, subscription)
     assert [d for d in devices(site) if d["platform"] == "WEB"] == []
 
     toggle = page.get_by_role("button", name="Push on this device")
@@ -267,4 +298,49 @@ def test_push_subscribes_shows_the_page_and_its_accept_button_accepts(browser: B
     page.get_by_role("button", name="Push on this device").click()
     page.locator('#push-state[data-state="off"]').wait_for()
     wait_until(lambda: not [d for d in devices(site) if d["platform"] == "WEB" and d["active"]], timeout=5, what="the device removed")
+    context.close()
+
+
+def web_push_endpoints(site: Site) -> list[str]:
+    async def endpoints() -> list[str]:
+        return list(await Device.filter(user_id=site.org.alice_id, platform=Platform.WEB, active=True).order_by("id").values_list("token", flat=True))
+
+    return outside_playwright(lambda: in_db(site.url, endpoints))
+
+
+def test_a_replaced_subscription_is_registered_again(browser: Browser, site: Site, push_service: FakeWebPush) -> None:
+    first, second, third = push_service.subscribe(), push_service.subscribe(), push_service.subscribe()
+    context, page = signed_in_with_push(browser, site, first)
+    page.get_by_role("button", name="Push on this device").click()
+    page.locator('#push-state[data-state="on"]').wait_for()
+    assert web_push_endpoints(site) == [first.endpoint]
+    key = data(site.server.url, site.org.alice_token, "{ webPushPublicKey }")["webPushPublicKey"]
+
+    # The push service rotates the subscription while the app is open.
+    page.evaluate("(next) => window.replacePushSubscription(next)", second.json())
+    worker = the_worker(context)
+    worker.evaluate(WORKER_SUBSCRIBE_RECORDER)
+    worker.evaluate(SUBSCRIPTION_CHANGE, key)
+    wait_until(lambda: web_push_endpoints(site) == [second.endpoint], timeout=10, what="the new endpoint registered, the old removed")
+    assert worker.evaluate("self.subscribedWith") == [key]  # subscribed again with the server's key
+    assert page.evaluate("localStorage.getItem('pagerline.push.endpoint')") == second.endpoint
+
+    # Dropped while the app is closed (no worker event reaches an open page): the next start
+    # subscribes again with the server's key and registers that.
+    context.add_init_script(script=f"({FAKE_PUSH_MANAGER})({json.dumps(third.json())})")
+    page.reload()
+    wait_until(lambda: web_push_endpoints(site) == [third.endpoint], timeout=15, what="the next start registering again")
+    assert page.evaluate("window.subscribedWithKey") == key
+    page.locator('#push-state[data-state="on"]').wait_for()
+
+    # Pages reach the subscription the browser has now.
+    alert_id = post_alert(site.server.url, site.org, "pwa-rotated", "Cache hit rate low", priority="HIGH")
+    wait_until(
+        lambda: any(p.headers.get("topic") == f"alert-{alert_id}" for p in push_service.for_browser(third)),
+        timeout=15,
+        what="the page at the new subscription",
+    )
+    page.get_by_role("button", name="Push on this device").click()
+    page.locator('#push-state[data-state="off"]').wait_for()
+    assert page.evaluate("localStorage.getItem('pagerline.push.endpoint')") is None
     context.close()

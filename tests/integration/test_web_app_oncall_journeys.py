@@ -42,12 +42,17 @@ def schedule_with_override(site: Site, name: str, override_start: datetime) -> i
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_on_call_page_my_shifts_and_a_schedule_week_with_its_override(browser: Browser, site: Site, viewport: str) -> None:
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     monday = today - timedelta(days=today.weekday())
     wednesday = monday + timedelta(days=2)
     schedule_id = schedule_with_override(site, f"Primary {viewport}", wednesday + timedelta(hours=10))
 
     page = open_in(browser, site, viewport)
+    # The page's "this week" and "my shifts" come from the same instant as this test's, even when
+    # midnight before a Monday passes while it runs (the faked-clock runs start just before
+    # midnight; tests/support/faked_clock.py). Timers keep running.
+    page.clock.set_fixed_time(now)
     sign_in(page, "alice@ops.test", "alice-password")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="On call").click()
     view = page.locator("#oncall-view[data-ready]")

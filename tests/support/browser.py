@@ -109,15 +109,16 @@ class Site:
     url: str
 
 
-def start_site(templates: TemplateDatabases, workdir: Path) -> Site:
-    """A seeded SQLite database and ``pagerline serve`` on it (the caller stops the server)."""
+def start_site(templates: TemplateDatabases, workdir: Path, **env: str) -> Site:
+    """A seeded SQLite database and ``pagerline serve`` on it (the caller stops the server);
+    ``env``: more settings for the server (a fake provider's address)."""
 
     def seeded() -> tuple[str, Org]:
         url = templates.sqlite(workdir)
         return url, seed_database(url)
 
     url, org = outside_playwright(seeded)
-    return Site(start_server(embedded_env(url, workdir), workdir), org, url)
+    return Site(start_server(embedded_env(url, workdir, **env), workdir), org, url)
 
 
 def open_app(browser: Browser, site: Site, path: str = "/") -> Page:

@@ -3,7 +3,8 @@
 Every test builds its data from a fixed instant or from the clock it reads, so it must pass
 whenever it runs. This keeps that true: the tests that reason about days, shifts, handoffs and
 reminders run at an odd and an even day, half a minute before midnight UTC (and a new year),
-and half a minute before the US and the EU daylight-saving changes.
+and half a minute before the US and the EU daylight-saving changes; the web app's journeys
+that build shifts from the clock run in Chromium at two of them (WEB_FILES).
 
 The clock is shifted by a relative offset (``FAKETIME="+N"``), not started at an absolute
 instant ("@2027-03-14 06:59:30"): with an absolute start every new process starts its clock
@@ -45,6 +46,7 @@ class Instant:
     at: datetime
     why: str
     engine_too: bool = False  # also run ENGINE_FILES here
+    web_too: bool = False  # also run WEB_FILES here
 
 
 def utc(text: str) -> datetime:
@@ -54,9 +56,9 @@ def utc(text: str) -> datetime:
 INSTANTS = (
     Instant(utc("2026-11-17 06:30:00"), "an odd day, early morning UTC (before a 09:00 handoff)"),
     Instant(utc("2026-11-18 14:15:00"), "an even day, afternoon UTC"),
-    Instant(utc("2026-12-31 23:59:30"), "just before midnight UTC and the new year", engine_too=True),
+    Instant(utc("2026-12-31 23:59:30"), "just before midnight UTC and the new year", engine_too=True, web_too=True),
     Instant(utc("2027-03-14 06:59:30"), "just before the US spring-forward (02:00 America/New_York)"),
-    Instant(utc("2027-03-28 00:59:30"), "just before the EU spring-forward (02:00 Europe/Berlin)", engine_too=True),
+    Instant(utc("2027-03-28 00:59:30"), "just before the EU spring-forward (02:00 Europe/Berlin)", engine_too=True, web_too=True),
 )
 
 # Through a real server, which reads the clock: schedules, overrides, coverage requests, on-call
@@ -75,6 +77,17 @@ ENGINE_FILES = (
     "tests/engine/test_widget_feed.py",
     "tests/engine/test_calendars.py",
     "tests/engine/test_oncall_changes.py",
+)
+# The web app's journeys that build shifts and coverage requests from the clock, in Debian's
+# Chromium: it inherits LD_PRELOAD and FAKETIME from pytest, so the page's Date.now() and the
+# server's clock are the test's (BROWSER_PROBE checks that before such a run). Chromium runs in
+# UTC, the journeys' users' zone: the DST instant tests the server's and the week arithmetic's
+# days, not a zone's jump. The Me journey is not here: its one clock reading ("tomorrow 09:30",
+# typed into the page) stays in the future whenever midnight passes. Two instants only: each
+# run of these costs about a minute and a half.
+WEB_FILES = (
+    "tests/integration/test_web_app_oncall_journeys.py",
+    "tests/integration/test_web_app_coverage_journeys.py",
 )
 # The faked runs use SQLite (PostgreSQL's server would keep the real clock); the full suite runs
 # every test on PostgreSQL and Redis at the real time.
@@ -102,6 +115,15 @@ print(datetime.now(UTC).timestamp(), float(child.stdout), asyncio.run(asyncio.wa
 """
 
 
+# Chromium's clock, when a run drives it: a page's Date.now() under the same LD_PRELOAD.
+BROWSER_PROBE = """
+from tests.support.browser import chromium
+with chromium() as browser:
+    page = browser.new_page()
+    print(page.evaluate("Date.now() / 1000"))
+"""
+
+
 def library() -> str | None:
     for directory in LIBRARY_DIRS:
         path = Path(directory) / "libfaketime.so.1"
@@ -123,29 +145,57 @@ def faked_env(lib: str, at: datetime) -> dict[str, str]:
     return env
 
 
+class ProbeFailed(Exception):
+    """What is wrong with a probe's run (it hung, or it failed)."""
+
+
+def run_probe(name: str, code: str, env: dict[str, str], timeout: float) -> list[str]:
+    """The words a probe printed, or ProbeFailed saying why there are none."""
+    try:
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise ProbeFailed(f"the {name} hung (a sleep or a wait never ended)") from exc
+    if done.returncode != 0:
+        raise ProbeFailed(f"the {name} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout.split()
+
+
+def off_clock(who: str, seen: float, at: datetime) -> str | None:
+    return f"{who} sees {datetime.fromtimestamp(seen, UTC)}, not {at}" if abs(seen - at.timestamp()) > PROBE_SLACK_S else None
+
+
 def check_probe(env: dict[str, str], at: datetime) -> str | None:
     """None when Python, a child process and asyncio all run on the faked clock; else what is wrong."""
     try:
-        done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        return "the probe hung (a sleep or a wait never ended)"
-    if done.returncode != 0:
-        return f"the probe failed: {done.stderr.strip()}"
-    parent, child, slept = (float(value) for value in done.stdout.split())
-    for who, seen in (("python", parent), ("a child process", child)):
-        if abs(seen - at.timestamp()) > PROBE_SLACK_S:
-            return f"{who} sees {datetime.fromtimestamp(seen, UTC)}, not {at}"
-    if not 0.14 <= slept < 1:
-        return f"asyncio.sleep, time.sleep and Event.wait of 0.05 s took {slept:.3f}s together"
-    return None
+        parent, child, slept = (float(value) for value in run_probe("probe", PROBE, env, 30))
+    except ProbeFailed as exc:
+        return str(exc)
+    problem = off_clock("python", parent, at) or off_clock("a child process", child, at)
+    if problem is None and not 0.14 <= slept < 1:
+        problem = f"asyncio.sleep, time.sleep and Event.wait of 0.05 s took {slept:.3f}s together"
+    return problem
+
+
+def check_browser_probe(env: dict[str, str], at: datetime) -> str | None:
+    """None when Chromium's pages run on the faked clock too (or there is no Chromium: those
+    tests skip); else what is wrong."""
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    try:
+        seen = float(run_probe("browser probe", BROWSER_PROBE, env, 120)[-1])
+    except ProbeFailed as exc:
+        return str(exc)
+    return off_clock("chromium", seen, at)
 
 
 def run_at(lib: str, instant: Instant, files: list[str], pytest_args: list[str]) -> bool:
     """One pytest run with the clock at ``instant``; its output is printed in one piece when it
     ends, so runs going on side by side do not interleave their lines."""
-    files = files or [*SERVER_FILES, *(ENGINE_FILES if instant.engine_too else ())]
+    files = files or [*SERVER_FILES, *(ENGINE_FILES if instant.engine_too else ()), *(WEB_FILES if instant.web_too else ())]
     env = faked_env(lib, instant.at)
     problem = check_probe(env, instant.at)
+    if problem is None and any(file in WEB_FILES for file in files):
+        problem = check_browser_probe(env, instant.at)
     if problem:
         print(f"faked clock at {instant.at}: {problem}", flush=True)
         return False
@@ -164,7 +214,7 @@ def run_at(lib: str, instant: Instant, files: list[str], pytest_args: list[str])
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--at", action="append", default=[], help="an instant in UTC (default: the built-in set)")
-    parser.add_argument("files", nargs="*", help="test files (default: SERVER_FILES, and ENGINE_FILES at some instants)")
+    parser.add_argument("files", nargs="*", help="test files (default: SERVER_FILES, and ENGINE_FILES and WEB_FILES at some instants)")
     args, pytest_args = parser.parse_known_args(argv)
     lib = library()
     if lib is None:

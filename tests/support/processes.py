@@ -84,7 +84,8 @@ class Server(Proc):
                 return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
-        wait_until(healthy, timeout=20, what="server /healthz")
+        # Generous: a server starts in 1-2 s, but a machine busy with other work has taken over 20 s.
+        wait_until(healthy, timeout=60, what="server /healthz")
 
 
 def start_server(env: dict[str, str], workdir: Path, workers: int = 1, port: int | None = None) -> Server:

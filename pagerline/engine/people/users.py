@@ -78,10 +78,33 @@ async def reset_password(viewer: Viewer, user_id: int, password: str, now: datet
     await set_password(user_id, password, now)
 
 
-async def change_own_password(viewer: Viewer, current: str, new: str, now: datetime) -> None:
-    """The current password proves it is the person, not someone holding their token. The
-    session used stays signed in; the user's other sessions end."""
+async def _proven(viewer: Viewer, current: str) -> User:
+    """The viewer's row, once the current password proves it is the person and not someone
+    holding their token (a stolen session must not take the account over)."""
     user = await User.get(id=viewer.user.id)
     if not verify_password(user.password_hash, current):
         raise WrongPassword("The current password is wrong")
+    return user
+
+
+async def change_own_password(viewer: Viewer, current: str, new: str, now: datetime) -> None:
+    """The session used stays signed in; the user's other sessions end."""
+    user = await _proven(viewer, current)
     await set_password(user.id, new, now, keep_token_id=viewer.token_id)
+
+
+async def change_own_email(viewer: Viewer, current: str, email: str) -> User:
+    """The address a user signs in with and email pages go to, checked like an admin's change
+    (valid, unique); nothing is saved unless every check passes. The password is checked before
+    uniqueness, so a stolen session cannot probe which addresses have accounts. Sessions go on:
+    the credentials are the same person's."""
+    address = people_rules.email(email)
+    user = await _proven(viewer, current)
+    if await User.filter(email=address).exclude(id=user.id).exists():
+        raise Conflict(f"A user with email {address} exists already")
+    user.email = address
+    try:
+        await user.save(update_fields=["email"])
+    except IntegrityError as exc:  # taken between the check and the save
+        raise Conflict(f"A user with email {address} exists already") from exc
+    return user

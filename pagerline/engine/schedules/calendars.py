@@ -84,6 +84,12 @@ async def revoke_feed(user_id: int, token_id: int, now: datetime) -> CalendarTok
     return token
 
 
+async def live_feeds(user_id: int) -> list[CalendarToken]:
+    """The user's feeds that still work, oldest first, with their schedules loaded. What a user
+    can be shown of them: the secret is not kept, only its first characters."""
+    return await CalendarToken.filter(user_id=user_id, revoked_at__isnull=True).prefetch_related("schedule").order_by("id")
+
+
 async def feed_for(secret: str, now: datetime) -> CalendarToken | None:
     """The live feed whose secret this is, or None (unknown or revoked). Feeds do not expire,
     ``now`` is taken like every engine entry point so that one could be added."""

@@ -4,6 +4,9 @@ everyone else sees their own teams and, of people, themselves and their teammate
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 from strawberry.types import Info
 
@@ -11,12 +14,30 @@ from pagerline import models
 from pagerline.engine.notify import rules as notification_rules
 from pagerline.engine.people import teams, users
 from pagerline.engine.core.errors import EngineError
+from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.people.roles import visible_people
 from pagerline.graphql.people.types import NotificationRule, NotificationRuleInput, Team, Role, User
 from pagerline.graphql.core.args import now, parse_id, parse_ids
 from pagerline.graphql.core.context import app_state, viewer_of
 from pagerline.graphql.core.errors import engine_errors, from_engine, user_error
 from pagerline.graphql.core.permissions import require_viewer
+
+
+T = TypeVar("T")
+
+
+async def _with_current_password(info: Info, viewer: Viewer, change: Callable[[], Awaitable[T]]) -> T:
+    """Run a change that the current password guards: guessing it counts as failed sign-ins of
+    the account (the login throttle), so a stolen session cannot try passwords without limit."""
+    throttle = app_state(info).login_throttle
+    if throttle.wait_time(viewer.user.email) > 0:
+        raise user_error("BAD_USER_INPUT", "Too many wrong passwords; try again later")
+    try:
+        return await change()
+    except EngineError as exc:
+        if isinstance(exc, users.WrongPassword):
+            throttle.take(viewer.user.email)
+        raise from_engine(exc) from exc
 
 
 @strawberry.type
@@ -82,16 +103,19 @@ class PeopleMutation:
     @strawberry.mutation(description="Change your own password; the current one is required. Your other sessions end.")
     async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
         viewer = require_viewer(viewer_of(info))
-        throttle = app_state(info).login_throttle  # guessing the current password counts as failed sign-ins
-        if throttle.wait_time(viewer.user.email) > 0:
-            raise user_error("BAD_USER_INPUT", "Too many wrong passwords; try again later")
-        try:
-            await users.change_own_password(viewer, current_password, new_password, now())
-        except EngineError as exc:
-            if isinstance(exc, users.WrongPassword):
-                throttle.take(viewer.user.email)
-            raise from_engine(exc) from exc
+        await _with_current_password(info, viewer, lambda: users.change_own_password(viewer, current_password, new_password, now()))
         return True
+
+    @strawberry.mutation(
+        description=(
+            "Change the email address you sign in with and email pages go to; your current password is required. "
+            "BAD_USER_INPUT for an invalid address or a wrong password, CONFLICT when another user has it; "
+            "nothing changes then."
+        )
+    )
+    async def change_email(self, info: Info, email: str, current_password: str) -> User:
+        viewer = require_viewer(viewer_of(info))
+        return User.of(await _with_current_password(info, viewer, lambda: users.change_own_email(viewer, current_password, email)))
 
     @strawberry.mutation(description="Admins only.")
     async def create_team(self, info: Info, name: str) -> Team:

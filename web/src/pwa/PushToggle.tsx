@@ -1,9 +1,13 @@
 // "Push on this device": one switch, for the shell's header and for the Me screen. It says why
 // when push cannot be had here (unsupported browser, notifications blocked, not installed on
-// an iPhone) instead of failing silently.
-import { useEffect, useState } from "react";
+// an iPhone) instead of failing silently. It also keeps the server's record of this browser's
+// subscription right (syncPush) at every (re)connection and when the worker says the browser
+// replaced the subscription.
+import { useCallback, useEffect, useState } from "react";
 import { useShell } from "../app/shell/context";
-import { currentPushState, PushError, turnOffPush, turnOnPush, type PushState } from "./push";
+import { useRefetchOnConnect } from "../app/shell/useRefetchOnConnect";
+import { currentPushState, PushError, syncPush, turnOffPush, turnOnPush, type PushState } from "./push";
+import { isPushChangedMessage } from "./pushSync";
 import "./pwa.css";
 
 const STATE_TEXT: Record<PushState, string> = {
@@ -25,6 +29,25 @@ export function PushToggle() {
       current = false;
     };
   }, []);
+
+  const sync = useCallback(() => {
+    void syncPush(session.client).then(
+      async (done) => {
+        if (done !== "none") setState(await currentPushState());
+      },
+      // Offline or refused: the next connection (or the next change) tries again.
+      (error: unknown) => console.warn("pagerline: could not bring the push subscription up to date", error),
+    );
+  }, [session]);
+  useRefetchOnConnect(sync);
+  useEffect(() => {
+    if (!("serviceWorker" in navigator)) return;
+    const heard = (event: MessageEvent) => {
+      if (isPushChangedMessage(event.data)) sync();
+    };
+    navigator.serviceWorker.addEventListener("message", heard);
+    return () => navigator.serviceWorker.removeEventListener("message", heard);
+  }, [sync]);
 
   if (state === null) return null;
   const switchable = state === "on" || state === "off";

@@ -1,13 +1,17 @@
 // pagerline's service worker, served at /sw.js (scope /). Hand-written rather than Workbox: it
-// does three small things (keep the shell for offline use, show pushes, answer notification
-// buttons), a generated precache manifest would add a build plugin and a runtime for what is a
-// page and a handful of hashed files, and every line here is ours to read in a review.
+// does four small things (keep the shell for offline use, show pushes, answer notification
+// buttons, renew a replaced push subscription), a generated precache manifest would add a build
+// plugin and a runtime for what is a page and a handful of hashed files, and every line here is
+// ours to read in a review.
 //
 // - Offline shell: install caches the page and the hashed assets it names; a navigation goes to
 //   the network first (a new release is picked up at once) and falls back to the cached page;
 //   hashed assets come from the cache first (their names never change meaning). GraphQL and the
 //   API are never cached: the app keeps its own last data and marks it stale (src/pwa/snapshot.ts).
 // - push: shows the page the server sent (docs/mobile.md, "Browsers (Web Push)").
+// - pushsubscriptionchange: subscribes again with the old subscription's key and asks open
+//   windows to register it; the worker holds no session to tell the server itself
+//   (src/pwa/subscriptionChange.ts says why; the page registers at its next start otherwise).
 // - notificationclick: Accept/Resolve post the page's action token to /api/actions (no session
 //   needed) and show the answer; a plain click shows the alert in the open app (a message its
 //   router follows, src/pwa/register.ts) and focuses it, or opens a window on it.
@@ -16,6 +20,7 @@
 // it imports only pure modules, which the bundle inlines.
 import { actionResult, notificationFor, type NotificationAction, type ShownNotification } from "./notification";
 import type { OpenMessage } from "./openMessage";
+import { renewSubscription } from "./subscriptionChange";
 import { assetsIn, cachePolicy, isAppPage } from "./shellCache";
 
 declare const self: ServiceWorkerGlobalScope;
@@ -107,6 +112,11 @@ self.addEventListener("push", (event) => {
     payload = { title: "pagerline", body: event.data?.text() ?? "" };
   }
   event.waitUntil(show(notificationFor(payload, self.location.origin)));
+});
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  const change = { oldKey: event.oldSubscription?.options.applicationServerKey ?? null, renewed: event.newSubscription !== null && event.newSubscription !== undefined };
+  event.waitUntil(renewSubscription(change, self.registration.pushManager, self.clients));
 });
 
 interface ShownData {

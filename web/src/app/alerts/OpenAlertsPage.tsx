@@ -1,6 +1,8 @@
 // The live open-alert list: the Dashboard query's snapshot (at the first connection and after
 // every reconnection), changed by every event of the AlertFeed subscription. HIGH first, then
-// the newest. Accept and Resolve on each alert, or on several selected at once.
+// the newest. Accept and Resolve on each alert, or on several selected at once. When the
+// connection drops the list stays, marked "not live since HH:MM" until the refetch after the
+// reconnection has answered.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { OperationResult } from "@urql/core";
 import {
@@ -15,7 +17,9 @@ import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import { usePageTitle } from "../shell/usePageTitle";
 import { followInApp } from "../shell/Link";
+import { NotLiveSince } from "../shell/NotLiveSince";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
+import { useStaleness } from "../shell/useStaleness";
 import { alertOfEvent, syncRows, type AlertAction, type Rows } from "./openAlertRows";
 import { applySnapshot, emptyOpenAlerts, openAlertList, tick, upsert, type OpenAlerts } from "./openAlerts";
 import { sortOpen } from "./order";
@@ -27,6 +31,7 @@ export function OpenAlertsPage() {
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
   const [loaded, setLoaded] = useState(false);
+  const { staleSince, startRefetch, refreshed, unreachable } = useStaleness();
   usePageTitle(loaded ? `Open alerts (${alerts.length})` : "Open alerts");
 
   const commit = useCallback((next: OpenAlerts<AlertListItemFragment>) => {
@@ -38,6 +43,7 @@ export function OpenAlertsPage() {
 
   const refresh = useCallback(() => {
     const [started, at] = tick(store.current);
+    const epoch = startRefetch();
     store.current = started;
     // All pages first, then one snapshot: events that arrive meanwhile are newer than it (tick).
     const load = async (): Promise<AlertListItemFragment[] | null> => {
@@ -45,6 +51,7 @@ export function OpenAlertsPage() {
       let after: string | null = null;
       for (;;) {
         const result: OperationResult<DashboardQuery> = await session.client.query(DashboardDocument, { after }).toPromise();
+        if (result.error?.networkError) unreachable();
         if (result.error) failed("Could not load the open alerts", result.error);
         if (result.error || !result.data) return null;
         const { edges, pageInfo } = result.data.alerts;
@@ -57,8 +64,9 @@ export function OpenAlertsPage() {
       if (nodes === null) return;
       commit(applySnapshot(store.current, nodes, at));
       setLoaded(true);
+      refreshed(epoch);
     });
-  }, [session, failed, commit]);
+  }, [session, failed, commit, startRefetch, refreshed, unreachable]);
   useRefetchOnConnect(refresh);
 
   useEffect(() => {
@@ -133,13 +141,14 @@ export function OpenAlertsPage() {
   const chosen = alerts.filter((alert) => selected.has(alert.id));
 
   return (
-    <section className="open-alerts" aria-labelledby="alerts-title" data-ready={loaded || undefined}>
+    <section className="open-alerts" aria-labelledby="alerts-title" data-ready={loaded || undefined} data-stale={staleSince ? "true" : undefined}>
       <h2 id="alerts-title">
         Open alerts{" "}
         <span id="alert-count" className="count" aria-live="polite">
           ({alerts.length})
         </span>
       </h2>
+      <NotLiveSince since={staleSince} id="alerts-stale" />
       {chosen.length > 0 && (
         <div className="bulk" role="group" aria-label="Selected alerts">
           <span>{chosen.length} selected</span>

@@ -1,7 +1,8 @@
 // Phone number (set, then verify with the code sent by SMS) and the email address pages and
-// sign-in use (changed by an admin: updateUser is theirs).
+// sign-in use (changed with the current password, as a stolen session must not take the
+// account over; the form is cleared after every try so the password does not linger).
 import { useState, type FormEvent } from "react";
-import { SetPhoneDocument, VerifyPhoneDocument } from "../../gql/graphql";
+import { ChangeEmailDocument, SetPhoneDocument, VerifyPhoneDocument } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import type { MeSectionProps } from "./MePage";
@@ -26,6 +27,15 @@ export function ContactSection({ data, reload }: MeSectionProps) {
     const answer = await session.client.mutation(VerifyPhoneDocument, { code: field(event, "code") }).toPromise();
     done(answer.error, "Phone number verified.");
   };
+  const changeEmail = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const variables = { email: field(event, "email"), currentPassword: String(new FormData(form).get("password") ?? "") };
+    const answer = await session.client.mutation(ChangeEmailDocument, variables).toPromise();
+    const password = form.elements.namedItem("password");
+    if (password instanceof HTMLInputElement) password.value = "";
+    done(answer.error, "Email changed.");
+  };
   return (
     <section aria-labelledby="contact-title" className="card me-section">
       <h3 id="contact-title">Phone and email</h3>
@@ -45,9 +55,14 @@ export function ContactSection({ data, reload }: MeSectionProps) {
           <button type="submit">Verify</button>
         </form>
       )}
-      <p id="email-state">
-        Email: {me.email} <span className="hint">(an admin can change it)</span>
-      </p>
+      <p id="email-state">Email: {me.email}</p>
+      <form className="inline-form" onSubmit={changeEmail} aria-label="Change email">
+        <label htmlFor="me-email">New email</label>
+        <input id="me-email" name="email" type="email" autoComplete="email" required />
+        <label htmlFor="me-email-password">Current password</label>
+        <input id="me-email-password" name="password" type="password" autoComplete="current-password" required />
+        <button type="submit">Change email</button>
+      </form>
       <p id="contact-result" role="status" aria-live="polite">
         {result}
       </p>

@@ -83,8 +83,9 @@ export function App() {
         signOut,
         failed: (what: string, error: CombinedError) => {
           if (isUnauthenticated(error)) signOut(SESSION_ENDED);
-          // Opened offline: the stale view and the connection state already say so.
-          else if (error.networkError && !beenLiveNow.current) return;
+          // Not connected (opened offline, or the connection dropped): the stale view or the
+          // pages' "not live since" mark and the connection state already say so.
+          else if (error.networkError && (!beenLiveNow.current || !session.isConnected())) return;
           else setMessage(`${what}: ${errorText(error)}`);
         },
       },

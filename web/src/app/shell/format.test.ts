@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { formatTime, relativeTime } from "./format";
+import { formatClock, formatTime, relativeTime } from "./format";
 
 it("formats in the given zone", () => {
   expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "Europe/Berlin")).toBe("29/03/2026, 01:30:00");
@@ -18,4 +18,10 @@ it("keeps one formatter per zone: another zone is not answered from the first's"
   expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "Europe/Berlin")).toBe("29/03/2026, 01:30:00");
   expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "UTC")).toBe("29/03/2026, 00:30:00");
   expect(formatTime("2026-03-29T00:30:00Z", "en-GB", "Europe/Berlin")).toBe("29/03/2026, 01:30:00");
+});
+
+it("gives a clock time as HH:MM in the given zone, 24-hour whatever the locale", () => {
+  expect(formatClock("2026-03-29T00:58:00Z", "en-US", "Europe/Berlin")).toBe("01:58");
+  expect(formatClock("2026-03-29T01:02:00Z", "en-US", "Europe/Berlin")).toBe("03:02");
+  expect(formatClock("2026-03-29T13:05:00Z", "en-GB", "UTC")).toBe("13:05");
 });

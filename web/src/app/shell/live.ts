@@ -25,6 +25,10 @@ export interface LiveSession {
   isConnected: () => boolean;
   /** Subscribe to "connected" (see LiveHandlers.onConnected); returns the unsubscribe. */
   onConnected: (listener: () => void) => () => void;
+  /** When the live connection last dropped (ISO instant), or null while it is up or before the first. */
+  lostAt: () => string | null;
+  /** Subscribe to "the live connection dropped" (with when); returns the unsubscribe. */
+  onLost: (listener: (at: string) => void) => () => void;
   dispose: () => void;
 }
 
@@ -42,6 +46,8 @@ const isClose = (value: unknown): value is CloseLike =>
 export function openLiveSession(token: string, handlers: LiveHandlers): LiveSession {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const listeners = new Set<() => void>();
+  const lostListeners = new Set<(at: string) => void>();
+  let lostAt: string | null = null;
   let state: ReconnectState = { attempt: 0, resyncsInARow: 0 };
   let ackedAt = 0;
   let connected = false;
@@ -54,6 +60,13 @@ export function openLiveSession(token: string, handlers: LiveHandlers): LiveSess
   // Back online: skip the rest of the backoff wait.
   const online = () => wakeUp?.();
   window.addEventListener("online", online);
+  // The browser says the network is gone: the socket is as good as dead, but graphql-ws would
+  // notice only when a ping goes unanswered (up to half a minute). Close it now, so the pages are
+  // marked stale at once and the backoff starts (an "online" event then cuts it short).
+  const offline = () => {
+    if (connected) ws?.terminate();
+  };
+  window.addEventListener("offline", offline);
 
   ws = createWsClient({
     url: `${scheme}://${location.host}/graphql`,
@@ -81,6 +94,7 @@ export function openLiveSession(token: string, handlers: LiveHandlers): LiveSess
       connected: () => {
         ackedAt = performance.now();
         connected = true;
+        lostAt = null;
         state = { ...state, attempt: 0 };
         handlers.onStatus("live", "Live");
         handlers.onConnected();
@@ -95,8 +109,13 @@ export function openLiveSession(token: string, handlers: LiveHandlers): LiveSess
       pong: () => clearTimeout(pongTimer),
       closed: (event) => {
         clearTimeout(pongTimer);
+        const wasConnected = connected;
         connected = false;
         if (disposed) return;
+        if (wasConnected) {
+          lostAt = new Date().toISOString();
+          for (const listener of lostListeners) listener(lostAt);
+        }
         const code = isClose(event) ? event.code : 1006;
         if (REJECTED_CODES.has(code)) {
           handlers.onStatus("offline", "Signed out");
@@ -136,9 +155,15 @@ export function openLiveSession(token: string, handlers: LiveHandlers): LiveSess
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    lostAt: () => lostAt,
+    onLost: (listener) => {
+      lostListeners.add(listener);
+      return () => lostListeners.delete(listener);
+    },
     dispose: () => {
       disposed = true;
       window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
       clearTimeout(pongTimer);
       void ws?.dispose();
       handlers.onStatus("offline", "Offline");
