@@ -7,7 +7,8 @@ worker and bus).
   shown as text and never run; Accept on one page shows ACCEPTED on the other; the other opens
   the alert's page (its timeline says who accepted, its notifications the page the console
   transport "sent") and Resolve there removes it from the first page's list.
-- The list puts HIGH before LOW; several alerts are accepted at once.
+- The list puts HIGH before LOW; several alerts are accepted at once; a row is worked with the
+  keyboard alone (Tab order, Space to select, Enter to accept and to open).
 - Sign-in errors, staying signed in across a reload (token in localStorage), logging out (the
   session is revoked on the server), and a stale token sending the user back to the sign-in form.
 - The server restarts while a change is made behind the page's back: the page reconnects by
@@ -140,6 +141,38 @@ def test_high_comes_first_and_several_alerts_are_accepted_at_once(browser: Brows
     query = "query($id: ID!) { alert(id: $id) { status } }"
     statuses = [data(site.server.url, site.org.bob_token, query, id=str(i))["alert"]["status"] for i in (low, high, newer_low)]
     assert statuses == ["ACCEPTED", "PENDING", "ACCEPTED"]
+
+
+def test_a_row_is_worked_with_the_keyboard_alone(browser: Browser, site: Site) -> None:
+    """The list's rows are made with the DOM directly (web/src/app/alerts/openAlertRows.ts): their
+    controls are still reached in order with Tab and work with Space and Enter."""
+    alert_id = post_alert(site.server.url, site.org, "keys-1", "Keyboard <b>only</b>")
+    page = open_app(browser, site)
+    sign_in(page, "alice@ops.test", "alice-password")
+    page.locator(alert_item(alert_id)).wait_for()
+    label = f"alert #{alert_id}: Keyboard <b>only</b>"
+    select = page.get_by_role("checkbox", name=f"Select {label}")
+    select.focus()
+    page.keyboard.press("Space")
+    page.get_by_role("group", name="Selected alerts").get_by_text("1 selected").wait_for()
+    assert select.is_checked()
+    page.keyboard.press("Space")
+    page.get_by_role("group", name="Selected alerts").wait_for(state="detached")
+
+    focused = "document.activeElement.getAttribute('aria-label') || document.activeElement.textContent"
+    order = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate(focused))
+    assert order == ["Keyboard <b>only</b>", f"Accept {label}", f"Resolve {label}"]  # the summary's markup is text
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # Accept
+    page.locator(f'{alert_item(alert_id)} .alert-status[data-status="ACCEPTED"]').wait_for()
+    assert page.get_by_role("button", name=f"Accept {label}").count() == 0
+    page.get_by_role("link", name="Keyboard <b>only</b>").focus()
+    page.keyboard.press("Enter")
+    page.locator(alert_page(alert_id)).wait_for()
+    assert urlsplit(page.url).path == f"/alerts/{alert_id}"
 
 
 def test_sign_in_stays_across_reloads_and_sign_out_forgets_the_token(browser: Browser, site: Site) -> None:

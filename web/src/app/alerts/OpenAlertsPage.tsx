@@ -3,7 +3,7 @@
 // the newest. Accept and Resolve on each alert, or on several selected at once. When the
 // connection drops the list stays, marked "not live since HH:MM" until the refetch after the
 // reconnection has answered.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { OperationResult } from "@urql/core";
 import {
   AcceptDocument,
@@ -16,14 +16,13 @@ import {
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import { usePageTitle } from "../shell/usePageTitle";
+import { followInApp } from "../shell/Link";
 import { NotLiveSince } from "../shell/NotLiveSince";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { useStaleness } from "../shell/useStaleness";
-import { AlertSummary } from "./AlertSummary";
+import { alertOfEvent, syncRows, type AlertAction, type Rows } from "./openAlertRows";
 import { applySnapshot, emptyOpenAlerts, openAlertList, tick, upsert, type OpenAlerts } from "./openAlerts";
 import { sortOpen } from "./order";
-
-type Action = "accept" | "resolve";
 
 export function OpenAlertsPage() {
   const { session, failed, showMessage } = useShell();
@@ -78,37 +77,67 @@ export function OpenAlertsPage() {
     return unsubscribe;
   }, [session, showMessage, commit]);
 
-  const act = async (action: Action, ids: readonly string[]) => {
-    setBusy((before) => new Set([...before, ...ids]));
-    // Each alert on its own: one refused (already resolved, not allowed) does not stop the rest.
-    const answers = await Promise.all(
-      ids.map(async (id) => {
-        if (action === "accept") {
-          const result = await session.client.mutation(AcceptDocument, { id }).toPromise();
-          return { id, error: result.error, alert: result.data?.acceptAlert };
-        }
-        const result = await session.client.mutation(ResolveDocument, { id }).toPromise();
-        return { id, error: result.error, alert: result.data?.resolveAlert };
-      }),
-    );
-    let next = store.current;
-    const problems: string[] = [];
-    for (const answer of answers) {
-      if (answer.error) problems.push(`#${answer.id}: ${errorText(answer.error)}`);
-      if (answer.alert) next = upsert(next, answer.alert);
-    }
-    commit(next);
-    setBusy((before) => new Set([...before].filter((id) => !ids.includes(id))));
-    showMessage(problems.length ? `Could not ${action} alert ${problems.join("; ")}` : "");
-  };
+  const act = useCallback(
+    async (action: AlertAction, ids: readonly string[]) => {
+      setBusy((before) => new Set([...before, ...ids]));
+      // Each alert on its own: one refused (already resolved, not allowed) does not stop the rest.
+      const answers = await Promise.all(
+        ids.map(async (id) => {
+          if (action === "accept") {
+            const result = await session.client.mutation(AcceptDocument, { id }).toPromise();
+            return { id, error: result.error, alert: result.data?.acceptAlert };
+          }
+          const result = await session.client.mutation(ResolveDocument, { id }).toPromise();
+          return { id, error: result.error, alert: result.data?.resolveAlert };
+        }),
+      );
+      let next = store.current;
+      const problems: string[] = [];
+      for (const answer of answers) {
+        if (answer.error) problems.push(`#${answer.id}: ${errorText(answer.error)}`);
+        if (answer.alert) next = upsert(next, answer.alert);
+      }
+      commit(next);
+      setBusy((before) => new Set([...before].filter((id) => !ids.includes(id))));
+      showMessage(problems.length ? `Could not ${action} alert ${problems.join("; ")}` : "");
+    },
+    [session, commit, showMessage],
+  );
 
-  const toggle = (id: string, on: boolean) =>
-    setSelected((before) => {
-      const next = new Set(before);
-      if (on) next.add(id);
-      else next.delete(id);
-      return next;
-    });
+  const toggle = useCallback(
+    (id: string, on: boolean) =>
+      setSelected((before) => {
+        const next = new Set(before);
+        if (on) next.add(id);
+        else next.delete(id);
+        return next;
+      }),
+    [],
+  );
+
+  // The rows themselves are made by syncRows (openAlertRows.ts), in the same commit as the list.
+  const list = useRef<HTMLOListElement>(null);
+  const rows = useRef<Rows>(new Map());
+  useLayoutEffect(() => {
+    if (list.current) syncRows(list.current, rows.current, alerts, selected, busy);
+  }, [alerts, selected, busy]);
+  useEffect(() => {
+    const ol = list.current;
+    if (!ol) return;
+    const handle = (event: Event) => {
+      const happened = alertOfEvent(event);
+      if (happened?.kind === "act") void act(happened.action, [happened.id]);
+      else if (happened?.kind === "select") toggle(happened.id, happened.on);
+      else if (happened?.kind === "open" && event instanceof MouseEvent) followInApp(event, happened.href);
+    };
+    ol.addEventListener("click", handle);
+    ol.addEventListener("change", handle);
+    return () => {
+      ol.removeEventListener("click", handle);
+      ol.removeEventListener("change", handle);
+    };
+  }, [act, toggle]);
+
   const chosen = alerts.filter((alert) => selected.has(alert.id));
 
   return (
@@ -123,10 +152,10 @@ export function OpenAlertsPage() {
       {chosen.length > 0 && (
         <div className="bulk" role="group" aria-label="Selected alerts">
           <span>{chosen.length} selected</span>
-          <button type="button" onClick={() => act("accept", chosen.filter((a) => a.status === "PENDING").map((a) => a.id))}>
+          <button type="button" onClick={() => void act("accept", chosen.filter((a) => a.status === "PENDING").map((a) => a.id))}>
             Accept selected
           </button>
-          <button type="button" onClick={() => act("resolve", chosen.map((a) => a.id))}>
+          <button type="button" onClick={() => void act("resolve", chosen.map((a) => a.id))}>
             Resolve selected
           </button>
         </div>
@@ -136,35 +165,7 @@ export function OpenAlertsPage() {
           No open alerts.
         </p>
       )}
-      <ol id="alerts" className="alerts">
-        {alerts.map((alert) => {
-          const label = `alert #${alert.id}: ${alert.summary}`;
-          return (
-            <li key={alert.id} className="alert" data-alert-id={alert.id} data-priority={alert.priority}>
-              <input
-                type="checkbox"
-                className="select"
-                aria-label={`Select ${label}`}
-                checked={selected.has(alert.id)}
-                onChange={(event) => toggle(alert.id, event.currentTarget.checked)}
-              />
-              <div className="alert-body">
-                <AlertSummary alert={alert} />
-                <div className="alert-actions">
-                  {alert.status === "PENDING" && (
-                    <button type="button" className="accept" aria-label={`Accept ${label}`} disabled={busy.has(alert.id)} onClick={() => act("accept", [alert.id])}>
-                      Accept
-                    </button>
-                  )}
-                  <button type="button" className="resolve" aria-label={`Resolve ${label}`} disabled={busy.has(alert.id)} onClick={() => act("resolve", [alert.id])}>
-                    Resolve
-                  </button>
-                </div>
-              </div>
-            </li>
-          );
-        })}
-      </ol>
+      <ol id="alerts" className="alerts" ref={list} />
     </section>
   );
 }
