@@ -503,6 +503,8 @@ def main() -> int:
     figures = figures_for(assets, scores, renders, len(edges), shown_alone, args.alerts, visible, rss.peak())
     print_section("first-load files (gzipped)")
     print_kv({path: f"{size:,} B" for path, size in assets.items()}, width=34)
+    print_section("render loads (data -> every row in the list, ms, in order)")
+    print("  " + ", ".join(f"{run.data_to_rows_ms:.1f}" for run in renders))
     print_section("figures")
     print_figures(figures)
     missed = [f.name for f in figures if f.met is False]
