@@ -35,7 +35,7 @@ run: migrate
 # Redis database (tests/support/databases.py). PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 test: install browser faketime nginx web-test
-	$(BIN)/python -m pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,$(BIN)/python -m tests.support.faked_clock)
 
 # Schedules, coverage, widget, reminders and calendars at an odd and an even day, just before
