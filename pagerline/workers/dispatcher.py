@@ -50,9 +50,6 @@ COOLDOWN = 1.0
 MAX_HELD = 10_000
 # Events sent in one round trip to Redis.
 PUBLISH_CHUNK = 500
-# How long the wake-ups of a batch wait for its bus events to be published first (seconds): a
-# healthy publish takes about a millisecond.
-PUBLISH_HEAD_START = 0.05
 
 
 def due_now(effects: Effects) -> list[int]:
@@ -159,14 +156,15 @@ class QueueDispatcher:
         merged = Effects()
         for effects in batch:
             merged.merge(effects)
-        # The change goes on the bus before the work it wakes can publish what it changes in
-        # turn, so subscribers see an alert CREATED before the UPDATED its first page makes:
-        # started side by side, a loaded server's publish could reach Redis after a worker had
-        # already sent the page and published. A bus that is slow or away holds the wake-up back
-        # by PUBLISH_HEAD_START at most (an open breaker returns at once), never the page itself.
-        publishing = asyncio.ensure_future(self._publish(coalesced(merged.events)))  # one event per changed thing
-        await asyncio.wait({publishing}, timeout=PUBLISH_HEAD_START)
-        await asyncio.gather(self._enqueue(due_now(merged), merged.action_deliveries), publishing)
+        # The change is on the bus before the work it wakes can publish what it changes in
+        # turn, so subscribers see an alert CREATED before the UPDATED its first page makes
+        # (Redis keeps the order of publishes, and the hub keeps the bus's order). A head start
+        # was not enough: on a loaded machine a server's publish reached Redis after a worker had
+        # sent the page and published. A healthy publish takes about a millisecond; a bus that
+        # stops answering holds the wake-up back by the deadline once (then its breaker is open
+        # and the publish returns at once), and the sweeper delivers what a wake-up missed.
+        await self._publish(coalesced(merged.events))  # one event per changed thing
+        await self._enqueue(due_now(merged), merged.action_deliveries)
 
     async def _enqueue(self, notification_ids: list[int], action_delivery_ids: list[int]) -> None:
         if not (notification_ids or action_delivery_ids) or not self._queue_breaker.allows():

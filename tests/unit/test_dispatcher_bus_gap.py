@@ -1,7 +1,8 @@
 """The dispatcher across a bus outage: events are held while the bus refuses them and published
 in order once it answers; past ``max_held`` the oldest are dropped and one RESYNC carrying
 ``lost_until`` goes first, which the subscriptions open at the time take as "refetch" (allowing
-for the publisher's and the server's clocks to disagree) and later ones ignore.
+for the publisher's and the server's clocks to disagree) and later ones ignore. And a late
+publish holds back the wake-ups of its batch, so a change is on the bus before what it wakes.
 
 The bus here stands in for Redis (an external service): the in-process bus, refusing every
 publish while ``down``. Both clocks are
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from dramatiq.brokers.stub import StubBroker
@@ -25,7 +27,7 @@ from pagerline.bus import (
     resync_event,
 )
 from pagerline.engine.core.effects import BusEvent, Effects
-from pagerline.workers.actors import declare_actors
+from pagerline.workers.actors import QUEUE, declare_actors
 from pagerline.workers.dispatcher import QueueDispatcher
 
 # How soon the dispatcher tries a refusing bus again: short, so the test is quick.
@@ -137,5 +139,43 @@ async def test_past_max_held_the_oldest_are_dropped_and_one_resync_tells_the_sub
         assert received(opened_earlier) == [RESYNC_EVENT]
         assert received(opened_just_before) == [RESYNC_EVENT]
         assert received(opened_later) == [change(n) for n in (2, 3, 4, 5)]  # missed nothing
+    finally:
+        await dispatcher.close()
+
+
+class SlowBus(FlakyBus):
+    """Answers, but only once the test lets it: a loaded server whose publish is late."""
+
+    def __init__(self) -> None:
+        super().__init__(server_clock=lambda: 1_000.0)
+        self.down = False
+        self.answer = asyncio.Event()
+
+    async def publish_many(self, events: list[dict[str, Any]]) -> None:
+        self._called.set()
+        await self.answer.wait()
+        await super().publish_many(events)
+
+
+async def test_the_page_is_woken_only_once_its_change_is_on_the_bus() -> None:
+    """A new alert is CREATED on the bus before its first page is woken, however late the
+    publish: the worker that sends the page publishes the UPDATED it makes, and subscribers
+    must see the alert's CREATED first (with a fixed head start, a publish later than it let
+    the UPDATED through first)."""
+    bus = SlowBus()
+    broker = StubBroker()
+    dispatcher = QueueDispatcher(declare_actors(broker), bus, cooldown=RETRY)
+    try:
+        effects = Effects(events=[BusEvent("alert", "CREATED", {"alert_id": 1})])
+        effects.wake_notification(7, datetime.now(UTC))
+        await dispatcher.dispatch(effects)
+        await bus.until(lambda: True)  # the publish has started
+        await asyncio.sleep(0.3)  # six times the old head start
+        assert broker.queues[QUEUE].qsize() == 0, "the page was woken before its change was published"
+        bus.answer.set()
+        async with asyncio.timeout(5):
+            while broker.queues[QUEUE].qsize() == 0:
+                await asyncio.sleep(0.01)
+        assert bus.published == [{"topic": "alert", "kind": "CREATED", "ids": {"alert_id": 1}}]
     finally:
         await dispatcher.close()
