@@ -179,7 +179,9 @@ async def test_on_call_over_300_schedules_costs_what_it_costs_over_4(app_client:
 
     # Without `at`: now, one instant for both fields of the dashboard's query, one load.
     dashboard, statements = await _ask(client, token, "{ onCall { user { id } } onCallByPolicy { level users { id } } }")
-    assert len(dashboard["onCall"]) == 300 and len(statements) <= len(many) + 2, "\n".join(statements)
+    # Two more for the policies and their levels, and one more for the levels' people who are
+    # on call nowhere at that instant: whether there are any depends on the hour, so at most.
+    assert len(dashboard["onCall"]) == 300 and len(statements) <= len(many) + 3, "\n".join(statements)
 
 
 async def test_on_call_by_policy_answers_as_the_escalation_engine_in_the_same_statements(
