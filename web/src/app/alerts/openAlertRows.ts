@@ -58,11 +58,18 @@ function emptyRow(): HTMLLIElement {
 }
 
 function newRow(): Row {
+  // Walked by sibling links: destructuring `children` (an HTMLCollection, iterated) cost a
+  // third of the time of making 500 rows.
   const li = emptyRow().cloneNode(true) as HTMLLIElement;
-  const [select, head, meta, latest, accept, resolve] = li.children as unknown as [
-    HTMLInputElement, HTMLParagraphElement, HTMLParagraphElement, HTMLParagraphElement, HTMLButtonElement, HTMLButtonElement,
-  ];
-  const [priority, status, summary] = head.children as unknown as [HTMLSpanElement, HTMLSpanElement, HTMLAnchorElement];
+  const select = li.firstElementChild as HTMLInputElement;
+  const head = select.nextElementSibling as HTMLParagraphElement;
+  const meta = head.nextElementSibling as HTMLParagraphElement;
+  const latest = meta.nextElementSibling as HTMLParagraphElement;
+  const accept = latest.nextElementSibling as HTMLButtonElement;
+  const resolve = accept.nextElementSibling as HTMLButtonElement;
+  const priority = head.firstElementChild as HTMLSpanElement;
+  const status = priority.nextElementSibling as HTMLSpanElement;
+  const summary = status.nextElementSibling as HTMLAnchorElement;
   return {
     li, select, number: head.firstChild as Text, priority, status, summary,
     source: meta.firstChild as HTMLSpanElement, created: meta.lastChild as Text,
@@ -79,13 +86,13 @@ function present(row: Row, child: Element, wanted: boolean, before: Element): vo
 function fill(row: Row, alert: AlertListItemFragment): void {
   if (row.alert === alert) return;
   const label = `alert #${alert.id}: ${alert.summary}`;
-  row.li.dataset.alertId = alert.id;
+  row.li.setAttribute("data-alert-id", alert.id);
   row.select.setAttribute("aria-label", `Select ${label}`);
   row.number.data = `#${alert.id}`;
   row.priority.textContent = alert.priority;
-  row.priority.dataset.priority = alert.priority;
+  row.priority.setAttribute("data-priority", alert.priority);
   row.status.textContent = alert.status;
-  row.status.dataset.status = alert.status;
+  row.status.setAttribute("data-status", alert.status);
   row.summary.href = `/alerts/${alert.id}`;
   row.summary.textContent = alert.summary;
   row.source.textContent = alert.source?.name ?? "unknown source";

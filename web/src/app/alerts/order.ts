@@ -16,6 +16,15 @@ export function compareOpen(a: Orderable, b: Orderable): number {
   return Number(b.id) - Number(a.id);
 }
 
+/** The list in that order. Each alert's keys are worked out once (parsing a date in every
+ * comparison parsed 500 dates nine times over). */
 export function sortOpen<T extends Orderable>(alerts: Iterable<T>): T[] {
-  return [...alerts].sort(compareOpen);
+  const keyed = Array.from(alerts, (alert) => ({
+    alert,
+    rank: PRIORITY_RANK[alert.priority] ?? 2,
+    created: Date.parse(alert.createdAt),
+    id: Number(alert.id),
+  }));
+  keyed.sort((a, b) => a.rank - b.rank || b.created - a.created || b.id - a.id);
+  return keyed.map((entry) => entry.alert);
 }

@@ -25,3 +25,13 @@ it("gives a clock time as HH:MM in the given zone, 24-hour whatever the locale",
   expect(formatClock("2026-03-29T01:02:00Z", "en-US", "Europe/Berlin")).toBe("03:02");
   expect(formatClock("2026-03-29T13:05:00Z", "en-GB", "UTC")).toBe("13:05");
 });
+
+it("answers a time formatted before from what it kept, and stays right past the bound", () => {
+  const base = Date.parse("2026-01-01T00:00:00Z");
+  const expected = (ms: number) => new Intl.DateTimeFormat("en-GB", { dateStyle: "short", timeStyle: "medium", timeZone: "UTC" }).format(ms);
+  // More distinct times than are kept, then the first ones again: each text is still its own time's.
+  for (let i = 0; i < 6_000; i += 1) formatTime(new Date(base + i * 1000).toISOString(), "en-GB", "UTC");
+  for (const i of [0, 1, 5_999]) {
+    expect(formatTime(new Date(base + i * 1000).toISOString(), "en-GB", "UTC")).toBe(expected(base + i * 1000));
+  }
+});

@@ -18,8 +18,21 @@ function formatter(style: keyof typeof STYLES, locale?: string, timeZone?: strin
   return found;
 }
 
+// The texts already made, by time and formatter: a list shows each time again at every change
+// of the list, and an alert's rows repeat the same few times. Emptied when it grows past a
+// bound, so a long-open page does not keep every time it ever showed.
+const formatted = new Map<string, string>();
+const FORMATTED_BOUND = 5_000;
+
 export function formatTime(iso: string, locale?: string, timeZone?: string): string {
-  return formatter("dateTime", locale, timeZone).format(new Date(iso));
+  const key = `${iso}|${locale ?? ""}|${timeZone ?? ""}`;
+  let text = formatted.get(key);
+  if (text === undefined) {
+    if (formatted.size >= FORMATTED_BOUND) formatted.clear();
+    text = formatter("dateTime", locale, timeZone).format(new Date(iso));
+    formatted.set(key, text);
+  }
+  return text;
 }
 
 /** "14:05": the hour and minute of `iso`, 24-hour, in the browser's zone unless one is given. */
