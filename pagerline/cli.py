@@ -108,8 +108,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0 if server.started else 1
 
 
-async def run_worker(settings: Settings, threads: int) -> None:
-    """One worker process: consume Dramatiq messages and sweep, until SIGTERM/SIGINT."""
+async def run_worker(settings: Settings, threads: int, queues: frozenset[str] | None = None) -> None:
+    """One worker process: consume Dramatiq messages (of ``queues``, default all, each with
+    ``threads`` of its own) and sweep, until SIGTERM/SIGINT."""
     from pagerline.bus import build_bus
     from pagerline.db import close_db, init_db
     from pagerline.engine.core.effects import set_dispatcher
@@ -129,7 +130,7 @@ async def run_worker(settings: Settings, threads: int) -> None:
     actors = declare_actors(broker)
     dispatcher = QueueDispatcher(actors, bus)
     set_dispatcher(dispatcher)
-    runtime = WorkerRuntime(settings, broker, actors, threads=threads)
+    runtime = WorkerRuntime(settings, broker, actors, threads=threads, queues=queues)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -138,7 +139,9 @@ async def run_worker(settings: Settings, threads: int) -> None:
     from pagerline.gc_tuning import settle_after_startup
 
     settle_after_startup()
-    logging.getLogger("pagerline.worker").info("worker ready (pid %d, %d threads)", os.getpid(), threads)
+    logging.getLogger("pagerline.worker").info(
+        "worker ready (pid %d; queues %s, %d threads each)", os.getpid(), ", ".join(sorted(runtime.queues)), threads
+    )
     try:
         await stop.wait()
     finally:
@@ -154,13 +157,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.processes <= 1:
         import uvloop  # installed with uvicorn[standard]; the servers run on it too
 
-        uvloop.run(run_worker(settings, args.threads))
+        uvloop.run(run_worker(settings, args.threads, args.queues))
         return 0
     # Several processes: each one is a plain single-process worker; we forward signals.
-    children = [
-        subprocess.Popen([sys.executable, "-m", "pagerline", "worker", "--processes", "1", "--threads", str(args.threads)])
-        for _ in range(args.processes)
-    ]
+    command = [sys.executable, "-m", "pagerline", "worker", "--processes", "1", "--threads", str(args.threads)]
+    if args.queues is not None:
+        command += ["--queues", ",".join(sorted(name.partition(".")[2] for name in args.queues))]
+    children = [subprocess.Popen(command) for _ in range(args.processes)]
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:
@@ -359,6 +362,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def queue_list(text: str) -> frozenset[str]:
+    from pagerline.workers.queues import parse_queues  # loads the models: only when asked for
+
+    try:
+        return parse_queues(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pagerline", description="Self-hosted alerting and on-call.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -374,7 +386,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="deliver notifications and run escalations (needs Redis)")
     worker.add_argument("--processes", type=positive_int, default=1, help="worker processes (signals are passed on to each)")
-    worker.add_argument("--threads", type=positive_int, default=16, help="messages in flight per process")
+    worker.add_argument("--threads", type=positive_int, default=8, help="messages in flight per queue")
+    worker.add_argument(
+        "--queues",
+        type=queue_list,
+        default=None,
+        metavar="NAMES",
+        help="comma-separated queues to consume (default all): a channel's name in lower case (push, sms, "
+        "voice, email, ...) or actions; run a channel on processes of its own this way",
+    )
     worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")

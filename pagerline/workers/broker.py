@@ -1,12 +1,11 @@
-"""The Dramatiq broker: Redis in production, an in-process stub in embedded mode."""
+"""The Dramatiq broker: Redis in production, an in-process stub in embedded mode. Its queues
+are named in :mod:`pagerline.workers.queues`."""
 
 from __future__ import annotations
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-
-QUEUE = "pagerline"
 
 
 def build_broker(redis_url: str | None) -> dramatiq.Broker:

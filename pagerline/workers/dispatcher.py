@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from pagerline.bus import Bus, resync_event
-from pagerline.engine.core.effects import BusEvent, Effects, coalesced
+from pagerline.engine.core.effects import BusEvent, Effects, NotificationWake, coalesced
 from pagerline.workers.actors import Actors
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,9 @@ MAX_HELD = 10_000
 PUBLISH_CHUNK = 500
 
 
-def due_now(effects: Effects) -> list[int]:
+def due_now(effects: Effects) -> list[NotificationWake]:
     horizon = datetime.now(UTC) + ENQUEUE_HORIZON
-    return [notification_id for notification_id, due_at in effects.notifications if due_at <= horizon]
+    return [wake for wake in effects.notifications if wake.due_at <= horizon]
 
 
 class Breaker:
@@ -166,13 +166,13 @@ class QueueDispatcher:
         await self._publish(coalesced(merged.events))  # one event per changed thing
         await self._enqueue(due_now(merged), merged.action_deliveries)
 
-    async def _enqueue(self, notification_ids: list[int], action_delivery_ids: list[int]) -> None:
-        if not (notification_ids or action_delivery_ids) or not self._queue_breaker.allows():
+    async def _enqueue(self, notifications: list[NotificationWake], action_delivery_ids: list[int]) -> None:
+        if not (notifications or action_delivery_ids) or not self._queue_breaker.allows():
             return  # nothing to wake, or Redis failed a moment ago: the sweeper delivers from the database
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(
-                loop.run_in_executor(self._executor, self._send_messages, notification_ids, action_delivery_ids),
+                loop.run_in_executor(self._executor, self._send_messages, notifications, action_delivery_ids),
                 self._deadline,
             )
         except Exception as exc:
@@ -182,9 +182,9 @@ class QueueDispatcher:
         else:
             self._queue_breaker.succeeded()
 
-    def _send_messages(self, notification_ids: list[int], action_delivery_ids: list[int]) -> None:
-        for notification_id in notification_ids:
-            self._actors.deliver_notification.send(notification_id)
+    def _send_messages(self, notifications: list[NotificationWake], action_delivery_ids: list[int]) -> None:
+        for wake in notifications:  # on the queue of the notification's channel
+            self._actors.deliver_notification(wake.channel).send(wake.notification_id)
         for delivery_id in action_delivery_ids:
             self._actors.deliver_alert_action.send(delivery_id)
 

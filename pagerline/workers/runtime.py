@@ -4,6 +4,17 @@ Dramatiq runs actors on worker threads; our async actors must run on the loop th
 Tortoise connections. :class:`LoopBridge` stands in for Dramatiq's event-loop thread and sends
 each coroutine to that loop. The same runtime serves ``pagerline worker`` and the embedded
 server, so there is one code path for both.
+
+Each queue (one per channel, one for alert actions: :mod:`pagerline.workers.broker`) gets a
+``dramatiq.Worker`` of its own, with its own consumer and ``threads`` worker threads. That is
+what isolates the channels: a worker thread stays blocked in :meth:`LoopBridge.run_coroutine`
+until its delivery ends, so with one shared pool a provider that hangs (each send waits for the
+20 s send timeout) would soon hold every thread, and the SMS of the same alert would sit in
+memory behind it. With a pool per queue it holds only its own channel's threads, and its own
+prefetch: the other queues' consumers go on handing messages to their own threads. (Per-channel
+semaphores behind one pool would not do: the thread is taken before the semaphore is reached.)
+Dramatiq's guarantees stay as they were: a message is acknowledged once its delivery ended, and
+what a stopped worker holds in memory goes back to its queue.
 """
 
 from __future__ import annotations
@@ -11,19 +22,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from datetime import UTC, datetime
 from typing import TypeVar
 
 import dramatiq
 from dramatiq.asyncio import set_event_loop_thread
 
+from pagerline.engine.delivery.lanes import ChannelLanes
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.engine.retention import Retention, RetentionPolicy
 from pagerline.engine.sweeper import sweep_once
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
+from pagerline.models.enums import Channel
 from pagerline.workers.actors import Actors
+from pagerline.workers.queues import all_queues, channel_queue
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -50,6 +64,14 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
     )
 
 
+class _RepeatedWorkerMiddleware(logging.Filter):
+    """Each ``dramatiq.Worker`` adds its own consumer middleware to the shared broker, and the
+    broker warns that a middleware of that type was added twice: expected here, one per queue."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "_WorkerMiddleware" not in record.getMessage()
+
+
 class WorkerRuntime:
     def __init__(
         self,
@@ -57,37 +79,50 @@ class WorkerRuntime:
         broker: dramatiq.Broker,
         actors: Actors,
         *,
-        threads: int = 16,
+        threads: int = 8,
         consume: bool = True,
         sweep: bool = True,
+        queues: Collection[str] | None = None,
     ) -> None:
+        """``threads``: messages in flight per queue. ``queues``: the Dramatiq queues to
+        consume (default all); the sweeper then delivers only those channels' rows."""
         self.settings = settings
         self.broker = broker
         self.actors = actors
         self.threads = threads
         self.consume = consume
         self.sweep = sweep
+        self.queues = frozenset(queues) if queues is not None else all_queues()
+        self.channels = [channel for channel in Channel if channel_queue(channel) in self.queues]
         self.transports: Transports = build_transports(settings)
         self.delivery = DeliveryContext(
             self.transports, delivery_policy(settings), settings.signing_key(), settings.public_url
         )
         self.retention = Retention(RetentionPolicy.from_settings(settings))
-        self._worker: dramatiq.Worker | None = None
+        self.lanes = ChannelLanes()
+        self._workers: list[dramatiq.Worker] = []
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         set_event_loop_thread(LoopBridge(asyncio.get_running_loop()))  # type: ignore[arg-type]
         self.actors.context.delivery = self.delivery
         if self.consume:
-            self._worker = dramatiq.Worker(self.broker, worker_timeout=100, worker_threads=self.threads)
-            await asyncio.to_thread(self._worker.start)
+            self.broker.logger.addFilter(_RepeatedWorkerMiddleware())
+            self._workers = [
+                dramatiq.Worker(self.broker, queues={queue}, worker_timeout=100, worker_threads=self.threads)
+                for queue in sorted(self.queues)
+            ]
+            for worker in self._workers:
+                await asyncio.to_thread(worker.start)
         if self.sweep:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="pagerline-sweeper")
 
     async def sweep_now(self) -> None:
-        report = await sweep_once(datetime.now(UTC), self.delivery, retention=self.retention)
-        if report.escalated or report.delivered:
-            log.info("sweeper: escalated %d, delivered %d", report.escalated, report.delivered)
+        report = await sweep_once(
+            datetime.now(UTC), self.delivery, retention=self.retention, lanes=self.lanes, channels=self.channels
+        )
+        if report.escalated or report.started:
+            log.info("sweeper: escalated %d, started %d deliveries", report.escalated, report.started)
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -104,6 +139,7 @@ class WorkerRuntime:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
-        if self._worker is not None:
-            await asyncio.to_thread(self._worker.stop, 5_000)
+        await self.lanes.close()
+        # All at once: each waits up to 5 s for its threads' deliveries to end.
+        await asyncio.gather(*(asyncio.to_thread(worker.stop, 5_000) for worker in self._workers))
         await self.transports.close()

@@ -27,9 +27,13 @@ from pagerline.bus import (
     resync_event,
 )
 from pagerline.engine.core.effects import BusEvent, Effects
-from pagerline.workers.actors import QUEUE, declare_actors
+from pagerline.models.enums import Channel
+from pagerline.workers.actors import declare_actors
 from pagerline.workers.dispatcher import QueueDispatcher
+from pagerline.workers.queues import channel_queue
 from tests.support.polling import wait_until_async
+
+PUSH_QUEUE = channel_queue(Channel.PUSH)
 
 # How soon the dispatcher tries a refusing bus again: short, so the test is quick.
 RETRY = 0.01
@@ -168,15 +172,15 @@ async def test_the_page_is_woken_only_once_its_change_is_on_the_bus() -> None:
     dispatcher = QueueDispatcher(declare_actors(broker), bus, cooldown=RETRY)
     try:
         effects = Effects(events=[BusEvent("alert", "CREATED", {"alert_id": 1})])
-        effects.wake_notification(7, datetime.now(UTC))
+        effects.wake_notification(7, datetime.now(UTC), Channel.PUSH)
         await dispatcher.dispatch(effects)
         await bus.until(lambda: True)  # the publish has started
         # The one real wait here: a wake-up sent on a timer (the old 50 ms head start) is what
         # this guards against, and only letting such a timer run out can show it is gone.
         await asyncio.sleep(0.3)
-        assert broker.queues[QUEUE].qsize() == 0, "the page was woken before its change was published"
+        assert broker.queues[PUSH_QUEUE].qsize() == 0, "the page was woken before its change was published"
         bus.answer.set()
-        await wait_until_async(lambda: broker.queues[QUEUE].qsize() > 0, timeout=5, what="the wake-up after the publish")
+        await wait_until_async(lambda: broker.queues[PUSH_QUEUE].qsize() > 0, timeout=5, what="the wake-up after the publish")
         assert bus.published == [{"topic": "alert", "kind": "CREATED", "ids": {"alert_id": 1}}]
     finally:
         await dispatcher.close()

@@ -17,9 +17,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from tortoise.transactions import in_transaction
+
+from pagerline.models.enums import Channel
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +38,23 @@ class BusEvent:
         return {"topic": self.topic, "kind": self.kind, "ids": self.ids}
 
 
+class NotificationWake(NamedTuple):
+    """A notification to wake once committed. The channel picks its queue, so a channel whose
+    provider is slow never holds up another channel's wake-ups."""
+
+    notification_id: int
+    due_at: datetime
+    channel: Channel
+
+
 @dataclass(slots=True)
 class Effects:
-    notifications: list[tuple[int, datetime]] = field(default_factory=list)
+    notifications: list[NotificationWake] = field(default_factory=list)
     action_deliveries: list[int] = field(default_factory=list)  # alert actions due now
     events: list[BusEvent] = field(default_factory=list)
 
-    def wake_notification(self, notification_id: int, due_at: datetime) -> None:
-        self.notifications.append((notification_id, due_at))
+    def wake_notification(self, notification_id: int, due_at: datetime, channel: Channel) -> None:
+        self.notifications.append(NotificationWake(notification_id, due_at, channel))
 
     def wake_action_delivery(self, delivery_id: int) -> None:
         self.action_deliveries.append(delivery_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,12 +70,23 @@ def _claimable_params(now: datetime) -> tuple[object, ...]:
     return (NotificationStatus.PENDING.value, at, NotificationStatus.SENDING.value, at)
 
 
-async def due_notification_ids(now: datetime, limit: int = 200) -> list[int]:
-    """Rows a sweeper should try: due and unclaimed, or claimed by a worker that vanished."""
+async def due_notifications(
+    now: datetime, channels: Collection[Channel] | None = None, per_channel: int = 200
+) -> list[tuple[int, Channel]]:
+    """Rows a sweeper should try, with their channels: due and unclaimed, or claimed by a worker
+    that vanished. The oldest ``per_channel`` of each channel (of ``channels``, default all), so a
+    backlog on one channel cannot crowd another's rows out of a sweep."""
+    if channels is not None and not channels:
+        return []
+    only = f" AND channel IN ({', '.join('?' * len(channels))})" if channels is not None else ""
     rows = await sql.fetch(
-        f"SELECT id FROM notifications WHERE {_CLAIMABLE} ORDER BY due_at LIMIT ?", *_claimable_params(now), limit
+        "SELECT id, channel FROM (SELECT id, channel, due_at, ROW_NUMBER() OVER (PARTITION BY channel ORDER BY due_at, id) AS nth "
+        f"FROM notifications WHERE {_CLAIMABLE}{only}) due WHERE nth <= ? ORDER BY due_at, id",
+        *_claimable_params(now),
+        *[channel.value for channel in channels or ()],
+        per_channel,
     )
-    return [int(row["id"]) for row in rows]
+    return [(int(row["id"]), Channel(row["channel"])) for row in rows]
 
 
 async def claim(notification_id: int, now: datetime, policy: DeliveryPolicy) -> bool:
@@ -304,7 +316,7 @@ async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, ef
 
     decision = await storm.decide(notification, now)
     if decision.bundle_id is not None and decision.bundle_due is not None:
-        effects.wake_notification(decision.bundle_id, decision.bundle_due)
+        effects.wake_notification(decision.bundle_id, decision.bundle_due, notification.channel)
     if decision.verdict is not storm.Verdict.SEND:
         if alert is not None:
             channel = notification.channel.value
@@ -363,7 +375,7 @@ async def _conclude(
                 now,
                 user.id,
             )
-        effects.wake_notification(notification.id, retry_at)
+        effects.wake_notification(notification.id, retry_at, notification.channel)
         return NotificationStatus.PENDING.value
     return await _record(notification, alert, user, NotificationStatus.FAILED, reasons or "failed", now, effects, transport_name, target)
 

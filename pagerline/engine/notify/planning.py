@@ -178,7 +178,7 @@ async def plan_pages(
                 body=render.page_body(alert, source_name, rule.method),
                 created_at=now,
             )
-            effects.wake_notification(row.id, due_at)
+            effects.wake_notification(row.id, due_at, rule.method)
     return entries
 
 
@@ -226,4 +226,4 @@ async def plan_updates(alert: Alert, what: str, who: str, now: datetime, effects
         NotificationStatus.SENT.value,
     )
     for row in rows:
-        effects.wake_notification(int(row["id"]), now)
+        effects.wake_notification(int(row["id"]), now, Channel.PUSH)

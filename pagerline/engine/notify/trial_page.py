@@ -49,5 +49,5 @@ async def send_test_page(user_id: int, now: datetime) -> int:
                 body=_body(now),
                 created_at=now,
             )
-            effects.wake_notification(row.id, now)
+            effects.wake_notification(row.id, now, channel)
     return len(channels)

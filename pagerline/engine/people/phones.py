@@ -45,7 +45,7 @@ async def start_verification(user_id: int, phone: str, now: datetime) -> str:
             target=number,
             created_at=now,
         )
-        effects.wake_notification(row.id, now)
+        effects.wake_notification(row.id, now, row.channel)
     return number
 
 

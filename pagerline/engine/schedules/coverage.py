@@ -48,7 +48,7 @@ async def _notify(user_ids: list[int], title: str, body: str, key: str, now: dat
             )
         except IntegrityError:
             continue
-        effects.wake_notification(row.id, now)
+        effects.wake_notification(row.id, now, row.channel)
 
 
 def _window(start: datetime, end: datetime) -> str:

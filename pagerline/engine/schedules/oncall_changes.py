@@ -157,7 +157,7 @@ async def _write(changes: list[Change], now: datetime, effects: Effects) -> int:
                 )
         except IntegrityError:
             continue
-        effects.wake_notification(row.id, now)
+        effects.wake_notification(row.id, now, row.channel)
         effects.publish(
             "oncall", "STARTED" if change.direction == STARTED else "ENDED",
             schedule_ids=[change.schedule_id], user_id=change.user_id, at=int(change.at.timestamp()),
@@ -190,7 +190,7 @@ async def refresh_widgets(user_ids: set[int], reason: str, now: datetime, effect
                 )
         except IntegrityError:
             continue
-        effects.wake_notification(row.id, now)
+        effects.wake_notification(row.id, now, row.channel)
 
 
 def _without(spec: ScheduleSpec, override_id: int) -> ScheduleSpec:

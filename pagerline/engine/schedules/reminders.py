@@ -321,6 +321,6 @@ async def plan_reminders(now: datetime, horizon: timedelta = DEFAULT_HORIZON) ->
                     )
             except IntegrityError:
                 continue  # another worker wrote it first, or the user is gone
-            effects.wake_notification(row.id, c.due_at)
+            effects.wake_notification(row.id, c.due_at, row.channel)
             created += 1
     return created
