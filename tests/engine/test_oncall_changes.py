@@ -30,7 +30,7 @@ class RecordingDispatcher:
         self.events: list[tuple[str, str, dict[str, object]]] = []
 
     async def dispatch(self, effects: Effects) -> None:
-        self.woken.extend(nid for nid, _ in effects.notifications)
+        self.woken.extend(wake.notification_id for wake in effects.notifications)
         self.events.extend((e.topic, e.kind, e.ids) for e in effects.events)
 
 

@@ -57,7 +57,7 @@ class RecordingDispatcher:
         self.woken: list[int] = []
 
     async def dispatch(self, effects: Effects) -> None:
-        self.woken.extend(nid for nid, _ in effects.notifications)
+        self.woken.extend(wake.notification_id for wake in effects.notifications)
 
 
 async def reminders() -> list[Notification]:
