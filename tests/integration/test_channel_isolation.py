@@ -2,7 +2,8 @@
 (the fake FCM holding every request) takes the push queue's threads and nothing else, so the SMS
 of the same alerts reaches the fake Twilio while the pushes are still stuck. Run with the
 in-process broker of embedded mode and with Redis, through the real runtime, dispatcher and
-transports; nothing of pagerline is replaced.
+transports; nothing of pagerline is replaced. And ``pagerline worker --queues`` processes
+consume, and sweep, only the channels they are given.
 """
 
 from __future__ import annotations
@@ -25,12 +26,24 @@ from pagerline.workers.queues import ACTIONS_QUEUE, all_queues, channel_queue, p
 from pagerline.workers.runtime import WorkerRuntime
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.twilio import FakeTwilio
-from tests.support.polling import wait_until_async
-from tests.support.seed import raise_alert, seed_org, verified_phone
-from tests.support.transports import fake_provider_env
+from tests.support.graphql import fire_ok, in_db
+from tests.support.live import seed_database
+from tests.support.polling import wait_until, wait_until_async
+from tests.support.processes import Proc, Server, start_server, start_worker
+from tests.support.seed import Org, raise_alert, seed_org, verified_phone
+from tests.support.transports import fake_provider_env, start_faked_providers
 
 PHONE = "+15550001"
 ANDROID = "fcm-token-of-alices-android"
+
+
+async def paged_on_her_android_and_by_sms_at_once(org: Org) -> None:
+    """Alice's phones: an Android phone through FCM, and a verified number for her SMS at 0 min."""
+    await Device.filter(user_id=org.alice_id).delete()
+    await Device.create(user_id=org.alice_id, platform=Platform.ANDROID, provider=PushProvider.FCM, token=ANDROID)
+    await verified_phone(org.alice_id, PHONE)
+    await NotificationRule.filter(user_id=org.alice_id, method=Channel.SMS, priority=Priority.HIGH).update(delay_minutes=0)
+    await NotificationRule.filter(user_id=org.alice_id, method=Channel.VOICE).delete()
 
 
 @pytest.fixture
@@ -51,11 +64,7 @@ async def test_a_hanging_push_provider_never_delays_the_sms_of_the_same_alerts(
     for name, value in {**fake_provider_env(fcm, twilio, tmp_path), "PAGERLINE_SECRET_KEY": "test-secret"}.items():
         monkeypatch.setenv(name, value)
     org = await seed_org()
-    await Device.filter(user_id=org.alice_id).delete()
-    await Device.create(user_id=org.alice_id, platform=Platform.ANDROID, provider=PushProvider.FCM, token=ANDROID)
-    await verified_phone(org.alice_id, PHONE)
-    await NotificationRule.filter(user_id=org.alice_id, method=Channel.SMS, priority=Priority.HIGH).update(delay_minutes=0)
-    await NotificationRule.filter(user_id=org.alice_id, method=Channel.VOICE).delete()
+    await paged_on_her_android_and_by_sms_at_once(org)
 
     broker = build_broker(broker_url)
     actors = declare_actors(broker)
@@ -119,3 +128,34 @@ def test_operators_pick_queues_by_channel_name() -> None:
     assert parse_queues("push,actions") == {channel_queue(Channel.PUSH), ACTIONS_QUEUE}
     with pytest.raises(ValueError, match="unknown queue pager; the queues are: push, sms, voice, email"):
         parse_queues("sms,pager")
+
+
+def test_workers_of_chosen_queues_deliver_and_sweep_only_their_channels(
+    pg_database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Production's layout with texts and calls on workers of their own: a page's SMS goes out
+    through the ``--queues sms,voice`` worker alone; its push waits, in its queue and in the
+    database, for a worker that consumes ``push``."""
+    url = pg_database_url
+    org = seed_database(url)
+    in_db(url, lambda: paged_on_her_android_and_by_sms_at_once(org))
+    providers = start_faked_providers(url, tmp_path, PAGERLINE_REDIS_URL=redis_url)
+    server: Server | None = None
+    workers: list[Proc] = []
+    try:
+        server = start_server(providers.env, tmp_path, port=providers.port)  # with Redis: no embedded worker
+        workers.append(start_worker(providers.env, tmp_path, "calls", queues="sms,voice"))
+        alert_id = fire_ok(server.url, org.api_key, "checkout", "Checkout is down")
+
+        [sms] = wait_until(lambda: providers.twilio.messages_to(PHONE), timeout=20, what="the text")
+        assert sms.form["Body"].startswith(f"pagerline #{alert_id} ")
+        assert providers.fcm.count == 0
+
+        workers.append(start_worker(providers.env, tmp_path, "others", queues="push,email,actions"))
+        wait_until(lambda: providers.fcm.delivered(ANDROID), timeout=20, what="the push, once a worker consumes push")
+        assert len(providers.twilio.messages_to(PHONE)) == 1
+    finally:
+        for proc in [*workers, server]:
+            if proc is not None:
+                proc.stop()
+        providers.stop()

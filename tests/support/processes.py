@@ -101,9 +101,10 @@ def start_server(env: dict[str, str], workdir: Path, workers: int = 1, port: int
     return server
 
 
-def start_worker(env: dict[str, str], workdir: Path, name: str = "worker") -> Proc:
+def start_worker(env: dict[str, str], workdir: Path, name: str = "worker", queues: str | None = None) -> Proc:
+    """``queues``: what ``--queues`` takes (e.g. "sms,voice"); default every queue."""
     worker = Proc(
-        args=[sys.executable, "-m", "pagerline", "worker", "--threads", "8"],
+        args=[sys.executable, "-m", "pagerline", "worker", "--threads", "8", *(["--queues", queues] if queues else [])],
         env=base_env(env),
         log_path=workdir / f"{name}.log",
     )
