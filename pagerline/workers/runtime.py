@@ -5,7 +5,7 @@ Tortoise connections. :class:`LoopBridge` stands in for Dramatiq's event-loop th
 each coroutine to that loop. The same runtime serves ``pagerline worker`` and the embedded
 server, so there is one code path for both.
 
-Each queue (one per channel, one for alert actions: :mod:`pagerline.workers.broker`) gets a
+Each queue (one per channel, one for alert actions: :mod:`pagerline.workers.queues`) gets a
 ``dramatiq.Worker`` of its own, with its own consumer and ``threads`` worker threads. That is
 what isolates the channels: a worker thread stays blocked in :meth:`LoopBridge.run_coroutine`
 until its delivery ends, so with one shared pool a provider that hangs (each send waits for the
@@ -33,9 +33,9 @@ from pagerline.engine.delivery.lanes import ChannelLanes
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.engine.retention import Retention, RetentionPolicy
 from pagerline.engine.sweeper import sweep_once
+from pagerline.models.enums import Channel
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
-from pagerline.models.enums import Channel
 from pagerline.workers.actors import Actors
 from pagerline.workers.queues import all_queues, channel_queue
 
