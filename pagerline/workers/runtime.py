@@ -99,7 +99,7 @@ class WorkerRuntime:
             self.transports, delivery_policy(settings), settings.signing_key(), settings.public_url
         )
         self.retention = Retention(RetentionPolicy.from_settings(settings))
-        self.lanes = ChannelLanes()
+        self.lanes = ChannelLanes(clock=lambda: datetime.now(UTC))
         self._workers: list[dramatiq.Worker] = []
         self._sweeper: asyncio.Task[None] | None = None
 

@@ -99,7 +99,7 @@ async def test_a_workers_sweeper_goes_on_while_a_channel_hangs(db: str) -> None:
     events: list[str] = []
     push, sms = HangingPush(events), RecordingSms(events)
     ctx = context(push, sms)
-    lanes = ChannelLanes(concurrency=1)
+    lanes = ChannelLanes(concurrency=1, backlog=1)  # a row that does not fit waits in the database
     try:
         first = await raise_alert(org.api_key, T0, "first", "Checkout is down")
         report = await sweep_once(T0, ctx, lanes=lanes)

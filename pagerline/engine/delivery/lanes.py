@@ -7,10 +7,13 @@ provider held every slot while the SMS of the same alert waited.
 
 Two ways to use them. A one-off sweep (a test moving time, ``sweep_once`` without lanes) queues
 every row it found behind its lane's cap and waits for all of them. A worker's sweeper keeps one
-:class:`ChannelLanes` for its life and does not wait: each round tops every lane up to its cap
+:class:`ChannelLanes` for its life and does not wait: each round adds what is due to the lanes
 and returns, so a lane still busy with a slow provider never holds up the next round's
-escalations or another channel's rows. Rows of a full lane stay in the database (pending, due)
-for a later round, so nothing waits in memory and each delivery starts with a fresh ``now``.
+escalations or another channel's rows. A lane takes at most ``backlog`` rows (queued behind its
+cap or sending); the rest stay in the database, due, for a later round. A row may wait in its
+lane for a while, so a worker's lanes read the time from their ``clock`` when a row's turn
+comes: its claim (and the lease that keeps other workers off it) starts then, not when it was
+found.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,13 +38,14 @@ class _Lane:
 
 
 class ChannelLanes:
-    """``concurrency`` deliveries at once per channel; at most ``backlog`` admitted per channel
-    (queued behind the cap or sending). A worker's lanes use ``backlog == concurrency``: nothing
-    queues, what does not fit waits in the database."""
+    """``concurrency`` deliveries at once per channel, and at most ``backlog`` rows admitted per
+    channel. ``clock``: the time a row's delivery starts with (a worker's wall clock); without
+    one, the ``now`` of the sweep that found the row (a one-off sweep, whose time a test sets)."""
 
-    def __init__(self, concurrency: int = 20, backlog: int | None = None) -> None:
+    def __init__(self, concurrency: int = 20, backlog: int = 200, clock: Callable[[], datetime] | None = None) -> None:
         self.concurrency = concurrency
-        self.backlog = backlog if backlog is not None else concurrency
+        self.backlog = backlog
+        self._clock = clock
         self._lanes: dict[Channel, _Lane] = {}
         self._tasks: set[asyncio.Task[str | None]] = set()
 
@@ -68,7 +72,7 @@ class ChannelLanes:
     async def _deliver(self, lane: _Lane, notification_id: int, now: datetime, ctx: DeliveryContext) -> str | None:
         try:
             async with lane.slots:
-                return await deliver(notification_id, now, ctx)
+                return await deliver(notification_id, self._clock() if self._clock else now, ctx)
         finally:
             lane.busy.discard(notification_id)
 
