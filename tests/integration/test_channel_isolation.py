@@ -151,7 +151,7 @@ def test_workers_of_chosen_queues_deliver_and_sweep_only_their_channels(
         assert sms.form["Body"].startswith(f"pagerline #{alert_id} ")
         assert providers.fcm.count == 0
 
-        workers.append(start_worker(providers.env, tmp_path, "others", queues="push,email,actions"))
+        workers.append(start_worker(providers.env, tmp_path, "others", queues="push,email,ntfy,pushover,telegram,actions"))
         wait_until(lambda: providers.fcm.delivered(ANDROID), timeout=20, what="the push, once a worker consumes push")
         assert len(providers.twilio.messages_to(PHONE)) == 1
     finally:
