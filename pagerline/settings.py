@@ -97,6 +97,18 @@ class Settings(BaseSettings):
         "the browsers' services: `" + ", ".join(DEFAULT_WEBPUSH_HOSTS) + "`",
         default=None,
     )
+    ntfy_url: str = _doc(
+        "ntfy server pages are published to (ntfy.sh or your own), which responders subscribe to their topics on; "
+        "set it empty to turn ntfy off",
+        default="https://ntfy.sh",
+    )
+    ntfy_token: str | None = _doc(
+        "ntfy access token (`tk_…`) sent as `Authorization: Bearer`, for a server that requires login to publish",
+        "unset: publish anonymously",
+        default=None,
+    )
+    pushover_token: str | None = _doc("Pushover application API token", "unset: Pushover off", default=None)
+    pushover_base_url: str = _doc("Pushover-compatible API base (proxies, tests)", default="https://api.pushover.net")
     push_concurrency: int = _doc(
         "requests in flight per push/SMS provider and process (a provider's own limits apply too)", default=64, gt=0, le=1000
     )
