@@ -21,14 +21,13 @@ one a little later from the engine's retry.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
+from pagerline.push.http import LoopClient, json_object, refused, unreachable
 
 if TYPE_CHECKING:
     from pagerline.settings import Settings
@@ -103,13 +102,6 @@ def _http_action(label: str, verb: str, url: str, token: str) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _LoopState:
-    loop: asyncio.AbstractEventLoop
-    client: httpx.AsyncClient
-    semaphore: asyncio.Semaphore
-
-
 class NtfyTransport:
     """Publishes NTFY notifications to one ntfy server.
 
@@ -127,13 +119,12 @@ class NtfyTransport:
         concurrency: int = DEFAULT_CONCURRENCY,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
         self.base_url = base_url.rstrip("/")
-        self._token = token or None
-        self.concurrency = concurrency
         self.timeout = timeout
-        self._state: _LoopState | None = None
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = LoopClient(concurrency, base_url=self.base_url, timeout=timeout, headers=headers)
         self._closed = False
 
     @classmethod
@@ -142,67 +133,29 @@ class NtfyTransport:
         kwargs.update(overrides)
         return cls(**kwargs)
 
-    def _loop_state(self) -> _LoopState:
-        loop = asyncio.get_running_loop()
-        if self._state is not None and self._state.loop is loop:
-            return self._state
-        headers = {"Accept": "application/json"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=self.timeout,
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            headers=headers,
-        )
-        self._state = _LoopState(loop, client, asyncio.Semaphore(self.concurrency))
-        return self._state
-
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         if self._closed:
             raise RuntimeError("NtfyTransport is closed")
         if not message.destination.address:
             return DeliveryResult(Outcome.FAILED, "ntfy: no topic")
-        state = self._loop_state()
-        async with state.semaphore:
+        client, semaphore = self._http.current()
+        async with semaphore:
             try:
                 # The root URL: a JSON body posted to a topic URL would be published as its text.
-                response = await state.client.post("/", json=publish_body(message))
-            except httpx.TimeoutException:
-                return DeliveryResult(Outcome.RETRY, f"ntfy timed out after {self.timeout:g}s")
+                response = await client.post("/", json=publish_body(message))
             except httpx.HTTPError as exc:
-                return DeliveryResult(Outcome.RETRY, f"ntfy unreachable: {type(exc).__name__} {exc}".strip()[:300])
+                return unreachable("ntfy", exc, self.timeout)
         return map_response(response)
 
     async def close(self) -> None:
         self._closed = True
-        state, self._state = self._state, None
-        if state is not None and state.loop is asyncio.get_running_loop():
-            await state.client.aclose()
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` in delta-seconds; an HTTP date is ignored (the engine's backoff applies)."""
-    if value is None or not value.strip().isdigit():
-        return None
-    return float(value.strip())
+        await self._http.aclose()
 
 
 def map_response(response: httpx.Response) -> DeliveryResult:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
+    body = json_object(response)
     if response.is_success:
         return DeliveryResult(Outcome.DELIVERED, provider_id=str(body.get("id") or ""))
     code = body.get("code")
     text = str(body.get("error") or response.reason_phrase or "error")
-    reason = f"ntfy {response.status_code}" + (f" ({code})" if code else "") + f": {text}"
-    if response.status_code == 429 or response.status_code >= 500:
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
-        if wait is not None:
-            reason += f" (Retry-After {wait:g} s)"
-        return DeliveryResult(Outcome.RETRY, reason[:300], retry_after_seconds=wait)
-    return DeliveryResult(Outcome.FAILED, reason[:300])
+    return refused(response, f"ntfy {response.status_code}" + (f" ({code})" if code else "") + f": {text}")

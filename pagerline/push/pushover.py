@@ -24,16 +24,14 @@ is repeated here: a timeout may come after Pushover queued the message.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
-from pagerline.push.ntfy import retry_after_seconds
+from pagerline.push.http import LoopClient, json_object, refused, unreachable
 
 if TYPE_CHECKING:
     from pagerline.settings import Settings
@@ -66,13 +64,6 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@dataclass
-class _LoopState:
-    loop: asyncio.AbstractEventLoop
-    client: httpx.AsyncClient
-    semaphore: asyncio.Semaphore
-
-
 class PushoverTransport:
     """Sends PUSHOVER notifications with one Pushover application.
 
@@ -95,8 +86,6 @@ class PushoverTransport:
         concurrency: int = DEFAULT_CONCURRENCY,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
         if retry_seconds < MIN_RETRY_SECONDS or not 0 < expire_seconds <= MAX_EXPIRE_SECONDS:
             raise ValueError(f"Pushover takes retry >= {MIN_RETRY_SECONDS} s and expire <= {MAX_EXPIRE_SECONDS} s")
         self._app_token = app_token
@@ -104,9 +93,8 @@ class PushoverTransport:
         self.base_url = base_url.rstrip("/")
         self.retry_seconds = retry_seconds
         self.expire_seconds = expire_seconds
-        self.concurrency = concurrency
         self.timeout = timeout
-        self._state: _LoopState | None = None
+        self._http = LoopClient(concurrency, base_url=self.base_url, timeout=timeout, headers={"Accept": "application/json"})
         self._closed = False
 
     @classmethod
@@ -189,53 +177,25 @@ class PushoverTransport:
 
     async def _post(self, path: str, form: dict[str, str]) -> dict[str, Any] | DeliveryResult:
         """Pushover's JSON answer on success, else the outcome it amounts to."""
-        state = self._loop_state()
-        async with state.semaphore:
+        client, semaphore = self._http.current()
+        async with semaphore:
             try:
-                response = await state.client.post(path, data=form)
-            except httpx.TimeoutException:
-                return DeliveryResult(Outcome.RETRY, f"Pushover timed out after {self.timeout:g}s")
+                response = await client.post(path, data=form)
             except httpx.HTTPError as exc:
-                return DeliveryResult(Outcome.RETRY, f"Pushover unreachable: {type(exc).__name__} {exc}".strip()[:300])
+                return unreachable("Pushover", exc, self.timeout)
         return read_answer(response)
-
-    def _loop_state(self) -> _LoopState:
-        loop = asyncio.get_running_loop()
-        if self._state is not None and self._state.loop is loop:
-            return self._state
-        client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=self.timeout,
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            headers={"Accept": "application/json"},
-        )
-        self._state = _LoopState(loop, client, asyncio.Semaphore(self.concurrency))
-        return self._state
 
     async def close(self) -> None:
         self._closed = True
-        state, self._state = self._state, None
-        if state is not None and state.loop is asyncio.get_running_loop():
-            await state.client.aclose()
+        await self._http.aclose()
 
 
 def read_answer(response: httpx.Response) -> dict[str, Any] | DeliveryResult:
     """Pushover's JSON object when it says ``status: 1``; else RETRY (429, 5xx) or FAILED with
     its errors."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
+    body = json_object(response)
     if response.is_success and body.get("status") == 1:
         return body
     errors = body.get("errors")
     text = "; ".join(str(e) for e in errors) if isinstance(errors, list) and errors else (response.reason_phrase or "error")
-    reason = f"Pushover {response.status_code}: {text}"
-    if response.status_code == 429 or response.status_code >= 500:
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
-        if wait is not None:
-            reason += f" (Retry-After {wait:g} s)"
-        return DeliveryResult(Outcome.RETRY, reason[:300], retry_after_seconds=wait)
-    return DeliveryResult(Outcome.FAILED, reason[:300])
+    return refused(response, f"Pushover {response.status_code}: {text}")
