@@ -44,8 +44,8 @@ class ActionClaims:
     user_id: int
     device_id: int | None
     expires_at: datetime
-    # The channel the token was sent through ("ntfy", "Pushover"), for the timeline; empty for
-    # tokens of lock-screen pushes and email links, which say so by their device.
+    # The channel the token went out on, named as the timeline says it ("via Pushover");
+    # empty in tokens from before channels named themselves.
     via: str = ""
 
 
@@ -64,8 +64,6 @@ def _sign(key: bytes, payload: str) -> str:
 async def issue(
     key: bytes, alert_id: int, user_id: int, device_id: int | None, now: datetime, ttl: timedelta = DEFAULT_TTL, via: str = ""
 ) -> str:
-    """A token for one page. ``via`` names the channel it travels through (it is signed with the
-    rest, so "Accepted by Alice via Pushover" cannot be made to say anything else)."""
     nonce = secrets.token_hex(16)
     expires_at = now + ttl
     # One plain INSERT: every push of a page issues one, on the delivery's hot path.
@@ -98,7 +96,7 @@ def verify(key: bytes, token: str) -> ActionClaims:
             user_id=int(data["u"]),
             device_id=int(data["d"]) if data["d"] is not None else None,
             expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
-            via=str(data.get("v") or ""),  # tokens issued before it had a via have none
+            via=str(data.get("v", "")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidActionToken("The action token is not valid") from exc
