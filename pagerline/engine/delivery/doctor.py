@@ -44,6 +44,9 @@ class ChannelSpec:
     provider: str
     transport_key: str  # the key in Transports.by_key
     settings: tuple[str, ...]  # what turns the provider on (a hint for the operator)
+    # An app a responder chooses to add (ntfy, Pushover): left unconfigured, it is no problem of
+    # its own; whoever relies on it shows up as unreachable, with the reason.
+    optional: bool = False
 
 
 CHANNELS: tuple[ChannelSpec, ...] = (
@@ -63,6 +66,9 @@ CHANNELS: tuple[ChannelSpec, ...] = (
         ("PAGERLINE_TWILIO_ACCOUNT_SID", "PAGERLINE_TWILIO_AUTH_TOKEN", "PAGERLINE_TWILIO_FROM"),
     ),
     ChannelSpec(Channel.EMAIL, "SMTP", Channel.EMAIL.value, ("PAGERLINE_SMTP_URL", "PAGERLINE_SMTP_FROM")),
+    # On unless PAGERLINE_NTFY_URL is set empty (ntfy.sh needs no account).
+    ChannelSpec(Channel.NTFY, "NTFY", Channel.NTFY.value, ("PAGERLINE_NTFY_URL",), optional=True),
+    ChannelSpec(Channel.PUSHOVER, "PUSHOVER", Channel.PUSHOVER.value, ("PAGERLINE_PUSHOVER_TOKEN",), optional=True),
 )
 
 
@@ -72,13 +78,14 @@ class ChannelStatus:
     provider: str
     state: ChannelState
     settings: tuple[str, ...]
+    optional: bool = False
 
     @property
     def label(self) -> str:
         return f"{self.channel.value} ({self.provider})"
 
     def warning(self) -> str | None:
-        if self.state is not ChannelState.NOT_CONFIGURED:
+        if self.state is not ChannelState.NOT_CONFIGURED or self.optional:
             return None
         return f"{self.label} is not configured: set {', '.join(self.settings)}"
 
@@ -128,7 +135,7 @@ def channel_statuses(transports: Transports) -> tuple[ChannelStatus, ...]:
             return ChannelState.CONFIGURED
         return ChannelState.CONSOLE if transports.console is not None else ChannelState.NOT_CONFIGURED
 
-    return tuple(ChannelStatus(s.channel, s.provider, state(s), s.settings) for s in CHANNELS)
+    return tuple(ChannelStatus(s.channel, s.provider, state(s), s.settings, s.optional) for s in CHANNELS)
 
 
 @dataclass
