@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from pagerline.engine.delivery import action_tokens
-from pagerline.models import Alert, AlertStatus
+from pagerline.models import Alert, AlertStatus, Channel
 from pagerline.push.base import Destination, DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.ntfy import NtfyTransport
 from pagerline.push.pushover import PushoverTransport
@@ -64,10 +64,10 @@ def token_for(world: World, alert_id: int, via: str, key: bytes = SECRET) -> str
     return in_db(world.database_url, lambda: action_tokens.issue(key, alert_id, world.ops.alice_id, None, datetime.now(UTC), via=via))
 
 
-def page_for(alert_id: int, address: str, token: str, world: World) -> OutgoingMessage:
+def page_for(channel: Channel, alert_id: int, address: str, token: str, world: World) -> OutgoingMessage:
     """A HIGH page of the alert as the engine renders it for an app channel."""
     return OutgoingMessage(
-        notification_id=1, channel="PUSHOVER", kind="PAGE", title="[HIGH] Checkout is down", body="Checkout is down",  # type: ignore[arg-type]
+        notification_id=1, channel=channel, kind="PAGE", title="[HIGH] Checkout is down", body="Checkout is down",
         user_id=world.ops.alice_id, destination=Destination(address=address), alert_id=alert_id, priority="HIGH",
         alert_status="PENDING", action_token=token,
         data={"alert_url": f"{world.url}/#/alerts/{alert_id}", "actions_url": f"{world.url}/api/actions"},
@@ -89,7 +89,7 @@ def send(transport: PushoverTransport | NtfyTransport, message: OutgoingMessage)
 def emergency_page(world: World, pushover: FakePushover, alert_id: int, token: str) -> str:
     """Sends the page to Alice's Pushover; returns its receipt."""
     transport = PushoverTransport(app_token=APP, public_url=world.url, base_url=pushover.url)
-    return send(transport, page_for(alert_id, pushover.user(), token, world)).provider_id
+    return send(transport, page_for(Channel.PUSHOVER, alert_id, pushover.user(), token, world)).provider_id
 
 
 def status_of(world: World, alert_id: int) -> AlertStatus:
@@ -156,7 +156,7 @@ def _resigned(token: str) -> str:
 def test_ntfy_accept_button_accepts_once_via_ntfy(world: World, ntfy: FakeNtfy) -> None:
     alert_id = new_alert(world)
     topic = f"alice-{next(_keys)}-k3j9x"
-    send(NtfyTransport(base_url=ntfy.url), page_for(alert_id, topic, token_for(world, alert_id, "ntfy"), world))
+    send(NtfyTransport(base_url=ntfy.url), page_for(Channel.NTFY, alert_id, topic, token_for(world, alert_id, "ntfy"), world))
     [published] = ntfy.messages_to(topic)
     assert published.json is not None and published.json["priority"] == 5
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from pagerline.models import Channel
 from pagerline.push.base import Destination, Outcome
 from pagerline.push.ntfy import NtfyTransport
 from pagerline.push.registry import build_transports
@@ -42,7 +43,7 @@ async def ntfy(fake: FakeNtfy) -> AsyncIterator[NtfyTransport]:
 
 
 def ntfy_page(**overrides: object):
-    fields: dict[str, object] = {"channel": "NTFY", "data": DATA}
+    fields: dict[str, object] = {"channel": Channel.NTFY, "data": DATA}
     fields.update(overrides)
     return page(Destination(address=TOPIC), **fields)
 
@@ -92,7 +93,7 @@ async def test_low_pages_and_info_are_the_default_priority(fake: FakeNtfy, ntfy:
 
 
 async def test_an_update_is_a_quiet_note_without_buttons(fake: FakeNtfy, ntfy: NtfyTransport) -> None:
-    result = await ntfy.send(update(Destination(address=TOPIC), channel="NTFY", data=DATA))
+    result = await ntfy.send(update(Destination(address=TOPIC), channel=Channel.NTFY, data=DATA))
     assert result.outcome is Outcome.DELIVERED
     [published] = fake.messages_to(TOPIC)
     assert published.json is not None
@@ -140,7 +141,7 @@ async def test_server_errors_are_retry_and_not_repeated(fake: FakeNtfy, ntfy: Nt
 
 
 async def test_a_refused_message_fails_with_ntfys_words(fake: FakeNtfy, ntfy: NtfyTransport) -> None:
-    result = await ntfy.send(page(Destination(address="not a topic!"), channel="NTFY", data=DATA))
+    result = await ntfy.send(page(Destination(address="not a topic!"), channel=Channel.NTFY, data=DATA))
     assert (result.outcome, result.reason) == (Outcome.FAILED, "ntfy 400 (40009): invalid request: topic invalid")
 
 
@@ -172,7 +173,7 @@ async def test_concurrency_limit(fake: FakeNtfy) -> None:
         topics = [f"topic-{i}" for i in range(6)]
         for topic in topics:
             fake.slow(topic, 0.05)
-        results = await asyncio.gather(*(transport.send(page(Destination(address=t), channel="NTFY")) for t in topics))
+        results = await asyncio.gather(*(transport.send(page(Destination(address=t), channel=Channel.NTFY)) for t in topics))
         assert [r.outcome for r in results] == [Outcome.DELIVERED] * 6
         assert fake.max_in_flight == 2
     finally:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from pagerline.models import Channel
 from pagerline.push.base import Destination, Outcome
 from pagerline.push.pushover import PushoverTransport
 from pagerline.push.registry import build_transports
@@ -49,7 +50,7 @@ async def pushover(fake: FakePushover) -> AsyncIterator[PushoverTransport]:
 
 
 def pushover_page(user: str, **overrides: object):
-    fields: dict[str, object] = {"channel": "PUSHOVER", "data": DATA, "action_token": TOKEN}
+    fields: dict[str, object] = {"channel": Channel.PUSHOVER, "data": DATA, "action_token": TOKEN}
     fields.update(overrides)
     return page(Destination(address=user), **fields)
 
@@ -93,7 +94,7 @@ async def test_low_pages_and_info_are_normal_priority_without_receipt(
 async def test_accepted_elsewhere_cancels_the_receipt(fake: FakePushover, pushover: PushoverTransport, alice: str) -> None:
     receipt = (await pushover.send(pushover_page(alice))).provider_id
     for status in ("ACCEPTED", "RESOLVED"):
-        result = await pushover.send(update(Destination(address=receipt), channel="PUSHOVER", alert_status=status))
+        result = await pushover.send(update(Destination(address=receipt), channel=Channel.PUSHOVER, alert_status=status))
         assert (result.outcome, result.provider_id) == (Outcome.DELIVERED, receipt)
     assert [(c.receipt, c.form, c.status) for c in fake.cancels()] == [(receipt, {"token": APP}, 200)] * 2
     assert fake.emergencies[receipt].cancelled
@@ -101,15 +102,15 @@ async def test_accepted_elsewhere_cancels_the_receipt(fake: FakePushover, pushov
 
 async def test_escalated_keeps_the_page_repeating(fake: FakePushover, pushover: PushoverTransport, alice: str) -> None:
     receipt = (await pushover.send(pushover_page(alice))).provider_id
-    result = await pushover.send(update(Destination(address=receipt), channel="PUSHOVER", alert_status="PENDING"))
+    result = await pushover.send(update(Destination(address=receipt), channel=Channel.PUSHOVER, alert_status="PENDING"))
     assert result.outcome is Outcome.DELIVERED
     assert fake.cancels() == [] and not fake.emergencies[receipt].cancelled
 
 
 async def test_cancelling_an_unknown_or_expired_receipt_is_done(fake: FakePushover, pushover: PushoverTransport) -> None:
-    result = await pushover.send(update(Destination(address="r" * 30), channel="PUSHOVER"))
+    result = await pushover.send(update(Destination(address="r" * 30), channel=Channel.PUSHOVER))
     assert (result.outcome, result.reason) == (Outcome.DELIVERED, "Pushover 400: receipt not found; may be invalid or expired")
-    nothing = await pushover.send(update(Destination(address="../../1/messages"), channel="PUSHOVER"))
+    nothing = await pushover.send(update(Destination(address="../../1/messages"), channel=Channel.PUSHOVER))
     assert (nothing.outcome, nothing.reason) == (Outcome.FAILED, "Pushover: no emergency receipt to cancel")
     assert len(fake.cancels()) == 1  # the odd address never reached a URL
 
@@ -155,7 +156,7 @@ async def test_server_errors_are_retry_and_not_repeated(fake: FakePushover, push
 async def test_a_server_error_on_cancel_is_retry(fake: FakePushover, pushover: PushoverTransport, alice: str) -> None:
     receipt = (await pushover.send(pushover_page(alice))).provider_id
     fake.error(receipt, 502, ["bad gateway"])
-    result = await pushover.send(update(Destination(address=receipt), channel="PUSHOVER"))
+    result = await pushover.send(update(Destination(address=receipt), channel=Channel.PUSHOVER))
     assert (result.outcome, result.reason) == (Outcome.RETRY, "Pushover 502: bad gateway")
 
 
