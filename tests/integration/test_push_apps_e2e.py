@@ -6,12 +6,14 @@ Alice has a verified NTFY or PUSHOVER contact method and a HIGH rule of that met
 pages her: ntfy gets priority 5 with Accept and Resolve buttons, Pushover an emergency message
 with a callback. Pressing Accept in the ntfy app, or acknowledging in Pushover, accepts the alert
 exactly once and the timeline says so; accepting in GraphQL instead cancels the Pushover receipt
-so her phone stops repeating the page.
+so her phone stops repeating the page. Adding the methods checks a Pushover key with Pushover and
+verifies each method by a code sent through it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -20,12 +22,13 @@ from pagerline.models import AlertStatus, ContactKind
 from tests.fakes import wait_until
 from tests.fakes.ntfy import FakeNtfy, NtfyMessage
 from tests.fakes.pushover import FakePushover, PushoverRequest
-from tests.support.graphql import in_db
+from tests.support.graphql import error_code, gql, in_db
 from tests.support.seed import verified_contact
 from tests.support.world import SmokeWorld, WorldFactory
 
 APP = "b" * 30
 TOPIC = "alice-pager-4k9x2m7q"
+CODE = re.compile(r"\b(\d{6})\b")
 
 
 @pytest.fixture
@@ -119,3 +122,39 @@ def test_accepting_in_graphql_cancels_the_pushover_receipt(
     assert cancel.form == {"token": APP}
     assert pushover.emergencies[page.receipt].cancelled
     assert world.alert(alert).status is AlertStatus.ACCEPTED
+
+
+def test_contact_methods_are_checked_and_verified_through_the_apps(
+    open_world: WorldFactory, ntfy: FakeNtfy, pushover: FakePushover
+) -> None:
+    """Adding a Pushover key asks Pushover (an unknown key is refused, nothing stored); the codes
+    reach the fake ntfy and Pushover as ordinary notifications and verify the methods, and a
+    test notification goes through each only after that."""
+    env = {"PAGERLINE_NTFY_URL": ntfy.url, "PAGERLINE_PUSHOVER_TOKEN": APP, "PAGERLINE_PUSHOVER_BASE_URL": pushover.url}
+    world = open_world(env=env)
+    url, token = world.url, world.bob.token
+    add = "mutation($k: ContactKind!, $v: String!) { addContactMethod(kind: $k, value: $v) { id verified } }"
+    verify = "mutation($id: ID!, $c: String!) { verifyContactMethod(id: $id, code: $c) { verified } }"
+    test = "mutation($id: ID!) { sendTestNotification(contactMethodId: $id) }"
+
+    unknown = gql(url, token, add, k="PUSHOVER", v="u" + "x" * 29)
+    assert error_code(unknown) == "BAD_USER_INPUT"
+    assert [r.form["user"] for r in pushover.received if r.resource == "validate"] == ["u" + "x" * 29]
+    assert "PUSHOVER" not in str(gql(url, token, "{ myContactMethods { kind } }"))
+
+    key = pushover.user()
+    methods = {"PUSHOVER": (key, lambda: pushover.messages_to(key)), "NTFY": (TOPIC, lambda: ntfy.messages_to(TOPIC))}
+    for kind, (value, arrived) in methods.items():
+        method = gql(url, token, add, k=kind, v=value)["data"]["addContactMethod"]
+        assert method["verified"] is False
+        assert error_code(gql(url, token, test, id=method["id"])) == "CONFLICT"  # nothing but the code before it is verified
+        [code_message] = wait_until(arrived, timeout=15, what=f"the code through {kind}")
+        text = code_message.form["message"] if kind == "PUSHOVER" else code_message.json["message"]
+        if kind == "PUSHOVER":
+            assert code_message.form["priority"] == "0"
+        else:
+            assert code_message.json["priority"] == 3 and "actions" not in code_message.json
+        code = CODE.search(text).group(1)  # type: ignore[union-attr]
+        assert gql(url, token, verify, id=method["id"], c=code)["data"]["verifyContactMethod"]["verified"] is True
+        assert gql(url, token, test, id=method["id"])["data"]["sendTestNotification"] is True
+        wait_until(lambda: len(arrived()) == 2, timeout=15, what=f"the test through {kind}")
