@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from pagerline.models import AlertStatus, ContactKind
@@ -24,7 +25,7 @@ from tests.fakes.ntfy import FakeNtfy, NtfyMessage
 from tests.fakes.pushover import FakePushover, PushoverRequest
 from tests.support.graphql import error_code, gql, in_db
 from tests.support.seed import verified_contact
-from tests.support.world import SmokeWorld, WorldFactory
+from tests.support.world import AlertRef, SmokeWorld, WorldFactory
 
 APP = "b" * 30
 TOPIC = "alice-pager-4k9x2m7q"
@@ -62,6 +63,15 @@ def pushover_page(pushover: FakePushover, user: str) -> PushoverRequest:
     return page  # type: ignore[no-any-return]
 
 
+def accepted_once(world: SmokeWorld, alert: AlertRef, first: httpx.Response, again: httpx.Response, via: str) -> None:
+    """The first press accepted the alert as Alice, the second (the same token) did nothing."""
+    assert (first.status_code, first.json()) == (200, {"alertId": str(alert.id), "status": "ACCEPTED"})
+    assert (again.status_code, again.json()["code"]) == (409, "ACTION_TOKEN_USED")
+    state = world.alert(alert)
+    assert state.status is AlertStatus.ACCEPTED and state.next_escalation_at is None  # the escalation stopped
+    assert [line for line in state.timeline if line.startswith("Accepted by")] == [f"Accepted by Alice via {via}"]
+
+
 def test_ntfy_page_has_priority_5_and_buttons_and_accept_accepts_once(
     open_world: WorldFactory, backend: str, ntfy: FakeNtfy, pushover: FakePushover
 ) -> None:
@@ -78,13 +88,7 @@ def test_ntfy_page_has_priority_5_and_buttons_and_accept_accepts_once(
     ]
     assert json.loads(page.action("Accept")["body"])["action"] == "accept"
 
-    pressed = ntfy.press(page, "Accept")
-    assert (pressed.status_code, pressed.json()) == (200, {"alertId": str(alert.id), "status": "ACCEPTED"})
-    again = ntfy.press(page, "Resolve")
-    assert (again.status_code, again.json()["code"]) == (409, "ACTION_TOKEN_USED")
-    state = world.alert(alert)
-    assert state.status is AlertStatus.ACCEPTED and state.next_escalation_at is None
-    assert [line for line in state.timeline if line.startswith("Accepted by")] == ["Accepted by Alice via ntfy"]
+    accepted_once(world, alert, ntfy.press(page, "Accept"), ntfy.press(page, "Resolve"), "ntfy")
 
 
 def test_pushover_emergency_page_and_its_acknowledgement_accepts_once(
@@ -99,13 +103,7 @@ def test_pushover_emergency_page_and_its_acknowledgement_accepts_once(
     assert page.form["callback"].startswith(f"{world.url}/api/pushover/callback?token=")
     assert page.form["url"] == f"{world.url}/#/alerts/{alert.id}"
 
-    acknowledged = pushover.acknowledge(page.receipt)
-    assert (acknowledged.status_code, acknowledged.json()) == (200, {"alertId": str(alert.id), "status": "ACCEPTED"})
-    replay = pushover.acknowledge(page.receipt)
-    assert (replay.status_code, replay.json()["code"]) == (409, "ACTION_TOKEN_USED")
-    state = world.alert(alert)
-    assert state.status is AlertStatus.ACCEPTED and state.next_escalation_at is None
-    assert [line for line in state.timeline if line.startswith("Accepted by")] == ["Accepted by Alice via Pushover"]
+    accepted_once(world, alert, pushover.acknowledge(page.receipt), pushover.acknowledge(page.receipt), "Pushover")
 
 
 def test_accepting_in_graphql_cancels_the_pushover_receipt(
