@@ -38,7 +38,7 @@ class Transports:
 def build_transports(settings: Settings) -> Transports:
     """One transport per configured provider: ``PUSH:FCM``, ``PUSH:APNS``, ``PUSH:WEB_PUSH``
     (always: its VAPID key is generated when not set), ``SMS`` and ``VOICE``
-    (one Twilio transport for both) and ``EMAIL``. A provider whose settings are all unset is
+    (one Twilio transport for both), ``EMAIL`` and ``TELEGRAM``. A provider whose settings are all unset is
     off; one that is only partly configured raises ``ValueError`` naming the missing settings,
     so a typo fails at start-up instead of failing pages later. FCM is on with a service-account
     file, or with only a project id (Google's application-default credentials). Nothing
@@ -79,4 +79,9 @@ def build_transports(settings: Settings) -> Transports:
         from pagerline.push.email import EmailTransport
 
         transports.by_key[Channel.EMAIL.value] = EmailTransport.from_settings(settings)
+
+    if settings.telegram_bot_token:
+        from pagerline.push.telegram import CHANNEL_KEY, TelegramTransport
+
+        transports.by_key[CHANNEL_KEY] = TelegramTransport.from_settings(settings, concurrency=settings.push_concurrency)
     return transports
