@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = _doc(
         "Telegram bot token from BotFather (`123456:ABC…`): pages go to people's linked Telegram chats", "unset: Telegram off", default=None
     )
+    telegram_bot_username: str | None = _doc(
+        "the bot's username (without `@`), for the `https://t.me/<username>?start=<code>` link that links a chat",
+        "unset: people are shown `/start <code>` to send the bot themselves",
+        default=None,
+    )
     telegram_base_url: str = _doc("Telegram Bot API base (a local Bot API server, tests)", default="https://api.telegram.org")
     telegram_updates: Literal["auto", "webhook", "polling"] = _doc(
         "how the bot hears button presses and `/start`: `webhook` (Telegram calls `<public URL>/api/telegram/webhook`), "

@@ -286,6 +286,19 @@ PATHS: dict[str, Schema] = {
     "/api/twilio/status": _twilio(
         "A call's or message's delivery status", {"204": {"description": "Recorded"}}, with_notification=True
     ),
+    "/api/telegram/webhook": {
+        "post": {
+            "tags": ["telegram"],
+            "summary": "A Telegram update for the bot (a /start message, a button press): set by setWebhook",
+            "parameters": [
+                parameter(
+                    "X-Telegram-Bot-Api-Secret-Token", "header", "The secret given to setWebhook (derived from the secret key)", required=True
+                )
+            ],
+            "requestBody": json_body({"type": "object"}, "A Telegram Update object"),
+            "responses": {"200": {"description": "Handled (or ignored)"}, **errors("400", "403", "413", "503")},
+        }
+    },
     "/api/widget": {
         "get": {
             "tags": ["widget"],
