@@ -3,6 +3,7 @@
 from pagerline.models.accounts import ApiToken, Team, User
 from pagerline.models.alert_actions import AlertAction, AlertActionDelivery
 from pagerline.models.alerts import Alert, AlertLogEntry
+from pagerline.models.contacts import ContactMethod
 from pagerline.models.coverage import CoverageRequest, CoverageStatus
 from pagerline.models.devices import Device, ServerKey
 from pagerline.models.enums import (
@@ -13,6 +14,7 @@ from pagerline.models.enums import (
     AlertCreation,
     AlertStatus,
     Channel,
+    ContactKind,
     DropReason,
     HeartbeatState,
     IntegrationType,
@@ -47,6 +49,7 @@ MODEL_MODULES = [
     "pagerline.models.source_policies",
     "pagerline.models.monitoring",
     "pagerline.models.alert_actions",
+    "pagerline.models.contacts",
 ]
 
 __all__ = [
@@ -65,6 +68,8 @@ __all__ = [
     "AlertStatus",
     "ApiToken",
     "Channel",
+    "ContactKind",
+    "ContactMethod",
     "CoverageRequest",
     "CoverageStatus",
     "DeploymentEvent",

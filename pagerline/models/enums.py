@@ -43,6 +43,22 @@ class Channel(str, Enum):
     SMS = "SMS"
     VOICE = "VOICE"
     EMAIL = "EMAIL"
+    NTFY = "NTFY"
+    PUSHOVER = "PUSHOVER"
+    TELEGRAM = "TELEGRAM"
+
+
+class ContactKind(str, Enum):
+    """A user's contact methods: every channel but push (devices register themselves). The
+    values are the channels' values, so a rule of a method reaches the contact methods of that
+    kind."""
+
+    SMS = "SMS"
+    VOICE = "VOICE"
+    EMAIL = "EMAIL"
+    NTFY = "NTFY"
+    PUSHOVER = "PUSHOVER"
+    TELEGRAM = "TELEGRAM"
 
 
 class NotificationKind(str, Enum):

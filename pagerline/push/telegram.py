@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from pagerline.engine.delivery import action_tokens
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 
 if TYPE_CHECKING:
@@ -225,9 +226,7 @@ def nonce_of(action_token: str) -> str:
     """The nonce inside a signed action token (see
     :mod:`pagerline.engine.delivery.action_tokens`), or "" when there is none. Read without
     checking the signature: the nonce only refers to the token, it authorises nothing alone."""
-    from pagerline.engine.delivery.action_tokens import nonce_of as read
-
-    nonce = read(action_token) if action_token else ""
+    nonce = action_tokens.nonce_of(action_token) if action_token else ""
     return nonce if len(f"a:{nonce}".encode()) <= MAX_CALLBACK_DATA_BYTES else ""
 
 
