@@ -68,6 +68,7 @@ async def test_a_fresh_install_reports_every_channel_and_the_admin_nobody_can_re
         ("SMS (TWILIO)", ChannelState.NOT_CONFIGURED),
         ("VOICE (TWILIO)", ChannelState.NOT_CONFIGURED),
         ("EMAIL (SMTP)", ChannelState.NOT_CONFIGURED),
+        ("TELEGRAM (BOT)", ChannelState.NOT_CONFIGURED),  # optional: off is no problem
     ]
     assert report.people_checked == 1
     [person] = report.unreachable
@@ -109,6 +110,7 @@ async def test_people_on_call_within_seven_days_are_checked_and_later_ones_are_n
         "SMS (TWILIO)": ChannelState.CONFIGURED,
         "VOICE (TWILIO)": ChannelState.CONFIGURED,
         "EMAIL (SMTP)": ChannelState.NOT_CONFIGURED,
+        "TELEGRAM (BOT)": ChannelState.NOT_CONFIGURED,
     }
     assert report.people_checked == 3  # Ada, Ben, Eve
     found = {p.user_id: p for p in report.unreachable}
@@ -138,7 +140,7 @@ async def test_one_rule_that_delivers_is_enough_and_missing_rules_are_reported(d
 
     report = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL"))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 6
+    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 6 + [ChannelState.NOT_CONFIGURED]
     [person] = report.unreachable
     assert person.priorities == (Priority.LOW,)
     assert person.reasons == ("no notification rules for LOW alerts",)
@@ -153,7 +155,7 @@ async def test_the_console_transport_serves_every_channel_without_a_warning(db: 
 
     report = await check_setup(NOW, Transports(console=ConsoleTransport(str(tmp_path / "console.jsonl"))))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 6
+    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 7
     assert report.ok and report.unreachable == ()
     # Without the console transport the same CONSOLE device reaches nobody.
     without = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "SMS", "VOICE"))
