@@ -272,3 +272,25 @@ async def test_polling_backs_off_on_a_conflict_and_carries_on(fake: FakeTelegram
         await updates.stop()
     assert [c.status for c in fake.calls("getUpdates")][:2] == [409, 200]
     assert await status_of(paged.alert_id) is AlertStatus.ACCEPTED
+
+
+async def test_with_redis_one_worker_polls_and_another_takes_over(
+    fake: FakeTelegram, bot: TelegramTransport, paged: Paged, db: str, redis_url: str
+) -> None:
+    settings = settings_for(fake, db).model_copy(update={"redis_url": redis_url})
+    first, second = TelegramUpdates(settings, bot, poll_timeout=1), TelegramUpdates(settings, bot, poll_timeout=1)
+    await first.start()
+    await second.start()
+    try:
+        fake.queue(fake.press(ALICE_CHAT, paged.page, f"a:{paged.nonce}"))
+        await wait_until_async(lambda: fake.answers, 15, what="the press answered")
+        await wait_until_async(lambda: len(fake.calls("getUpdates")) >= 3, 15, what="a few polls")
+        # One long poll at a time: Telegram never had to end one with a conflict.
+        assert {c.status for c in fake.calls("getUpdates")} - {None} == {200}  # None: the poll waiting now
+        assert first.lease is not None and second.lease is not None
+        assert [await first.lease.hold(), await second.lease.hold()] == [True, False]
+    finally:
+        await first.stop()
+    assert await second.lease.hold()  # the first let go when it stopped
+    await second.stop()
+    assert await status_of(paged.alert_id) is AlertStatus.ACCEPTED
