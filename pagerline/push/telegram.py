@@ -190,7 +190,9 @@ class TelegramTransport:
             return await self._edit(message)
         params: dict[str, Any] = {"chat_id": message.destination.address, "text": message_text(message.title, message.body)}
         if message.kind == "PAGE" and message.alert_id is not None:
-            params["reply_markup"] = page_keyboard(message, nonce_of(message.action_token))
+            keyboard = page_keyboard(message, nonce_of(message.action_token))
+            if keyboard["inline_keyboard"]:
+                params["reply_markup"] = keyboard
         answer = await self.call("sendMessage", params)
         if not answer.ok:
             return _failure(answer)
