@@ -278,19 +278,25 @@ async def test_with_redis_one_worker_polls_and_another_takes_over(
     fake: FakeTelegram, bot: TelegramTransport, paged: Paged, db: str, redis_url: str
 ) -> None:
     settings = settings_for(fake, db).model_copy(update={"redis_url": redis_url})
-    first, second = TelegramUpdates(settings, bot, poll_timeout=1), TelegramUpdates(settings, bot, poll_timeout=1)
-    await first.start()
-    await second.start()
+    pollers = [TelegramUpdates(settings, bot, poll_timeout=1) for _ in range(2)]
+    leases = [p.lease for p in pollers]
+    assert None not in leases
+    for lease in leases:  # this test's own lease (tests in parallel share the Redis database)
+        lease.key = f"test:telegram-poller:{db}"  # type: ignore[union-attr]
+    for poller in pollers:
+        await poller.start()
     try:
         fake.queue(fake.press(ALICE_CHAT, paged.page, f"a:{paged.nonce}"))
         await wait_until_async(lambda: fake.answers, 15, what="the press answered")
         await wait_until_async(lambda: len(fake.calls("getUpdates")) >= 3, 15, what="a few polls")
         # One long poll at a time: Telegram never had to end one with a conflict.
         assert {c.status for c in fake.calls("getUpdates")} - {None} == {200}  # None: the poll waiting now
-        assert first.lease is not None and second.lease is not None
-        assert [await first.lease.hold(), await second.lease.hold()] == [True, False]
+        held = [await lease.hold() for lease in leases]  # type: ignore[union-attr]
+        assert sorted(held) == [False, True]
+        holder, other = (0, 1) if held[0] else (1, 0)
+        await pollers[holder].stop()
+        assert await leases[other].hold()  # type: ignore[union-attr]  # the holder let go when it stopped
     finally:
-        await first.stop()
-    assert await second.lease.hold()  # the first let go when it stopped
-    await second.stop()
+        for poller in pollers:
+            await poller.stop()
     assert await status_of(paged.alert_id) is AlertStatus.ACCEPTED
