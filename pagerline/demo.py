@@ -19,10 +19,12 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from pagerline.engine.people.accounts import create_user
+from pagerline.engine.people.contacts import add_verified
 from pagerline.engine.schedules.editing import LayerInput, create_schedule
 from pagerline.engine.sources.lookup import create_source, rotate_integration_key
 from pagerline.models import (
     AlertSource,
+    ContactKind,
     Device,
     EscalationPolicy,
     EscalationRule,
@@ -73,8 +75,9 @@ async def _seed_org(password: str, now: datetime) -> dict[str, str]:
     backup = await create_user(BACKUP_EMAIL, "Backup Responder", secrets.token_urlsafe(12), Role.RESPONDER, "UTC", [team.name])
     for person in (user, backup):
         # Reachable on every channel through the console transport.
-        person.phone, person.phone_verified = "+15550100" if person is user else "+15550101", True
-        await person.save(update_fields=["phone", "phone_verified"])
+        number = "+15550100" if person is user else "+15550101"
+        for kind in (ContactKind.SMS, ContactKind.VOICE):
+            await add_verified(person.id, kind, number, now)
         await Device.create(user=person, platform=Platform.ANDROID, provider=PushProvider.CONSOLE, token=f"console-{person.id}", app_id="demo", critical_alerts=True)
     rotation = await create_schedule(
         SCHEDULE_NAME, "UTC", ScheduleKind.RECURRING, team.id,

@@ -24,6 +24,7 @@ from pagerline.graphql.people.tokens import AuthMutation, AuthQuery
 from pagerline.graphql.core.scalars import SCALAR_OVERRIDES
 from pagerline.graphql.core.bus_events import visible_changes
 from pagerline.graphql.schedules.coverage_events import CoverageSubscription
+from pagerline.graphql.notify.contacts import ContactMutation, ContactQuery
 from pagerline.graphql.notify.me import MeMutation, MeQuery
 from pagerline.graphql.notify.web_push import WebPushMutation, WebPushQuery
 from pagerline.graphql.node import NodeQuery
@@ -216,8 +217,8 @@ SIZE_RULES = [
 DOCUMENT_CACHE_SIZE = 256
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
-    mutation=merge_types("Mutation", (Mutation, MeMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
+    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     execution_context_class=PagerlineExecutionContext,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]

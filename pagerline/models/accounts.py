@@ -15,13 +15,6 @@ class User(Model):
     role = fields.CharEnumField(Role, default=Role.USER)
     timezone = fields.CharField(max_length=64, default="UTC")
     password_hash = fields.CharField(max_length=200, null=True)
-    phone = fields.CharField(max_length=32, null=True)
-    phone_verified = fields.BooleanField(default=False)
-    # A number being verified: the code is sent by SMS and stored only as a digest.
-    phone_pending = fields.CharField(max_length=32, null=True)
-    phone_code_hash = fields.CharField(max_length=64, null=True)
-    phone_code_expires_at = fields.DatetimeField(null=True)
-    phone_code_attempts = fields.SmallIntField(default=0)
     muted_until = fields.DatetimeField(null=True)
     # Update notifications (a push that replaces the page on the lock screen).
     update_on_accepted = fields.BooleanField(default=True)
@@ -30,6 +23,7 @@ class User(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
 
     teams: fields.ManyToManyRelation[Team]
+    # Phone numbers, addresses, ntfy topics, ...: see pagerline.models.contacts.
 
     class Meta:
         table = "users"

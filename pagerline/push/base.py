@@ -22,7 +22,9 @@ class Outcome(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where one message goes: a device token (a browser's endpoint), a phone number or an email address."""
+    """Where one message goes: a device token (a browser's endpoint), or a contact method's value
+    (a phone number, an email address, an ntfy topic, a Pushover user key, a Telegram chat); for
+    a follow-up, what the provider called the page it follows (a receipt, a message)."""
 
     address: str
     device_id: int | None = None
@@ -34,6 +36,8 @@ class Destination:
     # Web Push: the browser's keys the message is encrypted to (RFC 8291), base64url.
     webpush_p256dh: str = ""
     webpush_auth: str = ""
+    # The contact method it is (SMS, email, ntfy, Pushover, Telegram), when it is one.
+    contact_method_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

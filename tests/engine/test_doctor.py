@@ -26,6 +26,7 @@ from pagerline.models import (
 from pagerline.push.console import ConsoleTransport
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
+from tests.support.seed import verified_phone
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -33,8 +34,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 async def _person(email: str, name: str, *, phone: bool = False, device: PushProvider | None = None) -> User:
     user = await create_user(email, name, "password-1", Role.USER, "UTC", [])
     if phone:
-        user.phone, user.phone_verified = "+15550100", True
-        await user.save(update_fields=["phone", "phone_verified"])
+        await verified_phone(user.id, "+15550100")
     if device is not None:
         await Device.create(user=user, platform=Platform.ANDROID, provider=device, token=f"token-{email}")
     return user

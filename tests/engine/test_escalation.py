@@ -23,7 +23,7 @@ from pagerline.models import (
     StaticShift,
     User,
 )
-from tests.support.seed import Org, raise_alert, seed_org
+from tests.support.seed import Org, raise_alert, seed_org, verified_phone
 from tests.support.transports import ScriptedTransport, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -129,9 +129,7 @@ async def test_low_alert_notifies_first_rule_with_low_rules_and_never_escalates(
 
 async def test_accept_halts_escalation_and_skips_later_rules(db: str) -> None:
     org = await seed_org()
-    alice = await User.get(id=org.alice_id)
-    alice.phone, alice.phone_verified = "+15550001", True
-    await alice.save()
+    await verified_phone(org.alice_id, "+15550001")
     alert = await fire(org, T0)
     channels = [c for _, c, _, _ in await pages(alert.id)]
     assert channels == ["PUSH", "SMS", "VOICE"]

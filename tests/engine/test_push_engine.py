@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from unittest.mock import ANY
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from google.auth.credentials import AnonymousCredentials
 
 from pagerline.engine.delivery import action_tokens as actions, replies
-from pagerline.engine.people import devices, phones
+from pagerline.engine.people import contacts, devices, phones
 from pagerline.engine.notify import muting
 from pagerline.engine.alerts.transitions import accept_alert
 from pagerline.engine.core.errors import BadInput, Conflict
@@ -25,6 +26,7 @@ from pagerline.models import (
     Alert,
     AlertLogEntry,
     AlertStatus,
+    ContactKind,
     Device,
     Notification,
     NotificationStatus,
@@ -122,9 +124,12 @@ async def test_phone_is_verified_by_code_before_sms_pages(db: str) -> None:
     wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(BadInput):
         await phones.confirm(org.alice_id, wrong, T0)
-    assert (await User.get(id=org.alice_id)).phone_code_attempts == 1
-    alice = await phones.confirm(org.alice_id, code, T0 + timedelta(minutes=1))
-    assert (alice.phone, alice.phone_verified, alice.phone_pending) == ("+4915112345678", True, None)
+    assert (await phones.pending_number(org.alice_id)).code_attempts == 1  # type: ignore[union-attr]
+    await phones.confirm(org.alice_id, code, T0 + timedelta(minutes=1))
+    assert await phones.primary_number(org.alice_id) == "+4915112345678"
+    assert await phones.pending_number(org.alice_id) is None
+    # The code proved the phone is theirs: the number takes calls too.
+    assert await contacts.verified_values(org.alice_id, ContactKind.VOICE) == [(ANY, "+4915112345678")]
     with pytest.raises(Conflict):
         await phones.confirm(org.alice_id, code, T0 + timedelta(minutes=2))
     alert = await fire(org)
@@ -140,12 +145,12 @@ async def test_expired_or_guessed_codes_are_refused(db: str) -> None:
     with pytest.raises(Conflict):
         await phones.confirm(org.alice_id, "123456", T0 + timedelta(minutes=11))
     await phones.start_verification(org.alice_id, "+15550002", T0)
-    for _ in range(phones.MAX_ATTEMPTS):
+    for _ in range(contacts.MAX_ATTEMPTS):
         with pytest.raises(BadInput):
             await phones.confirm(org.alice_id, "abcdef", T0)
     with pytest.raises(Conflict):
         await phones.confirm(org.alice_id, "abcdef", T0)
-    assert (await User.get(id=org.alice_id)).phone_verified is False
+    assert await phones.primary_number(org.alice_id) is None
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ from tests.support.graphql import alert_id_of, fire
 from tests.support.pg_restart import RestartingPostgres
 from tests.support.live import embedded_env, seed_database
 from tests.support.processes import PrivateRedis, Proc, Server, start_server, start_worker, wait_until
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org, seed_org, verified_phone
 from tests.support.tcp_proxy import TcpProxy, database_through, redis_through
 from tests.support.transports import apns_env, fcm_env
 
@@ -126,7 +126,7 @@ async def _seed_with_sms(url: str) -> Org:
     await init_db(url)
     try:
         org = await seed_org(level1_timeout=10, level2_timeout=15)
-        await User.filter(id=org.alice_id).update(phone="+15550001", phone_verified=True)
+        await verified_phone(org.alice_id, "+15550001")
         await NotificationRule.filter(user_id=org.alice_id, method=Channel.VOICE, priority=Priority.HIGH).delete()
         return org
     finally:

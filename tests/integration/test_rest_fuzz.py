@@ -51,7 +51,7 @@ from pagerline.settings import Settings
 from tests.conftest import run
 from tests.support.live import embedded_env
 from tests.support.processes import start_server
-from tests.support.seed import seed_org
+from tests.support.seed import seed_org, verified_phone
 
 # The intake routes take the richest bodies and write the most; the rest need fewer examples.
 EXAMPLES_PER_INTAKE_OPERATION = 150
@@ -89,7 +89,7 @@ async def _seed(url: str) -> dict[str, Any]:
         assert source is not None
         opened = await ingest_event(source, EventInput("ALERT", summary="Checkout is down", alert_key="fuzz"), now)
         assert opened.alert_id is not None
-        await User.filter(id=org.alice_id).update(phone=PHONE, phone_verified=True)
+        await verified_phone(org.alice_id, PHONE)
         call = await Notification.create(
             dedup_key="fuzz-voice-call", alert_id=opened.alert_id, user_id=org.alice_id, channel=Channel.VOICE,
             status=NotificationStatus.SENT, due_at=now, created_at=now, title="Checkout is down", body="Checkout is down",

@@ -22,7 +22,7 @@ from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data
 from tests.support.polling import wait_until
 from tests.support.processes import serving
-from tests.support.transports import TWILIO_FROM
+from tests.support.transports import running_twilio, twilio_env
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -36,12 +36,8 @@ CODE = re.compile(r"\b(\d{6})\b")
 
 @pytest.fixture(scope="module")
 def twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    fake.start()
-    try:
+    with running_twilio() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +45,7 @@ def site(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory,
     """The module's server, whose SMS go to the fake Twilio (everything else to the console)."""
     made = start_site(
         templates, tmp_path_factory.mktemp("web-app-contact"),
-        PAGERLINE_TWILIO_ACCOUNT_SID=twilio.account_sid, PAGERLINE_TWILIO_AUTH_TOKEN=twilio.auth_token,
-        PAGERLINE_TWILIO_FROM=TWILIO_FROM, PAGERLINE_TWILIO_BASE_URL=twilio.url,
+        **twilio_env(twilio),
     )
     with serving(made.server):
         yield made

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pagerline.engine.people.accounts import create_token, create_user
+from pagerline.engine.people.contacts import add_verified
 from pagerline.engine.sources.intake import EventInput, ingest_event
 from pagerline.engine.sources.lookup import SourceInfo, create_source, find_source_by_key
 from pagerline.models import (
+    ContactKind,
     AlertLogEntry, Device, EscalationPolicy, EscalationRule, IntegrationType, Platform, Priority, PushProvider, Role, Team, TokenKind, User,
 )
 
@@ -68,7 +70,13 @@ async def seed_org(
 
 async def verified_phone(user_id: int, number: str = "+15550001") -> None:
     """Give a seeded person a verified phone number, so their SMS and VOICE rules reach them."""
-    await User.filter(id=user_id).update(phone=number, phone_verified=True)
+    await verified_contact(user_id, ContactKind.SMS, number)
+    await verified_contact(user_id, ContactKind.VOICE, number)
+
+
+async def verified_contact(user_id: int, kind: ContactKind, value: str) -> None:
+    """Give a seeded person a verified contact method (what verifying its code would do)."""
+    await add_verified(user_id, kind, value, datetime.now(UTC))
 
 
 async def api_source(org: Org) -> SourceInfo:

@@ -5,6 +5,8 @@ Transport interface; nothing of ours is replaced."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,15 +81,29 @@ def apns_env(apns: FakeApns, workdir: Path) -> dict[str, str]:
     }
 
 
-def fake_provider_env(fcm: FakeFcm, twilio: FakeTwilio, workdir: Path) -> dict[str, str]:
-    """Settings that point the real FCM and Twilio transports of a server or worker at the fakes."""
+def twilio_env(twilio: FakeTwilio) -> dict[str, str]:
+    """Settings that point the real Twilio transport of a server or worker at the fake."""
     return {
-        **fcm_env(fcm, workdir),
         "PAGERLINE_TWILIO_ACCOUNT_SID": twilio.account_sid,
         "PAGERLINE_TWILIO_AUTH_TOKEN": twilio.auth_token,
         "PAGERLINE_TWILIO_FROM": TWILIO_FROM,
         "PAGERLINE_TWILIO_BASE_URL": twilio.url,
     }
+
+
+@contextmanager
+def running_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def fake_provider_env(fcm: FakeFcm, twilio: FakeTwilio, workdir: Path) -> dict[str, str]:
+    """Settings that point the real FCM and Twilio transports of a server or worker at the fakes."""
+    return {**fcm_env(fcm, workdir), **twilio_env(twilio)}
 
 
 @dataclass

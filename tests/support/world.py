@@ -66,7 +66,7 @@ from tests.support.processes import (
     start_worker,
     wait_until,
 )
-from tests.support.seed import Org, seed_org
+from tests.support.seed import Org, seed_org, verified_phone
 from tests.support.transports import TWILIO_FROM, start_faked_providers
 from tests.support.ws import Subscriber
 
@@ -346,7 +346,7 @@ async def _seed(database_url: str, reach: dict[str, Reach], level1_timeout: int,
         for index, (name, user_id) in enumerate((("alice", org.alice_id), ("bob", org.bob_id))):
             phone, push_token = f"+1555010{index}", f"fcm-token-{name}"
             await Device.filter(user_id=user_id).delete()
-            await User.filter(id=user_id).update(phone=phone, phone_verified=True)
+            await verified_phone(user_id, phone)
             await NotificationRule.filter(user_id=user_id).delete()
             await Device.create(user_id=user_id, platform=Platform.ANDROID, provider=PushProvider.FCM, token=push_token, critical_alerts=True)
             await NotificationRule.create(user_id=user_id, method=reach.get(name, "PUSH"), delay_minutes=0, priority="HIGH")

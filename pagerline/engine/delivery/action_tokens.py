@@ -46,6 +46,9 @@ class ActionClaims:
     user_id: int
     device_id: int | None
     expires_at: datetime
+    # The channel the token went out on, named as the timeline says it ("via Pushover");
+    # empty in tokens from before channels named themselves.
+    via: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -60,7 +63,9 @@ def _sign(key: bytes, payload: str) -> str:
     return _b64(hmac.new(key, b"pagerline-action:" + payload.encode(), hashlib.sha256).digest())
 
 
-async def issue(key: bytes, alert_id: int, user_id: int, device_id: int | None, now: datetime, ttl: timedelta = DEFAULT_TTL) -> str:
+async def issue(
+    key: bytes, alert_id: int, user_id: int, device_id: int | None, now: datetime, ttl: timedelta = DEFAULT_TTL, via: str = ""
+) -> str:
     nonce = secrets.token_hex(16)
     expires_at = now + ttl
     # One plain INSERT: every push of a page issues one, on the delivery's hot path.
@@ -73,9 +78,10 @@ async def issue(key: bytes, alert_id: int, user_id: int, device_id: int | None, 
         sql.db_time(ActionToken, "expires_at", expires_at),
         sql.db_time(ActionToken, "created_at", now),
     )
-    payload = _b64(
-        json.dumps({"n": nonce, "a": alert_id, "u": user_id, "d": device_id, "e": int(expires_at.timestamp())}, separators=(",", ":")).encode()
-    )
+    claims: dict[str, object] = {"n": nonce, "a": alert_id, "u": user_id, "d": device_id, "e": int(expires_at.timestamp())}
+    if via:
+        claims["v"] = via
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     return f"{payload}.{_sign(key, payload)}"
 
 
@@ -92,6 +98,7 @@ def verify(key: bytes, token: str) -> ActionClaims:
             user_id=int(data["u"]),
             device_id=int(data["d"]) if data["d"] is not None else None,
             expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
+            via=str(data.get("v", "")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidActionToken("The action token is not valid") from exc
@@ -105,7 +112,7 @@ async def redeem(key: bytes, token: str, action: str, now: datetime) -> Alert:
     if claims.expires_at <= now:
         raise ExpiredActionToken("The action token has expired")
     await _spend(claims.nonce, now)
-    via = "lock screen" if claims.device_id is not None else "email link"
+    via = claims.via or ("lock screen" if claims.device_id is not None else "email link")
     return await _act(claims.alert_id, claims.user_id, action, now, via)
 
 

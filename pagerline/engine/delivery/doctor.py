@@ -1,6 +1,6 @@
 """Who could be paged and cannot be reached, and which channels have no transport.
 
-A fresh install can page nobody without a word: a user with no device, no verified phone and
+A fresh install can page nobody without a word: a user with no device, no verified contact method and
 no configured provider only shows up as "skipped" lines on an alert's timeline. This check
 answers ahead of time, for ``pagerline doctor`` and the admins' dashboard banner alike.
 
@@ -22,9 +22,10 @@ from typing import Any
 
 from pagerline.engine.delivery.outbox import NOT_CONFIGURED
 from pagerline.engine.notify.planning import Recipient, unreachable_reason
+from pagerline.engine.people.contacts import verified_kinds
 from pagerline.engine.schedules.oncall import load_schedules
 from pagerline.engine.schedules.math import final_shifts
-from pagerline.models import Channel, Device, EscalationPolicy, NotificationRule, Priority, PushProvider, User
+from pagerline.models import Channel, ContactKind, Device, EscalationPolicy, NotificationRule, Priority, PushProvider, User
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
 
@@ -139,6 +140,7 @@ def channel_statuses(transports: Transports) -> tuple[ChannelStatus, ...]:
 class _Person:
     user: User
     devices: list[PushProvider] = field(default_factory=list)
+    contact_kinds: set[ContactKind] = field(default_factory=set)
     rules: dict[Priority, list[Channel]] = field(default_factory=lambda: defaultdict(list))
     needed_by: list[str] = field(default_factory=list)
 
@@ -146,7 +148,7 @@ class _Person:
 def _rule_problem(channel: Channel, person: _Person, transports: Transports) -> str | None:
     """Why a rule on ``channel`` cannot deliver to ``person``, or None when it can."""
     user = person.user
-    recipient = Recipient(user.id, user.name, user.email, user.phone, user.phone_verified, bool(person.devices))
+    recipient = Recipient(user.id, user.name, bool(person.devices), frozenset(person.contact_kinds))
     reason = unreachable_reason(channel, recipient)
     if reason is not None:
         return reason
@@ -209,6 +211,8 @@ async def check_setup(now: datetime, transports: Transports, config_error: str |
     people = {u.id: _Person(u, needed_by=needs[u.id]) for u in await User.filter(id__in=list(needs)).order_by("name", "id")}
     for user_id, provider in await Device.filter(user_id__in=list(people), active=True).values_list("user_id", "provider"):
         people[user_id].devices.append(PushProvider(provider))
+    for user_id, kinds in (await verified_kinds(list(people))).items():
+        people[user_id].contact_kinds = kinds
     rules = await NotificationRule.filter(user_id__in=list(people)).order_by("delay_minutes", "id").values_list(
         "user_id", "priority", "method"
     )

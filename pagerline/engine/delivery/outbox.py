@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pagerline.engine.delivery import action_tokens as actions
+from pagerline.engine.people import contacts
 from pagerline.engine.core import metrics, sql
 from pagerline.engine.notify import storm
 from pagerline.engine.core.effects import Effects, unit_of_work
@@ -31,6 +32,7 @@ from pagerline.models import (
     Alert,
     AlertStatus,
     Channel,
+    ContactKind,
     Device,
     Notification,
     NotificationKind,
@@ -45,6 +47,20 @@ from pagerline.push.registry import Transports
 log = logging.getLogger(__name__)
 
 NOT_CONFIGURED = "channel not configured"
+
+# Channels whose pages carry accept and resolve (a signed, single-use token), with how the
+# timeline names them ("Accepted by Alice via Pushover"). Push says "lock screen", email "email
+# link": the names those tokens had before channels named themselves.
+ACTIONABLE_CHANNELS: dict[Channel, str] = {
+    Channel.PUSH: "",
+    Channel.EMAIL: "",
+    Channel.NTFY: "ntfy",
+    Channel.PUSHOVER: "Pushover",
+    Channel.TELEGRAM: "Telegram",
+}
+# Channels whose sent pages are changed when the alert changes (a Pushover receipt cancelled so
+# the phone stops repeating, a Telegram message edited): see planning.plan_follow_ups.
+FOLLOW_UP_CHANNELS = (Channel.PUSHOVER, Channel.TELEGRAM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +130,30 @@ async def _destinations(notification: Notification, user: User, silent: bool = F
             # refresh, which only phones act on, is not sent to one.
             if not (silent and row["provider"] == PushProvider.WEB_PUSH.value)
         ]
-    if channel in (Channel.SMS, Channel.VOICE):
-        if notification.kind is NotificationKind.INFO and notification.target:
-            return [Destination(address=notification.target)]  # e.g. a verification code to a new number
-        return [Destination(address=user.phone)] if user.phone and user.phone_verified else []
-    return [Destination(address=user.email)] if user.email else []
+    if notification.kind is NotificationKind.UPDATE and channel in FOLLOW_UP_CHANNELS:
+        return await _follow_up_destinations(notification)
+    if notification.target:
+        # A verification code to a method not yet verified, or a test to one method.
+        return [Destination(address=notification.target)]
+    return [
+        Destination(address=value, contact_method_id=method_id)
+        for method_id, value in await contacts.verified_values(user.id, ContactKind(channel.value))
+    ]
+
+
+async def _follow_up_destinations(notification: Notification) -> list[Destination]:
+    """Where the pages this update follows up went, as their providers named them (a Pushover
+    receipt to cancel, a Telegram message to edit)."""
+    rows = await sql.fetch(
+        "SELECT provider_ids FROM notifications WHERE alert_id = ? AND user_id = ? AND kind = ? AND channel = ? AND status = ? ORDER BY id",
+        notification.alert_id,  # type: ignore[attr-defined]
+        notification.user_id,  # type: ignore[attr-defined]
+        NotificationKind.PAGE.value,
+        notification.channel.value,
+        NotificationStatus.SENT.value,
+    )
+    ids = [provider_id for row in rows for provider_id in str(row["provider_ids"] or "").split(",") if provider_id]
+    return [Destination(address=provider_id) for provider_id in dict.fromkeys(ids)]
 
 
 async def _send_one(
@@ -212,15 +247,19 @@ async def _messages(
     for dest in destinations:
         data: dict[str, str] = dict(extras.data or {})
         token = ""
-        if is_page and alert is not None and notification.channel in (Channel.PUSH, Channel.EMAIL) and ctx.signing_key:
-            token = await actions.issue(ctx.signing_key, alert.id, user.id, dest.device_id, now)
-            if notification.channel is Channel.EMAIL:
+        channel = notification.channel
+        if is_page and alert is not None and channel in ACTIONABLE_CHANNELS and ctx.signing_key:
+            token = await actions.issue(ctx.signing_key, alert.id, user.id, dest.device_id, now, via=ACTIONABLE_CHANNELS[channel])
+            if channel is not Channel.PUSH:
                 base = ctx.public_url.rstrip("/")
                 data = {
                     "accept_url": f"{base}/api/actions/confirm?action=accept&token={token}",
                     "resolve_url": f"{base}/api/actions/confirm?action=resolve&token={token}",
+                    "actions_url": f"{base}/api/actions",
                     "alert_url": alert_url(ctx.public_url, alert.id),
                 }
+        elif alert is not None and channel is not Channel.PUSH:
+            data["alert_url"] = alert_url(ctx.public_url, alert.id)
         if dest.provider == PushProvider.WEB_PUSH.value and alert is not None:
             data["url"] = alert_url(ctx.public_url, alert.id)  # what a tap on the notification opens
         messages.append(
@@ -238,7 +277,7 @@ async def _messages(
                 # Critical only for HIGH pages to devices whose owner enabled critical alerts.
                 critical=is_page and alert is not None and alert.priority is Priority.HIGH and dest.critical,
                 collapse_id=f"alert-{alert.id}" if alert else extras.collapse_id or f"notification-{notification.id}",
-                action_token=token if notification.channel is Channel.PUSH else "",
+                action_token=token if channel is not Channel.EMAIL else "",
                 badge=badge,
                 thread_id=f"source-{alert.source_id}" if alert else "pagerline",  # type: ignore[attr-defined]
                 silent=extras.silent,

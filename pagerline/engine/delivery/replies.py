@@ -11,7 +11,7 @@ from datetime import datetime
 from pagerline.engine.alerts import transitions as alert_engine
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.core.timeline import LogKind, add_entry
-from pagerline.models import Alert, Channel, Notification, NotificationKind, NotificationStatus, Role, User
+from pagerline.models import Alert, Channel, ContactKind, ContactMethod, Notification, NotificationKind, NotificationStatus, Role, User
 
 _ACCEPT = {"1", "a", "ack", "accept", "acknowledge"}
 _RESOLVE = {"2", "r", "res", "resolve", "close"}
@@ -54,7 +54,8 @@ async def act_on_alert(action: str, alert_id: int, user: User, now: datetime, vi
 async def handle_sms_reply(phone: str, text: str, now: datetime) -> str:
     """The text to send back. Without an alert number, the reply acts on the latest alert this
     number was paged for by SMS."""
-    user = await User.get_or_none(phone=phone, phone_verified=True)
+    method = await ContactMethod.filter(kind=ContactKind.SMS, value=phone, verified=True).order_by("id").first()
+    user = await User.get_or_none(id=method.user_id) if method is not None else None  # type: ignore[attr-defined]
     if user is None:
         return "This number is not registered with pagerline."
     parsed = parse_reply(text)

@@ -19,6 +19,7 @@ from pagerline.models import (
     Alert,
     AlertLogEntry,
     Channel,
+    ContactKind,
     Notification,
     NotificationKind,
     NotificationRule,
@@ -59,10 +60,9 @@ class Recipient:
 
     id: int
     name: str
-    email: str | None
-    phone: str | None
-    phone_verified: bool
     has_device: bool
+    # The kinds of contact method the user has verified (SMS, VOICE, EMAIL, NTFY, ...).
+    reachable: frozenset[ContactKind] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,49 +72,58 @@ class RecipientRule:
     delay_minutes: int
 
 
+_MISSING = {
+    ContactKind.SMS: "no verified phone number",
+    ContactKind.VOICE: "no verified phone number",
+    ContactKind.EMAIL: "no verified email address",
+    ContactKind.NTFY: "no verified ntfy topic",
+    ContactKind.PUSHOVER: "no verified Pushover user key",
+    ContactKind.TELEGRAM: "no linked Telegram chat",
+}
+
+
 def unreachable_reason(channel: Channel, recipient: Recipient) -> str | None:
     """Why a user cannot be reached on a channel, or None when they can."""
-    if channel is Channel.PUSH and not recipient.has_device:
-        return "no active device"
-    if channel in (Channel.SMS, Channel.VOICE) and not (recipient.phone and recipient.phone_verified):
-        return "no verified phone number"
-    if channel is Channel.EMAIL and not recipient.email:
-        return "no email address"
-    return None
+    if channel is Channel.PUSH:
+        return None if recipient.has_device else "no active device"
+    kind = ContactKind(channel.value)
+    return None if kind in recipient.reachable else _MISSING[kind]
 
 
 def _recipients_sql(count: int) -> str:
     return f"""
-SELECT u.id, u.name, u.email, u.phone, u.phone_verified,
+SELECT u.id, u.name,
        EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id AND d.active) AS has_device,
-       r.id AS rule_id, r.method, r.delay_minutes
+       r.id AS rule_id, r.method, r.delay_minutes, c.kind AS contact_kind
 FROM users u
 LEFT JOIN notification_rules r ON r.user_id = u.id AND r.priority = ?
+LEFT JOIN contact_methods c ON c.user_id = u.id AND c.verified
 WHERE u.id IN {in_list(count)}
 ORDER BY r.delay_minutes, r.id
 """
 
 
 async def load_recipients(user_ids: list[int], priority: Priority) -> dict[int, tuple[Recipient, list[RecipientRule]]]:
-    """The users with their rules for ``priority``, in one statement (it runs for every page)."""
-    found: dict[int, tuple[Recipient, list[RecipientRule]]] = {}
+    """The users with their rules for ``priority`` and the kinds of contact method they can be
+    reached by, in one statement (it runs for every page): a row per rule and verified contact
+    method, folded here."""
+    names: dict[int, tuple[str, bool]] = {}
+    kinds: dict[int, set[ContactKind]] = {}
+    rules: dict[int, dict[int, RecipientRule]] = {}
     for row in await sql.fetch(_recipients_sql(len(user_ids)), priority.value, *user_ids):
         user_id = int(row["id"])
-        if user_id not in found:
-            found[user_id] = (
-                Recipient(
-                    id=user_id,
-                    name=row["name"],
-                    email=row["email"],
-                    phone=row["phone"],
-                    phone_verified=bool(row["phone_verified"]),
-                    has_device=bool(row["has_device"]),
-                ),
-                [],
-            )
-        if row["rule_id"] is not None:
-            found[user_id][1].append(RecipientRule(int(row["rule_id"]), Channel(row["method"]), int(row["delay_minutes"])))
-    return found
+        names.setdefault(user_id, (row["name"], bool(row["has_device"])))
+        kinds.setdefault(user_id, set())
+        rules.setdefault(user_id, {})
+        if row["contact_kind"] is not None:
+            kinds[user_id].add(ContactKind(row["contact_kind"]))
+        if row["rule_id"] is not None and int(row["rule_id"]) not in rules[user_id]:
+            rule_id = int(row["rule_id"])
+            rules[user_id][rule_id] = RecipientRule(rule_id, Channel(row["method"]), int(row["delay_minutes"]))
+    return {
+        user_id: (Recipient(user_id, name, has_device, frozenset(kinds[user_id])), list(rules[user_id].values()))
+        for user_id, (name, has_device) in names.items()
+    }
 
 
 def page_dedup_key(alert_id: int, user_id: int, rule_index: int, round_: int, notification_rule_id: int) -> str:
@@ -185,45 +194,58 @@ async def plan_pages(
 _UPDATE_PREFERENCES = {"ACCEPTED": "update_on_accepted", "RESOLVED": "update_on_resolved", "ESCALATED": "update_on_escalated"}
 
 
-def _updates_sql(preference: str) -> str:
+def _updates_sql(preference: str, postgres: bool) -> str:
     # One statement for what was a read of the paged users, a read of their preferences and an
     # insert per user: it runs inside every accept and resolve, while the alert is locked.
-    # Every NOT NULL column is given as the model's defaults would fill it.
+    # Every NOT NULL column is given as the model's defaults would fill it. The second half plans
+    # the follow-ups: for each user whose page went out on a channel whose pages are changed
+    # afterwards (a Pushover receipt cancelled, a Telegram message edited), one update on that
+    # channel, whatever their update preferences (it stops a page, it does not make one).
+    # PostgreSQL types a UNION's parameters as text unless told: the casts say what they are.
+    at = "CAST(? AS TIMESTAMPTZ)" if postgres else "?"
     return f"""
 INSERT INTO notifications (dedup_key, alert_id, user_id, kind, channel, status, due_at, attempts, title, body,
                            target, transport, provider_ids, created_at, content_hash)
-SELECT CAST(? AS TEXT) || CAST(u.id AS TEXT) || CAST(? AS TEXT), ?, u.id, ?, ?, ?, ?, 0, ?, ?, '', '', '', ?, ''
+SELECT CAST(? AS TEXT) || CAST(u.id AS TEXT) || CAST(? AS TEXT), CAST(? AS INTEGER), u.id, ?, ?, ?, {at}, 0, ?, ?, '', '', '', {at}, ''
 FROM users u
 WHERE u.{preference} = ? AND u.id IN (
     SELECT p.user_id FROM notifications p WHERE p.alert_id = ? AND p.kind = ? AND p.channel = ? AND p.status = ?
 )
-ORDER BY u.id
+UNION ALL
+SELECT CAST(? AS TEXT) || CAST(f.user_id AS TEXT) || ':' || f.channel || CAST(? AS TEXT), CAST(? AS INTEGER), f.user_id, ?, f.channel, ?,
+       {at}, 0, ?, ?, '', '', '', {at}, ''
+FROM (SELECT DISTINCT p.user_id, p.channel FROM notifications p
+      WHERE p.alert_id = ? AND p.kind = ? AND p.channel IN (?, ?) AND p.status = ?) f
 RETURNING id
 """
 
 
+# What each change follows up on: a Pushover receipt is cancelled once someone took the alert
+# (an escalation leaves it repeating), a Telegram message is edited at every change.
+_FOLLOW_UPS = {
+    "ACCEPTED": (Channel.PUSHOVER, Channel.TELEGRAM),
+    "RESOLVED": (Channel.PUSHOVER, Channel.TELEGRAM),
+    "ESCALATED": (Channel.TELEGRAM, Channel.TELEGRAM),
+}
+
+
 async def plan_updates(alert: Alert, what: str, who: str, now: datetime, effects: Effects) -> None:
     """After accept/resolve/escalate: a push to everyone whose devices got this alert's page,
-    per their update preferences, so the lock screen stops showing a page someone took.
-    ``what`` is ACCEPTED, RESOLVED or ESCALATED."""
+    per their update preferences, so the lock screen stops showing a page someone took; and the
+    follow-ups of the pages sent by Pushover and Telegram. ``what`` is ACCEPTED, RESOLVED or
+    ESCALATED."""
     due = sql.db_time(Notification, "due_at", now)
+    created = sql.db_time(Notification, "created_at", now)
+    title, body = render.update_title(alert, what.capitalize()), render.update_body(alert, what, who)
+    suffix = f":{what}:{alert.escalation_rule_index}:{alert.escalation_round}"
     rows = await sql.fetch(
-        _updates_sql(_UPDATE_PREFERENCES[what]),
-        f"update:{alert.id}:",
-        f":{what}:{alert.escalation_rule_index}:{alert.escalation_round}",
-        alert.id,
-        NotificationKind.UPDATE.value,
-        Channel.PUSH.value,
-        NotificationStatus.PENDING.value,
-        due,
-        render.update_title(alert, what.capitalize()),
-        render.update_body(alert, what, who),
-        sql.db_time(Notification, "created_at", now),
-        True,
-        alert.id,
-        NotificationKind.PAGE.value,
-        Channel.PUSH.value,
-        NotificationStatus.SENT.value,
+        _updates_sql(_UPDATE_PREFERENCES[what], sql.is_postgres()),
+        f"update:{alert.id}:", suffix, alert.id, NotificationKind.UPDATE.value, Channel.PUSH.value,
+        NotificationStatus.PENDING.value, due, title, body, created,
+        True, alert.id, NotificationKind.PAGE.value, Channel.PUSH.value, NotificationStatus.SENT.value,
+        f"follow-up:{alert.id}:", suffix, alert.id, NotificationKind.UPDATE.value,
+        NotificationStatus.PENDING.value, due, title, body, created,
+        alert.id, NotificationKind.PAGE.value, *(c.value for c in _FOLLOW_UPS[what]), NotificationStatus.SENT.value,
     )
     for row in rows:
         effects.wake_notification(int(row["id"]), now)

@@ -4,7 +4,8 @@ Decided per user and channel at delivery time, inside a transaction that locks t
 so concurrent workers take turns and the limits hold exactly:
 
 - identical content (same channel and title) within ``IDENTICAL_WINDOW`` is dropped;
-- at most ``PUSH_LIMIT`` pushes per ``PUSH_WINDOW``; the rest are dropped;
+- at most ``PUSH_LIMIT`` pushes per ``PUSH_WINDOW``; the rest are dropped; the apps that push
+  like a device does (ntfy, Pushover, Telegram) have the same limit, each counted on its own;
 - after the first ``VOICE_SMS_FREE`` SMS (or calls) in ``BUNDLE_WINDOW``, further ones are held
   and one summary per window goes out instead.
 
@@ -28,6 +29,11 @@ PUSH_WINDOW = timedelta(seconds=60)
 PUSH_LIMIT = 20
 BUNDLE_WINDOW = timedelta(seconds=180)
 VOICE_SMS_FREE = 3
+# Channels that wake a phone like a push and are limited like one, each counted on its own.
+PUSH_LIKE = (Channel.PUSH, Channel.NTFY, Channel.PUSHOVER, Channel.TELEGRAM)
+# Updates that stop a page rather than make one (a Pushover receipt cancelled, so the phone stops
+# repeating; a Telegram message edited): never held back, whatever the storm.
+FOLLOW_UPS = (Channel.PUSHOVER, Channel.TELEGRAM)
 
 
 class Verdict(str, Enum):
@@ -107,14 +113,16 @@ async def decide(notification: Notification, now: datetime) -> StormDecision:
     channel = notification.channel
     digest = content_hash(channel, notification.title)
 
-    if notification.kind is not NotificationKind.INFO:
+    follow_up = notification.kind is NotificationKind.UPDATE and channel in FOLLOW_UPS
+    if notification.kind is not NotificationKind.INFO and not follow_up:
         recent = await recent_sends(notification, digest, now)
         if recent.identical_at is not None:
             ago = int((now - recent.identical_at).total_seconds())
             return await _drop(notification, f"identical to a {channel.value} sent {ago} s ago")
 
-        if channel is Channel.PUSH and recent.in_push_window >= PUSH_LIMIT:
-            return await _drop(notification, f"more than {PUSH_LIMIT} pushes in {int(PUSH_WINDOW.total_seconds())} s")
+        if channel in PUSH_LIKE and recent.in_push_window >= PUSH_LIMIT:
+            what = "pushes" if channel is Channel.PUSH else f"{channel.value} notifications"
+            return await _drop(notification, f"more than {PUSH_LIMIT} {what} in {int(PUSH_WINDOW.total_seconds())} s")
 
         if channel in (Channel.SMS, Channel.VOICE) and notification.kind is NotificationKind.PAGE:
             if recent.in_bundle_window >= VOICE_SMS_FREE:

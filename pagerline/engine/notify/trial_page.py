@@ -2,7 +2,7 @@
 has to.
 
 One notification per channel of the user's HIGH rules that can reach them (a PUSH rule needs an
-active device, SMS and VOICE a verified number, EMAIL an address), due now, written to the
+active device, every other channel a verified contact method of its kind), due now, written to the
 outbox in one transaction and delivered by the workers like any page. It is a PAGE without an
 alert, so everything pages go through applies: muting suppresses it, storm protection drops a
 second identical one inside its window, SMS and VOICE count towards bundling. Its title says it
@@ -21,7 +21,7 @@ from pagerline.models import Channel, Notification, NotificationKind, Priority
 TITLE = "Test page from pagerline"
 
 
-def _body(now: datetime) -> str:
+def test_body(now: datetime) -> str:
     return f"You asked for this test page at {now:%Y-%m-%d %H:%M} UTC. If you can read it, pages reach you here. Nothing to do."
 
 
@@ -46,7 +46,7 @@ async def send_test_page(user_id: int, now: datetime) -> int:
                 channel=channel,
                 due_at=now,
                 title=TITLE,
-                body=_body(now),
+                body=test_body(now),
                 created_at=now,
             )
             effects.wake_notification(row.id, now)

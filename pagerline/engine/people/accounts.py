@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.people import field_rules as people_rules
+from pagerline.engine.people import contacts, field_rules as people_rules
 from pagerline.engine.core import sql
 from pagerline.engine.core.effects import Effects, dispatch_after_commit
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
@@ -63,6 +63,9 @@ async def create_user(
         async with in_transaction():
             user = await User.create(email=email, name=name, role=role, timezone=timezone, password_hash=password_hash)
             await create_default_rules(user.id)
+            # The sign-in address is the first email contact method (email pages went to it before
+            # contact methods; an admin gave it, so it needs no code).
+            await contacts.move_sign_in_address(user.id, None, email)
             for team_name in wanted_teams:
                 team, _ = await Team.get_or_create(name=team_name)
                 await team.members.add(user)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from pagerline.engine.people import field_rules as people_rules
+from pagerline.engine.people import contacts, field_rules as people_rules
 from pagerline.engine.people.accounts import Viewer, create_user as create_account, set_password
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.people.accounts import announce_credentials_changed
@@ -56,6 +57,7 @@ async def update_user(
         user.name = people_rules.name(name)
     if timezone is not None:
         user.timezone = people_rules.timezone(timezone)
+    old_email = user.email
     if email is not None:
         user.email = people_rules.email(email)
     role_changed = role is not None and role is not user.role
@@ -64,7 +66,10 @@ async def update_user(
             raise Conflict("This is the last admin; make someone else an admin first")
         user.role = role
     try:
-        await user.save()
+        async with in_transaction():
+            await user.save()
+            if user.email != old_email:
+                await contacts.move_sign_in_address(user.id, old_email, user.email)
     except IntegrityError as exc:
         raise Conflict(f"A user with email {user.email} exists already") from exc
     if role_changed:
@@ -102,9 +107,12 @@ async def change_own_email(viewer: Viewer, current: str, email: str) -> User:
     user = await _proven(viewer, current)
     if await User.filter(email=address).exclude(id=user.id).exists():
         raise Conflict(f"A user with email {address} exists already")
+    old = user.email
     user.email = address
     try:
-        await user.save(update_fields=["email"])
+        async with in_transaction():
+            await user.save(update_fields=["email"])
+            await contacts.move_sign_in_address(user.id, old, address)
     except IntegrityError as exc:  # taken between the check and the save
         raise Conflict(f"A user with email {address} exists already") from exc
     return user

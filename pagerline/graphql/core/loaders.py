@@ -67,9 +67,6 @@ class UserRow:
     role: Role
     timezone: str
     muted_until: datetime | None
-    phone: str | None
-    phone_verified: bool
-    phone_pending: str | None
 
 
 # Plain SQL: the ORM's handling of an IN list of a few hundred ids cost more than the query.
@@ -107,8 +104,7 @@ class _Users:
             found = {
                 row["id"]: UserRow(
                     id=row["id"], email=row["email"], name=row["name"], role=Role(row["role"]), timezone=row["timezone"],
-                    muted_until=_MUTED_UNTIL.to_python_value(row["muted_until"]), phone=row["phone"],
-                    phone_verified=bool(row["phone_verified"]), phone_pending=row["phone_pending"],
+                    muted_until=_MUTED_UNTIL.to_python_value(row["muted_until"]),
                 )
                 for row in rows
             }

@@ -130,7 +130,7 @@ class MeMutation:
         except EngineError as exc:
             raise from_engine(exc) from exc
 
-    @strawberry.mutation(description="Start verifying a phone number: a code is sent to it by SMS.")
+    @strawberry.mutation(description="Start verifying a phone number: a code is sent to it by SMS (an SMS contact method; see addContactMethod).")
     async def set_phone_number(self, info: Info, phone: str) -> User:
         viewer = require_viewer(viewer_of(info))
         try:
@@ -139,13 +139,14 @@ class MeMutation:
             raise from_engine(exc) from exc
         return User.of(await models.User.get(id=viewer.user.id))
 
-    @strawberry.mutation
+    @strawberry.mutation(description="The code sent by setPhoneNumber: the number becomes a verified SMS and VOICE contact method.")
     async def verify_phone_number(self, info: Info, code: str) -> User:
         viewer = require_viewer(viewer_of(info))
         try:
-            return User.of(await phones.confirm(viewer.user.id, code, _now()))
+            await phones.confirm(viewer.user.id, code, _now())
         except EngineError as exc:
             raise from_engine(exc) from exc
+        return User.of(await models.User.get(id=viewer.user.id))
 
     @strawberry.mutation(description="Remind me before my on-call shifts start: 0, 15, 30, 60, 180, 360, 720 or 1440 minutes; null turns reminders off.")
     async def set_on_call_reminder(self, info: Info, before_min: int | None) -> int | None:

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
+from pagerline.engine.people import phones
 from pagerline.engine.people.roles import may_see_team
 from pagerline.graphql.core.context import loaders_of, viewer_of
 from pagerline.graphql.core.types import Node, Priority
@@ -30,6 +31,45 @@ class NotificationMethod(Enum):
     SMS = "SMS"
     VOICE = "VOICE"
     EMAIL = "EMAIL"
+    NTFY = "NTFY"
+    PUSHOVER = "PUSHOVER"
+    TELEGRAM = "TELEGRAM"
+
+
+@strawberry.enum(description="What a contact method is: a rule of the same method reaches every verified one of its kind.")
+class ContactKind(Enum):
+    SMS = "SMS"
+    VOICE = "VOICE"
+    EMAIL = "EMAIL"
+    NTFY = "NTFY"
+    PUSHOVER = "PUSHOVER"
+    TELEGRAM = "TELEGRAM"
+
+
+@strawberry.type(description="Where pages reach a user besides their devices; used only once verified.")
+class ContactMethod:
+    id: strawberry.ID
+    kind: ContactKind
+    value: str = strawberry.field(
+        description="A phone number, an email address, an ntfy topic, a Pushover user key or a Telegram chat id (empty until linked)."
+    )
+    verified: bool
+    verified_at: datetime | None
+    created_at: datetime
+    telegram_link: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Telegram only, right after addContactMethod: the link that opens the bot with this method's one-time code "
+            "(or, where the bot's name is unknown, the command to send it: /start <code>)."
+        ),
+    )
+
+    @classmethod
+    def of(cls, row: models.ContactMethod, telegram_link: str | None = None) -> ContactMethod:
+        return cls(
+            id=strawberry.ID(str(row.id)), kind=ContactKind(row.kind.value), value=row.value, verified=row.verified,
+            verified_at=row.verified_at, created_at=row.created_at, telegram_link=telegram_link,
+        )
 
 
 class UserFields(Protocol):
@@ -48,12 +88,6 @@ class UserFields(Protocol):
     def timezone(self) -> str: ...
     @property
     def muted_until(self) -> datetime | None: ...
-    @property
-    def phone(self) -> str | None: ...
-    @property
-    def phone_verified(self) -> bool: ...
-    @property
-    def phone_pending(self) -> str | None: ...
 
 
 @strawberry.type
@@ -66,17 +100,26 @@ class User(Node):
     muted_until: datetime | None
     row: strawberry.Private[UserFields]
 
-    @strawberry.field(description="Only you (and admins) see your number.")
-    def phone(self, info: Info) -> str | None:
-        return self.row.phone if _is_self_or_admin(info, self.row.id) else None
+    @strawberry.field(description="Your SMS number verified last (see contactMethods). Only you (and admins) see it.")
+    async def phone(self, info: Info) -> str | None:
+        return await phones.primary_number(self.row.id) if _is_self_or_admin(info, self.row.id) else None
 
-    @strawberry.field
-    def phone_verified(self, info: Info) -> bool | None:
-        return self.row.phone_verified if _is_self_or_admin(info, self.row.id) else None
+    @strawberry.field(description="Whether you have a verified SMS number (see contactMethods).")
+    async def phone_verified(self, info: Info) -> bool | None:
+        return (await phones.primary_number(self.row.id)) is not None if _is_self_or_admin(info, self.row.id) else None
 
-    @strawberry.field
-    def phone_pending(self, info: Info) -> str | None:
-        return self.row.phone_pending if _is_self_or_admin(info, self.row.id) else None
+    @strawberry.field(description="The number last given to setPhoneNumber that waits for its code.")
+    async def phone_pending(self, info: Info) -> str | None:
+        if not _is_self_or_admin(info, self.row.id):
+            return None
+        pending = await phones.pending_number(self.row.id)
+        return pending.value if pending is not None else None
+
+    @strawberry.field(description="Where pages reach this user besides their devices. Only you (and admins) see them.")
+    async def contact_methods(self, info: Info) -> list[ContactMethod] | None:
+        if not _is_self_or_admin(info, self.row.id):
+            return None
+        return [ContactMethod.of(m) for m in await models.ContactMethod.filter(user_id=self.row.id).order_by("kind", "id")]
 
     @strawberry.field(description="Only you (and admins) see someone's rules.")
     async def notification_rules(self, info: Info) -> list[NotificationRule] | None:
