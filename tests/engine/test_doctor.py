@@ -10,6 +10,8 @@ from pathlib import Path
 from pagerline.engine.people.accounts import create_user
 from pagerline.engine.delivery.doctor import ChannelState, check_setup
 from pagerline.models import (
+    ContactKind,
+    ContactMethod,
     Channel,
     Device,
     EscalationPolicy,
@@ -166,3 +168,19 @@ async def test_the_console_transport_serves_every_channel_without_a_warning(db: 
         "Demo <demo@example.com> cannot be reached for LOW alerts (PUSH: channel not configured (devices use CONSOLE)); "
         "needed by escalation policy \"Demo\" level 1",
     ]
+
+
+async def test_telegram_off_is_no_problem_until_someones_rule_uses_it(db: str, tmp_path: Path) -> None:
+    gil = await _person("gil@example.com", "Gil", device=PushProvider.FCM)
+    await _policy("Chat", [gil])
+    everything_but_telegram = _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL")
+    assert (await check_setup(NOW, everything_but_telegram)).ok
+
+    # Gil pages himself by Telegram only, with a linked chat, while the bot is not configured.
+    await NotificationRule.filter(user_id=gil.id).update(method=Channel.TELEGRAM)
+    await ContactMethod.create(user_id=gil.id, kind=ContactKind.TELEGRAM, value="4242", verified=True, verified_at=NOW, created_at=NOW)
+    report = await check_setup(NOW, everything_but_telegram)
+    [person] = report.unreachable
+    assert person.reasons == ("TELEGRAM: channel not configured",)
+    assert report.problems == [person.warning()]  # the channel itself is no problem of its own
+    assert (await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL", "TELEGRAM"))).ok

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from pagerline.app import create_app
 from pagerline.engine.delivery import action_tokens
+from pagerline.engine.people import contacts
 from pagerline.models import ActionToken, Alert, AlertStatus, Channel, ContactKind, ContactMethod
 from pagerline.push.base import Destination
 from pagerline.push.telegram import TelegramTransport, webhook_secret
@@ -187,6 +188,22 @@ async def test_meaningless_buttons_change_nothing(client: httpx.AsyncClient, fak
     assert (await post(client, fake.press(ALICE_CHAT, paged.page, data))).status_code == 200
     assert await status_of(paged.alert_id) is AlertStatus.PENDING and await token_unused(paged.nonce)
     assert len(fake.answers) == 1
+
+
+async def test_start_with_the_code_links_the_chat_once(client: httpx.AsyncClient, fake: FakeTelegram, paged: Paged) -> None:
+    method, code = await contacts.add_contact_method(paged.org.bob_id, ContactKind.TELEGRAM, "", datetime.now(UTC))
+    assert code and not method.verified
+
+    assert (await post(client, fake.start_command(STRANGER_CHAT, code, first_name="Bob"))).status_code == 200
+    [reply] = fake.messages_to(STRANGER_CHAT)
+    assert reply.text.startswith("This chat is linked to pagerline as Bob.")
+    linked = await ContactMethod.get(id=method.id)
+    assert (linked.value, linked.verified) == (str(STRANGER_CHAT), True)
+
+    # The code is spent: sent again (from anywhere), it links nothing.
+    await post(client, fake.start_command(STRANGER_CHAT + 1, code))
+    assert fake.messages_to(STRANGER_CHAT + 1)[0].text.startswith("This link is not valid or has expired.")
+    assert not await ContactMethod.filter(value=str(STRANGER_CHAT + 1)).exists()
 
 
 async def test_start_without_a_code_explains_and_links_nothing(client: httpx.AsyncClient, fake: FakeTelegram, paged: Paged) -> None:
