@@ -109,6 +109,21 @@ class Settings(BaseSettings):
     )
     pushover_token: str | None = _doc("Pushover application API token", "unset: Pushover off", default=None)
     pushover_base_url: str = _doc("Pushover-compatible API base (proxies, tests)", default="https://api.pushover.net")
+    telegram_bot_token: str | None = _doc(
+        "Telegram bot token from BotFather (`123456:ABC…`): pages go to people's linked Telegram chats", "unset: Telegram off", default=None
+    )
+    telegram_bot_username: str | None = _doc(
+        "the bot's username (without `@`), for the `https://t.me/<username>?start=<code>` link that links a chat",
+        "unset: people are shown `/start <code>` to send the bot themselves",
+        default=None,
+    )
+    telegram_base_url: str = _doc("Telegram Bot API base (a local Bot API server, tests)", default="https://api.telegram.org")
+    telegram_updates: Literal["auto", "webhook", "polling"] = _doc(
+        "how the bot hears button presses and `/start`: `webhook` (Telegram calls `<public URL>/api/telegram/webhook`), "
+        "`polling` (the worker asks Telegram with `getUpdates`: for servers Telegram cannot reach), or `auto`",
+        "`auto`: the webhook when the public URL is `https://` and Telegram accepts it, else polling",
+        default="auto",
+    )
     push_concurrency: int = _doc(
         "requests in flight per push/SMS provider and process (a provider's own limits apply too)", default=64, gt=0, le=1000
     )

@@ -306,6 +306,19 @@ PATHS: dict[str, Schema] = {
             },
         }
     },
+    "/api/telegram/webhook": {
+        "post": {
+            "tags": ["telegram"],
+            "summary": "A Telegram update for the bot (a /start message, a button press): set by setWebhook",
+            "parameters": [
+                parameter(
+                    "X-Telegram-Bot-Api-Secret-Token", "header", "The secret given to setWebhook (derived from the secret key)", required=True
+                )
+            ],
+            "requestBody": json_body({"type": "object"}, "A Telegram Update object"),
+            "responses": {"200": {"description": "Handled (or ignored)"}, **errors("400", "403", "413", "503")},
+        }
+    },
     "/api/widget": {
         "get": {
             "tags": ["widget"],

@@ -24,6 +24,7 @@ from pagerline.engine.sweeper import sweep_once
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
 from pagerline.workers.actors import Actors
+from pagerline.workers.telegram_poller import telegram_updates
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -74,6 +75,8 @@ class WorkerRuntime:
         self.retention = Retention(RetentionPolicy.from_settings(settings))
         self._worker: dramatiq.Worker | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        # Where this process works (consumes), it also hears the Telegram bot's updates.
+        self.telegram = telegram_updates(settings, self.transports.by_key.get("TELEGRAM")) if consume else None
 
     async def start(self) -> None:
         set_event_loop_thread(LoopBridge(asyncio.get_running_loop()))  # type: ignore[arg-type]
@@ -83,6 +86,8 @@ class WorkerRuntime:
             await asyncio.to_thread(self._worker.start)
         if self.sweep:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="pagerline-sweeper")
+        if self.telegram is not None:
+            await self.telegram.start()
 
     async def sweep_now(self) -> None:
         report = await sweep_once(datetime.now(UTC), self.delivery, retention=self.retention)
@@ -100,6 +105,8 @@ class WorkerRuntime:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
 
     async def stop(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

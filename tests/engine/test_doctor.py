@@ -72,6 +72,7 @@ async def test_a_fresh_install_reports_every_channel_and_the_admin_nobody_can_re
         ("EMAIL (SMTP)", ChannelState.NOT_CONFIGURED),
         ("NTFY (NTFY)", ChannelState.CONFIGURED),  # ntfy.sh needs no account: on by default
         ("PUSHOVER (PUSHOVER)", ChannelState.NOT_CONFIGURED),  # no problem line: nobody relies on it
+        ("TELEGRAM (BOT)", ChannelState.NOT_CONFIGURED),  # optional: off is no problem
     ]
     assert report.people_checked == 1
     [person] = report.unreachable
@@ -115,6 +116,7 @@ async def test_people_on_call_within_seven_days_are_checked_and_later_ones_are_n
         "EMAIL (SMTP)": ChannelState.NOT_CONFIGURED,
         "NTFY (NTFY)": ChannelState.NOT_CONFIGURED,
         "PUSHOVER (PUSHOVER)": ChannelState.NOT_CONFIGURED,
+        "TELEGRAM (BOT)": ChannelState.NOT_CONFIGURED,
     }
     assert report.people_checked == 3  # Ada, Ben, Eve
     found = {p.user_id: p for p in report.unreachable}
@@ -144,7 +146,7 @@ async def test_one_rule_that_delivers_is_enough_and_missing_rules_are_reported(d
 
     report = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL"))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 6 + [ChannelState.NOT_CONFIGURED] * 2
+    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 6 + [ChannelState.NOT_CONFIGURED] * 3
     [person] = report.unreachable
     assert person.priorities == (Priority.LOW,)
     assert person.reasons == ("no notification rules for LOW alerts",)
@@ -159,7 +161,7 @@ async def test_the_console_transport_serves_every_channel_without_a_warning(db: 
 
     report = await check_setup(NOW, Transports(console=ConsoleTransport(str(tmp_path / "console.jsonl"))))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 8
+    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 9
     assert report.ok and report.unreachable == ()
     # Without the console transport the same CONSOLE device reaches nobody.
     without = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "SMS", "VOICE"))
@@ -192,3 +194,19 @@ async def test_ntfy_and_pushover_are_listed_and_their_users_checked(db: str, tmp
     with_pushover = await check_setup(NOW, build_transports(Settings(pushover_token="a" * 30, secret_key="x")))
     assert {c.label: c.state for c in with_pushover.channels}["PUSHOVER (PUSHOVER)"] is ChannelState.CONFIGURED
     assert with_pushover.unreachable == ()
+
+
+async def test_telegram_off_is_no_problem_until_someones_rule_uses_it(db: str, tmp_path: Path) -> None:
+    gil = await _person("gil@example.com", "Gil", device=PushProvider.FCM)
+    await _policy("Chat", [gil])
+    everything_but_telegram = _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL")
+    assert (await check_setup(NOW, everything_but_telegram)).ok
+
+    # Gil pages himself by Telegram only, with a linked chat, while the bot is not configured.
+    await NotificationRule.filter(user_id=gil.id).update(method=Channel.TELEGRAM)
+    await ContactMethod.create(user_id=gil.id, kind=ContactKind.TELEGRAM, value="4242", verified=True, verified_at=NOW, created_at=NOW)
+    report = await check_setup(NOW, everything_but_telegram)
+    [person] = report.unreachable
+    assert person.reasons == ("TELEGRAM: channel not configured",)
+    assert report.problems == [person.warning()]  # the channel itself is no problem of its own
+    assert (await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL", "TELEGRAM"))).ok

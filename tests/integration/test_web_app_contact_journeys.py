@@ -31,6 +31,8 @@ pytestmark = [needs_chromium, needs_web_app, needs_axe]
 
 #: Bob's number on each viewport's run (both runs share the module's server).
 PHONES = {"desktop": "+15550101001", "phone": "+15550101002"}
+#: The number each viewport adds as a contact method.
+METHOD_PHONES = {"desktop": "+15550102001", "phone": "+15550102002"}
 CODE = re.compile(r"\b(\d{6})\b")
 
 
@@ -82,12 +84,12 @@ def test_verify_a_phone_with_the_code_sent_by_sms(browser: Browser, site: Site, 
     # A wrong code is refused and the number stays unverified.
     code = sms_code(twilio, number)
     page.get_by_label("Code", exact=True).fill("000000" if code != "000000" else "111111")
-    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Verify", exact=True).click()
     page.locator("#contact-result", has_text="not right").wait_for()
     assert me(site)["phonePending"] == number
 
     page.get_by_label("Code", exact=True).fill(code)
-    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Verify", exact=True).click()
     page.locator("#phone-state", has_text=f"{number}: verified").wait_for()
     page.locator("#contact-result", has_text="Phone number verified.").wait_for()
     assert page.get_by_label("Code", exact=True).count() == 0  # nothing is waiting any more
@@ -139,3 +141,30 @@ def test_change_my_email_and_keep_calendar_feeds_across_reloads(browser: Browser
     listed.wait_for(state="detached")
     feeds = data(site.server.url, site.org.bob_token, "{ myCalendarFeeds { id } }")["myCalendarFeeds"]
     assert feed_id not in {f["id"] for f in feeds}
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_add_verify_test_and_remove_a_contact_method(browser: Browser, site: Site, twilio: FakeTwilio, viewport: str) -> None:
+    number = METHOD_PHONES[viewport]
+    page = open_me(browser, site, viewport)
+    section = page.locator("section[aria-labelledby=contact-methods-title]")
+    section.get_by_label("Kind").select_option("SMS")
+    section.get_by_label("Number for SMS").fill(number)
+    section.get_by_role("button", name="Add", exact=True).click()
+    row = section.locator("#contact-methods li", has_text=f"SMS {number}: waiting for its code")
+    row.wait_for()
+    accessible(page, "me, contact method waiting for its code")
+
+    code = sms_code(twilio, number)
+    section.get_by_label(f"Code for SMS {number}").fill(code)
+    section.get_by_role("button", name=f"Verify SMS {number}").click()
+    section.locator("#contact-methods li", has_text=f"SMS {number}: verified").wait_for()
+    methods = data(site.server.url, site.org.bob_token, "{ myContactMethods { kind value verified } }")["myContactMethods"]
+    assert {"kind": "SMS", "value": number, "verified": True} in methods
+
+    section.get_by_role("button", name=f"Send test to SMS {number}").click()
+    wait_until(lambda: len(twilio.messages_to(number)) == 2 or None, timeout=20, interval=0.2, what=f"the test SMS to {number}")
+    section.get_by_role("button", name=f"Remove SMS {number}").click()
+    section.locator("#contact-methods-result", has_text=f"SMS {number} removed.").wait_for()
+    section.locator("#contact-methods li", has_text=number).wait_for(state="detached")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[viewport]["width"]

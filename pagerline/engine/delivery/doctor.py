@@ -44,8 +44,8 @@ class ChannelSpec:
     provider: str
     transport_key: str  # the key in Transports.by_key
     settings: tuple[str, ...]  # what turns the provider on (a hint for the operator)
-    # An app a responder chooses to add (ntfy, Pushover): left unconfigured, it is no problem of
-    # its own; whoever relies on it shows up as unreachable, with the reason.
+    # An add-on channel (ntfy, Pushover, Telegram): leaving it off is a choice, not a problem.
+    # Anyone whose rule uses it while it is off is still reported, as unreachable ("channel not configured").
     optional: bool = False
 
 
@@ -69,6 +69,7 @@ CHANNELS: tuple[ChannelSpec, ...] = (
     # On unless PAGERLINE_NTFY_URL is set empty (ntfy.sh needs no account).
     ChannelSpec(Channel.NTFY, "NTFY", Channel.NTFY.value, ("PAGERLINE_NTFY_URL",), optional=True),
     ChannelSpec(Channel.PUSHOVER, "PUSHOVER", Channel.PUSHOVER.value, ("PAGERLINE_PUSHOVER_TOKEN",), optional=True),
+    ChannelSpec(Channel.TELEGRAM, "BOT", Channel.TELEGRAM.value, ("PAGERLINE_TELEGRAM_BOT_TOKEN",), optional=True),
 )
 
 
@@ -240,7 +241,10 @@ def report_json(report: SetupReport) -> dict[str, Any]:
         "until": report.until.isoformat(),
         "problems": report.problems,
         "channels": [
-            {"channel": c.channel.value, "provider": c.provider, "state": c.state.value, "settings": list(c.settings)}
+            {
+                "channel": c.channel.value, "provider": c.provider, "state": c.state.value, "settings": list(c.settings),
+                "optional": c.optional,
+            }
             for c in report.channels
         ],
         "peopleChecked": report.people_checked,

@@ -1,4 +1,5 @@
-// Me (`/me`): how pagerline reaches me (rules per priority, phone, email, devices, a test page),
+// Me (`/me`): how pagerline reaches me (rules per priority, phone, email, contact methods,
+// devices, a test page),
 // muting, on-call reminders, calendar feeds and my API and widget tokens. Each section saves on
 // its own and the page reloads what it shows after every change.
 import { useCallback, useState } from "react";
@@ -8,6 +9,7 @@ import { errorText } from "../shell/errors";
 import { usePageTitle } from "../shell/usePageTitle";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { knownZone } from "../oncall/zoned";
+import { ContactMethodsSection } from "./ContactMethodsSection";
 import { ContactSection } from "./ContactSection";
 import { DevicesSection } from "./DevicesSection";
 import { FeedsSection } from "./FeedsSection";
@@ -49,6 +51,7 @@ export function MePage() {
       <TestPage />
       <MuteSection {...props} />
       <ContactSection {...props} />
+      <ContactMethodsSection {...props} />
       <DevicesSection {...props} />
       <ReminderSection {...props} />
       <FeedsSection {...props} />
@@ -66,7 +69,7 @@ function TestPage() {
     if (answer.error) setResult(errorText(answer.error));
     else if (answer.data) {
       const count = answer.data.sendTestPage;
-      setResult(count ? `Test page sent on ${count} channel${count > 1 ? "s" : ""}.` : "Nothing can reach you: add a device, a verified phone or an email.");
+      setResult(count ? `Test page sent on ${count} channel${count > 1 ? "s" : ""}.` : "Nothing can reach you: add a device or a verified contact method.");
     }
   };
   return (

@@ -4,7 +4,7 @@ import { SetRulesDocument, type NotificationMethod, type Priority } from "../../
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import type { MeSectionProps } from "./MePage";
-import { METHODS, MAX_DELAY, checkRules, newRow, rowsOf, sortRows, type RuleRow } from "./rules";
+import { METHODS, METHOD_LABELS, MAX_DELAY, checkRules, newRow, rowsOf, sortRows, type RuleRow } from "./rules";
 
 const PRIORITIES: readonly Priority[] = ["HIGH", "LOW"];
 
@@ -41,7 +41,7 @@ export function RulesSection({ data, reload }: MeSectionProps) {
                   <select aria-label={`Method of ${name}`} value={row.method} onChange={(event) => change(row.key, { method: event.currentTarget.value as NotificationMethod })}>
                     {METHODS.map((method) => (
                       <option key={method} value={method}>
-                        {method.charAt(0) + method.slice(1).toLowerCase()}
+                        {METHOD_LABELS[method]}
                       </option>
                     ))}
                   </select>

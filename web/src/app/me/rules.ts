@@ -1,7 +1,12 @@
 // Notification rules as the Me page edits them: rows per priority, checked before saving.
 import type { NotificationMethod, Priority } from "../../gql/graphql";
 
-export const METHODS: readonly NotificationMethod[] = ["PUSH", "SMS", "VOICE", "EMAIL"];
+export const METHODS: readonly NotificationMethod[] = ["PUSH", "SMS", "VOICE", "EMAIL", "NTFY", "PUSHOVER", "TELEGRAM"];
+
+/** How a method (or a contact method's kind) is named on screen: the apps by their own names. */
+export const METHOD_LABELS: Record<NotificationMethod, string> = {
+  PUSH: "Push", SMS: "SMS", VOICE: "Voice call", EMAIL: "Email", NTFY: "ntfy", PUSHOVER: "Pushover", TELEGRAM: "Telegram",
+};
 export const MAX_DELAY = 120;
 
 export interface RuleRow {
