@@ -224,7 +224,10 @@ def doctor_text(report: SetupReport) -> str:
     }
     lines = ["Channels:"]
     width = max(len(c.label) for c in report.channels)
-    lines += [f"  {c.label:{width}}  {states[c.state]}" for c in report.channels]
+    lines += [
+        f"  {c.label:{width}}  {'off (optional)' if c.optional and c.state is ChannelState.NOT_CONFIGURED else states[c.state]}"
+        for c in report.channels
+    ]
     lines.append(
         f"People who could be paged (in an escalation policy, or on call before {report.until:%Y-%m-%d %H:%M} UTC): "
         f"{report.people_checked}, of whom {len(report.unreachable)} cannot be reached"

@@ -97,6 +97,33 @@ class Settings(BaseSettings):
         "the browsers' services: `" + ", ".join(DEFAULT_WEBPUSH_HOSTS) + "`",
         default=None,
     )
+    ntfy_url: str = _doc(
+        "ntfy server pages are published to (ntfy.sh or your own), which responders subscribe to their topics on; "
+        "set it empty to turn ntfy off",
+        default="https://ntfy.sh",
+    )
+    ntfy_token: str | None = _doc(
+        "ntfy access token (`tk_…`) sent as `Authorization: Bearer`, for a server that requires login to publish",
+        "unset: publish anonymously",
+        default=None,
+    )
+    pushover_token: str | None = _doc("Pushover application API token", "unset: Pushover off", default=None)
+    pushover_base_url: str = _doc("Pushover-compatible API base (proxies, tests)", default="https://api.pushover.net")
+    telegram_bot_token: str | None = _doc(
+        "Telegram bot token from BotFather (`123456:ABC…`): pages go to people's linked Telegram chats", "unset: Telegram off", default=None
+    )
+    telegram_bot_username: str | None = _doc(
+        "the bot's username (without `@`), for the `https://t.me/<username>?start=<code>` link that links a chat",
+        "unset: people are shown `/start <code>` to send the bot themselves",
+        default=None,
+    )
+    telegram_base_url: str = _doc("Telegram Bot API base (a local Bot API server, tests)", default="https://api.telegram.org")
+    telegram_updates: Literal["auto", "webhook", "polling"] = _doc(
+        "how the bot hears button presses and `/start`: `webhook` (Telegram calls `<public URL>/api/telegram/webhook`), "
+        "`polling` (the worker asks Telegram with `getUpdates`: for servers Telegram cannot reach), or `auto`",
+        "`auto`: the webhook when the public URL is `https://` and Telegram accepts it, else polling",
+        default="auto",
+    )
     push_concurrency: int = _doc(
         "requests in flight per push/SMS provider and process (a provider's own limits apply too)", default=64, gt=0, le=1000
     )

@@ -88,6 +88,14 @@ SCHEMAS: dict[str, Schema] = {
         "description": "The fields Twilio posts; others are taken into the signature and ignored.",
         "properties": {name: TEXT_FIELD for name in ("From", "Body", "Digits", "CallSid", "CallStatus", "MessageStatus")},
     },
+    "PushoverCallbackForm": {
+        "type": "object",
+        "description": "The fields Pushover posts when an emergency page is acknowledged; the token in the URL decides.",
+        "properties": {
+            name: TEXT_FIELD
+            for name in ("receipt", "acknowledged", "acknowledged_at", "acknowledged_by", "acknowledged_by_device")
+        },
+    },
     "Health": _object(["status"], status={"type": "string"}),
     "Readiness": _object(
         ["status", "checks"],
@@ -286,6 +294,31 @@ PATHS: dict[str, Schema] = {
     "/api/twilio/status": _twilio(
         "A call's or message's delivery status", {"204": {"description": "Recorded"}}, with_notification=True
     ),
+    "/api/pushover/callback": {
+        "post": {
+            "tags": ["pushover"],
+            "summary": "Pushover's acknowledgement of an emergency page: accepts the alert as the responder it was sent to",
+            "parameters": [parameter("token", "query", "The page's signed, single-use action token", required=True)],
+            "requestBody": form_body(ref("PushoverCallbackForm")),
+            "responses": {
+                **ok("200", "Accepted", ref("ActionResult")),
+                **errors("400", "403", "404", "409", "410", "413", "503"),
+            },
+        }
+    },
+    "/api/telegram/webhook": {
+        "post": {
+            "tags": ["telegram"],
+            "summary": "A Telegram update for the bot (a /start message, a button press): set by setWebhook",
+            "parameters": [
+                parameter(
+                    "X-Telegram-Bot-Api-Secret-Token", "header", "The secret given to setWebhook (derived from the secret key)", required=True
+                )
+            ],
+            "requestBody": json_body({"type": "object"}, "A Telegram Update object"),
+            "responses": {"200": {"description": "Handled (or ignored)"}, **errors("400", "403", "413", "503")},
+        }
+    },
     "/api/widget": {
         "get": {
             "tags": ["widget"],

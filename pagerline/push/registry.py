@@ -38,7 +38,8 @@ class Transports:
 def build_transports(settings: Settings) -> Transports:
     """One transport per configured provider: ``PUSH:FCM``, ``PUSH:APNS``, ``PUSH:WEB_PUSH``
     (always: its VAPID key is generated when not set), ``SMS`` and ``VOICE``
-    (one Twilio transport for both) and ``EMAIL``. A provider whose settings are all unset is
+    (one Twilio transport for both), ``EMAIL``, ``NTFY`` (on by default: ntfy.sh needs no account),
+    ``PUSHOVER`` (with an application token) and ``TELEGRAM``. A provider whose settings are all unset is
     off; one that is only partly configured raises ``ValueError`` naming the missing settings,
     so a typo fails at start-up instead of failing pages later. FCM is on with a service-account
     file, or with only a project id (Google's application-default credentials). Nothing
@@ -79,4 +80,21 @@ def build_transports(settings: Settings) -> Transports:
         from pagerline.push.email import EmailTransport
 
         transports.by_key[Channel.EMAIL.value] = EmailTransport.from_settings(settings)
+
+    # On unless the URL is set empty: it needs no account (ntfy.sh by default), and a page only
+    # goes to a topic a responder added and verified, so an install nobody uses it on sends nothing.
+    if settings.ntfy_url:
+        from pagerline.push.ntfy import NtfyTransport
+
+        transports.by_key["NTFY"] = NtfyTransport.from_settings(settings, **limits)
+
+    if settings.pushover_token:
+        from pagerline.push.pushover import PushoverTransport
+
+        transports.by_key["PUSHOVER"] = PushoverTransport.from_settings(settings, **limits)
+
+    if settings.telegram_bot_token:
+        from pagerline.push.telegram import CHANNEL_KEY, TelegramTransport
+
+        transports.by_key[CHANNEL_KEY] = TelegramTransport.from_settings(settings, concurrency=settings.push_concurrency)
     return transports

@@ -14,8 +14,6 @@ the call, and a page sent twice is worse than one sent a little later by the eng
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -24,6 +22,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from pagerline.models import Channel
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
+from pagerline.push.http import LoopClient, json_object, refused, unreachable
 
 if TYPE_CHECKING:
     from pagerline.settings import Settings
@@ -68,13 +67,6 @@ def sms_body(text: str) -> str:
     return text if len(text) <= SMS_MAX_CHARS else text[: SMS_MAX_CHARS - 1] + "…"
 
 
-@dataclass
-class _LoopState:
-    loop: asyncio.AbstractEventLoop
-    client: httpx.AsyncClient
-    semaphore: asyncio.Semaphore
-
-
 class TwilioTransport:
     """Sends Channel.SMS as a Twilio Message and Channel.VOICE as a Twilio Call.
 
@@ -96,16 +88,18 @@ class TwilioTransport:
         concurrency: int = DEFAULT_CONCURRENCY,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
         self.account_sid = account_sid
-        self._auth_token = auth_token
         self.from_number = from_number
         self.public_url = public_url.rstrip("/")
         self.base_url = base_url.rstrip("/")
-        self.concurrency = concurrency
         self.timeout = timeout
-        self._state: _LoopState | None = None
+        self._http = LoopClient(
+            concurrency,
+            base_url=self.base_url,
+            auth=httpx.BasicAuth(account_sid, auth_token),
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+        )
         self._closed = False
 
     @classmethod
@@ -129,20 +123,6 @@ class TwilioTransport:
 
     def _account_path(self, resource: str) -> str:
         return f"/2010-04-01/Accounts/{quote(self.account_sid, safe='')}/{resource}.json"
-
-    def _loop_state(self) -> _LoopState:
-        loop = asyncio.get_running_loop()
-        if self._state is not None and self._state.loop is loop:
-            return self._state
-        client = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=httpx.BasicAuth(self.account_sid, self._auth_token),
-            timeout=self.timeout,
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            headers={"Accept": "application/json"},
-        )
-        self._state = _LoopState(loop, client, asyncio.Semaphore(self.concurrency))
-        return self._state
 
     def request_for(self, message: OutgoingMessage) -> tuple[str, dict[str, str]]:
         """The path and form fields for ``message`` (pure; the tests compare with the fake)."""
@@ -173,35 +153,23 @@ class TwilioTransport:
             path, form = self.request_for(message)
         except ValueError as exc:
             return DeliveryResult(Outcome.FAILED, str(exc))
-        state = self._loop_state()
-        async with state.semaphore:
+        client, semaphore = self._http.current()
+        async with semaphore:
             try:
-                response = await state.client.post(path, data=form)
-            except httpx.TimeoutException:
-                return DeliveryResult(Outcome.RETRY, f"Twilio timed out after {self.timeout:g}s")
+                response = await client.post(path, data=form)
             except httpx.HTTPError as exc:
-                return DeliveryResult(Outcome.RETRY, f"Twilio unreachable: {type(exc).__name__} {exc}".strip()[:300])
+                return unreachable("Twilio", exc, self.timeout)
         return _map_response(response)
 
     async def close(self) -> None:
         self._closed = True
-        state, self._state = self._state, None
-        if state is not None and state.loop is asyncio.get_running_loop():
-            await state.client.aclose()
+        await self._http.aclose()
 
 
 def _map_response(response: httpx.Response) -> DeliveryResult:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
+    body = json_object(response)
     if response.is_success:
         return DeliveryResult(Outcome.DELIVERED, provider_id=str(body.get("sid") or ""))
     code = body.get("code")
     text = str(body.get("message") or response.reason_phrase or "error")
-    reason = f"Twilio {response.status_code}" + (f" ({code})" if code else "") + f": {text}"
-    if response.status_code == 429 or response.status_code >= 500:
-        return DeliveryResult(Outcome.RETRY, reason[:300])
-    return DeliveryResult(Outcome.FAILED, reason[:300])
+    return refused(response, f"Twilio {response.status_code}" + (f" ({code})" if code else "") + f": {text}")

@@ -38,6 +38,7 @@ from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
 from pagerline.workers.actors import Actors
 from pagerline.workers.queues import all_queues, channel_queue
+from pagerline.workers.telegram_poller import telegram_updates
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -102,6 +103,8 @@ class WorkerRuntime:
         self.lanes = ChannelLanes(clock=lambda: datetime.now(UTC))
         self._workers: list[dramatiq.Worker] = []
         self._sweeper: asyncio.Task[None] | None = None
+        # Where this process works (consumes), it also hears the Telegram bot's updates.
+        self.telegram = telegram_updates(settings, self.transports.by_key.get("TELEGRAM")) if consume else None
 
     async def start(self) -> None:
         set_event_loop_thread(LoopBridge(asyncio.get_running_loop()))  # type: ignore[arg-type]
@@ -116,6 +119,8 @@ class WorkerRuntime:
                 await asyncio.to_thread(worker.start)
         if self.sweep:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="pagerline-sweeper")
+        if self.telegram is not None:
+            await self.telegram.start()
 
     async def sweep_now(self) -> None:
         report = await sweep_once(
@@ -135,6 +140,8 @@ class WorkerRuntime:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
 
     async def stop(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -11,6 +11,8 @@ from pagerline.engine.people.accounts import create_user
 from pagerline.engine.delivery.doctor import ChannelState, check_setup
 from pagerline.models import (
     Channel,
+    ContactKind,
+    ContactMethod,
     Device,
     EscalationPolicy,
     EscalationRule,
@@ -68,6 +70,9 @@ async def test_a_fresh_install_reports_every_channel_and_the_admin_nobody_can_re
         ("SMS (TWILIO)", ChannelState.NOT_CONFIGURED),
         ("VOICE (TWILIO)", ChannelState.NOT_CONFIGURED),
         ("EMAIL (SMTP)", ChannelState.NOT_CONFIGURED),
+        ("NTFY (NTFY)", ChannelState.CONFIGURED),  # ntfy.sh needs no account: on by default
+        ("PUSHOVER (PUSHOVER)", ChannelState.NOT_CONFIGURED),  # no problem line: nobody relies on it
+        ("TELEGRAM (BOT)", ChannelState.NOT_CONFIGURED),  # optional: off is no problem
     ]
     assert report.people_checked == 1
     [person] = report.unreachable
@@ -109,6 +114,9 @@ async def test_people_on_call_within_seven_days_are_checked_and_later_ones_are_n
         "SMS (TWILIO)": ChannelState.CONFIGURED,
         "VOICE (TWILIO)": ChannelState.CONFIGURED,
         "EMAIL (SMTP)": ChannelState.NOT_CONFIGURED,
+        "NTFY (NTFY)": ChannelState.NOT_CONFIGURED,
+        "PUSHOVER (PUSHOVER)": ChannelState.NOT_CONFIGURED,
+        "TELEGRAM (BOT)": ChannelState.NOT_CONFIGURED,
     }
     assert report.people_checked == 3  # Ada, Ben, Eve
     found = {p.user_id: p for p in report.unreachable}
@@ -138,7 +146,7 @@ async def test_one_rule_that_delivers_is_enough_and_missing_rules_are_reported(d
 
     report = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL"))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 6
+    assert [c.state for c in report.channels] == [ChannelState.CONFIGURED] * 6 + [ChannelState.NOT_CONFIGURED] * 3
     [person] = report.unreachable
     assert person.priorities == (Priority.LOW,)
     assert person.reasons == ("no notification rules for LOW alerts",)
@@ -153,7 +161,7 @@ async def test_the_console_transport_serves_every_channel_without_a_warning(db: 
 
     report = await check_setup(NOW, Transports(console=ConsoleTransport(str(tmp_path / "console.jsonl"))))
 
-    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 6
+    assert [c.state for c in report.channels] == [ChannelState.CONSOLE] * 9
     assert report.ok and report.unreachable == ()
     # Without the console transport the same CONSOLE device reaches nobody.
     without = await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "SMS", "VOICE"))
@@ -164,3 +172,41 @@ async def test_the_console_transport_serves_every_channel_without_a_warning(db: 
         "Demo <demo@example.com> cannot be reached for LOW alerts (PUSH: channel not configured (devices use CONSOLE)); "
         "needed by escalation policy \"Demo\" level 1",
     ]
+
+
+async def test_ntfy_and_pushover_are_listed_and_their_users_checked(db: str, tmp_path: Path) -> None:
+    """An app channel nobody relies on is no problem; a responder whose only rule is an app that
+    is not configured is unreachable, with the reason."""
+    gus = await _person("gus@example.com", "Gus")
+    await NotificationRule.filter(user_id=gus.id).delete()
+    for priority in (Priority.HIGH, Priority.LOW):
+        await NotificationRule.create(user_id=gus.id, method=Channel.PUSHOVER, delay_minutes=0, priority=priority)
+    await ContactMethod.create(user=gus, kind=ContactKind.PUSHOVER, value="u" * 30, verified=True, verified_at=NOW)
+    await _policy("Apps", [gus])
+
+    without = await check_setup(NOW, build_transports(Settings(ntfy_url="")))
+    states = {c.label: c.state for c in without.channels}
+    assert (states["NTFY (NTFY)"], states["PUSHOVER (PUSHOVER)"]) == (ChannelState.NOT_CONFIGURED, ChannelState.NOT_CONFIGURED)
+    assert not any(p.startswith(("NTFY", "PUSHOVER")) for p in without.problems)
+    [person] = without.unreachable
+    assert person.reasons == ("PUSHOVER: channel not configured",)
+
+    with_pushover = await check_setup(NOW, build_transports(Settings(pushover_token="a" * 30, secret_key="x")))
+    assert {c.label: c.state for c in with_pushover.channels}["PUSHOVER (PUSHOVER)"] is ChannelState.CONFIGURED
+    assert with_pushover.unreachable == ()
+
+
+async def test_telegram_off_is_no_problem_until_someones_rule_uses_it(db: str, tmp_path: Path) -> None:
+    gil = await _person("gil@example.com", "Gil", device=PushProvider.FCM)
+    await _policy("Chat", [gil])
+    everything_but_telegram = _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL")
+    assert (await check_setup(NOW, everything_but_telegram)).ok
+
+    # Gil pages himself by Telegram only, with a linked chat, while the bot is not configured.
+    await NotificationRule.filter(user_id=gil.id).update(method=Channel.TELEGRAM)
+    await ContactMethod.create(user_id=gil.id, kind=ContactKind.TELEGRAM, value="4242", verified=True, verified_at=NOW, created_at=NOW)
+    report = await check_setup(NOW, everything_but_telegram)
+    [person] = report.unreachable
+    assert person.reasons == ("TELEGRAM: channel not configured",)
+    assert report.problems == [person.warning()]  # the channel itself is no problem of its own
+    assert (await check_setup(NOW, _stand_ins(tmp_path, "PUSH:FCM", "PUSH:APNS", "SMS", "VOICE", "EMAIL", "TELEGRAM"))).ok

@@ -133,7 +133,9 @@ def test_doctor_names_who_cannot_be_reached_and_exits_non_zero(tmp_path: Path) -
     assert created.returncode == 0, created.stderr
     broken = pagerline("doctor", env=env)
     assert broken.returncode == 1
-    assert "  PUSH (FCM)       NOT CONFIGURED" in broken.stdout
+    assert "  PUSH (FCM)           NOT CONFIGURED" in broken.stdout
+    assert "  PUSHOVER (PUSHOVER)  off (optional)" in broken.stdout  # listed, but no problem while nobody uses it
+    assert "  NTFY (NTFY)          configured" in broken.stdout
     assert "  - SMS (TWILIO) is not configured: set PAGERLINE_TWILIO_ACCOUNT_SID" in broken.stdout
     assert '  - Demo Admin <demo@pagerline.local> cannot be reached for HIGH and LOW alerts' in broken.stdout
     assert "new@example.com" not in broken.stdout  # in no policy and on no schedule: never paged

@@ -65,9 +65,10 @@ def test_admins_get_the_setup_warnings_and_others_are_refused(site: Site) -> Non
     report = data(site.server.url, site.admin_token, SETUP)["setupWarnings"]
     assert report["ok"] is False
     assert report["problems"] == [ANN_PROBLEM]  # Alice and Bob have console devices
-    # Console transport for every provider but Web Push, which needs no settings and is always on.
+    # Console transport for every provider but Web Push and ntfy, which need no settings and are on.
     states = {(c["channel"], c["provider"]): c["state"] for c in report["channels"]}
     assert states.pop(("PUSH", "WEB_PUSH")) == "CONFIGURED"
+    assert states.pop(("NTFY", "NTFY")) == "CONFIGURED"
     assert set(states.values()) == {"CONSOLE"}
     assert report["unreachablePeople"] == [
         {"user": {"email": "ann@ops.test"}, "priorities": ["HIGH", "LOW"], "neededBy": ['escalation policy "Night" level 1']}

@@ -44,6 +44,10 @@ ROUTES: dict[str, str] = {
     "POST /api/twilio/voice/gather": "Twilio keypress callback: 1 accepts, 2 resolves (signature checked)",
     "POST /api/twilio/sms": "Twilio incoming SMS replies (signature checked)",
     "POST /api/twilio/status": "Twilio call and message status callbacks (signature checked)",
+    "POST /api/pushover/callback": "Pushover's acknowledgement of an emergency page (verified by the page's action token in "
+    "`?token=`): accepts the alert once, 403 when the token does not verify, 409 when it was used",
+    "POST /api/telegram/webhook": "Telegram bot updates: `/start <code>` links a chat, button presses accept or resolve "
+    "(`X-Telegram-Bot-Api-Secret-Token` checked)",
     "GET, HEAD /api/widget": "the on-call widget feed (Bearer user or widget token; ETag)",
     "GET, HEAD /ical/{token:str}.ics": "calendar feed of a user's or a schedule's shifts",
     "GET, HEAD, POST /graphql": "GraphQL over HTTP; GraphiQL in a browser",

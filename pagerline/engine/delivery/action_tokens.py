@@ -13,8 +13,10 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pagerline.engine.alerts import transitions as alert_engine
 from pagerline.engine.core import sql
@@ -109,16 +111,48 @@ async def redeem(key: bytes, token: str, action: str, now: datetime) -> Alert:
     claims = verify(key, token)
     if claims.expires_at <= now:
         raise ExpiredActionToken("The action token has expired")
-    used = await ActionToken.filter(nonce=claims.nonce, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
+    await _spend(claims.nonce, now)
+    via = claims.via or ("lock screen" if claims.device_id is not None else "email link")
+    return await _act(claims.alert_id, claims.user_id, action, now, via)
+
+
+async def redeem_nonce(nonce: str, action: str, now: datetime, *, via: str, user_ids: Collection[int]) -> Alert:
+    """Redeem a token by its nonce alone, for buttons too small for the signed token (Telegram's
+    64-byte ``callback_data``). The caller has authenticated who pressed (their linked chat) as
+    one of ``user_ids``: a nonce issued to anybody else is refused as invalid before it is spent,
+    so a press from a foreign chat changes nothing. Single-use like :func:`redeem`."""
+    if action not in ACTIONS:
+        raise EngineError(f"action must be one of {', '.join(ACTIONS)}")
+    token = await _spend(nonce, now, user_id__in=list(user_ids))
+    return await _act(token.alert_id, token.user_id, action, now, via)  # type: ignore[attr-defined]
+
+
+def nonce_of(token: str) -> str:
+    """The nonce of a token, read without checking its signature (the transport that puts it on
+    a button needs no key), or "" when the token cannot be read."""
+    try:
+        return str(json.loads(_unb64(token.partition(".")[0]))["n"])
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+async def _spend(nonce: str, now: datetime, **only: Any) -> ActionToken:
+    """One conditional UPDATE: of two taps (or a replay) only one spends the token."""
+    used = await ActionToken.filter(nonce=nonce, used_at__isnull=True, expires_at__gt=now, **only).update(used_at=now)
+    row = await ActionToken.get_or_none(nonce=nonce, **only)
+    if row is None:
+        raise InvalidActionToken("The action token is not valid")
     if used != 1:
-        row = await ActionToken.get_or_none(nonce=claims.nonce)
-        if row is None:
-            raise InvalidActionToken("The action token is not valid")
+        if row.used_at is None:
+            raise ExpiredActionToken("The action token has expired")
         raise UsedActionToken("The action token was used already")
-    user = await User.get_or_none(id=claims.user_id)
+    return row
+
+
+async def _act(alert_id: int, user_id: int, action: str, now: datetime, via: str) -> Alert:
+    user = await User.get_or_none(id=user_id)
     if user is None or user.role is Role.STAKEHOLDER:
         raise InvalidActionToken("The action token is not valid")
-    via = claims.via or ("lock screen" if claims.device_id is not None else "email link")
     if action == "accept":
-        return await alert_engine.accept_alert(claims.alert_id, claims.user_id, now, via=via)
-    return await alert_engine.resolve_alert(claims.alert_id, claims.user_id, now, via=via)
+        return await alert_engine.accept_alert(alert_id, user_id, now, via=via)
+    return await alert_engine.resolve_alert(alert_id, user_id, now, via=via)

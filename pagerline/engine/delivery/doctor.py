@@ -44,6 +44,9 @@ class ChannelSpec:
     provider: str
     transport_key: str  # the key in Transports.by_key
     settings: tuple[str, ...]  # what turns the provider on (a hint for the operator)
+    # An add-on channel (ntfy, Pushover, Telegram): leaving it off is a choice, not a problem.
+    # Anyone whose rule uses it while it is off is still reported, as unreachable ("channel not configured").
+    optional: bool = False
 
 
 CHANNELS: tuple[ChannelSpec, ...] = (
@@ -63,6 +66,10 @@ CHANNELS: tuple[ChannelSpec, ...] = (
         ("PAGERLINE_TWILIO_ACCOUNT_SID", "PAGERLINE_TWILIO_AUTH_TOKEN", "PAGERLINE_TWILIO_FROM"),
     ),
     ChannelSpec(Channel.EMAIL, "SMTP", Channel.EMAIL.value, ("PAGERLINE_SMTP_URL", "PAGERLINE_SMTP_FROM")),
+    # On unless PAGERLINE_NTFY_URL is set empty (ntfy.sh needs no account).
+    ChannelSpec(Channel.NTFY, "NTFY", Channel.NTFY.value, ("PAGERLINE_NTFY_URL",), optional=True),
+    ChannelSpec(Channel.PUSHOVER, "PUSHOVER", Channel.PUSHOVER.value, ("PAGERLINE_PUSHOVER_TOKEN",), optional=True),
+    ChannelSpec(Channel.TELEGRAM, "BOT", Channel.TELEGRAM.value, ("PAGERLINE_TELEGRAM_BOT_TOKEN",), optional=True),
 )
 
 
@@ -72,13 +79,14 @@ class ChannelStatus:
     provider: str
     state: ChannelState
     settings: tuple[str, ...]
+    optional: bool = False
 
     @property
     def label(self) -> str:
         return f"{self.channel.value} ({self.provider})"
 
     def warning(self) -> str | None:
-        if self.state is not ChannelState.NOT_CONFIGURED:
+        if self.state is not ChannelState.NOT_CONFIGURED or self.optional:
             return None
         return f"{self.label} is not configured: set {', '.join(self.settings)}"
 
@@ -128,7 +136,7 @@ def channel_statuses(transports: Transports) -> tuple[ChannelStatus, ...]:
             return ChannelState.CONFIGURED
         return ChannelState.CONSOLE if transports.console is not None else ChannelState.NOT_CONFIGURED
 
-    return tuple(ChannelStatus(s.channel, s.provider, state(s), s.settings) for s in CHANNELS)
+    return tuple(ChannelStatus(s.channel, s.provider, state(s), s.settings, s.optional) for s in CHANNELS)
 
 
 @dataclass
@@ -233,7 +241,10 @@ def report_json(report: SetupReport) -> dict[str, Any]:
         "until": report.until.isoformat(),
         "problems": report.problems,
         "channels": [
-            {"channel": c.channel.value, "provider": c.provider, "state": c.state.value, "settings": list(c.settings)}
+            {
+                "channel": c.channel.value, "provider": c.provider, "state": c.state.value, "settings": list(c.settings),
+                "optional": c.optional,
+            }
             for c in report.channels
         ],
         "peopleChecked": report.people_checked,

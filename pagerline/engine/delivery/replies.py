@@ -37,7 +37,8 @@ def parse_reply(text: str) -> tuple[str, int | None] | None:
     return None
 
 
-async def _act(action: str, alert_id: int, user: User, now: datetime, via: str) -> str:
+async def act_on_alert(action: str, alert_id: int, user: User, now: datetime, via: str) -> str:
+    """Accept or resolve as ``user``; the sentence to answer with, whatever happened."""
     if user.role is Role.STAKEHOLDER:
         return "Stakeholders cannot act on alerts."
     try:
@@ -73,7 +74,7 @@ async def handle_sms_reply(phone: str, text: str, now: datetime) -> str:
     paged = await Notification.filter(user_id=user.id, alert_id=alert_id).exists()
     if not paged:
         return f"You were not paged for alert #{alert_id}."
-    return await _act(action, alert_id, user, now, via="SMS reply")
+    return await act_on_alert(action, alert_id, user, now, via="SMS reply")
 
 
 async def handle_voice_digits(notification_id: int, digits: str, now: datetime) -> str | None:
@@ -85,7 +86,7 @@ async def handle_voice_digits(notification_id: int, digits: str, now: datetime) 
     if action is None:
         return None
     user = await User.get(id=notification.user_id)  # type: ignore[attr-defined]
-    return await _act(action, notification.alert_id, user, now, via="voice call")  # type: ignore[attr-defined]
+    return await act_on_alert(action, notification.alert_id, user, now, via="voice call")  # type: ignore[attr-defined]
 
 
 async def record_provider_status(notification_id: int, status: str, now: datetime) -> bool:
