@@ -26,13 +26,26 @@ from pagerline.models import (
     NotificationStatus,
     Priority,
 )
-from pagerline.push.base import DeliveryResult, Outcome
+from pagerline.push.base import DeliveryResult, Outcome, OutgoingMessage
 from tests.support.seed import Org, raise_alert, seed_org, verified_contact
 from tests.support.transports import SIGNING_KEY, ScriptedTransport, ctx
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 TOPIC = "pagerline-alice-7f3k2"
 USER_KEY = "u" + "a1b2c3d4e5" * 2 + "f6g7h8i9j"  # 30 letters and digits
+
+
+class ProviderIds(ScriptedTransport):
+    """Answers each channel's page with that channel's provider id, whatever order the
+    concurrent sends take."""
+
+    def __init__(self, ids: dict[Channel, str]) -> None:
+        super().__init__()
+        self.ids = ids
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        self.sent.append(message)
+        return DeliveryResult(Outcome.DELIVERED, provider_id=self.ids.get(message.channel, "") if message.kind == "PAGE" else "")
 
 
 async def rules_only(user_id: int, *methods: Channel) -> None:
@@ -176,11 +189,7 @@ async def test_pushover_and_telegram_pages_are_followed_up_when_the_alert_change
     await verified_contact(org.alice_id, ContactKind.PUSHOVER, USER_KEY)
     await verified_contact(org.alice_id, ContactKind.TELEGRAM, "4242")
     await verified_contact(org.alice_id, ContactKind.NTFY, TOPIC)
-    transport = ScriptedTransport(
-        DeliveryResult(Outcome.DELIVERED, provider_id="receipt-1"),
-        DeliveryResult(Outcome.DELIVERED, provider_id="4242:77"),
-        DeliveryResult(Outcome.DELIVERED, provider_id="ntfy-1"),
-    )
+    transport = ProviderIds({Channel.PUSHOVER: "receipt-1", Channel.TELEGRAM: "4242:77", Channel.NTFY: "ntfy-1"})
     alert = await fire(org)
     await sweep_once(T0, ctx(transport))
     assert sorted(m.channel.value for m in transport.sent) == ["NTFY", "PUSHOVER", "TELEGRAM"]
