@@ -26,9 +26,12 @@ some of them (default: all, in that order). Every push is a HIGH page shaped as 
 it: to an iOS device for FCM and APNs; for ntfy (priority 5 with Accept and Resolve buttons),
 Pushover (emergency priority with the acknowledgement callback, to a 30-character user key the
 fake knows) and Telegram (a chat id, Accept and Resolve buttons carrying the token's nonce, an
-Open button) with the action token and the ``actions_url`` and ``alert_url`` the engine adds. In each, ``--concurrency`` senders per load process loop "send one
-push, await the result" (the transports' own concurrency limit is set to the same figure), so
-the send latency is the request's, not time queued in front of the limit.
+Open button) with the action token and the ``actions_url`` and ``alert_url`` the engine adds.
+
+In each phase, ``--concurrency`` senders per load process loop "send one push, await the result"
+(the transports' own concurrency limit is set to the same figure), so the send latency is the
+request's, not time queued in front of the limit. The HTTP/1.1 transports open one connection
+per sender; the warm-up opens them.
 
 Budget (DESIGN.md): push deliveries/s to fakes answering after 50 ms >= 500/s, applied to each
 phase. Send latency p50/p99 and the peak RSS of a load process (a worker minus the database)
@@ -401,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(Figure(f"{phase} send p50", lat["p50_ms"], "ms"))
             figures.append(Figure(f"{phase} send p99", lat["p99_ms"], "ms"))
             figures.append(Figure(f"{phase} transport cpu/push", cpu_ms, "ms", note="load processes' CPU / deliveries"))
-            phase_info[phase] = {"delivered": delivered, "delivered_by": {p: delivered_by[p] for p in shown}, "not_delivered": other, "seconds": round(seconds, 3),
+            phase_info[phase] = {"delivered": delivered, "delivered_by": {p: delivered_by[p] for p in shown}, "not_delivered": other,
+                                 "seconds": round(seconds, 3),
                                  "cpu_cores": {k: round(v, 3) for k, v in used.items()},
                                  "fake_cpu_ms_per_push": None if math.isnan(fake_ms) else round(fake_ms, 3)}
 
