@@ -1,12 +1,16 @@
-"""Benchmark: push deliveries per second through the real FCM and APNs transports.
+"""Benchmark: push deliveries per second through the real FCM, APNs, ntfy, Pushover and Telegram transports.
 
 Run from the repo root:  .venv/bin/python bench/push.py [--quick] [--duration S] [--procs N]
+                         [--phases fcm,apns,both,ntfy,pushover,telegram]
 
 What is measured: ``FcmTransport.send`` (firebase-admin's async client: httpx, HTTP/2 over TLS,
 as Google serves FCM) and ``ApnsTransport.send`` (aioapns: HTTP/2 over TLS, ES256 provider
 tokens), against the fake FCM and APNs servers of ``tests/fakes`` (h2 in Python) running in
 their own process. Every fake answer comes after ``--delay`` (50 ms by default), like a
-provider's round trip.
+provider's round trip. Likewise ``NtfyTransport.send`` (JSON publish), ``PushoverTransport.send``
+(form post to ``/1/messages.json``) and ``TelegramTransport.send`` (Bot API ``sendMessage``),
+all httpx over keep-alive HTTP/1.1, against the fake ntfy, Pushover and Telegram servers (clear
+text, in the same fake process, answering after the same ``--delay``).
 
 Processes: the fakes in one, the transports in ``--procs`` load processes (each like one
 ``pagerline worker`` process: its own event loop and transports), and this orchestrator, which
@@ -17,9 +21,17 @@ cost, CPU milliseconds per delivered push, is the figure that does not depend on
 being quiet.
 
 Phases, each ``--duration`` seconds after a warm-up: FCM alone, APNs alone, then both at once
-(half the senders each). In each, ``--concurrency`` senders per load process loop "send one
-push, await the result" (the transports' own concurrency limit is set to the same figure), so
-the send latency is the request's, not time queued in front of the limit.
+(half the senders each), then ntfy alone, Pushover alone and Telegram alone; ``--phases`` picks
+some of them (default: all, in that order). Every push is a HIGH page shaped as the engine sends
+it: to an iOS device for FCM and APNs; for ntfy (priority 5 with Accept and Resolve buttons),
+Pushover (emergency priority with the acknowledgement callback, to a 30-character user key the
+fake knows) and Telegram (a chat id, Accept and Resolve buttons carrying the token's nonce, an
+Open button) with the action token and the ``actions_url`` and ``alert_url`` the engine adds.
+
+In each phase, ``--concurrency`` senders per load process loop "send one push, await the result"
+(the transports' own concurrency limit is set to the same figure), so the send latency is the
+request's, not time queued in front of the limit. The HTTP/1.1 transports open one connection
+per sender; the warm-up opens them.
 
 Budget (DESIGN.md): push deliveries/s to fakes answering after 50 ms >= 500/s, applied to each
 phase. Send latency p50/p99 and the peak RSS of a load process (a worker minus the database)
@@ -61,35 +73,53 @@ from bench.common import (  # noqa: E402
 BUDGET_PER_SECOND = 500.0
 WORKER_RSS_BUDGET_MB = 250.0
 KEY_ID, TEAM_ID, TOPIC = "BENCHKEY01", "BENCHTEAM1", "com.example.pagerline.bench"
-PHASES = ("fcm", "apns", "both")
+PUSHOVER_APP_TOKEN = "abench0pushover0app0token00001"  # 30 characters, as Pushover's
+TELEGRAM_BOT_TOKEN = "123456:BENCH-bot_token"
+PUBLIC_URL = "https://pagerline.example.com"
+CHANNELS = ("fcm", "apns", "ntfy", "pushover", "telegram")  # one transport (and fake) each
+PHASES = ("fcm", "apns", "both", "ntfy", "pushover", "telegram")
+LABELS = {"fcm": "FCM", "apns": "APNs", "ntfy": "ntfy", "pushover": "Pushover", "telegram": "Telegram"}
 
 
 # =========================================================================== fake process
 
 
 def _serve_fakes(conn: Any, delay: float, public_key: str) -> None:
-    """Both fakes (count-only: no records kept) until told to stop."""
+    """Every fake (count-only: no records kept) until told to stop."""
     import warnings
 
     warnings.simplefilter("ignore")
     from tests.fakes.apns import FakeApns
     from tests.fakes.fcm import FakeFcm
+    from tests.fakes.ntfy import FakeNtfy
+    from tests.fakes.pushover import FakePushover
+    from tests.fakes.telegram import FakeTelegram
 
-    fcm = FakeFcm(project_id="pagerline-bench", delay=delay, max_records=0, tls=True).start()
-    apns = FakeApns(public_key_pem=public_key, key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC, delay=delay, max_records=0).start()
+    pushover = FakePushover(app_token=PUSHOVER_APP_TOKEN, delay=delay, max_records=0)
+    fakes = {
+        "fcm": FakeFcm(project_id="pagerline-bench", delay=delay, max_records=0, tls=True),
+        "apns": FakeApns(public_key_pem=public_key, key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC, delay=delay, max_records=0),
+        "ntfy": FakeNtfy(delay=delay, max_records=0),
+        "pushover": pushover,
+        "telegram": FakeTelegram(token=TELEGRAM_BOT_TOKEN, delay=delay, max_records=0),
+    }
+    for fake in fakes.values():
+        fake.start()
 
     def counts() -> dict[str, int]:
-        return {"fcm": fcm.count, "fcm_connections": fcm.connections_made, "apns": apns.count,
-                "apns_connections": apns.connections_made}
+        return {name: fake.count for name, fake in fakes.items()} | {
+            f"{name}_connections": fake.connections_made for name, fake in fakes.items()}
 
-    conn.send({"fcm_url": fcm.url, "fcm_ca_file": fcm.ca_file, "apns_port": apns.port, "apns_ca_file": apns.ca_file})
+    conn.send({"fcm_url": fakes["fcm"].url, "fcm_ca_file": fakes["fcm"].ca_file, "apns_port": fakes["apns"].port,
+               "apns_ca_file": fakes["apns"].ca_file, "ntfy_url": fakes["ntfy"].url, "pushover_url": pushover.url,
+               "pushover_user": pushover.user(), "telegram_url": fakes["telegram"].url})
     try:
         while conn.recv() != "stop":
             conn.send(counts())
     finally:
         conn.send(counts())
-        fcm.stop()
-        apns.stop()
+        for fake in fakes.values():
+            fake.stop()
 
 
 # =========================================================================== load processes
@@ -118,7 +148,49 @@ def _message(prefix: str, n: int) -> Any:
     )
 
 
-async def _phase(transports: dict[str, Any], prefixes: list[str], t_start: float, t0: float, t1: float) -> PhaseReport:
+def _action_token(n: int) -> str:
+    """Shaped like :func:`pagerline.engine.delivery.action_tokens.issue`'s (claims, signature):
+    the transports only carry it (Telegram reads its nonce), so it need not verify."""
+    import base64
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    claims = {"n": f"{n:032x}", "a": n, "u": 1, "d": None, "e": 1_900_000_000, "v": "bench"}
+    return f"{b64(json.dumps(claims, separators=(',', ':')).encode())}.{b64(bytes(32))}"
+
+
+def _contact_page(channel: str, address: str, n: int) -> Any:
+    """A HIGH page to a contact method, as the engine's outbox renders one: a fresh action token
+    and the actions and alert URLs beside it."""
+    from pagerline.models import Channel
+    from pagerline.push.base import Destination, OutgoingMessage
+
+    token = _action_token(n)
+    return OutgoingMessage(
+        notification_id=n, channel=Channel(channel.upper()), kind="PAGE", title="[HIGH] Database disk full",
+        body="db-1: /var/lib/postgresql at 99% (bench)", user_id=1, destination=Destination(address=address),
+        alert_id=n, priority="HIGH", alert_status="PENDING", collapse_id=f"alert-{n}", action_token=token,
+        thread_id="source-1",
+        data={"accept_url": f"{PUBLIC_URL}/api/actions/confirm?action=accept&token={token}",
+              "resolve_url": f"{PUBLIC_URL}/api/actions/confirm?action=resolve&token={token}",
+              "actions_url": f"{PUBLIC_URL}/api/actions", "alert_url": f"{PUBLIC_URL}/#/alerts/{n}"},
+    )
+
+
+def _make_message(prefix: str, n: int, pushover_user: str) -> Any:
+    if prefix == "ntfy":
+        return _contact_page(prefix, f"bench-topic-{n % 1000}", n)
+    if prefix == "pushover":
+        return _contact_page(prefix, pushover_user, n)
+    if prefix == "telegram":
+        return _contact_page(prefix, str(100_000 + n % 1000), n)
+    return _message(prefix, n)
+
+
+async def _phase(transports: dict[str, Any], prefixes: list[str], t_start: float, t0: float, t1: float,
+                 pushover_user: str = "") -> PhaseReport:
     from pagerline.push.base import Outcome
 
     report = PhaseReport()
@@ -133,7 +205,7 @@ async def _phase(transports: dict[str, Any], prefixes: list[str], t_start: float
                 return
             counter += 1
             report.sends[prefix] = report.sends.get(prefix, 0) + 1
-            result = await transport.send(_message(prefix, counter))
+            result = await transport.send(_make_message(prefix, counter, pushover_user))
             ended = time.monotonic()
             if started >= t0 and ended <= t1:
                 report.latencies.append(ended - started)
@@ -162,6 +234,9 @@ def _load_process(conn: Any, fakes: dict[str, Any], private_key: str, concurrenc
 
     from pagerline.push.apns import ApnsTransport
     from pagerline.push.fcm import FcmTransport
+    from pagerline.push.ntfy import NtfyTransport
+    from pagerline.push.pushover import PushoverTransport
+    from pagerline.push.telegram import TelegramTransport
 
     async def run() -> None:
         transports = {
@@ -170,6 +245,10 @@ def _load_process(conn: Any, fakes: dict[str, Any], private_key: str, concurrenc
             "apns": ApnsTransport(key=private_key, key_id=KEY_ID, team_id=TEAM_ID, topic=TOPIC, host="127.0.0.1",
                                   port=fakes["apns_port"], ca_file=fakes["apns_ca_file"], concurrency=concurrency,
                                   max_connections=apns_connections),
+            "ntfy": NtfyTransport(base_url=fakes["ntfy_url"], concurrency=concurrency),
+            "pushover": PushoverTransport(app_token=PUSHOVER_APP_TOKEN, public_url=PUBLIC_URL, base_url=fakes["pushover_url"],
+                                          concurrency=concurrency),
+            "telegram": TelegramTransport(token=TELEGRAM_BOT_TOKEN, base_url=fakes["telegram_url"], concurrency=concurrency),
         }
         try:
             conn.send("ready")
@@ -178,7 +257,7 @@ def _load_process(conn: Any, fakes: dict[str, Any], private_key: str, concurrenc
                 if command == "stop":
                     return
                 prefixes, t_start, t0, t1 = command
-                report = await _phase(transports, prefixes, t_start, t0, t1)
+                report = await _phase(transports, prefixes, t_start, t0, t1, fakes["pushover_user"])
                 conn.send(report)
         finally:
             for transport in transports.values():
@@ -237,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     phase_info: dict[str, Any] = {}
     counts: dict[str, int] = {}
-    sent = {"fcm": 0, "apns": 0}
+    sent = dict.fromkeys(CHANNELS, 0)
     samplers: list[RssSampler] = []
     try:
         fake_proc.start()
@@ -262,13 +341,17 @@ def main(argv: list[str] | None = None) -> int:
         print_section("settings")
         print_kv({
             "fakes": f"FCM HTTP v1 at {fakes['fcm_url']} and APNs at 127.0.0.1:{fakes['apns_port']}, both HTTP/2 over "
-            f"TLS (APNs JWT checked), in one process (pid {fake_proc.pid}); every answer after {args.delay * 1000:g} ms",
+            f"TLS (APNs JWT checked), ntfy at {fakes['ntfy_url']}, Pushover at {fakes['pushover_url']} and Telegram at "
+            f"{fakes['telegram_url']} (HTTP/1.1), in one process (pid {fake_proc.pid}); every answer after {args.delay * 1000:g} ms",
             "load processes": f"{args.procs} (pids {', '.join(map(str, load_pids))}), each with FcmTransport(concurrency="
             f"{args.concurrency}, AnonymousCredentials) and ApnsTransport(concurrency={args.concurrency}, "
-            f"max_connections={args.apns_connections})",
+            f"max_connections={args.apns_connections}), NtfyTransport, PushoverTransport and TelegramTransport "
+            f"(concurrency={args.concurrency})",
             "load": f"{args.concurrency} closed-loop senders per process and phase (split evenly in 'both'); "
             f"{args.duration:g} s measured after {args.warmup:g} s warm-up",
-            "push": "HIGH critical page to an iOS device (FCM message with APNs block / full APNs payload)",
+            "push": "HIGH critical page to an iOS device (FCM message with APNs block / full APNs payload); HIGH page "
+            "with action token, actions and alert URLs to an ntfy topic, a Pushover user key (emergency priority) "
+            "and a Telegram chat",
             "phases": ",".join(args.phase_list),
         })
 
@@ -293,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
             used = CpuAccount.delta(before, after)
             seconds = t1 - t0
             delivered = sum(r.delivered for r in reports)
-            delivered_by = {p: sum(r.delivered_by.get(p, 0) for r in reports) for p in ("fcm", "apns")}
+            delivered_by = {p: sum(r.delivered_by.get(p, 0) for r in reports) for p in CHANNELS}
+            shown = ("fcm", "apns") if phase in ("fcm", "apns", "both") else (phase,)
             other: dict[str, int] = {}
             for r in reports:
                 for k, v in r.other.items():
@@ -307,8 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             fake_ms = used["fakes"] * seconds / delivered * 1000 if delivered else math.nan
             rss_peak = max((s.peak_between(t0, t1) for s in samplers), default=0)
             print_kv({
-                "delivered": f"{delivered} in {seconds:.2f} s = {rate:.1f}/s (FCM {delivered_by['fcm'] / seconds:.1f}/s, "
-                f"APNs {delivered_by['apns'] / seconds:.1f}/s)",
+                "delivered": f"{delivered} in {seconds:.2f} s = {rate:.1f}/s ("
+                + ", ".join(f"{LABELS[p]} {delivered_by[p] / seconds:.1f}/s" for p in shown) + ")",
                 "not delivered": str(other or "none") + "".join(f"; {e}" for r in reports for e in r.examples),
                 "send latency": f"p50 {lat['p50_ms']:.1f} ms, p90 {lat['p90_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, "
                 f"max {lat['max_ms']:.1f} ms",
@@ -320,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(Figure(f"{phase} send p50", lat["p50_ms"], "ms"))
             figures.append(Figure(f"{phase} send p99", lat["p99_ms"], "ms"))
             figures.append(Figure(f"{phase} transport cpu/push", cpu_ms, "ms", note="load processes' CPU / deliveries"))
-            phase_info[phase] = {"delivered": delivered, "delivered_by": delivered_by, "not_delivered": other, "seconds": round(seconds, 3),
+            phase_info[phase] = {"delivered": delivered, "delivered_by": {p: delivered_by[p] for p in shown}, "not_delivered": other,
+                                 "seconds": round(seconds, 3),
                                  "cpu_cores": {k: round(v, 3) for k, v in used.items()},
                                  "fake_cpu_ms_per_push": None if math.isnan(fake_ms) else round(fake_ms, 3)}
 
@@ -334,11 +419,9 @@ def main(argv: list[str] | None = None) -> int:
         fake_conn.send("stop")
         counts = fake_conn.recv() if fake_conn.poll(10) else {}
         print_section("requests at the fakes vs. sends (whole run, warm-ups included)")
-        print_kv({
-            "FCM": f"{counts.get('fcm')} received for {sent['fcm']} sends, {counts.get('fcm_connections')} connection(s)",
-            "APNs": f"{counts.get('apns')} received for {sent['apns']} sends, {counts.get('apns_connections')} connection(s)",
-        })
-        if counts.get("fcm") != sent["fcm"] or counts.get("apns") != sent["apns"]:
+        print_kv({LABELS[c]: f"{counts.get(c)} received for {sent[c]} sends, {counts.get(f'{c}_connections')} connection(s)"
+                  for c in CHANNELS})
+        if any(counts.get(c) != sent[c] for c in CHANNELS):
             print("the fakes saw a different number of requests than were sent (duplicates or losses): run marked failed")
             failed = True
     except KeyboardInterrupt:

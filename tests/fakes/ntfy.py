@@ -8,7 +8,7 @@ codes (40009 topic invalid, 40007 priority invalid, 40017 not message JSON, 4001
 invalid, 40101 unauthorized, 42901 too many requests). With ``token`` set it requires
 ``Authorization: Bearer <token>`` like a server with access control. Answers are scripted per
 topic: :meth:`FakeNtfy.rate_limit` (429 with ``Retry-After``), :meth:`FakeNtfy.error` (any
-status), :meth:`FakeNtfy.slow` and :meth:`FakeNtfy.hold`.
+status), :meth:`FakeNtfy.slow` and :meth:`FakeNtfy.hold`; ``delay`` slows every answer.
 
 It can also play the phone: :meth:`FakeNtfy.press` sends the HTTP request of one of a message's
 ``http`` action buttons, as the ntfy app does when the button is tapped.
@@ -22,6 +22,7 @@ It can also play the phone: :meth:`FakeNtfy.press` sends the HTTP request of one
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -67,9 +68,10 @@ class NtfyMessage:
 class FakeNtfy(HttpFake):
     name = "fake-ntfy"
 
-    def __init__(self, *, token: str | None = None, max_records: int = 10_000) -> None:
+    def __init__(self, *, token: str | None = None, delay: float = 0.0, max_records: int = 10_000) -> None:
         super().__init__(max_records=max_records)
         self.token = token
+        self.delay = delay  # seconds before every answer (a server's round trip, for benchmarks)
 
     # ------------------------------------------------------------------ scripts (keyed by topic)
 
@@ -121,6 +123,8 @@ class FakeNtfy(HttpFake):
         self.received.add(record)
         answer = self.script.take(record.topic or None)
         await self.script.wait(answer)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         response = self._answer(request, record, answer)
         record.status = response.status
         return response

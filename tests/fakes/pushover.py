@@ -9,7 +9,8 @@ user key, a missing message, priority 2 without ``retry`` (at least 30) and ``ex
 10,800), an unknown receipt. User keys are known once :meth:`FakePushover.user` made them.
 Answers are scripted per user key (or receipt, for a cancel): :meth:`FakePushover.rate_limit`
 (429 with ``Retry-After``), :meth:`FakePushover.error`, :meth:`FakePushover.slow`,
-:meth:`FakePushover.hold`.
+:meth:`FakePushover.hold`; ``delay`` slows every answer. Emergencies are kept like the
+records: at most ``max_records``, the oldest forgotten.
 
 It also plays Pushover's part when a responder acknowledges an emergency page:
 :meth:`FakePushover.acknowledge` POSTs the message's ``callback`` URL with the form fields
@@ -26,6 +27,7 @@ Pushover sends (``receipt``, ``acknowledged``, ``acknowledged_at``, ``acknowledg
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import string
@@ -76,9 +78,11 @@ class Emergency:
 class FakePushover(HttpFake):
     name = "fake-pushover"
 
-    def __init__(self, *, app_token: str = "azGDORePK8gMaC0QOYAMyEEuzJnyUi", max_records: int = 10_000) -> None:
+    def __init__(self, *, app_token: str = "azGDORePK8gMaC0QOYAMyEEuzJnyUi", delay: float = 0.0, max_records: int = 10_000) -> None:
         super().__init__(max_records=max_records)
         self.app_token = app_token
+        self.delay = delay  # seconds before every answer (a server's round trip, for benchmarks)
+        self.max_records = max_records
         self.users: dict[str, list[str]] = {}  # user key -> device names
         self.emergencies: dict[str, Emergency] = {}
 
@@ -150,6 +154,8 @@ class FakePushover(HttpFake):
         self.received.add(record)
         answer = self.script.take(record.receipt or form.get("user") or None)
         await self.script.wait(answer)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         response = self._answer(request, record, answer)
         record.status = response.status
         return response
@@ -193,5 +199,9 @@ class FakePushover(HttpFake):
                 return HttpResponse(400, refusal("callback", "callback is not a valid URL"))
             record.receipt = _key()
             self.emergencies[record.receipt] = Emergency(record.receipt, form["user"], callback)
+            # Kept like the records (at most ``max_records``, the oldest forgotten: a cancel
+            # of one is then "receipt not found", as for an expired one), so a long run stays small.
+            while len(self.emergencies) > self.max_records:
+                del self.emergencies[next(iter(self.emergencies))]
             body["receipt"] = record.receipt
         return HttpResponse(200, body)

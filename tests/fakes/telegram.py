@@ -14,6 +14,8 @@ A test plays the people: :meth:`FakeTelegram.start_command` and :meth:`FakeTeleg
 build the updates Telegram would send (a ``/start <code>`` message, a button press on a message
 the bot sent), :meth:`FakeTelegram.queue` makes them available to ``getUpdates``, and
 :meth:`FakeTelegram.deliver` POSTs one to a webhook URL with the secret header, as Telegram does.
+``delay`` slows every answer; the messages sent are kept like the records (at most
+``max_records``, the oldest forgotten).
 
     with FakeTelegram() as tg:
         tg.fail("sendMessage", 429, retry_after=7)
@@ -115,9 +117,13 @@ class _Updates:
 class FakeTelegram(HttpFake):
     name = "fake-telegram"
 
-    def __init__(self, *, token: str = "123456:TEST-token_abc", username: str = "pagerline_test_bot", max_records: int = 10_000) -> None:
+    def __init__(
+        self, *, token: str = "123456:TEST-token_abc", username: str = "pagerline_test_bot", delay: float = 0.0, max_records: int = 10_000
+    ) -> None:
         super().__init__(max_records=max_records)
         self.token = token
+        self.delay = delay  # seconds before every answer (a server's round trip, for benchmarks)
+        self.max_records = max_records
         self.bot = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "pagerline", "username": username}
         self.webhook: dict[str, Any] | None = None
         self.blocked: set[int] = set()
@@ -234,6 +240,8 @@ class FakeTelegram(HttpFake):
         self.received.add(record)
         answer = self.script.take(match["method"])
         await self.script.wait(answer)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if not record.token_ok:
             response = HttpResponse(401, telegram_error(401, "Unauthorized"))
         elif answer is not None and answer.status >= 300:
@@ -306,6 +314,10 @@ class FakeTelegram(HttpFake):
         sent = SentMessage(chat_id, next(self._message_ids), text, params.get("reply_markup"))
         with self._lock:
             self._messages[(chat_id, sent.message_id)] = sent
+            # At most ``max_records`` kept, the oldest forgotten (editing one is then "message to
+            # edit not found"), so a long run stays small.
+            while len(self._messages) > self.max_records:
+                del self._messages[next(iter(self._messages))]
         return self._ok(sent.as_result(self.bot))
 
     async def _editMessageText(self, params: dict[str, Any]) -> HttpResponse:
