@@ -68,7 +68,7 @@ SELECT MAX(CASE WHEN content_hash = ? THEN dispatched_at END) AS identical_at,
        SUM(CASE WHEN dispatched_at >= ? THEN 1 ELSE 0 END) AS in_push_window,
        SUM(CASE WHEN dispatched_at >= ? THEN 1 ELSE 0 END) AS in_bundle_window
 FROM notifications
-WHERE user_id = ? AND channel = ? AND dispatched_at >= ? AND status IN (?, ?) AND id <> ?
+WHERE user_id = ? AND channel = ? AND dispatched_at >= ? AND status IN (?, ?) AND id <> ? AND kind <> ?
 """
 _EARLIEST_WINDOW = max(IDENTICAL_WINDOW, PUSH_WINDOW, BUNDLE_WINDOW)
 
@@ -96,6 +96,9 @@ async def recent_sends(notification: Notification, digest: str, now: datetime) -
             NotificationStatus.SENDING.value,
             NotificationStatus.SENT.value,
             notification.id,
+            # A verification code, a reminder or a storm's summary is not a page of the storm:
+            # counting them would bundle the first real pages after someone verified a number.
+            NotificationKind.INFO.value,
         )
     )[0]
     identical_at = _DISPATCHED_AT.to_python_value(row["identical_at"])

@@ -87,5 +87,6 @@ class ContactQuery:
         return [ContactMethod.of(row) for row in rows]
 
     @strawberry.field(description="An unguessable ntfy topic to subscribe to (anyone who knows a topic on a public server can read it).")
-    def suggested_ntfy_topic(self) -> str:
+    def suggested_ntfy_topic(self, info: Info) -> str:
+        require_viewer(viewer_of(info))
         return contacts.suggest_ntfy_topic()
