@@ -138,8 +138,7 @@ class NtfyTransport:
             raise RuntimeError("NtfyTransport is closed")
         if not message.destination.address:
             return DeliveryResult(Outcome.FAILED, "ntfy: no topic")
-        client, semaphore = self._http.current()
-        async with semaphore:
+        async with self._http.slot() as client:
             try:
                 # The root URL: a JSON body posted to a topic URL would be published as its text.
                 response = await client.post("/", json=publish_body(message))

@@ -177,8 +177,7 @@ class PushoverTransport:
 
     async def _post(self, path: str, form: dict[str, str]) -> dict[str, Any] | DeliveryResult:
         """Pushover's JSON answer on success, else the outcome it amounts to."""
-        client, semaphore = self._http.current()
-        async with semaphore:
+        async with self._http.slot() as client:
             try:
                 response = await client.post(path, data=form)
             except httpx.HTTPError as exc:

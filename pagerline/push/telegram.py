@@ -30,7 +30,6 @@ The same client serves the update side: ``getUpdates`` (long polling), ``setWebh
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import httpx
 
 from pagerline.engine.delivery import action_tokens
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
+from pagerline.push.http import LoopClient
 
 if TYPE_CHECKING:
     from pagerline.settings import Settings
@@ -115,13 +115,6 @@ class BotAnswer:
         return self.status == 429 or self.status >= 500 or self.status == 0
 
 
-@dataclass
-class _LoopState:
-    loop: asyncio.AbstractEventLoop
-    client: httpx.AsyncClient
-    semaphore: asyncio.Semaphore
-
-
 class TelegramTransport:
     """Sends Channel.TELEGRAM through one bot. ``token``: the bot token from BotFather;
     ``base_url``: Telegram's Bot API or a compatible one (a local Bot API server, tests)."""
@@ -140,11 +133,10 @@ class TelegramTransport:
             raise ValueError("concurrency must be at least 1")
         if not token or "/" in token:
             raise ValueError("PAGERLINE_TELEGRAM_BOT_TOKEN is not a bot token (as BotFather gives it: 123456:ABC…)")
-        self._token = token
         self.base_url = base_url.rstrip("/")
         self.concurrency = concurrency
         self.timeout = timeout
-        self._state: _LoopState | None = None
+        self._http = LoopClient(concurrency, base_url=f"{self.base_url}/bot{token}/", timeout=timeout)
         self._closed = False
 
     @classmethod
@@ -153,32 +145,19 @@ class TelegramTransport:
         kwargs.update(overrides)
         return cls(**kwargs)
 
-    def _loop_state(self) -> _LoopState:
-        loop = asyncio.get_running_loop()
-        if self._state is not None and self._state.loop is loop:
-            return self._state
-        client = httpx.AsyncClient(
-            base_url=f"{self.base_url}/bot{self._token}/",
-            timeout=self.timeout,
-            limits=httpx.Limits(max_connections=self.concurrency + 1, max_keepalive_connections=self.concurrency),
-        )
-        self._state = _LoopState(loop, client, asyncio.Semaphore(self.concurrency))
-        return self._state
-
     async def call(self, method: str, params: dict[str, Any], *, timeout: float | None = None) -> BotAnswer:
         """One Bot API method with JSON parameters. Network trouble is an answer with status 0
         (transient), never an exception, so callers decide once what a failure means.
         ``timeout``: for ``getUpdates``, whose long poll outlasts the usual timeout."""
         if self._closed:
             raise RuntimeError("TelegramTransport is closed")
-        state = self._loop_state()
         request_timeout = httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT
         try:
             if method == "getUpdates":  # a long poll must not hold a slot that pages need
-                response = await state.client.post(method, json=params, timeout=request_timeout)
+                response = await self._http.side_client().post(method, json=params, timeout=request_timeout)
             else:
-                async with state.semaphore:
-                    response = await state.client.post(method, json=params, timeout=request_timeout)
+                async with self._http.slot() as client:
+                    response = await client.post(method, json=params, timeout=request_timeout)
         except httpx.TimeoutException:
             return BotAnswer(0, False, description=f"Telegram timed out ({method})")
         except httpx.HTTPError as exc:
@@ -219,9 +198,7 @@ class TelegramTransport:
 
     async def close(self) -> None:
         self._closed = True
-        state, self._state = self._state, None
-        if state is not None and state.loop is asyncio.get_running_loop():
-            await state.client.aclose()
+        await self._http.aclose()
 
 
 def nonce_of(action_token: str) -> str:

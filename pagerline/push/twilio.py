@@ -153,8 +153,7 @@ class TwilioTransport:
             path, form = self.request_for(message)
         except ValueError as exc:
             return DeliveryResult(Outcome.FAILED, str(exc))
-        client, semaphore = self._http.current()
-        async with semaphore:
+        async with self._http.slot() as client:
             try:
                 response = await client.post(path, data=form)
             except httpx.HTTPError as exc:
