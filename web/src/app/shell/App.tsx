@@ -5,6 +5,7 @@
 // the first connection.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { CombinedError } from "@urql/core";
+import { AdminConsole } from "../admin/AdminConsole";
 import { SetupWarnings } from "../admin/SetupWarnings";
 import { AlertPage } from "../alerts/AlertPage";
 import { HistoryPage } from "../alerts/HistoryPage";
@@ -160,6 +161,11 @@ function SignedIn({ connection, message, offline }: SignedInProps) {
           <Link href="/me" aria-current={route.page === "me" ? "page" : undefined}>
             Me
           </Link>
+          {viewer?.role === "ADMIN" && (
+            <Link href="/admin" aria-current={route.page === "admin" ? "page" : undefined}>
+              Admin
+            </Link>
+          )}
         </nav>
         {connection && (
           <p id="connection" className="connection" role="status" aria-live="polite" data-state={connection.state}>
@@ -202,6 +208,10 @@ function Page({ route }: { route: Route }) {
       return <MePage />;
     case "schedule":
       return <SchedulePage id={route.id} params={route.params} />;
+    case "admin":
+      return <AdminConsole section={route.section} id={route.id} params={route.params} />;
+    case "invite":
+    // Signed in already: an invitation is for someone new (the signed-out shell shows its form).
     case "notFound":
       return (
         <section>

@@ -17,3 +17,13 @@ it("reads paths and the old hash links alike", () => {
   expect(parseRoute("/schedules/x", "", "").page).toBe("notFound");
   expect(parseRoute("/nope", "", "").page).toBe("notFound");
 });
+
+it("reads the admin console's sections and invitation links", () => {
+  expect(parseRoute("/admin", "", "")).toMatchObject({ page: "admin", section: null, id: null });
+  expect(parseRoute("/admin/users", "", "")).toMatchObject({ page: "admin", section: "users", id: null });
+  const schedule = parseRoute("/admin/schedules/7", "?weeks=4", "");
+  expect(schedule.page === "admin" && [schedule.section, schedule.id, schedule.params.get("weeks")]).toEqual(["schedules", "7", "4"]);
+  expect(parseRoute("/admin/support-hours/new", "", "")).toMatchObject({ page: "admin", section: "support-hours", id: "new" });
+  expect(parseRoute("/admin/nothing-here", "", "").page).toBe("notFound");
+  expect(parseRoute("/invite/abc%2Fdef", "", "")).toEqual({ page: "invite", token: "abc/def" });
+});

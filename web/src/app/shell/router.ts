@@ -12,7 +12,28 @@ export type Route =
   | { page: "coverageRequests" }
   | { page: "me" }
   | { page: "schedule"; id: string; params: URLSearchParams }
+  | { page: "admin"; section: AdminSection | null; id: string | null; params: URLSearchParams }
+  | { page: "invite"; token: string }
   | { page: "notFound" };
+
+/** The admin console's sections, each at /admin/<section>[/<id>]. */
+export const ADMIN_SECTIONS = [
+  "teams",
+  "users",
+  "schedules",
+  "policies",
+  "sources",
+  "support-hours",
+  "maintenance",
+  "heartbeats",
+  "actions",
+  "feeds",
+] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
+
+function isAdminSection(name: string): name is AdminSection {
+  return (ADMIN_SECTIONS as readonly string[]).includes(name);
+}
 
 export function parseRoute(pathname: string, search: string, hash: string): Route {
   if (hash.startsWith("#/")) {
@@ -30,6 +51,11 @@ export function parseRoute(pathname: string, search: string, hash: string): Rout
   const schedule = /^\/schedules\/(\d+)\/?$/.exec(pathname);
   if (schedule?.[1]) return { page: "schedule", id: schedule[1], params };
   if (pathname === "/coverage/request") return { page: "coverage", params };
+  if (pathname === "/admin" || pathname === "/admin/") return { page: "admin", section: null, id: null, params };
+  const admin = /^\/admin\/([a-z-]+)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (admin?.[1] && isAdminSection(admin[1])) return { page: "admin", section: admin[1], id: admin[2] ? decodeURIComponent(admin[2]) : null, params };
+  const invite = /^\/invite\/([^/]+)\/?$/.exec(pathname);
+  if (invite?.[1]) return { page: "invite", token: decodeURIComponent(invite[1]) };
   return { page: "notFound" };
 }
 
