@@ -230,6 +230,13 @@ def test_a_deactivated_user_is_never_paged_and_their_shifts_do_not_count(world: 
     data(world.url, world.admin_token, REACTIVATE, id=dana)
     assert views() == {"shift users": {dana, alice}, "now": dana, "override": dana, "levels": [[dana], [dana]], "feed names Dana": True}
 
+    # Who became and stopped being on call there because of it was told (a deactivated user never).
+    def told() -> list[tuple[int, str]]:
+        rows = in_db(world.database_url, lambda: Notification.filter(dedup_key__startswith="oncall:", kind=NotificationKind.INFO).values_list("user_id", "dedup_key"))
+        return sorted((int(user), key.split(":")[3]) for user, key in rows if key.split(":")[2] == schedule)
+
+    assert told() == [(int(bob), "OFF"), (int(bob), "ON"), (int(dana), "ON")]
+
 
 # ------------------------------------------------------------------------------------ impact
 

@@ -12,11 +12,23 @@ from strawberry.types import Info
 
 from pagerline import models
 from pagerline.engine.people import activity, invitations
+from pagerline.engine.schedules import oncall_changes
 from pagerline.graphql.core.args import now, parse_id, parse_ids
 from pagerline.graphql.core.context import app_state, viewer_of
 from pagerline.graphql.core.errors import engine_errors
 from pagerline.graphql.core.permissions import require_viewer
 from pagerline.graphql.people.types import Role, Session, User
+
+
+async def _set_active(info: Info, raw_id: strawberry.ID, active: bool) -> User:
+    viewer = require_viewer(viewer_of(info))
+    at = now()
+    with engine_errors():
+        user, changed = await activity.set_active(viewer, parse_id(raw_id, "user id"), active, at)
+    if changed:
+        # Who is on call changed in the schedules naming them: pushes and widget refreshes.
+        await oncall_changes.absence_changed(user.id, at, absent=not active)
+    return User.of(user)
 
 
 @strawberry.type(description="A new invitation link; `url` (with its token) is shown this once.")
@@ -99,16 +111,10 @@ class InvitationMutation:
         )
     )
     async def deactivate_user(self, info: Info, id: strawberry.ID) -> User:
-        viewer = require_viewer(viewer_of(info))
-        with engine_errors():
-            user, _ = await activity.set_active(viewer, parse_id(id, "user id"), False, now())
-        return User.of(user)
+        return await _set_active(info, id, False)
 
     @strawberry.mutation(
         description="Admins only. Undo deactivateUser: paged and on schedules again; their old tokens stay revoked (they sign in again)."
     )
     async def reactivate_user(self, info: Info, id: strawberry.ID) -> User:
-        viewer = require_viewer(viewer_of(info))
-        with engine_errors():
-            user, _ = await activity.set_active(viewer, parse_id(id, "user id"), True, now())
-        return User.of(user)
+        return await _set_active(info, id, True)
