@@ -56,3 +56,12 @@ async def test_a_deactivated_user_cannot_act_by_link_or_reply(db: str) -> None:
 
     await set_active(root, org.alice_id, True, T0 + timedelta(minutes=7))
     assert await replies.handle_sms_reply("+15550001", "1", T0 + timedelta(minutes=7)) == f"Alert #{alert.id} accepted."
+
+
+async def test_a_level_naming_only_a_deactivated_user_passes_to_the_next_at_once(db: str) -> None:
+    org = await seed_org(level1_timeout=30)  # level 1: Alice, level 2: Bob
+    await set_active(await admin(), org.alice_id, False, T0)
+    alert = await Alert.get(id=await raise_alert(org.api_key, T0, "k", "Checkout down"))
+    paged = set(await Notification.filter(alert_id=alert.id).values_list("user_id", flat=True))
+    assert paged == {org.bob_id}
+    assert alert.escalation_rule_index == 1
