@@ -1,5 +1,5 @@
 """Inviting people by a link that sets their password, and deactivating and reactivating
-accounts (see ``engine.people.invitations`` and ``engine.people.activity``). Admins only, but
+accounts (see ``engine.people.invitations`` and ``engine.alerts.deactivation``). Admins only, but
 for the two the invitation link itself uses (``invitation`` and ``acceptInvitation``), which
 need no sign-in: the link's token is the credential."""
 
@@ -11,24 +11,13 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine.people import activity, invitations
-from pagerline.engine.schedules import oncall_changes
+from pagerline.engine.alerts import deactivation
+from pagerline.engine.people import invitations
 from pagerline.graphql.core.args import now, parse_id, parse_ids
 from pagerline.graphql.core.context import app_state, viewer_of
 from pagerline.graphql.core.errors import engine_errors
 from pagerline.graphql.core.permissions import require_viewer
 from pagerline.graphql.people.types import Role, Session, User
-
-
-async def _set_active(info: Info, raw_id: strawberry.ID, active: bool) -> User:
-    viewer = require_viewer(viewer_of(info))
-    at = now()
-    with engine_errors():
-        user, changed = await activity.set_active(viewer, parse_id(raw_id, "user id"), active, at)
-    if changed:
-        # Who is on call changed in the schedules naming them: pushes and widget refreshes.
-        await oncall_changes.absence_changed(user.id, at, absent=not active)
-    return User.of(user)
 
 
 @strawberry.type(description="A new invitation link; `url` (with its token) is shown this once.")
@@ -111,10 +100,14 @@ class InvitationMutation:
         )
     )
     async def deactivate_user(self, info: Info, id: strawberry.ID) -> User:
-        return await _set_active(info, id, False)
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            return User.of(await deactivation.set_active(viewer, parse_id(id, "user id"), False, now()))
 
     @strawberry.mutation(
         description="Admins only. Undo deactivateUser: paged and on schedules again; their old tokens stay revoked (they sign in again)."
     )
     async def reactivate_user(self, info: Info, id: strawberry.ID) -> User:
-        return await _set_active(info, id, True)
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            return User.of(await deactivation.set_active(viewer, parse_id(id, "user id"), True, now()))
