@@ -4,6 +4,8 @@ the demo, password changes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pagerline.engine.core.errors import BadInput
@@ -14,6 +16,19 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_EMAIL = 254
 MAX_NAME = 200
+
+T = TypeVar("T")
+
+
+def checked(field: str, rule: Callable[[str], T], raw: str) -> T:
+    """``rule(raw)`` (one of the rules below), its refusal naming ``field`` (the argument as
+    the API calls it, for ``extensions.field``)."""
+    try:
+        return rule(raw)
+    except BadInput as exc:
+        if exc.field is not None:
+            raise
+        raise BadInput(exc.message, field=field) from exc
 
 
 def email(raw: str) -> str:
