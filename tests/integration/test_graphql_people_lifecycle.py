@@ -220,6 +220,11 @@ def test_a_deactivated_user_is_never_paged_and_their_shifts_do_not_count(world: 
     # The lower layer shows through Dana's turns and her override; her level pages nobody.
     assert views() == {"shift users": {bob, alice}, "now": bob, "override": alice, "levels": [[bob], []], "feed names Dana": False}
 
+    # A new override for her is refused: it would not count either.
+    refused = gql(world.url, world.admin_token, "mutation($s: ID!, $u: ID!, $a: DateTime!, $b: DateTime!) { createOverride(scheduleId: $s, userId: $u, start: $a, end: $b) { id } }",
+                  s=schedule, u=dana, a=iso(now + timedelta(days=1)), b=iso(now + timedelta(days=1, hours=1)))
+    assert (error_code(refused), field_of(refused)) == ("BAD_USER_INPUT", "userId")
+
     alert = fire_ok(world.url, key, f"rota-{next(_numbers)}")
 
     def paged() -> set[int]:
