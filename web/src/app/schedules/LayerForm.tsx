@@ -157,8 +157,8 @@ export function LayerForm({
                 Window {index + 1} end time
               </label>
               <input id={`${formId}-w${index}-et`} type="time" required value={window.endTime} onChange={(e) => setWindow(index, { endTime: e.currentTarget.value })} />
-              <button type="button" aria-label={`Remove window ${index + 1}`} onClick={() => setWindows(windows.filter((_, i) => i !== index))}>
-                Remove
+              <button type="button" onClick={() => setWindows(windows.filter((_, i) => i !== index))}>
+                Remove<span className="sched-sr"> window {index + 1}</span>
               </button>
             </li>
           ))}

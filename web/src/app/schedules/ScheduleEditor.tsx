@@ -183,15 +183,15 @@ function LayerCard({
         {title} <span className="hint">({describeRotation(layer.rotation)} turns)</span>
       </h4>
       <p className="sched-buttons">
-        <button type="button" aria-label={`Move ${title} up (wins over more layers)`} disabled={layer.position >= top} onClick={() => move(layer.position + 1)}>
-          Move layer up
+        <button type="button" disabled={layer.position >= top} onClick={() => move(layer.position + 1)}>
+          Move layer up<span className="sched-sr"> from {title}</span>
         </button>
-        <button type="button" aria-label={`Move ${title} down`} disabled={layer.position <= 0} onClick={() => move(layer.position - 1)}>
-          Move layer down
+        <button type="button" disabled={layer.position <= 0} onClick={() => move(layer.position - 1)}>
+          Move layer down<span className="sched-sr"> from {title}</span>
         </button>
         {!confirming && (
-          <button type="button" aria-label={`Delete ${title}`} onClick={() => setConfirming(true)}>
-            Delete layer
+          <button type="button" onClick={() => setConfirming(true)}>
+            Delete layer<span className="sched-sr"> {layer.position + 1}</span>
           </button>
         )}
         {confirming && (

@@ -82,8 +82,8 @@ function StretchList({ id, items, timeZone, what, remove }: { id: string; items:
       {items.map((item) => (
         <li key={item.id} data-id={item.id}>
           <span className="tl-when">{spanLabel(item, timeZone)}</span> <strong>{item.name}</strong>{" "}
-          <button type="button" aria-label={`Delete ${what} ${item.name} ${spanLabel(item, timeZone)}`} onClick={() => remove(item)}>
-            Delete
+          <button type="button" onClick={() => remove(item)}>
+            Delete<span className="sched-sr"> {what} {item.name} {spanLabel(item, timeZone)}</span>
           </button>
         </li>
       ))}

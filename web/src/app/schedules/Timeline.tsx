@@ -55,7 +55,8 @@ function Week({ week, rows, timeZone }: { week: TimelineWeek; rows: Row[]; timeZ
   return (
     <section className="tl-week" aria-label={title}>
       <h4>{title}</h4>
-      <div className="tl-grid">
+      {/* Focusable: on a narrow screen the rows scroll sideways, by keyboard too. */}
+      <div className="tl-grid" tabIndex={0} role="group" aria-label={`${title}, rows`}>
         <div className="tl-days" aria-hidden="true">
           <span className="tl-name" />
           <span className="tl-day-labels">

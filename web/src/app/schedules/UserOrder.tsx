@@ -91,14 +91,14 @@ export function UserOrder({
               <span className="sched-person">{nameOf(userId)}</span>
               {person?.reachable === false && <span className="sched-unreachable"> not reachable</span>}
               <span className="sched-row-buttons">
-                <button type="button" aria-label={`Move ${nameOf(userId)} up`} disabled={index === 0} onClick={() => move(index, index - 1, false)}>
-                  Move up
+                <button type="button" disabled={index === 0} onClick={() => move(index, index - 1, false)}>
+                  Move up<span className="sched-sr"> {nameOf(userId)}</span>
                 </button>
-                <button type="button" aria-label={`Move ${nameOf(userId)} down`} disabled={index === order.length - 1} onClick={() => move(index, index + 1, false)}>
-                  Move down
+                <button type="button" disabled={index === order.length - 1} onClick={() => move(index, index + 1, false)}>
+                  Move down<span className="sched-sr"> {nameOf(userId)}</span>
                 </button>
-                <button type="button" aria-label={`Remove ${nameOf(userId)}`} onClick={() => remove(index)}>
-                  Remove
+                <button type="button" onClick={() => remove(index)}>
+                  Remove<span className="sched-sr"> {nameOf(userId)}</span>
                 </button>
               </span>
             </li>
