@@ -7,8 +7,8 @@ Europe/Berlin has three layers (a weekly rotation of four, a daily one of three 
 09:00-17:00, a 12-hour one of two) and ``--overrides`` overrides spread over the four weeks shown,
 which start on a Monday a week before the spring-forward (so one day of 23 hours is drawn).
 
-Figure: the console's page ``/admin/schedules/<id>?weeks=4&from=…`` loaded in headless Chromium
-(Playwright), the admin signed in. The page's ``fetch`` is wrapped by an init script (nothing in
+Figure: the console's page ``/admin/schedules/<id>?weeks=4&from=…`` opened in headless Chromium
+(Playwright) from the app's start page, the admin signed in. The page's ``fetch`` is wrapped by an init script (nothing in
 the app changes): the moment the ConsoleTimeline answer's whole body is in the page is the
 start, handed to the app once the page is otherwise idle (its other start-up requests answered
 and drawn: the server shares the machine's cores with the browser); a MutationObserver notes
@@ -110,8 +110,11 @@ class Run:
 def load_once(browser: Browser, base: str, token: str, path: str) -> Run:
     page = signed_in_page(browser, base, token, probe=PROBE)
     try:
+        page.goto(base + "/")
+        page.locator('#connection[data-state="live"]').wait_for()
+        # Followed inside the app, as the console's links are.
         with page.expect_console_message(lambda message: message.text == DONE, timeout=PAGE_TIMEOUT_MS):
-            page.goto(base + path)
+            page.evaluate("(to) => { history.pushState(null, '', to); dispatchEvent(new PopStateEvent('popstate')); }", path)
         marks = page.evaluate("window.__bench")
         return Run(int(marks["expected"]), int(marks["pieces"]), marks["shownAt"] - marks["dataAt"], marks["frameAt"] - marks["dataAt"])
     finally:

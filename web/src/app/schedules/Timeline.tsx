@@ -81,6 +81,7 @@ function Week({ week, rows, timeZone }: { week: TimelineWeek; rows: Row[]; timeZ
                 {pieces.map((piece, index) => {
                   const item = piece.item;
                   const unreachable = item.who?.reachable === false;
+                  const when = spanLabel(item, timeZone);
                   return (
                     <li
                       key={`${item.kind}-${item.start}-${item.who?.id ?? ""}-${index}`}
@@ -89,14 +90,14 @@ function Week({ week, rows, timeZone }: { week: TimelineWeek; rows: Row[]; timeZ
                       data-end={item.end}
                       data-user-id={item.who?.id ?? ""}
                       style={{ left: `${piece.left}%`, width: `${piece.width}%` }}
-                      title={`${whoText(item)}: ${spanLabel(item, timeZone)}`}
+                      title={`${whoText(item)}: ${when}`}
                     >
                       <span className="tl-who">
                         {unreachable && <span aria-hidden="true">⚠ </span>}
                         {whoText(item)}
                       </span>
                       <span className="sched-sr">
-                        {unreachable ? ", not reachable" : ""}: {spanLabel(item, timeZone)}
+                        {unreachable ? ", not reachable" : ""}: {when}
                       </span>
                     </li>
                   );

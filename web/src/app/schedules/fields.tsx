@@ -1,6 +1,6 @@
 // Small form pieces the schedule forms share: a labelled field with the server's message beside
 // it, and a date + time pair read on the schedule's clock.
-import type { ReactNode } from "react";
+import { memo, type ReactNode } from "react";
 import { fromInputs, toInputs } from "../oncall/zoned";
 
 /** A label, the control, and the server's message about it (tied to the control for screen readers). */
@@ -65,7 +65,8 @@ export function knownZones(): string[] {
   return ["UTC", ...(intl.supportedValuesOf?.("timeZone") ?? [])];
 }
 
-export function ZoneList({ id }: { id: string }) {
+/** The zone suggestions (some 400): drawn once, not again at every change of the form. */
+export const ZoneList = memo(function ZoneList({ id }: { id: string }) {
   return (
     <datalist id={id}>
       {knownZones().map((zone) => (
@@ -73,4 +74,4 @@ export function ZoneList({ id }: { id: string }) {
       ))}
     </datalist>
   );
-}
+});

@@ -67,10 +67,21 @@ export function dayLabel(at: number, timeZone: string): string {
   return `${WEEKDAYS[p.weekday]} ${p.day} ${MONTHS[p.month - 1]}`;
 }
 
+// A timeline writes the same handoff instants many times (each piece, its tooltip, the list),
+// and each reading of the zone's clock is an Intl call: they are kept, a few thousand at most.
+const labels = new Map<string, string>();
+
 /** "Mon 7 Dec 09:00" on the zone's calendar and clock. */
 export function instantLabel(at: number, timeZone: string): string {
-  const p = zonedParts(at, timeZone);
-  return `${dayLabel(at, timeZone)} ${String(p.hour).padStart(2, "0")}:${String(p.minute).padStart(2, "0")}`;
+  const key = `${timeZone} ${at}`;
+  let label = labels.get(key);
+  if (label === undefined) {
+    const p = zonedParts(at, timeZone);
+    label = `${WEEKDAYS[p.weekday]} ${p.day} ${MONTHS[p.month - 1]} ${String(p.hour).padStart(2, "0")}:${String(p.minute).padStart(2, "0")}`;
+    if (labels.size > 5000) labels.clear();
+    labels.set(key, label);
+  }
+  return label;
 }
 
 /** "Mon 7 Dec 09:00 – Tue 8 Dec 09:00": a span as text, for the lists and screen readers. */
