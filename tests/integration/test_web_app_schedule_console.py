@@ -299,3 +299,68 @@ def test_a_layers_turn_order_by_keyboard_button_and_drag(browser: Browser, site:
     layers = api_final(site, token, schedule_id, now, now + timedelta(days=1))["layers"]
     current = [layer for layer in layers if layer["endsOn"] is None or instant(layer["endsOn"]) > now]
     assert [layer["userIds"] for layer in current] == [[str(site.org.bob_id), str(admin_id), str(site.org.alice_id)]]
+
+
+def test_layers_reordered_and_deleted_live_edits_and_a_schedule_in_use_kept(browser: Browser, site: Site, admin: tuple[int, str]) -> None:
+    from pagerline.models import EscalationRule
+
+    _, token = admin
+
+    async def made() -> int:
+        schedule = await create_schedule("Layers", "UTC", ScheduleKind.RECURRING, site.org.team_id, [
+            LayerInput(datetime(2026, 1, 5, 9, tzinfo=UTC), "P7D", [site.org.alice_id]),
+            LayerInput(datetime(2026, 1, 5, 9, tzinfo=UTC), "P1D", [site.org.bob_id]),
+        ])
+        rule = await EscalationRule.filter(policy_id=site.org.policy_id).order_by("position").first()
+        assert rule is not None
+        await rule.schedules.add(schedule)
+        return schedule.id
+
+    async def out_of_policy() -> None:
+        rule = await EscalationRule.filter(policy_id=site.org.policy_id).order_by("position").first()
+        assert rule is not None
+        await rule.schedules.clear()
+
+    schedule_id = outside_playwright(lambda: in_db(site.url, made))
+
+    def layers() -> list[dict[str, Any]]:
+        found = data(site.server.url, token, "query($id: ID!) { schedule(id: $id) { layers { id position userIds } } }", id=str(schedule_id))
+        return sorted(found["schedule"]["layers"], key=lambda layer: layer["position"])
+
+    alice_layer, bob_layer = (layer["id"] for layer in layers())
+    page = open_in(browser, site, "desktop")
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD, alert_list=False)
+    go(page, f"/admin/schedules/{schedule_id}")
+    cards = page.locator(".sched-layer h4")
+    cards.first.wait_for()
+    assert [" ".join(text.split()) for text in cards.all_inner_texts()] == ["Layer 2 (1 day turns)", "Layer 1 (1 week turns)"]
+
+    page.get_by_role("button", name="Move layer up from Layer 1").click()
+    page.locator("#schedule-status", has_text="Layer 1 is now layer 2.").wait_for()
+    assert [layer["id"] for layer in layers()] == [bob_layer, alice_layer]
+    page.locator(f'.sched-layer[data-layer-id="{alice_layer}"] h4', has_text="Layer 2").wait_for()
+
+    # Another admin's edit shows up by itself.
+    data(site.server.url, token, 'mutation($id: ID!) { updateSchedule(id: $id, name: "Layers renamed") { id } }', id=str(schedule_id))
+    page.get_by_role("heading", name="Layers renamed").wait_for()
+
+    bob_card = page.locator(f'.sched-layer[data-layer-id="{bob_layer}"]')
+    bob_card.get_by_role("button", name="Delete layer 1").click()
+    bob_card.get_by_role("button", name="Yes, delete Layer 1").click()
+    page.locator("#schedule-status", has_text="Layer 1 deleted.").wait_for()
+    assert [layer["id"] for layer in layers()] == [alice_layer]
+    accessible(page, "layers")
+
+    # A policy pages the schedule: the server refuses, naming it, and the schedule stays.
+    page.get_by_role("button", name="Delete schedule").click()
+    page.get_by_role("button", name="Yes, delete Layers renamed").click()
+    assert "Ops policy" in page.locator("#delete-problem").inner_text()
+    assert len(layers()) == 1
+
+    outside_playwright(lambda: in_db(site.url, out_of_policy))
+    page.get_by_role("button", name="Delete schedule").click()
+    page.get_by_role("button", name="Yes, delete Layers renamed").click()
+    page.wait_for_url("**/admin/schedules")
+    page.locator("#schedule-list, .empty").first.wait_for()
+    assert page.locator(f'#schedule-list li[data-schedule-id="{schedule_id}"]').count() == 0
+    assert data(site.server.url, token, "query($id: ID!) { schedule(id: $id) { id } }", id=str(schedule_id))["schedule"] is None

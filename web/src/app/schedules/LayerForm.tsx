@@ -35,8 +35,8 @@ const FIELDS = {
 };
 
 export function LayerForm({
-  formId, scheduleId, timeZone, people, layer, onSaved,
-}: { formId: string; scheduleId: string; timeZone: string; people: readonly Person[]; layer: LayerRow | null; onSaved: (text: string) => void }) {
+  formId, number, scheduleId, timeZone, people, layer, onSaved,
+}: { formId: string; number: number; scheduleId: string; timeZone: string; people: readonly Person[]; layer: LayerRow | null; onSaved: (text: string) => void }) {
   const { session } = useShell();
   const length = layer ? parseRotation(layer.rotation) : { count: 1, unit: "weeks" as RotationUnit };
   const [custom] = useState(layer && !length ? layer.rotation : null);
@@ -91,7 +91,7 @@ export function LayerForm({
   const otherError = unplacedMessage(error, Object.values(FIELDS).flat());
 
   return (
-    <form className="sched-form" onSubmit={submit} aria-label={layer ? `Edit layer ${layer.position + 1}` : "New layer"}>
+    <form className="sched-form" onSubmit={submit} aria-label={layer ? `Edit layer ${number}` : "New layer"}>
       {layer && (
         <p className="hint">
           {started ? "Started" : "Starts"} {instantLabel(Date.parse(layer.startsOn), timeZone)}
@@ -175,7 +175,7 @@ export function LayerForm({
       <UserOrder id={`${formId}-people`} people={people} order={order} onChange={setOrder} error={usersError} />
       <p className="sched-buttons">
         <button type="submit" disabled={busy}>
-          {layer ? `Save layer ${layer.position + 1}` : "Add layer"}
+          {layer ? `Save layer ${number}` : "Add layer"}
         </button>
       </p>
       {otherError && (

@@ -1,7 +1,7 @@
 // One schedule in the console: its name and time zone, its layers (recurring) or fixed shifts
 // (static), its overrides, deleting it, and its timeline. Everything reloads after each change
 // and when someone else changes who is on call on it.
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import {
   ConsoleDeleteLayerDocument, ConsoleDeleteScheduleDocument, ConsoleMoveLayerDocument, ConsoleScheduleDocument,
   ConsoleTimelineDocument, ConsoleUpdateScheduleDocument, type ConsoleScheduleQuery, type ConsoleTimelineQuery,
@@ -11,6 +11,7 @@ import { errorText } from "../shell/errors";
 import { Link } from "../shell/Link";
 import { navigate } from "../shell/router";
 import { usePageTitle } from "../shell/usePageTitle";
+import { useConfigChanges } from "../admin/useConfigChanges";
 import { useOnCallChanges } from "../oncall/useOnCallChanges";
 import { knownZone } from "../oncall/zoned";
 import { Field, ZoneList, describedBy } from "./fields";
@@ -19,6 +20,7 @@ import { LayerForm } from "./LayerForm";
 import { OverridesEditor, StaticShiftsEditor } from "./ShiftsEditors";
 import { Timeline } from "./Timeline";
 import { timelineWindow, type Window } from "./timeline";
+import { layerNumbers } from "./order";
 import { describeRotation } from "./rotation";
 
 type Loaded = NonNullable<ConsoleScheduleQuery["schedule"]>;
@@ -36,7 +38,7 @@ export function ScheduleEditor({ id, params }: { id: string; params: URLSearchPa
   usePageTitle(schedule ? `Schedule ${schedule.name}` : "Schedule");
   const paramsKey = params.toString();
 
-  const load = useCallback(async () => {
+  const fetchAll = useCallback(async () => {
     const answer = await session.client.query(ConsoleScheduleDocument, { id }, { requestPolicy: "network-only" }).toPromise();
     if (answer.error) return failed("Could not load the schedule", answer.error);
     if (!answer.data) return;
@@ -52,10 +54,37 @@ export function ScheduleEditor({ id, params }: { id: string; params: URLSearchPa
     if (shifts.error) return failed("Could not load the timeline", shifts.error);
     if (shifts.data?.schedule) setTimeline({ data: shifts.data.schedule, window, timeZone });
   }, [session, failed, id, paramsKey]);
+  // One change arrives several ways (the save's own answer, the on-call and the configuration
+  // feeds): a reload asked for while one runs is made once, after it.
+  const loading = useRef<{ running: boolean; again: boolean }>({ running: false, again: false });
+  // The reload made after a running one reads the address as it is then (weeks, from).
+  const latest = useRef(fetchAll);
+  latest.current = fetchAll;
+  const load = useCallback(async () => {
+    const state = loading.current;
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    state.running = true;
+    try {
+      do {
+        state.again = false;
+        await latest.current();
+      } while (state.again);
+    } finally {
+      state.running = false;
+    }
+  }, []);
   useEffect(() => {
     void load();
-    return session.onConnected(() => void load());
-  }, [session, load]);
+  }, [load, fetchAll]);
+  useEffect(() => session.onConnected(() => void load()), [session, load]);
+  // Live: an edit by another admin (this schedule, or people's names and reachability), an
+  // override or an accepted coverage request.
+  useConfigChanges(["SCHEDULE", "USER"], (change) => {
+    if (change.kind === "USER" || change.id === id) void load();
+  });
   useOnCallChanges(
     useCallback((scheduleIds: string[]) => {
       if (scheduleIds.includes(id)) void load();
@@ -83,7 +112,8 @@ export function ScheduleEditor({ id, params }: { id: string; params: URLSearchPa
   const current = schedule.layers
     .filter((layer) => !layer.endsOn || Date.parse(layer.endsOn) > now)
     .sort((a, b) => b.position - a.position || Date.parse(a.startsOn) - Date.parse(b.startsOn));
-  const topPosition = Math.max(-1, ...current.map((layer) => layer.position));
+  // moveLayer counts places from the bottom (0, 1, …) over every layer, ended versions too.
+  const numbers = layerNumbers(schedule.layers.map((layer) => layer.position));
 
   return (
     <section aria-labelledby="section-title" id="schedule-editor" data-schedule-id={schedule.id}>
@@ -105,12 +135,12 @@ export function ScheduleEditor({ id, params }: { id: string; params: URLSearchPa
           {current.length === 0 && <p className="empty">No layers yet: nobody is on call.</p>}
           <ol className="plain-list">
             {current.map((layer) => (
-              <LayerCard key={`${layer.id}-${version}`} layer={layer} top={topPosition} scheduleId={schedule.id} timeZone={timeZone} users={users} onSaved={saved} />
+              <LayerCard key={`${layer.id}-${version}`} layer={layer} number={numbers.get(layer.position) ?? 1} count={numbers.size} scheduleId={schedule.id} timeZone={timeZone} users={users} onSaved={saved} />
             ))}
           </ol>
           <details className="card sched-new-layer">
             <summary>Add a layer</summary>
-            <LayerForm key={`new-${version}`} formId="new-layer" scheduleId={schedule.id} timeZone={timeZone} people={users} layer={null} onSaved={saved} />
+            <LayerForm key={`new-${version}`} formId="new-layer" number={numbers.size + 1} scheduleId={schedule.id} timeZone={timeZone} people={users} layer={null} onSaved={saved} />
           </details>
         </section>
       )}
@@ -161,16 +191,17 @@ function Details({ schedule, onSaved }: { schedule: Loaded; onSaved: (text: stri
 }
 
 function LayerCard({
-  layer, top, scheduleId, timeZone, users, onSaved,
-}: { layer: Layer; top: number; scheduleId: string; timeZone: string; users: ConsoleScheduleQuery["users"]; onSaved: (text: string) => void }) {
+  layer, number, count, scheduleId, timeZone, users, onSaved,
+}: { layer: Layer; number: number; count: number; scheduleId: string; timeZone: string; users: ConsoleScheduleQuery["users"]; onSaved: (text: string) => void }) {
   const { session } = useShell();
   const [confirming, setConfirming] = useState(false);
   const [problem, setProblem] = useState("");
-  const title = `Layer ${layer.position + 1}`;
-  const move = async (position: number) => {
-    const result = await session.client.mutation(ConsoleMoveLayerDocument, { id: layer.id, position }).toPromise();
+  const title = `Layer ${number}`;
+  /** To place `to` (1 at the bottom); the server counts from 0. */
+  const move = async (to: number) => {
+    const result = await session.client.mutation(ConsoleMoveLayerDocument, { id: layer.id, position: to - 1 }).toPromise();
     if (result.error) return setProblem(errorText(result.error));
-    onSaved(`${title} moved to position ${position + 1}.`);
+    onSaved(`${title} is now layer ${to}.`);
   };
   const remove = async () => {
     const result = await session.client.mutation(ConsoleDeleteLayerDocument, { id: layer.id }).toPromise();
@@ -183,15 +214,15 @@ function LayerCard({
         {title} <span className="hint">({describeRotation(layer.rotation)} turns)</span>
       </h4>
       <p className="sched-buttons">
-        <button type="button" disabled={layer.position >= top} onClick={() => move(layer.position + 1)}>
+        <button type="button" disabled={number >= count} onClick={() => move(number + 1)}>
           Move layer up<span className="sched-sr"> from {title}</span>
         </button>
-        <button type="button" disabled={layer.position <= 0} onClick={() => move(layer.position - 1)}>
+        <button type="button" disabled={number <= 1} onClick={() => move(number - 1)}>
           Move layer down<span className="sched-sr"> from {title}</span>
         </button>
         {!confirming && (
           <button type="button" onClick={() => setConfirming(true)}>
-            Delete layer<span className="sched-sr"> {layer.position + 1}</span>
+            Delete layer<span className="sched-sr"> {number}</span>
           </button>
         )}
         {confirming && (
@@ -210,7 +241,7 @@ function LayerCard({
           {problem}
         </p>
       )}
-      <LayerForm formId={`layer-${layer.id}`} scheduleId={scheduleId} timeZone={timeZone} people={users} layer={layer} onSaved={onSaved} />
+      <LayerForm formId={`layer-${layer.id}`} number={number} scheduleId={scheduleId} timeZone={timeZone} people={users} layer={layer} onSaved={onSaved} />
     </li>
   );
 }

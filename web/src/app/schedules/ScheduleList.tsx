@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import { ConsoleSchedulesDocument, type ConsoleSchedulesQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { Link } from "../shell/Link";
-import { useOnCallChanges } from "../oncall/useOnCallChanges";
+import { useConfigChanges } from "../admin/useConfigChanges";
 
 export function ScheduleList() {
   const { session, failed } = useShell();
@@ -21,8 +21,8 @@ export function ScheduleList() {
     load();
     return session.onConnected(load);
   }, [session, load]);
-  // Another admin's new or renamed schedule shows up without a reload.
-  useOnCallChanges(useCallback(() => load(), [load]));
+  // Another admin's new, renamed or deleted schedule shows up without a reload.
+  useConfigChanges(["SCHEDULE"], load);
 
   return (
     <section aria-labelledby="section-title" aria-busy={schedules === null}>

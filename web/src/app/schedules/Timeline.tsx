@@ -5,6 +5,7 @@
 import type { ReactNode } from "react";
 import type { ConsoleTimelineQuery } from "../../gql/graphql";
 import { Link } from "../shell/Link";
+import { layerNumbers } from "./order";
 import { MAX_WEEKS, MIN_WEEKS, piecesIn, shiftedFrom, spanLabel, timelineWeeks, type Span, type TimelineWeek, type Window } from "./timeline";
 
 type TimelineData = NonNullable<ConsoleTimelineQuery["schedule"]>;
@@ -30,9 +31,10 @@ export function timelineRows(data: TimelineData): Row[] {
     items.push(...layer.shifts.map((shift) => ({ start: shift.start, end: shift.end, who: shift.user, kind: "shift" as const })));
     byPosition.set(layer.position, items);
   }
+  const numbers = layerNumbers(byPosition.keys());
   const layers = [...byPosition.entries()]
     .sort(([a], [b]) => b - a)
-    .map(([position, items]) => ({ key: `layer-${position}`, title: `Layer ${position + 1}`, items }));
+    .map(([position, items]) => ({ key: `layer-${numbers.get(position)}`, title: `Layer ${numbers.get(position)}`, items }));
   const overrides = { key: "overrides", title: "Overrides", items: data.overrides.map((o) => ({ start: o.start, end: o.end, who: o.user, kind: "shift" as const })) };
   const final = {
     key: "final",

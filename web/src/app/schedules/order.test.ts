@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { moveItem, movedText } from "./order";
+import { layerNumbers, moveItem, movedText } from "./order";
 import { describeRotation, formatRotation, parseRotation } from "./rotation";
 
 describe("moveItem", () => {
@@ -39,5 +39,15 @@ describe("rotation lengths", () => {
     expect(describeRotation("P7D")).toBe("1 week");
     expect(describeRotation("PT12H")).toBe("12 hours");
     expect(describeRotation("PT1H30M")).toBe("PT1H30M");
+  });
+});
+
+describe("layerNumbers", () => {
+  it("numbers the layers from the bottom, versions and holes included", () => {
+    expect([...layerNumbers([4, 0, 4, 2])]).toEqual([
+      [0, 1],
+      [2, 2],
+      [4, 3],
+    ]);
   });
 });

@@ -15,3 +15,9 @@ export function moveItem<T>(items: readonly T[], from: number, to: number): T[] 
 export function movedText(name: string, position: number, total: number): string {
   return `${name} moved to position ${position + 1} of ${total}`;
 }
+
+/** A schedule's layers numbered 1, 2, … from the bottom: the server's positions may have holes
+ * (a deleted layer), and the versions of one layer share its position. Position → number. */
+export function layerNumbers(positions: Iterable<number>): Map<number, number> {
+  return new Map([...new Set(positions)].sort((a, b) => a - b).map((position, index) => [position, index + 1]));
+}
