@@ -364,3 +364,57 @@ def test_layers_reordered_and_deleted_live_edits_and_a_schedule_in_use_kept(brow
     page.locator("#schedule-list, .empty").first.wait_for()
     assert page.locator(f'#schedule-list li[data-schedule-id="{schedule_id}"]').count() == 0
     assert data(site.server.url, token, "query($id: ID!) { schedule(id: $id) { id } }", id=str(schedule_id))["schedule"] is None
+
+
+def test_a_static_schedule_its_shifts_and_the_servers_refusals_beside_their_fields(browser: Browser, site: Site, admin: tuple[int, str]) -> None:
+    _, token = admin
+
+    async def made() -> int:
+        return (await create_schedule("Fixed", "Europe/Berlin", ScheduleKind.STATIC, site.org.team_id)).id
+
+    schedule_id = outside_playwright(lambda: in_db(site.url, made))
+    zone = ZoneInfo("Europe/Berlin")
+    page = open_in(browser, site, "desktop")
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD, alert_list=False)
+    start, until = open_timeline(page, site, schedule_id, date(2027, 3, 22), 1, zone)
+    assert page.locator(".sched-layers").count() == 0  # a static schedule has no layers
+
+    form = page.get_by_role("form", name="Add shift")
+    form.get_by_label("Person").select_option(label="Alice")
+    form.get_by_label("Start date").fill("2027-03-23")
+    form.get_by_label("Start time").fill("08:00")
+    form.get_by_label("End date").fill("2027-03-23")
+    form.get_by_label("End time").fill("20:00")
+    form.get_by_role("button", name="Add shift").click()
+    page.locator("#schedule-status", has_text="Shift added.").wait_for()
+    page.locator("#static-shift-list li").first.wait_for()
+    assert [" ".join(t.split()) for t in page.locator("#static-shift-list li .tl-when").all_inner_texts()] == ["Tue 23 Mar 08:00 – Tue 23 Mar 20:00"]
+    shifts = api_final(site, token, schedule_id, start, until)["shifts"]
+    assert [(instant(s["start"]), instant(s["end"]), s["user"]["id"]) for s in shifts] == [
+        (datetime(2027, 3, 23, 7, tzinfo=UTC), datetime(2027, 3, 23, 19, tzinfo=UTC), str(site.org.alice_id))
+    ]
+    assert [(i["start"], i["end"]) for i in listed_final(page)] == [(s["start"], s["end"]) for s in shifts]
+
+    # An end before the start: the server's message beside the end, nothing added.
+    form.get_by_label("Person").select_option(label="Bob")
+    form.get_by_label("Start date").fill("2027-03-24")
+    form.get_by_label("Start time").fill("10:00")
+    form.get_by_label("End date").fill("2027-03-24")
+    form.get_by_label("End time").fill("09:00")
+    form.get_by_role("button", name="Add shift").click()
+    assert page.locator("#new-shift-end-error").inner_text() == "A shift must end after it starts"
+    assert page.locator("#new-shift-end-date").get_attribute("aria-describedby") == "new-shift-end-error"
+    assert len(api_final(site, token, schedule_id, start, until)["shifts"]) == 1
+
+    # An unknown time zone: beside the time zone field, the schedule unchanged.
+    page.get_by_label("Time zone", exact=True).fill("Mars/Olympus")
+    page.get_by_role("button", name="Save name and time zone").click()
+    assert page.locator("#edit-schedule-timezone-error").inner_text() == "Unknown time zone 'Mars/Olympus'"
+    assert page.get_by_label("Time zone", exact=True).get_attribute("aria-describedby") == "edit-schedule-timezone-error"
+    zone_now = data(site.server.url, token, "query($id: ID!) { schedule(id: $id) { timezone } }", id=str(schedule_id))["schedule"]["timezone"]
+    assert zone_now == "Europe/Berlin"
+    accessible(page, "static schedule with refusals")
+
+    page.get_by_role("button", name="Delete shift Alice").click()
+    page.locator("#schedule-status", has_text="Shift deleted.").wait_for()
+    assert api_final(site, token, schedule_id, start, until)["shifts"] == []

@@ -44,12 +44,12 @@ export function WhenInputs({
   id, label, value, onChange, required = true, error = null,
 }: { id: string; label: string; value: When; onChange: (value: When) => void; required?: boolean; error?: string | null }) {
   return (
-    <fieldset className="sched-when" aria-describedby={describedBy(id, error)}>
+    <fieldset className="sched-when">
       <legend>{label}</legend>
       <label htmlFor={`${id}-date`}>{label} date</label>
-      <input id={`${id}-date`} type="date" required={required} value={value.date} onChange={(event) => onChange({ ...value, date: event.currentTarget.value })} />
+      <input id={`${id}-date`} type="date" required={required} aria-describedby={describedBy(id, error)} value={value.date} onChange={(event) => onChange({ ...value, date: event.currentTarget.value })} />
       <label htmlFor={`${id}-time`}>{label} time</label>
-      <input id={`${id}-time`} type="time" required={required} value={value.time} onChange={(event) => onChange({ ...value, time: event.currentTarget.value })} />
+      <input id={`${id}-time`} type="time" required={required} aria-describedby={describedBy(id, error)} value={value.time} onChange={(event) => onChange({ ...value, time: event.currentTarget.value })} />
       {error && (
         <p id={`${id}-error`} className="sched-error" role="alert">
           {error}
