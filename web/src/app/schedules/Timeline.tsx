@@ -14,6 +14,8 @@ type Who = { id: string; name: string; reachable: boolean | null } | null;
 interface RowItem extends Span {
   who: Who;
   kind: "shift" | "gap";
+  /** In the final schedule: where the shift comes from ("layer", "override", "static"). */
+  source?: string;
 }
 
 interface Row {
@@ -40,7 +42,7 @@ export function timelineRows(data: TimelineData): Row[] {
     key: "final",
     title: "Final schedule",
     items: [
-      ...data.shifts.map((shift) => ({ start: shift.start, end: shift.end, who: shift.user, kind: "shift" as const })),
+      ...data.shifts.map((shift) => ({ start: shift.start, end: shift.end, who: shift.user, kind: "shift" as const, source: shift.source })),
       ...data.gaps.map((gap) => ({ start: gap.start, end: gap.end, who: null, kind: "gap" as const })),
     ],
   };
@@ -87,7 +89,7 @@ function Week({ week, rows, timeZone }: { week: TimelineWeek; rows: Row[]; timeZ
                   return (
                     <li
                       key={`${item.kind}-${item.start}-${item.who?.id ?? ""}-${index}`}
-                      className={`tl-piece tl-${item.kind}${unreachable ? " tl-unreachable" : ""}`}
+                      className={`tl-piece tl-${item.kind}${item.source === "override" ? " tl-from-override" : ""}${unreachable ? " tl-unreachable" : ""}`}
                       data-start={item.start}
                       data-end={item.end}
                       data-user-id={item.who?.id ?? ""}
@@ -99,6 +101,7 @@ function Week({ week, rows, timeZone }: { week: TimelineWeek; rows: Row[]; timeZ
                         {whoText(item)}
                       </span>
                       <span className="sched-sr">
+                        {item.source === "override" ? " (override)" : ""}
                         {unreachable ? ", not reachable" : ""}: {when}
                       </span>
                     </li>
