@@ -17,7 +17,7 @@ export function CopyField({ id, label, value }: { id: string; label: string; val
     <div className="copy-field">
       <label htmlFor={id}>{label}</label>
       <input id={id} readOnly value={value} onFocus={(event) => event.currentTarget.select()} />
-      <button type="button" onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>
+      <button type="button" onClick={copy} aria-label={`Copy ${label}`}>
         Copy
       </button>
       <span role="status" aria-live="polite">

@@ -41,8 +41,6 @@ const RULE_LABELS: Record<PriorityRule, string> = {
 export function SourcePolicy({ source, choices }: { source: SourceItemFragment; choices: SourceChoices }) {
   const { session, failed } = useShell();
   const [policy, setPolicy] = useState<SourcePolicyItemFragment | null>(null);
-  // Bumped after a save, so the forms start again from what the server kept.
-  const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => {
     void session.client
       .query(SourcePolicyDocument, { id: source.id }, { requestPolicy: "network-only" })
@@ -59,16 +57,15 @@ export function SourcePolicy({ source, choices }: { source: SourceItemFragment; 
     const answer = await session.client.mutation(UpdateSourcePolicyDocument, { id: source.id, input: input as AlertSourcePolicyInput }).toPromise();
     if (answer.error) return fieldError(answer.error, known);
     if (answer.data) setPolicy(answer.data.updateAlertSourcePolicy);
-    setGeneration((g) => g + 1);
     return null;
   };
 
   if (!policy) return <section aria-busy="true" aria-label="Policy" />;
   return (
     <>
-      <PolicySettings key={`settings-${generation}`} policy={policy} choices={choices} save={save} />
-      <TemplateEditor key={`templates-${generation}`} source={source} stored={policy.templates} save={save} />
-      <FilterEditor key={`filter-${generation}`} stored={policy.eventFilter} save={save} />
+      <PolicySettings policy={policy} choices={choices} save={save} />
+      <TemplateEditor source={source} stored={policy.templates} save={save} />
+      <FilterEditor stored={policy.eventFilter} save={save} />
       <DroppedEvents source={source} count={policy.droppedEventCount} inMaintenance={policy.inMaintenance} />
     </>
   );
