@@ -1,6 +1,6 @@
 // Alert actions in the admin console: webhooks and Slack messages sent when alerts change, for
 // one source or all sources of a team. Listed across all sources; each can be enabled or
-// disabled, deleted, and (a MANUAL one) run on an alert, whose delivery log is then shown. The
+// disabled, edited, deleted, and (a MANUAL one) run on an alert, whose delivery log is then shown. The
 // signing secret is in the create answer only, so it is shown once.
 import type { Client } from "@urql/core";
 import { useState, type FormEvent } from "react";
@@ -12,6 +12,7 @@ import {
   SetActionEnabledDocument,
   SourceAlertActionsDocument,
   SourceChoicesDocument,
+  UpdateActionDocument,
   type ActionDeliveriesQuery,
   type AlertActionKind,
   type AlertActionMode,
@@ -103,6 +104,7 @@ function ActionItem({ action, scope, secret, changed }: { action: Action; scope:
   const [alertId, setAlertId] = useState("");
   const [deliveries, setDeliveries] = useState<Delivery[] | null>(null);
   const [runResult, setRunResult] = useState("");
+  const [editing, setEditing] = useState(false);
   const toggle = async () => {
     const answer = await session.client.mutation(SetActionEnabledDocument, { id: action.id, enabled: !action.enabled }).toPromise();
     changed(answer.error ? errorText(answer.error) : `${action.name} ${action.enabled ? "disabled" : "enabled"}.`);
@@ -133,7 +135,21 @@ function ActionItem({ action, scope, secret, changed }: { action: Action; scope:
         {action.mode === "AUTOMATIC" ? ` on ${action.triggers.join(", ")}` : ""}
       </span>
       {secret && <CopyField id={`action-secret-${action.id}`} label="Signing secret" value={secret} />}
+      {editing && (
+        <EditAction
+          action={action}
+          done={(text) => {
+            setEditing(false);
+            if (text) changed(text);
+          }}
+        />
+      )}
       <div className="admin-row">
+        {!editing && (
+          <button type="button" onClick={() => setEditing(true)} aria-label={`Edit ${action.name}`}>
+            Edit
+          </button>
+        )}
         <button type="button" onClick={toggle} aria-label={`${action.enabled ? "Disable" : "Enable"} ${action.name}`}>
           {action.enabled ? "Disable" : "Enable"}
         </button>
@@ -169,6 +185,69 @@ function ActionItem({ action, scope, secret, changed }: { action: Action; scope:
   );
 }
 
+function TriggerChoices({ prefix, triggers, setTriggers, error }: { prefix: string; triggers: AlertActionTrigger[]; setTriggers: (t: AlertActionTrigger[]) => void; error: string }) {
+  return (
+    <fieldset aria-describedby={`${prefix}-triggers-error`}>
+      <legend>When</legend>
+      {TRIGGERS.map((trigger) => (
+        <div key={trigger} className="admin-row">
+          <input
+            id={`${prefix}-trigger-${trigger}`}
+            type="checkbox"
+            checked={triggers.includes(trigger)}
+            onChange={(e) => setTriggers(e.currentTarget.checked ? [...triggers, trigger] : triggers.filter((t) => t !== trigger))}
+          />
+          <label htmlFor={`${prefix}-trigger-${trigger}`}>{trigger.toLowerCase().replace(/_/g, " ")}</label>
+        </div>
+      ))}
+      <FieldMessage id={`${prefix}-triggers-error`} text={error} />
+    </fieldset>
+  );
+}
+
+function EditAction({ action, done }: { action: Action; done: (text: string) => void }) {
+  const { session } = useShell();
+  const [name, setName] = useState(action.name);
+  const [url, setUrl] = useState(action.url);
+  const [mode, setMode] = useState<AlertActionMode>(action.mode);
+  const [triggers, setTriggers] = useState<AlertActionTrigger[]>(action.triggers);
+  const [error, setError] = useState<FieldError | null>(null);
+  const prefix = `edit-action-${action.id}`;
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const answer = await session.client
+      .mutation(UpdateActionDocument, { id: action.id, name: name.trim(), url: url.trim(), mode, triggers: mode === "MANUAL" ? null : triggers })
+      .toPromise();
+    if (answer.error) return setError(fieldError(answer.error, ["url", "triggers"]));
+    done(`${name.trim()} saved.`);
+  };
+  return (
+    <form className="admin-form" aria-label={`Edit ${action.name}`} onSubmit={submit}>
+      <label htmlFor={`${prefix}-name`}>Name of {action.name}</label>
+      <input id={`${prefix}-name`} value={name} onChange={(e) => setName(e.currentTarget.value)} required aria-describedby={`${prefix}-name-error`} />
+      <FieldMessage id={`${prefix}-name-error`} text={messageFor(error, "name")} />
+      <label htmlFor={`${prefix}-url`}>URL of {action.name}</label>
+      <input id={`${prefix}-url`} type="url" value={url} onChange={(e) => setUrl(e.currentTarget.value)} required aria-describedby={`${prefix}-url-error`} />
+      <FieldMessage id={`${prefix}-url-error`} text={messageFor(error, "url")} />
+      <label htmlFor={`${prefix}-mode`}>{action.name} runs</label>
+      <select id={`${prefix}-mode`} value={mode} onChange={(e) => setMode(e.currentTarget.value as AlertActionMode)}>
+        <option value="AUTOMATIC">Automatically, on the chosen changes</option>
+        <option value="MANUAL">By hand, on an alert</option>
+      </select>
+      {mode === "AUTOMATIC" && <TriggerChoices prefix={prefix} triggers={triggers} setTriggers={setTriggers} error={messageFor(error, "triggers")} />}
+      <div className="admin-row">
+        <button type="submit">Save {action.name}</button>
+        <button type="button" onClick={() => done("")}>
+          Cancel
+        </button>
+      </div>
+      <p role="status" aria-live="polite" className="problem">
+        {unclaimed(error, ["name", "url", "mode", "triggers"])}
+      </p>
+    </form>
+  );
+}
+
 const FIELDS = ["name", "kind", "url", "triggers", "mode", "sourceId", "teamId"];
 
 function CreateAction({ data, made }: { data: Loaded; made: (id: string, secret: string) => void }) {
@@ -201,7 +280,6 @@ function CreateAction({ data, made }: { data: Loaded; made: (id: string, secret:
     const action = answer.data?.createAlertAction;
     if (action) made(action.id, action.secret ?? "");
   };
-  const toggle = (trigger: AlertActionTrigger, on: boolean) => setTriggers((list) => (on ? [...list, trigger] : list.filter((t) => t !== trigger)));
   return (
     <form className="admin-form admin-card" aria-labelledby="new-action-title" onSubmit={submit}>
       <h3 id="new-action-title">New alert action</h3>
@@ -235,18 +313,7 @@ function CreateAction({ data, made }: { data: Loaded; made: (id: string, secret:
         <option value="AUTOMATIC">Automatically, on the chosen changes</option>
         <option value="MANUAL">By hand, on an alert</option>
       </select>
-      {mode === "AUTOMATIC" && (
-        <fieldset aria-describedby="action-triggers-error">
-          <legend>When</legend>
-          {TRIGGERS.map((trigger) => (
-            <div key={trigger} className="admin-row">
-              <input id={`trigger-${trigger}`} type="checkbox" checked={triggers.includes(trigger)} onChange={(e) => toggle(trigger, e.currentTarget.checked)} />
-              <label htmlFor={`trigger-${trigger}`}>{trigger.toLowerCase().replace(/_/g, " ")}</label>
-            </div>
-          ))}
-          <FieldMessage id="action-triggers-error" text={messageFor(error, "triggers")} />
-        </fieldset>
-      )}
+      {mode === "AUTOMATIC" && <TriggerChoices prefix="action" triggers={triggers} setTriggers={setTriggers} error={messageFor(error, "triggers")} />}
       <div className="admin-row">
         <button type="submit">Create action</button>
       </div>

@@ -9,6 +9,7 @@ import {
   DeleteHeartbeatMonitorDocument,
   SourceChoicesDocument,
   SourceHeartbeatsDocument,
+  UpdateHeartbeatMonitorDocument,
   type SourceHeartbeatsQuery,
 } from "../../gql/graphql";
 import { useShell } from "../shell/context";
@@ -43,6 +44,7 @@ export function HeartbeatsSection(_props: SectionProps) {
   const { session } = useShell();
   const { data, reload } = useAdminData("the heartbeats", loadHeartbeats, ["HEARTBEAT", "SOURCE"]);
   const [made, setMade] = useState<{ id: string; url: string } | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   const [result, setResult] = useState("");
   if (!data) return <section aria-busy="true" aria-label="Heartbeats" />;
   const names = new Map(data.sources.map((s) => [s.id, s.name]));
@@ -76,11 +78,25 @@ export function HeartbeatsSection(_props: SectionProps) {
               ) : null}
             </span>
             {made?.id === heartbeat.id && <CopyField id={`ping-url-${heartbeat.id}`} label="Ping URL" value={made.url} />}
-            <div className="admin-row">
-              <button type="button" onClick={() => remove(heartbeat)} aria-label={`Delete ${heartbeat.name}`}>
-                Delete
-              </button>
-            </div>
+            {editing === heartbeat.id ? (
+              <EditHeartbeat
+                heartbeat={heartbeat}
+                done={(text) => {
+                  setEditing(null);
+                  if (text) setResult(text);
+                  reload();
+                }}
+              />
+            ) : (
+              <div className="admin-row">
+                <button type="button" onClick={() => setEditing(heartbeat.id)} aria-label={`Edit ${heartbeat.name}`}>
+                  Edit
+                </button>
+                <button type="button" onClick={() => remove(heartbeat)} aria-label={`Delete ${heartbeat.name}`}>
+                  Delete
+                </button>
+              </div>
+            )}
           </li>
         ))}
       </ul>
@@ -96,6 +112,39 @@ export function HeartbeatsSection(_props: SectionProps) {
         }}
       />
     </section>
+  );
+}
+
+function EditHeartbeat({ heartbeat, done }: { heartbeat: Heartbeat; done: (text: string) => void }) {
+  const { session } = useShell();
+  const [name, setName] = useState(heartbeat.name);
+  const [interval, setInterval] = useState(String(heartbeat.intervalSec));
+  const [error, setError] = useState<FieldError | null>(null);
+  const prefix = `heartbeat-${heartbeat.id}`;
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const answer = await session.client.mutation(UpdateHeartbeatMonitorDocument, { id: heartbeat.id, name: name.trim(), interval: Number(interval) }).toPromise();
+    if (answer.error) return setError(fieldError(answer.error, ["intervalSec"]));
+    done(`${name.trim()} saved.`);
+  };
+  return (
+    <form className="admin-form" aria-label={`Edit ${heartbeat.name}`} onSubmit={submit}>
+      <label htmlFor={`${prefix}-name`}>Name of {heartbeat.name}</label>
+      <input id={`${prefix}-name`} value={name} onChange={(e) => setName(e.currentTarget.value)} required aria-describedby={`${prefix}-name-error`} />
+      <FieldMessage id={`${prefix}-name-error`} text={messageFor(error, "name")} />
+      <label htmlFor={`${prefix}-interval`}>Interval of {heartbeat.name} (seconds)</label>
+      <input id={`${prefix}-interval`} type="number" inputMode="numeric" value={interval} onChange={(e) => setInterval(e.currentTarget.value)} required aria-describedby={`${prefix}-interval-error`} />
+      <FieldMessage id={`${prefix}-interval-error`} text={messageFor(error, "intervalSec")} />
+      <div className="admin-row">
+        <button type="submit">Save {heartbeat.name}</button>
+        <button type="button" onClick={() => done("")}>
+          Cancel
+        </button>
+      </div>
+      <p role="status" aria-live="polite" className="problem">
+        {unclaimed(error, ["name", "intervalSec"])}
+      </p>
+    </form>
   );
 }
 

@@ -1,6 +1,6 @@
 // Maintenance windows in the admin console: while one is on, its sources' events open no alerts
 // (they are kept as dropped events). Listed across all sources, planned and running first; a
-// window is made for one or more sources, ended now, or deleted (planned or ended ones: the
+// window is made for one or more sources, edited, ended now, or deleted (planned or ended ones: the
 // server refuses to delete a running window, which is ended instead).
 import type { Client } from "@urql/core";
 import { useState, type FormEvent } from "react";
@@ -10,6 +10,7 @@ import {
   EndMaintenanceDocument,
   SourceChoicesDocument,
   SourceMaintenanceDocument,
+  UpdateMaintenanceDocument,
   type SourceMaintenanceQuery,
 } from "../../gql/graphql";
 import { useShell } from "../shell/context";
@@ -51,7 +52,25 @@ function stateOf(window: Window, now: number): "planned" | "running" | "ended" {
 export function MaintenanceSection({ id }: SectionProps) {
   const { data, reload } = useAdminData("the maintenance windows", loadWindows, ["MAINTENANCE", "SOURCE"]);
   if (!data) return <section aria-busy="true" aria-label="Maintenance windows" />;
-  if (id === "new") return <WindowForm sources={data.sources} done={() => { reload(); navigate("/admin/maintenance"); }} />;
+  const done = () => {
+    reload();
+    navigate("/admin/maintenance");
+  };
+  if (id === "new") return <WindowForm window={null} sources={data.sources} done={done} />;
+  if (id !== null) {
+    const window = data.windows.find((w) => w.id === id);
+    if (!window) {
+      return (
+        <section aria-labelledby="section-title">
+          <h2 id="section-title">Maintenance window not found</h2>
+          <p>
+            It may have been deleted. <Link href="/admin/maintenance">All maintenance windows</Link>
+          </p>
+        </section>
+      );
+    }
+    return <WindowForm key={window.id} window={window} sources={data.sources} done={done} />;
+  }
   return <WindowList data={data} reload={reload} />;
 }
 
@@ -88,7 +107,12 @@ function WindowList({ data, reload }: { data: Loaded; reload: () => void }) {
               <span className="hint">Sources: {window.sourceIds.map((id) => names.get(id) ?? `#${id}`).join(", ")}</span>
               <div className="admin-row">
                 {state !== "ended" && (
-                  <button type="button" onClick={() => end(window)} aria-label={`End ${window.summary} now`}>
+                  <Link href={`/admin/maintenance/${window.id}`} aria-label={`Edit ${window.summary}`}>
+                    Edit
+                  </Link>
+                )}
+                {state !== "ended" && (
+                  <button type="button" onClick={() => end(window)} aria-label={`End now: ${window.summary}`}>
                     End now
                   </button>
                 )}
@@ -111,12 +135,13 @@ function WindowList({ data, reload }: { data: Loaded; reload: () => void }) {
 
 const FIELDS = ["summary", "start", "end", "sourceIds"];
 
-function WindowForm({ sources, done }: { sources: Loaded["sources"]; done: () => void }) {
+function WindowForm({ window, sources, done }: { window: Window | null; sources: Loaded["sources"]; done: () => void }) {
   const { session } = useShell();
-  const [summary, setSummary] = useState("");
-  const [start, setStart] = useState(() => toLocalInput(new Date().toISOString()));
-  const [end, setEnd] = useState(() => toLocalInput(new Date(Date.now() + 3_600_000).toISOString()));
-  const [chosen, setChosen] = useState<string[]>([]);
+  const [summary, setSummary] = useState(window?.summary ?? "");
+  const [start, setStart] = useState(() => toLocalInput(window?.start ?? new Date().toISOString()));
+  const [end, setEnd] = useState(() => toLocalInput(window?.end ?? new Date(Date.now() + 3_600_000).toISOString()));
+  const [chosen, setChosen] = useState<string[]>(window?.sourceIds ?? []);
+  const title = window ? `Edit ${window.summary}` : "New maintenance window";
   const [error, setError] = useState<FieldError | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -124,18 +149,21 @@ function WindowForm({ sources, done }: { sources: Loaded["sources"]; done: () =>
     const until = fromLocalInput(end);
     if (!from) return setError({ field: "start", message: "Give the start date and time." });
     if (!until) return setError({ field: "end", message: "Give the end date and time." });
-    const answer = await session.client.mutation(CreateMaintenanceDocument, { summary: summary.trim(), start: from, end: until, sources: chosen }).toPromise();
+    const values = { summary: summary.trim(), start: from, end: until, sources: chosen };
+    const answer = window
+      ? await session.client.mutation(UpdateMaintenanceDocument, { id: window.id, ...values }).toPromise()
+      : await session.client.mutation(CreateMaintenanceDocument, values).toPromise();
     if (answer.error) return setError(fieldError(answer.error));
     done();
   };
   const toggle = (id: string, on: boolean) => setChosen((ids) => (on ? [...ids, id] : ids.filter((x) => x !== id)));
   return (
     <section aria-labelledby="section-title">
-      <h2 id="section-title">New maintenance window</h2>
+      <h2 id="section-title">{title}</h2>
       <p>
         <Link href="/admin/maintenance">All maintenance windows</Link>
       </p>
-      <form className="admin-form admin-card" aria-label="New maintenance window" onSubmit={submit}>
+      <form className="admin-form admin-card" aria-label={title} onSubmit={submit}>
         <label htmlFor="window-summary">Summary</label>
         <input id="window-summary" value={summary} onChange={(e) => setSummary(e.currentTarget.value)} required aria-describedby="window-summary-error" />
         <FieldMessage id="window-summary-error" text={messageFor(error, "summary")} />
@@ -156,7 +184,7 @@ function WindowForm({ sources, done }: { sources: Loaded["sources"]; done: () =>
           <FieldMessage id="window-sources-error" text={messageFor(error, "sourceIds")} />
         </fieldset>
         <div className="admin-row">
-          <button type="submit">Create window</button>
+          <button type="submit">{window ? "Save window" : "Create window"}</button>
         </div>
         <p id="window-result" role="status" aria-live="polite" className="problem">
           {unclaimed(error, FIELDS)}

@@ -164,9 +164,9 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
                   </option>
                 ))}
               </select>
-              <label htmlFor={`weekly-${index}-start`}>from</label>
+              <label htmlFor={`weekly-${index}-start`}>Window {index + 1} from</label>
               <input id={`weekly-${index}-start`} type="time" value={row.start} onChange={(e) => setRow(index, { start: e.currentTarget.value })} required />
-              <label htmlFor={`weekly-${index}-end`}>to</label>
+              <label htmlFor={`weekly-${index}-end`}>Window {index + 1} to</label>
               <input id={`weekly-${index}-end`} value={row.end} onChange={(e) => setRow(index, { end: e.currentTarget.value })} placeholder="17:00 or 24:00" required />
               <button type="button" onClick={() => setWeekly((rows) => rows.filter((_, i) => i !== index))}>
                 Remove window {index + 1}
@@ -187,12 +187,12 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
               <label htmlFor={`exception-${index}-date`}>Exception {index + 1} date</label>
               <input id={`exception-${index}-date`} type="date" value={row.date} onChange={(e) => setException(index, { date: e.currentTarget.value })} required />
               <input id={`exception-${index}-closed`} type="checkbox" checked={row.closed} onChange={(e) => setException(index, { closed: e.currentTarget.checked })} />
-              <label htmlFor={`exception-${index}-closed`}>closed all day</label>
+              <label htmlFor={`exception-${index}-closed`}>Exception {index + 1} closed all day</label>
               {!row.closed && (
                 <>
-                  <label htmlFor={`exception-${index}-start`}>from</label>
+                  <label htmlFor={`exception-${index}-start`}>Exception {index + 1} from</label>
                   <input id={`exception-${index}-start`} type="time" value={row.start} onChange={(e) => setException(index, { start: e.currentTarget.value })} required />
-                  <label htmlFor={`exception-${index}-end`}>to</label>
+                  <label htmlFor={`exception-${index}-end`}>Exception {index + 1} to</label>
                   <input id={`exception-${index}-end`} value={row.end} onChange={(e) => setException(index, { end: e.currentTarget.value })} required />
                 </>
               )}
