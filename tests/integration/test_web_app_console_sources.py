@@ -1,7 +1,7 @@
 """The admin console's alert sources section in Chromium against a real server, on a desktop
 window and on a phone (390 × 844), axe on each state: create an Alertmanager source, copy its
 integration URL (the clipboard's text is the address, and Alertmanager's payload sent to it
-opens an alert); edit a webhook source's templates and watch the live preview (a bad template
+opens an alert); edit a webhook source's templates and watch the live preview on the payload the source received (a bad template
 and a refused payload shown beside the template they are about), save them; build an event filter
 with the form (its JSON shown), see the server's refusal beside the test's value, save it."""
 
@@ -167,8 +167,14 @@ def test_edit_templates_with_the_live_preview_and_build_a_filter(browser: Browse
     create_source(page, name, "Webhook (templates)")
     source_id = source_named(site, admin_token, name)["id"]
 
+    # What the monitor sent is offered as the sample payload.
+    sent = {"title": "disk full", "host": "db-1", "state": "alerting"}
+    url = page.get_by_role("textbox", name="Integration URL").input_value()
+    assert httpx.post(url, json=sent, timeout=10).status_code == 202
+    page.get_by_role("button", name="Check for new payloads").click()
+    page.get_by_role("button", name="Use this payload").click()
+    assert json.loads(page.get_by_label("Sample payload (JSON)").input_value()) == sent
     page.get_by_label("Summary template").fill("{{ title | upper }} on {{ host }}")
-    page.get_by_label("Sample payload (JSON)").fill(json.dumps({"title": "disk full", "host": "db-1", "state": "alerting"}))
     page.locator('[data-preview="summary"]', has_text="DISK FULL on db-1").wait_for()
     accessible(page, "template preview")
 
@@ -221,3 +227,14 @@ def test_edit_templates_with_the_live_preview_and_build_a_filter(browser: Browse
         ]
     }
     fits(page, viewport)
+
+    # A test event goes through the templates (replaying the payload received) and the filter.
+    page.get_by_role("button", name="Send a test event").click()
+    link = page.locator("#test-event-result").get_by_role("link")
+    link.wait_for()
+    alert_id = link.get_attribute("href").rsplit("/", 1)[-1]
+    alert = data(site.server.url, admin_token, "query($id: ID!) { alert(id: $id) { summary source { id } } }", id=alert_id)["alert"]
+    assert alert == {"summary": "DISK FULL on db-1", "source": {"id": source_id}}
+    accessible(page, "test event sent")
+    link.click()
+    page.locator(".alert-page").wait_for()

@@ -13,6 +13,7 @@ import { FieldMessage } from "./FieldMessage";
 import { fieldError, messageFor, unclaimed, type FieldError } from "./fieldErrors";
 import { INTEGRATION_LABELS, integrationUrl } from "./integration";
 import { SourcePolicy } from "./SourcePolicy";
+import { TestEvent } from "./TestEvent";
 import type { SourceChoices } from "./SourcesSection";
 
 interface Props {
@@ -34,6 +35,7 @@ export function SourceDetail({ source, choices, revealedKey, reveal, reload }: P
       <Integration source={source} revealedKey={revealedKey} reveal={reveal} />
       <SourceSettings source={source} choices={choices} reload={reload} />
       <SourcePolicy source={source} choices={choices} />
+      <TestEvent source={source} />
       <DeleteSource source={source} reload={reload} />
     </section>
   );
