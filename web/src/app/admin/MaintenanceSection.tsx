@@ -1,6 +1,6 @@
 // Maintenance windows in the admin console: while one is on, its sources' events open no alerts
 // (they are kept as dropped events). Listed across all sources, planned and running first; a
-// window is made for one or more sources, edited, ended now, or deleted (planned or ended ones: the
+// window is made for one or more sources, edited, ended now (a running one), or deleted (planned or ended ones: the
 // server refuses to delete a running window, which is ended instead).
 import type { Client } from "@urql/core";
 import { useState, type FormEvent } from "react";
@@ -111,7 +111,7 @@ function WindowList({ data, reload }: { data: Loaded; reload: () => void }) {
                     Edit
                   </Link>
                 )}
-                {state !== "ended" && (
+                {state === "running" && (
                   <button type="button" onClick={() => end(window)} aria-label={`End now: ${window.summary}`}>
                     End now
                   </button>
