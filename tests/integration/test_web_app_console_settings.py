@@ -69,6 +69,12 @@ def support_hours(page: Page, site: Site, token: str, viewport: str) -> None:
     page.get_by_role("button", name="Save support hours").click()
     page.locator("#hours-zone-error, #hours-result").filter(has_text="Mars/Olympus").first.wait_for()
     page.get_by_label("Time zone").fill("Europe/Lisbon")
+    page.get_by_label("Window 2 to").fill("25:00")  # beside window 2 this time
+    page.get_by_role("button", name="Save support hours").click()
+    page.locator("#weekly-1-error", has_text="25:00").wait_for()
+    assert page.locator("#hours-zone-error").inner_text() == ""
+    accessible(page, "support hours refused")
+    page.get_by_label("Window 2 to").fill("17:00")
     page.get_by_label("Window 1 to").fill("18:00")
     page.get_by_role("button", name="Save support hours").click()
     page.locator("#support-hours li", has_text=name).wait_for()

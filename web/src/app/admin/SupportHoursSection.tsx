@@ -171,6 +171,7 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
               <button type="button" onClick={() => setWeekly((rows) => rows.filter((_, i) => i !== index))}>
                 Remove window {index + 1}
               </button>
+              <FieldMessage id={`weekly-${index}-error`} text={messageFor(error, `weekly[${index}]`)} />
             </div>
           ))}
           <div className="admin-row">
@@ -178,7 +179,7 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
               Add a window
             </button>
           </div>
-          <FieldMessage id="hours-weekly-error" text={messageFor(error, "weekly")} />
+          <FieldMessage id="hours-weekly-error" text={messageFor(error, "weekly") && !/^weekly\[\d+\]/.test(error?.field ?? "") ? messageFor(error, "weekly") : ""} />
         </fieldset>
         <fieldset aria-describedby="hours-exceptions-error">
           <legend>Exceptions (replace a whole date)</legend>
@@ -199,6 +200,7 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
               <button type="button" onClick={() => setExceptions((rows) => rows.filter((_, i) => i !== index))}>
                 Remove exception {index + 1}
               </button>
+              <FieldMessage id={`exception-${index}-error`} text={messageFor(error, `exceptions[${index}]`)} />
             </div>
           ))}
           <div className="admin-row">
@@ -206,7 +208,7 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
               Add an exception
             </button>
           </div>
-          <FieldMessage id="hours-exceptions-error" text={messageFor(error, "exceptions")} />
+          <FieldMessage id="hours-exceptions-error" text={messageFor(error, "exceptions") && !/^exceptions\[\d+\]/.test(error?.field ?? "") ? messageFor(error, "exceptions") : ""} />
         </fieldset>
         <div className="admin-row">
           <button type="submit">{hours ? "Save support hours" : "Create support hours"}</button>

@@ -51,7 +51,11 @@ export function FilterEditor({ stored, save }: { stored: unknown; save: SavePoli
   };
 
   // Where the refusal goes: a test's input, or the JSON.
-  const found = error ? filterErrorPath(error.message) : null;
+  // The server names the path in extensions.field ("eventFilter.and[1].op") and in the message
+  // ("eventFilter $.and[1].op: …"); the message's text without the path goes beside the input.
+  const inMessage = error ? filterErrorPath(error.message) : null;
+  const fromField = error?.field?.startsWith("eventFilter") ? `$${error.field.slice("eventFilter".length)}` : null;
+  const found = fromField !== null ? { path: fromField, text: inMessage?.text ?? error?.message ?? "" } : inMessage;
   const target = found && form ? errorTarget(found.path, form) : null;
   const at = (row: number, part: string): string => (target && target.row === row && target.part === part && found ? found.text : "");
 
