@@ -1,5 +1,6 @@
 """The admin console's alert sources section in Chromium against a real server, on a desktop
-window and on a phone (390 × 844), axe on each state: create an Alertmanager source, copy its
+window and on a phone (390 × 844), axe on each state: a source made elsewhere appears in the open
+list; create an Alertmanager source, copy its
 integration URL (the clipboard's text is the address, and Alertmanager's payload sent to it
 opens an alert); edit a webhook source's templates and watch the live preview on the payload the source received (a bad template
 and a refused payload shown beside the template they are about), save them; build an event filter
@@ -115,6 +116,10 @@ def test_create_an_alertmanager_source_and_copy_its_url(browser: Browser, site: 
     page = open_console(browser, site, viewport, "Alert sources")
     page.locator("#sources li").first.wait_for()  # the seeded sources
     accessible(page, "sources list")
+    # Another admin's new source appears while the list is open (configChanges).
+    made = "mutation($n: String!, $p: ID!) { createAlertSource(name: $n, escalationPolicyId: $p, integrationType: GRAFANA) { id } }"
+    data(site.server.url, admin_token, made, n=f"Live {viewport}", p=site.org.policy_id)
+    page.locator("#sources li", has_text=f"Live {viewport}").wait_for()
     name = f"Prometheus {viewport}"
     page.get_by_role("link", name="New alert source").click()
     page.get_by_label("Name").wait_for()

@@ -5,9 +5,10 @@ import type { Client, CombinedError, OperationResult } from "@urql/core";
 import { useCallback, useState } from "react";
 import { useShell } from "../shell/context";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
+import type { ConfigKind } from "../admin/useConfigChanges";
 import { useConfigReload } from "./useConfigReload";
 
-export function useAdminData<T>(what: string, load: (client: Client) => Promise<T>, kinds: string[]): { data: T | null; reload: () => void } {
+export function useAdminData<T>(what: string, load: (client: Client) => Promise<T>, kinds: ConfigKind[]): { data: T | null; reload: () => void } {
   const { session, failed } = useShell();
   const [data, setData] = useState<T | null>(null);
   const reload = useCallback(() => {
