@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.integration.test_web_app_console_sources import open_console, to_console
+# admin_token: the fixture making the admin the journeys sign in as.
+from tests.integration.test_web_app_console_sources import admin_token, open_console, to_console  # noqa: F401
 from tests.integration.test_web_app_journeys import VIEWPORTS, accessible
 from tests.support.browser import Site, needs_axe, needs_chromium, needs_web_app, start_site
 from tests.support.databases import TemplateDatabases
@@ -20,12 +21,9 @@ from tests.support.graphql import data
 from tests.support.processes import serving
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [needs_chromium, needs_web_app, needs_axe]
-
-# The admin the console journeys sign in as (made by the sources module's fixture).
-from tests.integration.test_web_app_console_sources import admin_token  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +194,7 @@ def feeds(page: Page, site: Site, token: str, viewport: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_settings_sections_create_edit_delete(browser, site: Site, admin_token: str, viewport: str) -> None:  # type: ignore[no-untyped-def]
+def test_settings_sections_create_edit_delete(browser: Browser, site: Site, admin_token: str, viewport: str) -> None:  # noqa: F811
     page = open_console(browser, site, viewport, "Support hours")
     support_hours(page, site, admin_token, viewport)
     to_console(page, "Maintenance windows")

@@ -187,8 +187,10 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
             <div key={index} className="admin-row">
               <label htmlFor={`exception-${index}-date`}>Exception {index + 1} date</label>
               <input id={`exception-${index}-date`} type="date" value={row.date} onChange={(e) => setException(index, { date: e.currentTarget.value })} required />
-              <input id={`exception-${index}-closed`} type="checkbox" checked={row.closed} onChange={(e) => setException(index, { closed: e.currentTarget.checked })} />
-              <label htmlFor={`exception-${index}-closed`}>Exception {index + 1} closed all day</label>
+              <span className="check-pair">
+                <input id={`exception-${index}-closed`} type="checkbox" checked={row.closed} onChange={(e) => setException(index, { closed: e.currentTarget.checked })} />
+                <label htmlFor={`exception-${index}-closed`}>Exception {index + 1} closed all day</label>
+              </span>
               {!row.closed && (
                 <>
                   <label htmlFor={`exception-${index}-start`}>Exception {index + 1} from</label>

@@ -104,10 +104,14 @@ export function FilterEditor({ stored, save }: { stored: unknown; save: SavePoli
                   </>
                 )}
                 <div className="admin-row">
-                  <input id={`filter-${index}-case`} type="checkbox" checked={test.ignoreCase} onChange={(e) => setTest(index, { ignoreCase: e.currentTarget.checked })} />
-                  <label htmlFor={`filter-${index}-case`}>Test {n} ignores case</label>
-                  <input id={`filter-${index}-not`} type="checkbox" checked={test.negate} onChange={(e) => setTest(index, { negate: e.currentTarget.checked })} />
-                  <label htmlFor={`filter-${index}-not`}>Test {n} must not match</label>
+                  <span className="check-pair">
+                    <input id={`filter-${index}-case`} type="checkbox" checked={test.ignoreCase} onChange={(e) => setTest(index, { ignoreCase: e.currentTarget.checked })} />
+                    <label htmlFor={`filter-${index}-case`}>Test {n} ignores case</label>
+                  </span>
+                  <span className="check-pair">
+                    <input id={`filter-${index}-not`} type="checkbox" checked={test.negate} onChange={(e) => setTest(index, { negate: e.currentTarget.checked })} />
+                    <label htmlFor={`filter-${index}-not`}>Test {n} must not match</label>
+                  </span>
                   <button type="button" onClick={() => changeForm({ ...form, tests: form.tests.filter((_, i) => i !== index) })}>
                     Remove test {n}
                   </button>
@@ -127,7 +131,7 @@ export function FilterEditor({ stored, save }: { stored: unknown; save: SavePoli
       )}
       <div className="admin-form">
         <label htmlFor="filter-json">Filter as JSON</label>
-        <textarea id="filter-json" value={text} onChange={(e) => changeText(e.currentTarget.value)} rows={6} aria-describedby="filter-json-error" />
+        <textarea id="filter-json" value={text} onChange={(e) => changeText(e.currentTarget.value)} rows={10} aria-describedby="filter-json-error" />
         <FieldMessage id="filter-json-error" text={error && !target ? error.message : ""} />
         <div className="admin-row">
           <button type="button" onClick={submit}>
