@@ -152,3 +152,25 @@ def test_the_schemas_names_are_the_engines() -> None:
 
     assert [k.value for k in api.ConfigKind] == [k.value for k in engine.ConfigKind]
     assert [a.value for a in api.ConfigAction] == [a.value for a in engine.ConfigAction]
+
+
+def test_deletes_and_what_changes_reachability_are_announced(world: World) -> None:
+    _, ada_token = second_admin(world.database_url, "ada2@org.test")
+    made: dict[str, str] = {}
+
+    def changes() -> None:
+        made["team"] = data(world.url, world.admin_token, 'mutation { createTeam(name: "Short-lived") { id } }')["createTeam"]["id"]
+        data(world.url, world.admin_token, "mutation($id: ID!) { deleteTeam(id: $id) }", id=made["team"])
+        made["schedule"] = data(world.url, world.admin_token, 'mutation { createSchedule(name: "Gone") { id } }')["createSchedule"]["id"]
+        data(world.url, world.admin_token, "mutation($id: ID!) { deleteSchedule(id: $id) }", id=made["schedule"])
+        # Bob's own notification rules decide whether a page reaches him: the console's flag follows.
+        data(world.url, world.ops.bob_token, "mutation { setNotificationRules(rules: [{method: PUSH, delayMin: 0, priority: HIGH}, {method: PUSH, delayMin: 0, priority: LOW}]) { id } }")
+
+    received = watch(world.url, ada_token, world.admin_token, world.admin_id, changes, expected=6)
+    assert received == [
+        {"kind": "TEAM", "id": made["team"], "action": "CREATED"},
+        {"kind": "TEAM", "id": made["team"], "action": "DELETED"},
+        {"kind": "SCHEDULE", "id": made["schedule"], "action": "CREATED"},
+        {"kind": "SCHEDULE", "id": made["schedule"], "action": "DELETED"},
+        {"kind": "USER", "id": str(world.ops.bob_id), "action": "UPDATED"},
+    ]
