@@ -2,7 +2,8 @@
 window and on a phone (390 × 844), axe on each state: a source made elsewhere appears in the open
 list; create an Alertmanager source, copy its
 integration URL (the clipboard's text is the address, and Alertmanager's payload sent to it
-opens an alert); edit a webhook source's templates and watch the live preview on the payload the source received (a bad template
+opens an alert), rotate its key, edit it, see its deletion refused while its alert is open and
+delete another; edit a webhook source's templates and watch the live preview on the payload the source received (a bad template
 and a refused payload shown beside the template they are about), save them; build an event filter
 with the form (its JSON shown), see the server's refusal beside the test's value, save it."""
 
@@ -163,6 +164,21 @@ def test_create_an_alertmanager_source_and_copy_its_url(browser: Browser, site: 
     page.locator("#settings-result", has_text="Saved.").wait_for()
     assert source_named(site, admin_token, name)["defaultPriority"] == "LOW"
 
+    # Deleting asks first; a source with an open alert is refused with the server's reason.
+    page.get_by_role("button", name="Delete source").click()
+    page.get_by_role("button", name=f"Yes, delete {name}").click()
+    page.locator("#delete-result", has_text="open alert").wait_for()
+    assert source_named(site, admin_token, name)["integrationType"] == "ALERTMANAGER"
+    page.get_by_role("link", name="All alert sources").click()
+    page.get_by_role("link", name=f"Live {viewport}", exact=True).click()
+    page.get_by_role("button", name="Delete source").click()
+    page.get_by_role("button", name=f"Yes, delete Live {viewport}").click()
+    page.get_by_role("heading", name="Alert sources", level=2).wait_for()
+    page.locator("#sources li", has_text=name).wait_for()
+    page.locator("#sources li", has_text=f"Live {viewport}").wait_for(state="detached")
+    sources = data(site.server.url, admin_token, "{ alertSources { name } }")["alertSources"]
+    assert f"Live {viewport}" not in [s["name"] for s in sources]
+
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_edit_templates_with_the_live_preview_and_build_a_filter(browser: Browser, site: Site, admin_token: str, viewport: str) -> None:
@@ -225,6 +241,7 @@ def test_edit_templates_with_the_live_preview_and_build_a_filter(browser: Browse
     page.get_by_role("button", name="Save filter").click()
     page.locator("#filter-result", has_text="Filter saved.").wait_for()
     assert page.locator("#filter-0-value-error").inner_text() == ""
+
     assert policy_of(site, admin_token, source_id)["eventFilter"] == {
         "and": [
             {"field": "customDetails.host", "op": "regex", "value": "^db-"},
@@ -241,5 +258,10 @@ def test_edit_templates_with_the_live_preview_and_build_a_filter(browser: Browse
     alert = data(site.server.url, admin_token, "query($id: ID!) { alert(id: $id) { summary source { id } } }", id=alert_id)["alert"]
     assert alert == {"summary": "DISK FULL on db-1", "source": {"id": source_id}}
     accessible(page, "test event sent")
-    link.click()
+
+    # An event the filter drops is listed among the dropped events.
+    assert httpx.post(url, json={"title": "load high", "host": "web-9"}, timeout=10).status_code == 202
+    page.get_by_role("button", name="Refresh dropped events").click()
+    page.locator("#dropped-events li", has_text="filtered out").filter(has_text="load high").wait_for()
+    link.click()  # to the test event's alert
     page.locator(".alert-page").wait_for()

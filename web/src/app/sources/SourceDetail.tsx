@@ -21,7 +21,8 @@ interface Props {
   choices: SourceChoices;
   revealedKey: string | null;
   reveal: (key: string) => void;
-  reload: () => void;
+  /** Loads the sources again; resolves once they are shown. */
+  reload: () => Promise<void>;
 }
 
 export function SourceDetail({ source, choices, revealedKey, reveal, reload }: Props) {
@@ -104,7 +105,7 @@ function SourceSettings({ source, choices, reload }: Pick<Props, "source" | "cho
       .toPromise();
     if (answer.error) return setError(fieldError(answer.error));
     setResult("Saved.");
-    reload();
+    void reload();
   };
   return (
     <form className="admin-form admin-card" aria-labelledby="settings-title" onSubmit={save}>
@@ -157,7 +158,8 @@ function DeleteSource({ source, reload }: Pick<Props, "source" | "reload">) {
       setAsking(false);
       return setResult(errorText(answer.error));
     }
-    reload();
+    // The list without it first, so it is not shown there for a moment after the delete.
+    await reload();
     navigate("/admin/sources");
   };
   return (

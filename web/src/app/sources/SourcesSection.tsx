@@ -29,8 +29,8 @@ export function SourcesSection({ id }: SectionProps) {
   const { session, failed } = useShell();
   const [data, setData] = useState<SourceChoices | null>(null);
   const [revealed, setRevealed] = useState<RevealedKey | null>(null);
-  const reload = useCallback(() => {
-    void session.client
+  const reload = useCallback(async () => {
+    await session.client
       .query(SourceChoicesDocument, {}, { requestPolicy: "network-only" })
       .toPromise()
       .then((result) => {
@@ -38,11 +38,16 @@ export function SourcesSection({ id }: SectionProps) {
         else if (result.data) setData(result.data);
       });
   }, [session, failed]);
-  useRefetchOnConnect(reload);
-  useConfigReload(["SOURCE", "POLICY", "TEAM", "SUPPORT_HOURS"], reload);
+  const load = useCallback(() => void reload(), [reload]);
+  useRefetchOnConnect(load);
+  useConfigReload(["SOURCE", "POLICY", "TEAM", "SUPPORT_HOURS"], load);
 
   if (!data) return <section aria-busy="true" aria-label="Alert sources" />;
-  if (id === "new") return <CreateSource data={data} made={(sourceId, key) => { setRevealed({ sourceId, key }); reload(); navigate(`/admin/sources/${sourceId}`); }} />;
+  if (id === "new") return <CreateSource data={data} made={async (sourceId, key) => {
+          setRevealed({ sourceId, key });
+          await reload();
+          navigate(`/admin/sources/${sourceId}`);
+        }} />;
   if (id !== null) {
     const source = data.alertSources.find((s) => s.id === id);
     if (!source) {
