@@ -2,7 +2,8 @@
 feeds sections in Chromium against a real server, on a desktop window and on a phone (390 × 844),
 axe on each: create, edit and delete one of each (a maintenance window is ended, a feed revoked),
 every change checked through the GraphQL API; the secrets shown once (ping URL, signing secret,
-feed address) are the working ones."""
+feed address) are the working ones; an action run on an alert reaches a (fake) receiver signed
+and shows in its delivery log."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import pytest
 from tests.integration.test_web_app_console_sources import admin_token, open_console, to_console  # noqa: F401
 from tests.integration.test_web_app_journeys import VIEWPORTS, accessible
 from tests.support.browser import Site, needs_axe, needs_chromium, needs_web_app, start_site
+from tests.fakes.webhook import FakeWebhookReceiver
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import data
+from tests.support.polling import wait_until
 from tests.support.processes import serving
 
 if TYPE_CHECKING:
@@ -148,28 +151,47 @@ def heartbeats(page: Page, site: Site, token: str, viewport: str) -> None:
 
 def actions(page: Page, site: Site, token: str, viewport: str) -> None:
     name = f"Ticket {viewport}"
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("URL", exact=True).fill("ftp://tickets.example.com/hook")
-    page.get_by_label("For").select_option(label="Source Ops API")
-    page.get_by_role("button", name="Create action").click()
-    page.locator("#action-url-error", has_text="http(s)").wait_for()
-    page.get_by_label("URL", exact=True).fill("https://tickets.example.com/hook")
-    page.get_by_role("button", name="Create action").click()
-    item = page.locator("#alert-actions li", has_text=name)
-    item.wait_for()
-    assert len(item.get_by_role("textbox", name="Signing secret").input_value()) >= 16
-    accessible(page, "action made")
-    fits(page, viewport)
+    with FakeWebhookReceiver() as receiver:
+        page.get_by_label("Name", exact=True).fill(name)
+        page.get_by_label("URL", exact=True).fill("ftp://tickets.example.com/hook")
+        page.get_by_label("For").select_option(label="Source Ops API")
+        page.get_by_role("button", name="Create action").click()
+        page.locator("#action-url-error", has_text="http(s)").wait_for()
+        page.get_by_label("URL", exact=True).fill(f"{receiver.url}/hook")
+        page.get_by_role("button", name="Create action").click()
+        item = page.locator("#alert-actions li", has_text=name)
+        item.wait_for()
+        receiver.secret = item.get_by_role("textbox", name="Signing secret").input_value()
+        assert receiver.secret.startswith("whsec_")
+        accessible(page, "action made")
+        fits(page, viewport)
 
-    page.get_by_role("button", name=f"Edit {name}").click()
-    page.get_by_label(f"URL of {name}").fill("https://tickets.example.com/v2")
-    page.get_by_role("button", name=f"Save {name}").click()
-    page.locator("#actions-result", has_text=f"{name} saved.").wait_for()
+        # Edited to run by hand at another address, then run on an alert: delivered, signed with
+        # the secret shown once, and listed in the action's delivery log.
+        page.get_by_role("button", name=f"Edit {name}").click()
+        page.get_by_label(f"URL of {name}").fill(f"{receiver.url}/v2")
+        page.get_by_label(f"{name} runs").select_option("MANUAL")
+        page.get_by_role("button", name=f"Save {name}").click()
+        page.locator("#actions-result", has_text=f"{name} saved.").wait_for()
+        query = "query($id: ID!) { alertActions(sourceId: $id) { name url mode enabled } }"
+        assert {"name": name, "url": f"{receiver.url}/v2", "mode": "MANUAL", "enabled": True} in ask(site, token, query, id=site.org.api_source_id)["alertActions"]
+        event = {"integrationKey": site.org.api_key, "eventType": "ALERT", "summary": f"Checkout down {viewport}", "alertKey": f"checkout-{viewport}"}
+        alert_id = httpx.post(f"{site.server.url}/api/events", json=event, timeout=10).json()["alertUrl"].rsplit("/", 1)[1]
+        item.get_by_label(f"Alert number for {name}").fill(alert_id)
+        item.get_by_role("button", name="Run on this alert").click()
+        [call] = wait_until(receiver.delivered, timeout=20, what="the delivery at the receiver")
+        assert call.path == "/v2" and call.signature_ok and call.json()["alert"]["summary"] == f"Checkout down {viewport}"
+
+        def delivered_listed() -> bool:
+            item.get_by_role("button", name="Show deliveries").click()
+            return item.get_by_role("list", name=f"Deliveries of {name} for alert #{alert_id}").get_by_text("DELIVERED").count() == 1
+
+        wait_until(delivered_listed, timeout=20, interval=0.5, what="the delivery in the log")
+        accessible(page, "action deliveries")
+
     page.get_by_role("button", name=f"Disable {name}").click()
     page.locator('#alert-actions li[data-enabled="false"]', has_text=name).wait_for()
-    query = "query($id: ID!) { alertActions(sourceId: $id) { name url enabled } }"
-    assert {"name": name, "url": "https://tickets.example.com/v2", "enabled": False} in ask(site, token, query, id=site.org.api_source_id)["alertActions"]
-
+    assert {"name": name, "url": f"{receiver.url}/v2", "mode": "MANUAL", "enabled": False} in ask(site, token, query, id=site.org.api_source_id)["alertActions"]
     page.get_by_role("button", name=f"Delete {name}").click()
     page.locator("#actions-result", has_text=f"{name} deleted.").wait_for()
     assert name not in [a["name"] for a in ask(site, token, query, id=site.org.api_source_id)["alertActions"]]
