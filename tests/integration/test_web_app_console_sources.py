@@ -83,7 +83,7 @@ def to_console(page: Page, section: str) -> None:
     """To a section of the console through the app's own router. The header (the shell's, not this
     section's) does not wrap its links yet: with the Admin link they run past a phone's edge,
     widening the page so taps miss; until the shell wraps them, this page lets them wrap."""
-    page.evaluate("document.querySelector('.bar nav').style.flexWrap = 'wrap'")
+    page.evaluate("() => { const nav = document.querySelector('.bar nav'); if (nav) nav.style.flexWrap = 'wrap'; }")
     page.evaluate("() => { history.pushState(null, '', '/admin'); dispatchEvent(new PopStateEvent('popstate')); }")
     page.get_by_role("navigation", name="Admin").get_by_role("link", name=section).click()
 
