@@ -122,6 +122,9 @@ export function TemplateEditor({ source, stored, save }: { source: SourceItemFra
         Map any JSON to the alert: <code>{"{{ path.to.field }}"}</code>, pipes such as <code>{"{{ title | upper }}"}</code>, <code>{"{{#if …}}"}</code> and{" "}
         <code>{"{{#each …}}"}</code>. Empty templates read the payload as it comes.
       </p>
+      {source.integrationType !== "WEBHOOK" && (
+        <p className="hint">Templates apply to what is sent to this source's webhook address (/api/events/webhook/&lt;key&gt;), not to its own integration.</p>
+      )}
       <div className="admin-form">
         {TEMPLATE_FIELDS.map((field) => (
           <div key={field} className="admin-form">
