@@ -135,6 +135,8 @@ def heartbeats(page: Page, site: Site, token: str, viewport: str) -> None:
     accessible(page, "heartbeat made")
     fits(page, viewport)
     assert httpx.post(ping, timeout=10).status_code == 202  # the address shown once works
+    page.get_by_role("button", name="Refresh states").click()  # a ping is not a configuration change
+    page.locator('#heartbeats li[data-state="HEALTHY"]', has_text=name).wait_for()
 
     page.get_by_role("button", name=f"Edit {name}").click()
     page.get_by_label(f"Interval of {name} (seconds)").fill("7200")

@@ -61,6 +61,11 @@ export function HeartbeatsSection(_props: SectionProps) {
         A job pings its address at least once per interval; a missed ping opens an alert on its source. Monitors ping with{" "}
         <code>curl -fsS -X POST &lt;ping URL&gt;</code>.
       </p>
+      <p>
+        <button type="button" onClick={reload}>
+          Refresh states
+        </button>
+      </p>
       {data.heartbeats.length === 0 && <p className="empty">No heartbeat monitors yet.</p>}
       <ul id="heartbeats" className="admin-list">
         {data.heartbeats.map((heartbeat) => (
