@@ -3,9 +3,8 @@
 // warnings and the page the address names. Opened without a connection (the service worker
 // served the page), the alert list is replaced by the last known state, marked stale, until
 // the first connection.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { CombinedError } from "@urql/core";
-import { AdminConsole } from "../admin/AdminConsole";
 import { SetupWarnings } from "../admin/SetupWarnings";
 import { AlertPage } from "../alerts/AlertPage";
 import { HistoryPage } from "../alerts/HistoryPage";
@@ -29,6 +28,10 @@ import { openLiveSession, type ConnectionState, type LiveSession } from "./live"
 import { Link } from "./Link";
 import { useRoute, type Route } from "./router";
 import { TOKEN_KEY, storeToken, storedToken } from "./session";
+
+// The admin console is loaded when an admin opens it: responders never download it, and the
+// open-alert list's first load stays small.
+const AdminConsole = lazy(() => import("../admin/AdminConsole").then((module) => ({ default: module.AdminConsole })));
 
 const SESSION_ENDED = "Your session has ended; please sign in again.";
 
@@ -209,7 +212,11 @@ function Page({ route }: { route: Route }) {
     case "schedule":
       return <SchedulePage id={route.id} params={route.params} />;
     case "admin":
-      return <AdminConsole section={route.section} id={route.id} params={route.params} />;
+      return (
+        <Suspense fallback={<p role="status">Loading the admin console…</p>}>
+          <AdminConsole section={route.section} id={route.id} params={route.params} />
+        </Suspense>
+      );
     case "invite":
     // Signed in already: an invitation is for someone new (the signed-out shell shows its form).
     case "notFound":
