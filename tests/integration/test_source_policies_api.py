@@ -252,6 +252,23 @@ def refusals(world: World, mutation: str, raw_id: str) -> list[str]:
     return [error_of(gql(world.url, token, query, id=asked_id))["code"] for token, asked_id in asked]
 
 
+def test_support_hours_are_edited_and_renamed_and_a_blank_name_changes_nothing(world: World) -> None:
+    team = str(world.ops.team_id)
+    made = data(world.url, world.ops.alice_token, """mutation($team: ID!) {
+        createSupportHours(name: "Desk", timezone: "UTC", weekly: [], teamId: $team) { id } }""", team=team)["createSupportHours"]
+    update = """mutation($id: ID!, $name: String, $weekly: JSON!) {
+        updateSupportHours(id: $id, name: $name, timezone: "Europe/Berlin", weekly: $weekly) { id name timezone weekly } }"""
+    weekly = [{"day": "TUESDAY", "start": "08:00", "end": "16:00"}]
+    renamed = data(world.url, world.ops.alice_token, update, id=made["id"], name="  Help desk ", weekly=weekly)["updateSupportHours"]
+    assert (renamed["name"], renamed["timezone"], renamed["weekly"]) == ("Help desk", "Europe/Berlin", weekly)
+    kept = data(world.url, world.ops.alice_token, update, id=made["id"], name=None, weekly=[])["updateSupportHours"]
+    assert (kept["name"], kept["weekly"]) == ("Help desk", [])  # no name given: the name stays
+    blank = gql(world.url, world.ops.alice_token, update, id=made["id"], name="  ", weekly=weekly)
+    assert error_of(blank)["code"] == "BAD_USER_INPUT" and error_of(blank)["field"] == "name", blank
+    [after] = [h for h in data(world.url, world.ops.alice_token, "{ supportHours { id name weekly } }")["supportHours"] if h["id"] == made["id"]]
+    assert (after["name"], after["weekly"]) == ("Help desk", [])  # nothing changed
+
+
 def test_heartbeats_and_support_hours_are_deleted_by_managers_only(world: World) -> None:
     source = str(world.ops.api_source_id)
     heartbeat = data(world.url, world.ops.alice_token, 'mutation($id: ID!) { createHeartbeat(sourceId: $id, name: "Cron", intervalSec: 60) { id } }', id=source)["createHeartbeat"]["id"]

@@ -139,19 +139,27 @@ def _check_support_hours(timezone: str, weekly: Any, exceptions: Any) -> None:
 async def create_support_hours(
     name: str, timezone: str, weekly: Any, exceptions: Any = None, team_id: int | None = None
 ) -> SupportHours:
-    if not name.strip():
-        raise BadInput("Support hours need a name", field="name")
     _check_support_hours(timezone, weekly, exceptions)
     hours = await SupportHours.create(
-        name=name.strip()[:200], timezone=timezone, weekly=weekly or [], exceptions=exceptions or [], team_id=team_id
+        name=_support_hours_name(name), timezone=timezone, weekly=weekly or [], exceptions=exceptions or [], team_id=team_id
     )
     await config_changed(ConfigKind.SUPPORT_HOURS, hours.id, ConfigAction.CREATED)
     return hours
 
 
-async def update_support_hours(hours_id: int, timezone: str, weekly: Any, exceptions: Any = None) -> SupportHours:
+def _support_hours_name(name: str) -> str:
+    if not name.strip():
+        raise BadInput("Support hours need a name", field="name")
+    return name.strip()[:200]
+
+
+async def update_support_hours(
+    hours_id: int, timezone: str, weekly: Any, exceptions: Any = None, name: str | None = None
+) -> SupportHours:
+    """Replace the hours' zone, weekly windows and exceptions; rename them when ``name`` is given."""
     _check_support_hours(timezone, weekly, exceptions)
-    updated = await SupportHours.filter(id=hours_id).update(timezone=timezone, weekly=weekly or [], exceptions=exceptions or [])
+    renamed = {"name": _support_hours_name(name)} if name is not None else {}
+    updated = await SupportHours.filter(id=hours_id).update(timezone=timezone, weekly=weekly or [], exceptions=exceptions or [], **renamed)
     if not updated:
         raise NotFound(f"Support hours {hours_id} not found")
     clear_policy_cache()

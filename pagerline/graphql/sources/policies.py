@@ -266,7 +266,7 @@ class SourcesAdminMutation:
 
     @strawberry.mutation
     async def update_support_hours(
-        self, info: Info, id: strawberry.ID, timezone: str, weekly: JSON, exceptions: JSON | None = None
+        self, info: Info, id: strawberry.ID, timezone: str, weekly: JSON, exceptions: JSON | None = None, name: str | None = None
     ) -> SupportHours:
         viewer = require_viewer(viewer_of(info))
         row = await models.SupportHours.get_or_none(id=parse_id(id, "support hours id"))
@@ -274,7 +274,7 @@ class SourcesAdminMutation:
             raise not_found("Support hours")
         with engine_errors():
             require_manager(viewer, row.team_id, "support hours")  # type: ignore[attr-defined]
-            row = await source_settings.update_support_hours(row.id, timezone, weekly, exceptions)
+            row = await source_settings.update_support_hours(row.id, timezone, weekly, exceptions, name)
         return support_hours_of(row, now())
 
     @strawberry.mutation(description="Refused (CONFLICT, naming them) while alert sources use them.")

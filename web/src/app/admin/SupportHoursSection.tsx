@@ -117,7 +117,7 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
     event.preventDefault();
     const common = { timezone: zone.trim(), weekly, exceptions: exceptionsToJson(exceptions) };
     const answer = hours
-      ? await session.client.mutation(UpdateSupportHoursDocument, { id: hours.id, ...common }).toPromise()
+      ? await session.client.mutation(UpdateSupportHoursDocument, { id: hours.id, name: name.trim(), ...common }).toPromise()
       : await session.client.mutation(CreateSupportHoursDocument, { name: name.trim(), team: team || null, ...common }).toPromise();
     if (answer.error) return setError(fieldError(answer.error, ["support hours", "timezone", "weekly", "exceptions"]));
     done();
@@ -133,11 +133,11 @@ function HoursForm({ hours, teams, done }: { hours: Hours | null; teams: Support
         <Link href="/admin/support-hours">All support hours</Link>
       </p>
       <form className="admin-form admin-card" aria-label={title} onSubmit={submit}>
+        <label htmlFor="hours-name">Name</label>
+        <input id="hours-name" value={name} onChange={(e) => setName(e.currentTarget.value)} required aria-describedby="hours-name-error" />
+        <FieldMessage id="hours-name-error" text={messageFor(error, "name")} />
         {!hours && (
           <>
-            <label htmlFor="hours-name">Name</label>
-            <input id="hours-name" value={name} onChange={(e) => setName(e.currentTarget.value)} required aria-describedby="hours-name-error" />
-            <FieldMessage id="hours-name-error" text={messageFor(error, "name")} />
             <label htmlFor="hours-team">Team</label>
             <select id="hours-team" value={team} onChange={(e) => setTeam(e.currentTarget.value)}>
               <option value="">None (organisation-wide)</option>
