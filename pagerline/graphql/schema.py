@@ -28,6 +28,7 @@ from pagerline.graphql.notify.contacts import ContactMutation, ContactQuery
 from pagerline.graphql.notify.me import MeMutation, MeQuery
 from pagerline.graphql.notify.web_push import WebPushMutation, WebPushQuery
 from pagerline.graphql.node import NodeQuery
+from pagerline.graphql.people.invitations import InvitationMutation, InvitationQuery
 from pagerline.graphql.people.users import PeopleMutation, PeopleQuery
 from pagerline.graphql.schedules.feeds import FeedsQuery
 from pagerline.graphql.schedules.schedules import ScheduleMutation, ScheduleQuery
@@ -217,8 +218,8 @@ SIZE_RULES = [
 DOCUMENT_CACHE_SIZE = 256
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
-    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
+    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, InvitationQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, InvitationMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     execution_context_class=PagerlineExecutionContext,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """Tortoise models, one module per domain. Data and constraints, little logic."""
 
-from pagerline.models.accounts import ApiToken, Team, User
+from pagerline.models.accounts import ApiToken, Invitation, Team, User
 from pagerline.models.alert_actions import AlertAction, AlertActionDelivery
 from pagerline.models.alerts import Alert, AlertLogEntry
 from pagerline.models.contacts import ContactMethod
@@ -82,6 +82,7 @@ __all__ = [
     "HeartbeatState",
     "RetentionTotal",
     "IntegrationType",
+    "Invitation",
     "MaintenanceWindow",
     "Notification",
     "NotificationKind",

@@ -4,6 +4,8 @@ the demo, password changes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pagerline.engine.core.errors import BadInput
@@ -14,6 +16,27 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_EMAIL = 254
 MAX_NAME = 200
+
+T = TypeVar("T")
+
+
+class BadField(BadInput):
+    """Bad input in one named argument or input field (GraphQL's ``extensions.field``), so a
+    form can show the message beside that field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def checked(field: str, rule: Callable[[str], T], raw: str) -> T:
+    """``rule(raw)`` (one of the rules below), its refusal naming ``field``."""
+    try:
+        return rule(raw)
+    except BadField:
+        raise
+    except BadInput as exc:
+        raise BadField(exc.message, field) from exc
 
 
 def email(raw: str) -> str:

@@ -91,12 +91,12 @@ async def live_feeds(user_id: int) -> list[CalendarToken]:
 
 
 async def feed_for(secret: str, now: datetime) -> CalendarToken | None:
-    """The live feed whose secret this is, or None (unknown or revoked). Feeds do not expire,
+    """The live feed whose secret this is, or None (unknown, revoked, or its owner deactivated). Feeds do not expire,
     ``now`` is taken like every engine entry point so that one could be added."""
     if not secret:
         return None
     token_hash = digest(secret)
-    token = await CalendarToken.get_or_none(token_hash=token_hash)
+    token = await CalendarToken.get_or_none(token_hash=token_hash, user__active=True)  # a deactivated owner's feeds end
     if token is None or not digests_match(token.token_hash, token_hash):
         return None
     return None if token.revoked_at is not None else token

@@ -88,6 +88,8 @@ class UserFields(Protocol):
     def timezone(self) -> str: ...
     @property
     def muted_until(self) -> datetime | None: ...
+    @property
+    def active(self) -> bool: ...
 
 
 @strawberry.type
@@ -98,6 +100,7 @@ class User(Node):
     role: Role
     timezone: str
     muted_until: datetime | None
+    active: bool = strawberry.field(description="False once an admin deactivated the account (it cannot sign in and is never paged).")
     row: strawberry.Private[UserFields]
 
     @strawberry.field(description="Your SMS number verified last (see contactMethods). Only you (and admins) see it.")
@@ -137,7 +140,7 @@ class User(Node):
     def of(cls, row: UserFields) -> User:
         return cls(
             id=strawberry.ID(str(row.id)), email=row.email, name=row.name, role=Role(row.role.value),
-            timezone=row.timezone, muted_until=row.muted_until, row=row,
+            timezone=row.timezone, muted_until=row.muted_until, active=row.active, row=row,
         )
 
     @classmethod
