@@ -33,6 +33,7 @@ from pagerline.graphql.people.users import PeopleMutation, PeopleQuery
 from pagerline.graphql.schedules.feeds import FeedsQuery
 from pagerline.graphql.schedules.schedules import ScheduleMutation, ScheduleQuery
 from pagerline.graphql.notify.setup_warnings import SetupQuery
+from pagerline.graphql.sources.people_impact import ImpactQuery
 from pagerline.graphql.sources.policies import SourcesAdminMutation, SourcesAdminQuery
 from pagerline.graphql.widget.feed import WidgetMutation, WidgetQuery, WidgetSubscription
 from pagerline.graphql.core.permissions import (
@@ -218,7 +219,7 @@ SIZE_RULES = [
 DOCUMENT_CACHE_SIZE = 256
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, InvitationQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
+    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, InvitationQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, ImpactQuery, SetupQuery)),
     mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, InvitationMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
     execution_context_class=PagerlineExecutionContext,

@@ -65,7 +65,7 @@ class ApiToken(Model):
 
 
 class Invitation(Model):
-    """An invitation link that lets its user set a password once; only its token's SHA-256 is stored.
+    """An invitation link that lets its user set a password once (only its token's SHA-256 is stored).
 
     The link is shown once; a new invitation for the user replaces the old one."""
 

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'invitations', 'app': 'models', 'pk_attr': 'id', 'table_description': "An invitation link that lets its user set a password once; only its token's SHA-256 is stored."},
+            options={'table': 'invitations', 'app': 'models', 'pk_attr': 'id', 'table_description': "An invitation link that lets its user set a password once (only its token's SHA-256 is stored)."},
             bases=['Model'],
         ),
         ops.AddField(
