@@ -4,10 +4,13 @@
 // reactivating.
 import type { CombinedError } from "@urql/core";
 import { useState, type FormEvent } from "react";
-import { AddTeamMemberDocument, AdminUsersDocument, RemoveTeamMemberDocument, UpdateUserDocument, type AdminUsersQuery, type Role } from "../../gql/graphql";
+import { AddTeamMemberDocument, AdminUsersDocument, InviteUserDocument, RemoveTeamMemberDocument, ResendInvitationDocument, UpdateUserDocument, type AdminUsersQuery, type Role } from "../../gql/graphql";
 import type { SectionProps } from "../admin/AdminConsole";
 import { useShell } from "../shell/context";
+import { errorText } from "../shell/errors";
+import { formatTime } from "../shell/format";
 import { Link } from "../shell/Link";
+import { Deactivation } from "./Deactivation";
 import { placeError, type PlacedError } from "./fieldErrors";
 import { FieldMessage, FormResult, fieldProps } from "./FieldMessage";
 import { TimeZoneInput } from "./TimeZoneInput";
@@ -33,6 +36,8 @@ export function UsersSection({ id }: SectionProps) {
       <h2 id="section-title">Users</h2>
       {id === null ? (
         <UserList users={data.users} />
+      ) : id === "new" ? (
+        <InviteForm teams={data.teams} reload={reload} />
       ) : user ? (
         <UserPage key={user.id} user={user} teams={data.teams} reload={reload} />
       ) : (
@@ -46,16 +51,22 @@ export function UsersSection({ id }: SectionProps) {
 
 function UserList({ users }: { users: User[] }) {
   return (
+    <>
+    <p>
+      <Link href="/admin/users/new">Invite a user</Link>
+    </p>
     <ul className="admin-list" id="users">
       {users.map((user) => (
-        <li key={user.id} data-user-id={user.id}>
+        <li key={user.id} data-user-id={user.id} data-active={user.active}>
           <Link href={`/admin/users/${user.id}`}>{user.name}</Link>
+          {!user.active && <span className="flag flag-off">Deactivated</span>}
           <p className="admin-facts">
             {user.email} · {user.role.toLowerCase()} · {user.teams.length ? user.teams.map((team) => team.name).join(", ") : "no team"}
           </p>
         </li>
       ))}
     </ul>
+    </>
   );
 }
 
@@ -122,7 +133,10 @@ function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: 
         <Link href="/admin/users">All users</Link>
       </p>
       <h3 id="user-title">{user.name}</h3>
-      <p className="admin-facts">{user.email}</p>
+      <p className="admin-facts">
+        {user.email}
+        {!user.active && <span className="flag flag-off">Deactivated</span>}
+      </p>
       <form className="admin-form" onSubmit={save} aria-labelledby="user-title">
         <label htmlFor="user-name-input">Name</label>
         <input name="name" required defaultValue={user.name} {...fieldProps("user-name-input", "name", error)} />
@@ -141,6 +155,122 @@ function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: 
         <button type="submit">Save</button>
       </form>
       <FormResult id="user-result" error={error} text={result} />
+      <ResendInvitation user={user} />
+      <Deactivation user={user} reload={reload} />
     </>
+  );
+}
+
+/** A link shown once, with a button that copies it. */
+function InvitationLink({ url, expiresAt }: { url: string; expiresAt: string }) {
+  const [copied, setCopied] = useState("");
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied("Copied.");
+    } catch {
+      setCopied("Could not copy: select the link and copy it.");
+    }
+  };
+  return (
+    <div className="copy-link" id="invitation-link">
+      <label htmlFor="invitation-url">Invitation link (shown once, works until {formatTime(expiresAt)})</label>
+      <input id="invitation-url" readOnly value={url} onFocus={(event) => event.currentTarget.select()} />
+      <button type="button" onClick={() => void copy()}>
+        Copy link
+      </button>
+      <span role="status" aria-live="polite">
+        {copied}
+      </span>
+    </div>
+  );
+}
+
+function InviteForm({ teams, reload }: { teams: Team[]; reload: () => void }) {
+  const { session } = useShell();
+  const [error, setError] = useState<PlacedError | null>(null);
+  const [made, setMade] = useState<{ name: string; url: string; expiresAt: string } | null>(null);
+  const invite = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const values = new FormData(form);
+    const answer = await session.client
+      .mutation(InviteUserDocument, {
+        email: String(values.get("email") ?? "").trim(),
+        name: String(values.get("name") ?? "").trim(),
+        role: String(values.get("role") ?? "USER") as Role,
+        timezone: String(values.get("timezone") ?? "").trim(),
+        teamIds: values.getAll("teamIds").map(String),
+      })
+      .toPromise();
+    if (answer.error) return setError(placeError(answer.error, ["email", "name", "role", "timezone", "teamIds"]));
+    setError(null);
+    if (answer.data) {
+      const invitation = answer.data.inviteUser;
+      setMade({ name: invitation.user.name, url: invitation.url, expiresAt: invitation.expiresAt });
+      form.reset();
+    }
+    reload();
+  };
+  return (
+    <>
+      <p>
+        <Link href="/admin/users">All users</Link>
+      </p>
+      <h3 id="invite-title">Invite a user</h3>
+      <p className="hint">They get an account without a password and a link, valid 7 days, to choose one. Send them the link yourself.</p>
+      <form className="admin-form" onSubmit={invite} aria-labelledby="invite-title">
+        <label htmlFor="invite-email">Email</label>
+        <input name="email" type="email" required autoComplete="off" {...fieldProps("invite-email", "email", error)} />
+        <FieldMessage id="invite-email" name="email" error={error} />
+        <label htmlFor="invite-name">Name</label>
+        <input name="name" required autoComplete="off" {...fieldProps("invite-name", "name", error)} />
+        <FieldMessage id="invite-name" name="name" error={error} />
+        <label htmlFor="invite-role">Role</label>
+        <select name="role" defaultValue="USER" {...fieldProps("invite-role", "role", error)}>
+          {ROLES.map((choice) => (
+            <option key={choice.role} value={choice.role}>
+              {choice.text}
+            </option>
+          ))}
+        </select>
+        <FieldMessage id="invite-role" name="role" error={error} />
+        <TimeZoneInput id="invite-timezone" defaultValue={Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"} error={error} />
+        <TeamChoices idPrefix="invite" teams={teams} checked={new Set()} error={error} />
+        <button type="submit">Invite</button>
+      </form>
+      <FormResult id="invite-result" error={error} text={made ? `${made.name} is invited: copy the link now, it is not shown again.` : ""} />
+      {made && <InvitationLink url={made.url} expiresAt={made.expiresAt} />}
+    </>
+  );
+}
+
+/** A new link for someone who has not set a password yet (the old one stops working). */
+function ResendInvitation({ user }: { user: User }) {
+  const { session } = useShell();
+  const [made, setMade] = useState<{ url: string; expiresAt: string } | null>(null);
+  const [result, setResult] = useState("");
+  if (!user.active) return null;
+  const resend = async () => {
+    const answer = await session.client.mutation(ResendInvitationDocument, { userId: user.id }).toPromise();
+    if (answer.error) {
+      setMade(null);
+      return setResult(errorText(answer.error));
+    }
+    if (answer.data) setMade(answer.data.resendInvitation);
+    setResult("New link made: copy it now; the previous link no longer works.");
+  };
+  return (
+    <section aria-labelledby="resend-title">
+      <h4 id="resend-title">Invitation</h4>
+      <p className="hint">For someone who has not chosen a password yet: a new link, valid 7 days.</p>
+      <button type="button" onClick={() => void resend()}>
+        New invitation link for {user.name}
+      </button>
+      <p id="resend-result" className="form-result" role="status" aria-live="polite">
+        {result}
+      </p>
+      {made && <InvitationLink url={made.url} expiresAt={made.expiresAt} />}
+    </section>
   );
 }
