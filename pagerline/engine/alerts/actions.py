@@ -38,6 +38,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed, note_config_change
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.effects import Effects, unit_of_work
 from pagerline.engine.core.errors import BadInput, Forbidden, NotFound
@@ -156,6 +157,7 @@ async def create_alert_action(
         enabled=enabled,
     )
     clear_action_cache()  # this process sees it at once, others within ACTIONS_CACHE_SECONDS
+    await config_changed(ConfigKind.ALERT_ACTION, action.id, ConfigAction.CREATED)
     return action, action_secret(signing_key, action.id, action.secret_version)
 
 
@@ -163,6 +165,7 @@ async def set_action_enabled(action_id: int, enabled: bool) -> AlertAction:
     if not await AlertAction.filter(id=action_id).update(enabled=enabled):
         raise NotFound(f"Alert action {action_id} not found")
     clear_action_cache()
+    await config_changed(ConfigKind.ALERT_ACTION, action_id, ConfigAction.UPDATED)
     return await AlertAction.get(id=action_id)
 
 
@@ -216,6 +219,7 @@ async def delete_alert_action(viewer: Viewer, action_id: int, now: datetime) -> 
         for alert_id in sorted({d.alert_id for d in unfinished}):  # type: ignore[attr-defined]
             effects.publish("alert", "UPDATED", alert_id=alert_id)
         await action.delete()
+        note_config_change(effects, ConfigKind.ALERT_ACTION, action_id, ConfigAction.DELETED)
     clear_action_cache()  # this process stops planning for it at once
     return len(unfinished)
 

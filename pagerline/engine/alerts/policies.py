@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.people.roles import may_see, require_manager
@@ -105,6 +106,7 @@ async def create(
             await _write_rules(policy.id, rules)
     except IntegrityError as exc:  # a routing key taken meanwhile
         raise Conflict(f"Another policy uses the routing key '{routing_key}'") from exc
+    await config_changed(ConfigKind.POLICY, policy.id, ConfigAction.CREATED)
     return policy
 
 
@@ -142,6 +144,7 @@ async def update(
                 await _write_rules(policy.id, rules)
     except IntegrityError as exc:
         raise Conflict(f"Another policy uses the routing key '{policy.routing_key}'") from exc
+    await config_changed(ConfigKind.POLICY, policy.id, ConfigAction.UPDATED)
     return policy
 
 
@@ -153,3 +156,4 @@ async def delete(viewer: Viewer, policy_id: int) -> None:
         if users:
             raise Conflict(f"Alert sources use this policy: {', '.join(sorted(users))}")
         await policy.delete()
+    await config_changed(ConfigKind.POLICY, policy_id, ConfigAction.DELETED)

@@ -7,6 +7,7 @@ from tortoise.exceptions import IntegrityError
 
 from pagerline.engine.people import field_rules as people_rules
 from pagerline.engine.people.accounts import Viewer, announce_credentials_changed
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.core.errors import Conflict, NotFound
 from pagerline.engine.people.roles import may_see_team, require_admin, require_manager
 from pagerline.models import Team, User
@@ -16,9 +17,11 @@ async def create_team(viewer: Viewer, name: str) -> Team:
     require_admin(viewer, "create teams")
     name = people_rules.team_name(name)
     try:
-        return await Team.create(name=name)
+        team = await Team.create(name=name)
     except IntegrityError as exc:
         raise Conflict(f"A team named '{name}' exists already") from exc
+    await config_changed(ConfigKind.TEAM, team.id, ConfigAction.CREATED)
+    return team
 
 
 async def _team_and_user(viewer: Viewer, team_id: int, user_id: int) -> tuple[Team, User]:
@@ -39,6 +42,7 @@ async def add_member(viewer: Viewer, team_id: int, user_id: int) -> Team:
     if not await team.members.filter(id=user.id).exists():
         await team.members.add(user)
         await announce_credentials_changed(user.id)  # their open subscriptions see the team now
+        await _membership_changed(team, user)
     return team
 
 
@@ -48,4 +52,11 @@ async def remove_member(viewer: Viewer, team_id: int, user_id: int) -> Team:
         raise NotFound(f"That user is not a member of {team.name}")
     await team.members.remove(user)
     await announce_credentials_changed(user.id)  # their open subscriptions stop seeing the team
+    await _membership_changed(team, user)
     return team
+
+
+async def _membership_changed(team: Team, user: User) -> None:
+    # Both show it: a team lists its members, a user their teams.
+    await config_changed(ConfigKind.TEAM, team.id, ConfigAction.UPDATED)
+    await config_changed(ConfigKind.USER, user.id, ConfigAction.UPDATED)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tortoise.transactions import in_transaction
 
 from pagerline.engine.schedules import oncall_changes
-from pagerline.engine.core.effects import unit_of_work
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, note_config_change
+from pagerline.engine.core.effects import Effects, unit_of_work
 from pagerline.engine.core.errors import BadInput, Forbidden, NotFound
 from pagerline.engine.schedules.math import parse_rotation
 from pagerline.models import Role, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride, StaticShift, User
@@ -114,6 +114,12 @@ def _check_rotation(rotation: str) -> None:
         raise BadInput(str(exc)) from exc
 
 
+def _changed(effects: Effects, schedule_id: int, action: ConfigAction = ConfigAction.UPDATED) -> None:
+    """Who is on call may have changed, and the schedule's configuration did (on commit)."""
+    effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+    note_config_change(effects, ConfigKind.SCHEDULE, schedule_id, action)
+
+
 async def create_schedule(
     name: str,
     timezone: str,
@@ -131,7 +137,7 @@ async def create_schedule(
         if shift.end <= shift.start:
             raise BadInput("A shift must end after it starts")
     await _check_users({u for layer in layers for u in layer.user_ids} | {s.user_id for s in shifts})
-    async with in_transaction():
+    async with unit_of_work() as effects:
         schedule = await Schedule.create(name=name.strip()[:200], timezone=timezone, kind=kind, team_id=team_id)
         for position, (layer, restrictions) in enumerate(zip(layers, windows, strict=True)):
             await ScheduleLayer.create(
@@ -140,6 +146,7 @@ async def create_schedule(
             )
         for shift in shifts:
             await StaticShift.create(schedule=schedule, user_id=shift.user_id, start=shift.start, end=shift.end)
+        note_config_change(effects, ConfigKind.SCHEDULE, schedule.id, ConfigAction.CREATED)
     return schedule
 
 
@@ -158,7 +165,7 @@ async def create_override(
     await _check_users({user_id})
     async with unit_of_work() as effects:
         override = await ScheduleOverride.create(schedule_id=schedule_id, user_id=user_id, start=start, end=end)
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
         await oncall_changes.override_changed(override, now, effects, removed=False)
     return override
 
@@ -171,7 +178,7 @@ async def delete_override(actor: User, override_id: int, *, now: datetime) -> No
         raise Forbidden("You may not delete this override")
     async with unit_of_work() as effects:
         await override.delete()
-        effects.publish("oncall", "CHANGED", schedule_ids=[override.schedule_id])  # type: ignore[attr-defined]
+        _changed(effects, override.schedule_id)  # type: ignore[attr-defined]
         await oncall_changes.override_changed(override, now, effects, removed=True)
 
 
@@ -226,7 +233,7 @@ async def update_layer(
                 user_ids=list(user_ids) if user_ids is not None else list(layer.user_ids),
                 restrictions=windows,
             )
-        effects.publish("oncall", "CHANGED", schedule_ids=[layer.schedule_id])  # type: ignore[attr-defined]
+        _changed(effects, layer.schedule_id)  # type: ignore[attr-defined]
     return result
 
 
@@ -249,7 +256,7 @@ async def update_schedule(actor: User, schedule_id: int, name: str | None = None
         schedule.timezone = timezone
     async with unit_of_work() as effects:
         await schedule.save(update_fields=["name", "timezone"])
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
     return schedule
 
 
@@ -266,7 +273,7 @@ async def add_layer(actor: User, schedule_id: int, layer: LayerInput) -> Schedul
             schedule_id=schedule_id, position=(top.position + 1) if top else 0, starts_on=layer.starts_on,
             ends_on=layer.ends_on, rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=restrictions,
         )
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
     return row
 
 
@@ -279,7 +286,7 @@ async def add_static_shift(actor: User, schedule_id: int, shift: ShiftInput) -> 
     await _check_users({shift.user_id})
     async with unit_of_work() as effects:
         row = await StaticShift.create(schedule_id=schedule_id, user_id=shift.user_id, start=shift.start, end=shift.end)
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
     return row
 
 
@@ -290,4 +297,4 @@ async def delete_static_shift(actor: User, shift_id: int) -> None:
         raise NotFound("Shift not found")
     async with unit_of_work() as effects:
         await row.delete()
-        effects.publish("oncall", "CHANGED", schedule_ids=[row.schedule_id])  # type: ignore[attr-defined]
+        _changed(effects, row.schedule_id)  # type: ignore[attr-defined]

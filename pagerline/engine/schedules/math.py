@@ -125,6 +125,7 @@ __all__ = [
     "on_call",
     "layer_shifts",
     "handoffs",
+    "gaps",
 ]
 
 RECURRING = "RECURRING"
@@ -466,6 +467,20 @@ class CompiledSchedule:
         )
         return _shifts(pieces)
 
+    def gaps(self, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+        """The stretches of [start, until) with nobody on call, in order: what lies between
+        the final shifts (which touch whenever one person hands to the next)."""
+        lo, hi = to_instant(start, "start"), to_instant(until, "until")
+        out: list[tuple[int, int]] = []
+        cursor = lo
+        for s, e, _ in self._resolved(lo, hi):
+            if s > cursor:
+                out.append((cursor, s))
+            cursor = max(cursor, e)
+        if cursor < hi:
+            out.append((cursor, hi))
+        return [(from_instant(s), from_instant(e)) for s, e in out]
+
     def handoffs(self, start: datetime, until: datetime) -> list[datetime]:
         """Instants strictly inside (start, until) where the on-call user
         changes, including changes to and from nobody.  A change of source
@@ -557,3 +572,8 @@ def layer_shifts(
 def handoffs(schedule: ScheduleSpec, start: datetime, until: datetime) -> list[datetime]:
     """Instants in (start, until) where the on-call user changes (UTC)."""
     return compile_schedule(schedule).handoffs(start, until)
+
+
+def gaps(schedule: ScheduleSpec, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """Stretches of [start, until) with nobody on call (UTC)."""
+    return compile_schedule(schedule).gaps(start, until)

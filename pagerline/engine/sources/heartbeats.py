@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed, note_config_change
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.alerts.transitions import resolve_alert
 from pagerline.engine.core.effects import Effects, unit_of_work
@@ -53,6 +54,7 @@ async def create_heartbeat(name: str, source_id: int, interval_sec: int) -> tupl
     heartbeat = await Heartbeat.create(
         name=name.strip()[:200], source_id=source_id, key_hash=digest(key), key_prefix=key[:8], interval_sec=interval_sec
     )
+    await config_changed(ConfigKind.HEARTBEAT, heartbeat.id, ConfigAction.CREATED)
     return heartbeat, key
 
 
@@ -75,6 +77,7 @@ async def delete_heartbeat(viewer: Viewer, heartbeat_id: int, now: datetime) -> 
             raise NotFound("Heartbeat not found")
         require_manager(viewer, team_id, "heartbeats")
         await heartbeat.delete()
+        note_config_change(effects, ConfigKind.HEARTBEAT, heartbeat_id, ConfigAction.DELETED)
         if heartbeat.alert_id is not None:  # type: ignore[attr-defined]
             await _note_deletion(heartbeat.alert_id, heartbeat.name, now, effects, viewer.user)  # type: ignore[attr-defined]
 

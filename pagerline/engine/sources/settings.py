@@ -17,6 +17,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.sources.event_filter import FilterError, compile_filter
@@ -123,6 +124,7 @@ async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertS
             await AlertSource.filter(id=source_id).update(**updates)
     clear_policy_cache()
     clear_source_cache()  # default_priority may have changed
+    await config_changed(ConfigKind.SOURCE, source_id, ConfigAction.UPDATED)
     return await AlertSource.get(id=source_id)
 
 
@@ -139,9 +141,11 @@ async def create_support_hours(
     if not name.strip():
         raise BadInput("Support hours need a name")
     _check_support_hours(timezone, weekly, exceptions)
-    return await SupportHours.create(
+    hours = await SupportHours.create(
         name=name.strip()[:200], timezone=timezone, weekly=weekly or [], exceptions=exceptions or [], team_id=team_id
     )
+    await config_changed(ConfigKind.SUPPORT_HOURS, hours.id, ConfigAction.CREATED)
+    return hours
 
 
 async def update_support_hours(hours_id: int, timezone: str, weekly: Any, exceptions: Any = None) -> SupportHours:
@@ -150,6 +154,7 @@ async def update_support_hours(hours_id: int, timezone: str, weekly: Any, except
     if not updated:
         raise NotFound(f"Support hours {hours_id} not found")
     clear_policy_cache()
+    await config_changed(ConfigKind.SUPPORT_HOURS, hours_id, ConfigAction.UPDATED)
     return await SupportHours.get(id=hours_id)
 
 
@@ -172,6 +177,7 @@ async def delete_support_hours(viewer: Viewer, hours_id: int) -> None:
             raise Conflict(f"Alert sources use these support hours: {_users_named(viewer, users)}; choose others for them first")
         await hours.delete()
     clear_policy_cache()
+    await config_changed(ConfigKind.SUPPORT_HOURS, hours_id, ConfigAction.DELETED)
 
 
 async def create_maintenance_window(
@@ -193,6 +199,7 @@ async def create_maintenance_window(
         window = await MaintenanceWindow.create(summary=summary.strip()[:500], start=start, end=end, created_by_id=created_by)
         await window.sources.add(*sources)
     clear_policy_cache()
+    await config_changed(ConfigKind.MAINTENANCE, window.id, ConfigAction.CREATED)
     return window
 
 
@@ -204,6 +211,7 @@ async def end_maintenance_window(window_id: int, now: datetime) -> MaintenanceWi
     if window.end > now:
         window.end = max(now, window.start)
         await window.save(update_fields=["end"])
+        await config_changed(ConfigKind.MAINTENANCE, window.id, ConfigAction.UPDATED)
     clear_policy_cache()
     return window
 
@@ -225,3 +233,4 @@ async def delete_maintenance_window(viewer: Viewer, window_id: int, now: datetim
             raise Conflict("The maintenance window is on: end it (endMaintenanceWindow); only future or ended windows are deleted")
         await window.delete()
     clear_policy_cache()
+    await config_changed(ConfigKind.MAINTENANCE, window_id, ConfigAction.DELETED)

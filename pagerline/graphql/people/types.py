@@ -15,6 +15,7 @@ from pagerline.engine.people import phones
 from pagerline.engine.people.roles import may_see_team
 from pagerline.graphql.core.context import loaders_of, viewer_of
 from pagerline.graphql.core.types import Node, Priority
+from pagerline.graphql.people.reachability import is_reachable
 
 
 @strawberry.enum
@@ -129,6 +130,15 @@ class User(Node):
         if not _is_self_or_admin(info, self.row.id):
             return None
         return [NotificationRule.of(r) for r in await loaders_of(info).notification_rules.load(self.row.id)]
+
+    @strawberry.field(description=(
+        "Whether a page of every priority can reach them now (a device or verified contact method for their "
+        "notification rules, on a channel this server delivers), as setupWarnings judges it. Only you (and admins) see it."
+    ))
+    async def reachable(self, info: Info) -> bool | None:
+        if not _is_self_or_admin(info, self.row.id):
+            return None
+        return await is_reachable(info, self.row.id)
 
     @strawberry.field
     async def teams(self, info: Info) -> list[Team]:
