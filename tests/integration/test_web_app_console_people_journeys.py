@@ -95,7 +95,7 @@ def fits(page: Page, viewport: str) -> None:
 
 
 def users(console: Console) -> dict[str, dict[str, Any]]:
-    found = data(console.site.server.url, console.admin_token, "{ users { id email name role timezone active teams { name } } }")["users"]
+    found = data(console.site.server.url, console.admin_token, "{ users { id email name role timezone active reachable teams { name } } }")["users"]
     return {user["email"]: user for user in found}
 
 
@@ -130,6 +130,15 @@ def test_invite_someone_who_accepts_and_is_signed_in(browser: Browser, console: 
     )
     accessible(admin, "invitation made")
     fits(admin, viewport)
+
+    # The list shows her, flagged as nobody can page her yet (no device, no contact method),
+    # and flags exactly the people the API says cannot be reached.
+    admin.get_by_role("link", name="All users").click()
+    admin.locator(f'#users li[data-user-id="{made["id"]}"]', has_text="Cannot be paged").wait_for()
+    for user in users(console).values():
+        row = admin.locator(f'#users li[data-user-id="{user["id"]}"]').inner_text()
+        assert ("Cannot be paged" in row) == (user["active"] and user["reachable"] is False), (row, user)
+        assert user["email"] in row
 
     # The link, opened signed out in another browser.
     invited = new_browser_page(browser, viewport)

@@ -59,7 +59,7 @@ function UserList({ users }: { users: User[] }) {
       {users.map((user) => (
         <li key={user.id} data-user-id={user.id} data-active={user.active}>
           <Link href={`/admin/users/${user.id}`}>{user.name}</Link>
-          {!user.active && <span className="flag flag-off">Deactivated</span>}
+          <Flags user={user} />
           <p className="admin-facts">
             {user.email} · {user.role.toLowerCase()} · {user.teams.length ? user.teams.map((team) => team.name).join(", ") : "no team"}
           </p>
@@ -68,6 +68,14 @@ function UserList({ users }: { users: User[] }) {
     </ul>
     </>
   );
+}
+
+/** Deactivated, or active but with no working way to be paged (no device, no verified
+ * contact method, or only channels the server cannot send on: as `pagerline doctor` says). */
+function Flags({ user }: { user: User }) {
+  if (!user.active) return <span className="flag flag-off">Deactivated</span>;
+  if (user.reachable === false) return <span className="flag flag-warn">Cannot be paged</span>;
+  return null;
 }
 
 /** The teams as checkboxes, `checked` ticked. */
@@ -135,7 +143,7 @@ function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: 
       <h3 id="user-title">{user.name}</h3>
       <p className="admin-facts">
         {user.email}
-        {!user.active && <span className="flag flag-off">Deactivated</span>}
+        <Flags user={user} />
       </p>
       <form className="admin-form" onSubmit={save} aria-labelledby="user-title">
         <label htmlFor="user-name-input">Name</label>
