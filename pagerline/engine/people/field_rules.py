@@ -44,21 +44,21 @@ def email(raw: str) -> str:
     value = check_text(raw, "email").strip().lower()
     local, at, domain = value.partition("@")
     if not at or not local or not domain or len(value) > MAX_EMAIL or any(c.isspace() for c in value):
-        raise BadInput("A valid email address is required")
+        raise BadInput("A valid email address is required", field="email")
     return value
 
 
 def name(raw: str) -> str:
     value = check_text(raw, "name").strip()
     if not 0 < len(value) <= MAX_NAME:
-        raise BadInput(f"A name of 1 to {MAX_NAME} characters is required")
+        raise BadInput(f"A name of 1 to {MAX_NAME} characters is required", field="name")
     return value
 
 
 def team_name(raw: str) -> str:
     value = check_text(raw, "team name").strip()
     if not 0 < len(value) <= MAX_NAME:
-        raise BadInput(f"A team name of 1 to {MAX_NAME} characters is required")
+        raise BadInput(f"A team name of 1 to {MAX_NAME} characters is required", field="name")
     return value
 
 
@@ -67,12 +67,12 @@ def timezone(raw: str) -> str:
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise BadInput(f"Unknown time zone '{raw}'; use an IANA name such as Europe/Berlin or UTC") from exc
+        raise BadInput(f"Unknown time zone '{raw}'; use an IANA name such as Europe/Berlin or UTC", field="timezone") from exc
     return raw
 
 
-def password(raw: str) -> str:
+def password(raw: str, field: str = "password") -> str:
     check_text(raw, "password")
     if not MIN_PASSWORD <= len(raw) <= MAX_PASSWORD:
-        raise BadInput(f"A password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        raise BadInput(f"A password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters", field=field)
     return raw

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pagerline.engine.schedules import oncall_changes
 from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, note_config_change
 from pagerline.engine.core.effects import Effects, unit_of_work
-from pagerline.engine.core.errors import BadInput, Forbidden, NotFound
+from pagerline.engine.core.errors import BadInput, Conflict, Forbidden, NotFound
 from pagerline.engine.schedules.math import parse_rotation
-from pagerline.models import Role, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride, StaticShift, User
+from pagerline.models.calendars import CalendarToken
+from pagerline.models import EscalationPolicy, Role, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride, StaticShift, User
 
 
 @dataclass(frozen=True)
@@ -298,3 +299,62 @@ async def delete_static_shift(actor: User, shift_id: int) -> None:
     async with unit_of_work() as effects:
         await row.delete()
         _changed(effects, row.schedule_id)  # type: ignore[attr-defined]
+
+
+async def delete_layer(actor: User, layer_id: int) -> int:
+    """Remove a layer (this version of it: an edit from now on ends one version and starts the
+    next, each a layer of its own). Its shifts, past ones too, are gone from the schedule; the
+    layers below show through. Returns the schedule's id."""
+    _may_edit(actor)
+    layer = await ScheduleLayer.get_or_none(id=layer_id)
+    if layer is None:
+        raise NotFound("Layer not found")
+    async with unit_of_work() as effects:
+        await layer.delete()
+        _changed(effects, layer.schedule_id)  # type: ignore[attr-defined]
+    return int(layer.schedule_id)  # type: ignore[attr-defined]
+
+
+async def move_layer(actor: User, layer_id: int, position: int) -> int:
+    """Put a layer at ``position`` in the schedule's order (0 at the bottom; a higher position
+    wins), the others renumbered 0, 1, ... around it. The versions of one layer (same position)
+    move together. Returns the schedule's id."""
+    _may_edit(actor)
+    layer = await ScheduleLayer.get_or_none(id=layer_id)
+    if layer is None:
+        raise NotFound("Layer not found")
+    schedule_id: int = layer.schedule_id  # type: ignore[attr-defined]
+    async with unit_of_work() as effects:
+        rows = await ScheduleLayer.filter(schedule_id=schedule_id).select_for_update().order_by("position", "id")
+        slots = sorted({row.position for row in rows})
+        if not 0 <= position < len(slots):
+            raise BadInput(f"position must be 0 to {len(slots) - 1} (the schedule has {len(slots)} layers)", field="position")
+        order = [slot for slot in slots if slot != layer.position]
+        order.insert(position, layer.position)
+        renumbered = {old: new for new, old in enumerate(order)}
+        for row in rows:
+            if row.position != renumbered[row.position]:
+                row.position = renumbered[row.position]
+                await row.save(update_fields=["position"])
+        _changed(effects, schedule_id)
+    return schedule_id
+
+
+async def delete_schedule(actor: User, schedule_id: int) -> None:
+    """Refused (Conflict, naming them) while an escalation policy pages the schedule: its level
+    would page nobody. Its layers, shifts, overrides and calendar feeds go with it."""
+    _may_edit(actor)
+    async with unit_of_work() as effects:
+        schedule = await Schedule.filter(id=schedule_id).select_for_update().first()
+        if schedule is None:
+            raise NotFound("Schedule not found")
+        policies = await EscalationPolicy.filter(rules__schedules__id=schedule_id).distinct().order_by("name").values_list("name", flat=True)
+        if policies:
+            names = ", ".join(f"'{name}'" for name in policies)
+            raise Conflict(f"Escalation policies page this schedule: {names}; take it out of them first")
+        feeds = await CalendarToken.filter(schedule_id=schedule_id, revoked_at__isnull=True).values_list("id", flat=True)
+        await schedule.delete()
+        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        note_config_change(effects, ConfigKind.SCHEDULE, schedule_id, ConfigAction.DELETED)
+        for feed_id in feeds:
+            note_config_change(effects, ConfigKind.CALENDAR_FEED, feed_id, ConfigAction.DELETED)

@@ -180,26 +180,74 @@ async def delete_support_hours(viewer: Viewer, hours_id: int) -> None:
     await config_changed(ConfigKind.SUPPORT_HOURS, hours_id, ConfigAction.DELETED)
 
 
+def _checked_summary(summary: str) -> str:
+    if not summary.strip():
+        raise BadInput("A maintenance window needs a summary", field="summary")
+    return summary.strip()[:500]
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadInput("start and end need a time zone", field="start" if start.tzinfo is None else "end")
+    if end <= start or end - start > MAX_MAINTENANCE:
+        raise BadInput("end must be after start, at most 366 days later", field="end")
+
+
+async def _window_sources(source_ids: list[int]) -> list[AlertSource]:
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        raise BadInput("A maintenance window needs at least one alert source", field="sourceIds")
+    sources = await AlertSource.filter(id__in=wanted)
+    if len(sources) != len(wanted):
+        raise BadInput("Some alert sources do not exist", field="sourceIds")
+    return list(sources)
+
+
 async def create_maintenance_window(
     summary: str, start: datetime, end: datetime, source_ids: list[int], created_by: int | None = None
 ) -> MaintenanceWindow:
-    if not summary.strip():
-        raise BadInput("A maintenance window needs a summary")
-    if start.tzinfo is None or end.tzinfo is None:
-        raise BadInput("start and end need a time zone")
-    if end <= start or end - start > MAX_MAINTENANCE:
-        raise BadInput("end must be after start, at most 366 days later")
-    wanted = sorted(set(source_ids))
-    if not wanted:
-        raise BadInput("A maintenance window needs at least one alert source")
-    sources = await AlertSource.filter(id__in=wanted)
-    if len(sources) != len(wanted):
-        raise BadInput("Some alert sources do not exist")
+    _checked_summary(summary)
+    _check_window(start, end)
+    sources = await _window_sources(source_ids)
     async with in_transaction():
-        window = await MaintenanceWindow.create(summary=summary.strip()[:500], start=start, end=end, created_by_id=created_by)
+        window = await MaintenanceWindow.create(summary=_checked_summary(summary), start=start, end=end, created_by_id=created_by)
         await window.sources.add(*sources)
     clear_policy_cache()
     await config_changed(ConfigKind.MAINTENANCE, window.id, ConfigAction.CREATED)
+    return window
+
+
+async def update_maintenance_window(
+    window_id: int,
+    now: datetime,
+    *,
+    summary: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    source_ids: list[int] | None = None,
+) -> MaintenanceWindow:
+    """Change what is given, all or nothing. Who may is the caller's check (whoever manages
+    every source before and after). A window that has ended keeps its times: it is the record
+    of when events were held back; only its summary may change."""
+    new_summary = _checked_summary(summary) if summary is not None else None
+    sources = await _window_sources(source_ids) if source_ids is not None else None
+    async with in_transaction():
+        window = await MaintenanceWindow.filter(id=window_id).select_for_update().first()
+        if window is None:
+            raise NotFound(f"Maintenance window {window_id} not found")
+        if window.end <= now and (start is not None or end is not None or sources is not None):
+            raise Conflict("The maintenance window has ended; only its summary can change (create a new one)")
+        new_start, new_end = start or window.start, end or window.end
+        if start is not None or end is not None:
+            _check_window(new_start, new_end)
+        window.summary = new_summary or window.summary
+        window.start, window.end = new_start, new_end
+        await window.save(update_fields=["summary", "start", "end"])
+        if sources is not None:
+            await window.sources.clear()
+            await window.sources.add(*sources)
+    clear_policy_cache()
+    await config_changed(ConfigKind.MAINTENANCE, window.id, ConfigAction.UPDATED)
     return window
 
 

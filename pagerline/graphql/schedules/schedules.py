@@ -425,6 +425,13 @@ async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-
     return viewer
 
 
+async def _visible_layer(info: Info, raw_id: strawberry.ID) -> models.ScheduleLayer:
+    layer = await models.ScheduleLayer.get_or_none(id=parse_id(raw_id, "layer id"))
+    if layer is None or layer.schedule_id not in {s.id for s in await _visible_schedules(info)}:  # type: ignore[attr-defined]
+        raise not_found("Layer")
+    return layer
+
+
 @strawberry.type
 class ScheduleQuery:
     @strawberry.field
@@ -565,6 +572,47 @@ class ScheduleMutation:
             raise from_engine(exc) from exc
         _changed(info)
         return Schedule.of(await models.Schedule.get(id=layer.schedule_id))  # type: ignore[attr-defined]
+
+    @strawberry.mutation(description=(
+        "Remove a layer (one version of it: an edit from now on ends a version and starts the next). "
+        "Its shifts, past ones too, leave the schedule; the layers below show through."
+    ))
+    async def delete_layer(self, info: Info, id: strawberry.ID) -> Schedule:
+        viewer = require_viewer(viewer_of(info))
+        layer = await _visible_layer(info, id)
+        try:
+            schedule_id = await schedule_engine.delete_layer(viewer.user, layer.id)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        _changed(info)
+        return Schedule.of(await models.Schedule.get(id=schedule_id))
+
+    @strawberry.mutation(description=(
+        "Put a layer at a position in the schedule's order: 0 is the bottom, a higher position wins. "
+        "The other layers are renumbered 0, 1, ... around it; the versions of a layer move together."
+    ))
+    async def move_layer(self, info: Info, id: strawberry.ID, position: int) -> Schedule:
+        viewer = require_viewer(viewer_of(info))
+        layer = await _visible_layer(info, id)
+        try:
+            schedule_id = await schedule_engine.move_layer(viewer.user, layer.id, position)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        _changed(info)
+        return Schedule.of(await models.Schedule.get(id=schedule_id))
+
+    @strawberry.mutation(description=(
+        "Delete a schedule with its layers, shifts, overrides and calendar feeds. "
+        "Refused (CONFLICT, naming them) while escalation policies page it."
+    ))
+    async def delete_schedule(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = await _editable(info, id)
+        try:
+            await schedule_engine.delete_schedule(viewer.user, parse_id(id, "schedule id"))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        _changed(info)
+        return True
 
     @strawberry.mutation
     async def update_schedule(self, info: Info, id: strawberry.ID, name: str | None = None, timezone: str | None = None) -> Schedule:
