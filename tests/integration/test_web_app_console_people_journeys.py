@@ -302,3 +302,54 @@ def test_create_a_policy_and_preview_who_it_pages_now_and_later(browser: Browser
     assert preview_levels(admin)[2] != api_levels(console, policy_id, None)[2]  # the rotation moved on
     accessible(admin, "policy preview")
     fits(admin, viewport)
+
+
+def teams(console: Console) -> dict[str, list[str]]:
+    found = data(console.site.server.url, console.admin_token, "{ teams { name members { name } } }")["teams"]
+    return {team["name"]: sorted(member["name"] for member in team["members"]) for team in found}
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_teams_create_rename_members_and_delete(browser: Browser, console: Console, viewport: str) -> None:
+    name = f"Edge {viewport}"
+    admin = open_console(browser, console, viewport, "Teams")
+    admin.get_by_label("Team name").fill(name)
+    admin.get_by_role("button", name="Create team").click()
+    admin.locator("#teams li", has_text=name).get_by_role("link").click()
+    admin.get_by_role("heading", name=name).wait_for()
+
+    admin.get_by_label("Add a member").select_option(label="Alice (alice@ops.test)")
+    admin.get_by_role("button", name="Add member").click()
+    admin.get_by_role("button", name=f"Remove Alice from {name}").wait_for()
+    assert teams(console)[name] == ["Alice"]
+    accessible(admin, "team page")
+    fits(admin, viewport)
+
+    # A taken name is refused beside the field; nothing changes.
+    admin.get_by_label("Name", exact=True).fill("Ops")
+    admin.get_by_role("button", name="Rename team").click()
+    admin.locator("#team-name-error", has_text="exists already").wait_for()
+    assert name in teams(console)
+    accessible(admin, "rename refused")
+
+    admin.get_by_label("Name", exact=True).fill(f"{name} renamed")
+    admin.get_by_role("button", name="Rename team").click()
+    admin.get_by_role("heading", name=f"{name} renamed").wait_for()
+
+    admin.get_by_role("button", name=f"Remove Alice from {name} renamed").click()
+    admin.get_by_text("Nobody is in this team.").wait_for()
+    assert teams(console)[f"{name} renamed"] == []
+
+    admin.get_by_role("button", name="Delete team").click()
+    admin.get_by_role("button", name="Yes, delete").click()
+    admin.wait_for_url(re.compile(r"/admin/teams$"))
+    admin.locator("#teams").wait_for()
+    assert f"{name} renamed" not in teams(console)
+    assert admin.locator("#teams li", has_text=name).count() == 0
+
+    # The seeded team owns a policy, sources and more: deleting it is refused, saying so.
+    admin.locator("#teams li", has_text="Ops").first.get_by_role("link", name="Ops", exact=True).click()
+    admin.get_by_role("button", name="Delete team").click()
+    admin.get_by_role("button", name="Yes, delete").click()
+    admin.locator("#team-result", has_text="still has").wait_for()
+    assert "Ops" in teams(console)

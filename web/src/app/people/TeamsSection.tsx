@@ -1,11 +1,12 @@
 // Teams (/admin/teams): the list and a form to create one; a team's page (/admin/teams/<id>)
-// renames or deletes it and adds or removes its members.
+// renames or deletes it (refused while anything belongs to it) and adds or removes members.
+import type { CombinedError } from "@urql/core";
 import { useState, type FormEvent } from "react";
-import { AddTeamMemberDocument, AdminTeamsDocument, CreateTeamDocument, RemoveTeamMemberDocument, type AdminTeamsQuery } from "../../gql/graphql";
+import { AddTeamMemberDocument, AdminTeamsDocument, CreateTeamDocument, DeleteTeamDocument, RemoveTeamMemberDocument, UpdateTeamDocument, type AdminTeamsQuery } from "../../gql/graphql";
 import type { SectionProps } from "../admin/AdminConsole";
 import { useShell } from "../shell/context";
-import { errorText } from "../shell/errors";
 import { Link } from "../shell/Link";
+import { navigate } from "../shell/router";
 import { placeError, type PlacedError } from "./fieldErrors";
 import { FieldMessage, FormResult, fieldProps } from "./FieldMessage";
 import { useSectionData } from "./useSectionData";
@@ -84,10 +85,11 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
   const { session } = useShell();
   const [result, setResult] = useState("");
   const [failed, setFailed] = useState<PlacedError | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const memberIds = new Set(team.members.map((member) => member.id));
   const others = users.filter((user) => !memberIds.has(user.id));
 
-  const done = (error: Parameters<typeof errorText>[0] | undefined, text: string, fields: string[] = []) => {
+  const done = (error: CombinedError | undefined, text: string, fields: string[] = []) => {
     if (error) {
       setFailed(placeError(error, fields));
       return false;
@@ -104,9 +106,24 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
     const answer = await session.client.mutation(AddTeamMemberDocument, { teamId: team.id, userId }).toPromise();
     done(answer.error, `${who?.name ?? "They"} added to ${team.name}.`, ["userId"]);
   };
-  const remove = async (userId: string, name: string) => {
+  const removeMember = async (userId: string, name: string) => {
     const answer = await session.client.mutation(RemoveTeamMemberDocument, { teamId: team.id, userId }).toPromise();
     done(answer.error, `${name} removed from ${team.name}.`);
+  };
+  const rename = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const name = String(new FormData(event.currentTarget).get("name") ?? "").trim();
+    const answer = await session.client.mutation(UpdateTeamDocument, { id: team.id, name }).toPromise();
+    done(answer.error, `Team renamed to ${answer.data?.updateTeam.name ?? name}.`, ["name"]);
+  };
+  // Refused (CONFLICT, naming them) while sources, policies, schedules, support hours or alert
+  // actions belong to the team: the server's message says what to move first.
+  const remove = async () => {
+    setConfirmDelete(false);
+    const answer = await session.client.mutation(DeleteTeamDocument, { id: team.id }).toPromise();
+    if (answer.error) return setFailed(placeError(answer.error, []));
+    reload();
+    navigate("/admin/teams");
   };
 
   return (
@@ -115,6 +132,12 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
         <Link href="/admin/teams">All teams</Link>
       </p>
       <h3 id="team-title">{team.name}</h3>
+      <form className="admin-form" onSubmit={rename} aria-label={`Rename ${team.name}`}>
+        <label htmlFor="team-name">Name</label>
+        <input name="name" required defaultValue={team.name} {...fieldProps("team-name", "name", failed)} />
+        <FieldMessage id="team-name" name="name" error={failed} />
+        <button type="submit">Rename team</button>
+      </form>
       <h4>Members</h4>
       {team.members.length === 0 ? (
         <p className="empty">Nobody is in this team.</p>
@@ -123,7 +146,7 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
           {team.members.map((member) => (
             <li key={member.id} data-user-id={member.id}>
               {member.name} <span className="admin-facts">{member.email}</span>{" "}
-              <button type="button" aria-label={`Remove ${member.name} from ${team.name}`} onClick={() => void remove(member.id, member.name)}>
+              <button type="button" aria-label={`Remove ${member.name} from ${team.name}`} onClick={() => void removeMember(member.id, member.name)}>
                 Remove
               </button>
             </li>
@@ -145,6 +168,21 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
         </form>
       )}
       <FormResult id="team-result" error={failed} text={result} />
+      {confirmDelete ? (
+        <div className="admin-actions" role="group" aria-label={`Delete ${team.name}?`}>
+          <span>Delete {team.name}? Its members stay users.</span>
+          <button type="button" onClick={() => void remove()}>
+            Yes, delete
+          </button>
+          <button type="button" onClick={() => setConfirmDelete(false)}>
+            Keep it
+          </button>
+        </div>
+      ) : (
+        <button type="button" onClick={() => setConfirmDelete(true)}>
+          Delete team
+        </button>
+      )}
     </>
   );
 }
