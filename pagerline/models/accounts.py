@@ -17,7 +17,7 @@ class User(Model):
     password_hash = fields.CharField(max_length=200, null=True)
     # False once an admin deactivates the account: it cannot sign in, its tokens stop working,
     # it is never paged and its shifts do not count (see pagerline.engine.people.activity).
-    active = fields.BooleanField(default=True)
+    active = fields.BooleanField(default=True, db_default=True)  # existing rows too, as the column is added
     muted_until = fields.DatetimeField(null=True)
     # Update notifications (a push that replaces the page on the lock screen).
     update_on_accepted = fields.BooleanField(default=True)

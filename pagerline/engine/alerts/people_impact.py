@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from pagerline.engine.core.errors import NotFound
-from pagerline.engine.people.field_rules import BadField
+from pagerline.engine.core.errors import BadInput, NotFound
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.people.roles import require_admin
 from pagerline.engine.schedules.calendars import schedules_naming
@@ -55,7 +54,7 @@ async def deactivation_impact(viewer: Viewer, user_id: int, start: datetime, day
     nobody, and the schedules that name the user."""
     require_admin(viewer, "see what deactivating a user changes")
     if not MIN_DAYS <= days <= MAX_DAYS:
-        raise BadField(f"days must be {MIN_DAYS} to {MAX_DAYS}", "days")
+        raise BadInput(f"days must be {MIN_DAYS} to {MAX_DAYS}", field="days")
     user = await User.get_or_none(id=user_id)
     if user is None:
         raise NotFound("User not found")

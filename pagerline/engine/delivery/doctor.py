@@ -190,6 +190,8 @@ async def _policy_needs(people: dict[int, list[str]]) -> None:
     for policy in policies:
         for rule in sorted(policy.rules, key=lambda r: r.position):  # type: ignore[attr-defined]
             for user in rule.users:
+                if not user.active:
+                    continue  # deactivated: never paged, so nothing to reach
                 people[user.id].append(f'escalation policy "{policy.name}" level {rule.position + 1}')
 
 

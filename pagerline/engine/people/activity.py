@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.core.errors import NotFound
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
+from pagerline.engine.core.errors import BadInput, NotFound
 from pagerline.engine.people.accounts import Viewer, announce_credentials_changed
-from pagerline.engine.people.field_rules import BadField
 from pagerline.engine.people.roles import require_admin
-from pagerline.models import ApiToken, Invitation, User
+from pagerline.models import ApiToken, EscalationRule, Invitation, ScheduleLayer, ScheduleOverride, StaticShift, User
 from pagerline.models.calendars import CalendarToken
 
 
@@ -33,7 +34,7 @@ async def set_active(viewer: Viewer, user_id: int, active: bool, now: datetime) 
     whether anything changed (the caller announces schedule changes only then)."""
     require_admin(viewer, "deactivate or reactivate users" if not active else "reactivate users")
     if not active and user_id == viewer.user.id:
-        raise BadField("You cannot deactivate yourself; ask another admin", "id")
+        raise BadInput("You cannot deactivate yourself; ask another admin", field="id")
     async with in_transaction():
         user = await User.filter(id=user_id).select_for_update().first()
         if user is None:
@@ -48,4 +49,25 @@ async def set_active(viewer: Viewer, user_id: int, active: bool, now: datetime) 
             await Invitation.filter(user_id=user_id).delete()  # a pending link must not revive the account
     # Open subscriptions of theirs check their token again (and end), after the commit.
     await announce_credentials_changed(user_id)
+    await config_changed(ConfigKind.USER, user_id, ConfigAction.UPDATED)
+    # What the console shows of the schedules and policies naming them changes too (who is on
+    # call, who a level pages).
+    schedule_ids, policy_ids = await _naming(user_id, now)
+    for schedule_id in schedule_ids:
+        await config_changed(ConfigKind.SCHEDULE, schedule_id, ConfigAction.UPDATED)
+    for policy_id in policy_ids:
+        await config_changed(ConfigKind.POLICY, policy_id, ConfigAction.UPDATED)
     return user, True
+
+
+async def _naming(user_id: int, now: datetime) -> tuple[list[int], list[int]]:
+    """The schedules naming the user from ``now`` on (a layer, an override or static shift not
+    over yet) and the escalation policies naming them."""
+    schedules: set[int] = set()
+    for schedule_id, user_ids in await ScheduleLayer.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=now)).values_list("schedule_id", "user_ids"):
+        if user_id in {int(u) for u in user_ids or ()}:
+            schedules.add(int(schedule_id))
+    for model in (StaticShift, ScheduleOverride):
+        schedules.update(await model.filter(user_id=user_id, end__gt=now).values_list("schedule_id", flat=True))
+    policies = await EscalationRule.filter(users__id=user_id).distinct().values_list("policy_id", flat=True)
+    return sorted(schedules), sorted(set(policies))

@@ -20,23 +20,15 @@ MAX_NAME = 200
 T = TypeVar("T")
 
 
-class BadField(BadInput):
-    """Bad input in one named argument or input field (GraphQL's ``extensions.field``), so a
-    form can show the message beside that field."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def checked(field: str, rule: Callable[[str], T], raw: str) -> T:
-    """``rule(raw)`` (one of the rules below), its refusal naming ``field``."""
+    """``rule(raw)`` (one of the rules below), its refusal naming ``field`` (the argument as
+    the API calls it, for ``extensions.field``)."""
     try:
         return rule(raw)
-    except BadField:
-        raise
     except BadInput as exc:
-        raise BadField(exc.message, field) from exc
+        if exc.field is not None:
+            raise
+        raise BadInput(exc.message, field=field) from exc
 
 
 def email(raw: str) -> str:

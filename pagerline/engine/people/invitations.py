@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from pagerline.engine.core.errors import Conflict, NotFound
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
+from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.people import field_rules as people_rules
-from pagerline.engine.people.field_rules import BadField, checked
+from pagerline.engine.people.field_rules import checked
 from pagerline.engine.people.accounts import Viewer, create_token, create_user, user_by_email
 from pagerline.engine.people.roles import require_admin
 from pagerline.models import Invitation, Role, Team, TokenKind, User
@@ -67,12 +68,15 @@ async def invite_user(
     checked("timezone", people_rules.timezone, timezone)
     teams = dict(await Team.filter(id__in=team_ids).values_list("id", "name"))
     if len(teams) != len(set(team_ids)):
-        raise BadField("Team not found", "teamIds")
+        raise BadInput("Team not found", field="teamIds")
     if await user_by_email(address) is not None:
         raise Conflict(f"A user with email {address} exists already")
     async with in_transaction():
         user = await create_user(address, name, None, role, timezone, sorted(teams.values()))
         secret, expires_at = await _issue(user.id, now)
+    await config_changed(ConfigKind.USER, user.id, ConfigAction.CREATED)
+    for team_id in sorted(teams):
+        await config_changed(ConfigKind.TEAM, team_id, ConfigAction.UPDATED)  # a new member
     return IssuedInvitation(user, secret, expires_at)
 
 
@@ -90,6 +94,7 @@ async def resend_invitation(viewer: Viewer, user_id: int, now: datetime) -> Issu
         if not user.active:
             raise Conflict(f"{user.name} is deactivated; reactivate them first")
         secret, expires_at = await _issue(user.id, now)
+    await config_changed(ConfigKind.USER, user.id, ConfigAction.UPDATED)  # a new expiry
     return IssuedInvitation(user, secret, expires_at)
 
 
@@ -127,4 +132,5 @@ async def accept_invitation(secret: str, password: str, now: datetime, lifetime:
         await User.filter(id=user.id).update(password_hash=password_hash)
         user.password_hash = password_hash
         _, session = await create_token(user.id, TokenKind.SESSION, now, "invitation", lifetime)
+    await config_changed(ConfigKind.USER, user.id, ConfigAction.UPDATED)  # no longer waiting for a password
     return user, session

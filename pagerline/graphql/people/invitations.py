@@ -5,35 +5,18 @@ need no sign-in: the link's token is the credential."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine.core.errors import EngineError
 from pagerline.engine.people import activity, invitations
-from pagerline.engine.people.field_rules import BadField
 from pagerline.graphql.core.args import now, parse_id, parse_ids
 from pagerline.graphql.core.context import app_state, viewer_of
-from pagerline.graphql.core.errors import from_engine
+from pagerline.graphql.core.errors import engine_errors
 from pagerline.graphql.core.permissions import require_viewer
 from pagerline.graphql.people.types import Role, Session, User
-
-
-@contextmanager
-def field_errors() -> Iterator[None]:
-    """Like ``engine_errors``, and a refusal that names its argument carries it as
-    ``extensions.field`` (the console shows the message beside that field)."""
-    try:
-        yield
-    except BadField as exc:
-        raise GraphQLError(exc.message, extensions={"code": exc.code, "field": exc.field}) from exc
-    except EngineError as exc:
-        raise from_engine(exc) from exc
 
 
 @strawberry.type(description="A new invitation link; `url` (with its token) is shown this once.")
@@ -83,7 +66,7 @@ class InvitationMutation:
         team_ids: list[strawberry.ID] = [],  # noqa: B006 (read, never changed)
     ) -> Invitation:
         viewer = require_viewer(viewer_of(info))
-        with field_errors():
+        with engine_errors():
             issued = await invitations.invite_user(
                 viewer, email, name, models.Role(role.value), timezone, parse_ids(team_ids, "team id"), now()
             )
@@ -94,7 +77,7 @@ class InvitationMutation:
     )
     async def resend_invitation(self, info: Info, user_id: strawberry.ID) -> Invitation:
         viewer = require_viewer(viewer_of(info))
-        with field_errors():
+        with engine_errors():
             issued = await invitations.resend_invitation(viewer, parse_id(user_id, "user id"), now())
         return Invitation.of(info, issued)
 
@@ -105,7 +88,7 @@ class InvitationMutation:
         )
     )
     async def accept_invitation(self, info: Info, token: str, password: str) -> Session:
-        with field_errors():
+        with engine_errors():
             user, session = await invitations.accept_invitation(token, password, now(), app_state(info).settings.session_lifetime)
         return Session(token=session, user=User.of(user))
 
@@ -117,7 +100,7 @@ class InvitationMutation:
     )
     async def deactivate_user(self, info: Info, id: strawberry.ID) -> User:
         viewer = require_viewer(viewer_of(info))
-        with field_errors():
+        with engine_errors():
             user, _ = await activity.set_active(viewer, parse_id(id, "user id"), False, now())
         return User.of(user)
 
@@ -126,6 +109,6 @@ class InvitationMutation:
     )
     async def reactivate_user(self, info: Info, id: strawberry.ID) -> User:
         viewer = require_viewer(viewer_of(info))
-        with field_errors():
+        with engine_errors():
             user, _ = await activity.set_active(viewer, parse_id(id, "user id"), True, now())
         return User.of(user)

@@ -15,7 +15,7 @@ from pagerline.engine.alerts import people_impact
 from pagerline.graphql.core.args import now, parse_id
 from pagerline.graphql.core.context import viewer_of
 from pagerline.graphql.core.permissions import require_viewer
-from pagerline.graphql.people.invitations import field_errors
+from pagerline.graphql.core.errors import engine_errors
 from pagerline.graphql.people.types import User
 from pagerline.graphql.schedules.schedules import Schedule
 from pagerline.graphql.sources.routing import EscalationPolicy
@@ -60,7 +60,7 @@ class ImpactQuery:
         days: int = 28,
     ) -> DeactivationImpact:
         viewer = require_viewer(viewer_of(info))
-        with field_errors():
+        with engine_errors():
             found = await people_impact.deactivation_impact(viewer, parse_id(user_id, "user id"), from_ or now(), days)
         schedules = {s.id: Schedule.of(s) for s in found.schedules}
         policies = {p.id: EscalationPolicy.of(p) for p in await models.EscalationPolicy.filter(id__in=[e.policy_id for e in found.empty_levels])}

@@ -24,6 +24,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='active',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
         ),
     ]
