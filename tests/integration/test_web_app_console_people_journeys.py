@@ -353,3 +353,36 @@ def test_teams_create_rename_members_and_delete(browser: Browser, console: Conso
     admin.get_by_role("button", name="Yes, delete").click()
     admin.locator("#team-result", has_text="still has").wait_for()
     assert "Ops" in teams(console)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_edit_a_policy_reordering_its_levels_by_keyboard(browser: Browser, console: Console, viewport: str) -> None:
+    policy_id = str(console.site.org.policy_id)  # "Ops policy": level 1 Alice, level 2 Bob
+    admin = open_console(browser, console, viewport, "Escalation policies")
+    admin.locator(f'#policies li[data-policy-id="{policy_id}"]').get_by_role("link").click()
+    admin.locator('#preview-result[data-at="now"] li').first.wait_for()
+    try:
+        # Level 2 up with the keyboard: focus stays with the level (on its one enabled move
+        # button) and the move is announced.
+        admin.get_by_role("button", name="Move level 2 up").focus()
+        admin.keyboard.press("Enter")
+        focused = admin.evaluate("document.activeElement.textContent")
+        assert focused == "Move level 1 down", focused
+        admin.get_by_role("status").filter(has_text="Level 2 moved to level 1.").wait_for()
+        accessible(admin, "levels reordered")
+        admin.get_by_role("button", name="Save policy").click()
+        admin.locator("#policy-result", has_text="saved").wait_for()
+        rules = data(
+            console.site.server.url, console.admin_token,
+            "{ escalationPolicies { id rules { users { name } } } }",
+        )["escalationPolicies"]
+        assert [[u["name"] for u in r["users"]] for p in rules if p["id"] == policy_id for r in p["rules"]] == [["Bob"], ["Alice"]]
+        # The preview follows the saved policy.
+        admin.locator('#preview-result li[data-level="1"]', has_text="Bob").wait_for()
+    finally:  # the policy as seeded, for the other tests
+        data(
+            console.site.server.url, console.admin_token,
+            "mutation($id: ID!, $a: ID!, $b: ID!) { updateEscalationPolicy(id: $id, rules: ["
+            "{escalationTimeout: 5, userIds: [$a]}, {escalationTimeout: 10, userIds: [$b]}]) { id } }",
+            id=policy_id, a=str(console.site.org.alice_id), b=str(console.site.org.bob_id),
+        )

@@ -2,7 +2,7 @@
 // level; added, removed, reordered), repeating. Saving sends the whole policy; the server's
 // refusal is shown beside the field it names. Deleting asks first and shows the server's
 // CONFLICT when alert sources still use the policy.
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { AdminCreatePolicyDocument, AdminDeletePolicyDocument, AdminUpdatePolicyDocument, type AdminPoliciesQuery } from "../../gql/graphql";
 import { placeError, type PlacedError } from "../people/fieldErrors";
 import { FieldMessage, FormResult, fieldProps } from "../people/FieldMessage";
@@ -26,6 +26,9 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
   const [error, setError] = useState<PlacedError | null>(null);
   const [result, setResult] = useState("");
   const [confirmDelete, setConfirmDelete] = useState(false);
+  // The level just moved by its buttons, and which way: focus follows it (the button pressed may
+  // now be disabled, at the top or bottom) and the move is announced.
+  const [moved, setMoved] = useState<{ key: number; by: number; text: string } | null>(null);
   const fields = ["name", "teamId", "routingKey", "frequency", "rules", ...draft.levels.map((_, index) => `rules.${index}`)];
 
   const change = (patch: Partial<PolicyDraft>) => setDraft((current) => ({ ...current, ...patch }));
@@ -89,10 +92,17 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
             data={data}
             error={error}
             onChange={(patch) => changeLevel(index, patch)}
-            onMove={(by) => change({ levels: moveLevel(draft.levels, index, by) })}
+            focusMove={moved?.key === level.key ? moved.by : null}
+            onMove={(by) => {
+              change({ levels: moveLevel(draft.levels, index, by) });
+              setMoved({ key: level.key, by, text: `Level ${index + 1} moved to level ${index + 1 + by}.` });
+            }}
             onRemove={() => change({ levels: draft.levels.filter((_, at) => at !== index) })}
           />
         ))}
+        <p className="visually-hidden" role="status" aria-live="polite">
+          {moved?.text ?? ""}
+        </p>
         <button type="button" onClick={() => change({ levels: [...draft.levels, newLevel()] })}>
           Add level
         </button>
@@ -138,12 +148,22 @@ interface LevelProps {
   data: AdminPoliciesQuery;
   error: PlacedError | null;
   onChange: (patch: Partial<LevelDraft>) => void;
+  /** This level was just moved that way (-1 up, 1 down): its move button takes the focus. */
+  focusMove: number | null;
   onMove: (by: number) => void;
   onRemove: () => void;
 }
 
-function LevelFields({ index, count, level, data, error, onChange, onMove, onRemove }: LevelProps) {
+function LevelFields({ index, count, level, data, error, focusMove, onChange, onMove, onRemove }: LevelProps) {
   const number = index + 1;
+  const up = useRef<HTMLButtonElement>(null);
+  const down = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (focusMove === null) return;
+    const same = focusMove < 0 ? up.current : down.current;
+    const other = focusMove < 0 ? down.current : up.current;
+    (same && !same.disabled ? same : other)?.focus();
+  }, [focusMove, index]);
   const id = `level-${number}`;
   const name = `rules.${index}`;
   return (
@@ -177,10 +197,10 @@ function LevelFields({ index, count, level, data, error, onChange, onMove, onRem
       <label htmlFor={`${id}-timeout`}>Level {number}: minutes before the next level</label>
       <input id={`${id}-timeout`} type="number" min={1} max={1440} required value={level.timeout} onChange={(event) => onChange({ timeout: event.currentTarget.value })} />
       <div className="admin-actions">
-        <button type="button" disabled={index === 0} onClick={() => onMove(-1)}>
+        <button type="button" ref={up} disabled={index === 0} onClick={() => onMove(-1)}>
           Move level {number} up
         </button>
-        <button type="button" disabled={index === count - 1} onClick={() => onMove(1)}>
+        <button type="button" ref={down} disabled={index === count - 1} onClick={() => onMove(1)}>
           Move level {number} down
         </button>
         <button type="button" disabled={count === 1} onClick={onRemove}>
