@@ -139,6 +139,8 @@ def test_invite_someone_who_accepts_and_is_signed_in(browser: Browser, console: 
         row = admin.locator(f'#users li[data-user-id="{user["id"]}"]').inner_text()
         assert ("Cannot be paged" in row) == (user["active"] and user["reachable"] is False), (row, user)
         assert user["email"] in row
+    accessible(admin, "users list")
+    fits(admin, viewport)
 
     # The link, opened signed out in another browser.
     invited = new_browser_page(browser, viewport)
@@ -254,6 +256,7 @@ def api_levels(console: Console, policy_id: str, at: datetime | None) -> dict[in
 def test_create_a_policy_and_preview_who_it_pages_now_and_later(browser: Browser, console: Console, viewport: str) -> None:
     name = f"Night {viewport}"
     admin = open_console(browser, console, viewport, "Escalation policies")
+    accessible(admin, "policy list")
     admin.get_by_role("link", name="New escalation policy").click()
     admin.get_by_label("Name", exact=True).fill(name)
     admin.get_by_label("Team").select_option(label="Ops")
@@ -313,6 +316,7 @@ def teams(console: Console) -> dict[str, list[str]]:
 def test_teams_create_rename_members_and_delete(browser: Browser, console: Console, viewport: str) -> None:
     name = f"Edge {viewport}"
     admin = open_console(browser, console, viewport, "Teams")
+    accessible(admin, "teams list")
     admin.get_by_label("Team name").fill(name)
     admin.get_by_role("button", name="Create team").click()
     admin.locator("#teams li", has_text=name).get_by_role("link").click()
