@@ -176,7 +176,7 @@ function LevelFields({ index, count, level, data, error, focusMove, onChange, on
           {data.users.map((user) => (
             <label key={user.id}>
               <input type="checkbox" checked={level.userIds.includes(user.id)} onChange={(event) => onChange({ userIds: toggled(level.userIds, user.id, event.currentTarget.checked) })} />
-              {user.name}
+              {user.active ? user.name : `${user.name} (deactivated: never paged)`}
             </label>
           ))}
         </div>
