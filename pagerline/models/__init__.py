@@ -32,7 +32,7 @@ from pagerline.models.escalation import EscalationPolicy, EscalationRule
 from pagerline.models.notifications import ActionToken, Notification, NotificationRule
 from pagerline.models.monitoring import DeploymentEvent, Heartbeat, RetentionTotal
 from pagerline.models.schedules import Schedule, ScheduleLayer, ScheduleOverride, StaticShift
-from pagerline.models.source_policies import DroppedEvent, MaintenanceWindow, SupportHours
+from pagerline.models.source_policies import DroppedEvent, MaintenanceWindow, ReceivedPayload, SupportHours
 from pagerline.models.sources import AlertSource
 
 MODEL_MODULES = [
@@ -76,6 +76,7 @@ __all__ = [
     "Device",
     "DropReason",
     "DroppedEvent",
+    "ReceivedPayload",
     "EscalationPolicy",
     "EscalationRule",
     "Heartbeat",

@@ -144,3 +144,31 @@ def test_heartbeats_maintenance_windows_and_alert_actions_are_edited(world: Worl
     assert error_code(gql(world.url, world.ops.bob_token, update, id=action, n="Mine")) == "FORBIDDEN"
     shown = data(world.url, world.ops.alice_token, "query($s: ID!) { alertActions(sourceId: $s) { id name url } }", s=source)["alertActions"]
     assert {"id": action, "name": "Chat room", "url": "https://chat.example/room"} in shown
+
+
+FIELD_ERRORS = [
+    ('mutation { createSchedule(name: "X", timezone: "Mars/Base") { id } }', {}, "timezone"),
+    ('mutation { createSchedule(name: " ") { id } }', {}, "name"),
+    ('mutation($u: ID!) { createEscalationPolicy(name: "P", frequency: 10, rules: [{escalationTimeout: 5, userIds: [$u]}]) { id } }', {"u": "alice"}, "frequency"),
+    ('mutation($u: ID!) { createEscalationPolicy(name: "P", rules: [{escalationTimeout: 0, userIds: [$u]}]) { id } }', {"u": "alice"}, "rules[0].escalationTimeout"),
+    ('mutation($s: ID!) { updateAlertSourcePolicy(id: $s, input: {alertGroupingWindowSec: 5}) { sourceId } }', {"s": "source"}, "alertGroupingWindowSec"),
+    ('mutation($s: ID!, $f: JSON) { updateAlertSourcePolicy(id: $s, input: {eventFilter: $f}) { sourceId } }', {"s": "source", "f": {"field": "summary", "op": "nope", "value": "x"}}, "eventFilter.op"),
+    ('mutation { createUser(email: "not-an-address", name: "N") { id } }', {}, "email"),
+    ('mutation { createTeam(name: "") { id } }', {}, "name"),
+    ('mutation($s: ID!) { addLayer(scheduleId: $s, layer: {startsOn: "2026-01-05T09:00:00Z", rotation: "weekly", userIds: ["1"]}) { id } }', {"s": "schedule"}, "rotation"),
+]
+
+
+@pytest.mark.parametrize(("document", "variables", "field"), FIELD_ERRORS, ids=[f for _, _, f in FIELD_ERRORS])
+def test_bad_input_names_the_field_and_changes_nothing(world: World, document: str, variables: dict[str, Any], field: str) -> None:
+    schedule = data(world.url, world.admin_token, 'mutation { createSchedule(name: "Fields") { id } }')["createSchedule"]["id"]
+    known = {"alice": str(world.ops.alice_id), "source": str(world.ops.api_source_id), "schedule": schedule}
+    given = {name: known.get(value, value) if isinstance(value, str) else value for name, value in variables.items()}
+    snapshot = "{ schedules { id name layers { id } } escalationPolicies { id } users { id } teams { id } alertSources { id } }"
+    before = data(world.url, world.admin_token, snapshot)
+    policy = "query($s: ID!) { alertSourcePolicy(sourceId: $s) { alertGroupingWindowSec eventFilter } }"
+    policy_before = data(world.url, world.admin_token, policy, s=str(world.ops.api_source_id))
+    refused = error(gql(world.url, world.admin_token, document, **given))
+    assert refused["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, refused
+    assert data(world.url, world.admin_token, snapshot) == before
+    assert data(world.url, world.admin_token, policy, s=str(world.ops.api_source_id)) == policy_before

@@ -70,7 +70,7 @@ async def create_user(
                 team, _ = await Team.get_or_create(name=team_name)
                 await team.members.add(user)
     except IntegrityError as exc:
-        raise Conflict(f"A user with email {email} exists already") from exc
+        raise Conflict(f"A user with email {email} exists already", field="email") from exc
     return user
 
 

@@ -68,7 +68,7 @@ async def update_user(
     role_changed = role is not None and role is not user.role
     if role is not None and role_changed:
         if user.role is Role.ADMIN and await User.filter(role=Role.ADMIN).count() <= 1:
-            raise Conflict("This is the last admin; make someone else an admin first")
+            raise Conflict("This is the last admin; make someone else an admin first", field="role")
         user.role = role
     try:
         async with in_transaction():
@@ -76,7 +76,7 @@ async def update_user(
             if user.email != old_email:
                 await contacts.move_sign_in_address(user.id, old_email, user.email)
     except IntegrityError as exc:
-        raise Conflict(f"A user with email {user.email} exists already") from exc
+        raise Conflict(f"A user with email {user.email} exists already", field="email") from exc
     if role_changed:
         await announce_credentials_changed(user.id)  # an open subscription takes the new role at once
     await config_changed(ConfigKind.USER, user.id, ConfigAction.UPDATED)
@@ -113,7 +113,7 @@ async def change_own_email(viewer: Viewer, current: str, email: str) -> User:
     address = people_rules.email(email)
     user = await _proven(viewer, current)
     if await User.filter(email=address).exclude(id=user.id).exists():
-        raise Conflict(f"A user with email {address} exists already")
+        raise Conflict(f"A user with email {address} exists already", field="email")
     old = user.email
     user.email = address
     try:
@@ -121,6 +121,6 @@ async def change_own_email(viewer: Viewer, current: str, email: str) -> User:
             await user.save(update_fields=["email"])
             await contacts.move_sign_in_address(user.id, old, address)
     except IntegrityError as exc:  # taken between the check and the save
-        raise Conflict(f"A user with email {address} exists already") from exc
+        raise Conflict(f"A user with email {address} exists already", field="email") from exc
     await config_changed(ConfigKind.USER, user.id, ConfigAction.UPDATED)
     return user

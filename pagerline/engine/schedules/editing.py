@@ -47,22 +47,23 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 def _check_restriction(index: int, window: Restriction) -> None:
     for what, day in (("start", window.start_day), ("end", window.end_day)):
         if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
-            raise BadInput(f"restrictions[{index}]: the {what} day must be 0 (Monday) .. 6 (Sunday)")
+            raise BadInput(f"restrictions[{index}]: the {what} day must be 0 (Monday) .. 6 (Sunday)", field=f"restrictions[{index}].{what}Day")
     for what, clock in (("start", window.start_time), ("end", window.end_time)):
         if not isinstance(clock, str) or _CLOCK_TIME.fullmatch(clock) is None:
-            raise BadInput(f"restrictions[{index}]: the {what} time must be HH:MM from 00:00 to 23:59, got {clock!r}")
+            raise BadInput(f"restrictions[{index}]: the {what} time must be HH:MM from 00:00 to 23:59, got {clock!r}", field=f"restrictions[{index}].{what}Time")
     if (window.start_day, window.start_time) == (window.end_day, window.end_time):
         # The math would read this as the whole week; as input it is far more likely a slip.
         raise BadInput(
             f"restrictions[{index}]: starts and ends at {_DAY_NAMES[window.start_day]} {window.start_time}; "
-            "leave restrictions out for a layer that covers the whole week"
+            "leave restrictions out for a layer that covers the whole week",
+            field=f"restrictions[{index}]",
         )
 
 
 def restrictions_to_rows(restrictions: list[Restriction]) -> list[dict[str, object]]:
     """Checked restrictions in the stored shape (what :func:`oncall.restriction_from_json` reads)."""
     if len(restrictions) > MAX_RESTRICTIONS:
-        raise BadInput(f"A layer has at most {MAX_RESTRICTIONS} restrictions")
+        raise BadInput(f"A layer has at most {MAX_RESTRICTIONS} restrictions", field="restrictions")
     for index, window in enumerate(restrictions):
         _check_restriction(index, window)
     return [
@@ -90,7 +91,7 @@ def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
-        raise BadInput(f"Unknown time zone '{name}'") from exc
+        raise BadInput(f"Unknown time zone '{name}'", field="timezone") from exc
 
 
 async def _check_users(user_ids: set[int]) -> None:
@@ -102,9 +103,9 @@ def _checked_layer(layer: LayerInput) -> list[dict[str, object]]:
     """Everything about a new layer that needs no database; its restrictions as stored."""
     _check_rotation(layer.rotation)
     if layer.starts_on.tzinfo is None or (layer.ends_on is not None and layer.ends_on.tzinfo is None):
-        raise BadInput("Layer times need a time zone")
+        raise BadInput("Layer times need a time zone", field="startsOn")
     if not layer.user_ids:
-        raise BadInput("A layer needs at least one user")
+        raise BadInput("A layer needs at least one user", field="userIds")
     return restrictions_to_rows(layer.restrictions)
 
 
@@ -112,7 +113,7 @@ def _check_rotation(rotation: str) -> None:
     try:
         parse_rotation(rotation)
     except ValueError as exc:
-        raise BadInput(str(exc)) from exc
+        raise BadInput(str(exc), field="rotation") from exc
 
 
 def _changed(effects: Effects, schedule_id: int, action: ConfigAction = ConfigAction.UPDATED) -> None:
@@ -130,13 +131,13 @@ async def create_schedule(
     shifts: list[ShiftInput] | None = None,
 ) -> Schedule:
     if not name.strip():
-        raise BadInput("A schedule needs a name")
+        raise BadInput("A schedule needs a name", field="name")
     _check_timezone(timezone)
     layers, shifts = layers or [], shifts or []
     windows = [_checked_layer(layer) for layer in layers]
     for shift in shifts:
         if shift.end <= shift.start:
-            raise BadInput("A shift must end after it starts")
+            raise BadInput("A shift must end after it starts", field="end")
     await _check_users({u for layer in layers for u in layer.user_ids} | {s.user_id for s in shifts})
     async with unit_of_work() as effects:
         schedule = await Schedule.create(name=name.strip()[:200], timezone=timezone, kind=kind, team_id=team_id)
@@ -160,7 +161,7 @@ async def create_override(
     if actor.role is Role.RESPONDER and user_id != actor.id:
         raise Forbidden("Responders can create overrides only for themselves")
     if end <= start:
-        raise BadInput("An override must end after it starts")
+        raise BadInput("An override must end after it starts", field="end")
     if not await Schedule.exists(id=schedule_id):
         raise NotFound("Schedule not found")
     await _check_users({user_id})
@@ -210,7 +211,7 @@ async def update_layer(
     windows = restrictions_to_rows(restrictions) if restrictions is not None else list(layer.restrictions)
     if user_ids is not None:
         if not user_ids:
-            raise BadInput("A layer needs at least one user")
+            raise BadInput("A layer needs at least one user", field="userIds")
         await _check_users(set(user_ids))
     effective = max(now, handoff_from) if handoff_from is not None else now
     async with unit_of_work() as effects:
@@ -250,7 +251,7 @@ async def update_schedule(actor: User, schedule_id: int, name: str | None = None
         raise NotFound("Schedule not found")
     if name is not None:
         if not name.strip():
-            raise BadInput("A schedule needs a name")
+            raise BadInput("A schedule needs a name", field="name")
         schedule.name = name.strip()[:200]
     if timezone is not None:
         _check_timezone(timezone)
@@ -283,7 +284,7 @@ async def add_static_shift(actor: User, schedule_id: int, shift: ShiftInput) -> 
     if not await Schedule.exists(id=schedule_id):
         raise NotFound("Schedule not found")
     if shift.end <= shift.start:
-        raise BadInput("A shift must end after it starts")
+        raise BadInput("A shift must end after it starts", field="end")
     await _check_users({shift.user_id})
     async with unit_of_work() as effects:
         row = await StaticShift.create(schedule_id=schedule_id, user_id=shift.user_id, start=shift.start, end=shift.end)

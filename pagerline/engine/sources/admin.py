@@ -24,7 +24,7 @@ WHAT = "alert sources"
 def _clean_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 200:
-        raise BadInput("A name of 1 to 200 characters is required")
+        raise BadInput("A name of 1 to 200 characters is required", field="name")
     return name
 
 

@@ -61,7 +61,7 @@ class PolicyChanges:
 def _in_range(value: int, bounds: tuple[int, int], name: str) -> int:
     low, high = bounds
     if not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(f"{name} must be between {low} and {high} seconds")
+        raise BadInput(f"{name} must be between {low} and {high} seconds", field=name)
     return value
 
 
@@ -70,7 +70,8 @@ def check_filter(raw: Any) -> Any:
         try:
             compile_filter(raw)
         except FilterError as exc:
-            raise BadInput(f"eventFilter {exc}") from None
+            # The field names where in the filter: "eventFilter.and[1].op" for the path "$.and[1].op".
+            raise BadInput(f"eventFilter {exc}", field="eventFilter" + exc.path.removeprefix("$")) from None
     return raw
 
 
@@ -101,7 +102,7 @@ async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertS
             # Locked, so a delete of the same support hours waits and then sees this source.
             wanted = changes.support_hours_id
             if wanted is not None and await SupportHours.filter(id=wanted).select_for_update().first() is None:
-                raise BadInput(f"Support hours {wanted} not found")
+                raise BadInput(f"Support hours {wanted} not found", field="supportHoursId")
             updates["support_hours_id"] = changes.support_hours_id
         if changes.priority_rule is not UNSET:
             rule = PriorityRule(changes.priority_rule)
@@ -119,7 +120,7 @@ async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertS
         rule = updates.get("priority_rule", source.priority_rule)
         hours = updates.get("support_hours_id", source.support_hours_id)  # type: ignore[attr-defined]
         if rule is not None and uses_support_hours(rule) and hours is None:
-            raise BadInput(f"priorityRule {rule.value} needs support hours (supportHoursId)")
+            raise BadInput(f"priorityRule {rule.value} needs support hours (supportHoursId)", field="priorityRule")
         if updates:
             await AlertSource.filter(id=source_id).update(**updates)
     clear_policy_cache()
@@ -132,14 +133,14 @@ def _check_support_hours(timezone: str, weekly: Any, exceptions: Any) -> None:
     try:
         parse_support_hours(timezone, weekly, exceptions)
     except SupportHoursError as exc:
-        raise BadInput(f"support hours {exc}") from None
+        raise BadInput(f"support hours {exc}", field=exc.path) from None
 
 
 async def create_support_hours(
     name: str, timezone: str, weekly: Any, exceptions: Any = None, team_id: int | None = None
 ) -> SupportHours:
     if not name.strip():
-        raise BadInput("Support hours need a name")
+        raise BadInput("Support hours need a name", field="name")
     _check_support_hours(timezone, weekly, exceptions)
     hours = await SupportHours.create(
         name=name.strip()[:200], timezone=timezone, weekly=weekly or [], exceptions=exceptions or [], team_id=team_id
