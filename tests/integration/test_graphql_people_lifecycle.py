@@ -220,6 +220,11 @@ def test_a_deactivated_user_is_never_paged_and_their_shifts_do_not_count(world: 
     # The lower layer shows through Dana's turns and her override; her level pages nobody.
     assert views() == {"shift users": {bob, alice}, "now": bob, "override": alice, "levels": [[bob], []], "feed names Dana": False}
 
+    # A new override for her is refused: it would not count either.
+    refused = gql(world.url, world.admin_token, "mutation($s: ID!, $u: ID!, $a: DateTime!, $b: DateTime!) { createOverride(scheduleId: $s, userId: $u, start: $a, end: $b) { id } }",
+                  s=schedule, u=dana, a=iso(now + timedelta(days=1)), b=iso(now + timedelta(days=1, hours=1)))
+    assert (error_code(refused), field_of(refused)) == ("BAD_USER_INPUT", "userId")
+
     alert = fire_ok(world.url, key, f"rota-{next(_numbers)}")
 
     def paged() -> set[int]:
@@ -229,6 +234,13 @@ def test_a_deactivated_user_is_never_paged_and_their_shifts_do_not_count(world: 
 
     data(world.url, world.admin_token, REACTIVATE, id=dana)
     assert views() == {"shift users": {dana, alice}, "now": dana, "override": dana, "levels": [[dana], [dana]], "feed names Dana": True}
+
+    # Who became and stopped being on call there because of it was told (a deactivated user never).
+    def told() -> list[tuple[int, str]]:
+        rows = in_db(world.database_url, lambda: Notification.filter(dedup_key__startswith="oncall:", kind=NotificationKind.INFO).values_list("user_id", "dedup_key"))
+        return sorted((int(user), key.split(":")[3]) for user, key in rows if key.split(":")[2] == schedule)
+
+    assert told() == [(int(bob), "OFF"), (int(bob), "ON"), (int(dana), "ON")]
 
 
 # ------------------------------------------------------------------------------------ impact

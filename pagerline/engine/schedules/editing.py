@@ -165,6 +165,8 @@ async def create_override(
     if not await Schedule.exists(id=schedule_id):
         raise NotFound("Schedule not found")
     await _check_users({user_id})
+    if not await User.exists(id=user_id, active=True):
+        raise BadInput("That user is deactivated: an override of theirs would not count", field="userId")
     async with unit_of_work() as effects:
         override = await ScheduleOverride.create(schedule_id=schedule_id, user_id=user_id, start=start, end=end)
         _changed(effects, schedule_id)
