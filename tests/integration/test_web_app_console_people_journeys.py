@@ -268,9 +268,11 @@ def test_create_a_policy_and_preview_who_it_pages_now_and_later(browser: Browser
     accessible(admin, "policy form")
     fits(admin, viewport)
 
-    # Level 3 names nobody: the server refuses, nothing is made.
+    # Level 3 names nobody: the server refuses, beside that level, and nothing is made.
     admin.get_by_role("button", name="Create policy").click()
-    admin.locator("#policies-section", has_text="names nobody").wait_for()
+    admin.locator("#level-3-error", has_text="names nobody").wait_for()
+    assert admin.locator('fieldset[data-level="3"]').get_attribute("aria-describedby") == "level-3-error"
+    accessible(admin, "level refused")
     policies = data(console.site.server.url, console.admin_token, "{ escalationPolicies { id name } }")["escalationPolicies"]
     assert name not in [policy["name"] for policy in policies]
 
@@ -317,6 +319,15 @@ def test_teams_create_rename_members_and_delete(browser: Browser, console: Conso
     name = f"Edge {viewport}"
     admin = open_console(browser, console, viewport, "Teams")
     accessible(admin, "teams list")
+
+    # Another admin's change (here over the API) shows without a reload.
+    admin.evaluate("window.sameDocument = true")
+    other = data(console.site.server.url, console.admin_token, "mutation($n: String!) { createTeam(name: $n) { id } }", n=f"Live {viewport}")["createTeam"]
+    admin.locator(f'#teams li[data-team-id="{other["id"]}"]', has_text=f"Live {viewport}").wait_for()
+    data(console.site.server.url, console.admin_token, "mutation($id: ID!) { deleteTeam(id: $id) }", id=other["id"])
+    admin.locator(f'#teams li[data-team-id="{other["id"]}"]').wait_for(state="detached")
+    assert admin.evaluate("window.sameDocument") is True
+
     admin.get_by_label("Team name").fill(name)
     admin.get_by_role("button", name="Create team").click()
     admin.locator("#teams li", has_text=name).get_by_role("link").click()

@@ -4,6 +4,7 @@ import type { CombinedError } from "@urql/core";
 import { useState, type FormEvent } from "react";
 import { AddTeamMemberDocument, AdminTeamsDocument, CreateTeamDocument, DeleteTeamDocument, RemoveTeamMemberDocument, UpdateTeamDocument, type AdminTeamsQuery } from "../../gql/graphql";
 import type { SectionProps } from "../admin/AdminConsole";
+import type { ConfigKind } from "../admin/useConfigChanges";
 import { useShell } from "../shell/context";
 import { Link } from "../shell/Link";
 import { navigate } from "../shell/router";
@@ -14,8 +15,11 @@ import "./people.css";
 
 type Team = AdminTeamsQuery["teams"][number];
 
+/** Teams list their members: a user's change (a rename, deactivation) shows here too. */
+const LIVE: ConfigKind[] = ["TEAM", "USER"];
+
 export function TeamsSection({ id }: SectionProps) {
-  const { data, reload } = useSectionData(AdminTeamsDocument, "Could not load the teams");
+  const { data, reload } = useSectionData(AdminTeamsDocument, "Could not load the teams", LIVE);
   if (!data) return <section aria-busy="true" aria-label="Teams" />;
   const team = id === null ? null : data.teams.find((candidate) => candidate.id === id);
   return (

@@ -6,6 +6,7 @@ import type { CombinedError } from "@urql/core";
 import { useState, type FormEvent } from "react";
 import { AddTeamMemberDocument, AdminUsersDocument, InviteUserDocument, RemoveTeamMemberDocument, ResendInvitationDocument, UpdateUserDocument, type AdminUsersQuery, type Role } from "../../gql/graphql";
 import type { SectionProps } from "../admin/AdminConsole";
+import type { ConfigKind } from "../admin/useConfigChanges";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import { formatTime } from "../shell/format";
@@ -20,6 +21,9 @@ import "./people.css";
 type User = AdminUsersQuery["users"][number];
 type Team = AdminUsersQuery["teams"][number];
 
+/** Users list their teams: a team renamed or deleted shows here too. */
+const LIVE: ConfigKind[] = ["USER", "TEAM"];
+
 export const ROLES: { role: Role; text: string }[] = [
   { role: "USER", text: "User (manages their teams' setup)" },
   { role: "RESPONDER", text: "Responder (is paged, acts on alerts)" },
@@ -28,7 +32,7 @@ export const ROLES: { role: Role; text: string }[] = [
 ];
 
 export function UsersSection({ id }: SectionProps) {
-  const { data, reload } = useSectionData(AdminUsersDocument, "Could not load the users");
+  const { data, reload } = useSectionData(AdminUsersDocument, "Could not load the users", LIVE);
   if (!data) return <section aria-busy="true" aria-label="Users" />;
   const user = id === null || id === "new" ? null : data.users.find((candidate) => candidate.id === id);
   return (

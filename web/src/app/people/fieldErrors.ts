@@ -11,17 +11,18 @@ export interface PlacedError {
   text: string;
 }
 
-/** The field the server names, as one of `fields` (the form's own names), or null.
- * Nested names ("rules.1.escalationTimeout", "rules[1]") count for the field they start with
- * when only that is shown. */
+/** The field the server names, as one of `fields` (the form's own names), or null. Indexes
+ * are read as path parts ("rules[1].escalationTimeout" is "rules.1.escalationTimeout"), and a
+ * name the form does not show goes to the nearest field containing it that the form does show
+ * ("rules.1", then "rules"). */
 export function placeError(error: CombinedError, fields: readonly string[]): PlacedError {
   const text = errorText(error);
   const named = error.graphQLErrors[0]?.extensions?.["field"];
   if (typeof named !== "string" || !named) return { field: null, text };
-  if (fields.includes(named)) return { field: named, text };
-  const head = /^[^.[]+/.exec(named)?.[0] ?? named;
-  // Each level of a policy is a form field of its own: "rules.1.…" belongs beside "rules.1".
-  const indexed = /^([^.[]+)[.[](\d+)/.exec(named);
-  if (indexed && fields.includes(`${indexed[1]}.${indexed[2]}`)) return { field: `${indexed[1]}.${indexed[2]}`, text };
-  return { field: fields.includes(head) ? head : null, text };
+  const parts = named.replace(/\[(\d+)\]/g, ".$1").split(".");
+  for (let length = parts.length; length > 0; length--) {
+    const candidate = parts.slice(0, length).join(".");
+    if (fields.includes(candidate)) return { field: candidate, text };
+  }
+  return { field: null, text };
 }

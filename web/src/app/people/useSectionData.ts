@@ -1,11 +1,17 @@
 import type { TypedDocumentNode } from "@urql/core";
 import { useCallback, useState } from "react";
+import { useConfigChanges, type ConfigKind } from "../admin/useConfigChanges";
 import { useShell } from "../shell/context";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 
-/** A section's data: fetched when the section opens, again after every reconnection and when
- * `reload` is called (after a change here, or a change announced by another admin). */
-export function useSectionData<Data>(document: TypedDocumentNode<Data, Record<string, never>>, what: string): { data: Data | null; reload: () => void } {
+/** A section's data: fetched when the section opens, again after every reconnection, at every
+ * committed change of one of `kinds` (by anyone: another admin's edits show without a reload),
+ * and when `reload` is called (after a change made here). */
+export function useSectionData<Data>(
+  document: TypedDocumentNode<Data, Record<string, never>>,
+  what: string,
+  kinds: ConfigKind[],
+): { data: Data | null; reload: () => void } {
   const { session, failed } = useShell();
   const [data, setData] = useState<Data | null>(null);
   const reload = useCallback(() => {
@@ -18,5 +24,6 @@ export function useSectionData<Data>(document: TypedDocumentNode<Data, Record<st
       });
   }, [session, failed, document, what]);
   useRefetchOnConnect(reload);
+  useConfigChanges(kinds, reload);
   return { data, reload };
 }

@@ -5,6 +5,7 @@
 import { useState } from "react";
 import { AdminPoliciesDocument, type AdminPoliciesQuery } from "../../gql/graphql";
 import type { SectionProps } from "../admin/AdminConsole";
+import type { ConfigKind } from "../admin/useConfigChanges";
 import { useSectionData } from "../people/useSectionData";
 import { Link } from "../shell/Link";
 import { PolicyForm } from "./PolicyForm";
@@ -14,8 +15,11 @@ import "../people/people.css";
 
 type Policy = AdminPoliciesQuery["escalationPolicies"][number];
 
+/** Policies name users, schedules and teams; a schedule's change also moves the preview. */
+const LIVE: ConfigKind[] = ["POLICY", "USER", "SCHEDULE", "TEAM"];
+
 export function PoliciesSection({ id }: SectionProps) {
-  const { data, reload } = useSectionData(AdminPoliciesDocument, "Could not load the escalation policies");
+  const { data, reload } = useSectionData(AdminPoliciesDocument, "Could not load the escalation policies", LIVE);
   if (!data) return <section aria-busy="true" aria-label="Escalation policies" />;
   const policy = id === null || id === "new" ? null : data.escalationPolicies.find((candidate) => candidate.id === id);
   return (

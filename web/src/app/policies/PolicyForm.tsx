@@ -29,7 +29,7 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
   // The level just moved by its buttons, and which way: focus follows it (the button pressed may
   // now be disabled, at the top or bottom) and the move is announced.
   const [moved, setMoved] = useState<{ key: number; by: number; text: string } | null>(null);
-  const fields = ["name", "teamId", "routingKey", "frequency", "rules", ...draft.levels.map((_, index) => `rules.${index}`)];
+  const fields = ["name", "teamId", "routingKey", "frequency", "rules", ...draft.levels.flatMap((_, index) => [`rules.${index}`, `rules.${index}.escalationTimeout`])];
 
   const change = (patch: Partial<PolicyDraft>) => setDraft((current) => ({ ...current, ...patch }));
   const changeLevel = (index: number, patch: Partial<LevelDraft>) =>
@@ -195,7 +195,8 @@ function LevelFields({ index, count, level, data, error, focusMove, onChange, on
         </fieldset>
       )}
       <label htmlFor={`${id}-timeout`}>Level {number}: minutes before the next level</label>
-      <input id={`${id}-timeout`} type="number" min={1} max={1440} required value={level.timeout} onChange={(event) => onChange({ timeout: event.currentTarget.value })} />
+      <input type="number" min={1} max={1440} required value={level.timeout} onChange={(event) => onChange({ timeout: event.currentTarget.value })} {...fieldProps(`${id}-timeout`, `${name}.escalationTimeout`, error)} />
+      <FieldMessage id={`${id}-timeout`} name={`${name}.escalationTimeout`} error={error} />
       <div className="admin-actions">
         <button type="button" ref={up} disabled={index === 0} onClick={() => onMove(-1)}>
           Move level {number} up
