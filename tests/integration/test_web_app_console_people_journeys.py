@@ -308,6 +308,23 @@ def test_create_a_policy_and_preview_who_it_pages_now_and_later(browser: Browser
     accessible(admin, "policy preview")
     fits(admin, viewport)
 
+    # Deleting asks first; the policy goes, and the list no longer has it.
+    admin.get_by_role("button", name="Delete policy").click()
+    admin.get_by_role("button", name="Yes, delete").click()
+    admin.wait_for_url(re.compile(r"/admin/policies$"))
+    admin.locator("#policies").wait_for()
+    assert admin.locator(f'#policies li[data-policy-id="{policy_id}"]').count() == 0
+    policies = data(console.site.server.url, console.admin_token, "{ escalationPolicies { id } }")["escalationPolicies"]
+    assert policy_id not in [policy["id"] for policy in policies]
+
+    # The seeded policy is used by alert sources: refused, naming them, and kept.
+    admin.locator(f'#policies li[data-policy-id="{console.site.org.policy_id}"]').get_by_role("link").click()
+    admin.get_by_role("button", name="Delete policy").click()
+    admin.get_by_role("button", name="Yes, delete").click()
+    admin.locator("#policy-result", has_text="Alert sources use this policy").wait_for()
+    policies = data(console.site.server.url, console.admin_token, "{ escalationPolicies { id } }")["escalationPolicies"]
+    assert str(console.site.org.policy_id) in [policy["id"] for policy in policies]
+
 
 def teams(console: Console) -> dict[str, list[str]]:
     found = data(console.site.server.url, console.admin_token, "{ teams { name members { name } } }")["teams"]
@@ -401,3 +418,35 @@ def test_edit_a_policy_reordering_its_levels_by_keyboard(browser: Browser, conso
             "{escalationTimeout: 5, userIds: [$a]}, {escalationTimeout: 10, userIds: [$b]}]) { id } }",
             id=policy_id, a=str(console.site.org.alice_id), b=str(console.site.org.bob_id),
         )
+
+
+def invitation_of(console: Console, url: str) -> dict[str, Any] | None:
+    token = url.rsplit("/", 1)[1]
+    return data(console.site.server.url, None, "query($t: String!) { invitation(token: $t) { email } }", t=token)["invitation"]
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_new_invitation_link_replaces_the_old_one(browser: Browser, console: Console, viewport: str) -> None:
+    email = f"omar.{viewport}@ops.test"
+    first = data(
+        console.site.server.url, console.admin_token,
+        'mutation($e: String!) { inviteUser(email: $e, name: "Omar") { url user { id } } }', e=email,
+    )["inviteUser"]
+    admin = open_console(browser, console, viewport, "Users")
+    admin.locator(f'#users li[data-user-id="{first["user"]["id"]}"]').get_by_role("link", name="Omar").click()
+    admin.get_by_role("button", name="New invitation link for Omar").click()
+    link = admin.get_by_label(re.compile("^Invitation link"))
+    link.wait_for()
+    url = link.input_value()
+    assert url != first["url"]
+    assert invitation_of(console, first["url"]) is None  # the old link no longer works
+    assert invitation_of(console, url) == {"email": email}
+    accessible(admin, "new invitation link")
+    fits(admin, viewport)
+
+    # Someone who has a password signs in: no new link, the server says why.
+    admin.get_by_role("link", name="All users").click()
+    admin.locator(f'#users li[data-user-id="{console.site.org.alice_id}"]').get_by_role("link", name="Alice").click()
+    admin.get_by_role("button", name="New invitation link for Alice").click()
+    admin.locator("#resend-result", has_text="Alice has set a password already").wait_for()
+    assert admin.get_by_label(re.compile("^Invitation link")).count() == 0
