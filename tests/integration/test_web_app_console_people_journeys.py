@@ -444,6 +444,19 @@ def test_a_new_invitation_link_replaces_the_old_one(browser: Browser, console: C
     accessible(admin, "new invitation link")
     fits(admin, viewport)
 
+    # Role, time zone and teams: an unknown zone is refused beside its field, then saved.
+    admin.get_by_label("Role").select_option("RESPONDER")
+    admin.get_by_label("Time zone").fill("Nowhere/Land")
+    admin.get_by_role("button", name="Save", exact=True).click()
+    admin.locator("#user-timezone-error").wait_for()
+    assert users(console)[email]["role"] == "USER"
+    admin.get_by_label("Time zone").fill("Asia/Tokyo")
+    admin.get_by_role("checkbox", name="Ops").check()
+    admin.get_by_role("button", name="Save", exact=True).click()
+    admin.locator("#user-result", has_text="Omar: saved.").wait_for()
+    saved = users(console)[email]
+    assert (saved["role"], saved["timezone"], [team["name"] for team in saved["teams"]]) == ("RESPONDER", "Asia/Tokyo", ["Ops"])
+
     # Someone who has a password signs in: no new link, the server says why.
     admin.get_by_role("link", name="All users").click()
     admin.locator(f'#users li[data-user-id="{console.site.org.alice_id}"]').get_by_role("link", name="Alice").click()
