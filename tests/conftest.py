@@ -11,7 +11,7 @@ import pytest
 
 from pagerline.db import close_db, init_db
 from pagerline.engine.alerts import actions as alert_actions
-from pagerline.engine.sources import policy as source_policy, lookup as sources
+from pagerline.engine.sources import policy as source_policy, lookup as sources, recent_payloads
 from pagerline.engine.core.effects import NullDispatcher, set_dispatcher
 from tests.support.databases import TemplateDatabases, pg_base_url, redis_base_url
 from tests.support.world import WorldFactory, world_factory
@@ -85,6 +85,7 @@ async def _engine_db(database_url: str) -> AsyncIterator[str]:
     sources.clear_cache()
     source_policy.clear_policy_cache()  # keyed by source id, which every test database reuses
     alert_actions.clear_action_cache()  # the same
+    recent_payloads.forget()  # the same
     set_dispatcher(NullDispatcher())
     await init_db(database_url)
     try:

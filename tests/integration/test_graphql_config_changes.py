@@ -24,6 +24,7 @@ from pagerline.engine.people.accounts import create_token, create_user
 from pagerline.models import Role, TokenKind
 from tests.support.databases import TemplateDatabases
 from tests.support.graphql import World, collect, data, error_code, gql, in_db, running_world, ws_url
+from tests.support.ws import subscribe_live
 from tests.support.live import embedded_env, seed_database
 from tests.support.processes import start_server
 
@@ -45,60 +46,97 @@ def second_admin(database_url: str, email: str) -> tuple[int, str]:
     return in_db(database_url, make)
 
 
-def watch(
-    url: str, token: str, warm_up_token: str, warm_up_user: int, trigger: Callable[[], None], expected: int
-) -> list[dict[str, Any]]:
-    """What ``token``'s subscription receives while ``trigger`` runs: the warm-up renames
-    ``warm_up_user`` (through ``url``) until an announcement of that arrives, so the
+Change = dict[str, str]
+# Makes a change (or tries to) and returns the announcements it must make, in order.
+Step = Callable[[], list[Change]]
+QUIET_SECONDS = 1.5
+
+
+def watch(url: str, token: str, warm_up_token: str, warm_up_user: int, steps: list[Step]) -> None:
+    """Subscribes as ``token``, then runs the steps one after another, each once the
+    announcements of the one before have arrived (so none of them shares a batch of the
+    dispatcher with another), and checks that each step's announcements, and nothing else,
+    arrive. The warm-up renames ``warm_up_user`` until an announcement of that arrives, so the
     subscription is live before the changes under test are made."""
 
     def warm_up(attempt: int) -> None:
         data(url, warm_up_token, "mutation($id: ID!, $n: String!) { updateUser(id: $id, name: $n) { id } }", id=str(warm_up_user), n=f"Warm {attempt}")
 
-    def is_warm_up(message: dict[str, Any]) -> bool:
-        return message["configChanges"] == {"kind": "USER", "id": str(warm_up_user), "action": "UPDATED"}
+    def is_warm_up(change: Change) -> bool:
+        return change == {"kind": "USER", "id": str(warm_up_user), "action": "UPDATED"}
 
-    received = asyncio.run(collect(url, token, SUBSCRIPTION, warm_up, is_warm_up, trigger, lambda got: len(got) >= expected))
-    return [m["configChanges"] for m in received]
+    async def next_change(ws: Any, timeout: float) -> Change:
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), timeout=timeout))
+            assert message["type"] == "next", message
+            change: Change = message["payload"]["data"]["configChanges"]
+            if not is_warm_up(change):
+                return change
+
+    async def main() -> None:
+        async with websockets.connect(ws_url(url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await subscribe_live(ws, token, SUBSCRIPTION, warm_up)
+            for number, step in enumerate(steps):
+                expected = await asyncio.to_thread(step)
+                got = [await next_change(ws, 10) for _ in expected]
+                assert got == expected, f"step {number}"
+            with pytest.raises(TimeoutError):  # nothing more: a stray announcement fails
+                stray = await next_change(ws, QUIET_SECONDS)
+                raise AssertionError(f"not announced by any step: {stray}")
+
+    asyncio.run(main())
 
 
 def test_a_change_by_one_admin_reaches_another_admins_subscription(world: World) -> None:
     ada_id, ada_token = second_admin(world.database_url, "ada@org.test")
-    made: dict[str, str] = {}
     now = datetime.now(UTC).replace(microsecond=0)
+    made: dict[str, str] = {}
 
-    def changes() -> None:
+    def create_team() -> list[Change]:
         made["team"] = data(world.url, world.admin_token, 'mutation { createTeam(name: "Config") { id } }')["createTeam"]["id"]
-        # Refused: announces nothing.
+        return [{"kind": "TEAM", "id": made["team"], "action": "CREATED"}]
+
+    def refused() -> list[Change]:
         assert error_code(gql(world.url, world.admin_token, 'mutation { createTeam(name: "Config") { id } }')) == "CONFLICT"
-        # A team's USER manages its membership: changes by anyone are announced.
+        return []  # a refused change announces nothing
+
+    def member_added_by_a_user() -> list[Change]:
+        # A team's USER manages its membership: changes by anyone are announced, to both sides.
         data(world.url, world.ops.alice_token, "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }",
              t=str(world.ops.team_id), u=str(ada_id))
+        return [{"kind": "TEAM", "id": str(world.ops.team_id), "action": "UPDATED"}, {"kind": "USER", "id": str(ada_id), "action": "UPDATED"}]
+
+    def create_schedule() -> list[Change]:
         made["schedule"] = data(world.url, world.admin_token, 'mutation { createSchedule(name: "Nights") { id } }')["createSchedule"]["id"]
-        for name in ("Nights 1", "Nights 2"):  # the same thing changed twice: two messages
+        return [{"kind": "SCHEDULE", "id": made["schedule"], "action": "CREATED"}]
+
+    def rename_schedule(name: str) -> Step:
+        def step() -> list[Change]:
             data(world.url, world.admin_token, "mutation($id: ID!, $n: String!) { updateSchedule(id: $id, name: $n) { id } }", id=made["schedule"], n=name)
+            return [{"kind": "SCHEDULE", "id": made["schedule"], "action": "UPDATED"}]
+        return step
+
+    def create_policy() -> list[Change]:
         rules = [{"escalationTimeout": 5, "userIds": [str(world.ops.alice_id)]}]
-        made["policy"] = data(world.url, world.admin_token, "mutation($r: [EscalationRuleInput!]!) { createEscalationPolicy(name: \"P\", rules: $r) { id } }", r=rules)["createEscalationPolicy"]["id"]
+        made["policy"] = data(world.url, world.admin_token, 'mutation($r: [EscalationRuleInput!]!) { createEscalationPolicy(name: "P", rules: $r) { id } }', r=rules)["createEscalationPolicy"]["id"]
+        return [{"kind": "POLICY", "id": made["policy"], "action": "CREATED"}]
+
+    def delete_policy() -> list[Change]:
         data(world.url, world.admin_token, "mutation($id: ID!) { deleteEscalationPolicy(id: $id) }", id=made["policy"])
-        made["window"] = data(world.url, world.admin_token, """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]!) {
+        return [{"kind": "POLICY", "id": made["policy"], "action": "DELETED"}]
+
+    def window_made_and_deleted() -> list[Change]:
+        window = data(world.url, world.admin_token, """mutation($s: DateTime!, $e: DateTime!, $ids: [ID!]!) {
             createMaintenanceWindow(summary: "Upgrade", start: $s, end: $e, sourceIds: $ids) { id } }""",
             s=(now + timedelta(hours=1)).isoformat(), e=(now + timedelta(hours=2)).isoformat(), ids=[str(world.ops.api_source_id)])["createMaintenanceWindow"]["id"]
-        data(world.url, world.admin_token, "mutation($id: ID!) { deleteMaintenanceWindow(id: $id) }", id=made["window"])
+        data(world.url, world.admin_token, "mutation($id: ID!) { deleteMaintenanceWindow(id: $id) }", id=window)
+        return [{"kind": "MAINTENANCE", "id": window, "action": "CREATED"}, {"kind": "MAINTENANCE", "id": window, "action": "DELETED"}]
 
-    # Waits for one more than expected (until nothing more comes): a stray announcement fails.
-    received = watch(world.url, ada_token, world.admin_token, world.admin_id, changes, expected=11)
-    assert received == [
-        {"kind": "TEAM", "id": made["team"], "action": "CREATED"},
-        {"kind": "TEAM", "id": str(world.ops.team_id), "action": "UPDATED"},
-        {"kind": "USER", "id": str(ada_id), "action": "UPDATED"},
-        {"kind": "SCHEDULE", "id": made["schedule"], "action": "CREATED"},
-        {"kind": "SCHEDULE", "id": made["schedule"], "action": "UPDATED"},
-        {"kind": "SCHEDULE", "id": made["schedule"], "action": "UPDATED"},
-        {"kind": "POLICY", "id": made["policy"], "action": "CREATED"},
-        {"kind": "POLICY", "id": made["policy"], "action": "DELETED"},
-        {"kind": "MAINTENANCE", "id": made["window"], "action": "CREATED"},
-        {"kind": "MAINTENANCE", "id": made["window"], "action": "DELETED"},
-    ]
+    watch(world.url, ada_token, world.admin_token, world.admin_id, [
+        create_team, refused, member_added_by_a_user, create_schedule,
+        rename_schedule("Nights 1"), rename_schedule("Nights 2"),  # the same thing changed twice: two messages
+        create_policy, delete_policy, window_made_and_deleted,
+    ])
 
 
 def test_anyone_but_an_admin_is_refused(world: World) -> None:
@@ -152,3 +190,24 @@ def test_the_schemas_names_are_the_engines() -> None:
 
     assert [k.value for k in api.ConfigKind] == [k.value for k in engine.ConfigKind]
     assert [a.value for a in api.ConfigAction] == [a.value for a in engine.ConfigAction]
+
+
+def test_deletes_and_what_changes_reachability_are_announced(world: World) -> None:
+    _, ada_token = second_admin(world.database_url, "ada2@org.test")
+
+    def team_made_and_deleted() -> list[Change]:
+        team = data(world.url, world.admin_token, 'mutation { createTeam(name: "Short-lived") { id } }')["createTeam"]["id"]
+        data(world.url, world.admin_token, "mutation($id: ID!) { deleteTeam(id: $id) }", id=team)
+        return [{"kind": "TEAM", "id": team, "action": "CREATED"}, {"kind": "TEAM", "id": team, "action": "DELETED"}]
+
+    def schedule_made_and_deleted() -> list[Change]:
+        schedule = data(world.url, world.admin_token, 'mutation { createSchedule(name: "Gone") { id } }')["createSchedule"]["id"]
+        data(world.url, world.admin_token, "mutation($id: ID!) { deleteSchedule(id: $id) }", id=schedule)
+        return [{"kind": "SCHEDULE", "id": schedule, "action": "CREATED"}, {"kind": "SCHEDULE", "id": schedule, "action": "DELETED"}]
+
+    def own_rules() -> list[Change]:
+        # Bob's own notification rules decide whether a page reaches him: the console's flag follows.
+        data(world.url, world.ops.bob_token, "mutation { setNotificationRules(rules: [{method: PUSH, delayMin: 0, priority: HIGH}, {method: PUSH, delayMin: 0, priority: LOW}]) { id } }")
+        return [{"kind": "USER", "id": str(world.ops.bob_id), "action": "UPDATED"}]
+
+    watch(world.url, ada_token, world.admin_token, world.admin_id, [team_made_and_deleted, schedule_made_and_deleted, own_rules])

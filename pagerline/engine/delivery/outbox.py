@@ -22,6 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, note_config_change
 from pagerline.engine.delivery import action_tokens as actions
 from pagerline.engine.people import contacts
 from pagerline.engine.core import metrics, sql
@@ -391,6 +392,7 @@ async def _conclude(
         if result.destination_dead and message.destination.device_id is not None:
             await Device.filter(id=message.destination.device_id).update(active=False, deactivated_reason=result.reason[:200])
             effects.publish("auth", "CHANGED", user_id=user.id)  # the device's token stops working
+            note_config_change(effects, ConfigKind.USER, user.id, ConfigAction.UPDATED)  # may be unreachable now
             if alert is not None:
                 await add_entry(alert.id, LogKind.NOTIFICATION_FAILED, f"Device of {user.name} deactivated: {result.reason}", now, user.id)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.core.errors import BadInput
 from pagerline.models import Channel, NotificationRule, Priority
 
@@ -46,4 +47,5 @@ async def set_rules(user_id: int, rules: list[RuleSpec]) -> list[NotificationRul
         await NotificationRule.bulk_create(
             [NotificationRule(user_id=user_id, method=r.method, delay_minutes=r.delay_minutes, priority=r.priority) for r in rules]
         )
+    await config_changed(ConfigKind.USER, user_id, ConfigAction.UPDATED)  # whether a page reaches them
     return await rules_of(user_id)

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed, note_config_change
 from pagerline.engine.core import sql
 from pagerline.engine.core.effects import unit_of_work
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
@@ -148,7 +149,7 @@ async def add_contact_method(
 async def verify_contact_method(user_id: int, method_id: int, code: str, now: datetime) -> ContactMethod:
     """The code typed back: right, the method is verified; wrong, the attempt is counted (and
     committed before refusing, so guessing stays limited)."""
-    async with unit_of_work():
+    async with unit_of_work() as effects:
         method = await ContactMethod.filter(id=method_id, user_id=user_id).select_for_update().first()
         if method is None:
             raise NotFound("Contact method not found")
@@ -166,6 +167,7 @@ async def verify_contact_method(user_id: int, method_id: int, code: str, now: da
         if right:
             method.verified, method.verified_at, method.code_hash, method.code_expires_at = True, now, None, None
             await method.save(update_fields=["verified", "verified_at", "code_hash", "code_expires_at"])
+            note_config_change(effects, ConfigKind.USER, user_id, ConfigAction.UPDATED)  # may be reachable now
         else:
             method.code_attempts += 1
             await method.save(update_fields=["code_attempts"])
@@ -179,7 +181,7 @@ async def link_telegram_chat(code: str, chat_id: str, now: datetime) -> ContactM
     code is verified with that chat. None when no method waits for it (a wrong or old code)."""
     if not code or len(code) > 64 or not TELEGRAM_CHAT.match(chat_id):
         return None
-    async with unit_of_work():
+    async with unit_of_work() as effects:
         method = (
             await ContactMethod.filter(kind=ContactKind.TELEGRAM, verified=False, code_hash=_telegram_digest(code.strip()))
             .select_for_update()
@@ -195,12 +197,14 @@ async def link_telegram_chat(code: str, chat_id: str, now: datetime) -> ContactM
         method.value, method.verified, method.verified_at = chat_id, True, now
         method.code_hash, method.code_expires_at = None, None
         await method.save(update_fields=["value", "verified", "verified_at", "code_hash", "code_expires_at"])
+        note_config_change(effects, ConfigKind.USER, method.user_id, ConfigAction.UPDATED)  # type: ignore[attr-defined]
     return method
 
 
 async def remove_contact_method(user_id: int, method_id: int) -> None:
     method = await _owned(user_id, method_id)
     await method.delete()
+    await config_changed(ConfigKind.USER, user_id, ConfigAction.UPDATED)  # may be unreachable now
 
 
 async def send_test_notification(user_id: int, method_id: int, now: datetime) -> int:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.people.accounts import announce_credentials_changed
 from pagerline.engine.core.errors import BadInput, NotFound
 from pagerline.models import Device, Platform, PushProvider
@@ -58,12 +59,16 @@ async def upsert_device(user_id: int, token: str, values: dict[str, object]) -> 
     async with in_transaction():
         device = await Device.filter(token=token).select_for_update().first()
         if device is None:
-            return await Device.create(token=token, **values)
-        await Device.filter(id=device.id).update(**values)
-        previous_owner = device.user_id  # type: ignore[attr-defined]
-        device = await Device.get(id=device.id)
+            device = await Device.create(token=token, **values)
+            previous_owner = user_id
+        else:
+            await Device.filter(id=device.id).update(**values)
+            previous_owner = device.user_id  # type: ignore[attr-defined]
+            device = await Device.get(id=device.id)
     if previous_owner != user_id:
         await announce_credentials_changed(previous_owner)  # its device token stops working
+        await config_changed(ConfigKind.USER, previous_owner, ConfigAction.UPDATED)
+    await config_changed(ConfigKind.USER, user_id, ConfigAction.UPDATED)  # whether a page reaches them
     return device
 
 
@@ -72,6 +77,7 @@ async def unregister_device(user_id: int, token: str) -> None:
     if not deleted:
         raise NotFound("No such device of yours")
     await announce_credentials_changed(user_id)  # the device's token went with it
+    await config_changed(ConfigKind.USER, user_id, ConfigAction.UPDATED)
 
 
 async def remove_device(user_id: int, device_id: int) -> None:
@@ -80,3 +86,4 @@ async def remove_device(user_id: int, device_id: int) -> None:
     if not deleted:
         raise NotFound("No such device of yours")
     await announce_credentials_changed(user_id)  # the device's token went with it
+    await config_changed(ConfigKind.USER, user_id, ConfigAction.UPDATED)

@@ -32,6 +32,11 @@ _MAX_REMEMBERED = 10_000
 _last_stored: dict[int, datetime] = {}
 
 
+def forget() -> None:
+    """Forget when bodies were last kept (for tests, whose databases reuse source ids)."""
+    _last_stored.clear()
+
+
 def _without_secrets(payload: Any) -> Any:
     if isinstance(payload, dict) and any(name in payload for name in SECRET_FIELDS):
         return {k: v for k, v in payload.items() if k not in SECRET_FIELDS}
