@@ -21,7 +21,8 @@ import "./people.css";
 type User = AdminUsersQuery["users"][number];
 type Team = AdminUsersQuery["teams"][number];
 
-/** Users list their teams: a team renamed or deleted shows here too. */
+/** Users list their teams (a team renamed or deleted shows here too); whether someone can be
+ * paged changes with their devices and contact methods, announced as a USER change. */
 const LIVE: ConfigKind[] = ["USER", "TEAM"];
 
 export const ROLES: { role: Role; text: string }[] = [
