@@ -14,7 +14,7 @@ const IMPACT_DAYS = 28;
 
 type Impact = DeactivationImpactQuery["deactivationImpact"];
 
-export function Deactivation({ user, reload }: { user: { id: string; name: string; active: boolean }; reload: () => void }) {
+export function Deactivation({ user, reload }: { user: { id: string; name: string; active: boolean }; reload: () => Promise<void> }) {
   const { session } = useShell();
   const [impact, setImpact] = useState<Impact | null>(null);
   const [busy, setBusy] = useState(false);
@@ -35,7 +35,7 @@ export function Deactivation({ user, reload }: { user: { id: string; name: strin
     if (answer.error) return setResult(errorText(answer.error));
     setImpact(null);
     setResult(`${user.name} is deactivated: they cannot sign in and are never paged.`);
-    reload();
+    void reload();
   };
   const reactivate = async () => {
     setBusy(true);
@@ -43,7 +43,7 @@ export function Deactivation({ user, reload }: { user: { id: string; name: strin
     setBusy(false);
     if (answer.error) return setResult(errorText(answer.error));
     setResult(`${user.name} is active again: paged and on their schedules; they sign in again.`);
-    reload();
+    void reload();
   };
 
   return (

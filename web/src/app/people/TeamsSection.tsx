@@ -38,7 +38,7 @@ export function TeamsSection({ id }: SectionProps) {
   );
 }
 
-function TeamList({ teams, reload }: { teams: Team[]; reload: () => void }) {
+function TeamList({ teams, reload }: { teams: Team[]; reload: () => Promise<void> }) {
   const { session } = useShell();
   const [error, setError] = useState<PlacedError | null>(null);
   const [result, setResult] = useState("");
@@ -54,7 +54,7 @@ function TeamList({ teams, reload }: { teams: Team[]; reload: () => void }) {
     setError(null);
     form.reset();
     setResult(`Team ${answer.data?.createTeam.name ?? name} created.`);
-    reload();
+    void reload();
   };
   return (
     <>
@@ -85,7 +85,7 @@ function TeamList({ teams, reload }: { teams: Team[]; reload: () => void }) {
   );
 }
 
-function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery["users"]; reload: () => void }) {
+function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery["users"]; reload: () => Promise<void> }) {
   const { session } = useShell();
   const [result, setResult] = useState("");
   const [failed, setFailed] = useState<PlacedError | null>(null);
@@ -100,7 +100,7 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
     }
     setFailed(null);
     setResult(text);
-    reload();
+    void reload();
     return true;
   };
   const add = async (event: FormEvent<HTMLFormElement>) => {
@@ -126,7 +126,7 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
     setConfirmDelete(false);
     const answer = await session.client.mutation(DeleteTeamDocument, { id: team.id }).toPromise();
     if (answer.error) return setFailed(placeError(answer.error, []));
-    reload();
+    await reload();
     navigate("/admin/teams");
   };
 

@@ -102,7 +102,7 @@ function TeamChoices({ idPrefix, teams, checked, error }: { idPrefix: string; te
   );
 }
 
-function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: () => void }) {
+function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: () => Promise<void> }) {
   const { session } = useShell();
   const [error, setError] = useState<PlacedError | null>(null);
   const [result, setResult] = useState("");
@@ -121,7 +121,7 @@ function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: 
     if (answer.error) return setError(placeError(answer.error, fields));
     const refused = (failure: CombinedError) => {
       setError(placeError(failure, fields));
-      reload();
+      void reload();
     };
     // Teams are memberships: add the new ones, remove the unticked ones.
     const wanted = new Set(form.getAll("teamIds").map(String));
@@ -138,7 +138,7 @@ function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: 
     }
     setError(null);
     setResult(`${user.name}: saved.`);
-    reload();
+    void reload();
   };
   return (
     <>
@@ -199,7 +199,7 @@ function InvitationLink({ url, expiresAt }: { url: string; expiresAt: string }) 
   );
 }
 
-function InviteForm({ teams, reload }: { teams: Team[]; reload: () => void }) {
+function InviteForm({ teams, reload }: { teams: Team[]; reload: () => Promise<void> }) {
   const { session } = useShell();
   const [error, setError] = useState<PlacedError | null>(null);
   const [made, setMade] = useState<{ name: string; url: string; expiresAt: string } | null>(null);
@@ -223,7 +223,7 @@ function InviteForm({ teams, reload }: { teams: Team[]; reload: () => void }) {
       setMade({ name: invitation.user.name, url: invitation.url, expiresAt: invitation.expiresAt });
       form.reset();
     }
-    reload();
+    void reload();
   };
   return (
     <>

@@ -11,18 +11,22 @@ export function useSectionData<Data>(
   document: TypedDocumentNode<Data, Record<string, never>>,
   what: string,
   kinds: ConfigKind[],
-): { data: Data | null; reload: () => void } {
+): { data: Data | null; reload: () => Promise<void> } {
   const { session, failed } = useShell();
   const [data, setData] = useState<Data | null>(null);
-  const reload = useCallback(() => {
-    void session.client
-      .query(document, {}, { requestPolicy: "network-only" })
-      .toPromise()
-      .then((result) => {
-        if (result.error) failed(what, result.error);
-        else if (result.data) setData(result.data);
-      });
-  }, [session, failed, document, what]);
+  // Resolves once the answer is shown: a page that navigates after a delete waits for it, so the
+  // list it opens never shows what was just deleted.
+  const reload = useCallback(
+    () =>
+      session.client
+        .query(document, {}, { requestPolicy: "network-only" })
+        .toPromise()
+        .then((result) => {
+          if (result.error) failed(what, result.error);
+          else if (result.data) setData(result.data);
+        }),
+    [session, failed, document, what],
+  );
   useRefetchOnConnect(reload);
   useConfigChanges(kinds, reload);
   return { data, reload };

@@ -46,7 +46,7 @@ export function PoliciesSection({ id }: SectionProps) {
   );
 }
 
-function NewPolicy({ data, reload }: { data: AdminPoliciesQuery; reload: () => void }) {
+function NewPolicy({ data, reload }: { data: AdminPoliciesQuery; reload: () => Promise<void> }) {
   // One draft per visit of the page: made once, not at every render.
   const [initial] = useState(emptyDraft);
   return (

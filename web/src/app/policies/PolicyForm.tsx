@@ -17,7 +17,7 @@ interface Props {
   policy: Policy | null;
   initial: PolicyDraft;
   data: AdminPoliciesQuery;
-  reload: () => void;
+  reload: () => Promise<void>;
 }
 
 export function PolicyForm({ policy, initial, data, reload }: Props) {
@@ -43,7 +43,7 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
       : await session.client.mutation(AdminCreatePolicyDocument, variables).toPromise();
     if (answer.error) return setError(placeError(answer.error, fields));
     setError(null);
-    reload();
+    await reload();
     if (policy) setResult(`Policy ${variables.name} saved.`);
     else if (answer.data && "createEscalationPolicy" in answer.data) navigate(`/admin/policies/${answer.data.createEscalationPolicy.id}`);
   };
@@ -52,7 +52,7 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
     const answer = await session.client.mutation(AdminDeletePolicyDocument, { id: policy.id }).toPromise();
     setConfirmDelete(false);
     if (answer.error) return setError(placeError(answer.error, []));
-    reload();
+    await reload();
     navigate("/admin/policies");
   };
 
