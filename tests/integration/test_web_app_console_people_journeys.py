@@ -202,6 +202,7 @@ def test_deactivating_shows_the_gaps_it_leaves_before_confirming(browser: Browse
         admin.get_by_role("button", name="Deactivate Bob…").click()
         review = admin.get_by_role("region", name="What deactivating Bob leaves uncovered")
         review.wait_for()
+        assert admin.evaluate("document.activeElement.id") == "deactivation-impact"  # read from its start
         # Shown before anything changed: Bob is still active.
         assert users(console)["bob@ops.test"]["active"] is True
         shown = review.locator(".impact-gap")

@@ -1,7 +1,7 @@
 // Deactivating someone, the change that can leave people without cover: the console first asks
 // the server what it would leave uncovered (gaps in the next four weeks per schedule, policy
 // levels left with nobody), shows it, and only then offers to confirm. Reactivating undoes it.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { DeactivateUserDocument, DeactivationImpactDocument, ReactivateUserDocument, type DeactivationImpactQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
@@ -76,8 +76,12 @@ export function Deactivation({ user, reload }: { user: { id: string; name: strin
 function ImpactReview({ impact, busy, onConfirm, onCancel }: { impact: Impact; busy: boolean; onConfirm: () => void; onCancel: () => void }) {
   const bySchedule = gapsBySchedule(impact.gaps);
   const name = impact.user.name;
+  // The review replaces the button that asked for it: focus moves to it, so keyboard and screen
+  // reader users start reading it rather than from the top of the page.
+  const region = useRef<HTMLDivElement>(null);
+  useEffect(() => region.current?.focus(), []);
   return (
-    <div className="impact" role="region" aria-labelledby="impact-title" id="deactivation-impact">
+    <div className="impact" role="region" aria-labelledby="impact-title" id="deactivation-impact" ref={region} tabIndex={-1}>
       <h5 id="impact-title">What deactivating {name} leaves uncovered</h5>
       {impact.schedules.length > 0 ? (
         <p>

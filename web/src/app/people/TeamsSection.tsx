@@ -178,7 +178,8 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
           <button type="button" onClick={() => void remove()}>
             Yes, delete
           </button>
-          <button type="button" onClick={() => setConfirmDelete(false)}>
+          {/* The safe answer has the focus: Enter twice does not delete. */}
+          <button type="button" autoFocus onClick={() => setConfirmDelete(false)}>
             Keep it
           </button>
         </div>

@@ -128,7 +128,8 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
             <button type="button" onClick={() => void remove()}>
               Yes, delete
             </button>
-            <button type="button" onClick={() => setConfirmDelete(false)}>
+            {/* The safe answer has the focus: Enter twice does not delete. */}
+            <button type="button" autoFocus onClick={() => setConfirmDelete(false)}>
               Keep it
             </button>
           </div>
