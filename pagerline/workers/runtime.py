@@ -103,8 +103,10 @@ class WorkerRuntime:
         self.lanes = ChannelLanes(clock=lambda: datetime.now(UTC))
         self._workers: list[dramatiq.Worker] = []
         self._sweeper: asyncio.Task[None] | None = None
-        # Where this process works (consumes), it also hears the Telegram bot's updates.
-        self.telegram = telegram_updates(settings, self.transports.by_key.get("TELEGRAM")) if consume else None
+        # A process that sends Telegram pages also hears the bot's updates (button presses,
+        # /start codes); one started for other queues (`--queues sms,voice`) leaves them alone.
+        hears_telegram = consume and channel_queue(Channel.TELEGRAM) in self.queues
+        self.telegram = telegram_updates(settings, self.transports.by_key.get("TELEGRAM")) if hears_telegram else None
 
     async def start(self) -> None:
         set_event_loop_thread(LoopBridge(asyncio.get_running_loop()))  # type: ignore[arg-type]

@@ -211,3 +211,17 @@ def test_deletes_and_what_changes_reachability_are_announced(world: World) -> No
         return [{"kind": "USER", "id": str(world.ops.bob_id), "action": "UPDATED"}]
 
     watch(world.url, ada_token, world.admin_token, world.admin_id, [team_made_and_deleted, schedule_made_and_deleted, own_rules])
+
+
+def test_an_admin_made_a_user_stops_receiving_at_once(world: World) -> None:
+    demoted_id, demoted_token = second_admin(world.database_url, "demoted@org.test")
+
+    def demote() -> list[Change]:
+        data(world.url, world.admin_token, "mutation($id: ID!) { updateUser(id: $id, role: USER) { role } }", id=str(demoted_id))
+        return []  # not even the announcement of their own demotion reaches them
+
+    def later_change() -> list[Change]:
+        data(world.url, world.admin_token, 'mutation { createTeam(name: "After the demotion") { id } }')
+        return []
+
+    watch(world.url, demoted_token, world.admin_token, world.admin_id, [demote, later_change])

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, data, gql, running_world
+from tests.support.graphql import BACKENDS, World, data, gql, world_on
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FROM = datetime(2026, 10, 19, 0, 0, tzinfo=BERLIN)  # a Monday
@@ -28,9 +28,9 @@ TIMELINE = """query($id: ID!, $f: DateTime!, $u: DateTime!) { schedule(id: $id) 
   overrides(from: $f, until: $u) { id user { name } start end } } }"""
 
 
-@pytest.fixture(scope="module")
-def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with running_world(templates, tmp_path_factory.mktemp("timeline")) as made:
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with world_on(request.param, templates, tmp_path_factory.mktemp("timeline")) as made:
         yield made
 
 

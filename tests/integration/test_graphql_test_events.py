@@ -11,16 +11,16 @@ import httpx
 import pytest
 
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import World, data, error_code, fire, gql, running_world
+from tests.support.graphql import BACKENDS, World, data, error_code, fire, gql, world_on
 
 POLICY = "mutation($id: ID!, $input: AlertSourcePolicyInput!) { updateAlertSourcePolicy(id: $id, input: $input) { droppedEventCount } }"
 SEND = "mutation($id: ID!) { sendTestEvent(alertSourceId: $id) { id summary status source { name } timeline { edges { node { text } } } } }"
 RECENT = "query($id: ID!, $n: Int!) { recentPayloads(alertSourceId: $id, first: $n) { receivedAt payload } }"
 
 
-@pytest.fixture(scope="module")
-def world(templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with running_world(templates, tmp_path_factory.mktemp("test-events")) as made:
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, templates: TemplateDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with world_on(request.param, templates, tmp_path_factory.mktemp("test-events")) as made:
         yield made
 
 

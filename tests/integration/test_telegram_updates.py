@@ -23,6 +23,7 @@ from pagerline.push.telegram import TelegramTransport, webhook_secret
 from pagerline.settings import Settings
 from pagerline.workers.actors import declare_actors
 from pagerline.workers.broker import build_broker
+from pagerline.workers.queues import parse_queues
 from pagerline.workers.runtime import WorkerRuntime
 from pagerline.workers.telegram_poller import TelegramUpdates
 from tests.fakes.telegram import FakeTelegram, SentMessage
@@ -317,3 +318,15 @@ async def test_with_redis_one_worker_polls_and_another_takes_over(
         for poller in pollers:
             await poller.stop()
     assert await status_of(paged.alert_id) is AlertStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(("queues", "hears"), [(None, True), ("telegram", True), ("push,telegram", True), ("sms,voice", False), ("actions", False)])
+def test_only_a_worker_that_sends_telegram_pages_hears_the_bots_updates(fake: FakeTelegram, db: str, queues: str | None, hears: bool) -> None:
+    settings, chosen = settings_for(fake, db), parse_queues(queues) if queues else None
+
+    def runtime(consume: bool) -> WorkerRuntime:
+        broker = build_broker(None)
+        return WorkerRuntime(settings, broker, declare_actors(broker), consume=consume, queues=chosen)
+
+    assert (runtime(consume=True).telegram is not None) is hears
+    assert runtime(consume=False).telegram is None  # a server's runtime (it does not consume)

@@ -28,13 +28,14 @@ import contextvars
 import json
 import logging
 import weakref
+from datetime import UTC, datetime
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pagerline.bus import Bus, Fanout, Subscription, is_resync
-from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.people.accounts import Viewer, refreshed
 from pagerline.graphql.core.fanout import Delivery, audience
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Member:
     id_json: str | None  # the subscription id as JSON, when it may be written ready-made messages
     handed: set[Handoff] = field(default_factory=set)  # events it was handed and has not finished
     idle: bool = True  # waiting for its next item (not busy writing to a socket that may be slow)
+    signed_out: bool = False  # its token stopped working: shown nothing more (it closes at the auth event)
 
     async def items(self) -> AsyncIterator[Any]:
         while True:
@@ -179,6 +181,7 @@ class Hub:
             for members in self._members.values():
                 for member in members:
                     if member.viewer.user.id == user_id:
+                        await self._judge_again(member)
                         member.subscription.offer(event)
             return
         members = list(self._members.get(str(topic), ()))
@@ -189,6 +192,8 @@ class Hub:
             return
         groups: dict[tuple[Any, ...], tuple[object, list[Member]]] = {}
         for member in members:
+            if member.signed_out:
+                continue
             shown = member.view(member.viewer, loaded)
             if shown is None:
                 continue  # not for this viewer's eyes
@@ -199,6 +204,22 @@ class Hub:
                 self._backlog.setdefault(key, deque()).append((event, shown, group))
             else:
                 self._hand(key, event, shown, group)
+
+    async def _judge_again(self, member: Member) -> None:
+        """The events routed after an auth event are judged by who the member is now: the member
+        itself reloads its viewer only when it reaches that event in its queue, and events routed
+        meanwhile would be shown by the old role and teams (an admin just demoted would still see
+        what only admins see). One whose token stopped working is shown nothing more; it closes
+        when it reaches the auth event."""
+        try:
+            fresh = await refreshed(member.viewer, datetime.now(UTC))
+        except Exception:  # the database is away: the member finds out when it reloads itself
+            log.warning("could not reload a subscriber's viewer", exc_info=True)
+            return
+        if fresh is None:
+            member.signed_out = True
+        else:
+            member.viewer = fresh
 
     def _hand(self, key: tuple[Any, ...], event: dict[str, Any], shown: object, group: list[Member]) -> None:
         present = [m for m in group if m in self._members.get(m.topic, ())]
