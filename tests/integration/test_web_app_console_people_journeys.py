@@ -205,7 +205,7 @@ def test_deactivating_shows_the_gaps_it_leaves_before_confirming(browser: Browse
         assert admin.evaluate("document.activeElement.id") == "deactivation-impact"  # read from its start
         # Shown before anything changed: Bob is still active.
         assert users(console)["bob@ops.test"]["active"] is True
-        shown = review.locator(".impact-gap")
+        shown = review.locator(".people-impact-gap")
         assert shown.count() == len(expected["gaps"])
         for item, gap in zip(shown.all(), expected["gaps"], strict=True):
             # The API's instants as the page's formatter writes them (the browser's zone and locale).

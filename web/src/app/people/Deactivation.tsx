@@ -66,7 +66,7 @@ export function Deactivation({ user, reload }: { user: { id: string; name: strin
       ) : (
         <ImpactReview impact={impact} busy={busy} onConfirm={() => void confirm()} onCancel={() => setImpact(null)} />
       )}
-      <p id="activity-result" className="form-result" role="status" aria-live="polite">
+      <p id="activity-result" className="people-form-result" role="status" aria-live="polite">
         {result}
       </p>
     </section>
@@ -81,7 +81,7 @@ function ImpactReview({ impact, busy, onConfirm, onCancel }: { impact: Impact; b
   const region = useRef<HTMLDivElement>(null);
   useEffect(() => region.current?.focus(), []);
   return (
-    <div className="impact" role="region" aria-labelledby="impact-title" id="deactivation-impact" ref={region} tabIndex={-1}>
+    <div className="people-impact" role="region" aria-labelledby="impact-title" id="deactivation-impact" ref={region} tabIndex={-1}>
       <h5 id="impact-title">What deactivating {name} leaves uncovered</h5>
       {impact.schedules.length > 0 ? (
         <p>
@@ -107,7 +107,7 @@ function ImpactReview({ impact, busy, onConfirm, onCancel }: { impact: Impact; b
               <strong>{entry.schedule.name}</strong>: {durationText(entry.total)} without anyone
               <ul>
                 {entry.gaps.map((gap) => (
-                  <li key={gap.start} className="impact-gap">
+                  <li key={gap.start} className="people-impact-gap">
                     {formatTime(gap.start)} to {formatTime(gap.end)}
                   </li>
                 ))}
@@ -128,7 +128,7 @@ function ImpactReview({ impact, busy, onConfirm, onCancel }: { impact: Impact; b
           ))}
         </ul>
       )}
-      <div className="admin-actions">
+      <div className="people-actions">
         <button type="button" disabled={busy} onClick={onConfirm}>
           Confirm: deactivate {name}
         </button>

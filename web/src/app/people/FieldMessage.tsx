@@ -10,7 +10,7 @@ export function fieldProps(id: string, name: string, error: PlacedError | null):
 export function FieldMessage({ id, name, error }: { id: string; name: string; error: PlacedError | null }) {
   if (error?.field !== name) return null;
   return (
-    <p id={`${id}-error`} className="field-error">
+    <p id={`${id}-error`} className="people-field-error">
       {error.text}
     </p>
   );
@@ -20,7 +20,7 @@ export function FieldMessage({ id, name, error }: { id: string; name: string; er
 export function FormResult({ id, error, text }: { id: string; error: PlacedError | null; text: string }) {
   const shown = error && error.field === null ? error.text : text;
   return (
-    <p id={id} className={error && error.field === null ? "form-result failed" : "form-result"} role="status" aria-live="polite">
+    <p id={id} className={error && error.field === null ? "people-form-result failed" : "people-form-result"} role="status" aria-live="polite">
       {shown}
     </p>
   );

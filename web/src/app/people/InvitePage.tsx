@@ -57,7 +57,7 @@ export function InvitePage({ token, onSignedIn }: { token: string; onSignedIn: (
 
   if (info === "loading") return <section aria-busy="true" aria-label="Invitation" />;
   return (
-    <section id="invite-view" aria-labelledby="invite-title" className="invite">
+    <section id="invite-view" aria-labelledby="invite-title" className="people-invite">
       <h2 id="invite-title">Invitation</h2>
       {info === null ? (
         <>

@@ -61,11 +61,11 @@ function TeamList({ teams, reload }: { teams: Team[]; reload: () => Promise<void
       {teams.length === 0 ? (
         <p className="empty">No teams yet.</p>
       ) : (
-        <ul className="admin-list" id="teams">
+        <ul className="people-list" id="teams">
           {teams.map((team) => (
             <li key={team.id} data-team-id={team.id}>
               <Link href={`/admin/teams/${team.id}`}>{team.name}</Link>
-              <p className="admin-facts">
+              <p className="people-facts">
                 {team.members.length === 1 ? "1 member" : `${team.members.length} members`}
                 {team.members.length > 0 && `: ${team.members.map((member) => member.name).join(", ")}`}
               </p>
@@ -74,7 +74,7 @@ function TeamList({ teams, reload }: { teams: Team[]; reload: () => Promise<void
         </ul>
       )}
       <h3>New team</h3>
-      <form className="admin-form" onSubmit={create}>
+      <form className="people-form" onSubmit={create}>
         <label htmlFor="new-team-name">Team name</label>
         <input name="name" required {...fieldProps("new-team-name", "name", error)} />
         <FieldMessage id="new-team-name" name="name" error={error} />
@@ -136,7 +136,7 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
         <Link href="/admin/teams">All teams</Link>
       </p>
       <h3 id="team-title">{team.name}</h3>
-      <form className="admin-form" onSubmit={rename} aria-label={`Rename ${team.name}`}>
+      <form className="people-form" onSubmit={rename} aria-label={`Rename ${team.name}`}>
         <label htmlFor="team-name">Name</label>
         <input name="name" required defaultValue={team.name} {...fieldProps("team-name", "name", failed)} />
         <FieldMessage id="team-name" name="name" error={failed} />
@@ -146,10 +146,10 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
       {team.members.length === 0 ? (
         <p className="empty">Nobody is in this team.</p>
       ) : (
-        <ul className="admin-list" id="team-members">
+        <ul className="people-list" id="team-members">
           {team.members.map((member) => (
             <li key={member.id} data-user-id={member.id}>
-              {member.name} <span className="admin-facts">{member.email}</span>{" "}
+              {member.name} <span className="people-facts">{member.email}</span>{" "}
               <button type="button" aria-label={`Remove ${member.name} from ${team.name}`} onClick={() => void removeMember(member.id, member.name)}>
                 Remove
               </button>
@@ -158,7 +158,7 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
         </ul>
       )}
       {others.length > 0 && (
-        <form className="admin-form" onSubmit={add}>
+        <form className="people-form" onSubmit={add}>
           <label htmlFor="add-member">Add a member</label>
           <select name="userId" required {...fieldProps("add-member", "userId", failed)}>
             {others.map((user) => (
@@ -173,7 +173,7 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
       )}
       <FormResult id="team-result" error={failed} text={result} />
       {confirmDelete ? (
-        <div className="admin-actions" role="group" aria-label={`Delete ${team.name}?`}>
+        <div className="people-actions" role="group" aria-label={`Delete ${team.name}?`}>
           <span>Delete {team.name}? Its members stay users.</span>
           <button type="button" onClick={() => void remove()}>
             Yes, delete

@@ -60,12 +60,12 @@ function UserList({ users }: { users: User[] }) {
     <p>
       <Link href="/admin/users/new">Invite a user</Link>
     </p>
-    <ul className="admin-list" id="users">
+    <ul className="people-list" id="users">
       {users.map((user) => (
         <li key={user.id} data-user-id={user.id} data-active={user.active}>
           <Link href={`/admin/users/${user.id}`}>{user.name}</Link>
           <Flags user={user} />
-          <p className="admin-facts">
+          <p className="people-facts">
             {user.email} · {user.role.toLowerCase()} · {user.teams.length ? user.teams.map((team) => team.name).join(", ") : "no team"}
           </p>
         </li>
@@ -78,8 +78,8 @@ function UserList({ users }: { users: User[] }) {
 /** Deactivated, or active but with no working way to be paged (no device, no verified
  * contact method, or only channels the server cannot send on: as `pagerline doctor` says). */
 function Flags({ user }: { user: User }) {
-  if (!user.active) return <span className="flag flag-off">Deactivated</span>;
-  if (user.reachable === false) return <span className="flag flag-warn">Cannot be paged</span>;
+  if (!user.active) return <span className="people-flag people-flag-off">Deactivated</span>;
+  if (user.reachable === false) return <span className="people-flag people-flag-warn">Cannot be paged</span>;
   return null;
 }
 
@@ -89,7 +89,7 @@ function TeamChoices({ idPrefix, teams, checked, error }: { idPrefix: string; te
   return (
     <fieldset {...(error?.field === "teamIds" ? { "aria-describedby": `${idPrefix}-teams-error` } : {})}>
       <legend>Teams</legend>
-      <div className="choices">
+      <div className="people-choices">
         {teams.map((team) => (
           <label key={team.id}>
             <input type="checkbox" name="teamIds" value={team.id} defaultChecked={checked.has(team.id)} />
@@ -146,11 +146,11 @@ function UserPage({ user, teams, reload }: { user: User; teams: Team[]; reload: 
         <Link href="/admin/users">All users</Link>
       </p>
       <h3 id="user-title">{user.name}</h3>
-      <p className="admin-facts">
+      <p className="people-facts">
         {user.email}
         <Flags user={user} />
       </p>
-      <form className="admin-form" onSubmit={save} aria-labelledby="user-title">
+      <form className="people-form" onSubmit={save} aria-labelledby="user-title">
         <label htmlFor="user-name-input">Name</label>
         <input name="name" required defaultValue={user.name} {...fieldProps("user-name-input", "name", error)} />
         <FieldMessage id="user-name-input" name="name" error={error} />
@@ -186,7 +186,7 @@ function InvitationLink({ url, expiresAt }: { url: string; expiresAt: string }) 
     }
   };
   return (
-    <div className="copy-link" id="invitation-link">
+    <div className="people-copy-link" id="invitation-link">
       <label htmlFor="invitation-url">Invitation link (shown once, works until {formatTime(expiresAt)})</label>
       <input id="invitation-url" readOnly value={url} onFocus={(event) => event.currentTarget.select()} />
       <button type="button" onClick={() => void copy()}>
@@ -232,7 +232,7 @@ function InviteForm({ teams, reload }: { teams: Team[]; reload: () => Promise<vo
       </p>
       <h3 id="invite-title">Invite a user</h3>
       <p className="hint">They get an account without a password and a link, valid 7 days, to choose one. Send them the link yourself.</p>
-      <form className="admin-form" onSubmit={invite} aria-labelledby="invite-title">
+      <form className="people-form" onSubmit={invite} aria-labelledby="invite-title">
         <label htmlFor="invite-email">Email</label>
         <input name="email" type="email" required autoComplete="off" {...fieldProps("invite-email", "email", error)} />
         <FieldMessage id="invite-email" name="email" error={error} />
@@ -280,7 +280,7 @@ function ResendInvitation({ user }: { user: User }) {
       <button type="button" onClick={() => void resend()}>
         New invitation link for {user.name}
       </button>
-      <p id="resend-result" className="form-result" role="status" aria-live="polite">
+      <p id="resend-result" className="people-form-result" role="status" aria-live="polite">
         {result}
       </p>
       {made && <InvitationLink url={made.url} expiresAt={made.expiresAt} />}

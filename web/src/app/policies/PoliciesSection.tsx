@@ -73,11 +73,11 @@ function PolicyList({ policies }: { policies: Policy[] }) {
       {policies.length === 0 ? (
         <p className="empty">No escalation policies yet.</p>
       ) : (
-        <ul className="admin-list" id="policies">
+        <ul className="people-list" id="policies">
           {policies.map((policy) => (
             <li key={policy.id} data-policy-id={policy.id}>
               <Link href={`/admin/policies/${policy.id}`}>{policy.name}</Link>
-              <p className="admin-facts">
+              <p className="people-facts">
                 {levelsText(policy)} · {policy.team ? policy.team.name : "organisation-wide"}
                 {policy.routingKey && ` · routing key ${policy.routingKey}`}
               </p>

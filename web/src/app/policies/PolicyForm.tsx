@@ -60,7 +60,7 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
   return (
     <>
       <h3 id="policy-title">{title}</h3>
-      <form className="admin-form" onSubmit={save} aria-labelledby="policy-title" noValidate={false}>
+      <form className="people-form" onSubmit={save} aria-labelledby="policy-title" noValidate={false}>
         <label htmlFor="policy-name">Name</label>
         <input required value={draft.name} onChange={(event) => change({ name: event.currentTarget.value })} {...fieldProps("policy-name", "name", error)} />
         <FieldMessage id="policy-name" name="name" error={error} />
@@ -100,7 +100,7 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
             onRemove={() => change({ levels: draft.levels.filter((_, at) => at !== index) })}
           />
         ))}
-        <p className="visually-hidden" role="status" aria-live="polite">
+        <p className="people-visually-hidden" role="status" aria-live="polite">
           {moved?.text ?? ""}
         </p>
         <button type="button" onClick={() => change({ levels: [...draft.levels, newLevel()] })}>
@@ -123,7 +123,7 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
       <FormResult id="policy-result" error={error} text={result} />
       {policy &&
         (confirmDelete ? (
-          <div className="admin-actions" role="group" aria-label="Delete this policy?">
+          <div className="people-actions" role="group" aria-label="Delete this policy?">
             <span>Delete {policy.name}?</span>
             <button type="button" onClick={() => void remove()}>
               Yes, delete
@@ -168,12 +168,12 @@ function LevelFields({ index, count, level, data, error, focusMove, onChange, on
   const id = `level-${number}`;
   const name = `rules.${index}`;
   return (
-    <fieldset className="level" data-level={number} {...(error?.field === name ? { "aria-describedby": `${id}-error` } : {})}>
+    <fieldset className="people-level" data-level={number} {...(error?.field === name ? { "aria-describedby": `${id}-error` } : {})}>
       <legend>Level {number}</legend>
       <FieldMessage id={id} name={name} error={error} />
       <fieldset>
         <legend>Users</legend>
-        <div className="choices">
+        <div className="people-choices">
           {data.users.map((user) => (
             <label key={user.id}>
               <input type="checkbox" checked={level.userIds.includes(user.id)} onChange={(event) => onChange({ userIds: toggled(level.userIds, user.id, event.currentTarget.checked) })} />
@@ -185,7 +185,7 @@ function LevelFields({ index, count, level, data, error, focusMove, onChange, on
       {data.schedules.length > 0 && (
         <fieldset>
           <legend>Schedules (whoever is on call)</legend>
-          <div className="choices">
+          <div className="people-choices">
             {data.schedules.map((schedule) => (
               <label key={schedule.id}>
                 <input type="checkbox" checked={level.scheduleIds.includes(schedule.id)} onChange={(event) => onChange({ scheduleIds: toggled(level.scheduleIds, schedule.id, event.currentTarget.checked) })} />
@@ -198,7 +198,7 @@ function LevelFields({ index, count, level, data, error, focusMove, onChange, on
       <label htmlFor={`${id}-timeout`}>Level {number}: minutes before the next level</label>
       <input type="number" min={1} max={1440} required value={level.timeout} onChange={(event) => onChange({ timeout: event.currentTarget.value })} {...fieldProps(`${id}-timeout`, `${name}.escalationTimeout`, error)} />
       <FieldMessage id={`${id}-timeout`} name={`${name}.escalationTimeout`} error={error} />
-      <div className="admin-actions">
+      <div className="people-actions">
         <button type="button" ref={up} disabled={index === 0} onClick={() => onMove(-1)}>
           Move level {number} up
         </button>

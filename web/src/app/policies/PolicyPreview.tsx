@@ -43,17 +43,17 @@ export function PolicyPreview({ policyId, revision }: { policyId: string; revisi
   return (
     <section aria-labelledby="preview-title" className="card" id="policy-preview">
       <h3 id="preview-title">Who would be paged</h3>
-      <form className="admin-form" onSubmit={pick}>
+      <form className="people-form" onSubmit={pick}>
         <label htmlFor="preview-at">At (your time zone)</label>
         <input id="preview-at" name="at" type="datetime-local" required />
-        <div className="admin-actions">
+        <div className="people-actions">
           <button type="submit">Show at this time</button>
           <button type="button" onClick={() => (at === null ? load(null) : setAt(null))}>
             Show now
           </button>
         </div>
       </form>
-      <p className="form-result failed" role="status" aria-live="polite">
+      <p className="people-form-result failed" role="status" aria-live="polite">
         {problem}
       </p>
       {shown && (
@@ -62,7 +62,7 @@ export function PolicyPreview({ policyId, revision }: { policyId: string; revisi
           {shown.levels.length === 0 ? (
             <p className="empty">Save the policy to see who it pages.</p>
           ) : (
-            <ul className="preview">
+            <ul className="people-preview">
               {shown.levels.map((level) => (
                 <li key={level.level} data-level={level.level}>
                   Level {level.level}: {level.who}
