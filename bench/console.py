@@ -53,7 +53,7 @@ from common import (
     print_section,
     start_server,
 )
-from webapp import APP_DIR, PAGE_TIMEOUT_MS, signed_in_page, sign_in
+from webapp import APP_DIR, PAGE_TIMEOUT_MS, render_probe, signed_in_page, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -64,39 +64,7 @@ FROM = datetime(2027, 3, 22)  # a Monday; the clocks go forward on Sunday 28 Mar
 WEEKS = 4
 
 DONE = "pagerline-bench: the timeline is drawn"
-QUIET_MS = 300
-PROBE = """
-(() => {
-  const DONE = %s;
-  const QUIET_MS = %d;
-  const marks = (window.__bench = { dataAt: null, expected: null, shownAt: null, frameAt: null, pieces: null });
-  const realFetch = window.fetch.bind(window);
-  window.fetch = async (input, init) => {
-    const response = await realFetch(input, init);
-    const sent = init && typeof init.body === "string" ? init.body : "";
-    if (marks.dataAt !== null || !sent.includes("query ConsoleTimeline")) return response;
-    const text = await response.text();
-    const expected = JSON.parse(text).data.schedule.shifts.length;
-    const watch = new MutationObserver(() => {
-      const listed = document.querySelectorAll("#final-shifts > li[data-start]").length;
-      if (listed < expected) return;
-      marks.shownAt = performance.now();
-      marks.pieces = document.querySelectorAll("#schedule-timeline .tl-piece").length;
-      watch.disconnect();
-      requestAnimationFrame(() => {
-        marks.frameAt = performance.now();
-        console.debug(DONE);
-      });
-    });
-    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-    await new Promise((resolve) => requestIdleCallback(resolve, { timeout: 1000 }));
-    watch.observe(document, { childList: true, subtree: true });
-    marks.expected = expected;
-    marks.dataAt = performance.now();
-    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
-  };
-})();
-""" % (json.dumps(DONE), QUIET_MS)
+PROBE = render_probe(DONE, "query ConsoleTimeline", "data.schedule.shifts.length", "#final-shifts > li[data-start]", "#schedule-timeline .tl-piece")
 
 
 @dataclass
@@ -116,7 +84,7 @@ def load_once(browser: Browser, base: str, token: str, path: str) -> Run:
         with page.expect_console_message(lambda message: message.text == DONE, timeout=PAGE_TIMEOUT_MS):
             page.evaluate("(to) => { history.pushState(null, '', to); dispatchEvent(new PopStateEvent('popstate')); }", path)
         marks = page.evaluate("window.__bench")
-        return Run(int(marks["expected"]), int(marks["pieces"]), marks["shownAt"] - marks["dataAt"], marks["frameAt"] - marks["dataAt"])
+        return Run(int(marks["expected"]), int(marks["counted"]), marks["shownAt"] - marks["dataAt"], marks["frameAt"] - marks["dataAt"])
     finally:
         page.context.close()
 

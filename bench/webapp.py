@@ -201,28 +201,31 @@ def post_event(base: str, api_key: str, alert_key: str, summary: str, priority: 
 # --------------------------------------------------------------------------- 3. render
 
 
-# Runs before the app's scripts. The Dashboard answer's body is read whole here (the moment the
-# data is in the page), then handed to the app as a fresh Response; a MutationObserver notes
-# when the list holds every row of it, and the next animation frame after that.
-RENDER_DONE = "pagerline-bench: the rows are shown"
-RENDER_QUIET_MS = 300
-RENDER_PROBE = """
+# Runs before the app's scripts (one builder for this page and the admin console's timeline in
+# bench/console.py). The answer to ``operation`` is read whole here (the moment the data is in
+# the page), then handed to the app as a fresh Response; a MutationObserver notes when the page
+# shows as many ``shown`` elements as the answer holds items (``expected``, a JavaScript
+# expression over ``data``), counts ``counted`` then, and notes the next animation frame.
+def render_probe(done: str, operation: str, expected: str, shown: str, counted: str = "") -> str:
+    return """
 (() => {
   const DONE = %s;
   const QUIET_MS = %d;
-  const marks = (window.__bench = { dataAt: null, expected: null, rows: null, rowsAt: null, frameAt: null });
+  const marks = (window.__bench = { dataAt: null, expected: null, shown: null, shownAt: null, counted: null, frameAt: null });
   const realFetch = window.fetch.bind(window);
   window.fetch = async (input, init) => {
     const response = await realFetch(input, init);
     const sent = init && typeof init.body === "string" ? init.body : "";
-    if (marks.dataAt !== null || !sent.includes("query Dashboard")) return response;
+    if (marks.dataAt !== null || !sent.includes(%s)) return response;
     const text = await response.text();
-    const expected = JSON.parse(text).data.alerts.edges.length;
+    const data = JSON.parse(text).data;
+    const expected = %s;
     const watch = new MutationObserver(() => {
-      const rows = document.querySelectorAll("#alerts > li").length;
-      if (rows < expected) return;
-      marks.rowsAt = performance.now();
-      marks.rows = rows;
+      const shown = document.querySelectorAll(%s).length;
+      if (shown < expected) return;
+      marks.shownAt = performance.now();
+      marks.shown = shown;
+      marks.counted = %s;
       watch.disconnect();
       requestAnimationFrame(() => {
         marks.frameAt = performance.now();
@@ -241,7 +244,15 @@ RENDER_PROBE = """
     return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 })();
-""" % (json.dumps(RENDER_DONE), RENDER_QUIET_MS)
+""" % (
+        json.dumps(done), QUIET_MS, json.dumps(operation), expected, json.dumps(shown),
+        f"document.querySelectorAll({json.dumps(counted)}).length" if counted else "null",
+    )
+
+
+QUIET_MS = 300
+RENDER_DONE = "pagerline-bench: the rows are shown"
+RENDER_PROBE = render_probe(RENDER_DONE, "query Dashboard", "data.alerts.edges.length", "#alerts > li")
 
 
 def poll(page: Page, predicate: str, timeout_s: float, what: str | None) -> bool:
@@ -304,7 +315,7 @@ def render_once(browser: Browser, base: str, token: str, edges: list[dict[str, A
         with page.expect_console_message(lambda message: message.text == RENDER_DONE, timeout=PAGE_TIMEOUT_MS):
             page.goto(base + "/")
         marks = page.evaluate("window.__bench")
-        return RenderRun(int(marks["rows"]), marks["rowsAt"] - marks["dataAt"], marks["frameAt"] - marks["dataAt"])
+        return RenderRun(int(marks["shown"]), marks["shownAt"] - marks["dataAt"], marks["frameAt"] - marks["dataAt"])
     finally:
         page.context.close()
 

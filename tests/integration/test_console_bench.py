@@ -5,9 +5,7 @@ data-to-drawn marks taken, and the figures' verdicts."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.bench_scripts import bench_script
 from tests.support.browser import needs_chromium, needs_web_app, outside_playwright
 from tests.support.databases import TemplateDatabases
 from tests.support.live import embedded_env
@@ -23,23 +22,11 @@ from tests.support.processes import serving, start_server
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
     """bench/console.py as a module (it imports bench/common.py and bench/webapp.py, as when run)."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_console", BENCH / "console.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # its dataclasses look their module up there
-        spec.loader.exec_module(module)
+    with bench_script("console") as module:
         yield module
-    finally:
-        sys.modules.pop("bench_console", None)
-        sys.path.remove(str(BENCH))
 
 
 def test_a_slow_load_misses_the_budget(bench: ModuleType) -> None:

@@ -8,9 +8,7 @@ marks taken, and 5 events seen by the open page's MutationObserver. Lighthouse i
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,29 +16,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.bench_scripts import bench_script
 from tests.support.browser import Site, needs_chromium, needs_web_app
 from tests.support.live import post_alert
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
     """bench/webapp.py as a module (it imports bench/common.py as ``common``, as when run)."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_webapp", BENCH / "webapp.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # its dataclasses look their module up there
-        spec.loader.exec_module(module)
+    with bench_script("webapp") as module:
         yield module
-    finally:
-        sys.modules.pop("bench_webapp", None)
-        sys.path.remove(str(BENCH))
 
 
 def test_first_load_counts_the_scripts_and_styles_the_page_references_gzipped(bench: ModuleType, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -24,26 +23,9 @@ from pagerline.graphql.core.context import viewer_of
 from pagerline.graphql.core.errors import forbidden
 from pagerline.graphql.core.permissions import require_viewer
 
-# The names of pagerline.engine.core.config_changes (a test checks they agree).
-@strawberry.enum(description="What kind of configured thing changed.")
-class ConfigKind(Enum):
-    TEAM = "TEAM"
-    USER = "USER"
-    SCHEDULE = "SCHEDULE"
-    POLICY = "POLICY"
-    SOURCE = "SOURCE"
-    SUPPORT_HOURS = "SUPPORT_HOURS"
-    MAINTENANCE = "MAINTENANCE"
-    HEARTBEAT = "HEARTBEAT"
-    ALERT_ACTION = "ALERT_ACTION"
-    CALENDAR_FEED = "CALENDAR_FEED"
-
-
-@strawberry.enum
-class ConfigAction(Enum):
-    CREATED = "CREATED"
-    UPDATED = "UPDATED"
-    DELETED = "DELETED"
+# The engine's own enums, so the schema and the announcements cannot disagree.
+ConfigKind = strawberry.enum(config_changes.ConfigKind, name="ConfigKind", description="What kind of configured thing changed.")
+ConfigAction = strawberry.enum(config_changes.ConfigAction, name="ConfigAction")
 
 
 @strawberry.type(description="A configured thing was created, changed or deleted: load it again (or drop it).")

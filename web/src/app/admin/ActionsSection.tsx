@@ -25,7 +25,7 @@ import { formatTime } from "../shell/format";
 import { Link } from "../shell/Link";
 import { CopyField } from "../sources/CopyField";
 import { FieldMessage } from "../sources/FieldMessage";
-import { fieldError, messageFor, unclaimed, type FieldError } from "../sources/fieldErrors";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import { need, useAdminData } from "../sources/useAdminData";
 import type { SectionProps } from "./AdminConsole";
 import "../sources/sources.css";

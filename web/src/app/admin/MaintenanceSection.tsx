@@ -19,7 +19,7 @@ import { formatTime } from "../shell/format";
 import { Link } from "../shell/Link";
 import { navigate } from "../shell/router";
 import { FieldMessage } from "../sources/FieldMessage";
-import { fieldError, messageFor, unclaimed, type FieldError } from "../sources/fieldErrors";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import { fromLocalInput, toLocalInput } from "../sources/times";
 import { need, useAdminData } from "../sources/useAdminData";
 import type { SectionProps } from "./AdminConsole";

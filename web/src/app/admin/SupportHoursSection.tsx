@@ -16,7 +16,7 @@ import { formatTime } from "../shell/format";
 import { Link } from "../shell/Link";
 import { navigate } from "../shell/router";
 import { FieldMessage } from "../sources/FieldMessage";
-import { fieldError, messageFor, unclaimed, type FieldError } from "../sources/fieldErrors";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import {
   WEEKDAYS,
   describeWeekly,

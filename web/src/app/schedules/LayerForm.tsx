@@ -8,7 +8,7 @@ import {
 import { useShell } from "../shell/context";
 import { startOfDay } from "../oncall/zoned";
 import { EMPTY_WHEN, Field, WhenInputs, describedBy, isoOf, whenOf, type When } from "./fields";
-import { formError, messageFor, unplacedMessage, type FormError } from "./fieldError";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import { formatRotation, parseRotation, type RotationUnit } from "./rotation";
 import { instantLabel } from "./timeline";
 import { UserOrder, type Person } from "./UserOrder";
@@ -51,7 +51,7 @@ export function LayerForm({
     (layer?.restrictions ?? []).map(({ startDay, startTime, endDay, endTime }) => ({ startDay, startTime, endDay, endTime })),
   );
   const [order, setOrder] = useState<string[]>(() => [...(layer?.userIds ?? [])]);
-  const [error, setError] = useState<FormError | null>(null);
+  const [error, setError] = useState<FieldError | null>(null);
   const [busy, setBusy] = useState(false);
 
   const rotation = () => (custom && count === String(length?.count ?? 1) ? custom : formatRotation({ count: Number(count), unit }));
@@ -72,7 +72,7 @@ export function LayerForm({
           })
           .toPromise();
     setBusy(false);
-    if (result.error) return setError(formError(result.error));
+    if (result.error) return setError(fieldError(result.error));
     setError(null);
     onSaved(layer ? "Layer saved." : "Layer added.");
     if (!layer) {
@@ -88,7 +88,7 @@ export function LayerForm({
   const endError = messageFor(error, ...FIELDS.endsOn);
   const windowError = messageFor(error, ...FIELDS.restrictions);
   const usersError = messageFor(error, ...FIELDS.userIds);
-  const otherError = unplacedMessage(error, Object.values(FIELDS).flat());
+  const otherError = unclaimed(error, Object.values(FIELDS).flat());
 
   return (
     <form className="sched-form" onSubmit={submit} aria-label={layer ? `Edit layer ${number}` : "New layer"}>

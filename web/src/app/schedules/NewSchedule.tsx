@@ -7,7 +7,7 @@ import { Link } from "../shell/Link";
 import { navigate } from "../shell/router";
 import { useLoadOnce } from "../shell/useLoadOnce";
 import { Field, ZoneList, describedBy } from "./fields";
-import { formError, messageFor, unplacedMessage, type FormError } from "./fieldError";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 
 function browserZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -20,7 +20,7 @@ export function NewSchedule() {
   const [timezone, setTimezone] = useState(browserZone);
   const [kind, setKind] = useState<ScheduleKind>("RECURRING");
   const [teamId, setTeamId] = useState("");
-  const [error, setError] = useState<FormError | null>(null);
+  const [error, setError] = useState<FieldError | null>(null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
@@ -30,7 +30,7 @@ export function NewSchedule() {
       .mutation(ConsoleCreateScheduleDocument, { name, timezone, kind, teamId: teamId || null })
       .toPromise();
     setBusy(false);
-    if (result.error) return setError(formError(result.error));
+    if (result.error) return setError(fieldError(result.error));
     if (result.data) navigate(`/admin/schedules/${result.data.createSchedule.id}`);
   };
   const nameError = messageFor(error, "name");
@@ -73,9 +73,9 @@ export function NewSchedule() {
           </button>{" "}
           <Link href="/admin/schedules">Cancel</Link>
         </p>
-        {unplacedMessage(error, ["name", "timezone", "teamId", "team id"]) && (
+        {unclaimed(error, ["name", "timezone", "teamId", "team id"]) && (
           <p className="sched-error" role="alert">
-            {unplacedMessage(error, ["name", "timezone", "teamId", "team id"])}
+            {unclaimed(error, ["name", "timezone", "teamId", "team id"])}
           </p>
         )}
       </form>

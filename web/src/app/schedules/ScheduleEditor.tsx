@@ -15,7 +15,7 @@ import { useConfigChanges } from "../admin/useConfigChanges";
 import { useOnCallChanges } from "../oncall/useOnCallChanges";
 import { knownZone } from "../oncall/zoned";
 import { Field, ZoneList, describedBy } from "./fields";
-import { formError, messageFor, unplacedMessage, type FormError } from "./fieldError";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import { LayerForm } from "./LayerForm";
 import { OverridesEditor, StaticShiftsEditor } from "./ShiftsEditors";
 import { Timeline } from "./Timeline";
@@ -158,17 +158,17 @@ function Details({ schedule, onSaved }: { schedule: Loaded; onSaved: (text: stri
   const { session } = useShell();
   const [name, setName] = useState(schedule.name);
   const [timezone, setTimezone] = useState(schedule.timezone);
-  const [error, setError] = useState<FormError | null>(null);
+  const [error, setError] = useState<FieldError | null>(null);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await session.client.mutation(ConsoleUpdateScheduleDocument, { id: schedule.id, name, timezone }).toPromise();
-    if (result.error) return setError(formError(result.error));
+    if (result.error) return setError(fieldError(result.error));
     setError(null);
     onSaved("Schedule saved.");
   };
   const nameError = messageFor(error, "name");
   const zoneError = messageFor(error, "timezone");
-  const other = unplacedMessage(error, ["name", "timezone"]);
+  const other = unclaimed(error, ["name", "timezone"]);
   return (
     <form className="sched-form card" onSubmit={submit} aria-label="Name and time zone">
       <Field id="edit-schedule-name" label="Name" error={nameError}>

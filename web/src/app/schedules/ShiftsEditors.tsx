@@ -9,7 +9,7 @@ import {
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
 import { EMPTY_WHEN, Field, WhenInputs, describedBy, isoOf, type When } from "./fields";
-import { formError, messageFor, unplacedMessage, type FormError } from "./fieldError";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import { spanLabel } from "./timeline";
 import type { Person } from "./UserOrder";
 
@@ -30,12 +30,12 @@ function StretchForm({
   submitLabel: string;
   users: readonly Person[];
   timeZone: string;
-  send: (userId: string, start: string, end: string) => Promise<FormError | null>;
+  send: (userId: string, start: string, end: string) => Promise<FieldError | null>;
 }) {
   const [userId, setUserId] = useState("");
   const [start, setStart] = useState<When>(EMPTY_WHEN);
   const [end, setEnd] = useState<When>(EMPTY_WHEN);
-  const [error, setError] = useState<FormError | null>(null);
+  const [error, setError] = useState<FieldError | null>(null);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const problem = await send(userId, isoOf(start, timeZone) ?? "", isoOf(end, timeZone) ?? "");
@@ -48,7 +48,7 @@ function StretchForm({
   const userError = messageFor(error, "userId", "user id", "shift.userId");
   const startError = messageFor(error, "start", "shift.start");
   const endError = messageFor(error, "end", "shift.end");
-  const other = unplacedMessage(error, ["userId", "user id", "shift.userId", "start", "shift.start", "end", "shift.end"]);
+  const other = unclaimed(error, ["userId", "user id", "shift.userId", "start", "shift.start", "end", "shift.end"]);
   return (
     <form className="sched-form" onSubmit={submit} aria-label={submitLabel}>
       <Field id={`${formId}-user`} label="Person" error={userError}>
@@ -98,7 +98,7 @@ export function OverridesEditor({
   const [problem, setProblem] = useState("");
   const send = async (userId: string, start: string, end: string) => {
     const result = await session.client.mutation(ConsoleCreateOverrideDocument, { scheduleId, userId, start, end }).toPromise();
-    if (result.error) return formError(result.error);
+    if (result.error) return fieldError(result.error);
     onSaved("Override added.");
     return null;
   };
@@ -136,7 +136,7 @@ export function StaticShiftsEditor({
   const [problem, setProblem] = useState("");
   const send = async (userId: string, start: string, end: string) => {
     const result = await session.client.mutation(ConsoleAddStaticShiftDocument, { scheduleId, shift: { userId, start, end } }).toPromise();
-    if (result.error) return formError(result.error);
+    if (result.error) return fieldError(result.error);
     onSaved("Shift added.");
     return null;
   };

@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { FieldMessage } from "./FieldMessage";
 import { FILTER_FIELDS, FILTER_OPS, OP_LABELS, emptyTest, errorTarget, filterErrorPath, filterFromJson, filterToJson, type FilterForm, type FilterOp, type FilterTest } from "./eventFilter";
-import type { FieldError } from "./fieldErrors";
+import type { FieldError } from "../shell/fieldErrors";
 import type { SavePolicy } from "./SourcePolicy";
 
 function jsonText(form: FilterForm): string {

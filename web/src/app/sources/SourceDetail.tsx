@@ -10,7 +10,7 @@ import { navigate } from "../shell/router";
 import { usePageTitle } from "../shell/usePageTitle";
 import { CopyField } from "./CopyField";
 import { FieldMessage } from "./FieldMessage";
-import { fieldError, messageFor, unclaimed, type FieldError } from "./fieldErrors";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import { INTEGRATION_LABELS, integrationUrl } from "./integration";
 import { SourcePolicy } from "./SourcePolicy";
 import { TestEvent } from "./TestEvent";

@@ -16,7 +16,7 @@ import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { DroppedEvents } from "./DroppedEvents";
 import { FieldMessage } from "./FieldMessage";
 import { FilterEditor } from "./FilterEditor";
-import { fieldError, messageFor, unclaimed, type FieldError } from "./fieldErrors";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import type { SourceChoices } from "./SourcesSection";
 import { TemplateEditor } from "./TemplateEditor";
 import { useConfigReload } from "./useConfigReload";

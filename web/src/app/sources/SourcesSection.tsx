@@ -11,7 +11,7 @@ import { Link } from "../shell/Link";
 import { navigate } from "../shell/router";
 import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { FieldMessage } from "./FieldMessage";
-import { fieldError, messageFor, unclaimed, type FieldError } from "./fieldErrors";
+import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import { INTEGRATION_LABELS, INTEGRATION_TYPES } from "./integration";
 import { SourceDetail } from "./SourceDetail";
 import { useConfigReload } from "./useConfigReload";

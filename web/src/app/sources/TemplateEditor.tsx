@@ -6,7 +6,7 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 import { PreviewSourceTemplateDocument, type PreviewSourceTemplateMutation, type SourceItemFragment } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { FieldMessage } from "./FieldMessage";
-import { fieldError, messageFor, type FieldError } from "./fieldErrors";
+import { fieldError, messageFor, type FieldError } from "../shell/fieldErrors";
 import type { SavePolicy } from "./SourcePolicy";
 import { RecentPayloads } from "./RecentPayloads";
 import {

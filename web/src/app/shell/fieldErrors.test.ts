@@ -37,3 +37,19 @@ describe("a refusal beside its field", () => {
     expect(unclaimed(null, ["x"])).toBe("");
   });
 });
+
+describe("a refusal naming a part of a field", () => {
+  const window = { field: "restrictions[1].startTime", message: "restrictions[1]: the start time must be HH:MM" };
+  it("goes to the field it names or the list the field is part of", () => {
+    expect(messageFor(window, "restrictions", "layer.restrictions")).toBe(window.message);
+    expect(messageFor(window, "rotation")).toBe("");
+    expect(messageFor({ field: "rotation", message: "bad" }, "rotation")).toBe("bad");
+    expect(messageFor({ field: "rotationX", message: "bad" }, "rotation")).toBe("");
+  });
+  it("goes under the form when no field of it is named", () => {
+    expect(unclaimed(window, ["restrictions"])).toBe("");
+    expect(unclaimed(window, ["rotation"])).toBe(window.message);
+    expect(unclaimed({ field: null, message: "User not found" }, ["rotation"])).toBe("User not found");
+    expect(unclaimed(null, ["rotation"])).toBe("");
+  });
+});

@@ -2,7 +2,7 @@
 // carry `extensions.field` naming the argument or input field at fault; forms show the message
 // beside that input and nowhere else, and everything else in the form's status line.
 import type { CombinedError } from "@urql/core";
-import { errorText } from "../shell/errors";
+import { errorText } from "./errors";
 
 export interface FieldError {
   field: string | null;
