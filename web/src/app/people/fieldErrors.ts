@@ -3,7 +3,7 @@
 // anything it cannot place (a CONFLICT, a network failure, a field the form does not show) in
 // the form's own result line.
 import type { CombinedError } from "@urql/core";
-import { errorText } from "../shell/errors";
+import { fieldError } from "../shell/fieldErrors";
 
 export interface PlacedError {
   /** The form field the message belongs beside, or null for the form's result line. */
@@ -16,9 +16,10 @@ export interface PlacedError {
  * name the form does not show goes to the nearest field containing it that the form does show
  * ("rules.1", then "rules"). */
 export function placeError(error: CombinedError, fields: readonly string[]): PlacedError {
-  const text = errorText(error);
-  const named = error.graphQLErrors[0]?.extensions?.["field"];
-  if (typeof named !== "string" || !named) return { field: null, text };
+  // Which field the server names (or, for older checks, the message starts with): the shell's
+  // rule, shared with the other sections; where it goes in this form's fields is decided here.
+  const { field: named, message: text } = fieldError(error, fields);
+  if (!named) return { field: null, text };
   const parts = named.replace(/\[(\d+)\]/g, ".$1").split(".");
   for (let length = parts.length; length > 0; length--) {
     const candidate = parts.slice(0, length).join(".");
