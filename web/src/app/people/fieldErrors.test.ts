@@ -1,0 +1,34 @@
+import { CombinedError } from "@urql/core";
+import { GraphQLError } from "graphql";
+import { describe, expect, it } from "vitest";
+import { placeError } from "./fieldErrors";
+
+function refused(message: string, extensions: Record<string, unknown>): CombinedError {
+  return new CombinedError({ graphQLErrors: [new GraphQLError(message, { extensions })] });
+}
+
+describe("placeError", () => {
+  it("puts a message beside the field the server names", () => {
+    expect(placeError(refused("Not a time zone", { code: "BAD_USER_INPUT", field: "timezone" }), ["email", "timezone"])).toEqual({
+      field: "timezone",
+      text: "Not a time zone",
+    });
+  });
+
+  it("places a nested name at the nearest field the form shows", () => {
+    const error = refused("1..1440", { code: "BAD_USER_INPUT", field: "rules[1].escalationTimeout" });
+    expect(placeError(error, ["name", "rules.1.escalationTimeout", "rules.1", "rules"])).toEqual({ field: "rules.1.escalationTimeout", text: "1..1440" });
+    expect(placeError(error, ["name", "rules", "rules.1"])).toEqual({ field: "rules.1", text: "1..1440" });
+    expect(placeError(error, ["name", "rules"])).toEqual({ field: "rules", text: "1..1440" });
+    expect(placeError(refused("x", { field: "rules[0]" }), ["rules.0"])).toEqual({ field: "rules.0", text: "x" });
+    expect(placeError(refused("x", { field: "eventFilter.all.0" }), ["eventFilter"])).toEqual({ field: "eventFilter", text: "x" });
+    // A prefix of a name is not a field of it.
+    expect(placeError(refused("x", { field: "rulesets" }), ["rules"])).toEqual({ field: null, text: "x" });
+  });
+
+  it("leaves errors it cannot place to the form's result line", () => {
+    expect(placeError(refused("Taken", { code: "CONFLICT" }), ["email"])).toEqual({ field: null, text: "Taken" });
+    expect(placeError(refused("Odd", { code: "BAD_USER_INPUT", field: "other" }), ["email"])).toEqual({ field: null, text: "Odd" });
+    expect(placeError(new CombinedError({ networkError: new Error("offline") }), ["email"]).field).toBeNull();
+  });
+});
