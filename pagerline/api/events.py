@@ -22,6 +22,7 @@ from pagerline.api.payloads import EventBody, PromWebhook, prom_events
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.engine.core import metrics
 from pagerline.engine.sources.intake import EventInput, IngestResult, ingest_event, validate
+from pagerline.engine.sources.recent_payloads import note_payload
 from pagerline.engine.sources.lookup import SourceInfo, find_source_by_key
 from pagerline.settings import Settings
 
@@ -85,7 +86,9 @@ async def post_event(request: Request) -> Response:
     event = body.to_event()
     validate(event)
     source = await source_for(key)
-    result = await ingest_event(source, event, datetime.now(UTC))
+    now = datetime.now(UTC)
+    await note_payload(source.id, raw, now)  # for the template preview; throttled, without the key
+    result = await ingest_event(source, event, now)
     return JSONResponse(result_json(settings, result), status_code=202)
 
 
@@ -103,6 +106,7 @@ async def _prom(request: Request, via: str) -> Response:
         validate(event)
     source = await source_for(key)
     now = datetime.now(UTC)
+    await note_payload(source.id, raw, now)
     results = [result_json(settings, await ingest_event(source, event, now)) for event in events]
     return JSONResponse({"alerts": results}, status_code=202)
 

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pagerline.engine.sources.events import EventInput, EventType
-from pagerline.models import Priority
+from pagerline.engine.sources.webhook_templates import WebhookTemplates, map_payload
+from pagerline.models import IntegrationType, Priority
 
 
 class _Strict(BaseModel):
@@ -176,3 +177,45 @@ def prom_events(body: PromWebhook, via: str) -> list[EventInput]:
             )
         )
     return events
+
+
+# A test event's body per integration type, as that tool would send it (``sendTestEvent``).
+# One alert key for all tests of a source: a second test joins the open test alert (the
+# intake's dedup), as a repeated real event would.
+TEST_ALERT_KEY = "pagerline-test-event"
+TEST_SUMMARY = "Test event from pagerline"
+TEST_DETAILS = "Sent from the admin console to check this source end to end: resolve it once seen."
+_PROM_TEST_BODY: dict[str, Any] = {
+    "version": "4",
+    "status": "firing",
+    "receiver": "pagerline",
+    "alerts": [{
+        "status": "firing",
+        "labels": {"alertname": "PagerlineTestEvent", "severity": "critical"},
+        "annotations": {"summary": TEST_SUMMARY, "description": TEST_DETAILS},
+        "fingerprint": TEST_ALERT_KEY,
+    }],
+}
+_API_TEST_BODY: dict[str, Any] = {"eventType": "ALERT", "summary": TEST_SUMMARY, "details": TEST_DETAILS, "alertKey": TEST_ALERT_KEY}
+_WEBHOOK_TEST_BODY: dict[str, Any] = {"summary": TEST_SUMMARY, "details": TEST_DETAILS, "alertKey": TEST_ALERT_KEY}
+
+
+def sample_body(integration_type: IntegrationType) -> dict[str, Any]:
+    if integration_type in (IntegrationType.ALERTMANAGER, IntegrationType.GRAFANA):
+        return json.loads(json.dumps(_PROM_TEST_BODY))
+    if integration_type is IntegrationType.WEBHOOK:
+        return dict(_WEBHOOK_TEST_BODY)
+    return dict(_API_TEST_BODY)  # API, and heartbeat sources (their monitors' events are API-shaped)
+
+
+def events_of_body(integration_type: IntegrationType, body: Any, templates: WebhookTemplates) -> list[EventInput]:
+    """What the source's own intake route makes of ``body`` (the events API's, Alertmanager's,
+    Grafana's or the templated webhook's mapping). Raises pydantic's ValidationError or a
+    MappingError for a body the route would refuse with a 422."""
+    if integration_type is IntegrationType.ALERTMANAGER:
+        return prom_events(PromWebhook.model_validate(body), "Alertmanager")
+    if integration_type is IntegrationType.GRAFANA:
+        return prom_events(PromWebhook.model_validate(body), "Grafana")
+    if integration_type is IntegrationType.WEBHOOK:
+        return [map_payload(templates, body)]
+    return [EventBody.model_validate(body).to_event()]

@@ -19,6 +19,7 @@ from pagerline.api.errors import ApiError
 from pagerline.api.events import check_rate, guarded, result_json, source_for
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.sources.intake import ingest_event, validate
+from pagerline.engine.sources.recent_payloads import note_payload
 from pagerline.engine.sources.policy import load_policy
 from pagerline.engine.sources.webhook_templates import MappingError, compile_webhook_templates, map_payload
 
@@ -31,6 +32,9 @@ async def post_webhook(request: Request) -> Response:
     payload = await read_json(request, settings.max_event_bytes)
     check_rate(request.app.state.rate_limiter, key)
     source = await source_for(key)
+    now = datetime.now(UTC)
+    # Kept before mapping: a payload the templates cannot map is the one the editor needs most.
+    await note_payload(source.id, payload, now)
     policy = await load_policy(source.id)
     try:
         event = map_payload(policy.templates or DEFAULT_TEMPLATES, payload)
@@ -39,7 +43,7 @@ async def post_webhook(request: Request) -> Response:
         raise ApiError(422, "INVALID_WEBHOOK", str(exc)) from exc
     except EngineError as exc:
         raise ApiError(422, "INVALID_WEBHOOK", f"the mapped event is not valid: {exc.message}") from exc
-    result = await ingest_event(source, event, datetime.now(UTC))
+    result = await ingest_event(source, event, now)
     return JSONResponse(result_json(settings, result), status_code=202)
 
 

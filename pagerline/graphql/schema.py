@@ -23,15 +23,19 @@ from pagerline.graphql.core.args import lookup_id, optional_id, parse_id
 from pagerline.graphql.people.tokens import AuthMutation, AuthQuery
 from pagerline.graphql.core.scalars import SCALAR_OVERRIDES
 from pagerline.graphql.core.bus_events import visible_changes
+from pagerline.graphql.core.config_changes import ConfigSubscription
+from pagerline.graphql.alerts.test_events import TestEventMutation, TestEventQuery
 from pagerline.graphql.schedules.coverage_events import CoverageSubscription
 from pagerline.graphql.notify.contacts import ContactMutation, ContactQuery
 from pagerline.graphql.notify.me import MeMutation, MeQuery
 from pagerline.graphql.notify.web_push import WebPushMutation, WebPushQuery
 from pagerline.graphql.node import NodeQuery
+from pagerline.graphql.people.invitations import InvitationMutation, InvitationQuery
 from pagerline.graphql.people.users import PeopleMutation, PeopleQuery
 from pagerline.graphql.schedules.feeds import FeedsQuery
 from pagerline.graphql.schedules.schedules import ScheduleMutation, ScheduleQuery
 from pagerline.graphql.notify.setup_warnings import SetupQuery
+from pagerline.graphql.sources.people_impact import ImpactQuery
 from pagerline.graphql.sources.policies import SourcesAdminMutation, SourcesAdminQuery
 from pagerline.graphql.widget.feed import WidgetMutation, WidgetQuery, WidgetSubscription
 from pagerline.graphql.core.permissions import (
@@ -217,9 +221,9 @@ SIZE_RULES = [
 DOCUMENT_CACHE_SIZE = 256
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, SetupQuery)),
-    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, AuthMutation, WidgetMutation, SourcesAdminMutation)),
-    subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription)),
+    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, InvitationQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, ImpactQuery, SetupQuery, TestEventQuery)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, InvitationMutation, AuthMutation, WidgetMutation, SourcesAdminMutation, TestEventMutation)),
+    subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription, ConfigSubscription)),
     execution_context_class=PagerlineExecutionContext,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
     extensions=[

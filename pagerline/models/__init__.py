@@ -1,6 +1,6 @@
 """Tortoise models, one module per domain. Data and constraints, little logic."""
 
-from pagerline.models.accounts import ApiToken, Team, User
+from pagerline.models.accounts import ApiToken, Invitation, Team, User
 from pagerline.models.alert_actions import AlertAction, AlertActionDelivery
 from pagerline.models.alerts import Alert, AlertLogEntry
 from pagerline.models.contacts import ContactMethod
@@ -32,7 +32,7 @@ from pagerline.models.escalation import EscalationPolicy, EscalationRule
 from pagerline.models.notifications import ActionToken, Notification, NotificationRule
 from pagerline.models.monitoring import DeploymentEvent, Heartbeat, RetentionTotal
 from pagerline.models.schedules import Schedule, ScheduleLayer, ScheduleOverride, StaticShift
-from pagerline.models.source_policies import DroppedEvent, MaintenanceWindow, SupportHours
+from pagerline.models.source_policies import DroppedEvent, MaintenanceWindow, ReceivedPayload, SupportHours
 from pagerline.models.sources import AlertSource
 
 MODEL_MODULES = [
@@ -76,12 +76,14 @@ __all__ = [
     "Device",
     "DropReason",
     "DroppedEvent",
+    "ReceivedPayload",
     "EscalationPolicy",
     "EscalationRule",
     "Heartbeat",
     "HeartbeatState",
     "RetentionTotal",
     "IntegrationType",
+    "Invitation",
     "MaintenanceWindow",
     "Notification",
     "NotificationKind",

@@ -15,6 +15,9 @@ class User(Model):
     role = fields.CharEnumField(Role, default=Role.USER)
     timezone = fields.CharField(max_length=64, default="UTC")
     password_hash = fields.CharField(max_length=200, null=True)
+    # False once an admin deactivates the account: it cannot sign in, its tokens stop working,
+    # it is never paged and its shifts do not count (see pagerline.engine.people.activity).
+    active = fields.BooleanField(default=True, db_default=True)  # existing rows too, as the column is added
     muted_until = fields.DatetimeField(null=True)
     # Update notifications (a push that replaces the page on the lock screen).
     update_on_accepted = fields.BooleanField(default=True)
@@ -59,3 +62,20 @@ class ApiToken(Model):
 
     class Meta:
         table = "api_tokens"
+
+
+class Invitation(Model):
+    """An invitation link that lets its user set a password once (only its token's SHA-256 is stored).
+
+    The link is shown once; a new invitation for the user replaces the old one."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitations", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "invitations"

@@ -69,3 +69,18 @@ class DroppedEvent(Model):
     class Meta:
         table = "dropped_events"
         indexes = (("source_id", "at"),)
+
+
+class ReceivedPayload(Model):
+    """A raw event body a source received, kept for the template editor's preview: at most a
+    few per source (the intake stores one every few seconds at most and prunes as it inserts,
+    see pagerline.engine.sources.recent_payloads)."""
+
+    id = fields.BigIntField(primary_key=True)
+    source = fields.ForeignKeyField("models.AlertSource", related_name="received_payloads", on_delete=fields.CASCADE)
+    received_at = fields.DatetimeField()
+    payload = fields.JSONField()
+
+    class Meta:
+        table = "received_payloads"
+        indexes = (("source_id", "id"),)

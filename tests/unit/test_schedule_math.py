@@ -3,6 +3,7 @@ plus example-based tests for each rule in the module docstring."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -195,19 +196,20 @@ def ref_layer_user(tz: ZoneInfo, layer: Layer, t: datetime) -> int | None:
 
 
 def ref_on_call(spec: ScheduleSpec, t: datetime) -> int | None:
+    """Absent users' entries and turns are skipped as if they were not there."""
     t = utc(t)
     for override in reversed(spec.overrides):
-        if utc(override.start) <= t < utc(override.end):
+        if utc(override.start) <= t < utc(override.end) and override.user_id not in spec.absent:
             return override.user_id
     if spec.kind == "STATIC":
         for shift in reversed(spec.static_shifts):
-            if utc(shift.start) <= t < utc(shift.end):
+            if utc(shift.start) <= t < utc(shift.end) and shift.user_id not in spec.absent:
                 return shift.user_id
         return None
     tz = ZoneInfo(spec.timezone)
     for layer in reversed(spec.layers):
         user = ref_layer_user(tz, layer, t)
-        if user is not None:
+        if user is not None and user not in spec.absent:
             return user
     return None
 
@@ -347,6 +349,39 @@ def test_engine_matches_reference_model(scenario, seed: int) -> None:
     spec, _, instants = final_shifts_sampled(scenario, 10, seed)
     for t in instants:
         assert on_call(spec, t) == ref_on_call(spec, t), t
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), st.frozensets(st.integers(1, 6), min_size=1, max_size=2), st.integers(0, 10_000))
+def test_absent_users_match_the_reference_model(scenario, absent: frozenset[int], seed: int) -> None:
+    """Deactivated users (``absent``): their overrides and static shifts vanish and their layer
+    turns let lower layers show through; nothing of theirs is left, and the point and range
+    answers still agree."""
+    spec, start, until = scenario
+    without = replace(spec, absent=absent)
+    shifts = final_shifts(without, start, until)
+    assert not {s.user_id for s in shifts} & absent
+    for t in sample_instants(shifts + final_shifts(spec, start, until), start, until, 10, seed):
+        assert on_call(without, t) == ref_on_call(without, t), t
+        covering = [s.user_id for s in shifts if s.start <= t < s.end]
+        assert on_call(without, t) == (covering[0] if covering else None), t
+
+
+def test_an_absent_user_leaves_their_turns_to_the_layer_below() -> None:
+    base = Layer(z(2026, 1, 1), (9,), "P1D", id=1)
+    top = Layer(z(2026, 1, 1), (1, 2), "P1D", id=2)
+    override = Override(1, z(2026, 1, 2, 6), z(2026, 1, 2, 8), id=3)
+    spec = ScheduleSpec("UTC", layers=(base, top), overrides=(override,), absent=frozenset({1}))
+    shifts = final_shifts(spec, z(2026, 1, 1), z(2026, 1, 5))
+    assert [(s.user_id, s.start, s.end) for s in shifts] == [  # the rotation keeps its order
+        (9, z(2026, 1, 1), z(2026, 1, 2)), (2, z(2026, 1, 2), z(2026, 1, 3)),
+        (9, z(2026, 1, 3), z(2026, 1, 4)), (2, z(2026, 1, 4), z(2026, 1, 5)),
+    ]
+    assert layer_shifts(spec, 1, z(2026, 1, 1), z(2026, 1, 3))[0].start == z(2026, 1, 2)
+    static = ScheduleSpec("UTC", kind="STATIC", static_shifts=(StaticShift(2, z(2026, 1, 1), z(2026, 1, 3)), StaticShift(1, z(2026, 1, 2), z(2026, 1, 4))))
+    assert on_call(static, z(2026, 1, 2, 12)) == 1
+    assert on_call(replace(static, absent=frozenset({1})), z(2026, 1, 2, 12)) == 2
+    assert on_call(replace(static, absent=frozenset({1})), z(2026, 1, 3, 12)) is None
 
 
 @PROPERTY_SETTINGS

@@ -38,6 +38,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed, note_config_change
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.effects import Effects, unit_of_work
 from pagerline.engine.core.errors import BadInput, Forbidden, NotFound
@@ -113,7 +114,7 @@ def signature_valid(secret: str, body: bytes, header: str) -> bool:
 def _check_url(url: str) -> str:
     url = url.strip()
     if not url.startswith(("http://", "https://")) or len(url) > 2000 or " " in url:
-        raise BadInput("url must be an http(s) URL of at most 2000 characters")
+        raise BadInput("url must be an http(s) URL of at most 2000 characters", field="url")
     return url
 
 
@@ -122,9 +123,9 @@ def _check_triggers(triggers: list[str], mode: AlertActionMode) -> list[str]:
     wanted = list(dict.fromkeys(triggers))
     unknown = [t for t in wanted if t not in known]
     if unknown:
-        raise BadInput(f"Unknown trigger '{unknown[0]}' (known: {', '.join(sorted(known))})")
+        raise BadInput(f"Unknown trigger '{unknown[0]}' (known: {', '.join(sorted(known))})", field="triggers")
     if mode is AlertActionMode.AUTOMATIC and not wanted:
-        raise BadInput("An AUTOMATIC action needs at least one trigger")
+        raise BadInput("An AUTOMATIC action needs at least one trigger", field="triggers")
     return wanted
 
 
@@ -142,7 +143,7 @@ async def create_alert_action(
 ) -> tuple[AlertAction, str]:
     """Returns the action and its signing secret (derivable by the server again, shown once)."""
     if not name.strip():
-        raise BadInput("An alert action needs a name")
+        raise BadInput("An alert action needs a name", field="name")
     if (source_id is None) == (team_id is None):
         raise BadInput("An alert action belongs to exactly one of an alert source or a team")
     action = await AlertAction.create(
@@ -156,6 +157,7 @@ async def create_alert_action(
         enabled=enabled,
     )
     clear_action_cache()  # this process sees it at once, others within ACTIONS_CACHE_SECONDS
+    await config_changed(ConfigKind.ALERT_ACTION, action.id, ConfigAction.CREATED)
     return action, action_secret(signing_key, action.id, action.secret_version)
 
 
@@ -163,7 +165,36 @@ async def set_action_enabled(action_id: int, enabled: bool) -> AlertAction:
     if not await AlertAction.filter(id=action_id).update(enabled=enabled):
         raise NotFound(f"Alert action {action_id} not found")
     clear_action_cache()
+    await config_changed(ConfigKind.ALERT_ACTION, action_id, ConfigAction.UPDATED)
     return await AlertAction.get(id=action_id)
+
+
+async def update_alert_action(
+    viewer: Viewer,
+    action_id: int,
+    *,
+    name: str | None = None,
+    url: str | None = None,
+    triggers: list[str] | None = None,
+    mode: AlertActionMode | None = None,
+) -> AlertAction:
+    """Change what is given, checked as on create (triggers against the resulting mode).
+    Deliveries already planned go to the new URL when they are sent."""
+    action = await managed_action(viewer, action_id)
+    if name is not None:
+        if not name.strip():
+            raise BadInput("An alert action needs a name", field="name")
+        action.name = name.strip()[:200]
+    if url is not None:
+        action.url = _check_url(url)
+    new_mode = mode or action.mode
+    if triggers is not None or mode is not None:
+        action.triggers = _check_triggers(triggers if triggers is not None else list(action.triggers), new_mode)
+    action.mode = new_mode
+    await action.save(update_fields=["name", "url", "triggers", "mode"])
+    clear_action_cache()  # this process plans with the change at once, others within ACTIONS_CACHE_SECONDS
+    await config_changed(ConfigKind.ALERT_ACTION, action.id, ConfigAction.UPDATED)
+    return action
 
 
 async def managed_action(viewer: Viewer, action_id: int) -> AlertAction:
@@ -216,6 +247,7 @@ async def delete_alert_action(viewer: Viewer, action_id: int, now: datetime) -> 
         for alert_id in sorted({d.alert_id for d in unfinished}):  # type: ignore[attr-defined]
             effects.publish("alert", "UPDATED", alert_id=alert_id)
         await action.delete()
+        note_config_change(effects, ConfigKind.ALERT_ACTION, action_id, ConfigAction.DELETED)
     clear_action_cache()  # this process stops planning for it at once
     return len(unfinished)
 

@@ -49,14 +49,16 @@ SELECT p.repeating, p.frequency, r.id AS rule_id, r.position, r.timeout_minutes,
        ru.user_id, rs.schedule_id
 FROM escalation_policies p
 LEFT JOIN escalation_rules r ON r.policy_id = p.id
-LEFT JOIN escalation_rule_users ru ON ru.escalation_rules_id = r.id
+LEFT JOIN escalation_rule_users ru ON ru.escalation_rules_id = r.id AND ru.user_id IN (SELECT u.id FROM users u WHERE u.active)
 LEFT JOIN escalation_rule_schedules rs ON rs.escalation_rules_id = r.id
 WHERE p.id = ?
 """
 
 
 async def load_policy_plan(policy_id: int) -> PolicyPlan | None:
-    """The policy with its rules and targets in one statement (it runs for every new alert)."""
+    """The policy with its rules and targets in one statement (it runs for every new alert).
+    Deactivated users are left out of the rules: they are never paged, and a rule naming only
+    them resolves to nobody (so escalation passes it at once)."""
     rows = await sql.fetch(_POLICY_PLAN_SQL, policy_id)
     if not rows:
         return None

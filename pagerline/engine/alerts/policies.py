@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.people.roles import may_see, require_manager
@@ -32,12 +33,12 @@ class RuleSpec:
 
 async def _check_rules(viewer: Viewer, rules: list[RuleSpec]) -> None:
     if not 1 <= len(rules) <= MAX_RULES:
-        raise BadInput(f"A policy needs 1 to {MAX_RULES} rules")
+        raise BadInput(f"A policy needs 1 to {MAX_RULES} rules", field="rules")
     for number, rule in enumerate(rules, start=1):
         if not 1 <= rule.escalation_timeout <= MAX_TIMEOUT_MINUTES:
-            raise BadInput(f"Rule {number}: escalationTimeout must be 1 to {MAX_TIMEOUT_MINUTES} minutes")
+            raise BadInput(f"Rule {number}: escalationTimeout must be 1 to {MAX_TIMEOUT_MINUTES} minutes", field=f"rules[{number - 1}].escalationTimeout")
         if not rule.user_ids and not rule.schedule_ids:
-            raise BadInput(f"Rule {number} names nobody: give users or schedules")
+            raise BadInput(f"Rule {number} names nobody: give users or schedules", field=f"rules[{number - 1}]")
     user_ids = {u for r in rules for u in r.user_ids}
     if await User.filter(id__in=list(user_ids)).count() != len(user_ids):
         raise NotFound("User not found")
@@ -49,9 +50,9 @@ async def _check_rules(viewer: Viewer, rules: list[RuleSpec]) -> None:
 
 def _check_settings(name: str | None, frequency: int | None) -> None:
     if name is not None and not 0 < len(name.strip()) <= 200:
-        raise BadInput("A name of 1 to 200 characters is required")
+        raise BadInput("A name of 1 to 200 characters is required", field="name")
     if frequency is not None and not 1 <= frequency <= 9:
-        raise BadInput("frequency must be 1 to 9")
+        raise BadInput("frequency must be 1 to 9", field="frequency")
 
 
 async def _check_team(viewer: Viewer, team_id: int | None) -> None:
@@ -62,7 +63,7 @@ async def _check_team(viewer: Viewer, team_id: int | None) -> None:
 
 async def _check_routing_key(routing_key: str | None, policy_id: int | None) -> None:
     if routing_key and await EscalationPolicy.filter(routing_key=routing_key).exclude(id=policy_id or 0).exists():
-        raise Conflict(f"Another policy uses the routing key '{routing_key}'")
+        raise Conflict(f"Another policy uses the routing key '{routing_key}'", field="routingKey")
 
 
 async def _write_rules(policy_id: int, rules: list[RuleSpec]) -> None:
@@ -104,7 +105,8 @@ async def create(
             )
             await _write_rules(policy.id, rules)
     except IntegrityError as exc:  # a routing key taken meanwhile
-        raise Conflict(f"Another policy uses the routing key '{routing_key}'") from exc
+        raise Conflict(f"Another policy uses the routing key '{routing_key}'", field="routingKey") from exc
+    await config_changed(ConfigKind.POLICY, policy.id, ConfigAction.CREATED)
     return policy
 
 
@@ -141,7 +143,8 @@ async def update(
             if rules is not None:
                 await _write_rules(policy.id, rules)
     except IntegrityError as exc:
-        raise Conflict(f"Another policy uses the routing key '{policy.routing_key}'") from exc
+        raise Conflict(f"Another policy uses the routing key '{policy.routing_key}'", field="routingKey") from exc
+    await config_changed(ConfigKind.POLICY, policy.id, ConfigAction.UPDATED)
     return policy
 
 
@@ -153,3 +156,4 @@ async def delete(viewer: Viewer, policy_id: int) -> None:
         if users:
             raise Conflict(f"Alert sources use this policy: {', '.join(sorted(users))}")
         await policy.delete()
+    await config_changed(ConfigKind.POLICY, policy_id, ConfigAction.DELETED)

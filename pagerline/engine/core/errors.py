@@ -7,9 +7,12 @@ from __future__ import annotations
 class EngineError(Exception):
     code = "BAD_USER_INPUT"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The argument or input field at fault, as the API names it (the admin console shows
+        # the message beside that field); None when no single one is.
+        self.field = field
 
 
 class NotFound(EngineError):

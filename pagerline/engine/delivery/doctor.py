@@ -190,6 +190,8 @@ async def _policy_needs(people: dict[int, list[str]]) -> None:
     for policy in policies:
         for rule in sorted(policy.rules, key=lambda r: r.position):  # type: ignore[attr-defined]
             for user in rule.users:
+                if not user.active:
+                    continue  # deactivated: never paged, so nothing to reach
                 people[user.id].append(f'escalation policy "{policy.name}" level {rule.position + 1}')
 
 
@@ -211,7 +213,15 @@ async def check_setup(now: datetime, transports: Transports, config_error: str |
     needs: dict[int, list[str]] = defaultdict(list)
     await _policy_needs(needs)
     await _schedule_needs(needs, now, until)
-    people = {u.id: _Person(u, needed_by=needs[u.id]) for u in await User.filter(id__in=list(needs)).order_by("name", "id")}
+    people = await _people(await User.filter(id__in=list(needs)).order_by("name", "id"), needs)
+    unreachable = [found for person in people.values() if (found := _unreachable(person, transports)) is not None]
+    return SetupReport(now, until, channel_statuses(transports), len(people), tuple(unreachable), config_error)
+
+
+async def _people(users: list[User], needs: dict[int, list[str]]) -> dict[int, _Person]:
+    """Each user with what decides whether a page reaches them (devices, verified contact
+    methods, notification rules), in three queries however many users."""
+    people = {u.id: _Person(u, needed_by=needs.get(u.id, [])) for u in users}
     for user_id, provider in await Device.filter(user_id__in=list(people), active=True).values_list("user_id", "provider"):
         people[user_id].devices.append(PushProvider(provider))
     for user_id, kinds in (await verified_kinds(list(people))).items():
@@ -221,8 +231,15 @@ async def check_setup(now: datetime, transports: Transports, config_error: str |
     )
     for user_id, priority, method in rules:
         people[user_id].rules[Priority(priority)].append(Channel(method))
-    unreachable = [found for person in people.values() if (found := _unreachable(person, transports)) is not None]
-    return SetupReport(now, until, channel_statuses(transports), len(people), tuple(unreachable), config_error)
+    return people
+
+
+async def reachable(user_ids: list[int], transports: Transports) -> dict[int, bool]:
+    """User id → whether a page of every priority can reach them: the rule the check above
+    applies to the people it finds on call, for anyone (the console's list of people flags
+    each one). Users that do not exist are left out."""
+    people = await _people(list(await User.filter(id__in=user_ids)), {})
+    return {user_id: _unreachable(person, transports) is None for user_id, person in people.items()}
 
 
 def transports_of(settings: Settings) -> tuple[Transports, str | None]:

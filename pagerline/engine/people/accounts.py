@@ -70,7 +70,7 @@ async def create_user(
                 team, _ = await Team.get_or_create(name=team_name)
                 await team.members.add(user)
     except IntegrityError as exc:
-        raise Conflict(f"A user with email {email} exists already") from exc
+        raise Conflict(f"A user with email {email} exists already", field="email") from exc
     return user
 
 
@@ -133,22 +133,23 @@ async def create_token(
 async def login(email: str, password: str, now: datetime, lifetime: timedelta) -> tuple[User, str] | None:
     """A session token that works until ``now + lifetime`` (``PAGERLINE_SESSION_DAYS``)."""
     user = await user_by_email(email)
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
         return None
     _, secret = await create_token(user.id, TokenKind.SESSION, now, "login", lifetime)
     return user, secret
 
 
 def _authenticate_sql() -> str:
-    # One statement for every API request: the token, its user, the user's teams (one row each)
-    # and whether a device token's device is still registered, active and the user's.
+    # One statement for every API request: the token, its user (only while the account is
+    # active: a deactivated user's tokens stop working at once), the user's teams (one row
+    # each) and whether a device token's device is still registered, active and the user's.
     return (
         f"SELECT {sql.columns(ApiToken, 't')}, {sql.columns(User, 'u')}, tm.teams_id AS team_id, "
         "d.id AS bound_device_id "
         "FROM api_tokens t JOIN users u ON u.id = t.user_id "
         "LEFT JOIN team_members tm ON tm.user_id = u.id "
         "LEFT JOIN devices d ON d.id = t.device_id AND d.user_id = t.user_id AND d.active "
-        "WHERE t.token_hash = ?"
+        "WHERE t.token_hash = ? AND u.active"
     )
 
 
@@ -182,7 +183,7 @@ async def refreshed(viewer: Viewer, now: datetime) -> Viewer | None:
     if not await still_authenticated(viewer, now):
         return None
     user = await User.get_or_none(id=viewer.user.id)
-    if user is None:
+    if user is None or not user.active:
         return None
     team_ids = frozenset(await Team.filter(members__id=user.id).values_list("id", flat=True))
     return replace(viewer, user=user, team_ids=team_ids)

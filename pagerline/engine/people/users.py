@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from pagerline.engine.people import contacts, field_rules as people_rules
 from pagerline.engine.people.accounts import Viewer, create_user as create_account, set_password
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.people.accounts import announce_credentials_changed
 from pagerline.engine.people.roles import require_admin
@@ -37,7 +38,11 @@ async def create_user(
     teams = dict(await Team.filter(id__in=team_ids or []).values_list("id", "name"))
     if len(teams) != len(set(team_ids or [])):
         raise NotFound("Team not found")
-    return await create_account(email, name, password, role, timezone, sorted(teams.values()))
+    user = await create_account(email, name, password, role, timezone, sorted(teams.values()))
+    await config_changed(ConfigKind.USER, user.id, ConfigAction.CREATED)
+    for team_id in teams:
+        await config_changed(ConfigKind.TEAM, team_id, ConfigAction.UPDATED)  # a new member
+    return user
 
 
 async def update_user(
@@ -63,7 +68,7 @@ async def update_user(
     role_changed = role is not None and role is not user.role
     if role is not None and role_changed:
         if user.role is Role.ADMIN and await User.filter(role=Role.ADMIN).count() <= 1:
-            raise Conflict("This is the last admin; make someone else an admin first")
+            raise Conflict("This is the last admin; make someone else an admin first", field="role")
         user.role = role
     try:
         async with in_transaction():
@@ -71,9 +76,10 @@ async def update_user(
             if user.email != old_email:
                 await contacts.move_sign_in_address(user.id, old_email, user.email)
     except IntegrityError as exc:
-        raise Conflict(f"A user with email {user.email} exists already") from exc
+        raise Conflict(f"A user with email {user.email} exists already", field="email") from exc
     if role_changed:
         await announce_credentials_changed(user.id)  # an open subscription takes the new role at once
+    await config_changed(ConfigKind.USER, user.id, ConfigAction.UPDATED)
     return user
 
 
@@ -81,6 +87,7 @@ async def reset_password(viewer: Viewer, user_id: int, password: str, now: datet
     """An admin sets someone's password (a forgotten one, or an account made without one)."""
     require_admin(viewer, "reset passwords")
     await set_password(user_id, password, now)
+    await config_changed(ConfigKind.USER, user_id, ConfigAction.UPDATED)  # e.g. no longer waiting for a password
 
 
 async def _proven(viewer: Viewer, current: str) -> User:
@@ -106,7 +113,7 @@ async def change_own_email(viewer: Viewer, current: str, email: str) -> User:
     address = people_rules.email(email)
     user = await _proven(viewer, current)
     if await User.filter(email=address).exclude(id=user.id).exists():
-        raise Conflict(f"A user with email {address} exists already")
+        raise Conflict(f"A user with email {address} exists already", field="email")
     old = user.email
     user.email = address
     try:
@@ -114,5 +121,6 @@ async def change_own_email(viewer: Viewer, current: str, email: str) -> User:
             await user.save(update_fields=["email"])
             await contacts.move_sign_in_address(user.id, old, address)
     except IntegrityError as exc:  # taken between the check and the save
-        raise Conflict(f"A user with email {address} exists already") from exc
+        raise Conflict(f"A user with email {address} exists already", field="email") from exc
+    await config_changed(ConfigKind.USER, user.id, ConfigAction.UPDATED)
     return user

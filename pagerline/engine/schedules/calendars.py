@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.core.errors import NotFound
 from pagerline.engine.schedules.oncall import load_schedule_specs
 from pagerline.engine.schedules.math import final_shifts
@@ -70,6 +71,7 @@ async def create_feed(user_id: int, schedule_id: int | None, now: datetime) -> t
         token_prefix=secret[:TOKEN_PREFIX_CHARS],
         created_at=now,
     )
+    await config_changed(ConfigKind.CALENDAR_FEED, token.id, ConfigAction.CREATED)
     return token, secret
 
 
@@ -81,6 +83,7 @@ async def revoke_feed(user_id: int, token_id: int, now: datetime) -> CalendarTok
     if token.revoked_at is None:
         await CalendarToken.filter(id=token.id, revoked_at__isnull=True).update(revoked_at=now)
         token.revoked_at = now
+        await config_changed(ConfigKind.CALENDAR_FEED, token.id, ConfigAction.DELETED)
     return token
 
 
@@ -91,12 +94,12 @@ async def live_feeds(user_id: int) -> list[CalendarToken]:
 
 
 async def feed_for(secret: str, now: datetime) -> CalendarToken | None:
-    """The live feed whose secret this is, or None (unknown or revoked). Feeds do not expire,
+    """The live feed whose secret this is, or None (unknown, revoked, or its owner deactivated). Feeds do not expire,
     ``now`` is taken like every engine entry point so that one could be added."""
     if not secret:
         return None
     token_hash = digest(secret)
-    token = await CalendarToken.get_or_none(token_hash=token_hash)
+    token = await CalendarToken.get_or_none(token_hash=token_hash, user__active=True)  # a deactivated owner's feeds end
     if token is None or not digests_match(token.token_hash, token_hash):
         return None
     return None if token.revoked_at is not None else token

@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 
 from pagerline.engine.schedules import oncall_changes
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, note_config_change
 from pagerline.engine.core.effects import Effects, unit_of_work
 from pagerline.engine.core.errors import BadInput, Conflict, Forbidden, NotFound
 from pagerline.engine.schedules.oncall import load_schedule_specs
@@ -168,6 +169,8 @@ async def accept_coverage(request_id: int, user_id: int, now: datetime, part: Pa
         )
         effects.publish("coverage", "ACCEPTED", coverage_request_id=accepted.id)
         effects.publish("oncall", "CHANGED", schedule_ids=schedule_ids)
+        for schedule_id in schedule_ids:  # the overrides it made
+            note_config_change(effects, ConfigKind.SCHEDULE, schedule_id, ConfigAction.UPDATED)
         await oncall_changes.refresh_widgets({request.requester_id, user_id}, f"coverage:{accepted.id}", now, effects)  # type: ignore[attr-defined]
     return accepted
 

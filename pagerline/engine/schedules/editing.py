@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tortoise.transactions import in_transaction
 
 from pagerline.engine.schedules import oncall_changes
-from pagerline.engine.core.effects import unit_of_work
-from pagerline.engine.core.errors import BadInput, Forbidden, NotFound
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, note_config_change
+from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.core.errors import BadInput, Conflict, Forbidden, NotFound
 from pagerline.engine.schedules.math import parse_rotation
-from pagerline.models import Role, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride, StaticShift, User
+from pagerline.models.calendars import CalendarToken
+from pagerline.models import EscalationPolicy, Role, Schedule, ScheduleKind, ScheduleLayer, ScheduleOverride, StaticShift, User
 
 
 @dataclass(frozen=True)
@@ -46,22 +47,23 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 def _check_restriction(index: int, window: Restriction) -> None:
     for what, day in (("start", window.start_day), ("end", window.end_day)):
         if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
-            raise BadInput(f"restrictions[{index}]: the {what} day must be 0 (Monday) .. 6 (Sunday)")
+            raise BadInput(f"restrictions[{index}]: the {what} day must be 0 (Monday) .. 6 (Sunday)", field=f"restrictions[{index}].{what}Day")
     for what, clock in (("start", window.start_time), ("end", window.end_time)):
         if not isinstance(clock, str) or _CLOCK_TIME.fullmatch(clock) is None:
-            raise BadInput(f"restrictions[{index}]: the {what} time must be HH:MM from 00:00 to 23:59, got {clock!r}")
+            raise BadInput(f"restrictions[{index}]: the {what} time must be HH:MM from 00:00 to 23:59, got {clock!r}", field=f"restrictions[{index}].{what}Time")
     if (window.start_day, window.start_time) == (window.end_day, window.end_time):
         # The math would read this as the whole week; as input it is far more likely a slip.
         raise BadInput(
             f"restrictions[{index}]: starts and ends at {_DAY_NAMES[window.start_day]} {window.start_time}; "
-            "leave restrictions out for a layer that covers the whole week"
+            "leave restrictions out for a layer that covers the whole week",
+            field=f"restrictions[{index}]",
         )
 
 
 def restrictions_to_rows(restrictions: list[Restriction]) -> list[dict[str, object]]:
     """Checked restrictions in the stored shape (what :func:`oncall.restriction_from_json` reads)."""
     if len(restrictions) > MAX_RESTRICTIONS:
-        raise BadInput(f"A layer has at most {MAX_RESTRICTIONS} restrictions")
+        raise BadInput(f"A layer has at most {MAX_RESTRICTIONS} restrictions", field="restrictions")
     for index, window in enumerate(restrictions):
         _check_restriction(index, window)
     return [
@@ -89,7 +91,7 @@ def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
-        raise BadInput(f"Unknown time zone '{name}'") from exc
+        raise BadInput(f"Unknown time zone '{name}'", field="timezone") from exc
 
 
 async def _check_users(user_ids: set[int]) -> None:
@@ -101,9 +103,9 @@ def _checked_layer(layer: LayerInput) -> list[dict[str, object]]:
     """Everything about a new layer that needs no database; its restrictions as stored."""
     _check_rotation(layer.rotation)
     if layer.starts_on.tzinfo is None or (layer.ends_on is not None and layer.ends_on.tzinfo is None):
-        raise BadInput("Layer times need a time zone")
+        raise BadInput("Layer times need a time zone", field="startsOn")
     if not layer.user_ids:
-        raise BadInput("A layer needs at least one user")
+        raise BadInput("A layer needs at least one user", field="userIds")
     return restrictions_to_rows(layer.restrictions)
 
 
@@ -111,7 +113,13 @@ def _check_rotation(rotation: str) -> None:
     try:
         parse_rotation(rotation)
     except ValueError as exc:
-        raise BadInput(str(exc)) from exc
+        raise BadInput(str(exc), field="rotation") from exc
+
+
+def _changed(effects: Effects, schedule_id: int, action: ConfigAction = ConfigAction.UPDATED) -> None:
+    """Who is on call may have changed, and the schedule's configuration did (on commit)."""
+    effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+    note_config_change(effects, ConfigKind.SCHEDULE, schedule_id, action)
 
 
 async def create_schedule(
@@ -123,15 +131,15 @@ async def create_schedule(
     shifts: list[ShiftInput] | None = None,
 ) -> Schedule:
     if not name.strip():
-        raise BadInput("A schedule needs a name")
+        raise BadInput("A schedule needs a name", field="name")
     _check_timezone(timezone)
     layers, shifts = layers or [], shifts or []
     windows = [_checked_layer(layer) for layer in layers]
     for shift in shifts:
         if shift.end <= shift.start:
-            raise BadInput("A shift must end after it starts")
+            raise BadInput("A shift must end after it starts", field="end")
     await _check_users({u for layer in layers for u in layer.user_ids} | {s.user_id for s in shifts})
-    async with in_transaction():
+    async with unit_of_work() as effects:
         schedule = await Schedule.create(name=name.strip()[:200], timezone=timezone, kind=kind, team_id=team_id)
         for position, (layer, restrictions) in enumerate(zip(layers, windows, strict=True)):
             await ScheduleLayer.create(
@@ -140,6 +148,7 @@ async def create_schedule(
             )
         for shift in shifts:
             await StaticShift.create(schedule=schedule, user_id=shift.user_id, start=shift.start, end=shift.end)
+        note_config_change(effects, ConfigKind.SCHEDULE, schedule.id, ConfigAction.CREATED)
     return schedule
 
 
@@ -152,13 +161,13 @@ async def create_override(
     if actor.role is Role.RESPONDER and user_id != actor.id:
         raise Forbidden("Responders can create overrides only for themselves")
     if end <= start:
-        raise BadInput("An override must end after it starts")
+        raise BadInput("An override must end after it starts", field="end")
     if not await Schedule.exists(id=schedule_id):
         raise NotFound("Schedule not found")
     await _check_users({user_id})
     async with unit_of_work() as effects:
         override = await ScheduleOverride.create(schedule_id=schedule_id, user_id=user_id, start=start, end=end)
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
         await oncall_changes.override_changed(override, now, effects, removed=False)
     return override
 
@@ -171,7 +180,7 @@ async def delete_override(actor: User, override_id: int, *, now: datetime) -> No
         raise Forbidden("You may not delete this override")
     async with unit_of_work() as effects:
         await override.delete()
-        effects.publish("oncall", "CHANGED", schedule_ids=[override.schedule_id])  # type: ignore[attr-defined]
+        _changed(effects, override.schedule_id)  # type: ignore[attr-defined]
         await oncall_changes.override_changed(override, now, effects, removed=True)
 
 
@@ -202,7 +211,7 @@ async def update_layer(
     windows = restrictions_to_rows(restrictions) if restrictions is not None else list(layer.restrictions)
     if user_ids is not None:
         if not user_ids:
-            raise BadInput("A layer needs at least one user")
+            raise BadInput("A layer needs at least one user", field="userIds")
         await _check_users(set(user_ids))
     effective = max(now, handoff_from) if handoff_from is not None else now
     async with unit_of_work() as effects:
@@ -226,7 +235,7 @@ async def update_layer(
                 user_ids=list(user_ids) if user_ids is not None else list(layer.user_ids),
                 restrictions=windows,
             )
-        effects.publish("oncall", "CHANGED", schedule_ids=[layer.schedule_id])  # type: ignore[attr-defined]
+        _changed(effects, layer.schedule_id)  # type: ignore[attr-defined]
     return result
 
 
@@ -242,14 +251,14 @@ async def update_schedule(actor: User, schedule_id: int, name: str | None = None
         raise NotFound("Schedule not found")
     if name is not None:
         if not name.strip():
-            raise BadInput("A schedule needs a name")
+            raise BadInput("A schedule needs a name", field="name")
         schedule.name = name.strip()[:200]
     if timezone is not None:
         _check_timezone(timezone)
         schedule.timezone = timezone
     async with unit_of_work() as effects:
         await schedule.save(update_fields=["name", "timezone"])
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
     return schedule
 
 
@@ -266,7 +275,7 @@ async def add_layer(actor: User, schedule_id: int, layer: LayerInput) -> Schedul
             schedule_id=schedule_id, position=(top.position + 1) if top else 0, starts_on=layer.starts_on,
             ends_on=layer.ends_on, rotation=layer.rotation, user_ids=list(layer.user_ids), restrictions=restrictions,
         )
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
     return row
 
 
@@ -275,11 +284,11 @@ async def add_static_shift(actor: User, schedule_id: int, shift: ShiftInput) -> 
     if not await Schedule.exists(id=schedule_id):
         raise NotFound("Schedule not found")
     if shift.end <= shift.start:
-        raise BadInput("A shift must end after it starts")
+        raise BadInput("A shift must end after it starts", field="end")
     await _check_users({shift.user_id})
     async with unit_of_work() as effects:
         row = await StaticShift.create(schedule_id=schedule_id, user_id=shift.user_id, start=shift.start, end=shift.end)
-        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        _changed(effects, schedule_id)
     return row
 
 
@@ -290,4 +299,63 @@ async def delete_static_shift(actor: User, shift_id: int) -> None:
         raise NotFound("Shift not found")
     async with unit_of_work() as effects:
         await row.delete()
-        effects.publish("oncall", "CHANGED", schedule_ids=[row.schedule_id])  # type: ignore[attr-defined]
+        _changed(effects, row.schedule_id)  # type: ignore[attr-defined]
+
+
+async def delete_layer(actor: User, layer_id: int) -> int:
+    """Remove a layer (this version of it: an edit from now on ends one version and starts the
+    next, each a layer of its own). Its shifts, past ones too, are gone from the schedule; the
+    layers below show through. Returns the schedule's id."""
+    _may_edit(actor)
+    layer = await ScheduleLayer.get_or_none(id=layer_id)
+    if layer is None:
+        raise NotFound("Layer not found")
+    async with unit_of_work() as effects:
+        await layer.delete()
+        _changed(effects, layer.schedule_id)  # type: ignore[attr-defined]
+    return int(layer.schedule_id)  # type: ignore[attr-defined]
+
+
+async def move_layer(actor: User, layer_id: int, position: int) -> int:
+    """Put a layer at ``position`` in the schedule's order (0 at the bottom; a higher position
+    wins), the others renumbered 0, 1, ... around it. The versions of one layer (same position)
+    move together. Returns the schedule's id."""
+    _may_edit(actor)
+    layer = await ScheduleLayer.get_or_none(id=layer_id)
+    if layer is None:
+        raise NotFound("Layer not found")
+    schedule_id: int = layer.schedule_id  # type: ignore[attr-defined]
+    async with unit_of_work() as effects:
+        rows = await ScheduleLayer.filter(schedule_id=schedule_id).select_for_update().order_by("position", "id")
+        slots = sorted({row.position for row in rows})
+        if not 0 <= position < len(slots):
+            raise BadInput(f"position must be 0 to {len(slots) - 1} (the schedule has {len(slots)} layers)", field="position")
+        order = [slot for slot in slots if slot != layer.position]
+        order.insert(position, layer.position)
+        renumbered = {old: new for new, old in enumerate(order)}
+        for row in rows:
+            if row.position != renumbered[row.position]:
+                row.position = renumbered[row.position]
+                await row.save(update_fields=["position"])
+        _changed(effects, schedule_id)
+    return schedule_id
+
+
+async def delete_schedule(actor: User, schedule_id: int) -> None:
+    """Refused (Conflict, naming them) while an escalation policy pages the schedule: its level
+    would page nobody. Its layers, shifts, overrides and calendar feeds go with it."""
+    _may_edit(actor)
+    async with unit_of_work() as effects:
+        schedule = await Schedule.filter(id=schedule_id).select_for_update().first()
+        if schedule is None:
+            raise NotFound("Schedule not found")
+        policies = await EscalationPolicy.filter(rules__schedules__id=schedule_id).distinct().order_by("name").values_list("name", flat=True)
+        if policies:
+            names = ", ".join(f"'{name}'" for name in policies)
+            raise Conflict(f"Escalation policies page this schedule: {names}; take it out of them first")
+        feeds = await CalendarToken.filter(schedule_id=schedule_id, revoked_at__isnull=True).values_list("id", flat=True)
+        await schedule.delete()
+        effects.publish("oncall", "CHANGED", schedule_ids=[schedule_id])
+        note_config_change(effects, ConfigKind.SCHEDULE, schedule_id, ConfigAction.DELETED)
+        for feed_id in feeds:
+            note_config_change(effects, ConfigKind.CALENDAR_FEED, feed_id, ConfigAction.DELETED)

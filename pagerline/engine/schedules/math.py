@@ -15,6 +15,12 @@ Schedules
     Overrides apply to both kinds.  At any instant exactly one user or nobody
     (a *gap*) is on call.
 
+Absent users
+    ``ScheduleSpec.absent`` names users whose shifts do not count (deactivated
+    accounts): their overrides and static shifts are ignored as if absent from
+    the spec, and a layer does not cover the turns of its rotation that are
+    theirs (the rotation keeps its order and length).
+
 Precedence (highest first)
     1. overrides -- a later override in the tuple beats an earlier one where
        they overlap;
@@ -98,6 +104,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import TypeVar
 
 from pagerline.engine.schedules.math_layer import LayerMath
 from pagerline.engine.schedules.math_overlay import IntervalIndex, merge_touching, overlay, paint
@@ -118,6 +125,7 @@ __all__ = [
     "on_call",
     "layer_shifts",
     "handoffs",
+    "gaps",
 ]
 
 RECURRING = "RECURRING"
@@ -181,6 +189,10 @@ class ScheduleSpec:
     layers: tuple[Layer, ...] = ()
     static_shifts: tuple[StaticShift, ...] = ()
     overrides: tuple[Override, ...] = ()
+    # Users whose shifts do not count (deactivated accounts): their overrides and static shifts
+    # are left out, and their turns in a layer's rotation leave the layer uncovered, so lower
+    # layers show through or the time is a gap. The rotation itself is unchanged.
+    absent: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +271,7 @@ def parse_rotation(text: str) -> Rotation:
 
 # Result key of a resolved piece: (user_id, source, source_id, layer_index).
 _Key = tuple[int, str, int | None, int | None]
+_Entry = TypeVar("_Entry", Override, StaticShift)
 
 
 def _window_offset(day: int, at: time, what: str) -> int:
@@ -336,6 +349,11 @@ def _compile_layer(zone: Zone, layer: Layer, index: int) -> LayerMath:
     )
 
 
+def _present(entries: tuple[_Entry, ...], absent: frozenset[int]) -> tuple[_Entry, ...]:
+    """``entries`` without those of absent users (as if they had never been made)."""
+    return tuple(e for e in entries if e.user_id not in absent) if absent else tuple(entries)
+
+
 def _explicit_index(
     entries: tuple[Override, ...] | tuple[StaticShift, ...], source: str
 ) -> IntervalIndex[_Key]:
@@ -362,7 +380,7 @@ class CompiledSchedule:
     module-level functions do so automatically per spec object.
     """
 
-    __slots__ = ("spec", "zone", "static", "layers", "overrides", "statics")
+    __slots__ = ("spec", "zone", "static", "layers", "overrides", "statics", "absent")
 
     def __init__(self, spec: ScheduleSpec) -> None:
         if spec.kind not in (RECURRING, STATIC):
@@ -375,8 +393,9 @@ class CompiledSchedule:
             if self.static
             else tuple(_compiled_layer(self.zone, layer, i) for i, layer in enumerate(spec.layers))
         )
-        self.overrides = _explicit_index(tuple(spec.overrides), "override")
-        self.statics = _explicit_index(tuple(spec.static_shifts), "static") if self.static else None
+        self.absent = spec.absent
+        self.overrides = _explicit_index(_present(spec.overrides, spec.absent), "override")
+        self.statics = _explicit_index(_present(spec.static_shifts, spec.absent), "static") if self.static else None
 
     # ------------------------------------------------------------- lookups
 
@@ -394,7 +413,7 @@ class CompiledSchedule:
         wall_t = self.zone.wall(t)
         for layer in reversed(self.layers):
             user = layer.user_at(t, wall_t)
-            if user is not None:
+            if user is not None and user not in self.absent:
                 return user
         return None
 
@@ -419,7 +438,7 @@ class CompiledSchedule:
                 layer = self.layers[i]
                 layer_id = self.spec.layers[i].id
                 keys = {user: (user, "layer", layer_id, i) for user in layer.users}
-                pieces = [(s, e, keys[user]) for s, e, user in layer.pieces(lo, hi)]
+                pieces = [(s, e, keys[user]) for s, e, user in layer.pieces(lo, hi) if user not in self.absent]
                 result = paint(pieces, result)
         result = paint(result, self.overrides.clipped(lo, hi))
         return merge_touching(result)
@@ -444,8 +463,23 @@ class CompiledSchedule:
         pieces = merge_touching(
             (s, e, (user, "layer", layer_id, layer_index))
             for s, e, user in self.layers[layer_index].pieces(lo, hi)
+            if user not in self.absent
         )
         return _shifts(pieces)
+
+    def gaps(self, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+        """The stretches of [start, until) with nobody on call, in order: what lies between
+        the final shifts (which touch whenever one person hands to the next)."""
+        lo, hi = to_instant(start, "start"), to_instant(until, "until")
+        out: list[tuple[int, int]] = []
+        cursor = lo
+        for s, e, _ in self._resolved(lo, hi):
+            if s > cursor:
+                out.append((cursor, s))
+            cursor = max(cursor, e)
+        if cursor < hi:
+            out.append((cursor, hi))
+        return [(from_instant(s), from_instant(e)) for s, e in out]
 
     def handoffs(self, start: datetime, until: datetime) -> list[datetime]:
         """Instants strictly inside (start, until) where the on-call user
@@ -538,3 +572,8 @@ def layer_shifts(
 def handoffs(schedule: ScheduleSpec, start: datetime, until: datetime) -> list[datetime]:
     """Instants in (start, until) where the on-call user changes (UTC)."""
     return compile_schedule(schedule).handoffs(start, until)
+
+
+def gaps(schedule: ScheduleSpec, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """Stretches of [start, until) with nobody on call (UTC)."""
+    return compile_schedule(schedule).gaps(start, until)

@@ -40,8 +40,9 @@ class LoadedSchedule:
 
 def _schedules_sql(postgres: bool, schedule_ids: list[int] | None, windowed: bool) -> str:
     """One ``UNION ALL`` over the four tables: a header row per schedule ('H'), then its layers
-    ('L'), static shifts ('S') and overrides ('O'). Parameters: the ids for each branch (when
-    given), and for each of the last two branches the window's (from, until) (when windowed)."""
+    ('L'), static shifts ('S') and overrides ('O'), and the deactivated users ('U', whose shifts
+    do not count). Parameters: the ids for each schedule branch (when given), and for the static
+    shifts and overrides the window's (from, until) (when windowed)."""
     ids = in_list(len(schedule_ids)) if schedule_ids is not None else ""
 
     def of_schedules(column: str) -> str:
@@ -66,6 +67,9 @@ FROM schedule_static_shifts x WHERE {of_schedules("x.schedule_id")}{in_window("x
 UNION ALL
 SELECT 'O', o.schedule_id, o.id, 0, {text}, {text}, {text}, {integer}, o.user_id, o."start", o."end", {json_}, {json_}
 FROM schedule_overrides o WHERE {of_schedules("o.schedule_id")}{in_window("o")}
+UNION ALL
+SELECT 'U', 0, u.id, 0, {text}, {text}, {text}, {integer}, u.id, {stamp}, {stamp}, {json_}, {json_}
+FROM users u WHERE NOT u.active
 ORDER BY schedule_id, what, position, row_id
 """
 
@@ -131,9 +135,12 @@ async def load_schedules(
     layers: dict[int, list[Layer]] = defaultdict(list)
     statics: dict[int, list[StaticShift]] = defaultdict(list)
     overrides: dict[int, list[Override]] = defaultdict(list)
+    inactive: set[int] = set()
     for row in rows:
         sid, what = int(row["schedule_id"]), row["what"]
-        if what == "H":
+        if what == "U":
+            inactive.add(int(row["user_id"]))
+        elif what == "H":
             headers.append(row)
         elif what == "L":
             layers[sid].append(_layer(row))
@@ -147,16 +154,31 @@ async def load_schedules(
             id=int(h["schedule_id"]),
             name=h["text"],
             team_id=int(h["team_id"]) if h["team_id"] is not None else None,
-            spec=ScheduleSpec(
-                timezone=h["timezone"],
-                kind=h["kind"],
-                layers=tuple(layers.get(int(h["schedule_id"]), ())),
-                static_shifts=tuple(statics.get(int(h["schedule_id"]), ())),
-                overrides=tuple(overrides.get(int(h["schedule_id"]), ())),
-            ),
+            spec=_spec(h, layers, statics, overrides, inactive),
         )
         for h in headers
     }
+
+
+def _spec(
+    header: dict[str, Any],
+    layers: dict[int, list[Layer]],
+    statics: dict[int, list[StaticShift]],
+    overrides: dict[int, list[Override]],
+    inactive: set[int],
+) -> ScheduleSpec:
+    sid = int(header["schedule_id"])
+    own_layers, own_statics, own_overrides = tuple(layers.get(sid, ())), tuple(statics.get(sid, ())), tuple(overrides.get(sid, ()))
+    # Only the deactivated users this schedule names: an unrelated deactivation leaves the spec
+    # equal to what it was, so its compiled form kept between requests still serves.
+    absent: frozenset[int] = frozenset()
+    if inactive:
+        named = {u for layer in own_layers for u in layer.user_ids} | {e.user_id for e in (*own_statics, *own_overrides)}
+        absent = frozenset(inactive & named)
+    return ScheduleSpec(
+        timezone=header["timezone"], kind=header["kind"], layers=own_layers, static_shifts=own_statics,
+        overrides=own_overrides, absent=absent,
+    )
 
 
 async def load_schedule_specs(

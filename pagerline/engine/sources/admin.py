@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.sources import policy as source_policy, lookup as sources
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
@@ -23,7 +24,7 @@ WHAT = "alert sources"
 def _clean_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 200:
-        raise BadInput("A name of 1 to 200 characters is required")
+        raise BadInput("A name of 1 to 200 characters is required", field="name")
     return name
 
 
@@ -64,7 +65,9 @@ async def create(
     name = _clean_name(name)
     await _check_team(viewer, team_id)
     await _check_policy(viewer, policy_id)
-    return await sources.create_source(name, policy_id, integration_type, default_priority, team_id)
+    source, key = await sources.create_source(name, policy_id, integration_type, default_priority, team_id)
+    await config_changed(ConfigKind.SOURCE, source.id, ConfigAction.CREATED)
+    return source, key
 
 
 async def update(
@@ -95,6 +98,7 @@ async def update(
     # once, other processes within their cache time (seconds).
     sources.clear_cache()
     source_policy.clear_policy_cache()
+    await config_changed(ConfigKind.SOURCE, source.id, ConfigAction.UPDATED)
     return source
 
 
@@ -109,9 +113,11 @@ async def delete(viewer: Viewer, source_id: int) -> None:
         await source.delete()
     sources.clear_cache()
     source_policy.clear_policy_cache()
+    await config_changed(ConfigKind.SOURCE, source_id, ConfigAction.DELETED)
 
 
 async def rotate_key(viewer: Viewer, source_id: int) -> tuple[AlertSource, str]:
     source = await managed_source(viewer, source_id)
     key = await sources.rotate_integration_key(source)
+    await config_changed(ConfigKind.SOURCE, source.id, ConfigAction.UPDATED)
     return source, key

@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed, note_config_change
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.alerts.transitions import resolve_alert
 from pagerline.engine.core.effects import Effects, unit_of_work
@@ -40,20 +43,64 @@ def heartbeat_alert_key(heartbeat_id: int) -> str:
     return f"heartbeat-{heartbeat_id}"
 
 
-async def create_heartbeat(name: str, source_id: int, interval_sec: int) -> tuple[Heartbeat, str]:
-    """Returns the monitor and its key (shown once, only its digest is stored)."""
+def _checked_name(name: str) -> str:
     if not name.strip():
-        raise BadInput("A heartbeat needs a name")
+        raise BadInput("A heartbeat needs a name", field="name")
+    return name.strip()[:200]
+
+
+def _check_interval(interval_sec: int) -> None:
     low, high = INTERVAL_RANGE
     if not low <= interval_sec <= high:
-        raise BadInput(f"intervalSec must be between {low} and {high}")
+        raise BadInput(f"intervalSec must be between {low} and {high}", field="intervalSec")
+
+
+async def create_heartbeat(name: str, source_id: int, interval_sec: int) -> tuple[Heartbeat, str]:
+    """Returns the monitor and its key (shown once, only its digest is stored)."""
+    _checked_name(name)
+    _check_interval(interval_sec)
     if not await AlertSource.exists(id=source_id):
         raise NotFound(f"Alert source {source_id} not found")
     key = new_secret(KEY_PREFIX, 24)
     heartbeat = await Heartbeat.create(
         name=name.strip()[:200], source_id=source_id, key_hash=digest(key), key_prefix=key[:8], interval_sec=interval_sec
     )
+    await config_changed(ConfigKind.HEARTBEAT, heartbeat.id, ConfigAction.CREATED)
     return heartbeat, key
+
+
+async def managed_heartbeat(viewer: Viewer, heartbeat_id: int) -> Heartbeat:
+    """The monitor, if the viewer may change it (ADMINs, and USERs of its source's team); one
+    they cannot see is "not found"."""
+    heartbeat = await Heartbeat.get_or_none(id=heartbeat_id).select_related("source")
+    team_id = heartbeat.source.team_id if heartbeat is not None else None  # type: ignore[attr-defined]
+    if heartbeat is None or not may_see(viewer, team_id):
+        raise NotFound("Heartbeat not found")
+    require_manager(viewer, team_id, "heartbeats")
+    return heartbeat
+
+
+async def update_heartbeat(viewer: Viewer, heartbeat_id: int, *, name: str | None = None, interval_sec: int | None = None) -> Heartbeat:
+    """Rename a monitor or change its interval. A new interval counts from the last ping: the
+    next one is due that long after it (a monitor with no ping yet stays UNKNOWN)."""
+    await managed_heartbeat(viewer, heartbeat_id)
+    new_name = _checked_name(name) if name is not None else None
+    if interval_sec is not None:
+        _check_interval(interval_sec)
+    async with in_transaction():
+        # Locked: a ping at the same moment moves due_at either before this (and is counted
+        # from) or after it.
+        heartbeat = await Heartbeat.filter(id=heartbeat_id).select_for_update().first()
+        if heartbeat is None:
+            raise NotFound("Heartbeat not found")
+        heartbeat.name = new_name or heartbeat.name
+        if interval_sec is not None:
+            heartbeat.interval_sec = interval_sec
+            if heartbeat.last_ping_at is not None:
+                heartbeat.due_at = heartbeat.last_ping_at + timedelta(seconds=interval_sec)
+        await heartbeat.save(update_fields=["name", "interval_sec", "due_at"])
+    await config_changed(ConfigKind.HEARTBEAT, heartbeat.id, ConfigAction.UPDATED)
+    return heartbeat
 
 
 async def _note_deletion(alert_id: int, name: str, now: datetime, effects: Effects, by: User | None = None) -> None:
@@ -69,12 +116,9 @@ async def _note_deletion(alert_id: int, name: str, now: datetime, effects: Effec
 async def delete_heartbeat(viewer: Viewer, heartbeat_id: int, now: datetime) -> None:
     """Delete a monitor (ADMINs, and USERs of its source's team); an alert it opened stays open."""
     async with unit_of_work() as effects:
-        heartbeat = await Heartbeat.get_or_none(id=heartbeat_id).select_related("source")
-        team_id = heartbeat.source.team_id if heartbeat is not None else None  # type: ignore[attr-defined]
-        if heartbeat is None or not may_see(viewer, team_id):
-            raise NotFound("Heartbeat not found")
-        require_manager(viewer, team_id, "heartbeats")
+        heartbeat = await managed_heartbeat(viewer, heartbeat_id)
         await heartbeat.delete()
+        note_config_change(effects, ConfigKind.HEARTBEAT, heartbeat_id, ConfigAction.DELETED)
         if heartbeat.alert_id is not None:  # type: ignore[attr-defined]
             await _note_deletion(heartbeat.alert_id, heartbeat.name, now, effects, viewer.user)  # type: ignore[attr-defined]
 

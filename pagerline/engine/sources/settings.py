@@ -17,6 +17,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.sources.event_filter import FilterError, compile_filter
@@ -60,7 +61,7 @@ class PolicyChanges:
 def _in_range(value: int, bounds: tuple[int, int], name: str) -> int:
     low, high = bounds
     if not isinstance(value, int) or not low <= value <= high:
-        raise BadInput(f"{name} must be between {low} and {high} seconds")
+        raise BadInput(f"{name} must be between {low} and {high} seconds", field=name)
     return value
 
 
@@ -69,7 +70,8 @@ def check_filter(raw: Any) -> Any:
         try:
             compile_filter(raw)
         except FilterError as exc:
-            raise BadInput(f"eventFilter {exc}") from None
+            # The field names where in the filter: "eventFilter.and[1].op" for the path "$.and[1].op".
+            raise BadInput(f"eventFilter {exc}", field="eventFilter" + exc.path.removeprefix("$")) from None
     return raw
 
 
@@ -100,7 +102,7 @@ async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertS
             # Locked, so a delete of the same support hours waits and then sees this source.
             wanted = changes.support_hours_id
             if wanted is not None and await SupportHours.filter(id=wanted).select_for_update().first() is None:
-                raise BadInput(f"Support hours {wanted} not found")
+                raise BadInput(f"Support hours {wanted} not found", field="supportHoursId")
             updates["support_hours_id"] = changes.support_hours_id
         if changes.priority_rule is not UNSET:
             rule = PriorityRule(changes.priority_rule)
@@ -118,11 +120,12 @@ async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertS
         rule = updates.get("priority_rule", source.priority_rule)
         hours = updates.get("support_hours_id", source.support_hours_id)  # type: ignore[attr-defined]
         if rule is not None and uses_support_hours(rule) and hours is None:
-            raise BadInput(f"priorityRule {rule.value} needs support hours (supportHoursId)")
+            raise BadInput(f"priorityRule {rule.value} needs support hours (supportHoursId)", field="priorityRule")
         if updates:
             await AlertSource.filter(id=source_id).update(**updates)
     clear_policy_cache()
     clear_source_cache()  # default_priority may have changed
+    await config_changed(ConfigKind.SOURCE, source_id, ConfigAction.UPDATED)
     return await AlertSource.get(id=source_id)
 
 
@@ -130,18 +133,20 @@ def _check_support_hours(timezone: str, weekly: Any, exceptions: Any) -> None:
     try:
         parse_support_hours(timezone, weekly, exceptions)
     except SupportHoursError as exc:
-        raise BadInput(f"support hours {exc}") from None
+        raise BadInput(f"support hours {exc}", field=exc.path) from None
 
 
 async def create_support_hours(
     name: str, timezone: str, weekly: Any, exceptions: Any = None, team_id: int | None = None
 ) -> SupportHours:
     if not name.strip():
-        raise BadInput("Support hours need a name")
+        raise BadInput("Support hours need a name", field="name")
     _check_support_hours(timezone, weekly, exceptions)
-    return await SupportHours.create(
+    hours = await SupportHours.create(
         name=name.strip()[:200], timezone=timezone, weekly=weekly or [], exceptions=exceptions or [], team_id=team_id
     )
+    await config_changed(ConfigKind.SUPPORT_HOURS, hours.id, ConfigAction.CREATED)
+    return hours
 
 
 async def update_support_hours(hours_id: int, timezone: str, weekly: Any, exceptions: Any = None) -> SupportHours:
@@ -150,6 +155,7 @@ async def update_support_hours(hours_id: int, timezone: str, weekly: Any, except
     if not updated:
         raise NotFound(f"Support hours {hours_id} not found")
     clear_policy_cache()
+    await config_changed(ConfigKind.SUPPORT_HOURS, hours_id, ConfigAction.UPDATED)
     return await SupportHours.get(id=hours_id)
 
 
@@ -172,27 +178,77 @@ async def delete_support_hours(viewer: Viewer, hours_id: int) -> None:
             raise Conflict(f"Alert sources use these support hours: {_users_named(viewer, users)}; choose others for them first")
         await hours.delete()
     clear_policy_cache()
+    await config_changed(ConfigKind.SUPPORT_HOURS, hours_id, ConfigAction.DELETED)
+
+
+def _checked_summary(summary: str) -> str:
+    if not summary.strip():
+        raise BadInput("A maintenance window needs a summary", field="summary")
+    return summary.strip()[:500]
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadInput("start and end need a time zone", field="start" if start.tzinfo is None else "end")
+    if end <= start or end - start > MAX_MAINTENANCE:
+        raise BadInput("end must be after start, at most 366 days later", field="end")
+
+
+async def _window_sources(source_ids: list[int]) -> list[AlertSource]:
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        raise BadInput("A maintenance window needs at least one alert source", field="sourceIds")
+    sources = await AlertSource.filter(id__in=wanted)
+    if len(sources) != len(wanted):
+        raise BadInput("Some alert sources do not exist", field="sourceIds")
+    return list(sources)
 
 
 async def create_maintenance_window(
     summary: str, start: datetime, end: datetime, source_ids: list[int], created_by: int | None = None
 ) -> MaintenanceWindow:
-    if not summary.strip():
-        raise BadInput("A maintenance window needs a summary")
-    if start.tzinfo is None or end.tzinfo is None:
-        raise BadInput("start and end need a time zone")
-    if end <= start or end - start > MAX_MAINTENANCE:
-        raise BadInput("end must be after start, at most 366 days later")
-    wanted = sorted(set(source_ids))
-    if not wanted:
-        raise BadInput("A maintenance window needs at least one alert source")
-    sources = await AlertSource.filter(id__in=wanted)
-    if len(sources) != len(wanted):
-        raise BadInput("Some alert sources do not exist")
+    _checked_summary(summary)
+    _check_window(start, end)
+    sources = await _window_sources(source_ids)
     async with in_transaction():
-        window = await MaintenanceWindow.create(summary=summary.strip()[:500], start=start, end=end, created_by_id=created_by)
+        window = await MaintenanceWindow.create(summary=_checked_summary(summary), start=start, end=end, created_by_id=created_by)
         await window.sources.add(*sources)
     clear_policy_cache()
+    await config_changed(ConfigKind.MAINTENANCE, window.id, ConfigAction.CREATED)
+    return window
+
+
+async def update_maintenance_window(
+    window_id: int,
+    now: datetime,
+    *,
+    summary: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    source_ids: list[int] | None = None,
+) -> MaintenanceWindow:
+    """Change what is given, all or nothing. Who may is the caller's check (whoever manages
+    every source before and after). A window that has ended keeps its times: it is the record
+    of when events were held back; only its summary may change."""
+    new_summary = _checked_summary(summary) if summary is not None else None
+    sources = await _window_sources(source_ids) if source_ids is not None else None
+    async with in_transaction():
+        window = await MaintenanceWindow.filter(id=window_id).select_for_update().first()
+        if window is None:
+            raise NotFound(f"Maintenance window {window_id} not found")
+        if window.end <= now and (start is not None or end is not None or sources is not None):
+            raise Conflict("The maintenance window has ended; only its summary can change (create a new one)")
+        new_start, new_end = start or window.start, end or window.end
+        if start is not None or end is not None:
+            _check_window(new_start, new_end)
+        window.summary = new_summary or window.summary
+        window.start, window.end = new_start, new_end
+        await window.save(update_fields=["summary", "start", "end"])
+        if sources is not None:
+            await window.sources.clear()
+            await window.sources.add(*sources)
+    clear_policy_cache()
+    await config_changed(ConfigKind.MAINTENANCE, window.id, ConfigAction.UPDATED)
     return window
 
 
@@ -204,6 +260,7 @@ async def end_maintenance_window(window_id: int, now: datetime) -> MaintenanceWi
     if window.end > now:
         window.end = max(now, window.start)
         await window.save(update_fields=["end"])
+        await config_changed(ConfigKind.MAINTENANCE, window.id, ConfigAction.UPDATED)
     clear_policy_cache()
     return window
 
@@ -225,3 +282,4 @@ async def delete_maintenance_window(viewer: Viewer, window_id: int, now: datetim
             raise Conflict("The maintenance window is on: end it (endMaintenanceWindow); only future or ended windows are deleted")
         await window.delete()
     clear_policy_cache()
+    await config_changed(ConfigKind.MAINTENANCE, window_id, ConfigAction.DELETED)

@@ -14,8 +14,14 @@ from tortoise.exceptions import ValidationError
 from pagerline.engine.core.errors import EngineError
 
 
-def user_error(code: str, message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def user_error(code: str, message: str, field: str | None = None) -> GraphQLError:
+    """``field``: the argument or input field at fault (``extensions.field``), e.g. "until" or
+    "layer.rotation", for clients that show the message beside it."""
+    return GraphQLError(message, extensions={"code": code, **({"field": field} if field else {})})
+
+
+def bad_input(field: str, message: str) -> GraphQLError:
+    return user_error("BAD_USER_INPUT", message, field)
 
 
 def unauthenticated() -> GraphQLError:
@@ -31,7 +37,7 @@ def not_found(what: str) -> GraphQLError:
 
 
 def from_engine(exc: EngineError) -> GraphQLError:
-    return user_error(exc.code, exc.message)
+    return user_error(exc.code, exc.message, exc.field)
 
 
 @contextmanager
@@ -95,13 +101,20 @@ def with_code(error: GraphQLError, code: str) -> GraphQLError:
         else error.message
     )
     message = _LONG_QUOTE.sub(r"'\1…'", message)
-    if (error.extensions or {}).get("code") == code and message == error.message:
+    extensions = {**_field_of(original), **(error.extensions or {}), "code": code}
+    if extensions == error.extensions and message == error.message:
         return error
     return GraphQLError(
         message, error.nodes, error.source, error.positions, error.path,
         original_error=original,  # kept for the server's log, never sent
-        extensions={**(error.extensions or {}), "code": code},
+        extensions=extensions,
     )
+
+
+def _field_of(original: BaseException | None) -> dict[str, str]:
+    """An engine error's field, for one that escaped a resolver without engine_errors()."""
+    field = original.field if isinstance(original, EngineError) else None
+    return {"field": field} if field else {}
 
 
 class ErrorCodes(MaskErrors):

@@ -55,6 +55,10 @@ UNCHANGED = Counter(
 # Long enough for every subscription of the process to have taken the event from its queue
 # (a queue holds at most QUEUE_SIZE events; one that falls further behind is resynced).
 SHARED_SECONDS = 10.0
+# Topics whose every event is news although its result repeats the last one: a configuration
+# change says only what changed (kind, id, UPDATED), so a second edit of the same thing looks
+# alike and must still reach the console.
+EVERY_EVENT_NEWS = frozenset({"config"})
 # How many (group, alert) signatures are remembered to spot an UPDATED that shows nothing new.
 REMEMBERED_SIGNATURES = 20_000
 
@@ -225,7 +229,7 @@ def _payload_unless_unchanged(delivery: Delivery, group: tuple[Any, ...], data: 
     """The ``payload`` JSON to send, or None when an UPDATED shows this group nothing new."""
     signature = json.dumps({name: _without_kind(value) for name, value in data.items()}, separators=(",", ":"))
     remembered = (group, delivery.topic, delivery.subject)
-    unchanged = delivery.kind == "UPDATED" and _signatures.get(remembered) == signature
+    unchanged = delivery.kind == "UPDATED" and delivery.topic not in EVERY_EVENT_NEWS and _signatures.get(remembered) == signature
     _signatures[remembered] = signature
     _signatures.move_to_end(remembered)
     while len(_signatures) > REMEMBERED_SIGNATURES:

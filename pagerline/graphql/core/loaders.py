@@ -67,6 +67,7 @@ class UserRow:
     role: Role
     timezone: str
     muted_until: datetime | None
+    active: bool
 
 
 # Plain SQL: the ORM's handling of an IN list of a few hundred ids cost more than the query.
@@ -104,7 +105,7 @@ class _Users:
             found = {
                 row["id"]: UserRow(
                     id=row["id"], email=row["email"], name=row["name"], role=Role(row["role"]), timezone=row["timezone"],
-                    muted_until=_MUTED_UNTIL.to_python_value(row["muted_until"]),
+                    muted_until=_MUTED_UNTIL.to_python_value(row["muted_until"]), active=bool(row["active"]),
                 )
                 for row in rows
             }
@@ -240,16 +241,20 @@ class _SchedulesWithin:
 _POLICY_RULES_SQL = """
 SELECT r.id AS rule_id, r.policy_id, r.position, r.timeout_minutes, ru.user_id, rs.schedule_id
 FROM escalation_rules r
-LEFT JOIN escalation_rule_users ru ON ru.escalation_rules_id = r.id
+LEFT JOIN escalation_rule_users ru ON ru.escalation_rules_id = r.id{active}
 LEFT JOIN escalation_rule_schedules rs ON rs.escalation_rules_id = r.id
 WHERE r.policy_id IN {ids}
 """
+_ACTIVE_USERS = " AND ru.user_id IN (SELECT u.id FROM users u WHERE u.active)"
 
 
-async def _policy_rules(policy_ids: list[int]) -> list[list[RuleTargets]]:
+async def _policy_rules(policy_ids: list[int], pageable: bool = False) -> list[list[RuleTargets]]:
+    """Each policy's rules as configured; with ``pageable``, as escalation sees them: without
+    the deactivated users they name (see ``engine.alerts.escalation.load_policy_plan``)."""
     # Plain SQL: the dashboard's "on call now" reads every policy's rules, and building the
     # ORM's query and rows for them cost more than the database took.
-    rows = await sql.fetch(_POLICY_RULES_SQL.format(ids=in_list(len(policy_ids))), *policy_ids)
+    text = _POLICY_RULES_SQL.format(ids=in_list(len(policy_ids)), active=_ACTIVE_USERS if pageable else "")
+    rows = await sql.fetch(text, *policy_ids)
     rules: dict[int, tuple[int, int, int, set[int], set[int]]] = {}
     for row in rows:
         _, _, _, users, schedules = rules.setdefault(
@@ -367,9 +372,10 @@ class Loaders:
         return DataLoader(load_fn=_policy_rules)
 
     async def rules_of_policies(self, policy_ids: list[int]) -> list[list[RuleTargets]]:
-        """Each policy's rules, for a field that reads many policies at once: one statement,
-        without a future per policy."""
-        return await _policy_rules(policy_ids) if policy_ids else []
+        """Each policy's rules as escalation sees them (who they would page: deactivated users
+        left out), for a field that reads many policies at once: one statement, without a
+        future per policy."""
+        return await _policy_rules(policy_ids, pageable=True) if policy_ids else []
 
     @cached_property
     def schedule_layers(self) -> DataLoader[int, list[ScheduleLayer]]:

@@ -15,6 +15,7 @@ from pagerline.engine.people import phones
 from pagerline.engine.people.roles import may_see_team
 from pagerline.graphql.core.context import loaders_of, viewer_of
 from pagerline.graphql.core.types import Node, Priority
+from pagerline.graphql.people.reachability import is_reachable
 
 
 @strawberry.enum
@@ -88,6 +89,8 @@ class UserFields(Protocol):
     def timezone(self) -> str: ...
     @property
     def muted_until(self) -> datetime | None: ...
+    @property
+    def active(self) -> bool: ...
 
 
 @strawberry.type
@@ -98,6 +101,7 @@ class User(Node):
     role: Role
     timezone: str
     muted_until: datetime | None
+    active: bool = strawberry.field(description="False once an admin deactivated the account (it cannot sign in and is never paged).")
     row: strawberry.Private[UserFields]
 
     @strawberry.field(description="Your SMS number verified last (see contactMethods). Only you (and admins) see it.")
@@ -127,6 +131,15 @@ class User(Node):
             return None
         return [NotificationRule.of(r) for r in await loaders_of(info).notification_rules.load(self.row.id)]
 
+    @strawberry.field(description=(
+        "Whether a page of every priority can reach them now (a device or verified contact method for their "
+        "notification rules, on a channel this server delivers), as setupWarnings judges it. Only you (and admins) see it."
+    ))
+    async def reachable(self, info: Info) -> bool | None:
+        if not _is_self_or_admin(info, self.row.id):
+            return None
+        return await is_reachable(info, self.row.id)
+
     @strawberry.field
     async def teams(self, info: Info) -> list[Team]:
         viewer = viewer_of(info)  # another team's name is not shown through one of its members
@@ -137,7 +150,7 @@ class User(Node):
     def of(cls, row: UserFields) -> User:
         return cls(
             id=strawberry.ID(str(row.id)), email=row.email, name=row.name, role=Role(row.role.value),
-            timezone=row.timezone, muted_until=row.muted_until, row=row,
+            timezone=row.timezone, muted_until=row.muted_until, active=row.active, row=row,
         )
 
     @classmethod

@@ -123,6 +123,22 @@ class PeopleMutation:
         with engine_errors():
             return Team.of(await teams.create_team(viewer, name))
 
+    @strawberry.mutation(description="Admins only. CONFLICT when another team has the name.")
+    async def update_team(self, info: Info, id: strawberry.ID, name: str) -> Team:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            return Team.of(await teams.rename_team(viewer, parse_id(id, "team id"), name))
+
+    @strawberry.mutation(description=(
+        "Admins only. Refused (CONFLICT, naming them) while alert sources, escalation policies, schedules, "
+        "support hours or alert actions belong to the team. Its members stay users, no longer in it."
+    ))
+    async def delete_team(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            await teams.delete_team(viewer, parse_id(id, "team id"))
+        return True
+
     @strawberry.mutation(description="Admins, and USERs of that team.")
     async def add_team_member(self, info: Info, team_id: strawberry.ID, user_id: strawberry.ID) -> Team:
         viewer = require_viewer(viewer_of(info))

@@ -17,18 +17,22 @@ from pagerline.engine.core import sql
 from pagerline.engine.schedules import calendars, coverage as coverage_engine, editing as schedule_engine
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.alerts.escalation import rule_targets
+from pagerline.engine.schedules.math import STATIC, Shift as ShiftRow
 from pagerline.engine.schedules.oncall import LoadedSchedule
 from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
 from pagerline.graphql.core.context import loaders_of, viewer_of
 from pagerline.graphql.core.loaders import NOT_LOADED, ScheduleGone, ScheduleWindow, UserRow
 from pagerline.graphql.core.scalars import parse_datetime
-from pagerline.graphql.core.errors import from_engine, not_found, user_error
+from pagerline.graphql.core.errors import bad_input, from_engine, not_found, user_error
 from pagerline.graphql.core.permissions import can_see_team, newest_visible_coverage_requests, require_responder, require_viewer
 from pagerline.graphql.people.types import User
 from pagerline.models.coverage import CoverageRequest as CoverageRow
 from pagerline.models.coverage import CoverageStatus as CoverageStatusRow
 
 MAX_RANGE = timedelta(days=366)
+# The timeline's fields (a layer's own shifts, gaps, overrides) answer at most this much at a
+# time: the console draws 1 to 4 weeks (and a DST day's extra hour).
+MAX_TIMELINE = timedelta(days=35)
 
 
 @strawberry.enum
@@ -58,7 +62,19 @@ class Shift:
 def _range(start: datetime, until: datetime) -> None:
     # Both carry a UTC offset: the DateTime scalar refuses one without (graphql/core/scalars.py).
     if until <= start or until - start > MAX_RANGE:
-        raise user_error("BAD_USER_INPUT", "until must be after from, at most 366 days later")
+        raise bad_input("until", "until must be after from, at most 366 days later")
+
+
+def _timeline_range(start: datetime, until: datetime) -> None:
+    if until <= start or until - start > MAX_TIMELINE:
+        raise bad_input("until", f"until must be after from, at most {MAX_TIMELINE.days} days later")
+
+
+def _shift(users: dict[int, User], s: ShiftRow) -> Shift:
+    return Shift(
+        user=_user(users, s.user_id), start=s.start, end=s.end, source=s.source,
+        source_id=strawberry.ID(str(s.source_id)) if s.source_id is not None else None,
+    )
 
 
 async def _users(info: Info, ids: Iterable[int | None]) -> dict[int, User]:
@@ -194,10 +210,26 @@ class Layer:
     rotation: str
     user_ids: list[strawberry.ID]
     restrictions: list[LayerRestriction] = strawberry.field(description="Empty: the layer covers the whole week.")
+    schedule_id: strawberry.Private[int]
+
+    @strawberry.field(description=(
+        "What this layer alone schedules in [from, until) (its rotation, restrictions, start and end; "
+        "other layers and overrides ignored), at most 35 days. Empty for a layer of a static schedule."
+    ))
+    async def shifts(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime) -> list[Shift]:
+        _timeline_range(from_, until)
+        [schedule] = await _schedules(info, [ScheduleWindow(self.schedule_id, from_, until)])
+        index = next((i for i, layer in enumerate(schedule.spec.layers) if layer.id == int(self.id)), None)
+        if index is None or schedule.spec.kind == STATIC:
+            return []  # deleted meanwhile, or a static schedule's (its layers do not count)
+        found = loaders_of(info).compiled(schedule).layer_shifts(index, from_, until)
+        users = await _users(info, [s.user_id for s in found])
+        return [_shift(users, s) for s in found]
 
     @classmethod
     def of(cls, row: models.ScheduleLayer) -> Layer:
         return cls(
+            schedule_id=row.schedule_id,  # type: ignore[attr-defined]
             id=strawberry.ID(str(row.id)), position=row.position, starts_on=row.starts_on, ends_on=row.ends_on,
             rotation=row.rotation, user_ids=[strawberry.ID(str(u)) for u in row.user_ids],
             restrictions=[
@@ -227,10 +259,24 @@ class Schedule:
         [schedule] = await _schedules(info, [ScheduleWindow(int(self.id), from_, until)])
         found = loaders_of(info).compiled(schedule).final_shifts(from_, until)
         users = await _users(info, [s.user_id for s in found])
-        return [Shift(
-                user=_user(users, s.user_id), start=s.start, end=s.end, source=s.source,
-                source_id=strawberry.ID(str(s.source_id)) if s.source_id is not None else None,
-            ) for s in found]
+        return [_shift(users, s) for s in found]
+
+    @strawberry.field(description="The stretches of [from, until) with nobody on call in the final schedule, at most 35 days.")
+    async def gaps(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime) -> list[Gap]:
+        _timeline_range(from_, until)
+        [schedule] = await _schedules(info, [ScheduleWindow(int(self.id), from_, until)])
+        return [Gap(start=start, end=end) for start, end in loaders_of(info).compiled(schedule).gaps(from_, until)]
+
+    @strawberry.field(description="The overrides that overlap [from, until), by start, at most 35 days.")
+    async def overrides(self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], until: datetime) -> list[Override]:
+        _timeline_range(from_, until)
+        rows = await models.ScheduleOverride.filter(schedule_id=int(self.id), start__lt=until, end__gt=from_).order_by("start", "id")
+        users = await _users(info, [r.user_id for r in rows])  # type: ignore[attr-defined]
+        return [
+            Override(id=strawberry.ID(str(r.id)), user=users[r.user_id], start=r.start, end=r.end)  # type: ignore[attr-defined]
+            for r in rows
+            if r.user_id in users  # type: ignore[attr-defined]
+        ]
 
     @strawberry.field(graphql_type=User | None)
     def on_call(self, info: Info, at: datetime | None = None) -> User | None | Awaitable[User | None]:
@@ -258,6 +304,20 @@ class Schedule:
     @classmethod
     def of_loaded(cls, loaded: LoadedSchedule) -> Schedule:
         return cls(id=strawberry.ID(str(loaded.id)), name=loaded.name, timezone=loaded.spec.timezone, kind=ScheduleKind(loaded.spec.kind))
+
+
+@strawberry.type(description="A stretch with nobody on call.")
+class Gap:
+    start: datetime
+    end: datetime
+
+
+@strawberry.type(description="Someone on call in [start, end) whatever the layers say.")
+class Override:
+    id: strawberry.ID
+    user: User
+    start: datetime
+    end: datetime
 
 
 @strawberry.type
@@ -363,6 +423,13 @@ async def _editable(info: Info, schedule_id: strawberry.ID):  # type: ignore[no-
     if str(schedule_id) not in {str(s.id) for s in await _visible_schedules(info)}:
         raise not_found("Schedule")
     return viewer
+
+
+async def _visible_layer(info: Info, raw_id: strawberry.ID) -> models.ScheduleLayer:
+    layer = await models.ScheduleLayer.get_or_none(id=parse_id(raw_id, "layer id"))
+    if layer is None or layer.schedule_id not in {s.id for s in await _visible_schedules(info)}:  # type: ignore[attr-defined]
+        raise not_found("Layer")
+    return layer
 
 
 @strawberry.type
@@ -505,6 +572,47 @@ class ScheduleMutation:
             raise from_engine(exc) from exc
         _changed(info)
         return Schedule.of(await models.Schedule.get(id=layer.schedule_id))  # type: ignore[attr-defined]
+
+    @strawberry.mutation(description=(
+        "Remove a layer (one version of it: an edit from now on ends a version and starts the next). "
+        "Its shifts, past ones too, leave the schedule; the layers below show through."
+    ))
+    async def delete_layer(self, info: Info, id: strawberry.ID) -> Schedule:
+        viewer = require_viewer(viewer_of(info))
+        layer = await _visible_layer(info, id)
+        try:
+            schedule_id = await schedule_engine.delete_layer(viewer.user, layer.id)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        _changed(info)
+        return Schedule.of(await models.Schedule.get(id=schedule_id))
+
+    @strawberry.mutation(description=(
+        "Put a layer at a position in the schedule's order: 0 is the bottom, a higher position wins. "
+        "The other layers are renumbered 0, 1, ... around it; the versions of a layer move together."
+    ))
+    async def move_layer(self, info: Info, id: strawberry.ID, position: int) -> Schedule:
+        viewer = require_viewer(viewer_of(info))
+        layer = await _visible_layer(info, id)
+        try:
+            schedule_id = await schedule_engine.move_layer(viewer.user, layer.id, position)
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        _changed(info)
+        return Schedule.of(await models.Schedule.get(id=schedule_id))
+
+    @strawberry.mutation(description=(
+        "Delete a schedule with its layers, shifts, overrides and calendar feeds. "
+        "Refused (CONFLICT, naming them) while escalation policies page it."
+    ))
+    async def delete_schedule(self, info: Info, id: strawberry.ID) -> bool:
+        viewer = await _editable(info, id)
+        try:
+            await schedule_engine.delete_schedule(viewer.user, parse_id(id, "schedule id"))
+        except EngineError as exc:
+            raise from_engine(exc) from exc
+        _changed(info)
+        return True
 
     @strawberry.mutation
     async def update_schedule(self, info: Info, id: strawberry.ID, name: str | None = None, timezone: str | None = None) -> Schedule:

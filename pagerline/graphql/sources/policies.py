@@ -292,6 +292,28 @@ class SourcesAdminMutation:
             row = await source_settings.create_maintenance_window(summary, start, end, parse_ids(source_ids, "alert source id"), viewer.user.id)
         return await window_of(row)
 
+    @strawberry.mutation(description=(
+        "Change what is given (sourceIds replaces the sources). A window that has ended keeps its times and "
+        "sources (CONFLICT): only its summary changes."
+    ))
+    async def update_maintenance_window(
+        self, info: Info, id: strawberry.ID, summary: str | None = None, start: datetime | None = None,
+        end: datetime | None = None, source_ids: list[strawberry.ID] | None = None,
+    ) -> MaintenanceWindow:
+        require_viewer(viewer_of(info))
+        row = await models.MaintenanceWindow.get_or_none(id=parse_id(id, "maintenance window id"))
+        if row is None:
+            raise not_found("Maintenance window")
+        # Whoever manages every source it holds back, before and after the change.
+        for source_id in [*await row.sources.all().values_list("id", flat=True), *(source_ids or [])]:
+            await _source(info, strawberry.ID(str(source_id)), manage=True)
+        with engine_errors():
+            row = await source_settings.update_maintenance_window(
+                row.id, now(), summary=summary, start=start, end=end,
+                source_ids=parse_ids(source_ids, "alert source id") if source_ids is not None else None,
+            )
+        return await window_of(row)
+
     @strawberry.mutation(description="Ends the window now.")
     async def end_maintenance_window(self, info: Info, id: strawberry.ID) -> MaintenanceWindow:
         require_viewer(viewer_of(info))
@@ -315,6 +337,16 @@ class SourcesAdminMutation:
             heartbeat, key = await heartbeats.create_heartbeat(name, row.id, interval_sec)
         base = app_state(info).settings.public_url.rstrip("/")
         return Heartbeat.of(heartbeat, key, f"{base}/api/heartbeats/{key}")
+
+    @strawberry.mutation(description=(
+        "Rename a monitor or change its interval (30 s to 30 days); a new interval counts from the last ping. "
+        "The key stays as it is."
+    ))
+    async def update_heartbeat(self, info: Info, id: strawberry.ID, name: str | None = None, interval_sec: int | None = None) -> Heartbeat:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            row = await heartbeats.update_heartbeat(viewer, parse_id(id, "heartbeat id"), name=name, interval_sec=interval_sec)
+        return Heartbeat.of(row)
 
     @strawberry.mutation(description="An alert the monitor opened stays open; its timeline says the monitor was deleted.")
     async def delete_heartbeat(self, info: Info, id: strawberry.ID) -> bool:
@@ -344,6 +376,20 @@ class SourcesAdminMutation:
                 signing_key=app_state(info).settings.signing_key(),
             )
         return AlertAction.of(row, secret)
+
+    @strawberry.mutation(description="Change what is given; triggers are checked against the (new) mode. The signing secret stays.")
+    async def update_alert_action(
+        self, info: Info, id: strawberry.ID, name: str | None = None, url: str | None = None,
+        triggers: list[AlertActionTrigger] | None = None, mode: AlertActionMode | None = None,
+    ) -> AlertAction:
+        viewer = require_viewer(viewer_of(info))
+        with engine_errors():
+            row = await alert_actions.update_alert_action(
+                viewer, parse_id(id, "alert action id"), name=name, url=url,
+                triggers=[t.value for t in triggers] if triggers is not None else None,
+                mode=models.AlertActionMode(mode.value) if mode is not None else None,
+            )
+        return AlertAction.of(row)
 
     @strawberry.mutation
     async def set_alert_action_enabled(self, info: Info, id: strawberry.ID, enabled: bool) -> AlertAction:
