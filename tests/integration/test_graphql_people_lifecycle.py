@@ -6,8 +6,9 @@ deactivationImpact reports exactly the gaps that deactivating leaves, across a D
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 
 from pagerline.models import Invitation, Notification, NotificationKind, User
 from tests.support.databases import TemplateDatabases
-from tests.support.graphql import BACKENDS, World, data, error_code, fire_ok, gql, in_db, world_on
+from tests.support.graphql import BACKENDS, World, collect, data, error_code, fire_ok, gql, in_db, world_on
 from tests.support.polling import wait_until
 
 INVITE = """mutation($email: String!, $name: String!, $teams: [ID!]! = [], $zone: String! = "UTC", $role: Role! = USER) {
@@ -229,6 +230,13 @@ def test_a_deactivated_user_is_never_paged_and_their_shifts_do_not_count(world: 
     data(world.url, world.admin_token, REACTIVATE, id=dana)
     assert views() == {"shift users": {dana, alice}, "now": dana, "override": dana, "levels": [[dana], [dana]], "feed names Dana": True}
 
+    # Who became and stopped being on call there because of it was told (a deactivated user never).
+    def told() -> list[tuple[int, str]]:
+        rows = in_db(world.database_url, lambda: Notification.filter(dedup_key__startswith="oncall:", kind=NotificationKind.INFO).values_list("user_id", "dedup_key"))
+        return sorted((int(user), key.split(":")[3]) for user, key in rows if key.split(":")[2] == schedule)
+
+    assert told() == [(int(bob), "OFF"), (int(bob), "ON"), (int(dana), "ON")]
+
 
 # ------------------------------------------------------------------------------------ impact
 
@@ -314,3 +322,50 @@ def _uncovered_in(shifts: list[dict[str, Any]], covered: list[tuple[datetime, da
         if cursor < end:
             out.append((cursor, end))
     return out
+
+
+# ------------------------------------------------------------------------------------ live changes
+
+
+def watched(world: World, trigger: Callable[[], None], expected: int) -> list[dict[str, Any]]:
+    """The admin's ``configChanges`` while ``trigger`` runs (after a warm-up rename of the admin
+    that makes sure the subscription is live), waiting for one more than ``expected``."""
+
+    def warm_up(attempt: int) -> None:
+        data(world.url, world.admin_token, "mutation($id: ID!, $n: String!) { updateUser(id: $id, name: $n) { id } }", id=str(world.admin_id), n=f"Root {attempt}")
+
+    def is_warm_up(message: dict[str, Any]) -> bool:
+        return message["configChanges"] == {"kind": "USER", "id": str(world.admin_id), "action": "UPDATED"}
+
+    received = asyncio.run(collect(world.url, world.admin_token, "subscription { configChanges { kind id action } }", warm_up, is_warm_up, trigger,
+                                   lambda got: len(got) > expected))
+    return [m["configChanges"] for m in received]
+
+
+def test_people_changes_reach_the_admins_console(world: World) -> None:
+    made: dict[str, str] = {}
+    now = datetime.now(UTC)
+
+    def changes() -> None:
+        invited = data(world.url, world.admin_token, INVITE, email=f"live{next(_numbers)}@people.test", name="Live", teams=[str(world.web.team_id)])["inviteUser"]
+        made["user"] = invited["user"]["id"]
+        resent = data(world.url, world.admin_token, "mutation($id: ID!) { resendInvitation(userId: $id) { url } }", id=made["user"])
+        data(world.url, None, ACCEPT, t=resent["resendInvitation"]["url"].rsplit("/", 1)[1], p="live-password")
+        made["schedule"] = data(world.url, world.admin_token, """mutation($layers: [LayerInput!]!) { createSchedule(name: "Live", layers: $layers) { id } }""",
+                                layers=[{"startsOn": iso(now), "rotation": "P1D", "userIds": [made["user"]]}])["createSchedule"]["id"]
+        made["policy"] = data(world.url, world.admin_token, "mutation($r: [EscalationRuleInput!]!) { createEscalationPolicy(name: \"Live\", rules: $r) { id } }",
+                              r=[{"escalationTimeout": 5, "userIds": [made["user"]]}])["createEscalationPolicy"]["id"]
+        data(world.url, world.admin_token, DEACTIVATE, id=made["user"])
+        data(world.url, world.admin_token, DEACTIVATE, id=made["user"])  # changes nothing: announces nothing
+        data(world.url, world.admin_token, REACTIVATE, id=made["user"])
+
+    received = watched(world, changes, expected=12)
+    user, schedule, policy = (("USER", made["user"]), ("SCHEDULE", made["schedule"]), ("POLICY", made["policy"]))
+    assert [(m["kind"], m["id"], m["action"]) for m in received] == [
+        (*user, "CREATED"), ("TEAM", str(world.web.team_id), "UPDATED"),  # invited
+        (*user, "UPDATED"),  # resent
+        (*user, "UPDATED"),  # accepted
+        (*schedule, "CREATED"), (*policy, "CREATED"),
+        (*user, "UPDATED"), (*schedule, "UPDATED"), (*policy, "UPDATED"),  # deactivated
+        (*user, "UPDATED"), (*schedule, "UPDATED"), (*policy, "UPDATED"),  # reactivated
+    ]

@@ -69,6 +69,7 @@ ROUTES: dict[str, str] = {
     "GET, HEAD /coverage/request": "the web app's coverage request form (the widget's link)",
     "GET, HEAD /oncall": "the web app's On call page (who is on call, my shifts)",
     "GET, HEAD /schedules/{schedule_id:int}": "the web app's schedule page (its week, overrides marked)",
+    "GET, HEAD /invite/{token}": "the web app's invitation page: sets the invited person's password (see the console's people page)",
     "GET, HEAD /coverage": "the web app's Coverage page (ask, answer, cancel)",
     "GET, HEAD /me": "the web app's Me page (rules, muting, phone, devices, tokens)",
     "GET /assets/…": "the web app's scripts and styles (hashed names, cached for a year)",

@@ -151,7 +151,7 @@ async def _spend(nonce: str, now: datetime, **only: Any) -> ActionToken:
 
 async def _act(alert_id: int, user_id: int, action: str, now: datetime, via: str) -> Alert:
     user = await User.get_or_none(id=user_id)
-    if user is None or user.role is Role.STAKEHOLDER:
+    if user is None or not user.active or user.role is Role.STAKEHOLDER:  # a deactivated user's links stop too
         raise InvalidActionToken("The action token is not valid")
     if action == "accept":
         return await alert_engine.accept_alert(alert_id, user_id, now, via=via)

@@ -344,6 +344,9 @@ async def _prepare(notification_id: int, now: datetime, ctx: DeliveryContext, ef
     if notification.kind is NotificationKind.PAGE and alert is not None and alert.status is not AlertStatus.PENDING:
         # Someone responded first: a later rule is not needed any more.
         return await _record(notification, alert, user, NotificationStatus.SKIPPED, f"alert {alert.status.value.lower()}", now, effects, log_it=False)
+    if not user.active:
+        # Deactivated after this was planned (a later rule's SMS, a reminder): never sent.
+        return await _record(notification, alert, user, NotificationStatus.SKIPPED, f"{user.name} is deactivated", now, effects)
     if notification.kind is not NotificationKind.INFO and user.muted_until is not None and user.muted_until > now:
         until = user.muted_until.strftime("%Y-%m-%d %H:%M UTC")
         return await _record(notification, alert, user, NotificationStatus.SUPPRESSED, f"{user.name} muted notifications until {until}", now, effects)

@@ -39,6 +39,8 @@ def parse_reply(text: str) -> tuple[str, int | None] | None:
 
 async def act_on_alert(action: str, alert_id: int, user: User, now: datetime, via: str) -> str:
     """Accept or resolve as ``user``; the sentence to answer with, whatever happened."""
+    if not user.active:
+        return "This account is deactivated; nothing was changed."
     if user.role is Role.STAKEHOLDER:
         return "Stakeholders cannot act on alerts."
     try:

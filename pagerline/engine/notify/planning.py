@@ -98,7 +98,7 @@ SELECT u.id, u.name,
 FROM users u
 LEFT JOIN notification_rules r ON r.user_id = u.id AND r.priority = ?
 LEFT JOIN contact_methods c ON c.user_id = u.id AND c.verified
-WHERE u.id IN {in_list(count)}
+WHERE u.id IN {in_list(count)} AND u.active
 ORDER BY r.delay_minutes, r.id
 """
 
@@ -106,7 +106,7 @@ ORDER BY r.delay_minutes, r.id
 async def load_recipients(user_ids: list[int], priority: Priority) -> dict[int, tuple[Recipient, list[RecipientRule]]]:
     """The users with their rules for ``priority`` and the kinds of contact method they can be
     reached by, in one statement (it runs for every page): a row per rule and verified contact
-    method, folded here."""
+    method, folded here. Deactivated users are left out: they are never paged."""
     names: dict[int, tuple[str, bool]] = {}
     kinds: dict[int, set[ContactKind]] = {}
     rules: dict[int, dict[int, RecipientRule]] = {}

@@ -11,7 +11,8 @@ feeds agree. Reactivating restores all of that except the tokens: they stay revo
 user signs in again.
 
 Accounts are deactivated rather than deleted so that alert history, timelines and schedules
-keep naming who did what.
+keep naming who did what. Callers go through ``engine.alerts.deactivation.set_active``, which
+also announces who starts or stops being on call because of it.
 """
 
 from __future__ import annotations

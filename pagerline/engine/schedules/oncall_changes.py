@@ -20,7 +20,8 @@ Announcing a change, once:
   override created that reaches back past the look-back, or deleted while it runs) is
   announced by :func:`override_changed`, called inside the edit's transaction: keyed at the
   instant the sweeper would use if it will see that change, else at the edit's own instant,
-  which the sweeper never produces.
+  which the sweeper never produces. Deactivating or reactivating someone is announced the same
+  way by :func:`absence_changed`, after it commits.
 
 Silent widget refresh: creating or deleting an override, and accepting a coverage request,
 plans one content-available push per affected user (those on call, before or after the edit,
@@ -38,6 +39,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pagerline.engine.core.effects import Effects, unit_of_work
+from pagerline.engine.schedules.calendars import schedules_naming
 from pagerline.engine.schedules.oncall import load_schedules
 from pagerline.engine.schedules.reminders import END_LOOKAHEAD, in_zone, period_end
 from pagerline.engine.schedules.math import CompiledSchedule, Override, ScheduleSpec, compile_schedule
@@ -221,16 +223,47 @@ async def override_changed(override: ScheduleOverride, now: datetime, effects: E
         affected = {s.user_id for c in (old, new) for s in c.final_shifts(start, override.end)}
         await refresh_widgets(affected, f"override:{override.id}:{'deleted' if removed else 'created'}", now, effects)
 
+    await _announce_now(schedule_id, old, new, now, effects)
+
+
+async def _announce_now(
+    schedule_id: int, old: CompiledSchedule, new: CompiledSchedule, now: datetime, effects: Effects, quiet: frozenset[int] = frozenset()
+) -> None:
+    """The on-call pushes for a change an edit made right now (``old`` → ``new``), but to the
+    ``quiet`` users."""
     was, becomes = old.on_call(now), new.on_call(now)
     if was == becomes:
         return
-    seen = latest_changes(new, schedule_id, lo, now)
+    seen = latest_changes(new, schedule_id, now - LOOKBACK, now)
     changes = []
     for user_id, direction in ((was, ENDED), (becomes, STARTED)):
-        if user_id is None:
+        if user_id is None or user_id in quiet:
             continue
         change = seen.get(user_id)
         if change is None or change.direction != direction or await Notification.exists(dedup_key=change.key):
             change = Change(user_id, schedule_id, direction, now)  # no instant the sweeper announces
         changes.append(change)
     await _write(changes, now, effects)
+
+
+async def absence_changed(user_id: int, now: datetime, *, absent: bool) -> None:
+    """After ``user_id`` was deactivated (``absent``) or reactivated, once committed: in each
+    schedule naming them, the on-call pushes for whoever starts or stops being on call right now
+    because of it (never to a deactivated user), and a silent widget refresh for everyone on
+    call there, before or after, in the look-ahead."""
+    schedule_ids = await schedules_naming(user_id, now, now + END_LOOKAHEAD)
+    if not schedule_ids:
+        return
+    loaded = await load_schedules(schedule_ids, (now - LOOKBACK - _US, now + END_LOOKAHEAD))
+    quiet = frozenset({user_id}) if absent else frozenset()
+    async with unit_of_work() as effects:
+        for schedule_id, schedule in sorted(loaded.items()):
+            after = schedule.spec
+            before = replace(after, absent=after.absent - {user_id} if absent else after.absent | {user_id})
+            old, new = _compile(schedule_id, before), _compile(schedule_id, after)
+            if old is None or new is None:
+                continue
+            affected = {s.user_id for c in (old, new) for s in c.final_shifts(now, now + END_LOOKAHEAD)} - quiet
+            reason = f"user:{user_id}:{'deactivated' if absent else 'reactivated'}:{int(now.timestamp() * 1000)}"
+            await refresh_widgets(affected, reason, now, effects)
+            await _announce_now(schedule_id, old, new, now, effects, quiet)

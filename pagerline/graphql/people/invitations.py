@@ -1,5 +1,5 @@
 """Inviting people by a link that sets their password, and deactivating and reactivating
-accounts (see ``engine.people.invitations`` and ``engine.people.activity``). Admins only, but
+accounts (see ``engine.people.invitations`` and ``engine.alerts.deactivation``). Admins only, but
 for the two the invitation link itself uses (``invitation`` and ``acceptInvitation``), which
 need no sign-in: the link's token is the credential."""
 
@@ -11,7 +11,8 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine.people import activity, invitations
+from pagerline.engine.alerts import deactivation
+from pagerline.engine.people import invitations
 from pagerline.graphql.core.args import now, parse_id, parse_ids
 from pagerline.graphql.core.context import app_state, viewer_of
 from pagerline.graphql.core.errors import engine_errors
@@ -101,8 +102,7 @@ class InvitationMutation:
     async def deactivate_user(self, info: Info, id: strawberry.ID) -> User:
         viewer = require_viewer(viewer_of(info))
         with engine_errors():
-            user, _ = await activity.set_active(viewer, parse_id(id, "user id"), False, now())
-        return User.of(user)
+            return User.of(await deactivation.set_active(viewer, parse_id(id, "user id"), False, now()))
 
     @strawberry.mutation(
         description="Admins only. Undo deactivateUser: paged and on schedules again; their old tokens stay revoked (they sign in again)."
@@ -110,5 +110,4 @@ class InvitationMutation:
     async def reactivate_user(self, info: Info, id: strawberry.ID) -> User:
         viewer = require_viewer(viewer_of(info))
         with engine_errors():
-            user, _ = await activity.set_active(viewer, parse_id(id, "user id"), True, now())
-        return User.of(user)
+            return User.of(await deactivation.set_active(viewer, parse_id(id, "user id"), True, now()))

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from pagerline import models
-from pagerline.engine.alerts import people_impact
+from pagerline.engine.alerts import deactivation
 from pagerline.graphql.core.args import now, parse_id
 from pagerline.graphql.core.context import viewer_of
 from pagerline.graphql.core.permissions import require_viewer
@@ -61,7 +61,7 @@ class ImpactQuery:
     ) -> DeactivationImpact:
         viewer = require_viewer(viewer_of(info))
         with engine_errors():
-            found = await people_impact.deactivation_impact(viewer, parse_id(user_id, "user id"), from_ or now(), days)
+            found = await deactivation.deactivation_impact(viewer, parse_id(user_id, "user id"), from_ or now(), days)
         schedules = {s.id: Schedule.of(s) for s in found.schedules}
         policies = {p.id: EscalationPolicy.of(p) for p in await models.EscalationPolicy.filter(id__in=[e.policy_id for e in found.empty_levels])}
         return DeactivationImpact(

@@ -1,8 +1,13 @@
-"""What deactivating a user would leave uncovered, asked before doing it.
+"""Deactivating and reactivating people, with what it does to schedules and escalation.
 
-Computed by the same schedule code that answers ``shifts`` and escalation, twice: with the user
-counting and with the user absent (``ScheduleSpec.absent``, exactly what deactivation does).
-A gap is a stretch of the window that had someone on call with the user and has nobody without
+:func:`set_active` is the one way: the account change itself (``engine.people.activity``), then
+the on-call pushes and widget refreshes for whoever starts or stops being on call because of it
+(``engine.schedules.oncall_changes.absence_changed``).
+
+:func:`deactivation_impact` says beforehand what deactivating would leave uncovered. It is
+computed by the same schedule code that answers ``shifts`` and escalation, twice: with the user
+counting and with the user absent (``ScheduleSpec.absent``, exactly what deactivation does). A
+gap is a stretch of the window that had someone on call with the user and has nobody without
 them; a policy level is left empty when it names the user and no other active user and no
 schedule. It reads only, so it can be asked about an active user (before deactivating) or an
 inactive one (what reactivating would restore).
@@ -15,8 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from pagerline.engine.core.errors import BadInput, NotFound
+from pagerline.engine.people import activity
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.people.roles import require_admin
+from pagerline.engine.schedules import oncall_changes
 from pagerline.engine.schedules.calendars import schedules_naming
 from pagerline.engine.schedules.math import CompiledSchedule, ScheduleSpec
 from pagerline.engine.schedules.oncall import load_schedules
@@ -26,6 +33,15 @@ MIN_DAYS, MAX_DAYS = 1, 56
 # Schedules name a user from now on: a layer that has not ended, an override or static shift
 # that is not over. ``schedules_naming`` wants an end; this one is beyond any stored instant.
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+async def set_active(viewer: Viewer, user_id: int, active: bool, now: datetime) -> User:
+    """Admins: deactivate (``active`` false) or reactivate a user; doing it again changes
+    nothing and announces nothing."""
+    user, changed = await activity.set_active(viewer, user_id, active, now)
+    if changed:
+        await oncall_changes.absence_changed(user.id, now, absent=not active)
+    return user
 
 
 @dataclass(frozen=True, slots=True)
