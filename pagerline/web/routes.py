@@ -119,6 +119,8 @@ def web_app_routes(app_dir: Path) -> list[BaseRoute]:
         Route("/coverage", web_app, methods=["GET", "HEAD"]),
         Route("/me", web_app, methods=["GET", "HEAD"]),
         Route("/schedules/{schedule_id:int}", web_app, methods=["GET", "HEAD"]),
+        Route("/admin", web_app, methods=["GET", "HEAD"]),
+        Route("/admin/{section:path}", web_app, methods=["GET", "HEAD"]),
         Route("/invite/{token}", web_app, methods=["GET", "HEAD"]),  # an invitation link (engine.people.invitations)
         Mount("/assets", app=HashedAssets(directory=app_dir / "assets", check_dir=False), name="assets"),
     ]

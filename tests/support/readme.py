@@ -72,6 +72,8 @@ ROUTES: dict[str, str] = {
     "GET, HEAD /invite/{token}": "the web app's invitation page: sets the invited person's password (see the console's people page)",
     "GET, HEAD /coverage": "the web app's Coverage page (ask, answer, cancel)",
     "GET, HEAD /me": "the web app's Me page (rules, muting, phone, devices, tokens)",
+    "GET, HEAD /admin": "the web app's admin console (admins)",
+    "GET, HEAD /admin/{section:path}": "the admin console opened on a section (`/admin/users/7`)",
     "GET /assets/…": "the web app's scripts and styles (hashed names, cached for a year)",
     "GET, HEAD /sw.js": "the web app's service worker (offline shell, Web Push notifications; no-cache)",
     "GET, HEAD /manifest.webmanifest": "the web app's manifest, so phones can install it (no-cache)",

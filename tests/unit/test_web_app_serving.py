@@ -23,7 +23,7 @@ async def test_the_page_is_never_cached_and_its_hashed_assets_are_kept_a_year(tm
     (tmp_path / "index.html").write_text(PAGE)
     (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)")
     async with client_for(tmp_path) as client:
-        for path in ("/", "/alerts/42", "/history", "/coverage/request", "/oncall", "/schedules/3", "/coverage", "/me"):
+        for path in ("/", "/alerts/42", "/history", "/coverage/request", "/oncall", "/schedules/3", "/coverage", "/me", "/admin", "/admin/users/7", "/invite/abc"):
             page = await client.get(path)
             assert page.status_code == 200 and page.text == PAGE, path
             assert page.headers["cache-control"] == "no-cache"

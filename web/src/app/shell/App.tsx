@@ -1,4 +1,4 @@
-// The shell: signed out it shows the sign-in form; signed in it opens the live session and
+// The shell: signed out it shows the sign-in form (or, at /invite/<token>, the invitation page); signed in it opens the live session and
 // shows the header (connection state, who, log out), the message line, the admins' setup
 // warnings and the page the address names. Opened without a connection (the service worker
 // served the page), the alert list is replaced by the last known state, marked stale, until
@@ -22,6 +22,7 @@ import { StaleSnapshot } from "../../pwa/StaleSnapshot";
 import { loadSnapshot } from "../../pwa/snapshotStore";
 import { OnCallCard } from "../oncall/OnCallCard";
 import { OnCallPage } from "../oncall/OnCallPage";
+import { InvitePage } from "../people/InvitePage";
 import { SchedulePage } from "../oncall/SchedulePage";
 import { ShellContext, useShell, type Shell } from "./context";
 import { errorText, isUnauthenticated } from "./errors";
@@ -33,6 +34,7 @@ import { TOKEN_KEY, storeToken, storedToken } from "./session";
 const SESSION_ENDED = "Your session has ended; please sign in again.";
 
 export function App() {
+  const route = useRoute();
   const [token, setToken] = useState(storedToken);
   const [message, setMessage] = useState("");
   const [connection, setConnection] = useState<{ state: ConnectionState; text: string } | null>(null);
@@ -112,7 +114,7 @@ export function App() {
           </header>
           <Message text={message} />
           <main>
-            <SignIn onSignedIn={signedIn} onError={setMessage} />
+            {route.page === "invite" ? <InvitePage token={route.token} onSignedIn={signedIn} /> : <SignIn onSignedIn={signedIn} onError={setMessage} />}
           </main>
         </>
       )}
