@@ -1,11 +1,13 @@
-// Placeholder while the section is built (issue 16); replaced by its owner.
+// The console's Schedules section: the list (/admin/schedules), the create form
+// (/admin/schedules/new) and one schedule's editor with its timeline (/admin/schedules/<id>).
 import type { SectionProps } from "../admin/AdminConsole";
+import { NewSchedule } from "./NewSchedule";
+import { ScheduleEditor } from "./ScheduleEditor";
+import { ScheduleList } from "./ScheduleList";
+import "./schedules.css";
 
-export function SchedulesSection(_props: SectionProps) {
-  return (
-    <section aria-labelledby="section-title">
-      <h2 id="section-title">Schedules</h2>
-      <p>This section is not built yet.</p>
-    </section>
-  );
+export function SchedulesSection({ id, params }: SectionProps) {
+  if (id === "new") return <NewSchedule />;
+  if (id) return <ScheduleEditor key={id} id={id} params={params} />;
+  return <ScheduleList />;
 }
