@@ -527,6 +527,18 @@ class ThrowawayPostgres:
             self.name = ""
 
 
+def bench_database(group: ProcessGroup, database_url: str, workdir: Path) -> str:
+    """The database a benchmark runs on: a throwaway database on the PostgreSQL server of
+    ``database_url`` (dropped when ``group`` exits), or a SQLite file in ``workdir`` when
+    ``database_url`` is not PostgreSQL."""
+    if database_url.startswith(("postgres://", "postgresql://")):
+        throwaway = ThrowawayPostgres(server_url=database_url.rsplit("/", 1)[0])
+        url = throwaway.create()
+        group.on_exit(throwaway.drop)
+        return url
+    return f"sqlite://{workdir / 'bench.db'}"
+
+
 def redis_flushdb(url: str) -> None:
     import redis
 

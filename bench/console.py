@@ -42,7 +42,7 @@ from common import (
     Figure,
     ProcessGroup,
     RssSampler,
-    ThrowawayPostgres,
+    bench_database,
     describe_url,
     figures_json,
     json_line,
@@ -144,12 +144,7 @@ def main() -> int:
     print_kv(machine)
     with ProcessGroup() as group, tempfile.TemporaryDirectory(prefix="pl-console-") as tmp:
         workdir = Path(tmp)
-        if postgres:
-            throwaway = ThrowawayPostgres(server_url=args.database_url.rsplit("/", 1)[0])
-            url = throwaway.create()
-            group.on_exit(throwaway.drop)
-        else:
-            url = f"sqlite://{workdir / 'bench.db'}"
+        url = bench_database(group, args.database_url, workdir)
         path = f"/admin/schedules/{{id}}?weeks={WEEKS}&from={FROM.date().isoformat()}"
         print_section("settings")
         print_kv({

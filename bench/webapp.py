@@ -75,7 +75,7 @@ from common import (
     ManagedProcess,
     ProcessGroup,
     RssSampler,
-    ThrowawayPostgres,
+    bench_database,
     describe_url,
     figures_json,
     free_port,
@@ -496,12 +496,7 @@ def main() -> int:
     print_kv(machine)
     with ProcessGroup() as group, tempfile.TemporaryDirectory(prefix="pl-webapp-") as tmp:
         workdir = Path(tmp)
-        if postgres:
-            throwaway = ThrowawayPostgres(server_url=args.database_url.rsplit("/", 1)[0])
-            url = throwaway.create()
-            group.on_exit(throwaway.drop)
-        else:
-            url = f"sqlite://{workdir / 'bench.db'}"
+        url = bench_database(group, args.database_url, workdir)
         print_section("settings")
         print_kv({
             "database": describe_url(url),

@@ -12,6 +12,7 @@ import { placeError, type PlacedError } from "./fieldErrors";
 import { FieldMessage, FormResult, fieldProps } from "./FieldMessage";
 import { useSectionData } from "./useSectionData";
 import "./people.css";
+import { ConfirmDelete } from "../admin/ConfirmDelete";
 
 type Team = AdminTeamsQuery["teams"][number];
 
@@ -89,7 +90,6 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
   const { session } = useShell();
   const [result, setResult] = useState("");
   const [failed, setFailed] = useState<PlacedError | null>(null);
-  const [confirmDelete, setConfirmDelete] = useState(false);
   const memberIds = new Set(team.members.map((member) => member.id));
   const others = users.filter((user) => !memberIds.has(user.id));
 
@@ -123,7 +123,6 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
   // Refused (CONFLICT, naming them) while sources, policies, schedules, support hours or alert
   // actions belong to the team: the server's message says what to move first.
   const remove = async () => {
-    setConfirmDelete(false);
     const answer = await session.client.mutation(DeleteTeamDocument, { id: team.id }).toPromise();
     if (answer.error) return setFailed(placeError(answer.error, []));
     await reload();
@@ -172,22 +171,7 @@ function TeamPage({ team, users, reload }: { team: Team; users: AdminTeamsQuery[
         </form>
       )}
       <FormResult id="team-result" error={failed} text={result} />
-      {confirmDelete ? (
-        <div className="people-actions" role="group" aria-label={`Delete ${team.name}?`}>
-          <span>Delete {team.name}? Its members stay users.</span>
-          <button type="button" onClick={() => void remove()}>
-            Yes, delete
-          </button>
-          {/* The safe answer has the focus: Enter twice does not delete. */}
-          <button type="button" autoFocus onClick={() => setConfirmDelete(false)}>
-            Keep it
-          </button>
-        </div>
-      ) : (
-        <button type="button" onClick={() => setConfirmDelete(true)}>
-          Delete team
-        </button>
-      )}
+      <ConfirmDelete start="Delete team" question={`Delete ${team.name}? Its members stay users.`} confirm="Yes, delete" onDelete={remove} className="people-actions" />
     </>
   );
 }

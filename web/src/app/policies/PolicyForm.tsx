@@ -9,6 +9,7 @@ import { FieldMessage, FormResult, fieldProps } from "../people/FieldMessage";
 import { useShell } from "../shell/context";
 import { navigate } from "../shell/router";
 import { moveLevel, newLevel, policyVariables, toggled, type LevelDraft, type PolicyDraft } from "./policyForm";
+import { ConfirmDelete } from "../admin/ConfirmDelete";
 
 type Policy = AdminPoliciesQuery["escalationPolicies"][number];
 
@@ -25,7 +26,6 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
   const [draft, setDraft] = useState(initial);
   const [error, setError] = useState<PlacedError | null>(null);
   const [result, setResult] = useState("");
-  const [confirmDelete, setConfirmDelete] = useState(false);
   // The level just moved by its buttons, and which way: focus follows it (the button pressed may
   // now be disabled, at the top or bottom) and the move is announced.
   const [moved, setMoved] = useState<{ key: number; by: number; text: string } | null>(null);
@@ -50,7 +50,6 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
   const remove = async () => {
     if (!policy) return;
     const answer = await session.client.mutation(AdminDeletePolicyDocument, { id: policy.id }).toPromise();
-    setConfirmDelete(false);
     if (answer.error) return setError(placeError(answer.error, []));
     await reload();
     navigate("/admin/policies");
@@ -121,23 +120,7 @@ export function PolicyForm({ policy, initial, data, reload }: Props) {
         <button type="submit">{policy ? "Save policy" : "Create policy"}</button>
       </form>
       <FormResult id="policy-result" error={error} text={result} />
-      {policy &&
-        (confirmDelete ? (
-          <div className="people-actions" role="group" aria-label="Delete this policy?">
-            <span>Delete {policy.name}?</span>
-            <button type="button" onClick={() => void remove()}>
-              Yes, delete
-            </button>
-            {/* The safe answer has the focus: Enter twice does not delete. */}
-            <button type="button" autoFocus onClick={() => setConfirmDelete(false)}>
-              Keep it
-            </button>
-          </div>
-        ) : (
-          <button type="button" onClick={() => setConfirmDelete(true)}>
-            Delete policy
-          </button>
-        ))}
+      {policy && <ConfirmDelete start="Delete policy" question={`Delete ${policy.name}?`} confirm="Yes, delete" onDelete={remove} className="people-actions" />}
     </>
   );
 }

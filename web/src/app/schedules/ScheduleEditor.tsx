@@ -22,6 +22,7 @@ import { Timeline } from "./Timeline";
 import { timelineWindow, type Window } from "./timeline";
 import { layerNumbers } from "./order";
 import { describeRotation } from "./rotation";
+import { ConfirmDelete } from "../admin/ConfirmDelete";
 
 type Loaded = NonNullable<ConsoleScheduleQuery["schedule"]>;
 type Layer = Loaded["layers"][number];
@@ -194,7 +195,6 @@ function LayerCard({
   layer, number, count, scheduleId, timeZone, users, onSaved,
 }: { layer: Layer; number: number; count: number; scheduleId: string; timeZone: string; users: ConsoleScheduleQuery["users"]; onSaved: (text: string) => void }) {
   const { session } = useShell();
-  const [confirming, setConfirming] = useState(false);
   const [problem, setProblem] = useState("");
   const title = `Layer ${number}`;
   /** To place `to` (1 at the bottom); the server counts from 0. */
@@ -220,21 +220,16 @@ function LayerCard({
         <button type="button" disabled={number <= 1} onClick={() => move(number - 1)}>
           Move layer down<span className="sched-sr"> from {title}</span>
         </button>
-        {!confirming && (
-          <button type="button" onClick={() => setConfirming(true)}>
-            Delete layer<span className="sched-sr"> {number}</span>
-          </button>
-        )}
-        {confirming && (
-          <>
-            <button type="button" className="danger" onClick={remove}>
-              Yes, delete {title}
-            </button>
-            <button type="button" onClick={() => setConfirming(false)}>
-              Keep it
-            </button>
-          </>
-        )}
+        <ConfirmDelete
+          start={
+            <>
+              Delete layer<span className="sched-sr"> {number}</span>
+            </>
+          }
+          question={`Delete ${title}?`}
+          confirm={`Yes, delete ${title}`}
+          onDelete={remove}
+        />
       </p>
       {problem && (
         <p className="sched-error" role="alert">
@@ -248,35 +243,22 @@ function LayerCard({
 
 function DeleteSchedule({ id, name }: { id: string; name: string }) {
   const { session } = useShell();
-  const [confirming, setConfirming] = useState(false);
   const [problem, setProblem] = useState("");
   const remove = async () => {
     const result = await session.client.mutation(ConsoleDeleteScheduleDocument, { id }).toPromise();
-    if (result.error) {
-      setConfirming(false);
-      return setProblem(errorText(result.error));
-    }
+    if (result.error) return setProblem(errorText(result.error));
     navigate("/admin/schedules");
   };
   return (
     <section aria-labelledby="delete-title" className="card sched-delete">
       <h3 id="delete-title">Delete this schedule</h3>
-      {!confirming && (
-        <button type="button" onClick={() => setConfirming(true)}>
-          Delete schedule
-        </button>
-      )}
-      {confirming && (
-        <p className="sched-buttons">
-          <span>Delete {name} and all its layers, shifts and overrides?</span>{" "}
-          <button type="button" className="danger" onClick={remove}>
-            Yes, delete {name}
-          </button>
-          <button type="button" onClick={() => setConfirming(false)}>
-            Keep it
-          </button>
-        </p>
-      )}
+      <ConfirmDelete
+        start="Delete schedule"
+        question={`Delete ${name} and all its layers, shifts and overrides?`}
+        confirm={`Yes, delete ${name}`}
+        onDelete={remove}
+        className="sched-buttons"
+      />
       {problem && (
         <p id="delete-problem" className="sched-error" role="alert">
           {problem}

@@ -15,6 +15,7 @@ import { INTEGRATION_LABELS, integrationUrl } from "./integration";
 import { SourcePolicy } from "./SourcePolicy";
 import { TestEvent } from "./TestEvent";
 import type { SourceChoices } from "./SourcesSection";
+import { ConfirmDelete } from "../admin/ConfirmDelete";
 
 interface Props {
   source: SourceItemFragment;
@@ -150,14 +151,10 @@ function SourceSettings({ source, choices, reload }: Pick<Props, "source" | "cho
 
 function DeleteSource({ source, reload }: Pick<Props, "source" | "reload">) {
   const { session } = useShell();
-  const [asking, setAsking] = useState(false);
   const [result, setResult] = useState("");
   const remove = async () => {
     const answer = await session.client.mutation(DeleteSourceDocument, { id: source.id }).toPromise();
-    if (answer.error) {
-      setAsking(false);
-      return setResult(errorText(answer.error));
-    }
+    if (answer.error) return setResult(errorText(answer.error));
     // The list without it first, so it is not shown there for a moment after the delete.
     await reload();
     navigate("/admin/sources");
@@ -165,21 +162,13 @@ function DeleteSource({ source, reload }: Pick<Props, "source" | "reload">) {
   return (
     <section aria-labelledby="delete-title" className="admin-card">
       <h3 id="delete-title">Delete</h3>
-      {asking ? (
-        <div className="confirm admin-row">
-          <span>Delete {source.name}? Monitors sending to it will be refused.</span>
-          <button type="button" onClick={remove}>
-            Yes, delete {source.name}
-          </button>
-          <button type="button" onClick={() => setAsking(false)}>
-            Keep it
-          </button>
-        </div>
-      ) : (
-        <button type="button" onClick={() => setAsking(true)}>
-          Delete source
-        </button>
-      )}
+      <ConfirmDelete
+        start="Delete source"
+        question={`Delete ${source.name}? Monitors sending to it will be refused.`}
+        confirm={`Yes, delete ${source.name}`}
+        onDelete={remove}
+        className="admin-row"
+      />
       <p id="delete-result" role="status" aria-live="polite" className="problem">
         {result}
       </p>
