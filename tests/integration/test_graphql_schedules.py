@@ -179,6 +179,66 @@ def test_edit_schedule_layers_and_static_shifts(world: World) -> None:
     assert layered["onCall"] == {"name": "Bob"}  # the later layer wins
 
 
+LAYER_END = """mutation($id: ID!, $end: DateTime) { updateLayer(id: $id, endsOn: $end) {
+    layers { id startsOn endsOn userIds } } }"""
+LAYER_USERS = """mutation($id: ID!, $u: [ID!]!) { updateLayer(id: $id, userIds: $u) { layers { id startsOn endsOn userIds } } }"""
+
+
+def test_a_layers_end_is_set_kept_moved_and_removed(world: World) -> None:
+    org = world.ops
+    now = datetime.now(UTC).replace(microsecond=0)
+    sid = gql(world.url, org.alice_token, 'mutation { createSchedule(name: "Ending") { id } }')["data"]["createSchedule"]["id"]
+
+    def layers() -> list[dict[str, object]]:
+        return gql(world.url, org.alice_token, "query($id: ID!) { schedule(id: $id) { layers { id startsOn endsOn userIds } } }",
+                   id=sid)["data"]["schedule"]["layers"]
+
+    def on_call(at: datetime) -> object:
+        return gql(world.url, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
+                   id=sid, at=at.isoformat())["data"]["schedule"]["onCall"]
+
+    # A layer that has not started yet: its end changes in place.
+    later = now + timedelta(days=2)
+    [future] = gql(world.url, org.alice_token, """mutation($id: ID!, $s: DateTime!, $u: [ID!]!) {
+        addLayer(scheduleId: $id, layer: {startsOn: $s, rotation: "P1D", userIds: $u}) { layers { id } } }""",
+        id=sid, s=later.isoformat(), u=[str(org.alice_id)])["data"]["addLayer"]["layers"]
+    end = later + timedelta(days=3)
+    [changed] = gql(world.url, org.alice_token, LAYER_END, id=future["id"], end=end.isoformat())["data"]["updateLayer"]["layers"]
+    assert (changed["id"], _at(changed["endsOn"])) == (future["id"], end)
+    assert on_call(end - timedelta(hours=1)) == {"name": "Alice"} and on_call(end + timedelta(hours=1)) is None
+
+    # Left out, the end stays; an end before the start is refused naming endsOn, and nothing changes.
+    [kept] = gql(world.url, org.alice_token, LAYER_USERS, id=future["id"], u=[str(org.bob_id)])["data"]["updateLayer"]["layers"]
+    assert _at(kept["endsOn"]) == end and kept["userIds"] == [str(org.bob_id)]
+    before = layers()
+    refused = gql(world.url, org.alice_token, LAYER_END, id=future["id"], end=(later - timedelta(hours=1)).isoformat())
+    assert error_code(refused) == "BAD_USER_INPUT" and refused["errors"][0]["extensions"]["field"] == "endsOn", refused
+    assert layers() == before
+
+    # null: no end any more.
+    [endless] = gql(world.url, org.alice_token, LAYER_END, id=future["id"], end=None)["data"]["updateLayer"]["layers"]
+    assert endless["endsOn"] is None and on_call(end + timedelta(days=30)) == {"name": "Bob"}
+
+    # A layer that has started: the version from now on ends there; the past stays as it was.
+    started = gql(world.url, org.alice_token, 'mutation { createSchedule(name: "Running") { id } }')["data"]["createSchedule"]["id"]
+    [running] = gql(world.url, org.alice_token, """mutation($id: ID!, $s: DateTime!, $u: [ID!]!) {
+        addLayer(scheduleId: $id, layer: {startsOn: $s, rotation: "P1D", userIds: $u}) { layers { id } } }""",
+        id=started, s=(now - timedelta(days=5)).isoformat(), u=[str(org.alice_id)])["data"]["addLayer"]["layers"]
+    stop = now + timedelta(days=1)
+    versions = gql(world.url, org.alice_token, LAYER_END, id=running["id"], end=stop.isoformat())["data"]["updateLayer"]["layers"]
+    assert [_at(v["endsOn"]) for v in versions][-1] == stop
+    assert _at(str(versions[0]["startsOn"])) == now - timedelta(days=5)  # the past version kept its start
+    past = gql(world.url, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
+               id=started, at=(now - timedelta(days=2)).isoformat())["data"]["schedule"]["onCall"]
+    ended = gql(world.url, org.alice_token, "query($id: ID!, $at: DateTime!) { schedule(id: $id) { onCall(at: $at) { name } } }",
+                id=started, at=(stop + timedelta(hours=1)).isoformat())["data"]["schedule"]["onCall"]
+    assert past == {"name": "Alice"} and ended is None
+
+
+def _at(value: object) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 async def _people() -> dict[str, str]:
     """Carol, a teammate of Alice and Bob on Ops, and Dave, on another team: tokens by name."""
     from pagerline.engine.people.accounts import create_token, create_user

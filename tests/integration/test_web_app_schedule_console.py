@@ -297,6 +297,34 @@ def test_a_layers_turn_order_by_keyboard_button_and_drag(browser: Browser, site:
     assert [layer["userIds"] for layer in current] == [[str(site.org.bob_id), str(admin_id), str(site.org.alice_id)]]
 
 
+def test_a_running_layers_end_is_set_in_its_form(browser: Browser, site: Site, admin: tuple[int, str]) -> None:
+    _, token = admin
+
+    async def work() -> int:
+        made = await create_schedule("Ends", "UTC", ScheduleKind.RECURRING, site.org.team_id, [
+            LayerInput(datetime(2026, 1, 5, 9, tzinfo=UTC), "P7D", [site.org.alice_id, site.org.bob_id]),
+        ])
+        return made.id
+
+    schedule_id = outside_playwright(lambda: in_db(site.url, work))
+    page = open_in(browser, site, "desktop")
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD, alert_list=False)
+    go(page, f"/admin/schedules/{schedule_id}")
+    form = page.get_by_role("form", name="Edit layer 1")
+    end = (datetime.now(UTC) + timedelta(days=10)).replace(hour=9, minute=0, second=0, microsecond=0)
+    form.get_by_label("End (empty: no end) date").fill(end.strftime("%Y-%m-%d"))
+    form.get_by_label("End (empty: no end) time").fill("09:00")
+    form.get_by_role("button", name="Save layer 1").click()
+    page.locator("#schedule-status", has_text="Layer saved.").wait_for()
+    now = datetime.now(UTC)
+    layers = api_final(site, token, schedule_id, now, now + timedelta(days=1))["layers"]
+    current = [layer for layer in layers if layer["endsOn"] is None or instant(layer["endsOn"]) > now]
+    assert [instant(layer["endsOn"]) for layer in current] == [end]
+    page.get_by_role("form", name="Edit layer 1").get_by_label("End (empty: no end) date").wait_for()
+    assert page.get_by_role("form", name="Edit layer 1").get_by_label("End (empty: no end) date").input_value() == end.strftime("%Y-%m-%d")
+    accessible(page, "layer with an end")
+
+
 def test_layers_reordered_and_deleted_live_edits_and_a_schedule_in_use_kept(browser: Browser, site: Site, admin: tuple[int, str]) -> None:
     from pagerline.models import EscalationRule
 

@@ -186,6 +186,13 @@ async def delete_override(actor: User, override_id: int, *, now: datetime) -> No
         await oncall_changes.override_changed(override, now, effects, removed=True)
 
 
+class KeepEnd:
+    """The layer's end as it was (``update_layer``'s default: ``None`` means "no end")."""
+
+
+KEEP_END = KeepEnd()
+
+
 async def update_layer(
     actor: User,
     layer_id: int,
@@ -195,13 +202,15 @@ async def update_layer(
     user_ids: list[int] | None = None,
     handoff_from: datetime | None = None,
     restrictions: list[Restriction] | None = None,
+    ends_on: datetime | None | KeepEnd = KEEP_END,
 ) -> ScheduleLayer:
     """Edit a layer from now on; shifts already past stay as they were.
 
     A layer that has not started yet is changed in place. Otherwise the old version ends at the
     moment the change takes effect (``handoff_from``, at the earliest now) and a new version with
     the changes starts there, handing off from that instant. ``restrictions=None`` keeps the
-    layer's restrictions, ``[]`` removes them.
+    layer's restrictions, ``[]`` removes them. ``ends_on``: when the layer stops (``None``: it
+    never does; left out: as it was); it must come after the (new) version starts.
     """
     if actor.role in (Role.STAKEHOLDER, Role.RESPONDER):
         raise Forbidden("Only users and admins can edit schedules")
@@ -216,13 +225,19 @@ async def update_layer(
             raise BadInput("A layer needs at least one user", field="userIds")
         await _check_users(set(user_ids))
     effective = max(now, handoff_from) if handoff_from is not None else now
+    in_place = layer.starts_on >= now
+    new_start = (handoff_from or layer.starts_on) if in_place else effective
+    new_end = layer.ends_on if isinstance(ends_on, KeepEnd) else ends_on
+    if not isinstance(ends_on, KeepEnd) and ends_on is not None and ends_on <= new_start:
+        raise BadInput("The layer must end after it starts (or after the change takes effect)", field="endsOn")
     async with unit_of_work() as effects:
-        if layer.starts_on >= now:
+        if in_place:
             layer.rotation = rotation or layer.rotation
             layer.user_ids = list(user_ids) if user_ids is not None else layer.user_ids
-            layer.starts_on = handoff_from or layer.starts_on
+            layer.starts_on = new_start
+            layer.ends_on = new_end
             layer.restrictions = windows
-            await layer.save(update_fields=["rotation", "user_ids", "starts_on", "restrictions"])
+            await layer.save(update_fields=["rotation", "user_ids", "starts_on", "ends_on", "restrictions"])
             result = layer
         else:
             old_end = layer.ends_on
@@ -232,7 +247,7 @@ async def update_layer(
                 schedule_id=layer.schedule_id,  # type: ignore[attr-defined]
                 position=layer.position,
                 starts_on=effective,
-                ends_on=old_end,
+                ends_on=new_end,
                 rotation=rotation or layer.rotation,
                 user_ids=list(user_ids) if user_ids is not None else list(layer.user_ids),
                 restrictions=windows,

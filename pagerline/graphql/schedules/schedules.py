@@ -551,11 +551,11 @@ class ScheduleMutation:
         return Schedule.of(await models.Schedule.get(id=int(schedule_id)))
 
     @strawberry.mutation(description="Edit a layer from now (or handoffFrom) on; past shifts stay as they were. "
-                         "restrictions: null keeps them, [] removes them.")
+                         "restrictions: null keeps them, [] removes them. endsOn: left out keeps the end, null removes it.")
     async def update_layer(
         self, info: Info, id: strawberry.ID, rotation: str | None = None,
         user_ids: list[strawberry.ID] | None = None, handoff_from: datetime | None = None,
-        restrictions: list[RestrictionInput] | None = None,
+        restrictions: list[RestrictionInput] | None = None, ends_on: datetime | None = strawberry.UNSET,
     ) -> Schedule:
         viewer = require_viewer(viewer_of(info))
         layer = await models.ScheduleLayer.get_or_none(id=parse_id(id))
@@ -567,6 +567,7 @@ class ScheduleMutation:
                 viewer.user, layer.id, _now(), rotation=rotation,
                 user_ids=parse_ids(user_ids) if user_ids is not None else None, handoff_from=handoff_from,
                 restrictions=_engine_restrictions(restrictions) if restrictions is not None else None,
+                ends_on=schedule_engine.KEEP_END if ends_on is strawberry.UNSET else ends_on,
             )
         except EngineError as exc:
             raise from_engine(exc) from exc

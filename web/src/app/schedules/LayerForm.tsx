@@ -46,7 +46,7 @@ export function LayerForm({
   const [start, setStart] = useState<When>(() =>
     layer ? (started ? EMPTY_WHEN : whenOf(layer.startsOn, timeZone)) : { ...whenOf(startOfDay(Date.now(), timeZone), timeZone), time: "09:00" },
   );
-  const [end, setEnd] = useState<When>(EMPTY_WHEN);
+  const [end, setEnd] = useState<When>(() => (layer?.endsOn ? whenOf(layer.endsOn, timeZone) : EMPTY_WHEN));
   const [windows, setWindows] = useState<RestrictionInput[]>(() =>
     (layer?.restrictions ?? []).map(({ startDay, startTime, endDay, endTime }) => ({ startDay, startTime, endDay, endTime })),
   );
@@ -62,7 +62,7 @@ export function LayerForm({
     const result = layer
       ? await session.client
           .mutation(ConsoleUpdateLayerDocument, {
-            id: layer.id, rotation: rotation(), userIds: order, handoffFrom: startIso, restrictions: windows,
+            id: layer.id, rotation: rotation(), userIds: order, handoffFrom: startIso, restrictions: windows, endsOn: isoOf(end, timeZone),
           })
           .toPromise()
       : await session.client
@@ -125,7 +125,7 @@ export function LayerForm({
         required={!layer}
         error={startError}
       />
-      {!layer && <WhenInputs id={`${formId}-end`} label="End (empty: no end)" value={end} onChange={setEnd} required={false} error={endError} />}
+      <WhenInputs id={`${formId}-end`} label="End (empty: no end)" value={end} onChange={setEnd} required={false} error={endError} />
       <fieldset className="sched-windows" aria-describedby={describedBy(`${formId}-windows`, windowError)}>
         <legend>Weekly windows</legend>
         {windows.length === 0 && <p className="hint">None: the layer covers the whole week.</p>}
