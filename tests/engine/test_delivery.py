@@ -9,9 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tortoise.exceptions import IntegrityError
 
+from pagerline.engine.alerts.transitions import accept_alert
+from pagerline.engine.core.effects import Effects
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy, deliver
+from pagerline.engine.notify.planning import follow_up_late_page
 from pagerline.engine.sweeper import sweep_once
-from pagerline.models import Alert, Device, Notification, NotificationStatus
+from pagerline.models import Alert, Channel, ContactKind, ContactMethod, Device, Notification, NotificationKind, NotificationStatus
 from pagerline.push.base import DeliveryResult, OutgoingMessage, Outcome
 from pagerline.push.registry import Transports
 from tests.support.seed import Org, raise_alert, seed_org, timeline_texts as timeline, verified_phone
@@ -192,3 +195,42 @@ async def test_a_provider_asking_to_wait_is_waited_for_up_to_the_cap(db: str) ->
     third = await next_attempt_after(second)
     # Retry-After when it is longer than the backoff (10 s, 20 s, 40 s), never past the cap.
     assert [first - T0, second - first, third - second] == [timedelta(seconds=25), timedelta(seconds=300), timedelta(seconds=40)]
+
+
+class AcceptedWhileSending(ScriptedTransport):
+    """Telegram as it is when the person presses Accept the moment the page arrives: the alert is
+    accepted (through the engine's one accept path) while the page's send has not been recorded."""
+
+    def __init__(self, alert_id: int, user_id: int, now: datetime) -> None:
+        super().__init__()
+        self.alert_id, self.user_id, self.now = alert_id, user_id, now
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        self.sent.append(message)
+        if message.kind == "PAGE":
+            await accept_alert(self.alert_id, self.user_id, self.now, via="Telegram")
+            return DeliveryResult(Outcome.DELIVERED, provider_id=f"{message.destination.address}:{len(self.sent)}")
+        return DeliveryResult(Outcome.DELIVERED, provider_id=message.destination.address)
+
+
+@pytest.mark.parametrize("channel", [Channel.TELEGRAM, Channel.PUSHOVER])
+async def test_a_page_accepted_before_its_send_is_recorded_is_still_followed_up(db: str, channel: Channel) -> None:
+    org = await seed_org()
+    alert = await fire(org)
+    await ContactMethod.create(user_id=org.alice_id, kind=ContactKind(channel.value), value="4242", verified=True, verified_at=T0, created_at=T0)
+    page = await Notification.create(
+        dedup_key=f"late-page:{alert.id}", alert_id=alert.id, user_id=org.alice_id, kind=NotificationKind.PAGE, channel=channel,
+        status=NotificationStatus.PENDING, due_at=T0, title="Checkout is failing", body="", created_at=T0,
+    )
+    transport = AcceptedWhileSending(alert.id, org.alice_id, T0)
+    assert await deliver(page.id, T0, ctx(transport)) == "SENT"
+    assert (await Alert.get(id=alert.id)).status.value == "ACCEPTED"
+
+    # The accept found no sent page on the channel to follow up; recording the page plans it.
+    [follow_up] = await Notification.filter(alert_id=alert.id, kind=NotificationKind.UPDATE, channel=channel)
+    assert await deliver(follow_up.id, T0, ctx(transport)) == "SENT"
+    [update] = [m for m in transport.sent if m.kind == "UPDATE"]
+    assert update.destination.address == "4242:1"  # the page as the provider named it: edited or its receipt cancelled
+    # Recorded again (a replayed conclusion), it plans nothing more.
+    await follow_up_late_page(alert.id, org.alice_id, channel, T0, Effects())
+    assert await Notification.filter(alert_id=alert.id, kind=NotificationKind.UPDATE, channel=channel).count() == 1

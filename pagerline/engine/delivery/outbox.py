@@ -27,6 +27,7 @@ from pagerline.engine.delivery import action_tokens as actions
 from pagerline.engine.people import contacts
 from pagerline.engine.core import metrics, sql
 from pagerline.engine.notify import storm
+from pagerline.engine.notify.planning import follow_up_late_page
 from pagerline.engine.core.effects import Effects, unit_of_work
 from pagerline.engine.schedules.oncall_changes import push_extras
 from pagerline.engine.core.timeline import LogKind, add_entry
@@ -404,7 +405,10 @@ async def _conclude(
         metrics.NOTIFICATIONS_DELIVERED.labels(channel, outcome.value).inc()
     if Outcome.DELIVERED in outcomes:
         provider_ids = ",".join(r.provider_id for _, r in results if r.provider_id)[:300]
-        return await _record(notification, alert, user, NotificationStatus.SENT, "", now, effects, transport_name, target, provider_ids=provider_ids)
+        recorded = await _record(notification, alert, user, NotificationStatus.SENT, "", now, effects, transport_name, target, provider_ids=provider_ids)
+        if alert is not None and notification.kind is NotificationKind.PAGE and notification.channel in FOLLOW_UP_CHANNELS:
+            await follow_up_late_page(alert.id, user.id, notification.channel, now, effects)
+        return recorded
     if Outcome.RETRY in outcomes and notification.attempts < ctx.policy.max_attempts:
         asked = max((r.retry_after_seconds or 0.0 for _, r in results), default=0.0)
         retry_at = now + ctx.policy.backoff(notification.attempts, asked)

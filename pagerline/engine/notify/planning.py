@@ -18,6 +18,7 @@ from pagerline.engine.core.timeline import LogKind, entry
 from pagerline.models import (
     Alert,
     AlertLogEntry,
+    AlertStatus,
     Channel,
     ContactKind,
     Notification,
@@ -25,6 +26,7 @@ from pagerline.models import (
     NotificationRule,
     NotificationStatus,
     Priority,
+    User,
 )
 
 
@@ -227,6 +229,42 @@ _FOLLOW_UPS = {
     "RESOLVED": (Channel.PUSHOVER, Channel.TELEGRAM),
     "ESCALATED": (Channel.TELEGRAM, Channel.TELEGRAM),
 }
+
+
+_LATE_FOLLOW_UP_SQL = """
+INSERT INTO notifications (dedup_key, alert_id, user_id, kind, channel, status, due_at, attempts, title, body,
+                           target, transport, provider_ids, created_at, content_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, '', '', '', ?, '')
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id
+"""
+
+
+async def follow_up_late_page(alert_id: int, user_id: int, channel: Channel, now: datetime, effects: Effects) -> None:
+    """A Pushover or Telegram page recorded as sent after its alert was accepted or resolved.
+
+    The accept (or resolve) plans follow-ups only for pages already recorded as sent: a page
+    still in flight then (pressed within moments of arriving, or recorded late on a busy worker)
+    would keep repeating or keep its buttons. Called in the transaction that records the page,
+    with the alert locked (PostgreSQL; SQLite serialises writers), so either the accept saw this
+    page as sent or this reads the alert as taken: one of them plans the follow-up, and the
+    dedup key (the accept's own) keeps it to one."""
+    alert = await Alert.get_or_none(id=alert_id)
+    if alert is None or alert.status is AlertStatus.PENDING:
+        return
+    what = alert.status.value  # ACCEPTED or RESOLVED, as plan_updates names them
+    actor_id = alert.accepted_by_id if alert.status is AlertStatus.ACCEPTED else alert.resolved_by_id  # type: ignore[attr-defined]
+    actor = await User.get_or_none(id=actor_id) if actor_id else None
+    who = actor.name if actor is not None else "pagerline"
+    suffix = f":{what}:{alert.escalation_rule_index}:{alert.escalation_round}"
+    rows = await sql.fetch(
+        _LATE_FOLLOW_UP_SQL,
+        f"follow-up:{alert.id}:{user_id}:{channel.value}{suffix}", alert.id, user_id, NotificationKind.UPDATE.value, channel.value,
+        NotificationStatus.PENDING.value, sql.db_time(Notification, "due_at", now),
+        render.update_title(alert, what.capitalize()), render.update_body(alert, what, who), sql.db_time(Notification, "created_at", now),
+    )
+    for row in rows:
+        effects.wake_notification(int(row["id"]), now, channel)
 
 
 async def plan_updates(alert: Alert, what: str, who: str, now: datetime, effects: Effects) -> None:
