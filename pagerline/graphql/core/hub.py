@@ -27,6 +27,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import time
 import weakref
 from datetime import UTC, datetime
 from collections import deque
@@ -36,6 +37,7 @@ from typing import Any
 
 from pagerline.bus import Bus, Fanout, Subscription, is_resync
 from pagerline.engine.people.accounts import Viewer, refreshed
+from pagerline.graphql.core.creation_order import CreationOrder
 from pagerline.graphql.core.fanout import Delivery, audience
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,9 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._busy: set[tuple[Any, ...]] = set()  # groups with an event handed and not finished
         self._backlog: dict[tuple[Any, ...], deque[tuple[dict[str, Any], object, list[Member]]]] = {}
+        self._creation_order = CreationOrder()  # a new thing's CREATED before its other events
+        self._routing = asyncio.Lock()  # the reader and the release of held events take turns
+        self._release: asyncio.TimerHandle | None = None  # the timer that releases held events
 
     def join(self, topic: str, viewer: Viewer, load: Callable[[dict[str, Any]], Awaitable[Any]],
              view: Callable[[Viewer, Any], Any], operation_key: tuple[Any, ...]) -> Member:
@@ -157,19 +162,40 @@ class Hub:
 
     async def _read(self) -> None:
         subscription = self._bus.subscribe()
+        self._creation_order.listening()
         try:
             async for event in subscription:
-                try:
-                    await self._route(event)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    # What the event names could not be loaded (the database is away): its
-                    # subscriptions end as on any outage, and their clients refetch.
-                    for member in self._members.get(str(event.get("topic")), ()):
-                        member.subscription.offer(LoadFailed(exc))  # type: ignore[arg-type]
+                await self._route_safely(event)
         finally:
             subscription.close()
+
+    async def _route_safely(self, event: dict[str, Any]) -> None:
+        try:
+            async with self._routing:
+                await self._route(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # What the event names could not be loaded (the database is away): its
+            # subscriptions end as on any outage, and their clients refetch.
+            for member in self._members.get(str(event.get("topic")), ()):
+                member.subscription.offer(LoadFailed(exc))  # type: ignore[arg-type]
+
+    def _release_later(self) -> None:
+        """Release held events when the first of them is overdue (once, however many wait)."""
+        deadline = self._creation_order.next_deadline()
+        if deadline is None or self._release is not None:
+            return
+        loop = asyncio.get_running_loop()
+        # A timer may fire a hair before its time by the loop's clock; _release_overdue looks again.
+        self._release = loop.call_at(loop.time() + max(0.0, deadline - time.monotonic()), lambda: asyncio.ensure_future(self._release_overdue()))
+
+    async def _release_overdue(self) -> None:
+        """Held events whose CREATED did not come in time go out as they are."""
+        self._release = None
+        for event in self._creation_order.overdue():
+            await self._route_safely(dict(event))  # a copy: loaded afresh, as of now
+        self._release_later()
 
     async def _route(self, event: dict[str, Any]) -> None:
         if is_resync(event):
@@ -185,11 +211,28 @@ class Hub:
                         member.subscription.offer(event)
             return
         members = list(self._members.get(str(topic), ()))
+        if event.get("kind") == "CREATED":
+            waiting = self._creation_order.created(event)
+            if members:
+                loaded = await asyncio.shield(load_once(event, members[0].load))
+                if loaded is not None:
+                    self._group_and_hand(event, loaded, members)
+            for held in waiting:
+                # Held while the CREATED was on its way, routed right after it. A copy is loaded
+                # afresh, so none shows an older state than the CREATED did.
+                await self._route(dict(held))
+            return
         if not members:
             return
         loaded = await asyncio.shield(load_once(event, members[0].load))
         if loaded is None:
             return
+        if self._creation_order.hold(event, loaded):
+            self._release_later()
+            return
+        self._group_and_hand(event, loaded, members)
+
+    def _group_and_hand(self, event: dict[str, Any], loaded: Any, members: list[Member]) -> None:
         groups: dict[tuple[Any, ...], tuple[object, list[Member]]] = {}
         for member in members:
             if member.signed_out:
