@@ -117,6 +117,20 @@ class Settings(BaseSettings):
         "unset: people are shown `/start <code>` to send the bot themselves",
         default=None,
     )
+    slack_bot_token: str | None = _doc(
+        "the Slack app's bot token (`xoxb-…`): alerts are posted to the chat channels set up for them", "unset: Slack off", default=None
+    )
+    slack_signing_secret: str | None = _doc(
+        "the Slack app's signing secret: every request from Slack to `/api/slack/…` is checked against it",
+        "unset: Slack's requests are refused",
+        default=None,
+    )
+    slack_app_token: str | None = _doc(
+        "an app-level token (`xapp-…`) for Socket Mode: buttons and commands reach pagerline without a public URL",
+        "unset: Slack calls the HTTP routes",
+        default=None,
+    )
+    slack_api_url: str = _doc("Slack Web API base (proxies, tests)", default="https://slack.com/api/")
     telegram_base_url: str = _doc("Telegram Bot API base (a local Bot API server, tests)", default="https://api.telegram.org")
     telegram_updates: Literal["auto", "webhook", "polling"] = _doc(
         "how the bot hears button presses and `/start`: `webhook` (Telegram calls `<public URL>/api/telegram/webhook`), "

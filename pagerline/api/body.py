@@ -64,7 +64,11 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
 async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body as a dict (a repeated field keeps its last
     value), every name and value checked by the text rule."""
-    raw = await read_bytes(request, max_bytes)
+    return parse_form(await read_bytes(request, max_bytes))
+
+
+def parse_form(raw: bytes) -> dict[str, str]:
+    """A form body already read (one whose signature covers its bytes), by the rules of :func:`read_form`."""
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError as exc:

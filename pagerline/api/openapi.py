@@ -306,6 +306,27 @@ PATHS: dict[str, Schema] = {
             },
         }
     },
+    **{
+        f"/api/slack/{name}": {
+            "post": {
+                "tags": ["slack"],
+                "summary": summary,
+                "parameters": [
+                    parameter("X-Slack-Request-Timestamp", "header", "When Slack sent it (Unix seconds): refused when over 5 minutes away", required=True),
+                    parameter("X-Slack-Signature", "header", "v0= HMAC-SHA256 of v0:<timestamp>:<body>, keyed with the app's signing secret", required=True),
+                ],
+                "requestBody": body,
+                "responses": {"200": {"description": answer}, **errors("400", "401", "403", "413", "503")},
+            }
+        }
+        for name, summary, body, answer in (
+            ("interactions", "A button pressed under an alert's message (block_actions)",
+             form_body({"type": "object", "properties": {"payload": {"type": "string", "description": "The interaction, JSON"}}}), "Handled (or ignored)"),
+            ("commands", "/pagerline typed in a channel", form_body({"type": "object", "properties": {"text": {"type": "string"}, "user_id": {"type": "string"}}}),
+             "The answer, shown to whoever typed it"),
+            ("events", "An Events API request (the URL check)", json_body({"type": "object"}, "A Slack event envelope"), "Handled (the URL check answered)"),
+        )
+    },
     "/api/telegram/webhook": {
         "post": {
             "tags": ["telegram"],

@@ -19,10 +19,12 @@ other import, lazy ones inside functions included, and on any import cycle):
    action tokens, SMS and voice replies, provider status, the reachability doctor.
 7. ``sources``: where events come in: the intake, source policies, event filters, webhook
    templates, support hours, heartbeats, deployments, and their timed jobs.
+8. ``chat``: alerts posted to chat channels and kept in step, and what a button pressed or a
+   command typed in a channel does.
 
 Above them all, :mod:`pagerline.engine.sweeper` runs every domain's timed work. The engine imports
-no adapter (``api``, ``graphql``, ``workers``, ``widgets``, ``cli``)."""
+no adapter (``api``, ``graphql``, ``workers``, ``widgets``, ``cli``, ``chat``)."""
 
 
 # The domain packages, lowest first: each may import only those before it.
-DOMAINS: tuple[str, ...] = ("core", "notify", "people", "schedules", "alerts", "delivery", "sources")
+DOMAINS: tuple[str, ...] = ("core", "notify", "people", "schedules", "alerts", "delivery", "sources", "chat")

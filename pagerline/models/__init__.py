@@ -3,6 +3,7 @@
 from pagerline.models.accounts import ApiToken, Invitation, Team, User
 from pagerline.models.alert_actions import AlertAction, AlertActionDelivery
 from pagerline.models.alerts import Alert, AlertLogEntry
+from pagerline.models.chat import ChatChannel, ChatPost
 from pagerline.models.contacts import ContactMethod
 from pagerline.models.coverage import CoverageRequest, CoverageStatus
 from pagerline.models.devices import Device, ServerKey
@@ -14,6 +15,7 @@ from pagerline.models.enums import (
     AlertCreation,
     AlertStatus,
     Channel,
+    ChatPlatform,
     ContactKind,
     DropReason,
     HeartbeatState,
@@ -50,6 +52,7 @@ MODEL_MODULES = [
     "pagerline.models.monitoring",
     "pagerline.models.alert_actions",
     "pagerline.models.contacts",
+    "pagerline.models.chat",
 ]
 
 __all__ = [
@@ -68,6 +71,9 @@ __all__ = [
     "AlertStatus",
     "ApiToken",
     "Channel",
+    "ChatChannel",
+    "ChatPlatform",
+    "ChatPost",
     "ContactKind",
     "ContactMethod",
     "CoverageRequest",

@@ -128,6 +128,10 @@ class AlertActionKind(str, Enum):
     SLACK = "SLACK"  # a Slack incoming-webhook URL
 
 
+class ChatPlatform(str, Enum):
+    SLACK = "SLACK"  # the Slack app: messages with buttons, edited in place
+
+
 class AlertActionMode(str, Enum):
     AUTOMATIC = "AUTOMATIC"  # runs on its triggers
     MANUAL = "MANUAL"  # runs when a user asks (runAlertAction)

@@ -33,6 +33,7 @@ from pagerline.engine.delivery.lanes import ChannelLanes
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.engine.retention import Retention, RetentionPolicy
 from pagerline.engine.sweeper import sweep_once
+from pagerline.workers.chat_sync import ChatSync
 from pagerline.models.enums import Channel
 from pagerline.push.registry import Transports, build_transports
 from pagerline.settings import Settings
@@ -107,6 +108,7 @@ class WorkerRuntime:
         # /start codes); one started for other queues (`--queues sms,voice`) leaves them alone.
         hears_telegram = consume and channel_queue(Channel.TELEGRAM) in self.queues
         self.telegram = telegram_updates(settings, self.transports.by_key.get("TELEGRAM")) if hears_telegram else None
+        self.chat = ChatSync(settings)  # Slack messages: beside the sweeper, in a task of their own
 
     async def start(self) -> None:
         set_event_loop_thread(LoopBridge(asyncio.get_running_loop()))  # type: ignore[arg-type]
@@ -123,6 +125,8 @@ class WorkerRuntime:
             self._sweeper = asyncio.create_task(self._sweep_forever(), name="pagerline-sweeper")
         if self.telegram is not None:
             await self.telegram.start()
+        if self.sweep:
+            await self.chat.start()
 
     async def sweep_now(self) -> None:
         report = await sweep_once(
@@ -144,6 +148,7 @@ class WorkerRuntime:
     async def stop(self) -> None:
         if self.telegram is not None:
             await self.telegram.stop()
+        await self.chat.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -46,6 +46,10 @@ ROUTES: dict[str, str] = {
     "POST /api/twilio/status": "Twilio call and message status callbacks (signature checked)",
     "POST /api/pushover/callback": "Pushover's acknowledgement of an emergency page (verified by the page's action token in "
     "`?token=`): accepts the alert once, 403 when the token does not verify, 409 when it was used",
+    "POST /api/slack/interactions": "Slack app: a button pressed under an alert's message (Accept, Resolve, Escalate) acts as "
+    "the person whose Slack email is their pagerline email (signature and 5-minute window checked)",
+    "POST /api/slack/commands": "Slack app: the `/pagerline` slash command (who is on call), answered to whoever typed it (signature checked)",
+    "POST /api/slack/events": "Slack app: Events API requests (the URL check; signature checked)",
     "POST /api/telegram/webhook": "Telegram bot updates: `/start <code>` links a chat, button presses accept or resolve "
     "(`X-Telegram-Bot-Api-Secret-Token` checked)",
     "GET, HEAD /api/widget": "the on-call widget feed (Bearer user or widget token; ETag)",

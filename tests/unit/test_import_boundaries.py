@@ -16,7 +16,7 @@ import pagerline
 from pagerline import engine, graphql
 
 SOURCE = Path(pagerline.__file__).parent
-ADAPTERS = ("pagerline.api", "pagerline.graphql", "pagerline.workers", "pagerline.widgets", "pagerline.cli", "pagerline.app")
+ADAPTERS = ("pagerline.api", "pagerline.graphql", "pagerline.workers", "pagerline.widgets", "pagerline.cli", "pagerline.app", "pagerline.chat")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,113 @@
+"""``POST /api/slack/interactions``, ``/api/slack/commands`` and ``/api/slack/events``: what the
+Slack app sends when someone presses a button under an alert or types ``/pagerline``.
+
+Every request is checked before its body means anything: Slack signs each one with the app's
+signing secret (``X-Slack-Signature``, ``v0=`` HMAC-SHA256 of ``v0:<timestamp>:<body>``), and a
+timestamp more than five minutes away is refused, so a captured request cannot be replayed.
+``slack_sdk``'s verifier does both, comparing in constant time. A bad or missing signature is a
+401 and changes nothing. What a press or a command does is decided by the engine
+(:mod:`pagerline.engine.chat`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.signature import SignatureVerifier
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pagerline.api.body import parse_form, read_bytes
+from pagerline.api.errors import answering_errors, error_response
+from pagerline.chat.slack import SlackClient
+from pagerline.engine.chat.commands import answer
+from pagerline.engine.chat.presses import press
+from pagerline.engine.chat.slack_message import ACTION_PREFIX
+
+MAX_BODY_BYTES = 64 * 1024
+VIA = "Slack"
+
+
+async def _verified(request: Request) -> bytes | Response:
+    """The raw body of a request Slack signed, or the answer refusing it."""
+    settings = request.app.state.settings
+    if not settings.slack_signing_secret or not settings.slack_bot_token:
+        return error_response(403, "INVALID_SIGNATURE", "Slack is not configured on this server")
+    body = await read_bytes(request, MAX_BODY_BYTES)
+    verifier = SignatureVerifier(settings.slack_signing_secret)
+    if not verifier.is_valid(body, request.headers.get("x-slack-request-timestamp", ""), request.headers.get("x-slack-signature", "")):
+        return error_response(401, "INVALID_SIGNATURE", "The request is not signed by this Slack app, or its timestamp is more than 5 minutes away")
+    return body
+
+
+def _client(request: Request) -> SlackClient:
+    state = request.app.state
+    client: SlackClient | None = getattr(state, "slack_client", None)
+    if client is None:
+        client = state.slack_client = SlackClient(state.settings.slack_bot_token, state.settings.slack_api_url)
+    return client
+
+
+async def interactions(request: Request) -> Response:
+    body = await _verified(request)
+    if isinstance(body, Response):
+        return body
+    try:
+        payload = json.loads(parse_form(body).get("payload", ""))
+    except ValueError:
+        return error_response(400, "INVALID_BODY", "An interaction's body is a form with a JSON `payload`")
+    if isinstance(payload, dict) and payload.get("type") == "block_actions":
+        await _block_actions(request, payload)
+    # 200 for anything else too: Slack shows the person an error for any other answer.
+    return Response(status_code=200)
+
+
+async def _block_actions(request: Request, payload: dict[str, Any]) -> None:
+    user_id = _text(payload.get("user"), "id")
+    channel_id = _text(payload.get("channel"), "id") or _text(payload.get("container"), "channel_id")
+    client = _client(request)
+    for action in payload.get("actions") or []:
+        action_id = _text(action, "action_id")
+        if not action_id.startswith(ACTION_PREFIX) or action_id == ACTION_PREFIX + "open":
+            continue  # "Open" is a link button: Slack opens the page itself
+        refusal = await press(action_id.removeprefix(ACTION_PREFIX), _text(action, "value"), user_id, client, datetime.now(UTC), VIA)
+        if refusal is not None and channel_id and user_id:
+            await client.ephemeral(channel_id, user_id, refusal)
+
+
+async def commands(request: Request) -> Response:
+    body = await _verified(request)
+    if isinstance(body, Response):
+        return body
+    form = parse_form(body)
+    text = await answer(form.get("text", ""), form.get("user_id", ""), _client(request), datetime.now(UTC), VIA)
+    # The answer to a slash command is shown to whoever typed it.
+    return JSONResponse({"response_type": "ephemeral", "text": text})
+
+
+async def events(request: Request) -> Response:
+    body = await _verified(request)
+    if isinstance(body, Response):
+        return body
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return error_response(400, "INVALID_BODY", "An event's body is JSON")
+    if isinstance(event, dict) and event.get("type") == "url_verification":
+        return JSONResponse({"challenge": str(event.get("challenge", ""))})
+    return Response(status_code=200)  # no event subscriptions are needed yet
+
+
+def _text(holder: Any, key: str) -> str:
+    value = holder.get(key) if isinstance(holder, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+routes = [
+    Route("/api/slack/interactions", answering_errors(interactions), methods=["POST"]),
+    Route("/api/slack/commands", answering_errors(commands), methods=["POST"]),
+    Route("/api/slack/events", answering_errors(events), methods=["POST"]),
+]

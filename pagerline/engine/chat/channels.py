@@ -1,0 +1,44 @@
+"""Which chat channel a team's or a source's alerts go to: set up by those who manage the team."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pagerline.engine.core.errors import BadInput, NotFound
+from pagerline.engine.people.accounts import Viewer
+from pagerline.engine.people.roles import require_manager
+from pagerline.models import AlertSource, ChatChannel, ChatPlatform
+
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,20}$")  # public (C…) and private (G…) channels
+
+
+async def create_chat_channel(
+    viewer: Viewer, platform: ChatPlatform, target: str, name: str, now: datetime, *, team_id: int | None = None, source_id: int | None = None
+) -> ChatChannel:
+    """Post the alerts of one source, or of every source of one team, to ``target``."""
+    target, name = target.strip(), name.strip()
+    if (team_id is None) == (source_id is None):
+        raise BadInput("Choose a team or a source whose alerts go to this channel, not both", field="teamId")
+    if platform is ChatPlatform.SLACK and not SLACK_CHANNEL_ID.match(target):
+        raise BadInput("A Slack channel is given by its id (C… or G…: the channel's details show it at the bottom)", field="target")
+    if not name or len(name) > 200:
+        raise BadInput("A channel needs a name of at most 200 characters", field="name")
+    if source_id is not None:
+        source = await AlertSource.get_or_none(id=source_id)
+        if source is None:
+            raise NotFound(f"Alert source {source_id} not found")
+        team_id_checked = source.team_id  # type: ignore[attr-defined]
+    else:
+        team_id_checked = team_id
+    require_manager(viewer, team_id_checked, "chat channels")
+    return await ChatChannel.create(platform=platform, target=target, name=name, team_id=team_id, source_id=source_id, created_at=now)
+
+
+async def delete_chat_channel(viewer: Viewer, channel_id: int) -> None:
+    channel = await ChatChannel.get_or_none(id=channel_id).select_related("source")
+    if channel is None:
+        raise NotFound(f"Chat channel {channel_id} not found")
+    team_id = channel.team_id if channel.source is None else channel.source.team_id  # type: ignore[attr-defined]
+    require_manager(viewer, team_id, "chat channels")
+    await channel.delete()

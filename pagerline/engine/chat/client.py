@@ -1,0 +1,50 @@
+"""What the chat engine needs of a platform's client, and the failures it tells apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """A message as a platform shows it: ``text`` for notifications and screen readers, and the
+    platform's own rich layout (Slack: Block Kit ``blocks``)."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ChatRateLimited(Exception):
+    """The platform asked us to wait ``retry_after`` seconds (Slack's 429 ``Retry-After``)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited; retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+class ChatFailed(Exception):
+    """The platform refused or failed a call; ``retryable`` when trying again may help (5xx,
+    network), not when the request itself is wrong (an unknown channel, a missing scope)."""
+
+    def __init__(self, reason: str, retryable: bool) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+
+
+class ChatClient(Protocol):
+    async def post(self, target: str, message: ChatMessage) -> str:
+        """Post ``message`` to channel ``target``; the new message's reference (Slack: ts)."""
+        ...
+
+    async def update(self, target: str, ref: str, message: ChatMessage) -> None:
+        """Edit the message ``ref`` in place."""
+        ...
+
+    async def reply(self, target: str, ref: str, text: str) -> None:
+        """Add ``text`` to the thread of message ``ref``."""
+        ...
+
+    async def email_of(self, user_id: str) -> str | None:
+        """The email address of the platform's user ``user_id`` (None: unknown, or none shown)."""
+        ...

@@ -1,0 +1,136 @@
+"""Each alert's message in its chat channels, kept in step with the alert.
+
+A :class:`~pagerline.models.ChatPost` row per (channel, alert) is the outbox. :func:`plan_posts`
+gives every alert of a channel's sources that has none a row: open alerts, and any created in
+the last :data:`RECENT_CLOSED` (one opened and resolved between two sweeps is still posted).
+:func:`sync_due` brings due rows up to date: posts the message once, edits it in place when the
+alert changed (whoever changed it: the web app, a phone, a button in the channel, the
+escalation), and adds the alert's new timeline entries to the message's thread. Each row is
+claimed with a lease before anything is sent, so two workers never post one alert twice; the
+message's reference is stored as soon as it exists. A rate limit postpones the row by the
+platform's ``Retry-After``; other failures back off. Rows showing a resolved alert with its
+whole timeline are settled and never read again, so the sweep stays flat as history grows.
+
+Chat runs beside the pages, never in front of them: a worker syncs chat in a task of its own
+(:mod:`pagerline.workers.runtime`), so a slow or failing chat platform delays no page.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Max
+
+from pagerline.engine.chat.client import ChatClient, ChatFailed, ChatRateLimited
+from pagerline.engine.chat.slack_message import alert_message
+from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, ChatChannel, ChatPlatform, ChatPost
+
+log = logging.getLogger(__name__)
+
+RECENT_CLOSED = timedelta(minutes=10)
+LEASE = timedelta(seconds=60)
+BATCH = 50  # rows synced per round; the rest wait for the next
+THREAD_ENTRIES_PER_ROUND = 20  # a long timeline is threaded over several rounds
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+async def plan_posts(now: datetime) -> int:
+    """Rows for the alerts of every channel that have none yet; how many were made."""
+    made = 0
+    for channel in await ChatChannel.all():
+        if channel.source_id is not None:  # type: ignore[attr-defined]
+            source_ids = [channel.source_id]  # type: ignore[attr-defined]
+        else:
+            source_ids = list(await AlertSource.filter(team_id=channel.team_id).values_list("id", flat=True))  # type: ignore[attr-defined]
+        if not source_ids:
+            continue
+        posted = Subquery(ChatPost.filter(channel_id=channel.id).values("alert_id"))
+        wanted = await (
+            Alert.filter(source_id__in=source_ids, created_at__gte=channel.created_at)
+            .filter(Q(status__not=AlertStatus.RESOLVED) | Q(created_at__gte=now - RECENT_CLOSED))
+            .exclude(id__in=posted)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        for alert_id in wanted:
+            try:
+                await ChatPost.create(channel_id=channel.id, alert_id=alert_id, next_attempt_at=now)
+                made += 1
+            except IntegrityError:
+                pass  # another worker planned it a moment ago
+    return made
+
+
+async def due_posts(now: datetime, platform: ChatPlatform) -> list[ChatPost]:
+    """Unsettled rows of ``platform`` whose message is behind its alert, oldest first."""
+    rows = await (
+        ChatPost.filter(settled=False, next_attempt_at__lte=now, channel__platform=platform)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .select_related("channel", "alert")
+        .order_by("next_attempt_at", "id")
+        .limit(BATCH * 4)
+    )
+    if not rows:
+        return []
+    newest = dict(
+        await AlertLogEntry.filter(alert_id__in=[r.alert_id for r in rows])  # type: ignore[attr-defined]
+        .group_by("alert_id")
+        .annotate(newest=Max("id"))
+        .values_list("alert_id", "newest")
+    )
+    behind = [r for r in rows if r.message_ref is None or r.shown_updated_at != r.alert.updated_at or newest.get(r.alert_id, 0) > r.shown_entry_id]  # type: ignore[attr-defined]
+    return behind[:BATCH]
+
+
+async def claim(post: ChatPost, now: datetime) -> bool:
+    """Take ``post`` for LEASE; False if another worker holds it."""
+    taken = await ChatPost.filter(id=post.id).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=now + LEASE)
+    return taken == 1
+
+
+async def sync_post(post: ChatPost, client: ChatClient, now: datetime, base_url: str) -> float | None:
+    """Bring one claimed row's message up to date, then release it. When the platform rate
+    limits, the seconds it asked to wait (the round stops: every other call would be refused)."""
+    channel: ChatChannel = post.channel  # type: ignore[assignment]
+    try:
+        alert = await Alert.get(id=post.alert_id).select_related("source", "accepted_by", "resolved_by")  # type: ignore[attr-defined]
+        message = alert_message(alert, base_url)
+        if post.message_ref is None:
+            post.message_ref = await client.post(channel.target, message)
+            # Stored at once: if anything after this fails, the next round edits, not posts again.
+            await ChatPost.filter(id=post.id).update(message_ref=post.message_ref, shown_updated_at=alert.updated_at)
+        elif post.shown_updated_at != alert.updated_at:
+            await client.update(channel.target, post.message_ref, message)
+            await ChatPost.filter(id=post.id).update(shown_updated_at=alert.updated_at)
+        entries = await AlertLogEntry.filter(alert_id=alert.id, id__gt=post.shown_entry_id).order_by("id").limit(THREAD_ENTRIES_PER_ROUND)
+        for entry in entries:
+            await client.reply(channel.target, post.message_ref, entry.text)
+            post.shown_entry_id = entry.id
+            await ChatPost.filter(id=post.id).update(shown_entry_id=entry.id)
+        more = len(entries) == THREAD_ENTRIES_PER_ROUND
+        settled = alert.status is AlertStatus.RESOLVED and not more
+        await ChatPost.filter(id=post.id).update(settled=settled, claimed_until=None, attempts=0, last_error=None, next_attempt_at=now)
+    except ChatRateLimited as limited:
+        await ChatPost.filter(id=post.id).update(claimed_until=None, next_attempt_at=now + timedelta(seconds=limited.retry_after), last_error=str(limited))
+        return limited.retry_after
+    except ChatFailed as failed:
+        attempts = post.attempts + 1
+        wait = min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(attempts, 10)))
+        log.warning("chat: updating alert %s in %s failed: %s", post.alert_id, channel.name, failed)  # type: ignore[attr-defined]
+        await ChatPost.filter(id=post.id).update(claimed_until=None, attempts=attempts, next_attempt_at=now + wait, last_error=str(failed)[:2000])
+    return None
+
+
+async def sync_due(now: datetime, client: ChatClient, platform: ChatPlatform, base_url: str) -> int:
+    """One round for ``platform``: plan new rows, then sync the due ones; how many were synced."""
+    await plan_posts(now)
+    synced = 0
+    for post in await due_posts(now, platform):
+        if await claim(post, now):
+            synced += 1
+            if await sync_post(post, client, now, base_url) is not None:
+                break  # rate limited: the rest waits for the next round
+    return synced

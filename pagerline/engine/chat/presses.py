@@ -1,0 +1,61 @@
+"""A button pressed under an alert's chat message: the engine's accept, resolve or escalate, as
+the person who pressed it, with that person's rights.
+
+The platform vouches only for who pressed (it signs the request); the person is found by email
+(their chat account's address must be their pagerline address), and must be active, allowed to
+act (not a stakeholder) and allowed to see the alert, which is looked up afresh: the button's
+value is only a hint. Whoever may not act gets a sentence only they see, and nothing changes.
+Accepting an accepted alert changes nothing, so two presses, or two people pressing at once,
+accept it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pagerline.engine.alerts import transitions as alert_engine
+from pagerline.engine.chat.client import ChatClient
+from pagerline.engine.core.errors import EngineError
+from pagerline.engine.people.accounts import Viewer, user_by_email
+from pagerline.models import Role, Team, TokenKind, User
+
+ACTIONS = ("accept", "resolve", "escalate")
+
+
+async def person_for(client: ChatClient, chat_user_id: str) -> User | None:
+    """The active pagerline user whose email the chat account shows."""
+    email = await client.email_of(chat_user_id)
+    if not email:
+        return None
+    user = await user_by_email(email)
+    return user if user is not None and user.active else None
+
+
+async def viewer_for(user: User) -> Viewer:
+    """What ``user`` may see, as a signed-in session of theirs would."""
+    team_ids = frozenset(await Team.filter(members__id=user.id).values_list("id", flat=True))
+    return Viewer(user=user, token_kind=TokenKind.SESSION, token_id=0, team_ids=team_ids)
+
+
+async def press(action: str, alert_ref: str, chat_user_id: str, client: ChatClient, now: datetime, via: str) -> str | None:
+    """Act on the alert; None when it was done (the message itself shows it), else the sentence
+    to show the presser alone."""
+    if action not in ACTIONS or not alert_ref.isdigit():
+        return "This button is not one of pagerline's."
+    user = await person_for(client, chat_user_id)
+    if user is None:
+        return f"Your {via} account's email is not the email of an active pagerline user, so pagerline cannot act for you."
+    if user.role is Role.STAKEHOLDER:
+        return "Stakeholders cannot act on alerts."
+    alert_id = int(alert_ref)
+    viewer = await viewer_for(user)
+    try:
+        if action == "accept":
+            await alert_engine.accept_alert(alert_id, user.id, now, via=via, viewer=viewer)
+        elif action == "resolve":
+            await alert_engine.resolve_alert(alert_id, user.id, now, via=via, viewer=viewer)
+        else:
+            await alert_engine.escalate_alert(alert_id, user.id, now, viewer=viewer)
+    except EngineError as exc:
+        return f"Alert #{alert_id}: {exc.message}."
+    return None

@@ -1,0 +1,70 @@
+"""An alert as a Slack message (Block Kit): what it is, where it stands, and its buttons.
+
+The buttons carry the alert's id as their value and the action as their ``action_id``; a press
+is trusted only for who pressed (Slack signs the request), never for what the value claims:
+the alert is looked up and the presser's rights checked (:mod:`.presses`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pagerline.engine.chat.client import ChatMessage
+from pagerline.models import Alert, AlertStatus
+
+ACTION_PREFIX = "pagerline_"
+ACTIONS = ("accept", "resolve", "escalate")
+_STATUS = {AlertStatus.PENDING: "Pending", AlertStatus.ACCEPTED: "Accepted", AlertStatus.RESOLVED: "Resolved"}
+MAX_SUMMARY = 150  # a header block takes at most 150 characters
+
+
+def alert_message(alert: Alert, base_url: str) -> ChatMessage:
+    """``alert`` with its source, accepted_by and resolved_by loaded."""
+    status = _STATUS[alert.status]
+    who = ""
+    if alert.status is AlertStatus.ACCEPTED and alert.accepted_by is not None:  # type: ignore[attr-defined]
+        who = f" by {alert.accepted_by.name}"  # type: ignore[attr-defined]
+    elif alert.status is AlertStatus.RESOLVED and alert.resolved_by is not None:  # type: ignore[attr-defined]
+        who = f" by {alert.resolved_by.name}"  # type: ignore[attr-defined]
+    link = f"{base_url.rstrip('/')}/alerts/{alert.id}"
+    headline = f"#{alert.id} {alert.summary}"
+    text = f"[{status}] {headline} ({alert.priority.value}, {alert.source.name})"  # type: ignore[attr-defined]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(headline, MAX_SUMMARY), "emoji": False}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Status*\n{status}{_escape(who)}"},
+                {"type": "mrkdwn", "text": f"*Priority*\n{alert.priority.value}"},
+                {"type": "mrkdwn", "text": f"*Source*\n{_escape(alert.source.name)}"},  # type: ignore[attr-defined]
+                {"type": "mrkdwn", "text": f"*Escalation level*\n{alert.escalation_rule_index + 1}"},
+            ],
+        },
+    ]
+    if alert.details:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(_clip(alert.details, 2900))}})
+    elements: list[dict[str, Any]] = []
+    if alert.status is AlertStatus.PENDING:
+        elements.append(_button("Accept", "accept", alert.id, style="primary"))
+    if alert.status is not AlertStatus.RESOLVED:
+        elements.append(_button("Resolve", "resolve", alert.id))
+        elements.append(_button("Escalate", "escalate", alert.id))
+    elements.append({"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": link, "action_id": f"{ACTION_PREFIX}open"})
+    blocks.append({"type": "actions", "block_id": f"alert-{alert.id}", "elements": elements})
+    return ChatMessage(text=text, blocks=blocks)
+
+
+def _button(label: str, action: str, alert_id: int, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": ACTION_PREFIX + action, "value": str(alert_id)}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn control characters, as Slack asks them escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,182 @@
+"""The Slack app through a real server and the fake Slack Web API (the real ``slack_sdk`` client
+on one side, requests signed as Slack signs them on the other).
+
+Ops' alerts go to one channel: an alert is posted there once with Accept, Resolve and
+Escalate; Accept pressed twice at once by a person whose Slack email is Alice's accepts it once,
+the message is edited in place and its thread carries the timeline; an accept in the web app
+edits the message too. Someone Slack knows but pagerline does not, a stakeholder, a forged
+signature and a request older than five minutes change nothing. ``/pagerline oncall`` answers
+as the person who asked. A Slack that answers 429 delays its own message (by Retry-After) and
+never the page of the same alert.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from pagerline.engine.people.accounts import create_user
+from pagerline.engine.chat.commands import who_is_on_call
+from pagerline.models import AlertStatus, ChatChannel, ChatPlatform, Notification, NotificationStatus, Role, Schedule, ScheduleOverride, Team, User
+from tests.fakes import wait_until
+from tests.fakes.slack import FakeSlack, SlackMessage, block_action, signed_form, slash_command
+from tests.support.graphql import in_db
+from tests.support.world import SmokeWorld, WorldFactory
+
+BOT_TOKEN = "xoxb-1111-e2e-bot-token"
+SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
+CHANNEL = "C0PAGERE2E"
+WAIT = 20.0
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(token=BOT_TOKEN) as fake:
+        fake.add_channel("ops-alerts", CHANNEL)
+        yield fake
+
+
+def world_with_slack(open_world: WorldFactory, slack: FakeSlack, backend: str = "sqlite") -> SmokeWorld:
+    env = {
+        "PAGERLINE_SLACK_BOT_TOKEN": BOT_TOKEN,
+        "PAGERLINE_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "PAGERLINE_SLACK_API_URL": slack.url + "/api/",
+    }
+    world = open_world(backend=backend, env=env)
+
+    async def channel() -> None:
+        await ChatChannel.create(platform=ChatPlatform.SLACK, target=CHANNEL, name="#ops-alerts", team_id=world.org.team_id, created_at=datetime.now(UTC))
+
+    in_db(world.database_url, channel)
+    return world
+
+
+def posted(slack: FakeSlack, summary: str) -> SlackMessage:
+    return wait_until(lambda: next((m for m in slack.messages(CHANNEL) if summary in m.text), None), WAIT, what=f"the message of {summary!r}")
+
+
+def buttons(message: SlackMessage) -> list[str]:
+    return [e["text"]["text"] for b in message.blocks if b.get("type") == "actions" for e in b["elements"]]
+
+
+def press(world: SmokeWorld, slack: FakeSlack, user_id: str, message: SlackMessage, action: str, value: str, *, timestamp: int | None = None,
+          secret: str = SIGNING_SECRET) -> httpx.Response:
+    payload = block_action(user_id, "someone", CHANNEL, message.ts, f"pagerline_{action}", value, slack.response_url())
+    body, headers = signed_form(secret, {"payload": json.dumps(payload)}, timestamp=timestamp)
+    return httpx.post(f"{world.url}/api/slack/interactions", content=body, headers=headers, timeout=10)
+
+
+def test_posted_once_accepted_once_and_the_message_follows_the_alert(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+
+    alert = world.event("disk", "Database disk full")
+    message = posted(slack, "Database disk full")
+    assert buttons(message) == ["Accept", "Resolve", "Escalate", "Open"]
+
+    # Pressed twice at once (a double click, or a second person): accepted once.
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: press(world, slack, alice_slack, message, "accept", str(alert.id)), range(2)))
+    assert [a.status_code for a in answers] == [200, 200]
+    state = world.alert(alert)
+    assert state.status is AlertStatus.ACCEPTED and state.next_escalation_at is None
+    assert state.timeline.count("Accepted by Alice via Slack") == 1
+
+    # Edited in place: no Accept any more; the thread has the timeline.
+    edited = wait_until(lambda: (m := slack.message(CHANNEL, message.ts)).edits and "Accept" not in buttons(m) and m, WAIT, what="the message edited")
+    assert "Accepted by Alice" in " ".join(str(b) for b in edited.blocks)
+    wait_until(lambda: any("Accepted by Alice via Slack" in r.text for r in slack.message(CHANNEL, message.ts).replies), WAIT, what="the accept in the thread")
+    assert len([m for m in slack.messages(CHANNEL) if "Database disk full" in m.text]) == 1  # posted once
+
+    # An accept in the web app edits the other alert's message the same way.
+    other = world.event("cpu", "CPU on fire")
+    second = posted(slack, "CPU on fire")
+    world.alice.accepts(other)
+    wait_until(lambda: "Accept" not in buttons(slack.message(CHANNEL, second.ts)), WAIT, what="the web app's accept in Slack")
+
+
+def test_who_may_not_act_changes_nothing(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    stranger = slack.add_user("someone@elsewhere.test", name="someone")
+    watcher = slack.add_user("sam@ops.test", name="sam")
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+
+    async def stakeholder() -> None:
+        await create_user("sam@ops.test", "Sam", "sam-password-123", Role.STAKEHOLDER, "UTC", ["Ops"])
+
+    in_db(world.database_url, stakeholder)
+    alert = world.event("queue", "Queue backlog")
+    message = posted(slack, "Queue backlog")
+
+    assert press(world, slack, stranger, message, "accept", str(alert.id)).status_code == 200
+    assert press(world, slack, watcher, message, "resolve", str(alert.id)).status_code == 200
+    forged = press(world, slack, alice_slack, message, "accept", str(alert.id), secret="not-the-signing-secret")
+    assert forged.status_code == 401
+    replayed = press(world, slack, alice_slack, message, "accept", str(alert.id), timestamp=int(time.time()) - 6 * 60)
+    assert replayed.status_code == 401 and replayed.json()["code"] == "INVALID_SIGNATURE"
+
+    refusals = [e.text for e in wait_until(lambda: len(slack.ephemerals(stranger)) + len(slack.ephemerals(watcher)) == 2 and slack.ephemerals(stranger) + slack.ephemerals(watcher), WAIT, what="both refusals")]
+    assert "not the email of an active pagerline user" in refusals[0]
+    assert refusals[1] == "Stakeholders cannot act on alerts."
+    state = world.alert(alert)
+    assert state.status is AlertStatus.PENDING and not [t for t in state.timeline if "via Slack" in t]
+
+
+def test_pagerline_oncall_answers_as_the_person_who_asked(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+    stranger = slack.add_user("someone@elsewhere.test", name="someone")
+
+    def command(user_id: str, text: str) -> dict[str, Any]:
+        body, headers = signed_form(SIGNING_SECRET, slash_command("/pagerline", text, user_id, "x", CHANNEL, slack.response_url()))
+        answer = httpx.post(f"{world.url}/api/slack/commands", content=body, headers=headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    now = datetime.now(UTC)
+    handoff = now + timedelta(hours=1)  # Alice until then, Bob after
+
+    async def schedules() -> None:
+        ops = await Schedule.create(name="Ops primary", team_id=world.org.team_id)
+        await ScheduleOverride.create(schedule=ops, user_id=world.org.alice_id, start=now - timedelta(hours=1), end=handoff)
+        await ScheduleOverride.create(schedule=ops, user_id=world.org.bob_id, start=handoff, end=handoff + timedelta(hours=2))
+        await Schedule.create(name="Ops secondary", team_id=world.org.team_id)
+        other = await Team.create(name="Web")
+        await Schedule.create(name="Web primary", team_id=other.id)  # not Alice's team: not shown to her
+
+    in_db(world.database_url, schedules)
+    answer = command(alice_slack, "oncall")
+    assert answer == {"response_type": "ephemeral", "text": "On call now:\n*Ops primary*: Alice\n*Ops secondary*: nobody"}, answer
+    assert command(alice_slack, "oncall PRIMARY")["text"] == "On call now:\n*Ops primary*: Alice"
+
+    async def after_the_handoff() -> str:
+        alice = await User.get(id=world.org.alice_id)
+        return await who_is_on_call(alice, "primary", handoff + timedelta(minutes=1))
+
+    assert in_db(world.database_url, after_the_handoff) == "On call now:\n*Ops primary*: Bob"
+    assert command(alice_slack, "oncall no-such-schedule")["text"] == "No schedule you can see is called “no-such-schedule”."
+    assert "not the email of an active pagerline user" in command(stranger, "oncall")["text"]
+    assert command(alice_slack, "")["text"].startswith("`/pagerline oncall`")
+
+
+def test_a_rate_limited_slack_delays_its_message_and_never_the_page(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    slack.fail("chat.postMessage", 429, retry_after=2, times=2)
+    alert = world.event("latency", "API latency high")
+    message = posted(slack, "API latency high")  # after two refusals, each waited out
+
+    async def page_sent_at() -> list[datetime]:
+        return list(await Notification.filter(alert_id=alert.id, status=NotificationStatus.SENT).values_list("sent_at", flat=True))
+
+    [sent_at] = wait_until(lambda: in_db(world.database_url, page_sent_at), WAIT, what="the page sent")
+    statuses = [c.status for c in slack.calls("chat.postMessage") if not c.params.get("thread_ts")]
+    assert statuses[:3] == [429, 429, 200], statuses
+    # Slack's waits (at least 2 s each) came after the page, which did not wait for them.
+    assert sent_at.timestamp() < float(message.ts) - 3.5
