@@ -12,9 +12,6 @@ timestamp more than five minutes away is refused, so a captured request cannot b
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import Any
-
 from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,13 +19,10 @@ from starlette.routing import Route
 
 from pagerline.api.body import parse_form, read_bytes
 from pagerline.api.errors import answering_errors, error_response
+from pagerline.chat import slack_requests
 from pagerline.chat.slack import SlackClient
-from pagerline.engine.chat.commands import answer
-from pagerline.engine.chat.presses import press
-from pagerline.engine.chat.slack_message import ACTION_PREFIX
 
 MAX_BODY_BYTES = 64 * 1024
-VIA = "Slack"
 
 
 async def _verified(request: Request) -> bytes | Response:
@@ -59,33 +53,16 @@ async def interactions(request: Request) -> Response:
         payload = json.loads(parse_form(body).get("payload", ""))
     except ValueError:
         return error_response(400, "INVALID_BODY", "An interaction's body is a form with a JSON `payload`")
-    if isinstance(payload, dict) and payload.get("type") == "block_actions":
-        await _block_actions(request, payload)
-    # 200 for anything else too: Slack shows the person an error for any other answer.
+    await slack_requests.interaction(payload, _client(request))
+    # 200 whatever it was: Slack shows the person an error for any other answer.
     return Response(status_code=200)
-
-
-async def _block_actions(request: Request, payload: dict[str, Any]) -> None:
-    user_id = _text(payload.get("user"), "id")
-    channel_id = _text(payload.get("channel"), "id") or _text(payload.get("container"), "channel_id")
-    client = _client(request)
-    for action in payload.get("actions") or []:
-        action_id = _text(action, "action_id")
-        if not action_id.startswith(ACTION_PREFIX) or action_id == ACTION_PREFIX + "open":
-            continue  # "Open" is a link button: Slack opens the page itself
-        refusal = await press(action_id.removeprefix(ACTION_PREFIX), _text(action, "value"), user_id, client, datetime.now(UTC), VIA)
-        if refusal is not None and channel_id and user_id:
-            await client.ephemeral(channel_id, user_id, refusal)
 
 
 async def commands(request: Request) -> Response:
     body = await _verified(request)
     if isinstance(body, Response):
         return body
-    form = parse_form(body)
-    text = await answer(form.get("text", ""), form.get("user_id", ""), _client(request), datetime.now(UTC), VIA)
-    # The answer to a slash command is shown to whoever typed it.
-    return JSONResponse({"response_type": "ephemeral", "text": text})
+    return JSONResponse(await slack_requests.command(parse_form(body), _client(request)))
 
 
 async def events(request: Request) -> Response:
@@ -93,17 +70,11 @@ async def events(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     try:
-        event = json.loads(body)
+        envelope = json.loads(body)
     except ValueError:
         return error_response(400, "INVALID_BODY", "An event's body is JSON")
-    if isinstance(event, dict) and event.get("type") == "url_verification":
-        return JSONResponse({"challenge": str(event.get("challenge", ""))})
-    return Response(status_code=200)  # no event subscriptions are needed yet
-
-
-def _text(holder: Any, key: str) -> str:
-    value = holder.get(key) if isinstance(holder, dict) else None
-    return value if isinstance(value, str) else ""
+    owed = await slack_requests.event(envelope, _client(request))
+    return JSONResponse(owed) if owed is not None else Response(status_code=200)
 
 
 routes = [

@@ -1,0 +1,49 @@
+"""What Slack sends pagerline, handled the same whichever way it arrives: over HTTP
+(:mod:`pagerline.api.slack`, signature checked there) or over Socket Mode (the WebSocket
+pagerline opens to Slack, authenticated by the app token). Thin: the engine decides
+(:mod:`pagerline.engine.chat`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pagerline.chat.slack import SlackClient
+from pagerline.engine.chat.commands import answer
+from pagerline.engine.chat.presses import press
+from pagerline.engine.chat.slack_message import ACTION_PREFIX
+
+VIA = "Slack"
+
+
+async def interaction(payload: Any, client: SlackClient) -> None:
+    """An interaction payload (``block_actions``: a button under an alert's message)."""
+    if not isinstance(payload, dict) or payload.get("type") != "block_actions":
+        return
+    user_id = _text(payload.get("user"), "id")
+    channel_id = _text(payload.get("channel"), "id") or _text(payload.get("container"), "channel_id")
+    for action in payload.get("actions") or []:
+        action_id = _text(action, "action_id")
+        if not action_id.startswith(ACTION_PREFIX) or action_id == ACTION_PREFIX + "open":
+            continue  # "Open" is a link button: Slack opens the page itself
+        refusal = await press(action_id.removeprefix(ACTION_PREFIX), _text(action, "value"), user_id, client, datetime.now(UTC), VIA)
+        if refusal is not None and channel_id and user_id:
+            await client.ephemeral(channel_id, user_id, refusal)
+
+
+async def command(fields: dict[str, Any], client: SlackClient) -> dict[str, str]:
+    """A slash command's fields; the answer, shown only to whoever typed it."""
+    text = await answer(str(fields.get("text") or ""), str(fields.get("user_id") or ""), client, datetime.now(UTC), VIA)
+    return {"response_type": "ephemeral", "text": text}
+
+
+async def event(envelope: Any, client: SlackClient) -> dict[str, str] | None:
+    """An Events API request; the answer when one is owed (the URL check's challenge)."""
+    if isinstance(envelope, dict) and envelope.get("type") == "url_verification":
+        return {"challenge": str(envelope.get("challenge", ""))}
+    return None
+
+
+def _text(holder: Any, key: str) -> str:
+    value = holder.get(key) if isinstance(holder, dict) else None
+    return value if isinstance(value, str) else ""
