@@ -53,9 +53,9 @@ async def interactions(request: Request) -> Response:
         payload = json.loads(parse_form(body).get("payload", ""))
     except ValueError:
         return error_response(400, "INVALID_BODY", "An interaction's body is a form with a JSON `payload`")
-    await slack_requests.interaction(payload, _client(request))
+    owed = await slack_requests.interaction(payload, _client(request))
     # 200 whatever it was: Slack shows the person an error for any other answer.
-    return Response(status_code=200)
+    return JSONResponse(owed) if owed is not None else Response(status_code=200)
 
 
 async def commands(request: Request) -> Response:

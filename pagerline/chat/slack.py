@@ -36,6 +36,10 @@ class SlackClient:
     async def reply(self, target: str, ref: str, text: str) -> None:
         await self._call("chat_postMessage", channel=target, thread_ts=ref, text=text)
 
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal for whoever pressed (``trigger_id`` is good for 3 seconds)."""
+        await self._call("views_open", trigger_id=trigger_id, view=view)
+
     async def ephemeral(self, target: str, user_id: str, text: str) -> None:
         """A message in ``target`` that only ``user_id`` sees."""
         await self._call("chat_postEphemeral", channel=target, user=user_id, text=text)

@@ -10,25 +10,47 @@ from typing import Any
 
 from pagerline.chat.slack import SlackClient
 from pagerline.engine.chat.commands import answer
-from pagerline.engine.chat.presses import press
-from pagerline.engine.chat.slack_message import ACTION_PREFIX
+from pagerline.engine.chat.presses import comment, comment_form, press
+from pagerline.engine.chat.slack_message import ACTION_PREFIX, COMMENT_BLOCK, COMMENT_INPUT, COMMENT_VIEW
 
 VIA = "Slack"
 
 
-async def interaction(payload: Any, client: SlackClient) -> None:
-    """An interaction payload (``block_actions``: a button under an alert's message)."""
-    if not isinstance(payload, dict) or payload.get("type") != "block_actions":
-        return
+async def interaction(payload: Any, client: SlackClient) -> dict[str, Any] | None:
+    """An interaction payload: ``block_actions`` (a button under an alert's message) or
+    ``view_submission`` (the Comment form sent). The answer Slack expects, when one is owed."""
+    if not isinstance(payload, dict):
+        return None
+    if payload.get("type") == "view_submission":
+        return await _view_submission(payload, client)
+    if payload.get("type") != "block_actions":
+        return None
     user_id = _text(payload.get("user"), "id")
     channel_id = _text(payload.get("channel"), "id") or _text(payload.get("container"), "channel_id")
     for action in payload.get("actions") or []:
-        action_id = _text(action, "action_id")
+        action_id, value = _text(action, "action_id"), _text(action, "value")
         if not action_id.startswith(ACTION_PREFIX) or action_id == ACTION_PREFIX + "open":
             continue  # "Open" is a link button: Slack opens the page itself
-        refusal = await press(action_id.removeprefix(ACTION_PREFIX), _text(action, "value"), user_id, client, datetime.now(UTC), VIA)
+        if action_id == ACTION_PREFIX + "comment":
+            form = await comment_form(value)
+            if form is not None:
+                await client.open_view(_text(payload, "trigger_id"), form)
+            continue
+        refusal = await press(action_id.removeprefix(ACTION_PREFIX), value, user_id, client, datetime.now(UTC), VIA)
         if refusal is not None and channel_id and user_id:
             await client.ephemeral(channel_id, user_id, refusal)
+    return None
+
+
+async def _view_submission(payload: dict[str, Any], client: SlackClient) -> dict[str, Any] | None:
+    view = payload.get("view") if isinstance(payload.get("view"), dict) else {}
+    if _text(view, "callback_id") != COMMENT_VIEW:
+        return None
+    values = ((view.get("state") or {}).get("values") or {}) if isinstance(view, dict) else {}
+    text = _text((values.get(COMMENT_BLOCK) or {}).get(COMMENT_INPUT), "value")
+    refusal = await comment(_text(view, "private_metadata"), text, _text(payload.get("user"), "id"), client, datetime.now(UTC), VIA)
+    # Nothing closes the form; errors keep it open with the reason under the field.
+    return None if refusal is None else {"response_action": "errors", "errors": {COMMENT_BLOCK: refusal}}
 
 
 async def command(fields: dict[str, Any], client: SlackClient) -> dict[str, str]:

@@ -198,6 +198,7 @@ class FakeSlack(HttpFake):
         self._messages: dict[str, list[SlackMessage]] = {}  # channel id -> top level, oldest first
         self._ephemerals: list[Ephemeral] = []
         self._response_urls: dict[str, _ResponseUrl] = {}
+        self.views_opened: list[dict[str, Any]] = []  # views.open: trigger_id and the modal
         self._socket = _SocketMode(self)
 
     # ------------------------------------------------------------------ lifecycle
@@ -542,6 +543,19 @@ class FakeSlack(HttpFake):
             return _error("users_not_found")
         return _ok(user=user.as_dict())
 
+    def _views_open(self, params: dict[str, Any]) -> HttpResponse:
+        # A modal opened for whoever pressed: Slack needs the press's trigger_id and a modal view.
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not params.get("trigger_id"):
+            return _error("invalid_arguments")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return _error("invalid_arguments")
+        with self._lock:
+            self.views_opened.append({"trigger_id": str(params["trigger_id"]), "view": view})
+        return _ok(view={**view, "id": self._new_id("V")})
+
     def _users_info(self, params: dict[str, Any]) -> HttpResponse:
         # What pagerline asks of whoever pressed a button: their profile's email (scope users:read.email).
         with self._lock:
@@ -821,4 +835,31 @@ def slash_command(
         "is_enterprise_install": "false",
         "response_url": response_url,
         "trigger_id": _trigger_id(),
+    }
+
+
+def view_submission(user_id: str, user_name: str, view: dict[str, Any], values: dict[str, dict[str, str]], team_id: str = DEFAULT_TEAM_ID) -> dict[str, Any]:
+    """What Slack sends when someone submits a modal ``view`` (as views.open got it):
+    ``values`` is {block_id: {action_id: the text typed}}, shaped as Slack's ``view.state``."""
+    state = {block: {action: {"type": "plain_text_input", "value": text} for action, text in fields.items()} for block, fields in values.items()}
+    return {
+        "type": "view_submission",
+        "team": _team(team_id),
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": "A0PAGERLN",
+        "token": "verification-token-unused",
+        "trigger_id": _trigger_id(),
+        "view": {
+            **view,
+            "id": "V0000001",
+            "team_id": team_id,
+            "state": {"values": state},
+            "hash": f"{int(time.time())}.abcdef",
+            "previous_view_id": None,
+            "root_view_id": "V0000001",
+            "app_id": "A0PAGERLN",
+            "bot_id": "B0PAGERBOT",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
     }

@@ -26,7 +26,7 @@ from pagerline.engine.people.accounts import create_user
 from pagerline.engine.chat.commands import who_is_on_call
 from pagerline.models import AlertStatus, ChatChannel, ChatPlatform, Notification, NotificationStatus, Role, Schedule, ScheduleOverride, Team, User
 from tests.fakes import wait_until
-from tests.fakes.slack import FakeSlack, SlackMessage, block_action, signed_form, slash_command
+from tests.fakes.slack import FakeSlack, SlackMessage, block_action, signed_form, slash_command, view_submission
 from tests.support.graphql import in_db
 from tests.support.world import SmokeWorld, WorldFactory
 
@@ -79,7 +79,7 @@ def test_posted_once_accepted_once_and_the_message_follows_the_alert(open_world:
 
     alert = world.event("disk", "Database disk full")
     message = posted(slack, "Database disk full")
-    assert buttons(message) == ["Accept", "Resolve", "Escalate", "Open"]
+    assert buttons(message) == ["Accept", "Resolve", "Escalate", "Comment", "Open"]
 
     # Pressed twice at once (a double click, or a second person): accepted once.
     with ThreadPoolExecutor(2) as pool:
@@ -180,3 +180,35 @@ def test_a_rate_limited_slack_delays_its_message_and_never_the_page(open_world: 
     assert statuses[:3] == [429, 429, 200], statuses
     # Slack's waits (at least 2 s each) came after the page, which did not wait for them.
     assert sent_at.timestamp() < float(message.ts) - 3.5
+
+
+def test_escalate_and_comment_from_the_channel(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+    stranger = slack.add_user("someone@elsewhere.test", name="someone")
+    alert = world.event("errors", "Error rate above 5%")
+    message = posted(slack, "Error rate above 5%")
+    assert buttons(message) == ["Accept", "Resolve", "Escalate", "Comment", "Open"]
+
+    assert press(world, slack, alice_slack, message, "escalate", str(alert.id)).status_code == 200
+    wait_until(lambda: any("by hand via Slack" in t for t in world.alert(alert).timeline), WAIT, what="the escalation on the timeline")
+
+    # Comment opens a form for whoever pressed; sending it comments as them.
+    assert press(world, slack, alice_slack, message, "comment", str(alert.id)).status_code == 200
+    [opened] = slack.views_opened
+    assert opened["view"]["private_metadata"] == str(alert.id)
+
+    def submit(user_id: str, text: str) -> httpx.Response:
+        payload = view_submission(user_id, "x", opened["view"], {"comment": {"text": text}})
+        body, headers = signed_form(SIGNING_SECRET, {"payload": json.dumps(payload)})
+        return httpx.post(f"{world.url}/api/slack/interactions", content=body, headers=headers, timeout=10)
+
+    done = submit(alice_slack, "Rolling back the deploy")
+    assert done.status_code == 200 and done.content == b""  # an empty answer closes the form
+    assert "Alice: Rolling back the deploy" in world.alert(alert).timeline
+    refused = submit(stranger, "I should not be able to say this")
+    assert refused.json()["response_action"] == "errors" and "not the email of an active pagerline user" in refused.json()["errors"]["comment"]
+    empty = submit(alice_slack, "   ")
+    assert empty.json() == {"response_action": "errors", "errors": {"comment": "A comment needs some text"}}
+    assert not [t for t in world.alert(alert).timeline if "I should not" in t]
+    wait_until(lambda: any("Rolling back the deploy" in r.text for r in slack.message(CHANNEL, message.ts).replies), WAIT, what="the comment in the thread")

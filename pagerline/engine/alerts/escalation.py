@@ -169,6 +169,7 @@ async def apply_level(
     announce: bool,
     manual_by: int | None = None,
     source_name: str | None = None,
+    via: str = "",
 ) -> list[AlertLogEntry]:
     """Plan the pages of ``choice`` and return the timeline entries to write.
 
@@ -189,7 +190,7 @@ async def apply_level(
         return entries
     targets = list(choice.targets)
     if announce or manual_by is not None:
-        how = " by hand" if manual_by is not None else ""
+        how = (" by hand" + (f" via {via}" if via else "")) if manual_by is not None else ""
         names = await _names(targets)
         entries.append(
             entry(
@@ -210,7 +211,7 @@ async def apply_level(
     return entries
 
 
-async def _advance(alert: Alert, now: datetime, effects: Effects, manual_by: int | None = None) -> None:
+async def _advance(alert: Alert, now: datetime, effects: Effects, manual_by: int | None = None, via: str = "") -> None:
     if alert.next_escalation_at is not None and manual_by is None:
         metrics.ESCALATION_LAG.observe(max(0.0, (now - alert.next_escalation_at).total_seconds()))
     plan = await load_policy_plan(alert.policy_id) if alert.policy_id else None  # type: ignore[attr-defined]
@@ -218,7 +219,7 @@ async def _advance(alert: Alert, now: datetime, effects: Effects, manual_by: int
         plan, alert.escalation_rule_index + 1, alert.escalation_round, alert.priority, now, manual=manual_by is not None
     )
     set_escalation_state(alert, choice, now)
-    entries = await apply_level(alert, choice, now, effects, announce=True, manual_by=manual_by)
+    entries = await apply_level(alert, choice, now, effects, announce=True, manual_by=manual_by, via=via)
     alert.updated_at = now
     await alert.save(
         update_fields=[
@@ -255,11 +256,11 @@ async def tick(now: datetime, batch_size: int = 50) -> int:
             return moved
 
 
-async def escalate_by_hand(alert: Alert, user_id: int | None, now: datetime, effects: Effects) -> None:
+async def escalate_by_hand(alert: Alert, user_id: int | None, now: datetime, effects: Effects, via: str = "") -> None:
     """`escalateAlert`: page the next level now. An accepted alert goes back to pending."""
     if alert.status is AlertStatus.RESOLVED:
         raise Conflict("The alert is resolved")
     alert.status = AlertStatus.PENDING
     alert.accepted_at = None
     alert.accepted_by_id = None  # type: ignore[attr-defined]
-    await _advance(alert, now, effects, manual_by=user_id)
+    await _advance(alert, now, effects, manual_by=user_id, via=via)

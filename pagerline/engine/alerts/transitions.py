@@ -299,13 +299,13 @@ async def comment_alert(alert_id: int, user_id: int | None, text: str, now: date
     return alert
 
 
-async def escalate_alert(alert_id: int, user_id: int | None, now: datetime, *, viewer: Viewer | None = None) -> Alert:
+async def escalate_alert(alert_id: int, user_id: int | None, now: datetime, via: str = "", *, viewer: Viewer | None = None) -> Alert:
     """``viewer``: as for :func:`accept_alert`."""
-    return await _transition(f"escalating alert {alert_id}", lambda: _escalate(alert_id, user_id, now, viewer))
+    return await _transition(f"escalating alert {alert_id}", lambda: _escalate(alert_id, user_id, now, via, viewer))
 
 
-async def _escalate(alert_id: int, user_id: int | None, now: datetime, viewer: Viewer | None) -> Alert:
+async def _escalate(alert_id: int, user_id: int | None, now: datetime, via: str, viewer: Viewer | None) -> Alert:
     async with unit_of_work() as effects:
         alert, _ = await _locked(alert_id, viewer=viewer)
-        await escalate_by_hand(alert, user_id, now, effects)
+        await escalate_by_hand(alert, user_id, now, effects, via)
     return alert

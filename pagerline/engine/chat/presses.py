@@ -14,10 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from pagerline.engine.alerts import transitions as alert_engine
+from typing import Any
+
 from pagerline.engine.chat.client import ChatClient
+from pagerline.engine.chat.slack_message import comment_view
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.people.accounts import Viewer, user_by_email
-from pagerline.models import Role, Team, TokenKind, User
+from pagerline.engine.people.roles import may_see
+from pagerline.models import Alert, Role, Team, TokenKind, User
 
 ACTIONS = ("accept", "resolve", "escalate")
 
@@ -37,16 +41,45 @@ async def viewer_for(user: User) -> Viewer:
     return Viewer(user=user, token_kind=TokenKind.SESSION, token_id=0, team_ids=team_ids)
 
 
-async def press(action: str, alert_ref: str, chat_user_id: str, client: ChatClient, now: datetime, via: str) -> str | None:
-    """Act on the alert; None when it was done (the message itself shows it), else the sentence
-    to show the presser alone."""
-    if action not in ACTIONS or not alert_ref.isdigit():
-        return "This button is not one of pagerline's."
+async def acting_person(client: ChatClient, chat_user_id: str, via: str) -> User | str:
+    """The pagerline user a chat account acts as, or the sentence refusing it."""
     user = await person_for(client, chat_user_id)
     if user is None:
         return f"Your {via} account's email is not the email of an active pagerline user, so pagerline cannot act for you."
     if user.role is Role.STAKEHOLDER:
         return "Stakeholders cannot act on alerts."
+    return user
+
+
+async def comment(alert_ref: str, text: str, chat_user_id: str, client: ChatClient, now: datetime, via: str) -> str | None:
+    """Comment on the alert as the person; None when done, else why not (shown to them alone)."""
+    user = await acting_person(client, chat_user_id, via)
+    if isinstance(user, str):
+        return user
+    alert = await Alert.get_or_none(id=int(alert_ref)).select_related("source") if alert_ref.isdigit() else None
+    if alert is None or not may_see(await viewer_for(user), alert.source.team_id):  # type: ignore[attr-defined]
+        return "This alert is not one you can see in pagerline."
+    try:
+        await alert_engine.comment_alert(alert.id, user.id, text, now)
+    except EngineError as exc:
+        return exc.message
+    return None
+
+
+async def comment_form(alert_ref: str) -> dict[str, Any] | None:
+    """The form a Comment button opens (Slack: a modal), or None for no such alert."""
+    alert = await Alert.get_or_none(id=int(alert_ref)) if alert_ref.isdigit() else None
+    return comment_view(alert) if alert is not None else None
+
+
+async def press(action: str, alert_ref: str, chat_user_id: str, client: ChatClient, now: datetime, via: str) -> str | None:
+    """Act on the alert; None when it was done (the message itself shows it), else the sentence
+    to show the presser alone."""
+    if action not in ACTIONS or not alert_ref.isdigit():
+        return "This button is not one of pagerline's."
+    user = await acting_person(client, chat_user_id, via)
+    if isinstance(user, str):
+        return user
     alert_id = int(alert_ref)
     viewer = await viewer_for(user)
     try:
@@ -55,7 +88,7 @@ async def press(action: str, alert_ref: str, chat_user_id: str, client: ChatClie
         elif action == "resolve":
             await alert_engine.resolve_alert(alert_id, user.id, now, via=via, viewer=viewer)
         else:
-            await alert_engine.escalate_alert(alert_id, user.id, now, viewer=viewer)
+            await alert_engine.escalate_alert(alert_id, user.id, now, via=via, viewer=viewer)
     except EngineError as exc:
         return f"Alert #{alert_id}: {exc.message}."
     return None

@@ -49,9 +49,36 @@ def alert_message(alert: Alert, base_url: str) -> ChatMessage:
     if alert.status is not AlertStatus.RESOLVED:
         elements.append(_button("Resolve", "resolve", alert.id))
         elements.append(_button("Escalate", "escalate", alert.id))
+    elements.append(_button("Comment", "comment", alert.id))
     elements.append({"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": link, "action_id": f"{ACTION_PREFIX}open"})
     blocks.append({"type": "actions", "block_id": f"alert-{alert.id}", "elements": elements})
     return ChatMessage(text=text, blocks=blocks)
+
+
+COMMENT_VIEW = "pagerline_comment"
+COMMENT_BLOCK, COMMENT_INPUT = "comment", "text"
+
+
+def comment_view(alert: Alert) -> dict[str, Any]:
+    """The modal a Comment button opens; its submission names the alert in private_metadata
+    (only a hint, like a button's value: the alert is looked up and the presser's rights checked)."""
+    return {
+        "type": "modal",
+        "callback_id": COMMENT_VIEW,
+        "private_metadata": str(alert.id),
+        "title": {"type": "plain_text", "text": f"Comment on #{alert.id}"[:24]},
+        "submit": {"type": "plain_text", "text": "Comment"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "section", "text": {"type": "plain_text", "text": _clip(alert.summary, 3000)}},
+            {
+                "type": "input",
+                "block_id": COMMENT_BLOCK,
+                "label": {"type": "plain_text", "text": "Comment"},
+                "element": {"type": "plain_text_input", "action_id": COMMENT_INPUT, "multiline": True, "max_length": 3000},
+            },
+        ],
+    }
 
 
 def _button(label: str, action: str, alert_id: int, style: str | None = None) -> dict[str, Any]:
