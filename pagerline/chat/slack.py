@@ -7,6 +7,7 @@ Failures are sorted for the engine: a 429 is :class:`ChatRateLimited` with Slack
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import aiohttp
@@ -64,6 +65,25 @@ class SlackClient:
             raise
         user_id = (answer.get("user") or {}).get("id")
         return user_id if isinstance(user_id, str) else None
+
+    async def create_channel(self, name: str) -> str:
+        # Slack refuses a name in use (name_taken): a second attempt adds a short suffix.
+        for candidate in (name, f"{name[:72]}-{secrets.token_hex(3)}"):
+            try:
+                answer = await self._call("conversations_create", name=candidate, is_private=False)
+            except ChatFailed as failed:
+                if "name_taken" in str(failed) and candidate == name:
+                    continue
+                raise
+            return str(answer["channel"]["id"])
+        raise ChatFailed("Slack conversations.create: name_taken", retryable=False)
+
+    async def invite(self, target: str, user_ids: list[str]) -> None:
+        try:
+            await self._call("conversations_invite", channel=target, users=",".join(user_ids))
+        except ChatFailed as failed:
+            if "already_in_channel" not in str(failed):
+                raise
 
     async def _call(self, method: str, **params: Any) -> Any:
         try:

@@ -19,6 +19,8 @@ class ChatChannel(Model):
     name = fields.CharField(max_length=200)
     team = fields.ForeignKeyField("models.Team", related_name="chat_channels", null=True, on_delete=fields.CASCADE)
     source = fields.ForeignKeyField("models.AlertSource", related_name="chat_channels", null=True, on_delete=fields.CASCADE)
+    # Slack: each HIGH alert also gets a channel of its own, its responders invited.
+    dedicated_high = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -38,6 +40,8 @@ class ChatPost(Model):
     channel = fields.ForeignKeyField("models.ChatChannel", related_name="posts", on_delete=fields.CASCADE)
     alert = fields.ForeignKeyField("models.Alert", related_name="chat_posts", on_delete=fields.CASCADE)
     message_ref = fields.CharField(max_length=100, null=True)  # Slack: the message's ts
+    incident_channel = fields.CharField(max_length=100, null=True)  # the alert's own channel (dedicated_high)
+    invited_user_ids = fields.JSONField(default=list)  # pagerline users invited to it so far
     shown_updated_at = fields.DatetimeField(null=True)  # the alert's updated_at the message shows
     shown_entry_id = fields.BigIntField(default=0)  # the last timeline entry in its thread
     settled = fields.BooleanField(default=False)

@@ -212,3 +212,30 @@ def test_escalate_and_comment_from_the_channel(open_world: WorldFactory, slack: 
     assert empty.json() == {"response_action": "errors", "errors": {"comment": "A comment needs some text"}}
     assert not [t for t in world.alert(alert).timeline if "I should not" in t]
     wait_until(lambda: any("Rolling back the deploy" in r.text for r in slack.message(CHANNEL, message.ts).replies), WAIT, what="the comment in the thread")
+
+
+def test_a_high_alert_gets_a_channel_of_its_own_with_its_responders(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+
+    async def dedicated() -> None:
+        await ChatChannel.filter(target=CHANNEL).update(dedicated_high=True)
+
+    in_db(world.database_url, dedicated)
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+    bob_slack = slack.add_user("bob@ops.test", name="bob")
+
+    low = world.event("slow", "Slow page loads", priority="LOW")
+    posted(slack, "Slow page loads")
+    high = world.event("payments", "Payments failing everywhere!", priority="HIGH")
+    message = posted(slack, "Payments failing everywhere!")
+    [made] = [c for c in slack.calls("conversations.create") if c.status == 200]  # none for the LOW alert
+    assert made.params["name"] == f"alert-{high.id}-payments-failing-everywhere"
+    own = slack.channel_named(made.params["name"])
+    assert own is not None and f"<#{own.id}>" in json.dumps(message.blocks)
+    wait_until(lambda: alice_slack in slack.channel(own.id).members, WAIT, what="Alice (paged first) invited")
+    assert bob_slack not in slack.channel(own.id).members
+
+    # Escalated to Bob: he is invited too.
+    press(world, slack, alice_slack, message, "escalate", str(high.id))
+    wait_until(lambda: bob_slack in slack.channel(own.id).members, WAIT, what="Bob invited once paged")
+    assert low.id != high.id and len([c for c in slack.calls("conversations.create") if c.status == 200]) == 1

@@ -48,3 +48,15 @@ class ChatClient(Protocol):
     async def email_of(self, user_id: str) -> str | None:
         """The email address of the platform's user ``user_id`` (None: unknown, or none shown)."""
         ...
+
+    async def user_id_of(self, email: str) -> str | None:
+        """The platform's user whose email is ``email`` (None: nobody)."""
+        ...
+
+    async def create_channel(self, name: str) -> str:
+        """A new channel named ``name`` (or the name with a suffix when taken); its id."""
+        ...
+
+    async def invite(self, target: str, user_ids: list[str]) -> None:
+        """Add the platform's users ``user_ids`` to channel ``target``."""
+        ...

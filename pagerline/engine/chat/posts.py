@@ -25,6 +25,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Max
 
 from pagerline.engine.chat.client import ChatClient, ChatFailed, ChatRateLimited
+from pagerline.engine.chat.incident_channels import keep_up, wants_channel
 from pagerline.engine.chat.slack_message import alert_message
 from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, ChatChannel, ChatPlatform, ChatPost
 
@@ -97,7 +98,9 @@ async def sync_post(post: ChatPost, client: ChatClient, now: datetime, base_url:
     channel: ChatChannel = post.channel  # type: ignore[assignment]
     try:
         alert = await Alert.get(id=post.alert_id).select_related("source", "accepted_by", "resolved_by")  # type: ignore[attr-defined]
-        message = alert_message(alert, base_url)
+        if wants_channel(post, alert):
+            await keep_up(post, alert, client)
+        message = alert_message(alert, base_url, post.incident_channel)
         if post.message_ref is None:
             post.message_ref = await client.post(channel.target, message)
             # Stored at once: if anything after this fails, the next round edits, not posts again.

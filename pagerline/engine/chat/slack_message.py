@@ -18,8 +18,9 @@ _STATUS = {AlertStatus.PENDING: "Pending", AlertStatus.ACCEPTED: "Accepted", Ale
 MAX_SUMMARY = 150  # a header block takes at most 150 characters
 
 
-def alert_message(alert: Alert, base_url: str) -> ChatMessage:
-    """``alert`` with its source, accepted_by and resolved_by loaded."""
+def alert_message(alert: Alert, base_url: str, incident_channel: str | None = None) -> ChatMessage:
+    """``alert`` with its source, accepted_by and resolved_by loaded; ``incident_channel``: the
+    alert's own channel, linked from the message."""
     status = _STATUS[alert.status]
     who = ""
     if alert.status is AlertStatus.ACCEPTED and alert.accepted_by is not None:  # type: ignore[attr-defined]
@@ -41,6 +42,8 @@ def alert_message(alert: Alert, base_url: str) -> ChatMessage:
             ],
         },
     ]
+    if incident_channel:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Discussed in <#{incident_channel}>"}]})
     if alert.details:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(_clip(alert.details, 2900))}})
     elements: list[dict[str, Any]] = []

@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
 from pagerline.models.enums import ChatPlatform
 from pagerline.models.indexes import WhereIndex
 from tortoise.fields.base import OnDelete
@@ -21,6 +23,7 @@ class Migration(migrations.Migration):
                 ('name', fields.CharField(max_length=200)),
                 ('team', fields.ForeignKeyField('models.Team', source_field='team_id', null=True, db_constraint=True, to_field='id', related_name='chat_channels', on_delete=OnDelete.CASCADE)),
                 ('source', fields.ForeignKeyField('models.AlertSource', source_field='source_id', null=True, db_constraint=True, to_field='id', related_name='chat_channels', on_delete=OnDelete.CASCADE)),
+                ('dedicated_high', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'chat_channels', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Where the alerts of one source, or of every source of one team, are posted.'},
@@ -33,6 +36,8 @@ class Migration(migrations.Migration):
                 ('channel', fields.ForeignKeyField('models.ChatChannel', source_field='channel_id', db_constraint=True, to_field='id', related_name='posts', on_delete=OnDelete.CASCADE)),
                 ('alert', fields.ForeignKeyField('models.Alert', source_field='alert_id', db_constraint=True, to_field='id', related_name='chat_posts', on_delete=OnDelete.CASCADE)),
                 ('message_ref', fields.CharField(null=True, max_length=100)),
+                ('incident_channel', fields.CharField(null=True, max_length=100)),
+                ('invited_user_ids', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('shown_updated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('shown_entry_id', fields.BigIntField(default=0)),
                 ('settled', fields.BooleanField(default=False)),
