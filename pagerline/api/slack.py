@@ -62,7 +62,8 @@ async def commands(request: Request) -> Response:
     body = await _verified(request)
     if isinstance(body, Response):
         return body
-    return JSONResponse(await slack_requests.command(parse_form(body), _client(request)))
+    owed = await slack_requests.command(parse_form(body), _client(request))
+    return JSONResponse(owed) if owed is not None else Response(status_code=200)
 
 
 async def events(request: Request) -> Response:

@@ -10,8 +10,9 @@ from typing import Any
 
 from pagerline.chat.slack import SlackClient
 from pagerline.engine.chat.commands import answer
+from pagerline.engine.chat.opening import open_alert, open_form
 from pagerline.engine.chat.presses import comment, comment_form, press
-from pagerline.engine.chat.slack_message import ACTION_PREFIX, COMMENT_BLOCK, COMMENT_INPUT, COMMENT_VIEW
+from pagerline.engine.chat.slack_message import ACTION_PREFIX, COMMENT_BLOCK, COMMENT_INPUT, COMMENT_VIEW, OPEN_SHORTCUT, OPEN_VIEW
 
 VIA = "Slack"
 
@@ -23,6 +24,10 @@ async def interaction(payload: Any, client: SlackClient) -> dict[str, Any] | Non
         return None
     if payload.get("type") == "view_submission":
         return await _view_submission(payload, client)
+    if payload.get("type") == "message_action" and _text(payload, "callback_id") == OPEN_SHORTCUT:
+        text = _text(payload.get("message"), "text")
+        await _open_form(client, payload, text.split("\n", 1)[0], text)
+        return None
     if payload.get("type") != "block_actions":
         return None
     user_id = _text(payload.get("user"), "id")
@@ -42,19 +47,45 @@ async def interaction(payload: Any, client: SlackClient) -> dict[str, Any] | Non
     return None
 
 
+async def _open_form(client: SlackClient, payload: dict[str, Any], summary: str, details: str) -> None:
+    """The open-an-alert form for whoever asked, or why they cannot (only they see it)."""
+    user_id = _text(payload.get("user"), "id") or _text(payload, "user_id")
+    form = await open_form(user_id, client, summary, details, VIA)
+    if isinstance(form, dict):
+        await client.open_view(_text(payload, "trigger_id"), form)
+        return
+    channel_id = _text(payload.get("channel"), "id") or _text(payload, "channel_id")
+    if channel_id and user_id:
+        await client.ephemeral(channel_id, user_id, form)
+
+
 async def _view_submission(payload: dict[str, Any], client: SlackClient) -> dict[str, Any] | None:
     view = payload.get("view") if isinstance(payload.get("view"), dict) else {}
+    values = ((view.get("state") or {}).get("values") or {}) if isinstance(view, dict) else {}
+    if _text(view, "callback_id") == OPEN_VIEW:
+        def field(block: str) -> str:
+            answer = (values.get(block) or {}).get("value")
+            selected = answer.get("selected_option") if isinstance(answer, dict) else None
+            return _text(selected, "value") if isinstance(selected, dict) else _text(answer, "value")
+
+        _, errors = await open_alert(_text(payload.get("user"), "id"), client, field("source"), field("summary"), field("details"),
+                                     field("priority"), datetime.now(UTC), VIA)
+        return {"response_action": "errors", "errors": errors} if errors else None
     if _text(view, "callback_id") != COMMENT_VIEW:
         return None
-    values = ((view.get("state") or {}).get("values") or {}) if isinstance(view, dict) else {}
     text = _text((values.get(COMMENT_BLOCK) or {}).get(COMMENT_INPUT), "value")
     refusal = await comment(_text(view, "private_metadata"), text, _text(payload.get("user"), "id"), client, datetime.now(UTC), VIA)
     # Nothing closes the form; errors keep it open with the reason under the field.
     return None if refusal is None else {"response_action": "errors", "errors": {COMMENT_BLOCK: refusal}}
 
 
-async def command(fields: dict[str, Any], client: SlackClient) -> dict[str, str]:
-    """A slash command's fields; the answer, shown only to whoever typed it."""
+async def command(fields: dict[str, Any], client: SlackClient) -> dict[str, str] | None:
+    """A slash command's fields; the answer, shown only to whoever typed it (None: nothing to
+    show, a form was opened)."""
+    words = str(fields.get("text") or "").strip().split(maxsplit=1)
+    if words and words[0].lower() == "alert":
+        await _open_form(client, fields, words[1] if len(words) > 1 else "", "")
+        return None
     text = await answer(str(fields.get("text") or ""), str(fields.get("user_id") or ""), client, datetime.now(UTC), VIA)
     return {"response_type": "ephemeral", "text": text}
 

@@ -838,10 +838,12 @@ def slash_command(
     }
 
 
-def view_submission(user_id: str, user_name: str, view: dict[str, Any], values: dict[str, dict[str, str]], team_id: str = DEFAULT_TEAM_ID) -> dict[str, Any]:
+def view_submission(user_id: str, user_name: str, view: dict[str, Any], values: dict[str, dict[str, str | Selected]],
+                    team_id: str = DEFAULT_TEAM_ID) -> dict[str, Any]:
     """What Slack sends when someone submits a modal ``view`` (as views.open got it):
-    ``values`` is {block_id: {action_id: the text typed}}, shaped as Slack's ``view.state``."""
-    state = {block: {action: {"type": "plain_text_input", "value": text} for action, text in fields.items()} for block, fields in values.items()}
+    ``values`` is {block_id: {action_id: the text typed, or Selected(option value)}}, shaped as
+    Slack's ``view.state`` (a select's answer is its ``selected_option``)."""
+    state = {block: {action: _state_of(answer) for action, answer in fields.items()} for block, fields in values.items()}
     return {
         "type": "view_submission",
         "team": _team(team_id),
@@ -863,3 +865,16 @@ def view_submission(user_id: str, user_name: str, view: dict[str, Any], values: 
         "response_urls": [],
         "is_enterprise_install": False,
     }
+
+
+@dataclass(frozen=True)
+class Selected:
+    """The option picked in a ``static_select``."""
+
+    value: str
+
+
+def _state_of(answer: str | Selected) -> dict[str, Any]:
+    if isinstance(answer, Selected):
+        return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": answer.value}, "value": answer.value}}
+    return {"type": "plain_text_input", "value": answer}

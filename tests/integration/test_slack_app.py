@@ -24,9 +24,9 @@ import pytest
 
 from pagerline.engine.people.accounts import create_user
 from pagerline.engine.chat.commands import who_is_on_call
-from pagerline.models import AlertStatus, ChatChannel, ChatPlatform, Notification, NotificationStatus, Role, Schedule, ScheduleOverride, Team, User
+from pagerline.models import AlertLogEntry, AlertStatus, ChatChannel, ChatPlatform, Notification, NotificationStatus, Role, Schedule, ScheduleOverride, Team, User
 from tests.fakes import wait_until
-from tests.fakes.slack import FakeSlack, SlackMessage, block_action, signed_form, slash_command, view_submission
+from tests.fakes.slack import FakeSlack, Selected, SlackMessage, block_action, message_shortcut, signed_form, slash_command, view_submission
 from tests.support.graphql import in_db
 from tests.support.world import SmokeWorld, WorldFactory
 
@@ -239,3 +239,49 @@ def test_a_high_alert_gets_a_channel_of_its_own_with_its_responders(open_world: 
     press(world, slack, alice_slack, message, "escalate", str(high.id))
     wait_until(lambda: bob_slack in slack.channel(own.id).members, WAIT, what="Bob invited once paged")
     assert low.id != high.id and len([c for c in slack.calls("conversations.create") if c.status == 200]) == 1
+
+
+def test_an_alert_is_opened_from_a_command_or_a_message(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+    stranger = slack.add_user("someone@elsewhere.test", name="someone")
+
+    def post(path: str, fields: dict[str, str]) -> httpx.Response:
+        body, headers = signed_form(SIGNING_SECRET, fields)
+        return httpx.post(f"{world.url}/api/slack/{path}", content=body, headers=headers, timeout=10)
+
+    answer = post("commands", slash_command("/pagerline", "alert Checkout returns 502", alice_slack, "alice", CHANNEL, slack.response_url()))
+    assert answer.status_code == 200 and answer.content == b""
+    [opened] = slack.views_opened
+    blocks = {b["block_id"]: b for b in opened["view"]["blocks"]}
+    assert blocks["summary"]["element"]["initial_value"] == "Checkout returns 502"
+    services = {o["text"]["text"]: o["value"] for o in blocks["source"]["element"]["options"]}
+    source_id = str(world.org.api_source_id)
+    assert source_id in services.values()  # Alice's team's services are offered
+
+    def submit(user_id: str, source: str, summary: str) -> httpx.Response:
+        payload = view_submission(user_id, "x", opened["view"], {
+            "source": {"value": Selected(source)}, "summary": {"value": summary}, "details": {"value": "Seen by a customer"},
+            "priority": {"value": Selected("HIGH")},
+        })
+        return post("interactions", {"payload": json.dumps(payload)})
+
+    refused = submit(stranger, source_id, "Checkout returns 502")
+    assert refused.json()["response_action"] == "errors" and "not the email of an active pagerline user" in refused.json()["errors"]["summary"]
+    assert submit(alice_slack, "999999", "Checkout returns 502").json()["errors"] == {"source": "Choose a service you can see in pagerline."}
+    assert submit(alice_slack, source_id, "Checkout returns 502").content == b""
+    message = posted(slack, "Checkout returns 502")  # the new alert, in the team's channel
+    alert_id = int(message.text.split("#", 1)[1].split(" ", 1)[0])
+
+    async def timeline() -> list[str]:
+        return list(await AlertLogEntry.filter(alert_id=alert_id).order_by("id").values_list("text", flat=True))
+
+    assert "Opened by Alice via Slack" in in_db(world.database_url, timeline)
+
+    # The shortcut on a message opens the same form with the message in it.
+    shortcut = message_shortcut("pagerline_open_alert", alice_slack, "alice", CHANNEL, "1700000000.000100", slack.response_url(),
+                                message={"type": "message", "text": "db-1 is out of disk\nfull log attached", "ts": "1700000000.000100"})
+    assert post("interactions", {"payload": json.dumps(shortcut)}).status_code == 200
+    second = slack.views_opened[-1]["view"]
+    fields = {b["block_id"]: b["element"].get("initial_value") for b in second["blocks"] if b["type"] == "input"}
+    assert fields["summary"] == "db-1 is out of disk" and fields["details"] == "db-1 is out of disk\nfull log attached"

@@ -17,6 +17,7 @@ from pagerline.models import Schedule, User
 HELP = (
     "`/pagerline oncall` – who is on call now, on every schedule you can see\n"
     "`/pagerline oncall <schedule>` – who is on call on the schedules whose name contains <schedule>\n"
+    "`/pagerline alert <summary>` – open an alert: choose the service whose policy is paged\n"
     "`/pagerline help` – this list"
 )
 

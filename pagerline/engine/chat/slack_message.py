@@ -84,6 +84,36 @@ def comment_view(alert: Alert) -> dict[str, Any]:
     }
 
 
+OPEN_VIEW = "pagerline_open_alert"
+OPEN_SHORTCUT = "pagerline_open_alert"  # the message shortcut's callback id (see the app manifest)
+
+
+def open_alert_view(sources: list[tuple[int, str]], summary: str, details: str) -> dict[str, Any]:
+    """The form that opens an alert: the service (an alert source) whose policy is paged, and
+    what to say."""
+    options = [{"text": {"type": "plain_text", "text": _clip(name, 75)}, "value": str(source_id)} for source_id, name in sources]
+    priorities = [{"text": {"type": "plain_text", "text": p}, "value": p} for p in ("HIGH", "LOW")]
+    return {
+        "type": "modal",
+        "callback_id": OPEN_VIEW,
+        "title": {"type": "plain_text", "text": "Open an alert"},
+        "submit": {"type": "plain_text", "text": "Open"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "source", "label": {"type": "plain_text", "text": "Service"},
+             "hint": {"type": "plain_text", "text": "Its escalation policy is paged."},
+             "element": {"type": "static_select", "action_id": "value", "options": options}},
+            {"type": "input", "block_id": "summary", "label": {"type": "plain_text", "text": "Summary"},
+             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 500, **({"initial_value": _clip(summary, 500)} if summary else {})}},
+            {"type": "input", "block_id": "details", "optional": True, "label": {"type": "plain_text", "text": "Details"},
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000,
+                         **({"initial_value": _clip(details, 3000)} if details else {})}},
+            {"type": "input", "block_id": "priority", "label": {"type": "plain_text", "text": "Priority"},
+             "element": {"type": "static_select", "action_id": "value", "options": priorities, "initial_option": priorities[0]}},
+        ],
+    }
+
+
 def _button(label: str, action: str, alert_id: int, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": ACTION_PREFIX + action, "value": str(alert_id)}
     if style:
