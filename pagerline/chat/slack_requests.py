@@ -5,21 +5,35 @@ pagerline opens to Slack, authenticated by the app token). Thin: the engine deci
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from pagerline.chat.slack import SlackClient
+from pagerline.engine.chat.client import ChatFailed, ChatRateLimited
 from pagerline.engine.chat.commands import answer
 from pagerline.engine.chat.opening import open_alert, open_form
 from pagerline.engine.chat.presses import comment, comment_form, press
 from pagerline.engine.chat.slack_message import ACTION_PREFIX, COMMENT_BLOCK, COMMENT_INPUT, COMMENT_VIEW, OPEN_SHORTCUT, OPEN_VIEW
 
+log = logging.getLogger(__name__)
+
 VIA = "Slack"
 
 
 async def interaction(payload: Any, client: SlackClient) -> dict[str, Any] | None:
-    """An interaction payload: ``block_actions`` (a button under an alert's message) or
-    ``view_submission`` (the Comment form sent). The answer Slack expects, when one is owed."""
+    """An interaction payload: ``block_actions`` (a button under an alert's message),
+    ``message_action`` (the shortcut) or ``view_submission`` (a form sent). The answer Slack
+    expects, when one is owed. Slack failing a call made on the way (a 429 looking up who
+    pressed) is logged: nothing was changed, and the person can press again."""
+    try:
+        return await _interaction(payload, client)
+    except (ChatFailed, ChatRateLimited) as failed:
+        log.warning("slack: an interaction could not be answered: %s", failed)
+        return None
+
+
+async def _interaction(payload: Any, client: SlackClient) -> dict[str, Any] | None:
     if not isinstance(payload, dict):
         return None
     if payload.get("type") == "view_submission":
@@ -82,11 +96,15 @@ async def _view_submission(payload: dict[str, Any], client: SlackClient) -> dict
 async def command(fields: dict[str, Any], client: SlackClient) -> dict[str, str] | None:
     """A slash command's fields; the answer, shown only to whoever typed it (None: nothing to
     show, a form was opened)."""
-    words = str(fields.get("text") or "").strip().split(maxsplit=1)
-    if words and words[0].lower() == "alert":
-        await _open_form(client, fields, words[1] if len(words) > 1 else "", "")
-        return None
-    text = await answer(str(fields.get("text") or ""), str(fields.get("user_id") or ""), client, datetime.now(UTC), VIA)
+    try:
+        words = str(fields.get("text") or "").strip().split(maxsplit=1)
+        if words and words[0].lower() == "alert":
+            await _open_form(client, fields, words[1] if len(words) > 1 else "", "")
+            return None
+        text = await answer(str(fields.get("text") or ""), str(fields.get("user_id") or ""), client, datetime.now(UTC), VIA)
+    except (ChatFailed, ChatRateLimited) as failed:
+        log.warning("slack: a command could not be answered: %s", failed)
+        text = "pagerline could not ask Slack who you are just now; try again in a moment."
     return {"response_type": "ephemeral", "text": text}
 
 

@@ -285,3 +285,19 @@ def test_an_alert_is_opened_from_a_command_or_a_message(open_world: WorldFactory
     second = slack.views_opened[-1]["view"]
     fields = {b["block_id"]: b["element"].get("initial_value") for b in second["blocks"] if b["type"] == "input"}
     assert fields["summary"] == "db-1 is out of disk" and fields["details"] == "db-1 is out of disk\nfull log attached"
+
+
+def test_a_slack_that_fails_while_answering_a_press_changes_nothing_and_breaks_nothing(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+    alert = world.event("mem", "Memory pressure")
+    message = posted(slack, "Memory pressure")
+    slack.fail("users.info", 429, retry_after=5)
+    assert press(world, slack, alice_slack, message, "accept", str(alert.id)).status_code == 200  # never a 500 to Slack
+    assert world.alert(alert).status is AlertStatus.PENDING  # who pressed was not known: nothing done
+    slack.fail("users.info", 503)
+    body, headers = signed_form(SIGNING_SECRET, slash_command("/pagerline", "oncall", alice_slack, "alice", CHANNEL, slack.response_url()))
+    answer = httpx.post(f"{world.url}/api/slack/commands", content=body, headers=headers, timeout=10)
+    assert answer.status_code == 200 and "try again" in answer.json()["text"]
+    assert press(world, slack, alice_slack, message, "accept", str(alert.id)).status_code == 200  # Slack is back
+    assert world.alert(alert).status is AlertStatus.ACCEPTED
