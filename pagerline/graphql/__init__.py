@@ -11,10 +11,11 @@ Grouped like the engine. A package may import only the packages below it in this
 5. ``alerts``: the alert type and its parts (responders, notifications, links, images, labels).
 6. ``notify``: the viewer's own reachability (``me``) and the admins' setup warnings.
 7. ``widget``: the widget feed, widget tokens, on-call change events.
+8. ``chat``: the chat channels a team's or a source's alerts are posted to.
 
 Above them all, :mod:`pagerline.graphql.schema` assembles queries, mutations and subscriptions,
 and :mod:`pagerline.graphql.node` fetches any node by its global id."""
 
 
 # The domain packages, lowest first: each may import only those before it.
-DOMAINS: tuple[str, ...] = ("core", "people", "schedules", "sources", "alerts", "notify", "widget")
+DOMAINS: tuple[str, ...] = ("core", "people", "schedules", "sources", "alerts", "notify", "widget", "chat")

@@ -25,6 +25,7 @@ from pagerline.graphql.core.scalars import SCALAR_OVERRIDES
 from pagerline.graphql.core.bus_events import visible_changes
 from pagerline.graphql.core.config_changes import ConfigSubscription
 from pagerline.graphql.alerts.test_events import TestEventMutation, TestEventQuery
+from pagerline.graphql.chat.channels import ChatMutation, ChatQuery
 from pagerline.graphql.schedules.coverage_events import CoverageSubscription
 from pagerline.graphql.notify.contacts import ContactMutation, ContactQuery
 from pagerline.graphql.notify.me import MeMutation, MeQuery
@@ -221,8 +222,8 @@ SIZE_RULES = [
 DOCUMENT_CACHE_SIZE = 256
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, InvitationQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, ImpactQuery, SetupQuery, TestEventQuery)),
-    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, InvitationMutation, AuthMutation, WidgetMutation, SourcesAdminMutation, TestEventMutation)),
+    query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, InvitationQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, ImpactQuery, SetupQuery, TestEventQuery, ChatQuery)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, InvitationMutation, AuthMutation, WidgetMutation, SourcesAdminMutation, TestEventMutation, ChatMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription, ConfigSubscription)),
     execution_context_class=PagerlineExecutionContext,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]

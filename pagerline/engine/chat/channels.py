@@ -5,18 +5,21 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from pagerline.engine.core.config_changes import ConfigAction, ConfigKind, config_changed
 from pagerline.engine.core.errors import BadInput, NotFound
 from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.people.roles import require_manager
-from pagerline.models import AlertSource, ChatChannel, ChatPlatform
+from pagerline.models import AlertSource, ChatChannel, ChatPlatform, Team
 
 SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,20}$")  # public (C…) and private (G…) channels
 
 
 async def create_chat_channel(
-    viewer: Viewer, platform: ChatPlatform, target: str, name: str, now: datetime, *, team_id: int | None = None, source_id: int | None = None
+    viewer: Viewer, platform: ChatPlatform, target: str, name: str, now: datetime, *, team_id: int | None = None, source_id: int | None = None,
+    dedicated_high: bool = False,
 ) -> ChatChannel:
-    """Post the alerts of one source, or of every source of one team, to ``target``."""
+    """Post the alerts of one source, or of every source of one team, to ``target``;
+    ``dedicated_high``: each HIGH alert also gets a channel of its own."""
     target, name = target.strip(), name.strip()
     if (team_id is None) == (source_id is None):
         raise BadInput("Choose a team or a source whose alerts go to this channel, not both", field="teamId")
@@ -30,9 +33,15 @@ async def create_chat_channel(
             raise NotFound(f"Alert source {source_id} not found")
         team_id_checked = source.team_id  # type: ignore[attr-defined]
     else:
+        if not await Team.exists(id=team_id):
+            raise NotFound(f"Team {team_id} not found")
         team_id_checked = team_id
     require_manager(viewer, team_id_checked, "chat channels")
-    return await ChatChannel.create(platform=platform, target=target, name=name, team_id=team_id, source_id=source_id, created_at=now)
+    channel = await ChatChannel.create(
+        platform=platform, target=target, name=name, team_id=team_id, source_id=source_id, dedicated_high=dedicated_high, created_at=now
+    )
+    await config_changed(ConfigKind.CHAT_CHANNEL, channel.id, ConfigAction.CREATED)  # other admins' open lists
+    return channel
 
 
 async def delete_chat_channel(viewer: Viewer, channel_id: int) -> None:
@@ -42,3 +51,4 @@ async def delete_chat_channel(viewer: Viewer, channel_id: int) -> None:
     team_id = channel.team_id if channel.source is None else channel.source.team_id  # type: ignore[attr-defined]
     require_manager(viewer, team_id, "chat channels")
     await channel.delete()
+    await config_changed(ConfigKind.CHAT_CHANNEL, channel_id, ConfigAction.DELETED)

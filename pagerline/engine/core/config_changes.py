@@ -32,6 +32,7 @@ class ConfigKind(StrEnum):
     HEARTBEAT = "HEARTBEAT"
     ALERT_ACTION = "ALERT_ACTION"
     CALENDAR_FEED = "CALENDAR_FEED"
+    CHAT_CHANNEL = "CHAT_CHANNEL"
 
 
 class ConfigAction(StrEnum):

@@ -15,6 +15,7 @@ import { MaintenanceSection } from "./MaintenanceSection";
 import { HeartbeatsSection } from "./HeartbeatsSection";
 import { ActionsSection } from "./ActionsSection";
 import { FeedsSection } from "./FeedsSection";
+import { ChatSection } from "./ChatSection";
 
 /** What every section gets: the id after its name in the address ("new" for a create form). */
 export interface SectionProps {
@@ -33,6 +34,7 @@ const SECTIONS: Record<AdminSection, { title: string; component: (props: Section
   heartbeats: { title: "Heartbeats", component: HeartbeatsSection },
   actions: { title: "Alert actions", component: ActionsSection },
   feeds: { title: "Calendar feeds", component: FeedsSection },
+  chat: { title: "Chat", component: ChatSection },
 };
 
 export function AdminConsole({ section, id, params }: { section: AdminSection | null; id: string | null; params: URLSearchParams }) {
@@ -57,7 +59,7 @@ export function AdminConsole({ section, id, params }: { section: AdminSection | 
         ) : (
           <section aria-labelledby="console-title">
             <h2 id="console-title">Admin</h2>
-            <p>Set up your organisation: people and teams, who is on call, who gets paged, and where alerts come from.</p>
+            <p>Set up your organisation: people and teams, who is on call, who gets paged, where alerts come from, and which chat channels they are posted to.</p>
           </section>
         )}
       </div>

@@ -24,6 +24,7 @@ it("reads the admin console's sections and invitation links", () => {
   const schedule = parseRoute("/admin/schedules/7", "?weeks=4", "");
   expect(schedule.page === "admin" && [schedule.section, schedule.id, schedule.params.get("weeks")]).toEqual(["schedules", "7", "4"]);
   expect(parseRoute("/admin/support-hours/new", "", "")).toMatchObject({ page: "admin", section: "support-hours", id: "new" });
+  expect(parseRoute("/admin/chat", "", "")).toMatchObject({ page: "admin", section: "chat", id: null });
   expect(parseRoute("/admin/nothing-here", "", "").page).toBe("notFound");
   expect(parseRoute("/invite/abc%2Fdef", "", "")).toEqual({ page: "invite", token: "abc/def" });
 });

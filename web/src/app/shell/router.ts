@@ -28,6 +28,7 @@ export const ADMIN_SECTIONS = [
   "heartbeats",
   "actions",
   "feeds",
+  "chat",
 ] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
