@@ -29,6 +29,7 @@ from typing import TypeVar
 import dramatiq
 from dramatiq.asyncio import set_event_loop_thread
 
+from pagerline.chat.slack_socket import slack_socket
 from pagerline.engine.delivery.lanes import ChannelLanes
 from pagerline.engine.delivery.outbox import DeliveryContext, DeliveryPolicy
 from pagerline.engine.retention import Retention, RetentionPolicy
@@ -109,6 +110,9 @@ class WorkerRuntime:
         hears_telegram = consume and channel_queue(Channel.TELEGRAM) in self.queues
         self.telegram = telegram_updates(settings, self.transports.by_key.get("TELEGRAM")) if hears_telegram else None
         self.chat = ChatSync(settings)  # Slack messages: beside the sweeper, in a task of their own
+        # Slack's Socket Mode goes with the chat sync loop: each process that sweeps holds one
+        # connection (why that is the right set: pagerline.chat.slack_socket).
+        self.slack_socket = slack_socket(settings) if sweep else None
 
     async def start(self) -> None:
         set_event_loop_thread(LoopBridge(asyncio.get_running_loop()))  # type: ignore[arg-type]
@@ -127,6 +131,8 @@ class WorkerRuntime:
             await self.telegram.start()
         if self.sweep:
             await self.chat.start()
+        if self.slack_socket is not None:
+            await self.slack_socket.start()
 
     async def sweep_now(self) -> None:
         report = await sweep_once(
@@ -146,6 +152,8 @@ class WorkerRuntime:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
 
     async def stop(self) -> None:
+        if self.slack_socket is not None:
+            await self.slack_socket.stop()
         if self.telegram is not None:
             await self.telegram.stop()
         await self.chat.stop()

@@ -346,6 +346,12 @@ class FakeSlack(HttpFake):
         """Socket Mode connections open now."""
         return len(self._socket.connections)
 
+    @property
+    def newest_socket(self) -> Any:
+        """The newest open Socket Mode connection (a ``websockets`` server connection: its
+        ``close_code`` tells a clean close, 1000, from a dropped one), or None."""
+        return self._socket.connections[-1] if self._socket.connections else None
+
     def socket_send(self, type: str, payload: dict[str, Any], *, accepts_response_payload: bool | None = None,
                     timeout: float = 5.0) -> str:
         """Push an envelope (``interactive``, ``slash_commands``, ``events_api``) to the newest
