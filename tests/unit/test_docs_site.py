@@ -140,7 +140,8 @@ def _pagerline_invocations(line: str) -> list[list[str]]:
     found = []
     command_position = True
     for index, token in enumerate(tokens):
-        if command_position and Path(token).name == "pagerline" and index + 1 < len(tokens):
+        # "/pagerline" alone is the chat slash command (Slack's `/pagerline oncall`), not a program.
+        if command_position and Path(token).name == "pagerline" and token != "/pagerline" and index + 1 < len(tokens):
             args = []
             for arg in tokens[index + 1:]:
                 if arg and arg[0] in "|;&()<>":
@@ -176,6 +177,7 @@ def test_the_command_scan_finds_commands_where_a_shell_runs_them() -> None:
     assert _pagerline_invocations("PAGERLINE_DEMO=1 .venv/bin/pagerline doctor --json | jq .") == [["doctor", "--json"]]
     assert _pagerline_invocations('DEMO=$(.venv/bin/pagerline demo --json)') == [["demo", "--json"]]
     assert _pagerline_invocations("sudo -u postgres createdb --owner pagerline pagerline") == []
+    assert _pagerline_invocations("/pagerline oncall") == []  # a slash command typed in Slack
     assert _pagerline_invocations("printf x | /opt/pagerline/bin/pagerline user create --email a@b --password-stdin") == [
         ["user", "create", "--email", "a@b", "--password-stdin"]
     ]
