@@ -14,7 +14,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from pagerline.engine.chat.client import ChatFailed, ChatMessage, ChatRateLimited
+from pagerline.engine.chat.card import AlertCard
+from pagerline.engine.chat.client import ChatFailed, ChatRateLimited
+from pagerline.engine.chat.slack_message import alert_message
 
 TIMEOUT_SECONDS = 10
 DEFAULT_RETRY_AFTER = 30.0  # a 429 without Retry-After (Slack always sends one)
@@ -27,12 +29,15 @@ class SlackClient:
         # rather than sleep in a worker.
         self._web = AsyncWebClient(token=bot_token, base_url=base, timeout=TIMEOUT_SECONDS, retry_handlers=[])
 
-    async def post(self, target: str, message: ChatMessage) -> str:
+    async def post(self, target: str, card: AlertCard) -> str:
+        message = alert_message(card)
         answer = await self._call("chat_postMessage", channel=target, text=message.text, blocks=message.blocks, unfurl_links=False)
         return str(answer["ts"])
 
-    async def update(self, target: str, ref: str, message: ChatMessage) -> None:
+    async def update(self, target: str, ref: str, card: AlertCard) -> str:
+        message = alert_message(card)
         await self._call("chat_update", channel=target, ts=ref, text=message.text, blocks=message.blocks)
+        return ref  # edited in place
 
     async def reply(self, target: str, ref: str, text: str) -> None:
         await self._call("chat_postMessage", channel=target, thread_ts=ref, text=text)

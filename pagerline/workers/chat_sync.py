@@ -14,6 +14,7 @@ import logging
 from datetime import UTC, datetime
 
 from pagerline.chat.slack import SlackClient
+from pagerline.engine.chat.client import ChatClient
 from pagerline.engine.chat.posts import sync_due
 from pagerline.models import ChatPlatform
 from pagerline.settings import Settings
@@ -23,24 +24,39 @@ log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 1.0
 
 
+def chat_clients(settings: Settings) -> dict[ChatPlatform, ChatClient]:
+    """A client for each chat platform this installation is set up for."""
+    clients: dict[ChatPlatform, ChatClient] = {}
+    if settings.slack_bot_token:
+        clients[ChatPlatform.SLACK] = SlackClient(settings.slack_bot_token, settings.slack_api_url)
+    return clients
+
+
 class ChatSync:
     def __init__(self, settings: Settings) -> None:
         self._base_url = settings.public_url
-        self._slack = SlackClient(settings.slack_bot_token, settings.slack_api_url) if settings.slack_bot_token else None
+        self._clients = chat_clients(settings)
         self._task: asyncio.Task[None] | None = None
 
     @property
     def configured(self) -> bool:
-        return self._slack is not None
+        return bool(self._clients)
 
     async def start(self) -> None:
         if self.configured:
             self._task = asyncio.create_task(self._forever(), name="pagerline-chat-sync")
 
     async def round(self) -> int:
-        if self._slack is None:
-            return 0
-        return await sync_due(datetime.now(UTC), self._slack, ChatPlatform.SLACK, self._base_url)
+        """One round per platform; one platform failing (its API down) never holds up another."""
+        synced = 0
+        for platform, client in self._clients.items():
+            try:
+                synced += await sync_due(datetime.now(UTC), client, platform, self._base_url)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("chat sync for %s failed", platform.value, exc_info=True)
+        return synced
 
     async def _forever(self) -> None:
         while True:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pagerline.engine.chat.card import AlertCard
+
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
@@ -33,12 +35,16 @@ class ChatFailed(Exception):
 
 
 class ChatClient(Protocol):
-    async def post(self, target: str, message: ChatMessage) -> str:
-        """Post ``message`` to channel ``target``; the new message's reference (Slack: ts)."""
+    """A platform's client: it draws an :class:`~pagerline.engine.chat.card.AlertCard` in the
+    platform's own format and sends it."""
+
+    async def post(self, target: str, card: AlertCard) -> str:
+        """Post the alert's message to channel ``target``; the new message's reference (Slack: ts)."""
         ...
 
-    async def update(self, target: str, ref: str, message: ChatMessage) -> None:
-        """Edit the message ``ref`` in place."""
+    async def update(self, target: str, ref: str, card: AlertCard) -> str:
+        """Bring message ``ref`` up to date: edited in place where the platform can, else posted
+        again. The message's reference afterwards."""
         ...
 
     async def reply(self, target: str, ref: str, text: str) -> None:

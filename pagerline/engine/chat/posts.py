@@ -26,7 +26,7 @@ from tortoise.functions import Max
 
 from pagerline.engine.chat.client import ChatClient, ChatFailed, ChatRateLimited
 from pagerline.engine.chat.incident_channels import keep_up, wants_channel
-from pagerline.engine.chat.slack_message import alert_message
+from pagerline.engine.chat.card import card_for
 from pagerline.models import Alert, AlertLogEntry, AlertSource, AlertStatus, ChatChannel, ChatPlatform, ChatPost
 
 log = logging.getLogger(__name__)
@@ -100,14 +100,14 @@ async def sync_post(post: ChatPost, client: ChatClient, now: datetime, base_url:
         alert = await Alert.get(id=post.alert_id).select_related("source", "accepted_by", "resolved_by")  # type: ignore[attr-defined]
         if wants_channel(post, alert):
             await keep_up(post, alert, client)
-        message = alert_message(alert, base_url, post.incident_channel)
+        card = card_for(alert, base_url, post.incident_channel)
         if post.message_ref is None:
-            post.message_ref = await client.post(channel.target, message)
+            post.message_ref = await client.post(channel.target, card)
             # Stored at once: if anything after this fails, the next round edits, not posts again.
             await ChatPost.filter(id=post.id).update(message_ref=post.message_ref, shown_updated_at=alert.updated_at)
         elif post.shown_updated_at != alert.updated_at:
-            await client.update(channel.target, post.message_ref, message)
-            await ChatPost.filter(id=post.id).update(shown_updated_at=alert.updated_at)
+            post.message_ref = await client.update(channel.target, post.message_ref, card)
+            await ChatPost.filter(id=post.id).update(message_ref=post.message_ref, shown_updated_at=alert.updated_at)
         entries = await AlertLogEntry.filter(alert_id=alert.id, id__gt=post.shown_entry_id).order_by("id").limit(THREAD_ENTRIES_PER_ROUND)
         for entry in entries:
             await client.reply(channel.target, post.message_ref, entry.text)

@@ -9,53 +9,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from pagerline.engine.chat.card import AlertCard
 from pagerline.engine.chat.client import ChatMessage
-from pagerline.models import Alert, AlertStatus
+from pagerline.models import Alert
 
 ACTION_PREFIX = "pagerline_"
-ACTIONS = ("accept", "resolve", "escalate")
-_STATUS = {AlertStatus.PENDING: "Pending", AlertStatus.ACCEPTED: "Accepted", AlertStatus.RESOLVED: "Resolved"}
 MAX_SUMMARY = 150  # a header block takes at most 150 characters
+_LABELS = {"accept": "Accept", "resolve": "Resolve", "escalate": "Escalate", "comment": "Comment"}
 
 
-def alert_message(alert: Alert, base_url: str, incident_channel: str | None = None) -> ChatMessage:
-    """``alert`` with its source, accepted_by and resolved_by loaded; ``incident_channel``: the
-    alert's own channel, linked from the message."""
-    status = _STATUS[alert.status]
-    who = ""
-    if alert.status is AlertStatus.ACCEPTED and alert.accepted_by is not None:  # type: ignore[attr-defined]
-        who = f" by {alert.accepted_by.name}"  # type: ignore[attr-defined]
-    elif alert.status is AlertStatus.RESOLVED and alert.resolved_by is not None:  # type: ignore[attr-defined]
-        who = f" by {alert.resolved_by.name}"  # type: ignore[attr-defined]
-    link = f"{base_url.rstrip('/')}/alerts/{alert.id}"
-    headline = f"#{alert.id} {alert.summary}"
-    text = f"[{status}] {headline} ({alert.priority.value}, {alert.source.name})"  # type: ignore[attr-defined]
+def alert_message(card: AlertCard) -> ChatMessage:
+    """The alert's message in Block Kit: a header, its state, its own channel, details, buttons."""
+    who = f" by {card.by}" if card.by else ""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(headline, MAX_SUMMARY), "emoji": False}},
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(card.headline, MAX_SUMMARY), "emoji": False}},
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Status*\n{status}{_escape(who)}"},
-                {"type": "mrkdwn", "text": f"*Priority*\n{alert.priority.value}"},
-                {"type": "mrkdwn", "text": f"*Source*\n{_escape(alert.source.name)}"},  # type: ignore[attr-defined]
-                {"type": "mrkdwn", "text": f"*Escalation level*\n{alert.escalation_rule_index + 1}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{card.status}{_escape(who)}"},
+                {"type": "mrkdwn", "text": f"*Priority*\n{card.priority}"},
+                {"type": "mrkdwn", "text": f"*Source*\n{_escape(card.source)}"},
+                {"type": "mrkdwn", "text": f"*Escalation level*\n{card.escalation_level}"},
             ],
         },
     ]
-    if incident_channel:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Discussed in <#{incident_channel}>"}]})
-    if alert.details:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(_clip(alert.details, 2900))}})
-    elements: list[dict[str, Any]] = []
-    if alert.status is AlertStatus.PENDING:
-        elements.append(_button("Accept", "accept", alert.id, style="primary"))
-    if alert.status is not AlertStatus.RESOLVED:
-        elements.append(_button("Resolve", "resolve", alert.id))
-        elements.append(_button("Escalate", "escalate", alert.id))
-    elements.append(_button("Comment", "comment", alert.id))
-    elements.append({"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": link, "action_id": f"{ACTION_PREFIX}open"})
-    blocks.append({"type": "actions", "block_id": f"alert-{alert.id}", "elements": elements})
-    return ChatMessage(text=text, blocks=blocks)
+    if card.incident_channel:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Discussed in <#{card.incident_channel}>"}]})
+    if card.details:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(_clip(card.details, 2900))}})
+    elements = [_button(_LABELS[action], action, card.alert_id, style="primary" if action == "accept" else None) for action in card.actions]
+    elements.append({"type": "button", "text": {"type": "plain_text", "text": "Open"}, "url": card.link, "action_id": f"{ACTION_PREFIX}open"})
+    blocks.append({"type": "actions", "block_id": f"alert-{card.alert_id}", "elements": elements})
+    return ChatMessage(text=card.text, blocks=blocks)
 
 
 COMMENT_VIEW = "pagerline_comment"
