@@ -130,6 +130,8 @@ class AlertActionKind(str, Enum):
 
 class ChatPlatform(str, Enum):
     SLACK = "SLACK"  # the Slack app: messages with buttons, edited in place
+    MATTERMOST = "MATTERMOST"  # a bot account: messages with buttons, edited in place
+    TEAMS = "TEAMS"  # a Workflows webhook: Adaptive Cards, posted again as the alert changes
 
 
 class AlertActionMode(str, Enum):
