@@ -121,7 +121,7 @@ async def sync_post(post: ChatPost, client: ChatClient, now: datetime, base_url:
         return limited.retry_after
     except ChatFailed as failed:
         attempts = post.attempts + 1
-        wait = min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(attempts, 10)))
+        wait = min(MAX_BACKOFF, timedelta(seconds=2 ** min(attempts, 10)))  # 2, 4, 8 … s: a 5xx is usually brief
         log.warning("chat: updating alert %s in %s failed: %s", post.alert_id, channel.name, failed)  # type: ignore[attr-defined]
         await ChatPost.filter(id=post.id).update(claimed_until=None, attempts=attempts, next_attempt_at=now + wait, last_error=str(failed)[:2000])
     return None
