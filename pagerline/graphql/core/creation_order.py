@@ -8,10 +8,14 @@ alert it never heard created.
 
 So the hub holds an event about a thing created while it was listening until the thing's
 ``CREATED`` has been routed, and routes the held events right after it. Only for
-:data:`HOLD_SECONDS`: a ``CREATED`` lost with the bus (the subscriptions resync then) or
-published before this hub subscribed must not keep the rest back for longer. Whether a thing
-is new is read from its ``created_at`` (what the event loaded); things created more than
-:data:`RECENT` ago are never held, so the memory of routed ``CREATED`` events stays small.
+:data:`HOLD_SECONDS`: a ``CREATED`` lost with the bus (the subscriptions resync then), published
+before this hub subscribed, or late behind a server stalled for longer (CI saw that too, on a
+loaded machine) must not keep the rest back. Then the hub routes a ``CREATED`` of its own first
+(the event's copy, loaded afresh like any event), and the real one, when it comes, as an
+``UPDATED``: every subscriber hears of the thing's creation once, before anything else about
+it, and every other kind as it was sent. Whether a thing is new is read from its ``created_at``
+(what the event loaded); things created more than :data:`RECENT` ago are never held, so the
+memory of routed ``CREATED`` events stays small.
 """
 
 from __future__ import annotations
@@ -56,14 +60,17 @@ class CreationOrder:
         self._created.clear()
         self._held.clear()
 
-    def created(self, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """A CREATED is routed: the events held for it, oldest first, to route after it."""
+    def created(self, event: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
+        """A CREATED arrives: whether it is the first for its thing (if not, one was routed in its
+        place: route this one as an UPDATED), and the events held for it, oldest first, to route
+        after it."""
         key = key_of(event)
         now = self._monotonic()
+        first = key not in self._created
         self._created[key] = now
         self._forget_before(now - RECENT * 2)
         held = self._held.pop(key, None)
-        return held.events if held else []
+        return first, held.events if held else []
 
     def hold(self, event: dict[str, Any], loaded: Any) -> bool:
         """Whether ``event`` (not a CREATED) waits for its thing's CREATED; if so it is kept."""
@@ -83,12 +90,17 @@ class CreationOrder:
         return True
 
     def overdue(self) -> list[dict[str, Any]]:
-        """Events whose CREATED did not come in time, oldest first: routed as they are."""
+        """For each thing whose CREATED did not come in time: a CREATED in its place, then its
+        held events as they are, oldest first."""
         now = self._monotonic()
         late = [key for key, held in self._held.items() if held.until <= now]
+        released: list[dict[str, Any]] = []
         for key in late:
-            self._created[key] = now  # waited for long enough: its later events are not held
-        return [event for key in late for event in self._held.pop(key).events]
+            # Routed first, the stand-in counts as the CREATED (see :meth:`created`): the events
+            # after it are not held again, and the real one becomes an UPDATED.
+            events = self._held.pop(key).events
+            released += [{**events[0], "kind": "CREATED"}, *events]
+        return released
 
     def next_deadline(self) -> float | None:
         """Monotonic time the first held event is overdue, if any is held."""

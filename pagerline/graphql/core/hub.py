@@ -170,9 +170,12 @@ class Hub:
             subscription.close()
 
     async def _route_safely(self, event: dict[str, Any]) -> None:
+        async with self._routing:
+            await self._route_or_fail(event)
+
+    async def _route_or_fail(self, event: dict[str, Any]) -> None:
         try:
-            async with self._routing:
-                await self._route(event)
+            await self._route(event)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -191,10 +194,11 @@ class Hub:
         self._release = loop.call_at(loop.time() + max(0.0, deadline - time.monotonic()), lambda: asyncio.ensure_future(self._release_overdue()))
 
     async def _release_overdue(self) -> None:
-        """Held events whose CREATED did not come in time go out as they are."""
+        """Held events whose CREATED did not come in time go out, a CREATED in its place first."""
         self._release = None
-        for event in self._creation_order.overdue():
-            await self._route_safely(dict(event))  # a copy: loaded afresh, as of now
+        async with self._routing:  # all of them in order, no event of the reader's in between
+            for event in self._creation_order.overdue():
+                await self._route_or_fail(dict(event))  # a copy: loaded afresh, as of now
         self._release_later()
 
     async def _route(self, event: dict[str, Any]) -> None:
@@ -212,7 +216,10 @@ class Hub:
             return
         members = list(self._members.get(str(topic), ()))
         if event.get("kind") == "CREATED":
-            waiting = self._creation_order.created(event)
+            first, waiting = self._creation_order.created(event)
+            if not first:
+                # One was routed in its place when it was late: this one is news of a change at most.
+                event = {**event, "kind": "UPDATED"}
             if members:
                 loaded = await asyncio.shield(load_once(event, members[0].load))
                 if loaded is not None:
