@@ -118,6 +118,8 @@ ALERT_PARTS: tuple[AlertPart, ...] = (
     AlertPart("notifications", "id", "notification_days"),
     AlertPart("action_tokens", "nonce", "action_token_days"),
     AlertPart("alert_action_deliveries", "id", "action_delivery_days"),
+    # Which chat message shows the alert: delivery records like the above, kept as long.
+    AlertPart("chat_posts", "id", "action_delivery_days"),
 )
 
 
