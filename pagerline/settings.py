@@ -131,6 +131,20 @@ class Settings(BaseSettings):
         default=None,
     )
     slack_api_url: str = _doc("Slack Web API base (proxies, tests)", default="https://slack.com/api/")
+    mattermost_url: str | None = _doc(
+        "the Mattermost server alerts are posted to, e.g. `https://chat.example.com`", "unset: Mattermost off", default=None
+    )
+    mattermost_bot_token: str | None = _doc(
+        "a Mattermost bot account's access token: alerts are posted through the REST API, so each post can be edited in place "
+        "(an incoming webhook cannot: it returns no post id)",
+        "unset: Mattermost off",
+        default=None,
+    )
+    mattermost_command_token: str | None = _doc(
+        "the token Mattermost shows for the `/pagerline` slash command: every request to `/api/mattermost/commands` must carry it",
+        "unset: the slash command is refused",
+        default=None,
+    )
     telegram_base_url: str = _doc("Telegram Bot API base (a local Bot API server, tests)", default="https://api.telegram.org")
     telegram_updates: Literal["auto", "webhook", "polling"] = _doc(
         "how the bot hears button presses and `/start`: `webhook` (Telegram calls `<public URL>/api/telegram/webhook`), "
@@ -206,8 +220,8 @@ class Settings(BaseSettings):
         default=7,
     )
     retention_action_delivery_days: int = _doc(
-        "the alert-action delivery log of a resolved alert (status codes, latency, errors of its webhook calls) is "
-        "deleted this many days after the alert was resolved; 0 keeps it as long as the alert",
+        "the alert-action delivery log of a resolved alert (status codes, latency, errors of its webhook calls) and the "
+        "record of its chat messages are deleted this many days after the alert was resolved; 0 keeps them as long as the alert",
         "30",
         default=30,
     )

@@ -327,6 +327,47 @@ PATHS: dict[str, Schema] = {
             ("events", "An Events API request (the URL check)", json_body({"type": "object"}, "A Slack event envelope"), "Handled (the URL check answered)"),
         )
     },
+    "/api/mattermost/actions": {
+        "post": {
+            "tags": ["mattermost"],
+            "summary": "A button pressed under an alert's post: acts as the Mattermost user who pressed it",
+            "requestBody": json_body(
+                {"type": "object", "properties": {
+                    "user_id": {"type": "string"}, "post_id": {"type": "string"}, "channel_id": {"type": "string"},
+                    "context": {"type": "object", "description": "The button's context: alert_id, action and its signature (HMAC-SHA256 by this server)"},
+                }},
+                "Mattermost's action request",
+            ),
+            "responses": {
+                "200": {"description": "Done (`update`: the post as it now is) or refused (`ephemeral_text`: why, shown to the presser)"},
+                **errors("400", "403", "413", "503"),
+            },
+        }
+    },
+    "/api/mattermost/dialogs": {
+        "post": {
+            "tags": ["mattermost"],
+            "summary": "The Comment form sent (an interactive dialog): comments as the Mattermost user who sent it",
+            "requestBody": json_body(
+                {"type": "object", "properties": {
+                    "user_id": {"type": "string"}, "state": {"type": "string", "description": "<alert id>:<signature by this server>"},
+                    "submission": {"type": "object", "properties": {"comment": {"type": "string"}}}, "cancelled": {"type": "boolean"},
+                }},
+                "Mattermost's dialog submission",
+            ),
+            "responses": {"200": {"description": "Done (`{}`) or refused (`errors`: why, shown under the field)"}, **errors("400", "403", "413", "503")},
+        }
+    },
+    "/api/mattermost/commands": {
+        "post": {
+            "tags": ["mattermost"],
+            "summary": "/pagerline typed in a channel: checked against the slash command's token",
+            "requestBody": form_body({"type": "object", "properties": {
+                "token": {"type": "string"}, "text": {"type": "string"}, "user_id": {"type": "string"}, "channel_id": {"type": "string"},
+            }}),
+            "responses": {"200": {"description": "The answer, shown to whoever typed it (`response_type: ephemeral`)"}, **errors("400", "401", "403", "413", "503")},
+        }
+    },
     "/api/telegram/webhook": {
         "post": {
             "tags": ["telegram"],

@@ -26,6 +26,7 @@ from pagerline.graphql.core.bus_events import visible_changes
 from pagerline.graphql.core.config_changes import ConfigSubscription
 from pagerline.graphql.alerts.test_events import TestEventMutation, TestEventQuery
 from pagerline.graphql.chat.channels import ChatMutation, ChatQuery
+from pagerline.graphql.chat.links import ChatLinkMutation
 from pagerline.graphql.schedules.coverage_events import CoverageSubscription
 from pagerline.graphql.notify.contacts import ContactMutation, ContactQuery
 from pagerline.graphql.notify.me import MeMutation, MeQuery
@@ -223,7 +224,7 @@ DOCUMENT_CACHE_SIZE = 256
 
 schema = strawberry.Schema(
     query=merge_types("Query", (Query, MeQuery, ContactQuery, WebPushQuery, ScheduleQuery, FeedsQuery, AdminQuery, PeopleQuery, InvitationQuery, AuthQuery, NodeQuery, WidgetQuery, SourcesAdminQuery, ImpactQuery, SetupQuery, TestEventQuery, ChatQuery)),
-    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, InvitationMutation, AuthMutation, WidgetMutation, SourcesAdminMutation, TestEventMutation, ChatMutation)),
+    mutation=merge_types("Mutation", (Mutation, MeMutation, ContactMutation, WebPushMutation, ScheduleMutation, AdminMutation, PeopleMutation, InvitationMutation, AuthMutation, WidgetMutation, SourcesAdminMutation, TestEventMutation, ChatMutation, ChatLinkMutation)),
     subscription=merge_types("Subscription", (Subscription, CoverageSubscription, WidgetSubscription, ConfigSubscription)),
     execution_context_class=PagerlineExecutionContext,
     scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]

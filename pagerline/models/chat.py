@@ -14,8 +14,9 @@ class ChatChannel(Model):
 
     id = fields.IntField(primary_key=True)
     platform = fields.CharEnumField(ChatPlatform)
-    # Slack: the channel id (C…); the bot must be a member of it.
-    target = fields.CharField(max_length=200)
+    # Slack: the channel id (C…), the bot a member of it; Mattermost: the channel id; Teams: the
+    # Workflows webhook URL (a credential: shown masked).
+    target = fields.CharField(max_length=1000)  # a Teams Workflows URL runs to several hundred characters
     name = fields.CharField(max_length=200)
     team = fields.ForeignKeyField("models.Team", related_name="chat_channels", null=True, on_delete=fields.CASCADE)
     source = fields.ForeignKeyField("models.AlertSource", related_name="chat_channels", null=True, on_delete=fields.CASCADE)
@@ -54,7 +55,7 @@ class ChatPost(Model):
         table = "chat_posts"
         unique_together = (("channel_id", "alert_id"),)
         indexes = (
-            ("alert_id",),
+            ("alert_id", "id"),  # an alert's posts; retention walks them in this order
             # The sweep reads unsettled posts only: flat however many alerts were ever posted.
             WhereIndex(fields=("next_attempt_at",), name="chat_posts_unsettled", where="settled = false"),
         )

@@ -122,6 +122,7 @@ def web_app_routes(app_dir: Path) -> list[BaseRoute]:
         Route("/admin", web_app, methods=["GET", "HEAD"]),
         Route("/admin/{section:path}", web_app, methods=["GET", "HEAD"]),
         Route("/invite/{token}", web_app, methods=["GET", "HEAD"]),  # an invitation link (engine.people.invitations)
+        Route("/chat/act", web_app, methods=["GET", "HEAD"]),  # a Teams card's signed button: a page that asks (engine.chat.links)
         Mount("/assets", app=HashedAssets(directory=app_dir / "assets", check_dir=False), name="assets"),
     ]
 

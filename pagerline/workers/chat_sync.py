@@ -1,7 +1,7 @@
-"""The chat sync loop: a task of its own in each process that sweeps, beside the sweeper.
+"""The chat sync loops: in each process that sweeps, beside the sweeper, a task per platform.
 
-Chat never shares a task, a lane or a queue with pages: a chat platform that hangs or answers
-429 for minutes delays its own messages and nothing else. Each round plans new posts and
+Chat never shares a task, a lane or a queue with pages, nor one platform with another: a chat
+platform that hangs or answers 429 for minutes delays its own messages and nothing else. Each round plans new posts and
 brings due ones up to date (:func:`pagerline.engine.chat.posts.sync_due`); rows are claimed,
 so any number of processes may run it.
 """
@@ -13,7 +13,9 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
+from pagerline.chat.mattermost import MattermostClient
 from pagerline.chat.slack import SlackClient
+from pagerline.chat.teams import TeamsClient
 from pagerline.engine.chat.client import ChatClient
 from pagerline.engine.chat.posts import sync_due
 from pagerline.models import ChatPlatform
@@ -29,48 +31,50 @@ def chat_clients(settings: Settings) -> dict[ChatPlatform, ChatClient]:
     clients: dict[ChatPlatform, ChatClient] = {}
     if settings.slack_bot_token:
         clients[ChatPlatform.SLACK] = SlackClient(settings.slack_bot_token, settings.slack_api_url)
+    if settings.mattermost_url and settings.mattermost_bot_token:
+        clients[ChatPlatform.MATTERMOST] = MattermostClient(settings.mattermost_url, settings.mattermost_bot_token, settings.public_url, settings.signing_key())
+    # Teams needs no setting: each Teams channel's Workflows webhook URL is its own credential, so
+    # adding a channel is all it takes. Its loop costs a query or two a second where none exists.
+    clients[ChatPlatform.TEAMS] = TeamsClient(settings.signing_key, settings.public_url)
     return clients
 
 
 class ChatSync:
+    """A loop per configured platform, each a task of its own: a platform whose API hangs (a
+    10-s timeout on every call) delays its own messages, never another platform's."""
+
     def __init__(self, settings: Settings) -> None:
         self._base_url = settings.public_url
         self._clients = chat_clients(settings)
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def configured(self) -> bool:
         return bool(self._clients)
 
     async def start(self) -> None:
-        if self.configured:
-            self._task = asyncio.create_task(self._forever(), name="pagerline-chat-sync")
+        self._tasks = [
+            asyncio.create_task(self._forever(platform, client), name=f"pagerline-chat-{platform.value.lower()}")
+            for platform, client in self._clients.items()
+        ]
 
-    async def round(self) -> int:
-        """One round per platform; one platform failing (its API down) never holds up another."""
-        synced = 0
-        for platform, client in self._clients.items():
-            try:
-                synced += await sync_due(datetime.now(UTC), client, platform, self._base_url)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("chat sync for %s failed", platform.value, exc_info=True)
-        return synced
+    async def _round(self, platform: ChatPlatform, client: ChatClient) -> int:
+        return await sync_due(datetime.now(UTC), client, platform, self._base_url)
 
-    async def _forever(self) -> None:
+    async def _forever(self, platform: ChatPlatform, client: ChatClient) -> None:
         while True:
             try:
-                await self.round()
+                await self._round(platform, client)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database is away: the next round tries again
-                log.warning("chat sync failed", exc_info=True)
+                log.warning("chat sync for %s failed", platform.value, exc_info=True)
             await asyncio.sleep(INTERVAL_SECONDS)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []

@@ -50,6 +50,12 @@ ROUTES: dict[str, str] = {
     "the person whose Slack email is their pagerline email (signature and 5-minute window checked)",
     "POST /api/slack/commands": "Slack app: the `/pagerline` slash command (who is on call), answered to whoever typed it (signature checked)",
     "POST /api/slack/events": "Slack app: Events API requests (the URL check; signature checked)",
+    "POST /api/mattermost/actions": "Mattermost: a button pressed under an alert's post (Accept, Resolve, Escalate) acts as the person "
+    "whose Mattermost email is their pagerline email (the button's signed context checked: 403 otherwise)",
+    "POST /api/mattermost/dialogs": "Mattermost: the Comment form sent, comments as the person who sent it "
+    "(the form's signed state checked: 403 otherwise)",
+    "POST /api/mattermost/commands": "Mattermost: the `/pagerline` slash command (who is on call), answered to whoever typed it "
+    "(the command's token checked: 401 otherwise)",
     "POST /api/telegram/webhook": "Telegram bot updates: `/start <code>` links a chat, button presses accept or resolve "
     "(`X-Telegram-Bot-Api-Secret-Token` checked)",
     "GET, HEAD /api/widget": "the on-call widget feed (Bearer user or widget token; ETag)",
@@ -72,6 +78,7 @@ ROUTES: dict[str, str] = {
     "GET, HEAD /history": "the web app's alert history",
     "GET, HEAD /coverage/request": "the web app's coverage request form (the widget's link)",
     "GET, HEAD /oncall": "the web app's On call page (who is on call, my shifts)",
+    "GET, HEAD /chat/act": "the web app's confirm page for a Microsoft Teams card's signed button link (opening it never acts)",
     "GET, HEAD /schedules/{schedule_id:int}": "the web app's schedule page (its week, overrides marked)",
     "GET, HEAD /invite/{token}": "the web app's invitation page: sets the invited person's password (see the console's people page)",
     "GET, HEAD /coverage": "the web app's Coverage page (ask, answer, cancel)",

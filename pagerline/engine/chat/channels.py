@@ -12,6 +12,8 @@ from pagerline.engine.people.roles import require_manager
 from pagerline.models import AlertSource, ChatChannel, ChatPlatform, Team
 
 SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,20}$")  # public (C…) and private (G…) channels
+TEAMS_WEBHOOK = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)  # a Workflows webhook URL
+MATTERMOST_CHANNEL_ID = re.compile(r"^[a-z0-9]{26}$")  # Mattermost ids: 26 lowercase letters and digits
 
 
 async def create_chat_channel(
@@ -25,6 +27,15 @@ async def create_chat_channel(
         raise BadInput("Choose a team or a source whose alerts go to this channel, not both", field="teamId")
     if platform is ChatPlatform.SLACK and not SLACK_CHANNEL_ID.match(target):
         raise BadInput("A Slack channel is given by its id (C… or G…: the channel's details show it at the bottom)", field="target")
+    if platform is ChatPlatform.TEAMS:
+        # The Workflows webhook's URL (a secret: GraphQL shows only its host). http is accepted for
+        # a test's local fake; Teams' own URLs are https. Dedicated channels need a bot: Slack only.
+        if not TEAMS_WEBHOOK.match(target):
+            raise BadInput("A Teams channel is given by its Workflows webhook URL (https://…): copy it from the flow's trigger", field="target")
+        if dedicated_high:
+            raise BadInput("A channel of its own for each HIGH alert needs a bot (Slack or Mattermost), not a Teams webhook", field="dedicatedHigh")
+    if platform is ChatPlatform.MATTERMOST and not MATTERMOST_CHANNEL_ID.match(target):
+        raise BadInput("A Mattermost channel is given by its id (26 lowercase letters and digits: the channel's View Info shows it)", field="target")
     if not name or len(name) > 200:
         raise BadInput("A channel needs a name of at most 200 characters", field="name")
     if source_id is not None:

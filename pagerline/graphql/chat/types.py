@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import strawberry
 from strawberry.types import Info
@@ -44,11 +45,23 @@ async def post_stats(channel_ids: list[int]) -> dict[int, PostStats]:
     return {int(channel_id): PostStats(int(posted), errors.get(channel_id)) for channel_id, posted in counts}
 
 
+def shown_target(row: models.ChatChannel) -> str:
+    """A Teams channel's webhook URL carries its own signature: whoever reads it can post there,
+    so it is written once and never shown again, only its host (enough to tell two apart)."""
+    if row.platform is not models.ChatPlatform.TEAMS:
+        return row.target
+    parts = urlsplit(row.target)
+    return f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "…"
+
+
 @strawberry.type(description="A chat channel the alerts of one source, or of every source of one team, are posted to and kept up to date in.")
 class ChatChannel:
     id: strawberry.ID
     platform: ChatPlatform  # type: ignore[valid-type]
-    target: str = strawberry.field(description="Slack: the channel's id (C… for a public channel, G… for a private one).")
+    target: str = strawberry.field(description=(
+        "Slack: the channel's id (C… for a public channel, G… for a private one). "
+        "Teams: only the Workflows webhook's host, as https://host/… (its URL is a secret that lets anyone post)."
+    ))
     name: str
     dedicated_high: bool = strawberry.field(description="Each HIGH alert also gets a Slack channel of its own, its responders invited.")
     created_at: datetime
@@ -70,7 +83,7 @@ class ChatChannel:
     @classmethod
     def of(cls, row: models.ChatChannel, stats: PostStats = PostStats()) -> ChatChannel:
         return cls(
-            id=strawberry.ID(str(row.id)), platform=ChatPlatform(row.platform.value), target=row.target, name=row.name,
+            id=strawberry.ID(str(row.id)), platform=ChatPlatform(row.platform.value), target=shown_target(row), name=row.name,
             dedicated_high=row.dedicated_high, created_at=row.created_at, last_error=stats.last_error, posted_alerts=stats.posted,
             team_id=row.team_id, source_id=row.source_id,  # type: ignore[attr-defined]
         )

@@ -18,8 +18,8 @@ class Migration(migrations.Migration):
             name='ChatChannel',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('platform', fields.CharEnumField(description='SLACK: SLACK', enum_type=ChatPlatform, max_length=5)),
-                ('target', fields.CharField(max_length=200)),
+                ('platform', fields.CharEnumField(description='SLACK: SLACK\nMATTERMOST: MATTERMOST\nTEAMS: TEAMS', enum_type=ChatPlatform, max_length=10)),
+                ('target', fields.CharField(max_length=1000)),
                 ('name', fields.CharField(max_length=200)),
                 ('team', fields.ForeignKeyField('models.Team', source_field='team_id', null=True, db_constraint=True, to_field='id', related_name='chat_channels', on_delete=OnDelete.CASCADE)),
                 ('source', fields.ForeignKeyField('models.AlertSource', source_field='source_id', null=True, db_constraint=True, to_field='id', related_name='chat_channels', on_delete=OnDelete.CASCADE)),
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('attempts', fields.SmallIntField(default=0)),
                 ('last_error', fields.TextField(null=True, unique=False)),
             ],
-            options={'table': 'chat_posts', 'app': 'models', 'unique_together': (('channel_id', 'alert_id'),), 'indexes': [Index(fields=['alert_id']), WhereIndex(fields=['next_attempt_at'], name='chat_posts_unsettled', where='settled = false')], 'pk_attr': 'id', 'table_description': "One alert's message in one chat channel: an outbox row that holds what the message shows."},
+            options={'table': 'chat_posts', 'app': 'models', 'unique_together': (('channel_id', 'alert_id'),), 'indexes': [Index(fields=['alert_id', 'id']), WhereIndex(fields=['next_attempt_at'], name='chat_posts_unsettled', where='settled = false')], 'pk_attr': 'id', 'table_description': "One alert's message in one chat channel: an outbox row that holds what the message shows."},
             bases=['Model'],
         ),
     ]

@@ -15,6 +15,33 @@ import type { SectionProps } from "./AdminConsole";
 import "../sources/sources.css";
 
 type Choices = Pick<ChatChannelsQuery, "alertSources" | "teams">;
+type Platform = ChatChannelItemFragment["platform"];
+
+/** How each platform names where its alerts go, in the form and in the list. A Teams channel is
+ * a Workflows webhook URL, a secret: the server shows only its host once it is saved. */
+const TARGETS: Partial<Record<Platform, { platform: string; label: string; placeholder: string; hint: string }>> = {
+  SLACK: {
+    platform: "Slack",
+    label: "Slack channel ID",
+    placeholder: "C0123456789",
+    hint: "In Slack, open the channel's details (click its name at the top): the channel ID, starting with C (or G for an older private channel), is at the bottom of the About tab.",
+  },
+  MATTERMOST: {
+    platform: "Mattermost",
+    label: "Mattermost channel ID",
+    placeholder: "26 letters and digits",
+    hint: "In Mattermost, open the channel's menu, View Info: the ID is shown there. Add pagerline's bot account to the channel.",
+  },
+  TEAMS: {
+    platform: "Microsoft Teams",
+    label: "Workflows webhook URL",
+    placeholder: "https://…",
+    hint: "In Teams, open the channel's … menu, Workflows, \"Post to a channel when a webhook request is received\"; copy the URL it shows at the end. Cards are posted again as the alert changes; their buttons open pagerline.",
+  },
+};
+
+/** Platforms pagerline reaches through a bot account, which can make channels and invite people. */
+const HAS_BOT: ReadonlySet<Platform> = new Set<Platform>(["SLACK", "MATTERMOST"]);
 
 async function loadChannels(client: Client): Promise<ChatChannelsQuery> {
   return need(await client.query(ChatChannelsDocument, {}, { requestPolicy: "network-only" }).toPromise());
@@ -54,7 +81,7 @@ export function ChatSection(_props: SectionProps) {
       <ul id="chat-channels" className="admin-list">
         {data.chatChannels.map((channel) => (
           <li key={channel.id} data-chat-channel-id={channel.id}>
-            <strong>{channel.name}</strong>: Slack channel <code>{channel.target}</code>, for {postsFor(channel)}
+            <strong>{channel.name}</strong>: {TARGETS[channel.platform]?.platform ?? channel.platform} channel <code>{channel.target}</code>, for {postsFor(channel)}
             <br />
             <span className="hint">
               {channel.postedAlerts === 1 ? "1 alert posted" : `${channel.postedAlerts} alerts posted`}
@@ -94,22 +121,24 @@ const FIELDS = ["target", "name", "teamId", "sourceId"];
 
 function CreateChannel({ choices, made }: { choices: Choices; made: (name: string) => void }) {
   const { session } = useShell();
+  const [platform, setPlatform] = useState<Platform>("SLACK");
   const [target, setTarget] = useState("");
   const [name, setName] = useState("");
   const [dedicatedHigh, setDedicatedHigh] = useState(false);
   const [owner, setOwner] = useState(choices.teams[0] ? `team:${choices.teams[0].id}` : choices.alertSources[0] ? `source:${choices.alertSources[0].id}` : "");
   const [error, setError] = useState<FieldError | null>(null);
+  const shown = TARGETS[platform] ?? { platform, label: "Channel", placeholder: "", hint: "" };
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const [kind, id = null] = owner.split(":");
     const answer = await session.client
       .mutation(CreateChatChannelDocument, {
-        platform: "SLACK",
+        platform,
         target: target.trim(),
         name: name.trim(),
         team: kind === "team" ? id : null,
         source: kind === "source" ? id : null,
-        dedicatedHigh,
+        dedicatedHigh: HAS_BOT.has(platform) && dedicatedHigh,
       })
       .toPromise();
     if (answer.error) return setError(fieldError(answer.error, FIELDS));
@@ -123,22 +152,26 @@ function CreateChannel({ choices, made }: { choices: Choices; made: (name: strin
     <form className="admin-form admin-card" aria-labelledby="new-chat-title" onSubmit={submit}>
       <h3 id="new-chat-title">New chat channel</h3>
       <label htmlFor="chat-platform">Platform</label>
-      <select id="chat-platform" value="SLACK" disabled>
-        <option value="SLACK">Slack</option>
+      <select id="chat-platform" value={platform} onChange={(e) => setPlatform(e.currentTarget.value as Platform)}>
+        {Object.entries(TARGETS).map(([value, names]) => (
+          <option key={value} value={value}>
+            {names.platform}
+          </option>
+        ))}
       </select>
-      <label htmlFor="chat-target">Slack channel ID</label>
+      <label htmlFor="chat-target">{shown.label}</label>
       <input
         id="chat-target"
         value={target}
         onChange={(e) => setTarget(e.currentTarget.value)}
         required
-        placeholder="C0123456789"
+        placeholder={shown.placeholder}
         autoComplete="off"
         spellCheck={false}
         aria-describedby="chat-target-hint chat-target-error"
       />
       <span id="chat-target-hint" className="hint">
-        In Slack, open the channel's details (click its name at the top): the channel ID, starting with C (or G for an older private channel), is at the bottom of the About tab.
+        {shown.hint}
       </span>
       <FieldMessage id="chat-target-error" text={messageFor(error, "target")} />
       <label htmlFor="chat-name">Name</label>
@@ -158,10 +191,12 @@ function CreateChannel({ choices, made }: { choices: Choices; made: (name: strin
         ))}
       </select>
       <FieldMessage id="chat-owner-error" text={messageFor(error, "teamId") || messageFor(error, "sourceId")} />
+      {HAS_BOT.has(platform) && (
       <label className="check">
         <input type="checkbox" checked={dedicatedHigh} onChange={(e) => setDedicatedHigh(e.currentTarget.checked)} />A channel of its own for each HIGH
         alert, its responders invited
       </label>
+      )}
       <div className="admin-row">
         <button type="submit">Add channel</button>
       </div>

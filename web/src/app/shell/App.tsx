@@ -6,6 +6,7 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { CombinedError } from "@urql/core";
 import { SetupWarnings } from "../admin/SetupWarnings";
+import { ActOnAlert } from "../chat/ActOnAlert";
 import { AlertPage } from "../alerts/AlertPage";
 import { HistoryPage } from "../alerts/HistoryPage";
 import { OpenAlertsPage } from "../alerts/OpenAlertsPage";
@@ -219,6 +220,8 @@ function Page({ route }: { route: Route }) {
           <AdminConsole section={route.section} id={route.id} params={route.params} />
         </Suspense>
       );
+    case "chatAct":
+      return <ActOnAlert params={route.params} />;
     case "invite":
     // Signed in already: an invitation is for someone new (the signed-out shell shows its form).
     case "notFound":

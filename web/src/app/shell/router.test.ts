@@ -28,3 +28,9 @@ it("reads the admin console's sections and invitation links", () => {
   expect(parseRoute("/admin/nothing-here", "", "").page).toBe("notFound");
   expect(parseRoute("/invite/abc%2Fdef", "", "")).toEqual({ page: "invite", token: "abc/def" });
 });
+
+it("reads a chat card's signed action link", () => {
+  const act = parseRoute("/chat/act", "?alert=12&action=accept&expires=1800000000&signature=ab", "");
+  expect(act.page === "chatAct" && [act.params.get("alert"), act.params.get("action"), act.params.get("signature")]).toEqual(["12", "accept", "ab"]);
+  expect(parseRoute("/chat/other", "", "").page).toBe("notFound");
+});

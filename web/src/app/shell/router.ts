@@ -14,6 +14,7 @@ export type Route =
   | { page: "schedule"; id: string; params: URLSearchParams }
   | { page: "admin"; section: AdminSection | null; id: string | null; params: URLSearchParams }
   | { page: "invite"; token: string }
+  | { page: "chatAct"; params: URLSearchParams }
   | { page: "notFound" };
 
 /** The admin console's sections, each at /admin/<section>[/<id>]. */
@@ -57,6 +58,8 @@ export function parseRoute(pathname: string, search: string, hash: string): Rout
   if (admin?.[1] && isAdminSection(admin[1])) return { page: "admin", section: admin[1], id: admin[2] ? decodeURIComponent(admin[2]) : null, params };
   const invite = /^\/invite\/([^/]+)\/?$/.exec(pathname);
   if (invite?.[1]) return { page: "invite", token: decodeURIComponent(invite[1]) };
+  // A chat card's signed button (Microsoft Teams): a page that asks before it acts.
+  if (pathname === "/chat/act" || pathname === "/chat/act/") return { page: "chatAct", params };
   return { page: "notFound" };
 }
 
