@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "adaptive-card-1.4-subset.json"
 CHANNEL = "ops"
 WAIT = 20.0
-ACT = "mutation($alert: ID!, $action: String!, $expires: Int!, $signature: String!) { actOnChatLink(alert: $alert, action: $action, expires: $expires, signature: $signature) { id status } }"
+ACT = "mutation($alert: ID!, $action: String!, $expires: Float!, $signature: String!) { actOnChatLink(alert: $alert, action: $action, expires: $expires, signature: $signature) { id status } }"
 
 
 @pytest.fixture(scope="module")

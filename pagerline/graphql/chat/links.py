@@ -8,6 +8,8 @@ client can tell "ask for a new card" from "someone tampered with this"."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -28,12 +30,19 @@ class ChatLinkMutation:
         "alert, action, expires and signature are the link's query parameters. FORBIDDEN with extensions.reason "
         "INVALID_SIGNATURE or LINK_EXPIRED when the link is not pagerline's, was changed or has expired; nothing changes then."
     ))
-    async def act_on_chat_link(self, info: Info, alert: strawberry.ID, action: str, expires: int, signature: str) -> Alert:
+    async def act_on_chat_link(
+        self, info: Info, alert: strawberry.ID, action: str,
+        # Unix seconds: a Float, as GraphQL's Int is 32 bits and would run out in 2038.
+        expires: Annotated[float, strawberry.argument(description="The link's expiry, Unix seconds (a whole number)")],
+        signature: str,
+    ) -> Alert:
         viewer = require_responder(viewer_of(info))
         alert_id = parse_id(alert, "alert id")
+        if not float(expires).is_integer():
+            raise GraphQLError("expires is a whole number of Unix seconds", extensions={"code": "BAD_USER_INPUT", "field": "expires"})
         key: bytes = app_state(info).settings.signing_key()
         try:
-            row = await chat_links.act_on_link(key, viewer, alert_id, action, expires, signature, now())
+            row = await chat_links.act_on_link(key, viewer, alert_id, action, int(expires), signature, now())
         except chat_links.ChatLinkRefused as refused:
             raise GraphQLError(refused.message, extensions={"code": refused.code, "reason": refused.reason}) from refused
         except NotFound as missing:
