@@ -151,6 +151,11 @@ def test_signed_links_over_graphql(open_world: WorldFactory, teams: FakeTeams) -
     stale = link_parts(sign_link(world.settings.signing_key(), world.url, alert.id, "accept", datetime.now(UTC) - timedelta(days=8)))
     code, reason = refusal(body := act(world, world.alice.token, stale))
     assert (code, reason) == ("FORBIDDEN", "LINK_EXPIRED") and "expired" in body["errors"][0]["message"]
+    fraction = gql(world.url, world.alice.token, ACT, alert=accept["alert"], action="accept", expires=int(accept["expires"]) + 0.5,
+                   signature=accept["signature"])
+    assert fraction["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "expires"}
+    # An expiry past 2038 (beyond a 32-bit Int) is read as it is: refused for its signature, not its size.
+    assert refusal(act(world, world.alice.token, {**accept, "expires": str(2**31 + 7 * 86400)})) == ("FORBIDDEN", "INVALID_SIGNATURE")
     assert world.alert(alert).status is AlertStatus.PENDING and world.alert(other).status is AlertStatus.PENDING
 
     # Pressed twice: accepted once, as Alice, via Teams.
