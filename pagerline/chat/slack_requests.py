@@ -11,9 +11,10 @@ from typing import Any
 
 from pagerline.chat.slack import SlackClient
 from pagerline.engine.chat.client import ChatFailed, ChatRateLimited
+from pagerline.models import ChatPlatform
 from pagerline.engine.chat.commands import answer
 from pagerline.engine.chat.opening import open_alert, open_form
-from pagerline.engine.chat.presses import comment, comment_form, press
+from pagerline.engine.chat.presses import comment, comment_form, press, thread_reply
 from pagerline.engine.chat.slack_message import ACTION_PREFIX, COMMENT_BLOCK, COMMENT_INPUT, COMMENT_VIEW, OPEN_SHORTCUT, OPEN_VIEW
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,24 @@ async def command(fields: dict[str, Any], client: SlackClient) -> dict[str, str]
 
 
 async def event(envelope: Any, client: SlackClient) -> dict[str, str] | None:
-    """An Events API request; the answer when one is owed (the URL check's challenge)."""
-    if isinstance(envelope, dict) and envelope.get("type") == "url_verification":
+    """An Events API request; the answer when one is owed (the URL check's challenge). A
+    person's reply in the thread of an alert's message (``message.channels``) is a comment."""
+    if not isinstance(envelope, dict):
+        return None
+    if envelope.get("type") == "url_verification":
         return {"challenge": str(envelope.get("challenge", ""))}
+    message = envelope.get("event") if envelope.get("type") == "event_callback" else None
+    if not isinstance(message, dict) or message.get("type") != "message" or message.get("bot_id") or message.get("subtype"):
+        return None  # not a person's plain message (our own replies carry bot_id; edits and joins a subtype)
+    thread, ts, channel_id, user_id = (_text(message, k) for k in ("thread_ts", "ts", "channel", "user"))
+    if not thread or thread == ts or not user_id or not _text(message, "text").strip():
+        return None  # not a reply in a thread, or one with no words (a file alone)
+    try:
+        refusal = await thread_reply(ChatPlatform.SLACK, channel_id, thread, ts, user_id, _text(message, "text"), client, datetime.now(UTC), VIA)
+        if refusal is not None:
+            await client.ephemeral(channel_id, user_id, refusal)
+    except (ChatFailed, ChatRateLimited) as failed:
+        log.warning("slack: a thread reply could not be taken as a comment: %s", failed)
     return None
 
 

@@ -884,3 +884,31 @@ def _state_of(answer: str | Selected) -> dict[str, Any]:
     if isinstance(answer, Selected):
         return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": answer.value}, "value": answer.value}}
     return {"type": "plain_text_input", "value": answer}
+
+
+def message_event(user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None, bot_id: str | None = None,
+                  team_id: str = DEFAULT_TEAM_ID, event_id: str | None = None) -> dict[str, Any]:
+    """The Events API request Slack sends when someone writes in a channel the app hears
+    (``message.channels``): an ``event_callback`` around a ``message`` event. ``thread_ts``
+    makes it a reply in that message's thread; ``bot_id`` makes it an app's message. A retry of
+    the same event carries the same ``event_id`` (and the message its ``ts``)."""
+    ts = f"{time.time():.6f}"
+    message: dict[str, Any] = {"type": "message", "channel": channel_id, "user": user_id, "text": text, "ts": ts, "event_ts": ts,
+                               "channel_type": "channel", "team": team_id, "client_msg_id": str(uuid.uuid4())}
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+        message["parent_user_id"] = "U0PAGERBOT"
+    if bot_id:
+        message["bot_id"] = bot_id
+    return {
+        "token": "verification-token-unused",
+        "team_id": team_id,
+        "api_app_id": "A0PAGERLN",
+        "event": message,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team_id, "user_id": "U0PAGERBOT", "is_bot": True}],
+        "is_ext_shared_channel": False,
+        "event_context": "4-" + uuid.uuid4().hex,
+    }

@@ -26,7 +26,7 @@ from pagerline.engine.people.accounts import create_user
 from pagerline.engine.chat.commands import who_is_on_call
 from pagerline.models import AlertLogEntry, AlertStatus, ChatChannel, ChatPlatform, Notification, NotificationStatus, Role, Schedule, ScheduleOverride, Team, User
 from tests.fakes import wait_until
-from tests.fakes.slack import FakeSlack, Selected, SlackMessage, block_action, message_shortcut, signed_form, slash_command, view_submission
+from tests.fakes.slack import FakeSlack, Selected, SlackMessage, block_action, message_event, message_shortcut, signed_form, signed_json, slash_command, view_submission
 from tests.support.graphql import in_db
 from tests.support.world import SmokeWorld, WorldFactory
 
@@ -306,3 +306,33 @@ def test_a_slack_that_fails_while_answering_a_press_changes_nothing_and_breaks_n
     assert answer.status_code == 200 and "try again" in answer.json()["text"]
     assert press(world, slack, alice_slack, message, "accept", str(alert.id)).status_code == 200  # Slack is back
     assert world.alert(alert).status is AlertStatus.ACCEPTED
+
+
+def test_a_reply_in_the_thread_is_a_comment_once_and_not_echoed(open_world: WorldFactory, slack: FakeSlack) -> None:
+    world = world_with_slack(open_world, slack)
+    alice_slack = slack.add_user("alice@ops.test", name="alice")
+    stranger = slack.add_user("someone@elsewhere.test", name="someone")
+    alert = world.event("cache", "Cache hit rate low")
+    message = posted(slack, "Cache hit rate low")
+
+    def send(event: dict[str, Any]) -> httpx.Response:
+        body, headers = signed_json(SIGNING_SECRET, event)
+        return httpx.post(f"{world.url}/api/slack/events", content=body, headers=headers, timeout=10)
+
+    reply = message_event(alice_slack, CHANNEL, "Looking into it", thread_ts=message.ts)
+    assert send(reply).status_code == 200
+    assert send(reply).status_code == 200  # Slack's retry of the same event: one comment
+    assert world.alert(alert).timeline.count("Alice: Looking into it") == 1
+    assert send(message_event(stranger, CHANNEL, "me too", thread_ts=message.ts)).status_code == 200
+    assert send(message_event(alice_slack, CHANNEL, "unrelated thread", thread_ts="1700000000.000001")).status_code == 200
+    assert send(message_event(alice_slack, CHANNEL, "not in a thread")).status_code == 200
+    assert send(message_event("U0PAGERBOT", CHANNEL, "Alice: Looking into it", thread_ts=message.ts, bot_id="B0PAGERBOT")).status_code == 200
+    timeline = world.alert(alert).timeline
+    assert not [t for t in timeline if "me too" in t or "unrelated" in t or "not in a thread" in t] and timeline.count("Alice: Looking into it") == 1
+    [refusal] = wait_until(lambda: slack.ephemerals(stranger), WAIT, what="the stranger told why not")
+    assert "not the email of an active pagerline user" in refusal.text
+
+    # The thread gets the rest of the timeline but not a copy of what Alice wrote there herself.
+    world.alice.accepts(alert)
+    wait_until(lambda: any("Accepted by Alice" in r.text for r in slack.message(CHANNEL, message.ts).replies), WAIT, what="the accept in the thread")
+    assert not [r for r in slack.message(CHANNEL, message.ts).replies if "Looking into it" in r.text]

@@ -282,7 +282,9 @@ async def _resolve(alert_id: int, user_id: int | None, now: datetime, via: str, 
     return alert
 
 
-async def comment_alert(alert_id: int, user_id: int | None, text: str, now: datetime, author: str = "") -> Alert:
+async def comment_alert(alert_id: int, user_id: int | None, text: str, now: datetime, author: str = "", origin: dict[str, str] | None = None) -> Alert:
+    """``origin``: where the comment was written, when that was outside pagerline (a chat
+    thread's message: its thread then needs no copy of it), kept on the timeline entry."""
     text = text.strip()
     if not text:
         raise BadInput("A comment needs some text")
@@ -291,7 +293,7 @@ async def comment_alert(alert_id: int, user_id: int | None, text: str, now: date
         if alert is None:
             raise NotFound(f"Alert {alert_id} not found")
         who = await _actor_name(user_id, author or "an event")
-        await add_entry(alert.id, LogKind.COMMENT, f"{who}: {text[:4000]}", now, user_id, {"comment": text[:4000]})
+        await add_entry(alert.id, LogKind.COMMENT, f"{who}: {text[:4000]}", now, user_id, {"comment": text[:4000], **({"origin": origin} if origin else {})})
         await Alert.filter(id=alert_id).update(updated_at=now)
         # Each comment is its own change: a fresh occurrence, so each one is delivered.
         await plan_alert_actions(alert, AlertActionTrigger.COMMENT_ADDED, now, effects, occurrence=uuid.uuid4().hex)

@@ -110,7 +110,8 @@ async def sync_post(post: ChatPost, client: ChatClient, now: datetime, base_url:
             await ChatPost.filter(id=post.id).update(message_ref=post.message_ref, shown_updated_at=alert.updated_at)
         entries = await AlertLogEntry.filter(alert_id=alert.id, id__gt=post.shown_entry_id).order_by("id").limit(THREAD_ENTRIES_PER_ROUND)
         for entry in entries:
-            await client.reply(channel.target, post.message_ref, entry.text)
+            if not _written_in_this_thread(entry, post):
+                await client.reply(channel.target, post.message_ref, entry.text)
             post.shown_entry_id = entry.id
             await ChatPost.filter(id=post.id).update(shown_entry_id=entry.id)
         more = len(entries) == THREAD_ENTRIES_PER_ROUND
@@ -125,6 +126,12 @@ async def sync_post(post: ChatPost, client: ChatClient, now: datetime, base_url:
         log.warning("chat: updating alert %s in %s failed: %s", post.alert_id, channel.name, failed)  # type: ignore[attr-defined]
         await ChatPost.filter(id=post.id).update(claimed_until=None, attempts=attempts, next_attempt_at=now + wait, last_error=str(failed)[:2000])
     return None
+
+
+def _written_in_this_thread(entry: AlertLogEntry, post: ChatPost) -> bool:
+    """A comment someone wrote as a reply in this message's thread: the thread has it already."""
+    origin = (entry.data or {}).get("origin") if isinstance(entry.data, dict) else None
+    return isinstance(origin, dict) and origin.get("channel_id") == str(post.channel_id) and origin.get("thread") == post.message_ref  # type: ignore[attr-defined]
 
 
 async def sync_due(now: datetime, client: ChatClient, platform: ChatPlatform, base_url: str) -> int:

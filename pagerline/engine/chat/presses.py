@@ -21,7 +21,8 @@ from pagerline.engine.chat.slack_message import comment_view
 from pagerline.engine.core.errors import EngineError
 from pagerline.engine.people.accounts import Viewer, user_by_email
 from pagerline.engine.people.roles import may_see
-from pagerline.models import Alert, Role, Team, TokenKind, User
+from pagerline.engine.core.timeline import LogKind
+from pagerline.models import Alert, AlertLogEntry, ChatPlatform, ChatPost, Role, Team, TokenKind, User
 
 ACTIONS = ("accept", "resolve", "escalate")
 
@@ -51,8 +52,11 @@ async def acting_person(client: ChatClient, chat_user_id: str, via: str) -> User
     return user
 
 
-async def comment(alert_ref: str, text: str, chat_user_id: str, client: ChatClient, now: datetime, via: str) -> str | None:
-    """Comment on the alert as the person; None when done, else why not (shown to them alone)."""
+async def comment(
+    alert_ref: str, text: str, chat_user_id: str, client: ChatClient, now: datetime, via: str, origin: dict[str, str] | None = None
+) -> str | None:
+    """Comment on the alert as the person; None when done, else why not (shown to them alone).
+    ``origin``: the chat message it was written as, when it was (see :func:`thread_reply`)."""
     user = await acting_person(client, chat_user_id, via)
     if isinstance(user, str):
         return user
@@ -60,10 +64,27 @@ async def comment(alert_ref: str, text: str, chat_user_id: str, client: ChatClie
     if alert is None or not may_see(await viewer_for(user), alert.source.team_id):  # type: ignore[attr-defined]
         return "This alert is not one you can see in pagerline."
     try:
-        await alert_engine.comment_alert(alert.id, user.id, text, now)
+        await alert_engine.comment_alert(alert.id, user.id, text, now, origin=origin)
     except EngineError as exc:
         return exc.message
     return None
+
+
+async def thread_reply(
+    platform: ChatPlatform, target: str, thread_ref: str, message_ref: str, chat_user_id: str, text: str, client: ChatClient, now: datetime, via: str
+) -> str | None:
+    """A reply written in the thread of an alert's message becomes a comment on the alert, as
+    its writer; None when done or when the thread is not an alert's (nothing to say), else why
+    not. A platform that delivers the same message twice (Slack retries an event it thinks was
+    missed) comments once: the comment keeps the message's reference."""
+    post = await ChatPost.filter(channel__platform=platform, channel__target=target, message_ref=thread_ref).first()
+    if post is None:
+        return None  # a thread of some other message
+    origin = {"channel_id": str(post.channel_id), "thread": thread_ref, "message": message_ref}  # type: ignore[attr-defined]
+    said = await AlertLogEntry.filter(alert_id=post.alert_id, kind=LogKind.COMMENT).values_list("data", flat=True)  # type: ignore[attr-defined]
+    if any(isinstance(d, dict) and d.get("origin") == origin for d in said):
+        return None
+    return await comment(str(post.alert_id), text, chat_user_id, client, now, via, origin)  # type: ignore[attr-defined]
 
 
 async def comment_form(alert_ref: str) -> dict[str, Any] | None:
