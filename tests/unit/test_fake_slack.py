@@ -241,14 +241,6 @@ def test_server_error_and_scripted_error_code(slack: FakeSlack) -> None:
     assert slack.messages(alerts)[0].edits == 0
 
 
-def test_delay_slows_every_answer(slack: FakeSlack) -> None:
-    slack.add_user("alice@example.com")
-    slack.delay = 0.2
-    started = time.monotonic()
-    web(slack).users_lookupByEmail(email="alice@example.com")
-    assert time.monotonic() - started >= 0.2
-
-
 # --------------------------------------------------------------------------- what Slack sends
 
 
