@@ -47,6 +47,8 @@ class ChatSync:
         self._base_url = settings.public_url
         self._clients = chat_clients(settings)
         self._tasks: list[asyncio.Task[None]] = []
+        # Each platform's leases still held after a round that failed part-way (see sync_due).
+        self._held: dict[ChatPlatform, dict[int, datetime]] = {platform: {} for platform in self._clients}
 
     @property
     def configured(self) -> bool:
@@ -59,7 +61,7 @@ class ChatSync:
         ]
 
     async def _round(self, platform: ChatPlatform, client: ChatClient) -> int:
-        return await sync_due(datetime.now(UTC), client, platform, self._base_url)
+        return await sync_due(datetime.now(UTC), client, platform, self._base_url, self._held[platform])
 
     async def _forever(self, platform: ChatPlatform, client: ChatClient) -> None:
         while True:

@@ -86,10 +86,25 @@ async def due_posts(now: datetime, platform: ChatPlatform) -> list[ChatPost]:
     return behind[:BATCH]
 
 
-async def claim(post: ChatPost, now: datetime) -> bool:
-    """Take ``post`` for LEASE; False if another worker holds it."""
-    taken = await ChatPost.filter(id=post.id).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=now + LEASE)
+async def claim(post: ChatPost, now: datetime, held: dict[int, datetime]) -> bool:
+    """Take ``post`` for LEASE; False if another worker holds it. A lease taken is noted in
+    ``held`` until it is given back (see :func:`release_stranded`)."""
+    until = now + LEASE
+    taken = await ChatPost.filter(id=post.id).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=until)
+    if taken == 1:
+        held[post.id] = until
     return taken == 1
+
+
+async def release_stranded(held: dict[int, datetime]) -> None:
+    """Give back the leases this loop still holds from a round that failed part-way (the
+    database went away mid-sync, so the row could not be released). Without this, a message
+    would stay behind its alert for the rest of the lease after the database came back. Only a
+    lease that is still ours (same expiry) is given back: another worker may have taken the row
+    once ours ran out."""
+    for post_id, until in list(held.items()):
+        await ChatPost.filter(id=post_id, claimed_until=until).update(claimed_until=None)
+        del held[post_id]
 
 
 async def sync_post(post: ChatPost, client: ChatClient, now: datetime, base_url: str) -> float | None:
@@ -134,13 +149,20 @@ def _written_in_this_thread(entry: AlertLogEntry, post: ChatPost) -> bool:
     return isinstance(origin, dict) and origin.get("channel_id") == str(post.channel_id) and origin.get("thread") == post.message_ref  # type: ignore[attr-defined]
 
 
-async def sync_due(now: datetime, client: ChatClient, platform: ChatPlatform, base_url: str) -> int:
-    """One round for ``platform``: plan new rows, then sync the due ones; how many were synced."""
+async def sync_due(now: datetime, client: ChatClient, platform: ChatPlatform, base_url: str, held: dict[int, datetime] | None = None) -> int:
+    """One round for ``platform``: plan new rows, then sync the due ones; how many were synced.
+    ``held``: the loop's leases, kept across rounds so a round that fails part-way (an error
+    other than the platform's, such as the database going away) has its lease given back by
+    the next one."""
+    held = {} if held is None else held
+    await release_stranded(held)
     await plan_posts(now)
     synced = 0
     for post in await due_posts(now, platform):
-        if await claim(post, now):
+        if await claim(post, now, held):
             synced += 1
-            if await sync_post(post, client, now, base_url) is not None:
+            limited = await sync_post(post, client, now, base_url)
+            del held[post.id]  # sync_post released it
+            if limited is not None:
                 break  # rate limited: the rest waits for the next round
     return synced
