@@ -1,9 +1,9 @@
-// Chat channels in the admin console: the Slack channels each source's alerts, or every alert of
+// Chat channels in the admin console: the Slack, Mattermost or Teams channels each source's alerts, or every alert of
 // a team's sources, are posted to and kept up to date in. Listed with how their posts fare (how
 // many alerts were posted, the error still standing if posting fails), added by the channel's
 // id, deleted after asking.
 import type { Client } from "@urql/core";
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { ChatChannelsDocument, CreateChatChannelDocument, DeleteChatChannelDocument, type ChatChannelItemFragment, type ChatChannelsQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
@@ -59,18 +59,24 @@ export function ChatSection(_props: SectionProps) {
   // a team deletes its channels, so those changes reload the list; "Refresh" does the rest.
   const { data, reload } = useAdminData("the chat channels", loadChannels, ["CHAT_CHANNEL", "SOURCE", "TEAM"]);
   const [result, setResult] = useState("");
+  // Deleting removes the pressed button with its row (or, if refused, its question): the focus
+  // goes to the section's heading rather than to the page's start, and the result is announced.
+  const heading = useRef<HTMLHeadingElement>(null);
   if (!data) return <section aria-busy="true" aria-label="Chat" />;
   const remove = async (channel: ChatChannelItemFragment) => {
     const answer = await session.client.mutation(DeleteChatChannelDocument, { id: channel.id }).toPromise();
     setResult(answer.error ? errorText(answer.error) : `${channel.name} deleted.`);
+    heading.current?.focus();
     reload();
   };
   return (
     <section aria-labelledby="section-title" data-ready="true">
-      <h2 id="section-title">Chat</h2>
+      <h2 id="section-title" ref={heading} tabIndex={-1}>
+        Chat
+      </h2>
       <p className="hint">
-        Each alert of a channel's source (or of every source of its team) is posted to the Slack channel with Accept, Resolve and Escalate buttons, and kept up to date there.
-        Invite the Slack app to the channel first.
+        Each alert of a channel's source (or of every source of its team) is posted to the channel with Accept, Resolve and Escalate buttons, and kept up to date there.
+        On Slack and Mattermost, add pagerline's app or bot account to the channel first.
       </p>
       <p>
         <button type="button" onClick={reload}>
@@ -95,7 +101,7 @@ export function ChatSection(_props: SectionProps) {
             )}
             <ConfirmDelete
               start={`Delete ${channel.name}`}
-              question={`Delete ${channel.name}? Its alerts are no longer posted; messages already posted stay in Slack.`}
+              question={`Delete ${channel.name}? Its alerts are no longer posted; messages already posted stay in ${TARGETS[channel.platform]?.platform ?? "the channel"}.`}
               confirm={`Yes, delete ${channel.name}`}
               onDelete={() => remove(channel)}
               className="admin-row"

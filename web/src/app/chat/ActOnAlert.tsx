@@ -2,7 +2,7 @@
 // Opening it never acts: link previews and mail scanners open links too. It names the alert and
 // asks; the button sends the signed link to actOnChatLink, which acts as the person signed in
 // here. A link that is not pagerline's, was changed or has expired changes nothing and says why.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ActOnChatLinkDocument, ChatLinkAlertDocument, type ChatLinkAlertQuery } from "../../gql/graphql";
 import { useShell } from "../shell/context";
 import { errorText } from "../shell/errors";
@@ -41,6 +41,12 @@ export function ActOnAlert({ params }: { params: URLSearchParams }) {
   const [alert, setAlert] = useState<Alert | null | undefined>(undefined);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // The pressed button is disabled while the server answers and gone once it has acted, so the
+  // focus would fall to the page's start: it goes to the result (also announced) instead.
+  const result = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (outcome) result.current?.focus();
+  }, [outcome]);
   usePageTitle(verb && link ? `${verb.label} alert #${link.alert}` : "Chat link");
 
   useEffect(() => {
@@ -101,7 +107,7 @@ export function ActOnAlert({ params }: { params: URLSearchParams }) {
           </p>
         )
       )}
-      <p id="chat-act-result" role="status" aria-live="polite" className={outcome && !outcome.ok ? "problem" : undefined}>
+      <p id="chat-act-result" ref={result} tabIndex={-1} role="status" aria-live="polite" className={outcome && !outcome.ok ? "problem" : undefined}>
         {outcome?.text ?? ""}
       </p>
       <p>
