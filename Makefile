@@ -108,3 +108,9 @@ $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build $(MKDOCS_ARGS)
+
+# The docs' pictures of the chat messages (docs/integrations/images/), drawn from exactly what
+# pagerline sends (scripts/chat_screenshots.py, in chromium; Teams' with the adaptivecards SDK).
+.PHONY: screenshots
+screenshots: $(STAMP) $(WEB_INSTALLED) browser
+	$(BIN)/python scripts/chat_screenshots.py
