@@ -31,6 +31,7 @@ from pagerline.models.enums import (
     TokenKind,
 )
 from pagerline.models.escalation import EscalationPolicy, EscalationRule
+from pagerline.models.imports import ImportedRef, IntakeRequest
 from pagerline.models.notifications import ActionToken, Notification, NotificationRule
 from pagerline.models.monitoring import DeploymentEvent, Heartbeat, RetentionTotal
 from pagerline.models.schedules import Schedule, ScheduleLayer, ScheduleOverride, StaticShift
@@ -53,6 +54,7 @@ MODEL_MODULES = [
     "pagerline.models.alert_actions",
     "pagerline.models.contacts",
     "pagerline.models.chat",
+    "pagerline.models.imports",
 ]
 
 __all__ = [
@@ -70,6 +72,8 @@ __all__ = [
     "AlertSource",
     "AlertStatus",
     "ApiToken",
+    "ImportedRef",
+    "IntakeRequest",
     "Channel",
     "ChatChannel",
     "ChatPlatform",

@@ -25,6 +25,9 @@ class IntegrationType(str, Enum):
     GRAFANA = "GRAFANA"
     WEBHOOK = "WEBHOOK"
     HEARTBEAT = "HEARTBEAT"
+    EMAIL = "EMAIL"  # mail to <integration key>@PAGERLINE_EMAIL_DOMAIN
+    PAGERDUTY = "PAGERDUTY"  # PagerDuty Events API v2 (POST /v2/enqueue)
+    OPSGENIE = "OPSGENIE"  # Opsgenie Alert API (POST /v2/alerts)
 
 
 class AlertStatus(str, Enum):

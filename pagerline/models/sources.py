@@ -41,6 +41,11 @@ class AlertSource(Model):
     # Templates of the generic webhook intake: {"summary": "...", "details": "...", "alertKey": "...",
     # "priority": "...", "eventType": "...", "links": [{"href": "...", "text": "..."}]}.
     templates = fields.JSONField(null=True)
+    # How this source reads what the email, PagerDuty- and Opsgenie-compatible intakes receive
+    # (pagerline.engine.sources.intake_settings): {"email": {"alertKeyPattern": …,
+    # "resolvePatterns": […], "allowedSenders": […]}, "pagerdutySeverities": {"critical": "HIGH", …},
+    # "opsgeniePriorities": {"P1": "HIGH", …}}. NULL: the defaults.
+    intake_settings = fields.JSONField(null=True)
 
     class Meta:
         table = "alert_sources"

@@ -40,6 +40,7 @@ from pagerline.engine.sources.event_filter import Condition, FilterError, compil
 from pagerline.engine.sources.events import EventInput
 from pagerline.engine.sources.lookup import SourceInfo
 from pagerline.engine.sources.support_hours import SupportHoursError, SupportHoursSpec, in_support, parse_support_hours, rule_priority
+from pagerline.engine.sources.intake_settings import DEFAULT_SETTINGS, IntakeSettings, IntakeSettingsError, compile_intake_settings
 from pagerline.engine.sources.webhook_templates import TemplateFieldError, WebhookTemplates, compile_webhook_templates
 from pagerline.models import (
     Alert,
@@ -72,6 +73,7 @@ class SourcePolicy:
     auto_raise_alerts: bool = False
     event_filter: Condition | None = None
     templates: WebhookTemplates | None = None
+    intake: IntakeSettings = DEFAULT_SETTINGS  # the email, PagerDuty- and Opsgenie-compatible intakes
 
 
 def priority_rule_of(stored_rule: PriorityRule | None, default_priority: Priority) -> PriorityRule:
@@ -87,11 +89,13 @@ def _policy_of(source: AlertSource, hours: SupportHours | None) -> SourcePolicy:
     """Stored settings were validated when saved; one that no longer compiles (an older
     version's) is logged and left out rather than failing every event."""
     spec = condition = templates = None
+    intake = DEFAULT_SETTINGS
     try:
         spec = support_hours_spec(hours) if hours is not None else None
         condition = compile_filter(source.event_filter) if source.event_filter is not None else None
         templates = compile_webhook_templates(source.templates) if source.templates is not None else None
-    except (SupportHoursError, FilterError, TemplateFieldError):
+        intake = compile_intake_settings(source.intake_settings)
+    except (SupportHoursError, FilterError, TemplateFieldError, IntakeSettingsError):
         log.warning("source %s has a stored policy that does not compile", source.id, exc_info=True)
     timeout = source.auto_resolution_timeout_sec
     return SourcePolicy(
@@ -104,6 +108,7 @@ def _policy_of(source: AlertSource, hours: SupportHours | None) -> SourcePolicy:
         auto_raise_alerts=source.auto_raise_alerts,
         event_filter=condition,
         templates=templates,
+        intake=intake,
     )
 
 

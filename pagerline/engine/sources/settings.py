@@ -22,6 +22,7 @@ from pagerline.engine.people.accounts import Viewer
 from pagerline.engine.core.errors import BadInput, Conflict, NotFound
 from pagerline.engine.sources.event_filter import FilterError, compile_filter
 from pagerline.engine.people.roles import may_see, require_manager
+from pagerline.engine.sources.intake_settings import IntakeSettingsError, compile_intake_settings
 from pagerline.engine.sources.policy import clear_policy_cache
 from pagerline.engine.sources.lookup import clear_cache as clear_source_cache
 from pagerline.engine.sources.support_hours import SupportHoursError, parse_support_hours, uses_support_hours
@@ -56,6 +57,7 @@ class PolicyChanges:
     auto_raise_alerts: bool | Unset = UNSET
     event_filter: Any = UNSET  # JSON condition, or None for none
     templates: Any = UNSET  # JSON templates, or None for the defaults
+    intake_settings: Any = UNSET  # JSON (pagerline.engine.sources.intake_settings), or None for the defaults
 
 
 def _in_range(value: int, bounds: tuple[int, int], name: str) -> int:
@@ -81,6 +83,14 @@ def check_templates(raw: Any) -> Any:
             compile_webhook_templates(raw)
         except TemplateFieldError as exc:
             raise TemplateInvalid(exc) from None
+    return raw
+
+
+def check_intake_settings(raw: Any) -> Any:
+    try:
+        compile_intake_settings(raw)
+    except IntakeSettingsError as exc:
+        raise BadInput(f"{exc.field} {exc.message}", field=exc.field) from None
     return raw
 
 
@@ -117,6 +127,8 @@ async def update_source_policy(source_id: int, changes: PolicyChanges) -> AlertS
             updates["event_filter"] = check_filter(changes.event_filter)
         if changes.templates is not UNSET:
             updates["templates"] = check_templates(changes.templates)
+        if changes.intake_settings is not UNSET:
+            updates["intake_settings"] = check_intake_settings(changes.intake_settings)
         rule = updates.get("priority_rule", source.priority_rule)
         hours = updates.get("support_hours_id", source.support_hours_id)  # type: ignore[attr-defined]
         if rule is not None and uses_support_hours(rule) and hours is None:

@@ -93,6 +93,7 @@ async def policy_of(row: models.AlertSource) -> AlertSourcePolicy:
         auto_raise_alerts=row.auto_raise_alerts,
         event_filter=row.event_filter,
         templates=row.templates,
+        intake_settings=row.intake_settings,
         in_maintenance=await in_maintenance(row.id, now()) is not None,
         dropped_event_count=await models.DroppedEvent.filter(source_id=row.id).count(),
     )
@@ -139,6 +140,11 @@ class AlertSourcePolicyInput:
     auto_raise_alerts: bool | None = strawberry.UNSET
     event_filter: JSON | None = strawberry.field(default=strawberry.UNSET, description="null keeps every event.")
     templates: JSON | None = strawberry.field(default=strawberry.UNSET, description="null uses the default templates.")
+    intake_settings: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="How the email, PagerDuty- and Opsgenie-compatible intakes read events: {email: {alertKeyPattern, alertKeyFrom, "
+        "resolvePatterns, allowedSenders}, pagerdutySeverities, opsgeniePriorities}; null uses the defaults.",
+    )
 
     def changes(self) -> PolicyChanges:
         return PolicyChanges(
@@ -150,6 +156,7 @@ class AlertSourcePolicyInput:
             auto_raise_alerts=_given(self.auto_raise_alerts, bool),
             event_filter=_nullable(self.event_filter, lambda v: v),
             templates=_nullable(self.templates, lambda v: v),
+            intake_settings=_nullable(self.intake_settings, lambda v: v),
         )
 
 

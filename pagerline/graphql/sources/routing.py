@@ -25,6 +25,9 @@ class IntegrationType(Enum):
     GRAFANA = "GRAFANA"
     WEBHOOK = "WEBHOOK"
     HEARTBEAT = "HEARTBEAT"
+    EMAIL = "EMAIL"
+    PAGERDUTY = "PAGERDUTY"
+    OPSGENIE = "OPSGENIE"
 
 
 def _id(value: int) -> strawberry.ID:

@@ -87,6 +87,9 @@ class AlertSourcePolicy:
     auto_raise_alerts: bool
     event_filter: JSON | None
     templates: JSON | None
+    intake_settings: JSON | None = strawberry.field(
+        description="How the email, PagerDuty- and Opsgenie-compatible intakes read this source's events; null: the defaults."
+    )
     in_maintenance: bool
     dropped_event_count: int
 

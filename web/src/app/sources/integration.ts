@@ -3,7 +3,7 @@
 // heartbeat monitors each have their own ping address, made with the monitor.
 import type { IntegrationType } from "../../gql/graphql";
 
-export const INTEGRATION_TYPES: readonly IntegrationType[] = ["API", "ALERTMANAGER", "GRAFANA", "WEBHOOK", "HEARTBEAT"];
+export const INTEGRATION_TYPES: readonly IntegrationType[] = ["API", "ALERTMANAGER", "GRAFANA", "WEBHOOK", "HEARTBEAT", "EMAIL", "PAGERDUTY", "OPSGENIE"];
 
 export const INTEGRATION_LABELS: Record<IntegrationType, string> = {
   API: "Events API",
@@ -11,6 +11,9 @@ export const INTEGRATION_LABELS: Record<IntegrationType, string> = {
   GRAFANA: "Grafana",
   WEBHOOK: "Webhook (templates)",
   HEARTBEAT: "Heartbeats",
+  EMAIL: "Email",
+  PAGERDUTY: "PagerDuty Events API v2",
+  OPSGENIE: "Opsgenie Alert API",
 };
 
 const KEY_PLACEHOLDER = "<integration key>";
@@ -30,5 +33,11 @@ export function integrationUrl(type: IntegrationType, origin: string, key: strin
     case "HEARTBEAT":
     case "API":
       return { url: `${base}/api/events`, keyInBody: true };
+    case "EMAIL":
+      return { url: `${shown}@<email domain>`, keyInBody: false };
+    case "PAGERDUTY":
+      return { url: `${base}/v2/enqueue`, keyInBody: true };
+    case "OPSGENIE":
+      return { url: `${base}/v2/alerts`, keyInBody: false };
   }
 }
