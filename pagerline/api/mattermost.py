@@ -1,14 +1,17 @@
 """``POST /api/mattermost/actions``, ``/api/mattermost/dialogs`` and ``/api/mattermost/commands``:
-what Mattermost sends when someone presses a button under an alert's post, sends the Comment
-form, or types ``/pagerline``.
+what Mattermost sends when someone presses a button under an alert's post, sends a form (Comment,
+or open an alert), or types ``/pagerline``.
 
 Mattermost signs neither. A button press is trusted because of its ``context``, which pagerline
 wrote into the post and signed (:func:`pagerline.engine.chat.mattermost_message.signed`); a
 context that does not verify, or that names another alert than the post it came from, is a 403
-and changes nothing; the Comment form's ``state`` is signed the same way. Who pressed (or sent
-the form) is the ``user_id`` Mattermost itself fills in. The slash
-command carries the token Mattermost gave it, compared in constant time: a wrong one is a 401.
-What a press or a command does is decided by the engine (:mod:`pagerline.engine.chat`).
+and changes nothing. A form's ``state`` is signed too, and says which form it is
+(:func:`pagerline.engine.chat.mattermost_message.form_state`): what a submission does follows
+the state, never the unsigned ``callback_id``; an open-an-alert form is taken only from the
+person it was opened for. Who pressed (or sent the form) is the ``user_id`` Mattermost itself
+fills in. The slash command carries the token Mattermost gave it, compared in constant time: a
+wrong one is a 401. What a press, a form or a command does is decided by the engine
+(:mod:`pagerline.engine.chat`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from pagerline.chat.mattermost import MattermostClient
 from pagerline.engine.chat.card import card_for
 from pagerline.engine.chat.client import ChatFailed, ChatRateLimited
 from pagerline.engine.chat.commands import answer
-from pagerline.engine.chat.mattermost_message import COMMENT_FIELD, comment_dialog, signed, signed_state
+from pagerline.engine.chat.mattermost_message import COMMENT_FIELD, COMMENT_FORM, FormState, comment_dialog, form_state, open_alert_dialog, signed
+from pagerline.engine.chat.opening import open_alert, open_form
 from pagerline.engine.chat.presses import comment, press
 from pagerline.models import Alert, ChatPlatform, ChatPost
 
@@ -37,6 +41,10 @@ log = logging.getLogger(__name__)
 VIA = "Mattermost"
 MAX_BODY_BYTES = 64 * 1024
 UNREACHABLE = "pagerline could not ask Mattermost who you are just now; try again in a moment."
+NOT_OPENED = "pagerline could not open the form just now; try again in a moment."
+# An open-an-alert form is taken for a day: long enough for one left open over a meeting, short
+# enough that a state copied from somewhere is soon worth nothing.
+OPEN_FORM_MAX_AGE_SECONDS = 24 * 3600
 
 
 def _client(request: Request) -> MattermostClient | None:
@@ -100,20 +108,44 @@ async def _open_comment(request: Request, client: MattermostClient, alert_ref: s
 
 
 async def dialogs(request: Request) -> Response:
-    """The Comment form sent: comments as the person; ``errors`` keeps the form open with why not."""
+    """A form sent: the one its signed ``state`` names. ``errors`` keeps the form open with why
+    not under each field; ``{}`` closes it."""
     client, body = await _request(request)
-    alert_ref = signed_state(request.app.state.settings.signing_key(), body.get("state"))
-    if alert_ref is None:
+    form = form_state(request.app.state.settings.signing_key(), body.get("state"))
+    if form is None:
         return error_response(403, "INVALID_SIGNATURE", "The form's state is not signed by this server")
     submission = body.get("submission")
     if body.get("cancelled") is True or not isinstance(submission, dict):
         return JSONResponse({})
+    if form.kind == COMMENT_FORM:
+        return await _comment_sent(client, form.ref, submission, _text(body, "user_id"))
+    return await _open_alert_sent(client, form, submission, _text(body, "user_id"))
+
+
+async def _comment_sent(client: MattermostClient, alert_ref: str, submission: dict[str, Any], user_id: str) -> Response:
+    """The Comment form sent: comments as the person."""
     try:
-        refusal = await comment(alert_ref, _text(submission, COMMENT_FIELD), _text(body, "user_id"), client, datetime.now(UTC), VIA)
+        refusal = await comment(alert_ref, _text(submission, COMMENT_FIELD), user_id, client, datetime.now(UTC), VIA)
     except (ChatFailed, ChatRateLimited) as failed:
         log.warning("mattermost: a comment could not be taken: %s", failed)
         refusal = UNREACHABLE
     return JSONResponse({} if refusal is None else {"errors": {COMMENT_FIELD: refusal}})
+
+
+async def _open_alert_sent(client: MattermostClient, form: FormState, submission: dict[str, Any], user_id: str) -> Response:
+    """The open-an-alert form sent: opens the alert as the person, on the service they chose."""
+    if form.ref != user_id:  # a state pagerline signed for someone else, sent in another's name
+        return error_response(403, "INVALID_SIGNATURE", "The form was opened for someone else")
+    now = datetime.now(UTC)
+    if form.issued is None or now.timestamp() - form.issued > OPEN_FORM_MAX_AGE_SECONDS:
+        return JSONResponse({"error": "This form is more than a day old: type /pagerline alert again."})
+    source, summary, details, priority = (_text(submission, name) for name in ("source", "summary", "details", "priority"))
+    try:
+        _, errors = await open_alert(user_id, client, source, summary, details, priority, now, VIA)
+    except (ChatFailed, ChatRateLimited) as failed:
+        log.warning("mattermost: an alert could not be opened: %s", failed)
+        errors = {"summary": UNREACHABLE}
+    return JSONResponse({"errors": errors} if errors else {})
 
 
 async def commands(request: Request) -> Response:
@@ -126,14 +158,35 @@ async def commands(request: Request) -> Response:
     given = fields.get("token") or (header_token.strip() if scheme.lower() == "token" else "")
     if not hmac.compare_digest(given.encode(), expected.encode()):
         return error_response(401, "INVALID_TOKEN", "The request does not carry this server's slash command token")
+    words = fields.get("text", "").strip().split(maxsplit=1)
     try:
-        text = await answer(fields.get("text", ""), fields.get("user_id", ""), client, datetime.now(UTC), VIA)
+        if words and words[0].lower() == "alert":
+            text = await _open_alert_form(request, client, fields, words[1] if len(words) > 1 else "")
+        else:
+            text = await answer(fields.get("text", ""), fields.get("user_id", ""), client, datetime.now(UTC), VIA)
     except (ChatFailed, ChatRateLimited) as failed:
         log.warning("mattermost: a command could not be answered: %s", failed)
         text = UNREACHABLE
-    # Slack's form-an-alert is not offered on Mattermost: the help leaves it out.
-    text = "\n".join(line for line in text.split("\n") if not line.startswith("`/pagerline alert"))
+    # An empty ephemeral answer posts nothing: the form that opened is the answer.
     return JSONResponse({"response_type": "ephemeral", "text": text})
+
+
+async def _open_alert_form(request: Request, client: MattermostClient, fields: dict[str, str], summary: str) -> str:
+    """``/pagerline alert <summary>``: the open-an-alert form for whoever typed it; what to tell
+    them ("" when the form opened). Who they are is asked of Mattermost on the way (the
+    caller answers a failure of that)."""
+    user_id = fields.get("user_id", "")
+    form = await open_form(user_id, client, summary, "", VIA)
+    if isinstance(form, str):
+        return form
+    settings = request.app.state.settings
+    dialog = open_alert_dialog(form, user_id, settings.public_url, settings.signing_key(), datetime.now(UTC))
+    try:
+        await client.open_dialog(fields.get("trigger_id", ""), dialog)
+    except (ChatFailed, ChatRateLimited) as failed:
+        log.warning("mattermost: the open-an-alert form could not be opened: %s", failed)
+        return NOT_OPENED
+    return ""
 
 
 def _text(holder: dict[str, Any], key: str) -> str:

@@ -13,9 +13,9 @@ from pagerline.chat.slack import SlackClient
 from pagerline.engine.chat.client import ChatFailed, ChatRateLimited
 from pagerline.models import ChatPlatform
 from pagerline.engine.chat.commands import answer
-from pagerline.engine.chat.opening import open_alert, open_form
+from pagerline.engine.chat.opening import OpenForm, open_alert, open_form
 from pagerline.engine.chat.presses import comment, comment_form, press, thread_reply
-from pagerline.engine.chat.slack_message import ACTION_PREFIX, COMMENT_BLOCK, COMMENT_INPUT, COMMENT_VIEW, OPEN_SHORTCUT, OPEN_VIEW
+from pagerline.engine.chat.slack_message import ACTION_PREFIX, COMMENT_BLOCK, COMMENT_INPUT, COMMENT_VIEW, OPEN_SHORTCUT, OPEN_VIEW, open_alert_view
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ async def _open_form(client: SlackClient, payload: dict[str, Any], summary: str,
     """The open-an-alert form for whoever asked, or why they cannot (only they see it)."""
     user_id = _text(payload.get("user"), "id") or _text(payload, "user_id")
     form = await open_form(user_id, client, summary, details, VIA)
-    if isinstance(form, dict):
-        await client.open_view(_text(payload, "trigger_id"), form)
+    if isinstance(form, OpenForm):
+        await client.open_view(_text(payload, "trigger_id"), open_alert_view(form))
         return
     channel_id = _text(payload.get("channel"), "id") or _text(payload, "channel_id")
     if channel_id and user_id:

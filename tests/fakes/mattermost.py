@@ -9,7 +9,10 @@ Routes: ``POST /posts`` (a top-level post, or a thread reply with ``root_id``),
 ``GET /users/email/{email}``, ``GET /users/me/teams``, ``POST /channels``, ``GET /channels/{id}``,
 ``POST /channels/{id}/members`` and ``POST /actions/dialogs/open`` (kept in
 :attr:`FakeMattermost.dialogs_opened`). Posting to a channel the fake does not know is a 403, as
-for a bot that is not a member.
+for a bot that is not a member. A dialog Mattermost would find invalid (``OpenDialogRequest.IsValid``:
+a title over 24 bytes, a default longer than its element allows, a select's default that is
+not one of its options...) is opened all the same, as Mattermost does, which only logs a
+warning; the fake keeps the warning in :attr:`FakeMattermost.dialog_warnings` for a test to read.
 
 It keeps what the server would show: channels and their members, people added by the test
 (:meth:`FakeMattermost.add_user`), each channel's top-level posts as edits left them, with their
@@ -135,6 +138,7 @@ class FakeMattermost(HttpFake):
         self._channels: dict[str, MattermostChannel] = {}
         self._posts: dict[str, list[MattermostPost]] = {}  # channel id -> top-level posts, oldest first
         self.dialogs_opened: list[dict[str, Any]] = []  # /actions/dialogs/open bodies: trigger_id, url, dialog
+        self.dialog_warnings: list[str] = []  # what Mattermost would log of those dialogs ("Interactive dialog is invalid")
 
     # ------------------------------------------------------------------ the server's contents
 
@@ -298,7 +302,46 @@ class FakeMattermost(HttpFake):
         if not body.get("trigger_id") or not body.get("url") or not isinstance(dialog, dict) or not dialog.get("elements"):
             return HttpResponse(400, _problem("interactive_message.decode_trigger_id.missing_data", "Trigger ID or dialog missing.", 400))
         self.dialogs_opened.append(copy.deepcopy(body))
+        self.dialog_warnings.extend(dialog_problems(dialog))
         return HttpResponse(200, {"status": "OK"})
+
+
+# Mattermost's limits for a dialog (model/integration_action.go), counted in bytes as Go's len() does.
+_DIALOG_TITLE_MAX, _DISPLAY_NAME_MAX, _NAME_MAX, _HELP_TEXT_MAX = 24, 24, 300, 150
+_DEFAULT_MAX = {"text": 150, "textarea": 3000, "select": 3000}
+
+
+def dialog_problems(dialog: dict[str, Any]) -> list[str]:
+    """What Mattermost's ``Dialog.IsValid`` says of ``dialog`` (the checks of the element types
+    pagerline uses: text, textarea, select)."""
+    problems = [] if 0 < _bytes(dialog.get("title")) <= _DIALOG_TITLE_MAX else [f"invalid dialog title {dialog.get('title')!r}"]
+    names = [str(e.get("name") or "") for e in dialog.get("elements") or []]
+    problems += [f"duplicate dialog element {n!r}" for n in sorted({n for n in names if names.count(n) > 1})]
+    for element in dialog.get("elements") or []:
+        problems += [f"{element.get('name')!r} field is not valid: {why}" for why in _element_problems(element)]
+    return problems
+
+
+def _element_problems(element: dict[str, Any]) -> list[str]:
+    kind, default = element.get("type"), str(element.get("default") or "")
+    problems = [f"{field} cannot be empty or longer than {limit} characters" for field, limit in
+                (("display_name", _DISPLAY_NAME_MAX), ("name", _NAME_MAX)) if not 0 < _bytes(element.get(field)) <= limit]
+    if _bytes(element.get("help_text")) > _HELP_TEXT_MAX:
+        problems.append(f"help_text cannot be longer than {_HELP_TEXT_MAX} characters")
+    if int(element.get("min_length") or 0) > int(element.get("max_length") or 0):
+        problems.append("min length should be less then max length")
+    if kind not in _DEFAULT_MAX:
+        return problems + [f"invalid element type: {kind!r}"]
+    if _bytes(default) > _DEFAULT_MAX[kind]:
+        problems.append(f"Default cannot be longer than {_DEFAULT_MAX[kind]} characters, got {_bytes(default)}")
+    options = element.get("options") or []
+    if kind == "select" and not element.get("data_source") and default and default not in [o.get("value") for o in options]:
+        problems.append(f"default value {default!r} doesn't exist in options")
+    return problems
+
+
+def _bytes(text: Any) -> int:
+    return len(text.encode()) if isinstance(text, str) else 0
 
 
 def _problem(error_id: str, message: str, status: int) -> dict[str, Any]:

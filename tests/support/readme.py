@@ -52,9 +52,9 @@ ROUTES: dict[str, str] = {
     "POST /api/slack/events": "Slack app: Events API requests (the URL check; signature checked)",
     "POST /api/mattermost/actions": "Mattermost: a button pressed under an alert's post (Accept, Resolve, Escalate) acts as the person "
     "whose Mattermost email is their pagerline email (the button's signed context checked: 403 otherwise)",
-    "POST /api/mattermost/dialogs": "Mattermost: the Comment form sent, comments as the person who sent it "
+    "POST /api/mattermost/dialogs": "Mattermost: the Comment or open-an-alert form sent, acts as the person who sent it "
     "(the form's signed state checked: 403 otherwise)",
-    "POST /api/mattermost/commands": "Mattermost: the `/pagerline` slash command (who is on call), answered to whoever typed it "
+    "POST /api/mattermost/commands": "Mattermost: the `/pagerline` slash command (who is on call, open an alert), answered to whoever typed it "
     "(the command's token checked: 401 otherwise)",
     "POST /api/telegram/webhook": "Telegram bot updates: `/start <code>` links a chat, button presses accept or resolve "
     "(`X-Telegram-Bot-Api-Secret-Token` checked)",

@@ -1,19 +1,22 @@
-"""Opening an alert from chat: ``/pagerline alert <summary>`` or the "Open a pagerline alert"
-shortcut on a message. Both open a form where the person picks the service (an alert source:
-its escalation policy is paged, as PagerDuty's Slack app asks for a service), and checks the
-summary, details and priority; sending it opens the alert through the intake, as any event does,
-and the timeline says who opened it and from where.
+"""Opening an alert from chat: ``/pagerline alert <summary>`` (Slack and Mattermost) or the
+"Open a pagerline alert" shortcut on a Slack message. Both open a form where the person picks
+the service (an alert source: its escalation policy is paged, as PagerDuty's Slack app asks for a
+service), and checks the summary, details and priority; sending it opens the alert through the
+intake, as any event does, and the timeline says who opened it and from where.
+
+The engine decides who may open an alert and on what (:func:`open_form`, :func:`open_alert`);
+each platform only draws the form it is given (Slack: a modal, Mattermost: an interactive
+dialog) and reads back what was sent.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pagerline.engine.chat.client import ChatClient
+from pagerline.engine.chat.forms import PRIORITIES, OpenForm
 from pagerline.engine.chat.presses import acting_person, viewer_for
-from pagerline.engine.chat.slack_message import open_alert_view
 from pagerline.engine.core.errors import BadInput, EngineError
 from pagerline.engine.core.timeline import LogKind, add_entry
 from pagerline.engine.people.roles import may_see
@@ -22,7 +25,9 @@ from pagerline.engine.sources.intake import ingest_event
 from pagerline.engine.sources.lookup import SourceInfo
 from pagerline.models import AlertSource, IntegrationType, Priority, User
 
-MAX_CHOICES = 100  # a Slack select shows at most 100 options
+MAX_CHOICES = 100  # a Slack select shows at most 100 options (Mattermost is offered the same list)
+
+
 
 
 async def sources_for(user: User) -> list[tuple[int, str]]:
@@ -32,15 +37,15 @@ async def sources_for(user: User) -> list[tuple[int, str]]:
     return [(source_id, name) for source_id, name, team_id in rows if may_see(viewer, team_id)][:MAX_CHOICES]
 
 
-async def open_form(chat_user_id: str, client: ChatClient, summary: str, details: str, via: str) -> dict[str, Any] | str:
-    """The form (Slack: a modal) that opens an alert, or why this person cannot open one."""
+async def open_form(chat_user_id: str, client: ChatClient, summary: str, details: str, via: str) -> OpenForm | str:
+    """What the form that opens an alert offers this person, or why they cannot open one."""
     user = await acting_person(client, chat_user_id, via)
     if isinstance(user, str):
         return user
     sources = await sources_for(user)
     if not sources:
         return "There is no service you can open an alert on."
-    return open_alert_view(sources, summary.strip(), details.strip())
+    return OpenForm(sources, summary.strip(), details.strip())
 
 
 async def open_alert(
@@ -51,9 +56,10 @@ async def open_alert(
     if isinstance(user, str):
         return None, {"summary": user}
     source = await AlertSource.get_or_none(id=int(source_ref)) if source_ref.isdigit() else None
-    if source is None or not may_see(await viewer_for(user), source.team_id):  # type: ignore[attr-defined]
+    # What the form offered (sources_for), whatever was sent: a heartbeat is never offered.
+    if source is None or source.integration_type == IntegrationType.HEARTBEAT or not may_see(await viewer_for(user), source.team_id):  # type: ignore[attr-defined]
         return None, {"source": "Choose a service you can see in pagerline."}
-    if priority not in {p.value for p in Priority}:
+    if priority not in PRIORITIES:
         return None, {"priority": "Choose HIGH or LOW."}
     event = EventInput(event_type="ALERT", summary=summary.strip(), details=details.strip() or None, alert_key=f"chat-{uuid.uuid4().hex}",
                        priority=Priority(priority), via=via)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from pagerline.engine.chat.card import AlertCard
+from pagerline.engine.chat.forms import OpenForm
 from pagerline.engine.chat.client import ChatMessage
 from pagerline.models import Alert
+
 
 ACTION_PREFIX = "pagerline_"
 MAX_SUMMARY = 150  # a header block takes at most 150 characters
@@ -73,11 +75,13 @@ OPEN_VIEW = "pagerline_open_alert"
 OPEN_SHORTCUT = "pagerline_open_alert"  # the message shortcut's callback id (see the app manifest)
 
 
-def open_alert_view(sources: list[tuple[int, str]], summary: str, details: str) -> dict[str, Any]:
-    """The form that opens an alert: the service (an alert source) whose policy is paged, and
-    what to say."""
-    options = [{"text": {"type": "plain_text", "text": _clip(name, 75)}, "value": str(source_id)} for source_id, name in sources]
-    priorities = [{"text": {"type": "plain_text", "text": p}, "value": p} for p in ("HIGH", "LOW")]
+def open_alert_view(form: OpenForm) -> dict[str, Any]:
+    """The modal that opens an alert: the service (an alert source) whose policy is paged, and
+    what to say; what it offers is the engine's (:func:`pagerline.engine.chat.opening.open_form`)."""
+    summary, details = form.summary, form.details
+    options = [{"text": {"type": "plain_text", "text": _clip(name, 75)}, "value": str(source_id)} for source_id, name in form.sources]
+    priorities = [{"text": {"type": "plain_text", "text": p}, "value": p} for p in form.priorities]
+    chosen = next((p for p in priorities if p["value"] == form.priority), priorities[0])
     return {
         "type": "modal",
         "callback_id": OPEN_VIEW,
@@ -94,7 +98,7 @@ def open_alert_view(sources: list[tuple[int, str]], summary: str, details: str) 
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000,
                          **({"initial_value": _clip(details, 3000)} if details else {})}},
             {"type": "input", "block_id": "priority", "label": {"type": "plain_text", "text": "Priority"},
-             "element": {"type": "static_select", "action_id": "value", "options": priorities, "initial_option": priorities[0]}},
+             "element": {"type": "static_select", "action_id": "value", "options": priorities, "initial_option": chosen}},
         ],
     }
 
