@@ -113,4 +113,4 @@ docs: $(DOCS_STAMP)
 # pagerline sends (scripts/chat_screenshots.py, in chromium; Teams' with the adaptivecards SDK).
 .PHONY: screenshots
 screenshots: $(STAMP) $(WEB_INSTALLED) browser
-	$(BIN)/python scripts/chat_screenshots.py
+	PYTHONPATH=. $(BIN)/python scripts/chat_screenshots.py

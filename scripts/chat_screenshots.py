@@ -1,7 +1,7 @@
 """The pictures of pagerline's chat messages in the docs (docs/integrations/images/), drawn from
 exactly what pagerline sends, so they cannot drift from the code.
 
-Run from the repo root:  .venv/bin/python scripts/chat_screenshots.py [OUT_DIR]   (`make screenshots`)
+Run from the repo root:  PYTHONPATH=. .venv/bin/python scripts/chat_screenshots.py [OUT_DIR]   (`make screenshots`)
 
 OUT_DIR defaults to docs/integrations/images. Needs Debian's chromium (/usr/bin/chromium, driven
 by Playwright as in the browser tests) and web/node_modules (`make web`) for Microsoft's
@@ -34,8 +34,6 @@ import re
 import struct
 import sys
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -47,13 +45,13 @@ from pagerline.engine.chat.mattermost_message import alert_post
 from pagerline.engine.chat.slack_message import alert_message
 from pagerline.engine.chat.teams_card import adaptive_card
 from pagerline.models import Alert, AlertStatus, Priority
+from tests.support.browser import chromium  # the same headless chromium the browser tests drive
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "integrations" / "images"
-CHROMIUM = Path("/usr/bin/chromium")
 ADAPTIVE_CARDS = ROOT / "web" / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js"
 SCALE = 2  # device pixels per CSS pixel: sharp on high-density screens, still small files
 
@@ -291,18 +289,6 @@ TEAMS_RENDER = r"""
 
 
 # --- Taking the pictures ------------------------------------------------------------------------
-
-
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def generate(out: Path = OUT, browser: Browser | None = None) -> dict[str, str]:
