@@ -52,6 +52,8 @@ EVENTS = {
     "NaN in customDetails": (EventInput("ALERT", summary="Down", custom_details={"load": float("nan")}), "customDetails"),
     "NUL in a RESOLVE key": (EventInput("RESOLVE", alert_key="disk\x00"), "alertKey"),
     "NUL in a comment": (EventInput("COMMENT", alert_key="disk", comments=[("bot", "on it\x00")]), "comments"),
+    # 255 characters, 510 once lower-cased ("İ" → "i̇"): the open alert's key could not hold it.
+    "a key longer than 255 in lower case": (EventInput("ALERT", summary="Down", alert_key="İ" * 255), "alertKey"),
 }
 
 

@@ -48,8 +48,15 @@ def _check_storable(event: EventInput) -> None:
         check_value(value, name)
 
 
+MAX_ALERT_KEY = 255  # the events API's limit; keys are compared case-folded (open_key)
+
+
 def validate(event: EventInput) -> None:
     _check_storable(event)
+    # Lower-casing can lengthen a key ("İ" becomes two characters), and the open alert's key is
+    # stored lower-cased: measured that way, a key that fits the field cannot overflow the column.
+    if event.alert_key is not None and len(event.alert_key.strip().lower()) > MAX_ALERT_KEY:
+        raise BadInput(f"alertKey is at most {MAX_ALERT_KEY} characters (compared in lower case)", field="alertKey")
     if event.event_type not in EventType.ALL:
         raise BadInput(f"eventType must be one of {', '.join(EventType.ALL)}")
     if event.event_type == EventType.ALERT and not (event.summary and event.summary.strip()):
