@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate clean bench schema browser docs faketime clock nginx web web-test node
+.PHONY: run test install migrate clean bench schema browser docs faketime clock nginx web web-test node alertmanager
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ run: migrate
 # databases, and one process at a time took 13.6 minutes against 9.2. Each worker has its own
 # Redis database (tests/support/databases.py). PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
-test: install browser faketime nginx web-test
+test: install browser faketime nginx alertmanager web-test
 	$(BIN)/python -m pytest --durations=15 $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,$(BIN)/python -m tests.support.faked_clock)
 
@@ -56,6 +56,14 @@ browser:
 	@[ -x /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || \
 	echo "chromium could not be installed: the web app's browser tests will be skipped"
+
+# The PagerDuty- and Opsgenie-compatible intakes are tested against Debian's Prometheus
+# Alertmanager (its pagerduty_configs and opsgenie_configs receivers, tests/support/alertmanager.py).
+# Installed quietly like chromium above; if that is not possible those tests skip and say why.
+alertmanager:
+	@[ -x /usr/bin/prometheus-alertmanager ] || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager; } >/dev/null 2>&1 || \
+	echo "prometheus-alertmanager could not be installed: the Alertmanager tests will be skipped"
 
 # The docs' nginx configuration is parsed by `nginx -t` (tests/unit/test_docs_site.py). Installed
 # quietly like chromium above; if that is not possible that one test skips and says why.

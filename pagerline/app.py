@@ -22,6 +22,8 @@ from pagerline.api import (
     ical,
     mattermost,
     openapi,
+    opsgenie,
+    pagerduty_events,
     pushover,
     slack,
     telegram,
@@ -33,6 +35,7 @@ from pagerline.api.errors import client_gone_response, http_exception_response, 
 from pagerline.api.ratelimit import TokenBuckets
 from pagerline.bus import build_bus
 from pagerline.db import close_db, init_db
+from pagerline.email_intake import start_embedded_intake
 from pagerline.engine.core.effects import NullDispatcher, set_dispatcher
 from pagerline.gc_tuning import settle_after_startup
 from pagerline.graphql.schema import schema
@@ -67,9 +70,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         app.state.runtime = runtime
         await runtime.start()
+        smtp_intake = None
         try:
+            # Mail to <key>@PAGERLINE_EMAIL_DOMAIN, on this loop and its database connections.
+            smtp_intake = await start_embedded_intake(settings, app.state.rate_limiter)
             yield
         finally:
+            if smtp_intake is not None:
+                await smtp_intake.close()
             await runtime.stop()
             set_dispatcher(NullDispatcher())
             await dispatcher.close()  # sends what is still queued
@@ -93,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *heartbeats.routes,
             *deployments.routes,
             *webhook.routes,
+            *opsgenie.routes,
+            *pagerduty_events.routes,
             *openapi.routes,
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),

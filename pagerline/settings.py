@@ -11,6 +11,7 @@ from them and a test fails when the two differ.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from datetime import timedelta
 from typing import Any, Literal
@@ -19,6 +20,11 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 8000
+#: Where `pagerline smtp` listens without PAGERLINE_SMTP_INTAKE_PORT (25 needs root; an MTA or a
+#: port forward in front of it takes the internet's mail on 25).
+DEFAULT_SMTP_INTAKE_PORT = 2525
+#: 10 MiB: what common mail services take in one message, after the base64 of its attachments.
+DEFAULT_SMTP_INTAKE_MAX_BYTES = 10 * 1024 * 1024
 #: A session longer than this is no session; the bound also keeps ``now + lifetime`` representable.
 MAX_SESSION_DAYS = 3650
 #: A century: any longer is "forever" (0), and the bound keeps ``now - days`` representable.
@@ -26,6 +32,9 @@ MAX_RETENTION_DAYS = 36500
 #: Where browsers' push subscriptions point: Chrome, Opera and Samsung Internet (Firebase), Firefox
 #: (Mozilla autopush), Edge (Windows Push Notification Services) and Safari (Apple).
 DEFAULT_WEBPUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.notify.windows.com", "web.push.apple.com")
+#: One label of a domain name (letters, digits and inner hyphens; internationalised names in their
+#: `xn--` form).
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 #: The retention settings of an alert's parts, which go with the alert at the latest.
 _ALERT_PART_DAYS = ("retention_timeline_days", "retention_notification_days", "retention_action_token_days", "retention_action_delivery_days")
 
@@ -166,6 +175,31 @@ class Settings(BaseSettings):
     event_burst_per_key: int = _doc("intake token bucket size per integration key", default=200, gt=0)
     max_event_bytes: int = _doc("intake body limit in bytes (413 beyond it)", default=256 * 1024, gt=0)
 
+    # Email intake (pagerline.email_intake).
+    email_domain: str | None = _doc(
+        "domain of the email intake's addresses: mail to `<integration key>@<domain>` (or `<integration key>+<tag>@<domain>`) "
+        "opens and resolves alerts on EMAIL sources; mail for any other domain is refused",
+        "unset: email intake off",
+        default=None,
+    )
+    smtp_intake_port: int | None = _doc(
+        "port of the SMTP intake: `pagerline serve` without Redis (the embedded defaults) receives mail on it too, and "
+        "`pagerline smtp` listens on it unless `--port` says otherwise; needs `PAGERLINE_EMAIL_DOMAIN`",
+        f"unset: `pagerline serve` receives no mail, `pagerline smtp` listens on {DEFAULT_SMTP_INTAKE_PORT}",
+        default=None,
+        ge=1,
+        le=65535,
+    )
+    smtp_intake_host: str = _doc(
+        "address the SMTP intake listens on (`0.0.0.0`: every interface, for mail straight from the internet)", default="127.0.0.1"
+    )
+    smtp_intake_max_bytes: int = _doc(
+        "largest message the SMTP intake takes, in bytes, attachments included (announced as `SIZE`; 552 beyond it)",
+        "10485760 (10 MiB)",
+        default=DEFAULT_SMTP_INTAKE_MAX_BYTES,
+        gt=0,
+    )
+
     # Worker behaviour.
     sweep_interval_seconds: float = _doc(
         "how often each worker's sweeper looks for due work, in seconds (at most 5)", "2", default=2.0, gt=0, le=5.0
@@ -256,6 +290,25 @@ class Settings(BaseSettings):
                 "use 0 to keep it as long as the alert"
             )
         return days
+
+    @field_validator("email_domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        domain = value.strip().removeprefix("@").rstrip(".").lower()
+        labels = domain.split(".")
+        if not domain or len(domain) > 253 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+            raise ValueError("is not a domain name such as `alerts.example.com`")
+        return domain
+
+    @field_validator("smtp_intake_port")
+    @classmethod
+    def _intake_needs_domain(cls, port: int | None, info: ValidationInfo) -> int | None:
+        # Refused at start-up rather than listening for mail that every recipient would refuse.
+        if port is not None and not info.data.get("email_domain"):
+            raise ValueError("set PAGERLINE_EMAIL_DOMAIN too: the intake takes mail only for `<integration key>@<that domain>`")
+        return port
 
     @field_validator("vapid_private_key")
     @classmethod

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pagerline.api.deployments import DeploymentBody
+from pagerline.api import opsgenie, pagerduty_events
 from pagerline.api.payloads import EventBody, PromWebhook
 from pagerline.engine.delivery.action_tokens import ACTIONS
 from pagerline.engine.sources.events import ResponseCode
@@ -58,6 +59,8 @@ RESPONSE_CODES = [
 
 SCHEMAS: dict[str, Schema] = {
     **_model_schemas(EventBody, PromWebhook, DeploymentBody),
+    **pagerduty_events.OPENAPI_SCHEMAS,
+    **opsgenie.OPENAPI_SCHEMAS,
     "Error": {
         **_object(
             ["status", "message", "code"],
@@ -239,6 +242,8 @@ PATHS: dict[str, Schema] = {
             tag="deployments",
         )
     },
+    **pagerduty_events.OPENAPI_PATHS,
+    **opsgenie.OPENAPI_PATHS,
     "/api/heartbeats/{key}": {
         method: {
             "tags": ["heartbeats"],
@@ -453,7 +458,10 @@ def openapi_document() -> dict[str, Any]:
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A user or widget token"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A user or widget token"},
+                **opsgenie.OPENAPI_SECURITY,
+            },
         },
     }
 

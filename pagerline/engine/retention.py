@@ -13,7 +13,11 @@ What goes, and when (the days come from ``PAGERLINE_RETENTION_*``; 0 is "no limi
 - a resolved alert, ``alert_days`` after it was resolved, once its parts are gone (they go
   first, in their own batches, so deleting an alert never cascades into thousands of rows);
 - notifications of no alert (reminders, on-call changes, coverage requests) once finished and
-  ``notification_days`` past due, and dropped events ``dropped_event_days`` after they came in.
+  ``notification_days`` past due, and dropped events ``dropped_event_days`` after they came in;
+- the records of requests to the Opsgenie-compatible Alert API (what ``GET
+  /v2/alerts/requests/{id}`` answers) ``dropped_event_days`` after they came in too: like dropped
+  events, they say what happened to what a sender posted, and a sender asks about a request
+  within moments of making it.
 
 An open (pending or accepted) alert and everything belonging to it is never touched, however old.
 
@@ -28,8 +32,9 @@ Why it never holds up a page:
 
 How each table is walked, so that a batch reads little more than it deletes:
 
-- dropped events by ``at``, oldest first; notifications of no alert by ``due_at``, once the
-  notifications of alerts past the same cutoff are gone (the walk passes over those left);
+- dropped events by ``at`` and intake requests by ``created_at``, oldest first; notifications
+  of no alert by ``due_at``, once the notifications of alerts past the same cutoff are gone (the
+  walk passes over those left);
 - an alert's parts by their ``alert_id`` index, each row's alert looked up, from the lowest alert id
   to the highest an alert resolved before the cutoff can have (alert ids grow with creation, see
   :func:`_walk_bound`). Deleted rows have left the index, so a walk starts at the oldest row
@@ -56,7 +61,7 @@ from tortoise.transactions import in_transaction
 
 from pagerline.engine.core import sql
 from pagerline.engine.core.sql_dialect import in_list
-from pagerline.models import Alert, AlertStatus, DroppedEvent, Notification, NotificationStatus
+from pagerline.models import Alert, AlertStatus, DroppedEvent, IntakeRequest, Notification, NotificationStatus
 from pagerline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -185,6 +190,7 @@ async def run_retention(now: datetime, policy: RetentionPolicy) -> RetentionRepo
         await _delete_alertless_notifications(now - timedelta(days=notification_days), policy, report)
     if policy.dropped_event_days:
         await _delete_dropped_events(now - timedelta(days=policy.dropped_event_days), policy, report)
+        await _delete_intake_requests(now - timedelta(days=policy.dropped_event_days), policy, report)
     return report
 
 
@@ -357,3 +363,9 @@ async def _delete_alertless_notifications(cutoff: datetime, policy: RetentionPol
 
 async def _delete_dropped_events(cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
     await _delete_oldest("dropped_events", "at", sql.db_time(DroppedEvent, "at", cutoff), policy, report)
+
+
+async def _delete_intake_requests(cutoff: datetime, policy: RetentionPolicy, report: RetentionReport) -> None:
+    """Opsgenie-compatible requests; their alerts are not touched (the alert_id of a request
+    whose alert retention deletes first is set to NULL by the database)."""
+    await _delete_oldest("intake_requests", "created_at", sql.db_time(IntakeRequest, "created_at", cutoff), policy, report)

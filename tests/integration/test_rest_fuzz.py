@@ -111,6 +111,8 @@ async def _seed(url: str) -> dict[str, Any]:
             ("EventBody", "summary"): {"type": "string", "maxLength": 500, "pattern": r"\S"},
             ("EventBody", "alertKey"): {"type": "string", "maxLength": 255, "pattern": r"\S"},
             ("DeploymentBody", "integrationKey"): one_of(org.api_key, UNKNOWN),
+            ("PagerDutyEvent", "routing_key"): one_of(org.api_key, UNKNOWN),
+            ("PagerDutyChangeEvent", "routing_key"): one_of(org.api_key, UNKNOWN),
             ("DeploymentBody", "summary"): {"type": "string", "maxLength": 500, "pattern": r"\S"},
             ("ActionBody", "token"): one_of(action_token, "not-a-token"),
             ("ActionBody", "action"): one_of("accept", "RESOLVE", "snooze"),

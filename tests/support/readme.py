@@ -38,6 +38,16 @@ ROUTES: dict[str, str] = {
     "POST /api/events/webhook/{key}": "any JSON, mapped by the source's webhook templates",
     "GET, HEAD, POST /api/heartbeats/{key}": "heartbeat ping: 202",
     "POST /api/deployment-events": "deployment event of a source: 202 `{id, at}`",
+    "POST /v2/enqueue": "PagerDuty Events API v2 (`routing_key` = integration key; `event_action` `trigger`/`acknowledge`/`resolve`, "
+    "`dedup_key`, `payload.summary`, `source`, `severity` mapped to priority per source, `custom_details`, `links`, `images`): "
+    "202 `{status: \"success\", message, dedup_key}`, PagerDuty's 400 `{status, message, errors}`",
+    "POST /v2/change/enqueue": "PagerDuty change event, stored as a deployment of the source: 202 `{status: \"success\", message}`",
+    "POST /v2/alerts": "Opsgenie Alert API: create an alert (`Authorization: GenieKey <integration key>`; `message`, `alias`, "
+    "`description`, `details`, `tags`, `priority` P1–P5, `entity`, `source`, `note`): 202 `{result, took, requestId}`",
+    "GET, HEAD /v2/alerts/requests/{requestId}": "Opsgenie Alert API: what a request of this key's source did (`data.status`, `alertId`, `alias`)",
+    "POST /v2/alerts/{identifier:path}/acknowledge": "Opsgenie Alert API: accept the alert (`identifierType` `id` or `alias`)",
+    "POST /v2/alerts/{identifier:path}/close": "Opsgenie Alert API: resolve the alert (`identifierType` `id` or `alias`)",
+    "POST /v2/alerts/{identifier:path}/notes": "Opsgenie Alert API: comment on the alert (`note`)",
     "POST /api/actions": "lock-screen action `{token, action: accept|resolve}`: 200 `{alertId, status}`",
     "GET, HEAD, POST /api/actions/confirm": "the page an email's Accept/Resolve link opens (a GET never acts; its button POSTs)",
     "POST /api/twilio/voice": "Twilio voice call TwiML (signature checked)",
