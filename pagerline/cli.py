@@ -1,4 +1,4 @@
-"""The ``pagerline`` command: serve, worker, migrate, demo, doctor, user create, token create,
+"""The ``pagerline`` command: serve, worker, smtp, migrate, demo, doctor, user create, token create,
 notifications. ``--help`` on each."""
 
 from __future__ import annotations
@@ -174,6 +174,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return max(child.wait() for child in children)
 
 
+def cmd_smtp(args: argparse.Namespace) -> int:
+    from pagerline.email_intake import run_smtp_intake
+    from pagerline.settings import DEFAULT_SMTP_INTAKE_PORT
+
+    settings = get_settings()
+    if not settings.email_domain:
+        print(
+            "pagerline smtp: PAGERLINE_EMAIL_DOMAIN is not set. The intake takes mail for "
+            "<integration key>@<that domain> only; set it to the domain whose mail reaches this host.",
+            file=sys.stderr,
+        )
+        return 2
+    host = args.host if args.host is not None else settings.smtp_intake_host
+    port = args.port if args.port is not None else (settings.smtp_intake_port or DEFAULT_SMTP_INTAKE_PORT)
+    import uvloop  # installed with uvicorn[standard]; the servers run on it too
+
+    return uvloop.run(run_smtp_intake(settings, host, port))
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from pagerline.db import migrate
 
@@ -344,6 +363,21 @@ def cmd_notifications(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """``pagerline import pagerduty|opsgenie``: the work is in pagerline.importers.run."""
+    from pagerline.importers.run import import_command
+
+    api_key = sys.stdin.readline().strip() if args.api_key_stdin else (args.api_key or "").strip()
+    if not api_key:
+        print(f"pagerline import {args.import_command}: no API key given (--api-key or --api-key-stdin)", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    return int(_with_db(settings, lambda: import_command(
+        args.import_command, api_key, args.base_url, dry_run=args.dry_run, compare=not args.no_compare, weeks=args.weeks,
+        public_url=settings.public_url, email_domain=settings.email_domain, now=datetime.now(UTC),
+    )))
+
+
 def port_number(text: str) -> int:
     """A TCP port for ``--port`` (0: any free one)."""
     try:
@@ -400,6 +434,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(func=cmd_worker)
 
+    smtp = sub.add_parser(
+        "smtp",
+        help="receive alert emails: an SMTP server for <integration key>@PAGERLINE_EMAIL_DOMAIN (EMAIL sources); "
+        "`serve` runs one itself without Redis when PAGERLINE_SMTP_INTAKE_PORT is set",
+    )
+    smtp.add_argument("--host", default=None, help="address to listen on (default PAGERLINE_SMTP_INTAKE_HOST, 127.0.0.1; 0.0.0.0: every interface)")
+    smtp.add_argument(
+        "--port", type=port_number, default=None, help="port to listen on (default PAGERLINE_SMTP_INTAKE_PORT, else 2525; 0: any free one)"
+    )
+    smtp.set_defaults(func=cmd_smtp)
+
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
 
@@ -445,6 +490,30 @@ def build_parser() -> argparse.ArgumentParser:
     notifications = sub.add_parser("notifications", help="show recent notifications (what the console transport sent)")
     notifications.add_argument("--limit", type=positive_int, default=30, help="how many of the newest to show (oldest first)")
     notifications.set_defaults(func=cmd_notifications)
+
+    importing = sub.add_parser(
+        "import",
+        help="import teams, schedules, escalation policies and services from PagerDuty or Opsgenie",
+    ).add_subparsers(dest="import_command", required=True)
+    for system, name, base_url, key_help, url_help in (
+        ("pagerduty", "PagerDuty", "https://api.pagerduty.com", "a read-only REST API key", "PagerDuty's REST API"),
+        ("opsgenie", "Opsgenie", "https://api.opsgenie.com", "an API key with Read and Configuration access",
+         "Opsgenie's API (EU accounts: https://api.eu.opsgenie.com)"),
+    ):
+        what = (
+            f"import teams, schedules, escalation policies and services from {name} (users are matched by email, "
+            "never created; running it again updates what changed), then compare who is on call; exit status 1: "
+            f"{name} could not be read or pagerline refused a change (nothing changed), 3: who is on call differs"
+        )
+        command = importing.add_parser(system, help=what, description=what)
+        key = command.add_mutually_exclusive_group(required=True)
+        key.add_argument("--api-key", help=f"{key_help}; visible to other local users in `ps`: prefer --api-key-stdin")
+        key.add_argument("--api-key-stdin", action="store_true", help="read the API key from the first line of stdin")
+        command.add_argument("--base-url", default=base_url, help=url_help)
+        command.add_argument("--dry-run", action="store_true", help="print what would be created, changed and left out; change nothing")
+        command.add_argument("--weeks", type=positive_int, default=4, help="how many weeks ahead to compare who is on call")
+        command.add_argument("--no-compare", action="store_true", help="skip comparing who is on call after the import")
+        command.set_defaults(func=cmd_import)
     return parser
 
 

@@ -11,7 +11,7 @@ class EscalationPolicy(Model):
     name = fields.CharField(max_length=200)
     team = fields.ForeignKeyField("models.Team", related_name="policies", null=True, on_delete=fields.SET_NULL)
     repeating = fields.BooleanField(default=False)
-    # How many times the rules are run in all when repeating (1..9).
+    # How many times the rules run again after the first when repeating (1..9): 1 + frequency runs in all.
     frequency = fields.SmallIntField(default=1)
     routing_key = fields.CharField(max_length=200, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
