@@ -13,7 +13,7 @@ from pagerline.engine.people.roles import may_see
 from pagerline.engine.core.unset import UNSET, Unset
 from pagerline.graphql.sources.routing import AlertSource, EscalationPolicy, EscalationRuleInput, IntegrationType
 from pagerline.graphql.core.args import optional_id, parse_id, parse_ids
-from pagerline.graphql.core.context import viewer_of
+from pagerline.graphql.core.context import app_state, viewer_of
 from pagerline.graphql.core.errors import engine_errors
 from pagerline.graphql.core.permissions import require_viewer
 from pagerline.graphql.core.types import Priority
@@ -44,6 +44,15 @@ class AdminQuery:
         viewer = require_viewer(viewer_of(info))
         rows = await models.EscalationPolicy.all().order_by("name", "id")
         return [EscalationPolicy.of(r) for r in rows if may_see(viewer, r.team_id)]  # type: ignore[attr-defined]
+
+    @strawberry.field(description=(
+        "The domain of EMAIL sources' addresses (PAGERLINE_EMAIL_DOMAIN): a source's address is "
+        "<integrationKey>@<emailIntakeDomain>, so it can be written out only while the key is shown "
+        "(createAlertSource, rotateIntegrationKey). null when email intake is off."
+    ))
+    def email_intake_domain(self, info: Info) -> str | None:
+        require_viewer(viewer_of(info))
+        return app_state(info).settings.email_domain or None
 
 
 @strawberry.type

@@ -11,7 +11,7 @@ import { usePageTitle } from "../shell/usePageTitle";
 import { CopyField } from "./CopyField";
 import { FieldMessage } from "./FieldMessage";
 import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
-import { INTEGRATION_LABELS, integrationUrl } from "./integration";
+import { INTEGRATION_LABELS, integrationAddress } from "./integration";
 import { SourcePolicy } from "./SourcePolicy";
 import { TestEvent } from "./TestEvent";
 import type { SourceChoices } from "./SourcesSection";
@@ -34,7 +34,7 @@ export function SourceDetail({ source, choices, revealedKey, reveal, reload }: P
       <p>
         <Link href="/admin/sources">All alert sources</Link>
       </p>
-      <Integration source={source} revealedKey={revealedKey} reveal={reveal} />
+      <Integration source={source} emailDomain={choices.emailIntakeDomain} revealedKey={revealedKey} reveal={reveal} />
       <SourceSettings source={source} choices={choices} reload={reload} />
       <SourcePolicy source={source} choices={choices} />
       <TestEvent source={source} />
@@ -43,10 +43,10 @@ export function SourceDetail({ source, choices, revealedKey, reveal, reload }: P
   );
 }
 
-function Integration({ source, revealedKey, reveal }: Pick<Props, "source" | "revealedKey" | "reveal">) {
+function Integration({ source, emailDomain, revealedKey, reveal }: Pick<Props, "source" | "revealedKey" | "reveal"> & { emailDomain: string | null }) {
   const { session } = useShell();
   const [result, setResult] = useState("");
-  const { url, keyInBody } = integrationUrl(source.integrationType, window.location.origin, revealedKey);
+  const { label, address, hint } = integrationAddress(source.integrationType, window.location.origin, revealedKey, emailDomain);
   const rotate = async () => {
     const answer = await session.client.mutation(RotateSourceKeyDocument, { id: source.id }).toPromise();
     if (answer.error) return setResult(errorText(answer.error));
@@ -60,8 +60,12 @@ function Integration({ source, revealedKey, reveal }: Pick<Props, "source" | "re
     <section aria-labelledby="integration-title" className="admin-card">
       <h3 id="integration-title">Where events go</h3>
       <p>{INTEGRATION_LABELS[source.integrationType]}</p>
-      <CopyField id="integration-url" label="Integration URL" value={url} />
-      {keyInBody && <p className="hint">POST events as JSON to this address with the key as "integrationKey".</p>}
+      {address !== null && <CopyField id="integration-url" label={label} value={address} />}
+      {hint && (
+        <p id="integration-hint" className="hint">
+          {hint}
+        </p>
+      )}
       {source.integrationType === "HEARTBEAT" && (
         <p className="hint">
           Each heartbeat monitor has its own ping address: <Link href="/admin/heartbeats">Heartbeats</Link>.

@@ -1,6 +1,7 @@
 // A source's policy (alertSourcePolicy): grouping, priority rule, support hours, auto-resolve and
-// auto-raise in one form; the templates and the event filter in their own (each saves only its
-// own part, so a refused filter does not hold back the grouping); then the dropped events.
+// auto-raise in one form; the email, PagerDuty or Opsgenie intake settings (for sources of those
+// types), the templates and the event filter in their own (each saves only its own part, so a
+// refused filter does not hold back the grouping); then the dropped events.
 import { useCallback, useState, type FormEvent } from "react";
 import {
   SourcePolicyDocument,
@@ -16,6 +17,7 @@ import { useRefetchOnConnect } from "../shell/useRefetchOnConnect";
 import { DroppedEvents } from "./DroppedEvents";
 import { FieldMessage } from "./FieldMessage";
 import { FilterEditor } from "./FilterEditor";
+import { IntakeSettingsEditor } from "./IntakeSettingsEditor";
 import { fieldError, messageFor, unclaimed, type FieldError } from "../shell/fieldErrors";
 import type { SourceChoices } from "./SourcesSection";
 import { TemplateEditor } from "./TemplateEditor";
@@ -64,6 +66,7 @@ export function SourcePolicy({ source, choices }: { source: SourceItemFragment; 
   return (
     <>
       <PolicySettings policy={policy} choices={choices} save={save} />
+      <IntakeSettingsEditor type={source.integrationType} stored={policy.intakeSettings} save={save} />
       <TemplateEditor source={source} stored={policy.templates} save={save} />
       <FilterEditor stored={policy.eventFilter} save={save} />
       <DroppedEvents source={source} count={policy.droppedEventCount} inMaintenance={policy.inMaintenance} />
