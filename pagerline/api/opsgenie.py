@@ -22,6 +22,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from pagerline.api.body import read_bytes, unstorable
@@ -213,13 +214,31 @@ async def get_request_status(request: Request, started: float) -> Response:
     return JSONResponse(body)
 
 
-# ``{identifier:path}``: an alias may hold a slash (sent as %2F, which the path arrives decoded from).
+class _FreeText(Convertor[str]):
+    """A path part that may hold anything: an alias is free text, slashes (sent as %2F, which
+    the path arrives decoded from) and line breaks included. Starlette's ``path`` stops at a
+    line break, which left such an alias with no route (a 404 in pagerline's shape, not
+    Opsgenie's)."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("opsgenie_identifier", _FreeText())
+
+
+# ``{identifier:opsgenie_identifier}``: see _FreeText.
 routes = [
     Route("/v2/alerts", answering_as_opsgenie(post_alert), methods=["POST"]),
     Route("/v2/alerts/requests/{requestId}", answering_as_opsgenie(get_request_status, counted=False), methods=["GET"]),
-    Route("/v2/alerts/{identifier:path}/acknowledge", answering_as_opsgenie(_action_route(Action.ACKNOWLEDGE)), methods=["POST"]),
-    Route("/v2/alerts/{identifier:path}/close", answering_as_opsgenie(_action_route(Action.CLOSE)), methods=["POST"]),
-    Route("/v2/alerts/{identifier:path}/notes", answering_as_opsgenie(_action_route(Action.ADD_NOTE)), methods=["POST"]),
+    Route("/v2/alerts/{identifier:opsgenie_identifier}/acknowledge", answering_as_opsgenie(_action_route(Action.ACKNOWLEDGE)), methods=["POST"]),
+    Route("/v2/alerts/{identifier:opsgenie_identifier}/close", answering_as_opsgenie(_action_route(Action.CLOSE)), methods=["POST"]),
+    Route("/v2/alerts/{identifier:opsgenie_identifier}/notes", answering_as_opsgenie(_action_route(Action.ADD_NOTE)), methods=["POST"]),
 ]
 
 
