@@ -45,9 +45,9 @@ ROUTES: dict[str, str] = {
     "POST /v2/alerts": "Opsgenie Alert API: create an alert (`Authorization: GenieKey <integration key>`; `message`, `alias`, "
     "`description`, `details`, `tags`, `priority` P1–P5, `entity`, `source`, `note`): 202 `{result, took, requestId}`",
     "GET, HEAD /v2/alerts/requests/{requestId}": "Opsgenie Alert API: what a request of this key's source did (`data.status`, `alertId`, `alias`)",
-    "POST /v2/alerts/{identifier:path}/acknowledge": "Opsgenie Alert API: accept the alert (`identifierType` `id` or `alias`)",
-    "POST /v2/alerts/{identifier:path}/close": "Opsgenie Alert API: resolve the alert (`identifierType` `id` or `alias`)",
-    "POST /v2/alerts/{identifier:path}/notes": "Opsgenie Alert API: comment on the alert (`note`)",
+    "POST /v2/alerts/{identifier:opsgenie_identifier}/acknowledge": "Opsgenie Alert API: accept the alert (`identifierType` `id` or `alias`)",
+    "POST /v2/alerts/{identifier:opsgenie_identifier}/close": "Opsgenie Alert API: resolve the alert (`identifierType` `id` or `alias`)",
+    "POST /v2/alerts/{identifier:opsgenie_identifier}/notes": "Opsgenie Alert API: comment on the alert (`note`)",
     "POST /api/actions": "lock-screen action `{token, action: accept|resolve}`: 200 `{alertId, status}`",
     "GET, HEAD, POST /api/actions/confirm": "the page an email's Accept/Resolve link opens (a GET never acts; its button POSTs)",
     "POST /api/twilio/voice": "Twilio voice call TwiML (signature checked)",
