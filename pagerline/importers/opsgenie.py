@@ -63,6 +63,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from pagerline.importers.http import PatientGetter
 from pagerline.importers.model import (
     ImportBundle,
     ImportIntegration,
@@ -134,60 +135,32 @@ class OpsgenieReader:
     ) -> None:
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self._http = http if http is not None else httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
-        self._owns_http = http is None
+        self._getter = PatientGetter("Opsgenie", self.base_url, _wait_asked, _message, http, sleep, attempts, max_wait)
         self._clock = clock
-        self._sleep = sleep
-        self._attempts = max(1, attempts)
-        self._max_wait = max_wait
         self._user_ids_by_name: dict[str, str] | None = None
 
     async def close(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._getter.close()
 
     # ------------------------------------------------------------------ HTTP
 
     async def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         """One GET, retried on 429, 5xx and network errors (bounded); the decoded JSON body."""
-        url = f"{self.base_url}{path}"
         headers = {"Authorization": f"GenieKey {self.api_key}", "Accept": "application/json"}
-        why = ""
-        for attempt in range(self._attempts):
-            try:
-                response = await self._http.get(url, params=dict(params or {}), headers=headers)
-            except httpx.TransportError as exc:
-                why = f"could not reach Opsgenie at {self.base_url} ({type(exc).__name__}: {exc})"
-                await self._backoff(attempt, None)
-                continue
-            status = response.status_code
-            if status in (401, 403, 422):
+
+        def refuse(response: httpx.Response) -> None:
+            if response.status_code in (401, 403, 422):
                 raise ImportSourceError(
-                    f"Opsgenie refused the API key (HTTP {status} on GET {path}: {_message(response)}). Use the key of an "
+                    f"Opsgenie refused the API key (HTTP {response.status_code} on GET {path}: {_message(response)}). Use the key of an "
                     "API integration, or an account API key with read and configuration access, and the right "
                     f"instance (US {DEFAULT_BASE_URL}, EU {EU_BASE_URL})."
                 )
-            if status == 429:
-                why = f"Opsgenie kept answering 429 Too Many Requests on GET {path}"
-                await self._backoff(attempt, _wait_asked(response))
-                continue
-            if status >= 500:
-                why = f"Opsgenie answered HTTP {status} on GET {path}: {_message(response)}"
-                await self._backoff(attempt, None)
-                continue
-            if status != 200:
-                raise ImportSourceError(f"Opsgenie answered HTTP {status} on GET {path}: {_message(response)}")
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise ImportSourceError(f"Opsgenie's answer to GET {path} is not JSON") from exc
-        raise ImportSourceError(f"{why}; gave up after {self._attempts} attempts")
 
-    async def _backoff(self, attempt: int, asked: float | None) -> None:
-        if attempt + 1 >= self._attempts:
-            return
-        wait = asked if asked is not None else 0.5 * 2**attempt
-        await self._sleep(min(max(wait, 0.0), self._max_wait))
+        response = await self._getter.get(path, [(k, str(v)) for k, v in (params or {}).items()], headers, refuse)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ImportSourceError(f"Opsgenie's answer to GET {path} is not JSON") from exc
 
     async def _data(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         body = await self._get(path, params)

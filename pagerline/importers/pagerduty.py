@@ -72,6 +72,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from pagerline.importers.http import PatientGetter
 from pagerline.importers.model import (
     ImportBundle,
     ImportIntegration,
@@ -149,38 +150,21 @@ class PagerDutyReader:
     ) -> None:
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self._http = http if http is not None else httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
-        self._owns_http = http is None
+        self._getter = PatientGetter("PagerDuty", self.base_url, _wait_asked, _message, http, sleep, attempts, max_wait)
         self._clock = clock
-        self._sleep = sleep
         self._page_size = max(1, min(page_size, PAGE_LIMIT))
-        self._attempts = max(1, attempts)
-        self._max_wait = max_wait
 
     async def close(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._getter.close()
 
     # ------------------------------------------------------------------ HTTP
 
     async def _get(self, path: str, params: Sequence[tuple[str, str]] = (), *, optional: bool = False) -> Json:
         """One GET, retried on 429, 5xx and dropped connections (bounded); the decoded JSON object.
         ``optional``: a 400, 402, 403 or 404 raises :class:`_Unavailable` instead of stopping."""
-        url = f"{self.base_url}{path}"
         headers = {"Authorization": f"Token token={self.api_key}", "Accept": ACCEPT}
-        why = ""
-        for attempt in range(self._attempts):
-            try:
-                response = await self._http.get(url, params=list(params), headers=headers)
-            except httpx.ConnectError as exc:
-                raise ImportSourceError(
-                    f"could not reach PagerDuty at {self.base_url} ({type(exc).__name__}: {exc}); check --base-url "
-                    f"(US {DEFAULT_BASE_URL}, EU {EU_BASE_URL})"
-                ) from exc
-            except httpx.TransportError as exc:
-                why = f"PagerDuty did not answer GET {path} ({type(exc).__name__}: {exc})"
-                await self._backoff(attempt, None)
-                continue
+
+        def refuse(response: httpx.Response) -> None:
             status = response.status_code
             if status == 401:
                 raise ImportSourceError(
@@ -195,30 +179,21 @@ class PagerDutyReader:
                     f"PagerDuty refused the API key access to GET {path} (HTTP 403: {_message(response)}). The import "
                     "reads the whole configuration: use an account API key, or the key of an admin."
                 )
-            if status == 429:
-                why = f"PagerDuty kept answering 429 Too Many Requests on GET {path}"
-                await self._backoff(attempt, _wait_asked(response))
-                continue
-            if status >= 500 or status == 408:
-                why = f"PagerDuty answered HTTP {status} on GET {path}: {_message(response)}"
-                await self._backoff(attempt, None)
-                continue
-            if status != 200:
-                raise ImportSourceError(f"PagerDuty answered HTTP {status} on GET {path}: {_message(response)}")
-            try:
-                body = response.json()
-            except ValueError as exc:
-                raise ImportSourceError(f"PagerDuty's answer to GET {path} is not JSON") from exc
-            if not isinstance(body, dict):
-                raise ImportSourceError(f"PagerDuty's answer to GET {path} is not a JSON object")
-            return body
-        raise ImportSourceError(f"{why}; gave up after {self._attempts} attempts")
 
-    async def _backoff(self, attempt: int, asked: float | None) -> None:
-        if attempt + 1 >= self._attempts:
-            return
-        wait = asked if asked is not None else 0.5 * 2**attempt
-        await self._sleep(min(max(wait, 0.0), self._max_wait))
+        def unreachable(exc: httpx.ConnectError) -> ImportSourceError:
+            return ImportSourceError(
+                f"could not reach PagerDuty at {self.base_url} ({type(exc).__name__}: {exc}); check --base-url "
+                f"(US {DEFAULT_BASE_URL}, EU {EU_BASE_URL})"
+            )
+
+        response = await self._getter.get(path, params, headers, refuse, unreachable)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ImportSourceError(f"PagerDuty's answer to GET {path} is not JSON") from exc
+        if not isinstance(body, dict):
+            raise ImportSourceError(f"PagerDuty's answer to GET {path} is not a JSON object")
+        return body
 
     async def _list(
         self, path: str, key: str, params: Sequence[tuple[str, str]] = (), *, optional: bool = False
