@@ -12,6 +12,7 @@ from tortoise import Tortoise
 
 from pagerline.db import migrate, tortoise_config
 from tests.support.databases import _admin, _with_db, pg_base_url
+from tests.support.migrating import migrate_to, rows
 
 PREVIOUS = "0010_web_push"
 USERS = [
@@ -20,27 +21,6 @@ USERS = [
     (2, "bob@example.com", "+15550002", False, "+15550002"),  # never verified: not carried over
     (3, "carol@example.com", None, False, None),
 ]
-
-
-async def _migrate_to(url: str, target: str | None) -> None:
-    from tortoise.migrations.api import migrate as tortoise_migrate
-
-    try:
-        await tortoise_migrate(config=tortoise_config(url), target=target)
-    finally:
-        await Tortoise.close_connections()
-
-
-async def _rows(url: str, statement: str, *params: object) -> list[tuple[object, ...]]:
-    await Tortoise.init(config=tortoise_config(url))
-    try:
-        client = Tortoise.get_connection("default")
-        if client.capabilities.dialect == "postgres":
-            statement = statement.replace("?", "$1")
-        _, rows = await client.execute_query(statement, list(params))
-        return [tuple(row.values()) if hasattr(row, "values") else tuple(row) for row in rows]
-    finally:
-        await Tortoise.close_connections()
 
 
 async def _seed_previous_schema(url: str) -> None:
@@ -65,18 +45,18 @@ async def _seed_previous_schema(url: str) -> None:
 
 
 async def _check(url: str) -> None:
-    await _migrate_to(url, f"models.{PREVIOUS}")
+    await migrate_to(url, f"models.{PREVIOUS}")
     await _seed_previous_schema(url)
     await migrate(url)
-    rows = await _rows(url, "SELECT user_id, kind, value, verified FROM contact_methods WHERE user_id > ? ORDER BY user_id, kind", 0)
-    assert sorted((int(u), k, v, bool(ok)) for u, k, v, ok in rows) == [
+    methods = await rows(url, "SELECT user_id, kind, value, verified FROM contact_methods WHERE user_id > ? ORDER BY user_id, kind", 0)
+    assert sorted((int(u), k, v, bool(ok)) for u, k, v, ok in methods) == [
         (1, "EMAIL", "alice@example.com", True),
         (1, "SMS", "+4915112345678", True),
         (1, "VOICE", "+4915112345678", True),
         (2, "EMAIL", "bob@example.com", True),
         (3, "EMAIL", "carol@example.com", True),
     ]
-    assert await _rows(url, "SELECT user_id, method FROM notification_rules WHERE user_id = ?", 1) == [(1, "SMS")]
+    assert await rows(url, "SELECT user_id, method FROM notification_rules WHERE user_id = ?", 1) == [(1, "SMS")]
 
 
 async def test_the_migration_keeps_numbers_and_addresses_on_sqlite(tmp_path: Path) -> None:

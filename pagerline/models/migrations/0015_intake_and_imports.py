@@ -7,6 +7,8 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 
+from pagerline.models.migration_ops import WidenChoices
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0014_chat_channels')]
 
@@ -41,7 +43,9 @@ class Migration(migrations.Migration):
             options={'table': 'intake_requests', 'app': 'models', 'indexes': [Index(fields=['created_at'])], 'pk_attr': 'id', 'table_description': 'One request to the Opsgenie-compatible Alert API, as ``GET /v2/alerts/requests/{id}``'},
             bases=['Model'],
         ),
-        ops.AlterField(
+        # Not ops.AlterField: on SQLite that rebuilds alert_sources, and dropping the old table
+        # cascades to every alert, dropped event and chat channel of every source.
+        WidenChoices(
             model_name='AlertSource',
             name='integration_type',
             field=fields.CharEnumField(default=IntegrationType.API, description='API: API\nALERTMANAGER: ALERTMANAGER\nGRAFANA: GRAFANA\nWEBHOOK: WEBHOOK\nHEARTBEAT: HEARTBEAT\nEMAIL: EMAIL\nPAGERDUTY: PAGERDUTY\nOPSGENIE: OPSGENIE', enum_type=IntegrationType, max_length=12),
