@@ -17,7 +17,7 @@ from pagerline.chat.mattermost import MattermostClient
 from pagerline.chat.slack import SlackClient
 from pagerline.chat.teams import TeamsClient
 from pagerline.engine.chat.client import ChatClient
-from pagerline.engine.chat.posts import sync_due
+from pagerline.engine.chat.posts import Held, sync_due
 from pagerline.models import ChatPlatform
 from pagerline.settings import Settings
 
@@ -48,7 +48,7 @@ class ChatSync:
         self._clients = chat_clients(settings)
         self._tasks: list[asyncio.Task[None]] = []
         # Each platform's leases still held after a round that failed part-way (see sync_due).
-        self._held: dict[ChatPlatform, dict[int, datetime]] = {platform: {} for platform in self._clients}
+        self._held: dict[ChatPlatform, dict[int, Held]] = {platform: {} for platform in self._clients}
 
     @property
     def configured(self) -> bool:

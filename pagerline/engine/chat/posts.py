@@ -7,7 +7,8 @@ the last :data:`RECENT_CLOSED` (one opened and resolved between two sweeps is st
 alert changed (whoever changed it: the web app, a phone, a button in the channel, the
 escalation), and adds the alert's new timeline entries to the message's thread. Each row is
 claimed with a lease before anything is sent, so two workers never post one alert twice; the
-message's reference is stored as soon as it exists. A rate limit postpones the row by the
+message's reference is stored as soon as it exists (and, if the database went away before it
+could be, kept with the lease and stored on the loop's next round). A rate limit postpones the row by the
 platform's ``Retry-After``; other failures back off. Rows showing a resolved alert with its
 whole timeline are settled and never read again, so the sweep stays flat as history grows.
 
@@ -18,6 +19,7 @@ Chat runs beside the pages, never in front of them: a worker syncs chat in a tas
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -86,24 +88,36 @@ async def due_posts(now: datetime, platform: ChatPlatform) -> list[ChatPost]:
     return behind[:BATCH]
 
 
-async def claim(post: ChatPost, now: datetime, held: dict[int, datetime]) -> bool:
+@dataclass(slots=True)
+class Held:
+    """A lease this loop took, and the message's reference if the platform gave one that may
+    not be stored yet."""
+
+    until: datetime
+    message_ref: str | None = None
+
+
+async def claim(post: ChatPost, now: datetime, held: dict[int, Held]) -> bool:
     """Take ``post`` for LEASE; False if another worker holds it. A lease taken is noted in
     ``held`` until it is given back (see :func:`release_stranded`)."""
     until = now + LEASE
     taken = await ChatPost.filter(id=post.id).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=until)
     if taken == 1:
-        held[post.id] = until
+        held[post.id] = Held(until)
     return taken == 1
 
 
-async def release_stranded(held: dict[int, datetime]) -> None:
-    """Give back the leases this loop still holds from a round that failed part-way (the
-    database went away mid-sync, so the row could not be released). Without this, a message
-    would stay behind its alert for the rest of the lease after the database came back. Only a
-    lease that is still ours (same expiry) is given back: another worker may have taken the row
+async def release_stranded(held: dict[int, Held]) -> None:
+    """Finish what a round that failed part-way left (the database went away mid-sync, so the
+    row could not be written): store the reference of a message the platform had already
+    taken, so the next round edits it instead of posting the alert a second time, then give
+    the lease back, so the message catches up now rather than when the lease runs out. Only a
+    lease that is still ours (same expiry) is touched: another worker may have taken the row
     once ours ran out."""
-    for post_id, until in list(held.items()):
-        await ChatPost.filter(id=post_id, claimed_until=until).update(claimed_until=None)
+    for post_id, lease in list(held.items()):
+        if lease.message_ref is not None:
+            await ChatPost.filter(id=post_id, claimed_until=lease.until, message_ref__isnull=True).update(message_ref=lease.message_ref)
+        await ChatPost.filter(id=post_id, claimed_until=lease.until).update(claimed_until=None)
         del held[post_id]
 
 
@@ -149,7 +163,7 @@ def _written_in_this_thread(entry: AlertLogEntry, post: ChatPost) -> bool:
     return isinstance(origin, dict) and origin.get("channel_id") == str(post.channel_id) and origin.get("thread") == post.message_ref  # type: ignore[attr-defined]
 
 
-async def sync_due(now: datetime, client: ChatClient, platform: ChatPlatform, base_url: str, held: dict[int, datetime] | None = None) -> int:
+async def sync_due(now: datetime, client: ChatClient, platform: ChatPlatform, base_url: str, held: dict[int, Held] | None = None) -> int:
     """One round for ``platform``: plan new rows, then sync the due ones; how many were synced.
     ``held``: the loop's leases, kept across rounds so a round that fails part-way (an error
     other than the platform's, such as the database going away) has its lease given back by
@@ -161,7 +175,13 @@ async def sync_due(now: datetime, client: ChatClient, platform: ChatPlatform, ba
     for post in await due_posts(now, platform):
         if await claim(post, now, held):
             synced += 1
-            limited = await sync_post(post, client, now, base_url)
+            try:
+                limited = await sync_post(post, client, now, base_url)
+            except BaseException:
+                # sync_post sets the reference on ``post`` before it stores it: kept with the
+                # lease, the next round stores it (release_stranded).
+                held[post.id].message_ref = post.message_ref
+                raise
             del held[post.id]  # sync_post released it
             if limited is not None:
                 break  # rate limited: the rest waits for the next round
