@@ -41,3 +41,19 @@ class WidenChoices(ops.AlterField):
     async def database_forward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
         if not _on_sqlite(state_editor):
             await super().database_forward(app_label, old_state, new_state, state_editor)
+
+
+class IndexColumn(ops.AlterField):
+    """``AlterField`` that only adds ``db_index`` to a plain column: on SQLite a ``CREATE INDEX``
+    instead of Tortoise's table rebuild (whose drop of the old ``alerts`` table deleted every
+    alert's timeline, notifications and action tokens)."""
+
+    async def database_forward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
+        if not _on_sqlite(state_editor):
+            await super().database_forward(app_label, old_state, new_state, state_editor)
+            return
+        model = old_state.apps.get_model(f"{app_label}.{self.model_name}")
+        field = model._meta.fields_map[self.name]
+        column = field.source_field or field.model_field_name
+        table = model._meta.db_table
+        await state_editor.client.execute_script(f'CREATE INDEX IF NOT EXISTS "idx_{table}_{column}" ON "{table}" ("{column}")')

@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from pagerline.models.indexes import WhereIndex
+from pagerline.models.migration_ops import IndexColumn
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -38,7 +39,9 @@ class Migration(migrations.Migration):
             model_name='ActionToken',
             index=Index(fields=['alert_id']),
         ),
-        ops.AlterField(
+        # Not ops.AlterField: on SQLite that rebuilt alerts, and dropping the old table deleted
+        # every alert's timeline, notifications and action tokens (tests/unit/test_sqlite_upgrades.py).
+        IndexColumn(
             model_name='Alert',
             name='resolved_at',
             field=fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False),
