@@ -9,7 +9,6 @@ of a round cut off by the outage runs out (a minute later).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,7 +80,12 @@ def test_the_chat_loop_rides_out_a_database_outage_and_posts_each_alert_once(pg_
         posted_once(slack, "Queue stuck after the outage")
         wait_until(lambda: "Accepted by Alice" in str(posted_once(slack, "Disk full before the outage").blocks) or None, WAIT,
                    what="the first alert's message to show it accepted")
-        time.sleep(2)  # two more rounds of the loop: they must not post either alert again
+        # Wait for the round that edits the first message to finish (it threads the accept last):
+        # a second post of either alert could only come from a round up to then, since both rows
+        # now hold their message's reference. No fixed sleep.
+        first = posted_once(slack, "Disk full before the outage")
+        wait_until(lambda: any("Accepted by Alice" in r.text for r in slack.message(CHANNEL, first.ts).replies) or None, WAIT,
+                   what="the accept in the first message's thread")
         assert len(messages_of(slack, "Disk full before the outage")) == 1
         assert len(messages_of(slack, "Queue stuck after the outage")) == 1
         top_level = [c for c in slack.calls("chat.postMessage") if not c.params.get("thread_ts")]
