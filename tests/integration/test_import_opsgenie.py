@@ -49,6 +49,7 @@ from pagerline.importers.model import (
 )
 from pagerline.importers.opsgenie import OpsgenieReader
 from pagerline.models import EscalationPolicy, Role, Schedule
+from tests.support.sleeps import Sleeps
 from tests.fakes.opsgenie_api import FakeOpsgenie, participant, restriction, rotation, time_of_day, user
 from tests.support.graphql import in_db
 from tests.support.processes import base_env
@@ -207,16 +208,6 @@ def expected_bundle(base_url: str) -> ImportBundle:
             LeftOut("integration", "i-hook", "Ops_Webhook", "pagerline has no intake that takes over Opsgenie's Webhook integration"),
         ),
     )
-
-
-class Sleeps:
-    """Stands in for asyncio.sleep: records the waits, waits for nothing."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ from pagerline.importers.model import (
 )
 from pagerline.importers.pagerduty import PagerDutyReader
 from pagerline.models import AlertSource, EscalationPolicy, Role, Schedule, ScheduleLayer, ScheduleOverride, Team
+from tests.support.sleeps import Sleeps
 from tests.fakes.pagerduty_api import (
     FakePagerDuty,
     PagerDutyAccount,
@@ -248,16 +249,6 @@ EXPECTED_LEFT_OUT = [
     ("service", "PSERV03", "Retired", "it is disabled in PagerDuty"),
     ("event_orchestration", "b02e973d-9620-4e0a-9edc-00fedf7d4694", "Global routing", "routing key …4F50 reach no pagerline source"),
 ]
-
-
-class Sleeps:
-    """Stands in for asyncio.sleep: records the waits, waits for nothing."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 @pytest.fixture
